@@ -1,0 +1,50 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "Lockstep",
+    products: [
+        .executable(name: "lockstep", targets: ["lockstep"]),
+        .executable(name: "lockstep-conformance", targets: ["lockstep-conformance"]),
+        .library(name: "RISCV", targets: ["RISCV"]),
+        .library(name: "Machine", targets: ["Machine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // IEEE-754 arithmetic with RISC-V semantics (all five rounding modes, fflags, NaN rules),
+        // in portable integer C so that results never depend on the host's FPU.
+        .target(name: "CRISCVFloat"),
+        // One RV64GC hart: registers, decoder, executor, CSRs, traps, the instruction counter.
+        .target(name: "RISCV", dependencies: ["CRISCVFloat"]),
+        // RISC-V instruction disassembly (for --trace and diagnostics).
+        .target(name: "RISCVDisassembler"),
+        // ELF64 parsing with typed errors.
+        .target(name: "ELF"),
+        // The whole computer: RAM, bus, devices, program loading.
+        .target(name: "Machine", dependencies: ["RISCV", "ELF"]),
+        // The `lockstep` command's implementation, testable as a library.
+        .target(name: "LockstepCLI", dependencies: [
+            "RISCV", "Machine", "ELF", "RISCVDisassembler",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "lockstep", dependencies: ["LockstepCLI"]),
+        // Differential testing against QEMU: random program generator and harness.
+        .target(name: "Conformance", dependencies: ["Machine", "RISCV", "ELF"]),
+        .executableTarget(name: "lockstep-conformance", dependencies: [
+            "Conformance",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // Host-FPU reference used only by the float tests (compiled with FENV_ACCESS).
+        .target(name: "CRISCVFloatHostReference", path: "Tests/CRISCVFloatHostReference"),
+        .testTarget(name: "CRISCVFloatTests", dependencies: ["CRISCVFloat", "CRISCVFloatHostReference"]),
+        .testTarget(name: "RISCVTests", dependencies: ["RISCV", "Machine", "ELF"]),
+        .testTarget(name: "RISCVDisassemblerTests", dependencies: ["RISCVDisassembler"]),
+        .testTarget(name: "ELFTests", dependencies: ["ELF"]),
+        .testTarget(name: "MachineTests", dependencies: ["Machine", "RISCV", "ELF"]),
+        .testTarget(name: "LockstepCLITests", dependencies: ["LockstepCLI"]),
+        .testTarget(name: "ConformanceTests", dependencies: ["Conformance"]),
+    ]
+)
