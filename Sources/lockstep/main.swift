@@ -1,1 +1,3 @@
-print("lockstep")
+import LockstepCLI
+
+LockstepCommand.main()

@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// The `lockstep` command: fault-tolerant RISC-V virtual machines.
+public struct LockstepCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "lockstep",
+        abstract: "Run RISC-V virtual machines that survive the loss of a host.",
+        subcommands: [RunCommand.self]
+    )
+
+    public init() {}
+}

@@ -1,0 +1,135 @@
+import ELF
+import RISCV
+
+/// A complete bare-metal RISC-V computer laid out like QEMU's `virt` machine: one hart, RAM at
+/// 0x8000_0000, a CLINT, a 16550 UART, the SiFive test finisher and, when the program defines
+/// `tohost`, HTIF.
+///
+/// Execution is deterministic: the machine reads no clock, randomness, socket or file while it
+/// runs. Guest time comes from the instruction count; when the hart waits (WFI) for a timer, the
+/// machine moves guest time straight to the timer's deadline.
+public final class Machine {
+    /// Why ``run(instructionLimit:)`` returned.
+    public enum StopReason: Equatable, Sendable {
+        /// The guest powered off (test finisher or HTIF) with this exit code.
+        case exited(code: Int32)
+        /// The instruction count reached the limit.
+        case instructionLimit
+        /// The guest waits for an interrupt that nothing can deliver (WFI with no armed timer).
+        case idle
+        /// The guest asked for a reset (not supported by a bare-metal machine yet).
+        case resetRequested
+    }
+
+    public let configuration: MachineConfiguration
+    public let memory: GuestMemory
+    public let bus: MemoryMappedBus
+    public let hart: Hart
+    public let uart: UART16550
+    public let clint: CLINT
+    public let testDevice: SiFiveTest
+    public private(set) var htif: HTIF?
+
+    /// Receives every byte the guest writes to its console (UART and HTIF).
+    public var consoleOutput: (UInt8) -> Void = { _ in }
+
+    private var pendingStop: StopReason?
+
+    public init(configuration: MachineConfiguration = MachineConfiguration()) throws(MachineError) {
+        let size = configuration.memorySize
+        guard size >= 1 << 20, size <= 64 << 30, size % GuestMemory.pageSize == 0 else {
+            throw .invalidMemorySize(size)
+        }
+        self.configuration = configuration
+        memory = GuestMemory(base: MachineConfiguration.ramBase, size: size)
+        bus = MemoryMappedBus()
+        hart = Hart(memory: memory, bus: bus)
+        hart.instructionsPerTick = configuration.instructionsPerTick
+        uart = UART16550()
+        clint = CLINT(hart: hart)
+        testDevice = SiFiveTest()
+        bus.map(testDevice, at: SiFiveTest.defaultBase)
+        bus.map(clint, at: CLINT.defaultBase)
+        bus.map(uart, at: UART16550.defaultBase)
+        hart.pc = MachineConfiguration.ramBase
+        uart.output = { [unowned self] byte in consoleOutput(byte) }
+        testDevice.onRequest = { [unowned self] request in
+            switch request {
+            case .powerOff(let code): stop(.exited(code: code))
+            case .reset: stop(.resetRequested)
+            }
+        }
+    }
+
+    private func stop(_ reason: StopReason) {
+        if pendingStop == nil { pendingStop = reason }
+        hart.requestStop()
+    }
+
+    /// Loads an ELF program into RAM and points the hart at its entry (a0 = hart id 0).
+    /// If the program defines `tohost`, HTIF is enabled on it.
+    public func load(elf: ELFFile) throws(MachineError) {
+        for segment in elf.segments {
+            guard memory.contains(segment.physicalAddress, count: segment.memorySize) else {
+                throw .segmentOutsideRAM(address: segment.physicalAddress, size: segment.memorySize,
+                                         ramBase: memory.base, ramSize: memory.size)
+            }
+        }
+        guard memory.contains(elf.entry, count: 2) else {
+            throw .entryOutsideRAM(entry: elf.entry, ramBase: memory.base, ramSize: memory.size)
+        }
+        for segment in elf.segments {
+            memory.write(segment.data, at: segment.physicalAddress)
+            if segment.memorySize > segment.fileSize {
+                memory.zero(at: segment.physicalAddress + segment.fileSize, count: Int(segment.memorySize - segment.fileSize))
+            }
+        }
+        hart.pc = elf.entry
+        hart.setRegister(10, 0)
+        if let toHost = elf.symbol(named: "tohost"), memory.contains(toHost, count: 8) {
+            let device = HTIF(memory: memory, toHost: toHost, fromHost: elf.symbol(named: "fromhost"))
+            device.output = { [unowned self] byte in consoleOutput(byte) }
+            device.onExit = { [unowned self] code in stop(.exited(code: code)) }
+            memory.watchHandler = { [unowned device] address in
+                if address == device.toHost { device.toHostWritten() }
+            }
+            memory.watch(toHost)
+            htif = device
+        }
+    }
+
+    /// Loads an ELF program from a file.
+    public func load(elfAt path: String) throws(MachineError) {
+        let file: ELFFile
+        do { file = try ELFFile(contentsOf: path) } catch { throw .invalidProgram(error) }
+        try load(elf: file)
+    }
+
+    /// Instructions retired since reset.
+    public var instructionCount: UInt64 { hart.instructionCount }
+
+    /// Runs until the guest powers off, the instruction count reaches `instructionLimit`
+    /// (counted from reset), or the guest idles forever.
+    public func run(instructionLimit: UInt64 = .max) -> StopReason {
+        while true {
+            if let reason = pendingStop {
+                pendingStop = nil
+                return reason
+            }
+            switch hart.run(until: instructionLimit) {
+            case .limit:
+                if let reason = pendingStop { pendingStop = nil; return reason }
+                return .instructionLimit
+            case .stopRequested:
+                continue
+            case .waitingForInterrupt:
+                // Deterministic idling: jump guest time to the next timer deadline.
+                guard let ticks = hart.ticksUntilTimerInterrupt else { return .idle }
+                hart.advanceTime(by: max(ticks, 0))
+                if ticks == 0 && hart.run(until: hart.instructionCount) == .waitingForInterrupt {
+                    return .idle   // the timer is due but masked in a way nothing will change
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,16 @@
+/// What a machine is made of. Two machines with equal configurations and equal inputs behave identically.
+public struct MachineConfiguration: Sendable, Equatable {
+    /// Guest-physical address of RAM, as on QEMU's `virt` machine.
+    public static let ramBase: UInt64 = 0x8000_0000
+
+    /// RAM size in bytes.
+    public var memorySize: UInt64
+    /// Retired instructions per tick of guest time (`mtime`, `time` CSR). With the 10 MHz
+    /// timebase of `virt`, the default of 50 makes one guest second 500 million instructions.
+    public var instructionsPerTick: UInt64
+
+    public init(memorySize: UInt64 = 128 << 20, instructionsPerTick: UInt64 = 50) {
+        self.memorySize = memorySize
+        self.instructionsPerTick = instructionsPerTick
+    }
+}

@@ -1,0 +1,25 @@
+import ELF
+
+/// Errors a user can cause when building or loading a machine.
+public enum MachineError: Error, CustomStringConvertible, Equatable {
+    case invalidMemorySize(UInt64)
+    case segmentOutsideRAM(address: UInt64, size: UInt64, ramBase: UInt64, ramSize: UInt64)
+    case entryOutsideRAM(entry: UInt64, ramBase: UInt64, ramSize: UInt64)
+    case invalidProgram(ELFError)
+
+    public var description: String {
+        func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
+        switch self {
+        case .invalidMemorySize(let size):
+            return "invalid memory size \(size) bytes: use a multiple of 4 KiB between 1 MiB and 64 GiB"
+        case .segmentOutsideRAM(let address, let size, let base, let ramSize):
+            return "program segment at \(hex(address)) (\(size) bytes) lies outside RAM \(hex(base))-\(hex(base + ramSize - 1)): "
+                + "link the program at \(hex(base)) (e.g. -Wl,-Ttext=\(hex(base))) or give the machine more memory"
+        case .entryOutsideRAM(let entry, let base, let ramSize):
+            return "program entry point \(hex(entry)) lies outside RAM \(hex(base))-\(hex(base + ramSize - 1)): "
+                + "link the program so that _start is in RAM"
+        case .invalidProgram(let error):
+            return error.description
+        }
+    }
+}

@@ -1,0 +1,192 @@
+/// The guest's RAM: one contiguous block of host memory plus per-page bookkeeping for the hart.
+///
+/// RAM lives in this module (not in `Machine`) because the hart's hot loop reads and writes it
+/// through raw pointers, and whole-module optimisation must see both together.
+///
+/// Per 4 KiB page the memory keeps a flags byte. A store whose page has any flag set takes the
+/// slow path, which (a) invalidates decoded instructions it overwrites, so self-modifying and
+/// freshly loaded code is always re-decoded, and (b) reports writes to watched pages (HTIF
+/// `tohost`) to ``watchHandler``. Pages with no flags cost a store one byte load and a branch.
+public final class GuestMemory {
+    public static let pageSize: UInt64 = 4096
+    /// Decoded-instruction slots per page: one per 2-byte parcel.
+    static let slotsPerPage = Int(pageSize / 2)
+
+    static let flagCode: UInt8 = 1
+    static let flagWatch: UInt8 = 2
+
+    /// Guest-physical address of the first byte of RAM.
+    public let base: UInt64
+    /// RAM size in bytes (a multiple of the page size).
+    public let size: UInt64
+    /// Host memory backing RAM. Sound to access for `size` bytes while `self` lives.
+    @usableFromInline let bytes: UnsafeMutableRawPointer
+    @usableFromInline let pageFlags: UnsafeMutablePointer<UInt8>
+    @usableFromInline let decodedPages: UnsafeMutablePointer<UnsafeMutablePointer<DecodedInstruction>?>
+    @usableFromInline let pageCount: Int
+    /// Watched 8-byte words (guest-physical addresses), e.g. HTIF `tohost`.
+    var watchedAddresses: Set<UInt64> = []
+    /// Called after a store touched a watched word, with the watched word's address.
+    public var watchHandler: ((UInt64) -> Void)?
+
+    /// Creates zero-filled RAM of `size` bytes (rounded up to whole pages) at `base`.
+    public init(base: UInt64, size: UInt64) {
+        precondition(size > 0 && base % GuestMemory.pageSize == 0)
+        let rounded = (size + GuestMemory.pageSize - 1) & ~(GuestMemory.pageSize - 1)
+        self.base = base
+        self.size = rounded
+        pageCount = Int(rounded / GuestMemory.pageSize)
+        bytes = UnsafeMutableRawPointer.allocate(byteCount: Int(rounded), alignment: 4096)
+        bytes.initializeMemory(as: UInt8.self, repeating: 0, count: Int(rounded))
+        pageFlags = .allocate(capacity: pageCount)
+        pageFlags.initialize(repeating: 0, count: pageCount)
+        decodedPages = .allocate(capacity: pageCount)
+        decodedPages.initialize(repeating: nil, count: pageCount)
+    }
+
+    deinit {
+        for i in 0..<pageCount { decodedPages[i]?.deallocate() }
+        decodedPages.deallocate()
+        pageFlags.deallocate()
+        bytes.deallocate()
+    }
+
+    /// Whether `count` bytes at guest-physical `address` lie inside RAM.
+    @inlinable public func contains(_ address: UInt64, count: UInt64) -> Bool {
+        let offset = address &- base
+        return offset < size && size - offset >= count
+    }
+
+    /// Copies bytes into RAM (for loaders and devices), invalidating decoded code they overwrite.
+    /// The range must lie inside RAM (check with ``contains(_:count:)``).
+    public func write<C: Collection>(_ data: C, at address: UInt64) where C.Element == UInt8 {
+        precondition(contains(address, count: UInt64(data.count)), "write outside RAM")
+        let offset = Int(address - base)
+        var i = offset
+        for byte in data { bytes.storeBytes(of: byte, toByteOffset: i, as: UInt8.self); i += 1 }
+        invalidateDecoded(offset: UInt64(offset), count: UInt64(data.count))
+    }
+
+    /// Copies bytes out of RAM. The range must lie inside RAM.
+    public func read(at address: UInt64, count: Int) -> [UInt8] {
+        precondition(contains(address, count: UInt64(count)), "read outside RAM")
+        let start = bytes + Int(address - base)
+        return Array(UnsafeRawBufferPointer(start: start, count: count))
+    }
+
+    /// Zero-fills a range of RAM.
+    public func zero(at address: UInt64, count: Int) {
+        precondition(contains(address, count: UInt64(count)), "zero outside RAM")
+        (bytes + Int(address - base)).initializeMemory(as: UInt8.self, repeating: 0, count: count)
+        invalidateDecoded(offset: address - base, count: UInt64(count))
+    }
+
+    /// Reads a little-endian value of `size` bytes at a RAM offset (slow path helper).
+    func loadValue(offset: UInt64, size: Int) -> UInt64 {
+        switch size {
+        case 1: return UInt64(bytes.load(fromByteOffset: Int(offset), as: UInt8.self))
+        case 2: return UInt64(bytes.loadUnaligned(fromByteOffset: Int(offset), as: UInt16.self))
+        case 4: return UInt64(bytes.loadUnaligned(fromByteOffset: Int(offset), as: UInt32.self))
+        default: return bytes.loadUnaligned(fromByteOffset: Int(offset), as: UInt64.self)
+        }
+    }
+
+    /// Stores a little-endian value and performs the page-flag duties (slow path helper).
+    /// Returns whether a watched word was touched (its handler has run).
+    @discardableResult
+    func storeValue(offset: UInt64, size: Int, value: UInt64) -> Bool {
+        switch size {
+        case 1: bytes.storeBytes(of: UInt8(truncatingIfNeeded: value), toByteOffset: Int(offset), as: UInt8.self)
+        case 2: bytes.storeBytes(of: UInt16(truncatingIfNeeded: value), toByteOffset: Int(offset), as: UInt16.self)
+        case 4: bytes.storeBytes(of: UInt32(truncatingIfNeeded: value), toByteOffset: Int(offset), as: UInt32.self)
+        default: bytes.storeBytes(of: value, toByteOffset: Int(offset), as: UInt64.self)
+        }
+        return noteStore(offset: offset, count: UInt64(size))
+    }
+
+    /// Bookkeeping after a store into pages that may carry flags; returns whether a watched word was touched.
+    func noteStore(offset: UInt64, count: UInt64) -> Bool {
+        let first = Int(offset / GuestMemory.pageSize)
+        let last = Int((offset + count - 1) / GuestMemory.pageSize)
+        var watched = false
+        for page in first...last {
+            let flags = pageFlags[page]
+            if flags & GuestMemory.flagCode != 0 { invalidateSlots(page: page, offset: offset, count: count) }
+            if flags & GuestMemory.flagWatch != 0 { watched = true }
+        }
+        guard watched, let handler = watchHandler else { return false }
+        let address = base + offset
+        var touched = false
+        for word in watchedAddresses where word < address + count && address < word + 8 {
+            touched = true
+            handler(word)
+        }
+        return touched
+    }
+
+    /// Forgets decoded instructions overlapping a RAM range.
+    public func invalidateDecoded(offset: UInt64, count: UInt64) {
+        guard count > 0 else { return }
+        let first = Int(offset / GuestMemory.pageSize)
+        let last = Int((offset + count - 1) / GuestMemory.pageSize)
+        for page in first...last where pageFlags[page] & GuestMemory.flagCode != 0 {
+            invalidateSlots(page: page, offset: offset, count: count)
+        }
+    }
+
+    /// Clears the slots of `page` whose instruction may overlap [offset, offset+count).
+    /// An instruction starting up to 2 bytes before the range can overlap it.
+    private func invalidateSlots(page: Int, offset: UInt64, count: UInt64) {
+        guard let slots = decodedPages[page] else { return }
+        let pageStart = UInt64(page) * GuestMemory.pageSize
+        let lo = max(Int64(offset) - 2, Int64(pageStart)) - Int64(pageStart)
+        let hi = min(offset + count, pageStart + GuestMemory.pageSize) - pageStart
+        var slot = Int(lo) >> 1
+        let end = Int(hi + 1) >> 1
+        while slot < end && slot < GuestMemory.slotsPerPage {
+            slots[slot].op = .undecoded
+            slot += 1
+        }
+        if pageStart > 0 && offset < pageStart + 2, page > 0, let previous = decodedPages[page - 1] {
+            previous[GuestMemory.slotsPerPage - 1].op = .undecoded
+        }
+    }
+
+    /// Drops every decoded instruction (after bulk changes such as a restore).
+    public func invalidateAllDecoded() {
+        for page in 0..<pageCount where decodedPages[page] != nil {
+            decodedPages[page]!.update(repeating: DecodedInstruction(op: .undecoded), count: GuestMemory.slotsPerPage)
+        }
+    }
+
+    /// The decoded-instruction slots of a RAM page, created (empty) on first use.
+    @usableFromInline
+    func decodedSlots(page: Int) -> UnsafeMutablePointer<DecodedInstruction> {
+        if let slots = decodedPages[page] { return slots }
+        let slots = UnsafeMutablePointer<DecodedInstruction>.allocate(capacity: GuestMemory.slotsPerPage)
+        slots.initialize(repeating: DecodedInstruction(op: .undecoded), count: GuestMemory.slotsPerPage)
+        decodedPages[page] = slots
+        pageFlags[page] |= GuestMemory.flagCode
+        return slots
+    }
+
+    /// Asks for ``watchHandler`` to be called after any store that touches the 8-byte word at `address`.
+    public func watch(_ address: UInt64) {
+        precondition(contains(address, count: 8), "watched word outside RAM")
+        watchedAddresses.insert(address)
+        pageFlags[Int((address - base) / GuestMemory.pageSize)] |= GuestMemory.flagWatch
+    }
+
+    /// Reads a little-endian 64-bit word from RAM.
+    public func load64(at address: UInt64) -> UInt64 {
+        precondition(contains(address, count: 8))
+        return loadValue(offset: address - base, size: 8)
+    }
+
+    /// Writes a little-endian 64-bit word to RAM (with the page-flag duties, but not calling the watch handler
+    /// for the caller's own writes is not guaranteed: callers writing a watched word will be notified).
+    public func store64(_ value: UInt64, at address: UInt64) {
+        precondition(contains(address, count: 8))
+        storeValue(offset: address - base, size: 8, value: value)
+    }
+}

@@ -1,0 +1,371 @@
+/// The interpreter loop.
+///
+/// Shape (see SWIFT-NOTES.md): hot state in locals and raw pointers, instructions decoded once
+/// into 16-byte records cached per RAM page, one `switch` over the operation. The instruction
+/// counter is exact: the inner loop runs until the count reaches the next point where something
+/// outside the instruction stream may happen (the caller's limit or the timer deadline), and any
+/// instruction that can change interrupt state ends the inner loop so interrupts are checked
+/// before the next instruction, exactly as a single-stepping hart would.
+extension Hart {
+    /// Executes until `instructionCount == limit`, a stop request, or WFI with nothing pending.
+    public func run(until limit: UInt64) -> StopReason {
+        execute(limit: limit)
+    }
+
+    /// Executes exactly one instruction (or takes one trap/interrupt); for tracing and tests.
+    public func step() -> StopReason {
+        execute(limit: state.pointee.instret &+ 1)
+    }
+
+    @inline(never)
+    func execute(limit: UInt64) -> StopReason {
+        // Locals for everything the hot loop touches. Each pointer is owned by `self` or
+        // `memory`, which outlive this call; nothing here is shared with another thread.
+        let st = state
+        let x = self.x
+        let f = self.f
+        let ram = memory.bytes
+        let ramBase = memory.base
+        let ramSize = memory.size
+        let flags = memory.pageFlags
+        let limit1 = ramSize &- 1, limit2 = ramSize &- 2, limit4 = ramSize &- 4, limit8 = ramSize &- 8
+
+        var pc = st.pointee.pc
+        var count = st.pointee.instret
+        // The code page the pc is in: pc - codeBase < codeSpan means `slots` is valid.
+        var codeBase: UInt64 = 0
+        var codeSpan: UInt64 = 0
+        var slots = memory.decodedSlots(page: 0)
+
+        @inline(__always) func finish(_ reason: StopReason) -> StopReason {
+            st.pointee.pc = pc
+            st.pointee.instret = count
+            return reason
+        }
+
+        while true {
+            // Instruction boundary with outside effects: stop requests, interrupts, WFI, limit.
+            st.pointee.instret = count
+            if st.pointee.stopRequested {
+                st.pointee.stopRequested = false
+                return finish(.stopRequested)
+            }
+            if effectiveMIP(at: count) & st.pointee.mie != 0 { st.pointee.waiting = false }
+            if let cause = interruptToTake(at: count) {
+                pc = enterTrap(cause: cause, value: 0, pc: pc)
+                codeSpan = 0
+            }
+            if st.pointee.waiting { return finish(.waitingForInterrupt) }
+            if count >= limit { return finish(.limit) }
+            let deadline = timerDeadline()
+            var stop = deadline > count ? min(limit, deadline) : limit
+
+            while count < stop {
+                var offset = pc &- codeBase
+                if offset >= codeSpan {
+                    let ramOffset = pc &- ramBase
+                    guard ramOffset < ramSize else {
+                        pc = enterTrap(cause: ExceptionCause.instructionAccessFault.rawValue, value: pc, pc: pc)
+                        codeSpan = 0
+                        continue
+                    }
+                    codeBase = pc & ~(GuestMemory.pageSize - 1)
+                    codeSpan = GuestMemory.pageSize
+                    slots = memory.decodedSlots(page: Int(ramOffset / GuestMemory.pageSize))
+                    offset = pc &- codeBase
+                }
+                let slot = Int(offset >> 1)
+                var d = slots[slot]
+                if d.op == .undecoded {
+                    let ramOffset = Int(pc &- ramBase)
+                    let low = ram.load(fromByteOffset: ramOffset, as: UInt16.self)
+                    if low & 3 != 3 {
+                        d = CompressedDecoder.decode(low)
+                    } else if offset <= GuestMemory.pageSize - 4 {
+                        d = Decoder.decode(ram.loadUnaligned(fromByteOffset: ramOffset, as: UInt32.self))
+                    } else {
+                        d = DecodedInstruction(op: .straddle)
+                    }
+                    slots[slot] = d
+                }
+                if d.op == .straddle {
+                    guard memory.contains(pc, count: 4) else {
+                        pc = enterTrap(cause: ExceptionCause.instructionAccessFault.rawValue, value: pc &+ 2, pc: pc)
+                        codeSpan = 0
+                        continue
+                    }
+                    d = Decoder.decode(ram.loadUnaligned(fromByteOffset: Int(pc &- ramBase), as: UInt32.self))
+                }
+
+                let rd = Int(d.rd), rs1 = Int(d.rs1), rs2 = Int(d.rs2)
+                let imm = UInt64(bitPattern: d.imm)
+                var npc = pc &+ UInt64(d.length)
+
+                switch d.op {
+                // MARK: RV64I
+                case .lui: x[rd] = imm
+                case .auipc: x[rd] = pc &+ imm
+                case .jal:
+                    x[rd] = npc
+                    npc = pc &+ imm
+                case .jalr:
+                    let target = (x[rs1] &+ imm) & ~1
+                    x[rd] = npc
+                    npc = target
+                case .beq: if x[rs1] == x[rs2] { npc = pc &+ imm }
+                case .bne: if x[rs1] != x[rs2] { npc = pc &+ imm }
+                case .blt: if Int64(bitPattern: x[rs1]) < Int64(bitPattern: x[rs2]) { npc = pc &+ imm }
+                case .bge: if Int64(bitPattern: x[rs1]) >= Int64(bitPattern: x[rs2]) { npc = pc &+ imm }
+                case .bltu: if x[rs1] < x[rs2] { npc = pc &+ imm }
+                case .bgeu: if x[rs1] >= x[rs2] { npc = pc &+ imm }
+
+                case .lb, .lh, .lw, .ld, .lbu, .lhu, .lwu:
+                    let address = x[rs1] &+ imm
+                    let o = address &- ramBase
+                    let value: UInt64
+                    switch d.op {
+                    case .lb where o <= limit1: value = UInt64(bitPattern: Int64(ram.load(fromByteOffset: Int(o), as: Int8.self)))
+                    case .lbu where o <= limit1: value = UInt64(ram.load(fromByteOffset: Int(o), as: UInt8.self))
+                    case .lh where o <= limit2: value = UInt64(bitPattern: Int64(ram.loadUnaligned(fromByteOffset: Int(o), as: Int16.self)))
+                    case .lhu where o <= limit2: value = UInt64(ram.loadUnaligned(fromByteOffset: Int(o), as: UInt16.self))
+                    case .lw where o <= limit4: value = UInt64(bitPattern: Int64(ram.loadUnaligned(fromByteOffset: Int(o), as: Int32.self)))
+                    case .lwu where o <= limit4: value = UInt64(ram.loadUnaligned(fromByteOffset: Int(o), as: UInt32.self))
+                    case .ld where o <= limit8: value = ram.loadUnaligned(fromByteOffset: Int(o), as: UInt64.self)
+                    default:
+                        guard let v = loadSlow(address: address, op: d.op) else {
+                            pc = enterTrap(cause: ExceptionCause.loadAccessFault.rawValue, value: address, pc: pc)
+                            continue
+                        }
+                        value = v
+                    }
+                    x[rd] = value
+
+                case .sb, .sh, .sw, .sd:
+                    let address = x[rs1] &+ imm
+                    let o = address &- ramBase
+                    let value = x[rs2]
+                    let size: UInt64 = d.op == .sb ? 1 : d.op == .sh ? 2 : d.op == .sw ? 4 : 8
+                    if o <= ramSize &- size && flags[Int(o >> 12)] == 0 && (o & 0xFFF) <= 4096 &- size {
+                        switch size {
+                        case 1: ram.storeBytes(of: UInt8(truncatingIfNeeded: value), toByteOffset: Int(o), as: UInt8.self)
+                        case 2: ram.storeBytes(of: UInt16(truncatingIfNeeded: value), toByteOffset: Int(o), as: UInt16.self)
+                        case 4: ram.storeBytes(of: UInt32(truncatingIfNeeded: value), toByteOffset: Int(o), as: UInt32.self)
+                        default: ram.storeBytes(of: value, toByteOffset: Int(o), as: UInt64.self)
+                        }
+                    } else {
+                        switch storeSlow(address: address, size: Int(size), value: value) {
+                        case .fault:
+                            pc = enterTrap(cause: ExceptionCause.storeAccessFault.rawValue, value: address, pc: pc)
+                            continue
+                        case .ram: break
+                        case .device: stop = 0   // a device register changed: re-check interrupts
+                        }
+                    }
+
+                case .addi: x[rd] = x[rs1] &+ imm
+                case .slti: x[rd] = Int64(bitPattern: x[rs1]) < d.imm ? 1 : 0
+                case .sltiu: x[rd] = x[rs1] < imm ? 1 : 0
+                case .xori: x[rd] = x[rs1] ^ imm
+                case .ori: x[rd] = x[rs1] | imm
+                case .andi: x[rd] = x[rs1] & imm
+                case .slli: x[rd] = x[rs1] << (imm & 63)
+                case .srli: x[rd] = x[rs1] >> (imm & 63)
+                case .srai: x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]) >> (imm & 63))
+                case .add: x[rd] = x[rs1] &+ x[rs2]
+                case .sub: x[rd] = x[rs1] &- x[rs2]
+                case .sll: x[rd] = x[rs1] << (x[rs2] & 63)
+                case .slt: x[rd] = Int64(bitPattern: x[rs1]) < Int64(bitPattern: x[rs2]) ? 1 : 0
+                case .sltu: x[rd] = x[rs1] < x[rs2] ? 1 : 0
+                case .xor: x[rd] = x[rs1] ^ x[rs2]
+                case .srl: x[rd] = x[rs1] >> (x[rs2] & 63)
+                case .sra: x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]) >> (x[rs2] & 63))
+                case .or: x[rd] = x[rs1] | x[rs2]
+                case .and: x[rd] = x[rs1] & x[rs2]
+                case .addiw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ imm))
+                case .slliw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) << UInt32(imm & 31))
+                case .srliw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) >> UInt32(imm & 31))
+                case .sraiw: x[rd] = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: x[rs1]) >> Int32(imm & 31)))
+                case .addw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ x[rs2]))
+                case .subw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &- x[rs2]))
+                case .sllw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) << UInt32(x[rs2] & 31))
+                case .srlw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) >> UInt32(x[rs2] & 31))
+                case .sraw: x[rd] = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: x[rs1]) >> Int32(x[rs2] & 31)))
+
+                // MARK: M
+                case .mul: x[rd] = x[rs1] &* x[rs2]
+                case .mulh:
+                    x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]).multipliedFullWidth(by: Int64(bitPattern: x[rs2])).high)
+                case .mulhu: x[rd] = x[rs1].multipliedFullWidth(by: x[rs2]).high
+                case .mulhsu: x[rd] = mulhsu(x[rs1], x[rs2])
+                case .div:
+                    let a = Int64(bitPattern: x[rs1]), b = Int64(bitPattern: x[rs2])
+                    x[rd] = b == 0 ? ~0 : (b == -1 ? UInt64(bitPattern: 0 &- a) : UInt64(bitPattern: a / b))
+                case .divu: x[rd] = x[rs2] == 0 ? ~0 : x[rs1] / x[rs2]
+                case .rem:
+                    let a = Int64(bitPattern: x[rs1]), b = Int64(bitPattern: x[rs2])
+                    x[rd] = b == 0 ? x[rs1] : (b == -1 ? 0 : UInt64(bitPattern: a % b))
+                case .remu: x[rd] = x[rs2] == 0 ? x[rs1] : x[rs1] % x[rs2]
+                case .mulw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &* x[rs2]))
+                case .divw:
+                    let a = Int32(truncatingIfNeeded: x[rs1]), b = Int32(truncatingIfNeeded: x[rs2])
+                    let q: Int32 = b == 0 ? -1 : (b == -1 ? 0 &- a : a / b)
+                    x[rd] = UInt64(bitPattern: Int64(q))
+                case .divuw:
+                    let a = UInt32(truncatingIfNeeded: x[rs1]), b = UInt32(truncatingIfNeeded: x[rs2])
+                    x[rd] = signExtend32(b == 0 ? ~0 : a / b)
+                case .remw:
+                    let a = Int32(truncatingIfNeeded: x[rs1]), b = Int32(truncatingIfNeeded: x[rs2])
+                    let r: Int32 = b == 0 ? a : (b == -1 ? 0 : a % b)
+                    x[rd] = UInt64(bitPattern: Int64(r))
+                case .remuw:
+                    let a = UInt32(truncatingIfNeeded: x[rs1]), b = UInt32(truncatingIfNeeded: x[rs2])
+                    x[rd] = signExtend32(b == 0 ? a : a % b)
+
+                // MARK: System
+                case .fence: break
+                case .fenceI: break   // stores already invalidate the decoded instructions they overwrite
+                case .ecall:
+                    let cause: ExceptionCause
+                    switch st.pointee.privilege {
+                    case .user: cause = .environmentCallFromU
+                    case .supervisor: cause = .environmentCallFromS
+                    case .machine: cause = .environmentCallFromM
+                    }
+                    pc = enterTrap(cause: cause.rawValue, value: 0, pc: pc)
+                    codeSpan = 0
+                    continue
+                case .ebreak:
+                    pc = enterTrap(cause: ExceptionCause.breakpoint.rawValue, value: pc, pc: pc)
+                    codeSpan = 0
+                    continue
+                case .mret:
+                    guard st.pointee.privilege == .machine else {
+                        pc = illegal(d, pc: pc); codeSpan = 0; continue
+                    }
+                    npc = returnFromMachineTrap()
+                    codeSpan = 0
+                    stop = 0
+                case .sret:
+                    let p = st.pointee.privilege
+                    guard p == .machine || (p == .supervisor && st.pointee.mstatus & MStatus.tsr == 0) else {
+                        pc = illegal(d, pc: pc); codeSpan = 0; continue
+                    }
+                    npc = returnFromSupervisorTrap()
+                    codeSpan = 0
+                    stop = 0
+                case .wfi:
+                    let p = st.pointee.privilege
+                    if p == .user || (p == .supervisor && st.pointee.mstatus & MStatus.tw != 0) {
+                        pc = illegal(d, pc: pc); codeSpan = 0; continue
+                    }
+                    st.pointee.waiting = true
+                    stop = 0
+                case .sfenceVMA:
+                    let p = st.pointee.privilege
+                    if p == .user || (p == .supervisor && st.pointee.mstatus & MStatus.tvm != 0) {
+                        pc = illegal(d, pc: pc); codeSpan = 0; continue
+                    }
+                    codeSpan = 0
+                case .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci:
+                    switch executeCSR(d, count: count) {
+                    case .illegal:
+                        pc = illegal(d, pc: pc); codeSpan = 0; continue
+                    case .done: break
+                    case .changedControl:
+                        stop = 0
+                        codeSpan = 0
+                    }
+
+                // MARK: A
+                case .lrW, .scW, .amoswapW, .amoaddW, .amoxorW, .amoandW, .amoorW, .amominW, .amomaxW, .amominuW, .amomaxuW,
+                     .lrD, .scD, .amoswapD, .amoaddD, .amoxorD, .amoandD, .amoorD, .amominD, .amomaxD, .amominuD, .amomaxuD:
+                    if let (cause, value) = executeAtomic(d) {
+                        pc = enterTrap(cause: cause.rawValue, value: value, pc: pc)
+                        codeSpan = 0
+                        continue
+                    }
+
+                // MARK: F and D loads and stores
+                case .flw, .fld:
+                    guard st.pointee.mstatus & MStatus.fs != 0 else { pc = illegal(d, pc: pc); codeSpan = 0; continue }
+                    let address = x[rs1] &+ imm
+                    let o = address &- ramBase
+                    var value: UInt64
+                    if d.op == .fld && o <= limit8 {
+                        value = ram.loadUnaligned(fromByteOffset: Int(o), as: UInt64.self)
+                    } else if d.op == .flw && o <= limit4 {
+                        value = UInt64(ram.loadUnaligned(fromByteOffset: Int(o), as: UInt32.self))
+                    } else {
+                        guard let v = loadSlow(address: address, op: d.op == .fld ? .ld : .lwu) else {
+                            pc = enterTrap(cause: ExceptionCause.loadAccessFault.rawValue, value: address, pc: pc)
+                            continue
+                        }
+                        value = v
+                    }
+                    if d.op == .flw { value |= 0xFFFF_FFFF_0000_0000 }
+                    f[rd] = value
+                    st.pointee.mstatus |= MStatus.fsDirty
+                case .fsw, .fsd:
+                    guard st.pointee.mstatus & MStatus.fs != 0 else { pc = illegal(d, pc: pc); codeSpan = 0; continue }
+                    let address = x[rs1] &+ imm
+                    let o = address &- ramBase
+                    let size: UInt64 = d.op == .fsd ? 8 : 4
+                    let value = f[rs2]
+                    if o <= ramSize &- size && flags[Int(o >> 12)] == 0 && (o & 0xFFF) <= 4096 &- size {
+                        if size == 8 {
+                            ram.storeBytes(of: value, toByteOffset: Int(o), as: UInt64.self)
+                        } else {
+                            ram.storeBytes(of: UInt32(truncatingIfNeeded: value), toByteOffset: Int(o), as: UInt32.self)
+                        }
+                    } else {
+                        switch storeSlow(address: address, size: Int(size), value: value) {
+                        case .fault:
+                            pc = enterTrap(cause: ExceptionCause.storeAccessFault.rawValue, value: address, pc: pc)
+                            continue
+                        case .ram: break
+                        case .device: stop = 0
+                        }
+                    }
+
+                case .undecoded, .straddle, .illegal:
+                    pc = illegal(d, pc: pc)
+                    codeSpan = 0
+                    continue
+
+                default:
+                    // Remaining F and D computational instructions.
+                    guard executeFloat(d) else {
+                        pc = illegal(d, pc: pc)
+                        codeSpan = 0
+                        continue
+                    }
+                }
+                pc = npc
+                count &+= 1
+            }
+        }
+    }
+
+    /// Raises an illegal-instruction trap for `d` at `pc`, with the encoding in tval.
+    @inline(never)
+    func illegal(_ d: DecodedInstruction, pc: UInt64) -> UInt64 {
+        let bits: UInt64
+        if d.op == .illegal {
+            bits = UInt64(bitPattern: d.imm)
+        } else {
+            bits = UInt64(instructionBits(at: pc) ?? 0)
+        }
+        return enterTrap(cause: ExceptionCause.illegalInstruction.rawValue, value: bits, pc: pc)
+    }
+}
+
+@inline(__always) func signExtend32(_ v: UInt32) -> UInt64 {
+    UInt64(bitPattern: Int64(Int32(bitPattern: v)))
+}
+
+@inline(__always) func mulhsu(_ a: UInt64, _ b: UInt64) -> UInt64 {
+    // signed(a) * unsigned(b): the unsigned product, minus b << 64 when a is negative.
+    var high = a.multipliedFullWidth(by: b).high
+    if Int64(bitPattern: a) < 0 { high &-= b }
+    return high
+}

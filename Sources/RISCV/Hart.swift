@@ -1,0 +1,230 @@
+/// One RV64GC hart (RV64IMAFDC + Zicsr + Zifencei + Zicntr, M/S/U privilege levels).
+///
+/// The hart executes from ``GuestMemory`` through a cache of decoded instructions and reaches
+/// everything else through a ``SystemBus``. It never reads host time or randomness: guest time
+/// is `instructionCount / instructionsPerTick + timeOffset`, and only the owner of the hart
+/// (the machine) moves `timeOffset`, so execution is a pure function of state and inputs.
+///
+/// Sv39 translation is not implemented yet: `satp` accepts only Bare mode.
+public final class Hart {
+    /// Why ``run(until:)`` returned.
+    public enum StopReason: Equatable, Sendable {
+        /// The instruction count reached the limit.
+        case limit
+        /// A device asked the hart to stop (for example power-off).
+        case stopRequested
+        /// The hart executed WFI and no enabled interrupt is pending.
+        case waitingForInterrupt
+    }
+
+    /// Register index that absorbs writes to x0 (decoded destinations of x0 point here).
+    static let sinkRegister = Int(Decoder.sink)
+
+    // Sound: allocated in init, deallocated in deinit, never escapes; single-threaded use.
+    @usableFromInline let state: UnsafeMutablePointer<HartState>
+    /// x0...x31 followed by the sink register.
+    @usableFromInline let x: UnsafeMutablePointer<UInt64>
+    /// f0...f31 as raw 64-bit patterns (single precision values NaN-boxed).
+    @usableFromInline let f: UnsafeMutablePointer<UInt64>
+    public let memory: GuestMemory
+    public let bus: any SystemBus
+    /// Physical memory protection registers: kept (WARL) but not enforced.
+    var pmpcfg = [UInt64](repeating: 0, count: 16)
+    var pmpaddr = [UInt64](repeating: 0, count: 64)
+
+    /// misa: RV64 with A, C, D, F, I, M, S, U.
+    public static let isa: UInt64 = (2 << 62) | [UInt8]("ACDFIMSU".utf8).reduce(0) { $0 | (1 << UInt64($1 - 65)) }
+
+    public init(memory: GuestMemory, bus: any SystemBus) {
+        self.memory = memory
+        self.bus = bus
+        state = .allocate(capacity: 1)
+        state.initialize(to: HartState())
+        state.pointee.misa = Hart.isa
+        x = .allocate(capacity: 33)
+        x.initialize(repeating: 0, count: 33)
+        f = .allocate(capacity: 32)
+        f.initialize(repeating: 0, count: 32)
+    }
+
+    deinit {
+        state.deallocate()
+        x.deallocate()
+        f.deallocate()
+    }
+
+    // MARK: Architectural state
+
+    public var pc: UInt64 {
+        get { state.pointee.pc }
+        set { state.pointee.pc = newValue }
+    }
+
+    /// Instructions retired since reset: the clock of determinism.
+    public var instructionCount: UInt64 { state.pointee.instret }
+
+    public var privilege: PrivilegeLevel { state.pointee.privilege }
+
+    /// Integer register `index` (0...31).
+    public func register(_ index: Int) -> UInt64 { index == 0 ? 0 : x[index] }
+    public func setRegister(_ index: Int, _ value: UInt64) { if index != 0 { x[index] = value } }
+    /// Floating-point register `index` (0...31) as its raw 64-bit pattern.
+    public func floatRegister(_ index: Int) -> UInt64 { f[index] }
+    public func setFloatRegister(_ index: Int, _ value: UInt64) { f[index] = value }
+
+    // MARK: Time and interrupts
+
+    /// Instructions per tick of guest time (`mtime`). Set before running; part of the machine configuration.
+    public var instructionsPerTick: UInt64 {
+        get { state.pointee.instructionsPerTick }
+        set { precondition(newValue > 0); state.pointee.instructionsPerTick = newValue }
+    }
+
+    /// Guest time (mtime and the `time` CSR).
+    public var time: UInt64 { time(at: state.pointee.instret) }
+
+    @inline(__always) func time(at count: UInt64) -> UInt64 {
+        count / state.pointee.instructionsPerTick &+ state.pointee.timeOffset
+    }
+
+    /// Sets guest time to `value` from now on (the CLINT's mtime register is writable).
+    public func setTime(_ value: UInt64) {
+        state.pointee.timeOffset = value &- state.pointee.instret / state.pointee.instructionsPerTick
+    }
+
+    /// Moves guest time forward without executing instructions (deterministic WFI skip, time events).
+    public func advanceTime(by ticks: UInt64) { state.pointee.timeOffset &+= ticks }
+
+    /// The machine timer compare register (CLINT mtimecmp).
+    public var timerCompare: UInt64 {
+        get { state.pointee.timerCompare }
+        set { state.pointee.timerCompare = newValue }
+    }
+
+    /// Ticks until the machine timer fires, if it is armed and enabled in `mie`.
+    public var ticksUntilTimerInterrupt: UInt64? {
+        guard state.pointee.mie & InterruptCause.machineTimer.mask != 0 || state.pointee.mie & InterruptCause.supervisorTimer.mask != 0 else { return nil }
+        let now = time
+        let compare = state.pointee.timerCompare
+        if compare == .max { return nil }
+        return compare > now ? compare - now : 0
+    }
+
+    /// Instruction count at which the machine timer becomes pending (`.max` if never).
+    @inline(__always) func timerDeadline() -> UInt64 {
+        let s = state.pointee
+        if s.timerCompare <= s.timeOffset { return 0 }
+        let (product, overflow) = (s.timerCompare - s.timeOffset).multipliedReportingOverflow(by: s.instructionsPerTick)
+        return overflow ? .max : product
+    }
+
+    /// Raises or lowers a device-driven pending bit (MSIP from the CLINT, MEIP/SEIP from the PLIC).
+    public func setInterruptPending(_ cause: InterruptCause, _ pending: Bool) {
+        if pending { state.pointee.mip |= cause.mask } else { state.pointee.mip &= ~cause.mask }
+    }
+
+    /// mip as software sees it: stored bits plus MTIP derived from the timer.
+    @inline(__always) func effectiveMIP(at count: UInt64) -> UInt64 {
+        var mip = state.pointee.mip
+        if time(at: count) >= state.pointee.timerCompare { mip |= InterruptCause.machineTimer.mask }
+        return mip
+    }
+
+    /// Asks ``run(until:)`` to return at the next instruction boundary.
+    public func requestStop() { state.pointee.stopRequested = true }
+
+    // MARK: Traps
+
+    /// The interrupt to take now, if any, following the priority order MEI, MSI, MTI, SEI, SSI, STI.
+    @inline(__always) func interruptToTake(at count: UInt64) -> UInt64? {
+        let s = state.pointee
+        let pending = effectiveMIP(at: count) & s.mie
+        if pending == 0 { return nil }
+        let machineEnabled = s.privilege != .machine || s.mstatus & MStatus.mie != 0
+        let supervisorEnabled = s.privilege == .user || (s.privilege == .supervisor && s.mstatus & MStatus.sie != 0)
+        var candidates: UInt64 = 0
+        if machineEnabled { candidates |= pending & ~s.mideleg }
+        if supervisorEnabled { candidates |= pending & s.mideleg }
+        if candidates == 0 { return nil }
+        for cause: InterruptCause in [.machineExternal, .machineSoftware, .machineTimer,
+                                      .supervisorExternal, .supervisorSoftware, .supervisorTimer]
+        where candidates & cause.mask != 0 {
+            return cause.rawValue | (1 << 63)
+        }
+        return nil
+    }
+
+    /// Enters the trap handler for `cause` (bit 63 set for interrupts) taken at `pc`; returns the new pc.
+    @inline(never)
+    func enterTrap(cause: UInt64, value: UInt64, pc: UInt64) -> UInt64 {
+        let s = state
+        let isInterrupt = cause >> 63 == 1
+        let code = cause & ~(1 << 63)
+        let delegation = isInterrupt ? s.pointee.mideleg : s.pointee.medeleg
+        s.pointee.reservationValid = false
+        s.pointee.waiting = false
+        if s.pointee.privilege != .machine && (delegation >> code) & 1 == 1 {
+            s.pointee.sepc = pc
+            s.pointee.scause = cause
+            s.pointee.stval = value
+            var status = s.pointee.mstatus
+            status = (status & ~MStatus.spie) | ((status & MStatus.sie) << 4)
+            status &= ~MStatus.sie
+            status = (status & ~MStatus.spp) | (s.pointee.privilege == .supervisor ? MStatus.spp : 0)
+            s.pointee.mstatus = status
+            s.pointee.privilege = .supervisor
+            let base = s.pointee.stvec & ~3
+            return (isInterrupt && s.pointee.stvec & 3 == 1) ? base &+ 4 &* code : base
+        }
+        s.pointee.mepc = pc
+        s.pointee.mcause = cause
+        s.pointee.mtval = value
+        var status = s.pointee.mstatus
+        status = (status & ~MStatus.mpie) | ((status & MStatus.mie) << 4)
+        status &= ~MStatus.mie
+        status = (status & ~MStatus.mpp) | (UInt64(s.pointee.privilege.rawValue) << MStatus.mppShift)
+        s.pointee.mstatus = status
+        s.pointee.privilege = .machine
+        let base = s.pointee.mtvec & ~3
+        return (isInterrupt && s.pointee.mtvec & 3 == 1) ? base &+ 4 &* code : base
+    }
+
+    /// MRET: returns the new pc.
+    func returnFromMachineTrap() -> UInt64 {
+        let s = state
+        var status = s.pointee.mstatus
+        let previous = PrivilegeLevel(rawValue: UInt8((status & MStatus.mpp) >> MStatus.mppShift)) ?? .user
+        status = (status & ~MStatus.mie) | ((status & MStatus.mpie) >> 4)
+        status |= MStatus.mpie
+        status &= ~MStatus.mpp    // MPP becomes U (the least-privileged supported mode)
+        if previous != .machine { status &= ~MStatus.mprv }
+        s.pointee.mstatus = status
+        s.pointee.privilege = previous
+        return s.pointee.mepc
+    }
+
+    /// SRET: returns the new pc.
+    func returnFromSupervisorTrap() -> UInt64 {
+        let s = state
+        var status = s.pointee.mstatus
+        let previous: PrivilegeLevel = status & MStatus.spp != 0 ? .supervisor : .user
+        status = (status & ~MStatus.sie) | ((status & MStatus.spie) >> 4)
+        status |= MStatus.spie
+        status &= ~MStatus.spp
+        status &= ~MStatus.mprv
+        s.pointee.mstatus = status
+        s.pointee.privilege = previous
+        return s.pointee.sepc
+    }
+
+    // MARK: Fetch for tools
+
+    /// The raw bits of the instruction at a physical pc (16-bit forms in the low half), or nil outside RAM.
+    public func instructionBits(at address: UInt64) -> UInt32? {
+        guard memory.contains(address, count: 2) else { return nil }
+        let low = UInt32(memory.loadValue(offset: address - memory.base, size: 2))
+        if low & 3 != 3 { return low }
+        guard memory.contains(address, count: 4) else { return nil }
+        return UInt32(memory.loadValue(offset: address - memory.base, size: 4))
+    }
+}

@@ -1,0 +1,59 @@
+/// The architectural state of one hart except the register files, kept in one plain struct
+/// behind a pointer so the executor reaches it without exclusivity checks or reference counting.
+@usableFromInline
+struct HartState {
+    @usableFromInline var pc: UInt64 = 0
+    /// Instructions retired since reset: the clock of determinism. Never written by the guest.
+    @usableFromInline var instret: UInt64 = 0
+    @usableFromInline var privilege: PrivilegeLevel = .machine
+
+    // Machine-mode CSRs.
+    @usableFromInline var mstatus: UInt64 = MStatus.xl64
+    @usableFromInline var misa: UInt64 = 0
+    @usableFromInline var mie: UInt64 = 0
+    /// Pending bits set by software or devices; MTIP is derived from the timer when read.
+    @usableFromInline var mip: UInt64 = 0
+    @usableFromInline var mtvec: UInt64 = 0
+    @usableFromInline var mscratch: UInt64 = 0
+    @usableFromInline var mepc: UInt64 = 0
+    @usableFromInline var mcause: UInt64 = 0
+    @usableFromInline var mtval: UInt64 = 0
+    @usableFromInline var medeleg: UInt64 = 0
+    @usableFromInline var mideleg: UInt64 = 0
+    @usableFromInline var mcounteren: UInt64 = 0
+    @usableFromInline var mcountinhibit: UInt64 = 0
+    @usableFromInline var menvcfg: UInt64 = 0
+
+    // Supervisor-mode CSRs (sstatus, sie and sip are views of the machine registers).
+    @usableFromInline var stvec: UInt64 = 0
+    @usableFromInline var sscratch: UInt64 = 0
+    @usableFromInline var sepc: UInt64 = 0
+    @usableFromInline var scause: UInt64 = 0
+    @usableFromInline var stval: UInt64 = 0
+    @usableFromInline var satp: UInt64 = 0
+    @usableFromInline var scounteren: UInt64 = 0
+    @usableFromInline var senvcfg: UInt64 = 0
+    /// Guest-visible minstret/mcycle minus ``instret``: written by the guest, so the clock stays intact.
+    @usableFromInline var instretDelta: UInt64 = 0
+    @usableFromInline var cycleDelta: UInt64 = 0
+
+    // Floating point.
+    @usableFromInline var fflags: UInt32 = 0
+    @usableFromInline var frm: UInt32 = 0
+
+    // LR/SC reservation (address and the value LR read; see Hart+Atomics).
+    @usableFromInline var reservationValid: Bool = false
+    @usableFromInline var reservationAddress: UInt64 = 0
+    @usableFromInline var reservationValue: UInt64 = 0
+
+    // Timer: guest time is a function of the instruction count plus an offset that only
+    // deterministic decisions (WFI skips, later: time events) change.
+    @usableFromInline var instructionsPerTick: UInt64 = 50
+    @usableFromInline var timeOffset: UInt64 = 0
+    @usableFromInline var timerCompare: UInt64 = .max
+
+    /// Set by devices (power off) to make the executor return at the next instruction boundary.
+    @usableFromInline var stopRequested: Bool = false
+    /// The hart executed WFI and waits for an interrupt.
+    @usableFromInline var waiting: Bool = false
+}

@@ -1,0 +1,47 @@
+/// Every operation the executor knows, one case per instruction semantics.
+///
+/// Compressed instructions decode to the same operations as their 32-bit equivalents;
+/// the length lives in ``DecodedInstruction/length``. Raw value 0 means "not decoded yet",
+/// so a zero-filled slot of the decoded-instruction cache decodes on first use.
+@usableFromInline
+enum Op: UInt8 {
+    case undecoded = 0
+    case illegal
+    /// Instruction straddles a 4 KiB page: fetched and decoded anew every time, never cached.
+    case straddle
+
+    // RV64I
+    case lui, auipc, jal, jalr
+    case beq, bne, blt, bge, bltu, bgeu
+    case lb, lh, lw, ld, lbu, lhu, lwu
+    case sb, sh, sw, sd
+    case addi, slti, sltiu, xori, ori, andi, slli, srli, srai
+    case add, sub, sll, slt, sltu, xor, srl, sra, or, and
+    case addiw, slliw, srliw, sraiw, addw, subw, sllw, srlw, sraw
+    case fence, fenceI, ecall, ebreak, mret, sret, wfi, sfenceVMA
+    // Zicsr
+    case csrrw, csrrs, csrrc, csrrwi, csrrsi, csrrci
+    // M
+    case mul, mulh, mulhsu, mulhu, div, divu, rem, remu
+    case mulw, divw, divuw, remw, remuw
+    // A
+    case lrW, scW, amoswapW, amoaddW, amoxorW, amoandW, amoorW, amominW, amomaxW, amominuW, amomaxuW
+    case lrD, scD, amoswapD, amoaddD, amoxorD, amoandD, amoorD, amominD, amomaxD, amominuD, amomaxuD
+    // F
+    case flw, fsw
+    case fmaddS, fmsubS, fnmsubS, fnmaddS
+    case faddS, fsubS, fmulS, fdivS, fsqrtS
+    case fsgnjS, fsgnjnS, fsgnjxS, fminS, fmaxS
+    case fcvtWS, fcvtWUS, fcvtLS, fcvtLUS
+    case fmvXW, feqS, fltS, fleS, fclassS
+    case fcvtSW, fcvtSWU, fcvtSL, fcvtSLU, fmvWX
+    // D
+    case fld, fsd
+    case fmaddD, fmsubD, fnmsubD, fnmaddD
+    case faddD, fsubD, fmulD, fdivD, fsqrtD
+    case fsgnjD, fsgnjnD, fsgnjxD, fminD, fmaxD
+    case fcvtSD, fcvtDS
+    case fcvtWD, fcvtWUD, fcvtLD, fcvtLUD
+    case fmvXD, feqD, fltD, fleD, fclassD
+    case fcvtDW, fcvtDWU, fcvtDL, fcvtDLU, fmvDX
+}
