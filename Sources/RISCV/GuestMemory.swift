@@ -44,7 +44,16 @@ public final class GuestMemory {
         decodedPages.initialize(repeating: nil, count: pageCount)
     }
 
+    /// A page of `.refetch` slots the executor points at when it has no valid code page, so that
+    /// the next fetch from any offset looks the page up again. Never written.
+    @usableFromInline let refetchSlots: UnsafeMutablePointer<DecodedInstruction> = {
+        let slots = UnsafeMutablePointer<DecodedInstruction>.allocate(capacity: GuestMemory.slotsPerPage)
+        slots.initialize(repeating: DecodedInstruction(op: .refetch), count: GuestMemory.slotsPerPage)
+        return slots
+    }()
+
     deinit {
+        refetchSlots.deallocate()
         for i in 0..<pageCount { decodedPages[i]?.deallocate() }
         decodedPages.deallocate()
         pageFlags.deallocate()

@@ -23,19 +23,19 @@ extension Hart {
         // `memory`, which outlive this call; nothing here is shared with another thread.
         let st = state
         let x = self.x
-        let f = self.f
+        let f = x + Hart.floatOffset
         let ram = memory.bytes
         let ramBase = memory.base
         let ramSize = memory.size
         let flags = memory.pageFlags
-        let limit1 = ramSize &- 1, limit2 = ramSize &- 2, limit4 = ramSize &- 4, limit8 = ramSize &- 8
 
         var pc = st.pointee.pc
         var count = st.pointee.instret
-        // The code page the pc is in: pc - codeBase < codeSpan means `slots` is valid.
-        var codeBase: UInt64 = 0
-        var codeSpan: UInt64 = 0
-        var slots = memory.decodedSlots(page: 0)
+        // The code page the pc is in: while pc - codeBase < 4096, `slots` holds the decoded
+        // instructions of that page, or the refetch page when it must be looked up again.
+        let refetchSlots = memory.refetchSlots
+        var codeBase: UInt64 = pc & ~(GuestMemory.pageSize - 1)
+        var slots = refetchSlots
 
         @inline(__always) func finish(_ reason: StopReason) -> StopReason {
             st.pointee.pc = pc
@@ -53,7 +53,7 @@ extension Hart {
             if effectiveMIP(at: count) & st.pointee.mie != 0 { st.pointee.waiting = false }
             if let cause = interruptToTake(at: count) {
                 pc = enterTrap(cause: cause, value: 0, pc: pc)
-                codeSpan = 0
+                slots = refetchSlots
             }
             if st.pointee.waiting { return finish(.waitingForInterrupt) }
             if count >= limit { return finish(.limit) }
@@ -62,77 +62,94 @@ extension Hart {
 
             while count < stop {
                 var offset = pc &- codeBase
-                if offset >= codeSpan {
-                    let ramOffset = pc &- ramBase
-                    guard ramOffset < ramSize else {
-                        pc = enterTrap(cause: ExceptionCause.instructionAccessFault.rawValue, value: pc, pc: pc)
-                        codeSpan = 0
-                        continue
-                    }
+                if offset >= GuestMemory.pageSize {
                     codeBase = pc & ~(GuestMemory.pageSize - 1)
-                    codeSpan = GuestMemory.pageSize
-                    slots = memory.decodedSlots(page: Int(ramOffset / GuestMemory.pageSize))
+                    slots = refetchSlots
                     offset = pc &- codeBase
                 }
-                let slot = Int(offset >> 1)
-                var d = slots[slot]
-                if d.op == .undecoded {
-                    let ramOffset = Int(pc &- ramBase)
-                    let low = ram.load(fromByteOffset: ramOffset, as: UInt16.self)
-                    if low & 3 != 3 {
-                        d = CompressedDecoder.decode(low)
-                    } else if offset <= GuestMemory.pageSize - 4 {
-                        d = Decoder.decode(ram.loadUnaligned(fromByteOffset: ramOffset, as: UInt32.self))
-                    } else {
-                        d = DecodedInstruction(op: .straddle)
+                var d = slots[Int(offset >> 1)]
+                if d.op.rawValue <= Op.refetch.rawValue && d.op != .illegal {
+                    // Cold: look the page up, decode a new slot, or fetch across a page boundary.
+                    if d.op == .refetch {
+                        let ramOffset = pc &- ramBase
+                        guard ramOffset < ramSize else {
+                            pc = enterTrap(cause: ExceptionCause.instructionAccessFault.rawValue, value: pc, pc: pc)
+                            continue
+                        }
+                        slots = memory.decodedSlots(page: Int(ramOffset / GuestMemory.pageSize))
+                        d = slots[Int(offset >> 1)]
                     }
-                    slots[slot] = d
-                }
-                if d.op == .straddle {
-                    guard memory.contains(pc, count: 4) else {
-                        pc = enterTrap(cause: ExceptionCause.instructionAccessFault.rawValue, value: pc &+ 2, pc: pc)
-                        codeSpan = 0
-                        continue
+                    if d.op == .undecoded {
+                        let ramOffset = Int(pc &- ramBase)
+                        let low = ram.load(fromByteOffset: ramOffset, as: UInt16.self)
+                        if low & 3 != 3 {
+                            d = CompressedDecoder.decode(low)
+                        } else if offset <= GuestMemory.pageSize - 4 {
+                            d = Decoder.decode(ram.loadUnaligned(fromByteOffset: ramOffset, as: UInt32.self))
+                        } else {
+                            d = DecodedInstruction(op: .straddle)
+                        }
+                        slots[Int(offset >> 1)] = d
                     }
-                    d = Decoder.decode(ram.loadUnaligned(fromByteOffset: Int(pc &- ramBase), as: UInt32.self))
+                    if d.op == .straddle {
+                        // A 32-bit instruction whose second half is on the next page: never cached,
+                        // because a store to the next page would not invalidate it.
+                        guard memory.contains(pc, count: 4) else {
+                            pc = enterTrap(cause: ExceptionCause.instructionAccessFault.rawValue, value: pc &+ 2, pc: pc)
+                            slots = refetchSlots
+                            continue
+                        }
+                        d = Decoder.decode(ram.loadUnaligned(fromByteOffset: Int(pc &- ramBase), as: UInt32.self))
+                    }
                 }
 
                 let rd = Int(d.rd), rs1 = Int(d.rs1), rs2 = Int(d.rs2)
                 let imm = UInt64(bitPattern: d.imm)
-                var npc = pc &+ UInt64(d.length)
+                var npc = pc &+ 4
 
                 switch d.op {
                 // MARK: RV64I
                 case .lui: x[rd] = imm
+                case .cLui: x[rd] = imm; npc = pc &+ 2
                 case .auipc: x[rd] = pc &+ imm
                 case .jal:
                     x[rd] = npc
+                    npc = pc &+ imm
+                case .cJal:
+                    x[rd] = pc &+ 2
                     npc = pc &+ imm
                 case .jalr:
                     let target = (x[rs1] &+ imm) & ~1
                     x[rd] = npc
                     npc = target
+                case .cJalr:
+                    let target = x[rs1] & ~1
+                    x[rd] = pc &+ 2
+                    npc = target
                 case .beq: if x[rs1] == x[rs2] { npc = pc &+ imm }
                 case .bne: if x[rs1] != x[rs2] { npc = pc &+ imm }
+                case .cBeq: npc = x[rs1] == 0 ? pc &+ imm : pc &+ 2
+                case .cBne: npc = x[rs1] != 0 ? pc &+ imm : pc &+ 2
                 case .blt: if Int64(bitPattern: x[rs1]) < Int64(bitPattern: x[rs2]) { npc = pc &+ imm }
                 case .bge: if Int64(bitPattern: x[rs1]) >= Int64(bitPattern: x[rs2]) { npc = pc &+ imm }
                 case .bltu: if x[rs1] < x[rs2] { npc = pc &+ imm }
                 case .bgeu: if x[rs1] >= x[rs2] { npc = pc &+ imm }
 
-                case .lb, .lh, .lw, .ld, .lbu, .lhu, .lwu:
+                case .lb, .lh, .lw, .ld, .lbu, .lhu, .lwu, .cLw, .cLd:
+                    if d.op == .cLw || d.op == .cLd { npc = pc &+ 2 }
                     let address = x[rs1] &+ imm
                     let o = address &- ramBase
                     let value: UInt64
                     switch d.op {
-                    case .lb where o <= limit1: value = UInt64(bitPattern: Int64(ram.load(fromByteOffset: Int(o), as: Int8.self)))
-                    case .lbu where o <= limit1: value = UInt64(ram.load(fromByteOffset: Int(o), as: UInt8.self))
-                    case .lh where o <= limit2: value = UInt64(bitPattern: Int64(ram.loadUnaligned(fromByteOffset: Int(o), as: Int16.self)))
-                    case .lhu where o <= limit2: value = UInt64(ram.loadUnaligned(fromByteOffset: Int(o), as: UInt16.self))
-                    case .lw where o <= limit4: value = UInt64(bitPattern: Int64(ram.loadUnaligned(fromByteOffset: Int(o), as: Int32.self)))
-                    case .lwu where o <= limit4: value = UInt64(ram.loadUnaligned(fromByteOffset: Int(o), as: UInt32.self))
-                    case .ld where o <= limit8: value = ram.loadUnaligned(fromByteOffset: Int(o), as: UInt64.self)
+                    case .lb where o <= ramSize &- 1: value = UInt64(bitPattern: Int64(ram.load(fromByteOffset: Int(o), as: Int8.self)))
+                    case .lbu where o <= ramSize &- 1: value = UInt64(ram.load(fromByteOffset: Int(o), as: UInt8.self))
+                    case .lh where o <= ramSize &- 2: value = UInt64(bitPattern: Int64(ram.loadUnaligned(fromByteOffset: Int(o), as: Int16.self)))
+                    case .lhu where o <= ramSize &- 2: value = UInt64(ram.loadUnaligned(fromByteOffset: Int(o), as: UInt16.self))
+                    case .lw where o <= ramSize &- 4, .cLw where o <= ramSize &- 4: value = UInt64(bitPattern: Int64(ram.loadUnaligned(fromByteOffset: Int(o), as: Int32.self)))
+                    case .lwu where o <= ramSize &- 4: value = UInt64(ram.loadUnaligned(fromByteOffset: Int(o), as: UInt32.self))
+                    case .ld where o <= ramSize &- 8, .cLd where o <= ramSize &- 8: value = ram.loadUnaligned(fromByteOffset: Int(o), as: UInt64.self)
                     default:
-                        guard let v = loadSlow(address: address, op: d.op) else {
+                        guard let v = loadSlow(address: address, op: d.op == .cLw ? .lw : d.op == .cLd ? .ld : d.op) else {
                             pc = enterTrap(cause: ExceptionCause.loadAccessFault.rawValue, value: address, pc: pc)
                             continue
                         }
@@ -140,11 +157,19 @@ extension Hart {
                     }
                     x[rd] = value
 
-                case .sb, .sh, .sw, .sd:
+                case .sb, .sh, .sw, .sd, .cSw, .cSd:
                     let address = x[rs1] &+ imm
                     let o = address &- ramBase
                     let value = x[rs2]
-                    let size: UInt64 = d.op == .sb ? 1 : d.op == .sh ? 2 : d.op == .sw ? 4 : 8
+                    let size: UInt64
+                    switch d.op {
+                    case .sb: size = 1
+                    case .sh: size = 2
+                    case .sw: size = 4
+                    case .cSw: size = 4; npc = pc &+ 2
+                    case .cSd: size = 8; npc = pc &+ 2
+                    default: size = 8
+                    }
                     if o <= ramSize &- size && flags[Int(o >> 12)] == 0 && (o & 0xFFF) <= 4096 &- size {
                         switch size {
                         case 1: ram.storeBytes(of: UInt8(truncatingIfNeeded: value), toByteOffset: Int(o), as: UInt8.self)
@@ -163,30 +188,43 @@ extension Hart {
                     }
 
                 case .addi: x[rd] = x[rs1] &+ imm
+                case .cAddi: x[rd] = x[rs1] &+ imm; npc = pc &+ 2
                 case .slti: x[rd] = Int64(bitPattern: x[rs1]) < d.imm ? 1 : 0
                 case .sltiu: x[rd] = x[rs1] < imm ? 1 : 0
                 case .xori: x[rd] = x[rs1] ^ imm
                 case .ori: x[rd] = x[rs1] | imm
                 case .andi: x[rd] = x[rs1] & imm
+                case .cAndi: x[rd] = x[rs1] & imm; npc = pc &+ 2
                 case .slli: x[rd] = x[rs1] << (imm & 63)
+                case .cSlli: x[rd] = x[rs1] << (imm & 63); npc = pc &+ 2
                 case .srli: x[rd] = x[rs1] >> (imm & 63)
+                case .cSrli: x[rd] = x[rs1] >> (imm & 63); npc = pc &+ 2
                 case .srai: x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]) >> (imm & 63))
+                case .cSrai: x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]) >> (imm & 63)); npc = pc &+ 2
                 case .add: x[rd] = x[rs1] &+ x[rs2]
+                case .cAdd: x[rd] = x[rs1] &+ x[rs2]; npc = pc &+ 2
                 case .sub: x[rd] = x[rs1] &- x[rs2]
+                case .cSub: x[rd] = x[rs1] &- x[rs2]; npc = pc &+ 2
                 case .sll: x[rd] = x[rs1] << (x[rs2] & 63)
                 case .slt: x[rd] = Int64(bitPattern: x[rs1]) < Int64(bitPattern: x[rs2]) ? 1 : 0
                 case .sltu: x[rd] = x[rs1] < x[rs2] ? 1 : 0
                 case .xor: x[rd] = x[rs1] ^ x[rs2]
+                case .cXor: x[rd] = x[rs1] ^ x[rs2]; npc = pc &+ 2
                 case .srl: x[rd] = x[rs1] >> (x[rs2] & 63)
                 case .sra: x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]) >> (x[rs2] & 63))
                 case .or: x[rd] = x[rs1] | x[rs2]
+                case .cOr: x[rd] = x[rs1] | x[rs2]; npc = pc &+ 2
                 case .and: x[rd] = x[rs1] & x[rs2]
+                case .cAnd: x[rd] = x[rs1] & x[rs2]; npc = pc &+ 2
                 case .addiw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ imm))
+                case .cAddiw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ imm)); npc = pc &+ 2
                 case .slliw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) << UInt32(imm & 31))
                 case .srliw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) >> UInt32(imm & 31))
                 case .sraiw: x[rd] = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: x[rs1]) >> Int32(imm & 31)))
                 case .addw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ x[rs2]))
+                case .cAddw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ x[rs2])); npc = pc &+ 2
                 case .subw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &- x[rs2]))
+                case .cSubw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &- x[rs2])); npc = pc &+ 2
                 case .sllw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) << UInt32(x[rs2] & 31))
                 case .srlw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) >> UInt32(x[rs2] & 31))
                 case .sraw: x[rd] = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: x[rs1]) >> Int32(x[rs2] & 31)))
@@ -232,48 +270,48 @@ extension Hart {
                     case .machine: cause = .environmentCallFromM
                     }
                     pc = enterTrap(cause: cause.rawValue, value: 0, pc: pc)
-                    codeSpan = 0
+                    slots = refetchSlots
                     continue
                 case .ebreak:
                     pc = enterTrap(cause: ExceptionCause.breakpoint.rawValue, value: pc, pc: pc)
-                    codeSpan = 0
+                    slots = refetchSlots
                     continue
                 case .mret:
                     guard st.pointee.privilege == .machine else {
-                        pc = illegal(d, pc: pc); codeSpan = 0; continue
+                        pc = illegal(d, pc: pc); slots = refetchSlots; continue
                     }
                     npc = returnFromMachineTrap()
-                    codeSpan = 0
+                    slots = refetchSlots
                     stop = 0
                 case .sret:
                     let p = st.pointee.privilege
                     guard p == .machine || (p == .supervisor && st.pointee.mstatus & MStatus.tsr == 0) else {
-                        pc = illegal(d, pc: pc); codeSpan = 0; continue
+                        pc = illegal(d, pc: pc); slots = refetchSlots; continue
                     }
                     npc = returnFromSupervisorTrap()
-                    codeSpan = 0
+                    slots = refetchSlots
                     stop = 0
                 case .wfi:
                     let p = st.pointee.privilege
                     if p == .user || (p == .supervisor && st.pointee.mstatus & MStatus.tw != 0) {
-                        pc = illegal(d, pc: pc); codeSpan = 0; continue
+                        pc = illegal(d, pc: pc); slots = refetchSlots; continue
                     }
                     st.pointee.waiting = true
                     stop = 0
                 case .sfenceVMA:
                     let p = st.pointee.privilege
                     if p == .user || (p == .supervisor && st.pointee.mstatus & MStatus.tvm != 0) {
-                        pc = illegal(d, pc: pc); codeSpan = 0; continue
+                        pc = illegal(d, pc: pc); slots = refetchSlots; continue
                     }
-                    codeSpan = 0
+                    slots = refetchSlots
                 case .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci:
                     switch executeCSR(d, count: count) {
                     case .illegal:
-                        pc = illegal(d, pc: pc); codeSpan = 0; continue
+                        pc = illegal(d, pc: pc); slots = refetchSlots; continue
                     case .done: break
                     case .changedControl:
                         stop = 0
-                        codeSpan = 0
+                        slots = refetchSlots
                     }
 
                 // MARK: A
@@ -281,22 +319,23 @@ extension Hart {
                      .lrD, .scD, .amoswapD, .amoaddD, .amoxorD, .amoandD, .amoorD, .amominD, .amomaxD, .amominuD, .amomaxuD:
                     if let (cause, value) = executeAtomic(d) {
                         pc = enterTrap(cause: cause.rawValue, value: value, pc: pc)
-                        codeSpan = 0
+                        slots = refetchSlots
                         continue
                     }
 
                 // MARK: F and D loads and stores
-                case .flw, .fld:
-                    guard st.pointee.mstatus & MStatus.fs != 0 else { pc = illegal(d, pc: pc); codeSpan = 0; continue }
+                case .flw, .fld, .cFld:
+                    guard st.pointee.mstatus & MStatus.fs != 0 else { pc = illegal(d, pc: pc); slots = refetchSlots; continue }
+                    if d.op == .cFld { npc = pc &+ 2 }
                     let address = x[rs1] &+ imm
                     let o = address &- ramBase
                     var value: UInt64
-                    if d.op == .fld && o <= limit8 {
+                    if d.op != .flw && o <= ramSize &- 8 {
                         value = ram.loadUnaligned(fromByteOffset: Int(o), as: UInt64.self)
-                    } else if d.op == .flw && o <= limit4 {
+                    } else if d.op == .flw && o <= ramSize &- 4 {
                         value = UInt64(ram.loadUnaligned(fromByteOffset: Int(o), as: UInt32.self))
                     } else {
-                        guard let v = loadSlow(address: address, op: d.op == .fld ? .ld : .lwu) else {
+                        guard let v = loadSlow(address: address, op: d.op == .flw ? .lwu : .ld) else {
                             pc = enterTrap(cause: ExceptionCause.loadAccessFault.rawValue, value: address, pc: pc)
                             continue
                         }
@@ -305,11 +344,12 @@ extension Hart {
                     if d.op == .flw { value |= 0xFFFF_FFFF_0000_0000 }
                     f[rd] = value
                     st.pointee.mstatus |= MStatus.fsDirty
-                case .fsw, .fsd:
-                    guard st.pointee.mstatus & MStatus.fs != 0 else { pc = illegal(d, pc: pc); codeSpan = 0; continue }
+                case .fsw, .fsd, .cFsd:
+                    guard st.pointee.mstatus & MStatus.fs != 0 else { pc = illegal(d, pc: pc); slots = refetchSlots; continue }
+                    if d.op == .cFsd { npc = pc &+ 2 }
                     let address = x[rs1] &+ imm
                     let o = address &- ramBase
-                    let size: UInt64 = d.op == .fsd ? 8 : 4
+                    let size: UInt64 = d.op == .fsw ? 4 : 8
                     let value = f[rs2]
                     if o <= ramSize &- size && flags[Int(o >> 12)] == 0 && (o & 0xFFF) <= 4096 &- size {
                         if size == 8 {
@@ -327,16 +367,16 @@ extension Hart {
                         }
                     }
 
-                case .undecoded, .straddle, .illegal:
+                case .undecoded, .straddle, .illegal, .refetch:
                     pc = illegal(d, pc: pc)
-                    codeSpan = 0
+                    slots = refetchSlots
                     continue
 
                 default:
                     // Remaining F and D computational instructions.
                     guard executeFloat(d) else {
                         pc = illegal(d, pc: pc)
-                        codeSpan = 0
+                        slots = refetchSlots
                         continue
                     }
                 }

@@ -24,8 +24,10 @@ public final class Hart {
     @usableFromInline let state: UnsafeMutablePointer<HartState>
     /// x0...x31 followed by the sink register.
     @usableFromInline let x: UnsafeMutablePointer<UInt64>
-    /// f0...f31 as raw 64-bit patterns (single precision values NaN-boxed).
+    /// f0...f31 as raw 64-bit patterns (single precision values NaN-boxed); part of the same
+    /// allocation as `x`, at `x + Hart.floatOffset`, so the executor keeps one pointer live.
     @usableFromInline let f: UnsafeMutablePointer<UInt64>
+    @usableFromInline static let floatOffset = 40
     public let memory: GuestMemory
     public let bus: any SystemBus
     /// Physical memory protection registers: kept (WARL) but not enforced.
@@ -41,16 +43,14 @@ public final class Hart {
         state = .allocate(capacity: 1)
         state.initialize(to: HartState())
         state.pointee.misa = Hart.isa
-        x = .allocate(capacity: 33)
-        x.initialize(repeating: 0, count: 33)
-        f = .allocate(capacity: 32)
-        f.initialize(repeating: 0, count: 32)
+        x = .allocate(capacity: Hart.floatOffset + 32)
+        x.initialize(repeating: 0, count: Hart.floatOffset + 32)
+        f = x + Hart.floatOffset
     }
 
     deinit {
         state.deallocate()
         x.deallocate()
-        f.deallocate()
     }
 
     // MARK: Architectural state

@@ -9,6 +9,8 @@ enum Op: UInt8 {
     case illegal
     /// Instruction straddles a 4 KiB page: fetched and decoded anew every time, never cached.
     case straddle
+    /// Marks the slots of ``GuestMemory/refetchSlots``: the executor must look the pc's page up again.
+    case refetch
 
     // RV64I
     case lui, auipc, jal, jalr
@@ -44,4 +46,12 @@ enum Op: UInt8 {
     case fcvtWD, fcvtWUD, fcvtLD, fcvtLUD
     case fmvXD, feqD, fltD, fleD, fclassD
     case fcvtDW, fcvtDWU, fcvtDL, fcvtDLU, fmvDX
+
+    // Compressed forms. They execute like their 32-bit twins but advance the pc by 2; keeping the
+    // length in the operation (not read from the record) lets the host CPU compute the next pc
+    // without waiting for a load, which is what bounds an interpreter's speed.
+    case cAddi, cAddiw, cLui, cSlli, cSrli, cSrai, cAndi
+    case cAdd, cSub, cXor, cOr, cAnd, cSubw, cAddw
+    case cLw, cLd, cSw, cSd, cFld, cFsd
+    case cJal, cJalr, cBeq, cBne
 }
