@@ -217,6 +217,17 @@ public final class Hart {
         return s.pointee.sepc
     }
 
+    /// Reads a CSR as a debugger would (no privilege check); nil if the hart has no such CSR.
+    public func debugReadCSR(_ number: UInt16) -> UInt64? {
+        let saved = state.pointee.privilege
+        state.pointee.privilege = .machine
+        defer { state.pointee.privilege = saved }
+        if number >= 0x001 && number <= 0x003 && state.pointee.mstatus & MStatus.fs == 0 {
+            return nil
+        }
+        return readCSR(number, count: state.pointee.instret)
+    }
+
     // MARK: Fetch for tools
 
     /// The raw bits of the instruction at a physical pc (16-bit forms in the low half), or nil outside RAM.

@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+
+/// The `lockstep` executable as a user runs it: exit codes, messages, flags.
+@Suite struct RunCommandTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The `lockstep` binary built next to this test bundle.
+    static var binary: URL {
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("lockstep").path), directory.path != "/" {
+            directory = directory.deletingLastPathComponent()
+        }
+        return directory.appendingPathComponent("lockstep")
+    }
+
+    struct Outcome { var status: Int32; var stdout: String; var stderr: String }
+
+    func lockstep(_ arguments: [String]) throws -> Outcome {
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                       stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    func guest(_ name: String) -> String { Self.root.appendingPathComponent("guests/out/\(name).elf").path }
+
+    @Test func exitsWithTheProgramsExitCode() throws {
+        let result = try lockstep(["run", "--elf", guest("exit-code")])
+        #expect(result.status == 3)
+        #expect(result.stdout == "exit-code: exiting with code 3\n")
+        let hello = try lockstep(["run", "--elf", guest("hello")])
+        #expect(hello.status == 0)
+        #expect(hello.stdout == "Hello from Lockstep\n")
+    }
+
+    @Test func maxInstructionsStopsAndSaysSo() throws {
+        let result = try lockstep(["run", "--elf", guest("loop-alu"), "--max-instructions", "5000"])
+        #expect(result.status == 124)
+        #expect(result.stderr.contains("stopped after 5000 instructions"))
+    }
+
+    @Test func traceShowsEveryRetiredInstruction() throws {
+        let result = try lockstep(["run", "--elf", guest("loop-alu"), "--max-instructions", "20", "--trace"])
+        let lines = result.stderr.split(separator: "\n").filter { $0.hasPrefix("00000000800") }
+        #expect(lines.count == 20)
+        // loop-alu starts with `li s0, ITERS` = lui + addiw.
+        #expect(lines.first?.hasPrefix("0000000080000000: ") == true)
+        #expect(lines.first?.contains("lui s0,") == true)
+        #expect(lines.contains { $0.contains("mul a5,a3,a4") })
+    }
+
+    @Test func badInputGivesClearErrors() throws {
+        let missing = try lockstep(["run", "--elf", "/nonexistent.elf"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("/nonexistent.elf"))
+        let notELF = try lockstep(["run", "--elf", Self.root.appendingPathComponent("Package.swift").path])
+        #expect(notELF.status == 1)
+        #expect(notELF.stderr.contains("not an ELF"))
+        let host = try lockstep(["run", "--elf", "/bin/true"])
+        #expect(host.status == 1)
+        #expect(host.stderr.lowercased().contains("x86"))
+        let noElf = try lockstep(["run"])
+        #expect(noElf.status != 0)
+        #expect(noElf.stderr.contains("--elf"))
+        let badMemory = try lockstep(["run", "--elf", guest("hello"), "--memory", "0"])
+        #expect(badMemory.status != 0)
+        #expect(badMemory.stderr.contains("--memory"))
+    }
+
+    @Test func helpExplainsEveryFlag() throws {
+        let result = try lockstep(["run", "--help"])
+        for flag in ["--elf", "--max-instructions", "--trace", "--memory", "--stats"] {
+            #expect(result.stdout.contains(flag), "help does not mention \(flag)")
+        }
+    }
+}

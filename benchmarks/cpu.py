@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""CPU speed of Lockstep and QEMU side by side, on the same guest programs in one run.
+
+For each program both emulators run the same ELF to completion. The program is deterministic, so
+both retire the same instructions; the count comes from Lockstep (`--stats`), which counts exactly.
+Each wall time has the emulator's start-up and shut-down cost removed: the time to run
+guests/out/hello.elf (about 200 instructions) on the same emulator is subtracted.
+Guest MIPS = instructions / (wall time - start-up). Each figure is the best of --repeat runs.
+"""
+import argparse, os, re, subprocess, sys, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LOCKSTEP = os.path.join(ROOT, ".build", "release", "lockstep")
+QEMU = ["qemu-system-riscv64", "-M", "virt", "-bios", "none", "-nographic", "-monitor", "none", "-serial", "stdio", "-kernel"]
+
+
+def guest(name):
+    return os.path.join(ROOT, "guests", "out", name + ".elf")
+
+
+def timed(command):
+    start = time.perf_counter()
+    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed with {result.returncode}: {result.stderr.decode()[-500:]}")
+    return elapsed, result
+
+
+def best(command, repeat):
+    runs = [timed(command) for _ in range(repeat)]
+    return min(r[0] for r in runs), runs[0][1]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per program and emulator (best is kept)")
+    parser.add_argument("programs", nargs="*", default=["bench", "loop-alu", "loop-ldst", "loop-branch"])
+    args = parser.parse_args()
+
+    lockstep_startup, _ = best([LOCKSTEP, "run", "--elf", guest("hello")], args.repeat)
+    qemu_startup, _ = best(QEMU + [guest("hello")], args.repeat)
+    print(f"start-up: lockstep {lockstep_startup * 1000:.0f} ms, qemu {qemu_startup * 1000:.0f} ms (subtracted)")
+    print(f"{'program':<12} {'instructions':>14} {'lockstep s':>11} {'qemu s':>8} {'lockstep MIPS':>14} {'qemu MIPS':>10} {'ratio':>7}")
+    for name in args.programs:
+        seconds, result = best([LOCKSTEP, "run", "--elf", guest(name), "--stats"], args.repeat)
+        match = re.search(rb"lockstep: (\d+) instructions", result.stderr)
+        if not match:
+            sys.exit(f"no instruction count from lockstep for {name}")
+        count = int(match.group(1))
+        qemu_seconds, _ = best(QEMU + [guest(name)], args.repeat)
+        ours = count / max(seconds - lockstep_startup, 1e-9) / 1e6
+        theirs = count / max(qemu_seconds - qemu_startup, 1e-9) / 1e6
+        print(f"{name:<12} {count:>14,} {seconds:>11.2f} {qemu_seconds:>8.2f} {ours:>14.0f} {theirs:>10.0f} {ours / theirs:>7.3f}")
+
+
+if __name__ == "__main__":
+    main()

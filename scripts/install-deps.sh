@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Lockstep's guests, tests and benchmarks need, when missing:
+# the RISC-V cross toolchain (guests, conformance programs, objdump for the disassembler test)
+# and QEMU (the reference the CPU is compared against).
+set -euo pipefail
+need=()
+command -v riscv64-linux-gnu-gcc >/dev/null 2>&1 || need+=(gcc-riscv64-linux-gnu)
+command -v riscv64-linux-gnu-objdump >/dev/null 2>&1 || need+=(binutils-riscv64-linux-gnu)
+command -v qemu-system-riscv64 >/dev/null 2>&1 || need+=(qemu-system-misc)
+command -v make >/dev/null 2>&1 || need+=(make)
+if ((${#need[@]})); then
+    sudo=()
+    [[ "$(id -u)" == 0 ]] || sudo=(sudo)
+    echo "installing: ${need[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    "${sudo[@]}" apt-get update -qq >/dev/null
+    "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
