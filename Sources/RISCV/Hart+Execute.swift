@@ -135,50 +135,123 @@ extension Hart {
                 case .bltu: if x[rs1] < x[rs2] { npc = pc &+ imm }
                 case .bgeu: if x[rs1] >= x[rs2] { npc = pc &+ imm }
 
-                case .lb, .lh, .lw, .ld, .lbu, .lhu, .lwu, .cLw, .cLd:
-                    if d.op == .cLw || d.op == .cLd { npc = pc &+ 2 }
+                case .lb:
                     let address = x[rs1] &+ imm
                     let o = address &- ramBase
-                    let value: UInt64
-                    switch d.op {
-                    case .lb where o <= ramSize &- 1: value = UInt64(bitPattern: Int64(ram.load(fromByteOffset: Int(o), as: Int8.self)))
-                    case .lbu where o <= ramSize &- 1: value = UInt64(ram.load(fromByteOffset: Int(o), as: UInt8.self))
-                    case .lh where o <= ramSize &- 2: value = UInt64(bitPattern: Int64(ram.loadUnaligned(fromByteOffset: Int(o), as: Int16.self)))
-                    case .lhu where o <= ramSize &- 2: value = UInt64(ram.loadUnaligned(fromByteOffset: Int(o), as: UInt16.self))
-                    case .lw where o <= ramSize &- 4, .cLw where o <= ramSize &- 4: value = UInt64(bitPattern: Int64(ram.loadUnaligned(fromByteOffset: Int(o), as: Int32.self)))
-                    case .lwu where o <= ramSize &- 4: value = UInt64(ram.loadUnaligned(fromByteOffset: Int(o), as: UInt32.self))
-                    case .ld where o <= ramSize &- 8, .cLd where o <= ramSize &- 8: value = ram.loadUnaligned(fromByteOffset: Int(o), as: UInt64.self)
-                    default:
-                        guard let v = loadSlow(address: address, op: d.op == .cLw ? .lw : d.op == .cLd ? .ld : d.op) else {
+                    if o <= ramSize &- 1 {
+                        x[rd] = UInt64(bitPattern: Int64(ram.load(fromByteOffset: Int(o), as: Int8.self)))
+                    } else {
+                        guard let v = loadSlow(address: address, op: .lb) else {
                             pc = enterTrap(cause: ExceptionCause.loadAccessFault.rawValue, value: address, pc: pc)
                             continue
                         }
-                        value = v
+                        x[rd] = v
                     }
-                    x[rd] = value
-
-                case .sb, .sh, .sw, .sd, .cSw, .cSd:
+                case .lbu:
                     let address = x[rs1] &+ imm
                     let o = address &- ramBase
-                    let value = x[rs2]
-                    let size: UInt64
-                    switch d.op {
-                    case .sb: size = 1
-                    case .sh: size = 2
-                    case .sw: size = 4
-                    case .cSw: size = 4; npc = pc &+ 2
-                    case .cSd: size = 8; npc = pc &+ 2
-                    default: size = 8
-                    }
-                    if o <= ramSize &- size && flags[Int(o >> 12)] == 0 && (o & 0xFFF) <= 4096 &- size {
-                        switch size {
-                        case 1: ram.storeBytes(of: UInt8(truncatingIfNeeded: value), toByteOffset: Int(o), as: UInt8.self)
-                        case 2: ram.storeBytes(of: UInt16(truncatingIfNeeded: value), toByteOffset: Int(o), as: UInt16.self)
-                        case 4: ram.storeBytes(of: UInt32(truncatingIfNeeded: value), toByteOffset: Int(o), as: UInt32.self)
-                        default: ram.storeBytes(of: value, toByteOffset: Int(o), as: UInt64.self)
-                        }
+                    if o <= ramSize &- 1 {
+                        x[rd] = UInt64(ram.load(fromByteOffset: Int(o), as: UInt8.self))
                     } else {
-                        switch storeSlow(address: address, size: Int(size), value: value) {
+                        guard let v = loadSlow(address: address, op: .lbu) else {
+                            pc = enterTrap(cause: ExceptionCause.loadAccessFault.rawValue, value: address, pc: pc)
+                            continue
+                        }
+                        x[rd] = v
+                    }
+                case .lh:
+                    let address = x[rs1] &+ imm
+                    let o = address &- ramBase
+                    if o <= ramSize &- 2 {
+                        x[rd] = UInt64(bitPattern: Int64(ram.loadUnaligned(fromByteOffset: Int(o), as: Int16.self)))
+                    } else {
+                        guard let v = loadSlow(address: address, op: .lh) else {
+                            pc = enterTrap(cause: ExceptionCause.loadAccessFault.rawValue, value: address, pc: pc)
+                            continue
+                        }
+                        x[rd] = v
+                    }
+                case .lhu:
+                    let address = x[rs1] &+ imm
+                    let o = address &- ramBase
+                    if o <= ramSize &- 2 {
+                        x[rd] = UInt64(ram.loadUnaligned(fromByteOffset: Int(o), as: UInt16.self))
+                    } else {
+                        guard let v = loadSlow(address: address, op: .lhu) else {
+                            pc = enterTrap(cause: ExceptionCause.loadAccessFault.rawValue, value: address, pc: pc)
+                            continue
+                        }
+                        x[rd] = v
+                    }
+                case .lw:
+                    let address = x[rs1] &+ imm
+                    let o = address &- ramBase
+                    if o <= ramSize &- 4 {
+                        x[rd] = UInt64(bitPattern: Int64(ram.loadUnaligned(fromByteOffset: Int(o), as: Int32.self)))
+                    } else {
+                        guard let v = loadSlow(address: address, op: .lw) else {
+                            pc = enterTrap(cause: ExceptionCause.loadAccessFault.rawValue, value: address, pc: pc)
+                            continue
+                        }
+                        x[rd] = v
+                    }
+                case .lwu:
+                    let address = x[rs1] &+ imm
+                    let o = address &- ramBase
+                    if o <= ramSize &- 4 {
+                        x[rd] = UInt64(ram.loadUnaligned(fromByteOffset: Int(o), as: UInt32.self))
+                    } else {
+                        guard let v = loadSlow(address: address, op: .lwu) else {
+                            pc = enterTrap(cause: ExceptionCause.loadAccessFault.rawValue, value: address, pc: pc)
+                            continue
+                        }
+                        x[rd] = v
+                    }
+                case .ld:
+                    let address = x[rs1] &+ imm
+                    let o = address &- ramBase
+                    if o <= ramSize &- 8 {
+                        x[rd] = ram.loadUnaligned(fromByteOffset: Int(o), as: UInt64.self)
+                    } else {
+                        guard let v = loadSlow(address: address, op: .ld) else {
+                            pc = enterTrap(cause: ExceptionCause.loadAccessFault.rawValue, value: address, pc: pc)
+                            continue
+                        }
+                        x[rd] = v
+                    }
+                case .cLw:
+                    let address = x[rs1] &+ imm
+                    let o = address &- ramBase
+                    if o <= ramSize &- 4 {
+                        x[rd] = UInt64(bitPattern: Int64(ram.loadUnaligned(fromByteOffset: Int(o), as: Int32.self)))
+                    } else {
+                        guard let v = loadSlow(address: address, op: .lw) else {
+                            pc = enterTrap(cause: ExceptionCause.loadAccessFault.rawValue, value: address, pc: pc)
+                            continue
+                        }
+                        x[rd] = v
+                    }
+                    npc = pc &+ 2
+                case .cLd:
+                    let address = x[rs1] &+ imm
+                    let o = address &- ramBase
+                    if o <= ramSize &- 8 {
+                        x[rd] = ram.loadUnaligned(fromByteOffset: Int(o), as: UInt64.self)
+                    } else {
+                        guard let v = loadSlow(address: address, op: .ld) else {
+                            pc = enterTrap(cause: ExceptionCause.loadAccessFault.rawValue, value: address, pc: pc)
+                            continue
+                        }
+                        x[rd] = v
+                    }
+                    npc = pc &+ 2
+                case .sb:
+                    let address = x[rs1] &+ imm
+                    let o = address &- ramBase
+                    if o <= ramSize &- 1 && flags[Int(o >> 12)] == 0 && (o & 0xFFF) <= 4095 {
+                        ram.storeBytes(of: UInt8(truncatingIfNeeded: x[rs2]), toByteOffset: Int(o), as: UInt8.self)
+                    } else {
+                        switch storeSlow(address: address, size: 1, value: x[rs2]) {
                         case .fault:
                             pc = enterTrap(cause: ExceptionCause.storeAccessFault.rawValue, value: address, pc: pc)
                             continue
@@ -186,6 +259,78 @@ extension Hart {
                         case .device: stop = 0   // a device register changed: re-check interrupts
                         }
                     }
+                case .sh:
+                    let address = x[rs1] &+ imm
+                    let o = address &- ramBase
+                    if o <= ramSize &- 2 && flags[Int(o >> 12)] == 0 && (o & 0xFFF) <= 4094 {
+                        ram.storeBytes(of: UInt16(truncatingIfNeeded: x[rs2]), toByteOffset: Int(o), as: UInt16.self)
+                    } else {
+                        switch storeSlow(address: address, size: 2, value: x[rs2]) {
+                        case .fault:
+                            pc = enterTrap(cause: ExceptionCause.storeAccessFault.rawValue, value: address, pc: pc)
+                            continue
+                        case .ram: break
+                        case .device: stop = 0   // a device register changed: re-check interrupts
+                        }
+                    }
+                case .sw:
+                    let address = x[rs1] &+ imm
+                    let o = address &- ramBase
+                    if o <= ramSize &- 4 && flags[Int(o >> 12)] == 0 && (o & 0xFFF) <= 4092 {
+                        ram.storeBytes(of: UInt32(truncatingIfNeeded: x[rs2]), toByteOffset: Int(o), as: UInt32.self)
+                    } else {
+                        switch storeSlow(address: address, size: 4, value: x[rs2]) {
+                        case .fault:
+                            pc = enterTrap(cause: ExceptionCause.storeAccessFault.rawValue, value: address, pc: pc)
+                            continue
+                        case .ram: break
+                        case .device: stop = 0   // a device register changed: re-check interrupts
+                        }
+                    }
+                case .sd:
+                    let address = x[rs1] &+ imm
+                    let o = address &- ramBase
+                    if o <= ramSize &- 8 && flags[Int(o >> 12)] == 0 && (o & 0xFFF) <= 4088 {
+                        ram.storeBytes(of: x[rs2], toByteOffset: Int(o), as: UInt64.self)
+                    } else {
+                        switch storeSlow(address: address, size: 8, value: x[rs2]) {
+                        case .fault:
+                            pc = enterTrap(cause: ExceptionCause.storeAccessFault.rawValue, value: address, pc: pc)
+                            continue
+                        case .ram: break
+                        case .device: stop = 0   // a device register changed: re-check interrupts
+                        }
+                    }
+                case .cSw:
+                    let address = x[rs1] &+ imm
+                    let o = address &- ramBase
+                    if o <= ramSize &- 4 && flags[Int(o >> 12)] == 0 && (o & 0xFFF) <= 4092 {
+                        ram.storeBytes(of: UInt32(truncatingIfNeeded: x[rs2]), toByteOffset: Int(o), as: UInt32.self)
+                    } else {
+                        switch storeSlow(address: address, size: 4, value: x[rs2]) {
+                        case .fault:
+                            pc = enterTrap(cause: ExceptionCause.storeAccessFault.rawValue, value: address, pc: pc)
+                            continue
+                        case .ram: break
+                        case .device: stop = 0   // a device register changed: re-check interrupts
+                        }
+                    }
+                    npc = pc &+ 2
+                case .cSd:
+                    let address = x[rs1] &+ imm
+                    let o = address &- ramBase
+                    if o <= ramSize &- 8 && flags[Int(o >> 12)] == 0 && (o & 0xFFF) <= 4088 {
+                        ram.storeBytes(of: x[rs2], toByteOffset: Int(o), as: UInt64.self)
+                    } else {
+                        switch storeSlow(address: address, size: 8, value: x[rs2]) {
+                        case .fault:
+                            pc = enterTrap(cause: ExceptionCause.storeAccessFault.rawValue, value: address, pc: pc)
+                            continue
+                        case .ram: break
+                        case .device: stop = 0   // a device register changed: re-check interrupts
+                        }
+                    }
+                    npc = pc &+ 2
 
                 case .addi: x[rd] = x[rs1] &+ imm
                 case .cAddi: x[rd] = x[rs1] &+ imm; npc = pc &+ 2
