@@ -1,0 +1,43 @@
+// Runs a harness ELF on Lockstep itself, in-process, through the Machine module.
+
+import ELF
+import Foundation
+import Machine
+
+public struct LockstepRunner: ProgramRunner {
+    public let name = "Lockstep"
+    public var instructionLimit: UInt64
+    public var memorySize: UInt64
+
+    public init(instructionLimit: UInt64 = 50_000_000, memorySize: UInt64 = 64 << 20) {
+        self.instructionLimit = instructionLimit
+        self.memorySize = memorySize
+    }
+
+    public func run(elf: URL) throws -> RunOutput {
+        let machine: Machine
+        do {
+            machine = try Machine(configuration: MachineConfiguration(memorySize: memorySize))
+            try machine.load(elf: ELFFile(contentsOf: elf.path))
+        } catch {
+            throw ConformanceError.emulatorFailed("Lockstep could not load \(elf.path): \(error)")
+        }
+        let sink = OutputSink()
+        machine.consoleOutput = { byte in sink.bytes.append(byte) }
+        let stop = machine.run(instructionLimit: instructionLimit)
+        let text = String(decoding: sink.bytes, as: UTF8.self)
+        switch stop {
+        case .exited(let code):
+            return RunOutput(text: text, termination: "exited with code \(code) after \(machine.instructionCount) instructions",
+                             exitedCleanly: code == 0)
+        default:
+            return RunOutput(text: text, termination: "stopped: \(stop) after \(machine.instructionCount) instructions (pc=0x\(String(machine.hart.pc, radix: 16)))",
+                             exitedCleanly: false)
+        }
+    }
+}
+
+private final class OutputSink {
+    var bytes: [UInt8] = []
+    init() { bytes.reserveCapacity(1 << 16) }
+}
