@@ -15,6 +15,11 @@ public struct LockstepRunner: ProgramRunner {
     }
 
     public func run(elf: URL) throws -> RunOutput {
+        try run(elf: elf, onOutput: nil)
+    }
+
+    /// Runs the ELF; `onOutput`, if given, also receives every console byte as it is written.
+    public func run(elf: URL, onOutput: ((UInt8) -> Void)?) throws -> RunOutput {
         let machine: Machine
         do {
             machine = try Machine(configuration: MachineConfiguration(memorySize: memorySize))
@@ -23,7 +28,11 @@ public struct LockstepRunner: ProgramRunner {
             throw ConformanceError.emulatorFailed("Lockstep could not load \(elf.path): \(error)")
         }
         let sink = OutputSink()
-        machine.consoleOutput = { byte in sink.bytes.append(byte) }
+        if let onOutput {
+            machine.consoleOutput = { byte in sink.bytes.append(byte); onOutput(byte) }
+        } else {
+            machine.consoleOutput = { byte in sink.bytes.append(byte) }
+        }
         let stop = machine.run(instructionLimit: instructionLimit)
         let text = String(decoding: sink.bytes, as: UTF8.self)
         switch stop {

@@ -84,11 +84,21 @@ public struct IsolatedRunner: ProgramRunner {
         return RunOutput(text: text, termination: stderrLines.last ?? "status \(result.status)", exitedCleanly: result.status == 0)
     }
 
-    /// The child side: runs `runner` on `elf` and reports as described above. Returns the exit code.
-    public static func childMain(runner: any ProgramRunner, elf: String) -> Int32 {
+    /// The child side: runs Lockstep on `elf` and reports as described above, streaming the UART
+    /// output line by line (so that the cases before a hang or crash are still compared).
+    /// Returns the exit code.
+    public static func childMain(runner: LockstepRunner, elf: String) -> Int32 {
+        var line: [UInt8] = []
+        line.reserveCapacity(256)
         do {
-            let output = try runner.run(elf: URL(fileURLWithPath: elf))
-            FileHandle.standardOutput.write(Data(output.text.utf8))
+            let output = try runner.run(elf: URL(fileURLWithPath: elf)) { byte in
+                line.append(byte)
+                if byte == 10 || line.count >= 4096 {
+                    FileHandle.standardOutput.write(Data(line))
+                    line.removeAll(keepingCapacity: true)
+                }
+            }
+            FileHandle.standardOutput.write(Data(line))
             FileHandle.standardError.write(Data((output.termination + "\n").utf8))
             return output.exitedCleanly ? 0 : 3
         } catch {

@@ -41,7 +41,10 @@ public final class Machine {
             throw .invalidMemorySize(size)
         }
         self.configuration = configuration
-        memory = GuestMemory(base: MachineConfiguration.ramBase, size: size)
+        guard let memory = GuestMemory(base: MachineConfiguration.ramBase, size: size) else {
+            throw .cannotReserveMemory(size)
+        }
+        self.memory = memory
         bus = MemoryMappedBus()
         hart = Hart(memory: memory, bus: bus)
         hart.instructionsPerTick = configuration.instructionsPerTick

@@ -3,6 +3,7 @@ import ELF
 /// Errors a user can cause when building or loading a machine.
 public enum MachineError: Error, CustomStringConvertible, Equatable {
     case invalidMemorySize(UInt64)
+    case cannotReserveMemory(UInt64)
     case segmentOutsideRAM(address: UInt64, size: UInt64, ramBase: UInt64, ramSize: UInt64)
     case entryOutsideRAM(entry: UInt64, ramBase: UInt64, ramSize: UInt64)
     case invalidProgram(ELFError)
@@ -12,6 +13,8 @@ public enum MachineError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .invalidMemorySize(let size):
             return "invalid memory size \(size) bytes: use a multiple of 4 KiB between 1 MiB and 64 GiB"
+        case .cannotReserveMemory(let size):
+            return "cannot reserve \(size >> 20) MiB of guest RAM on this host: give the machine less memory (--memory)"
         case .segmentOutsideRAM(let address, let size, let base, let ramSize):
             return "program segment at \(hex(address)) (\(size) bytes) lies outside RAM \(hex(base))-\(hex(base + ramSize - 1)): "
                 + "link the program at \(hex(base)) (e.g. -Wl,-Ttext=\(hex(base))) or give the machine more memory"

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The guest's RAM: one contiguous block of host memory plus per-page bookkeeping for the hart.
 ///
 /// RAM lives in this module (not in `Machine`) because the hart's hot loop reads and writes it
@@ -29,15 +35,21 @@ public final class GuestMemory {
     /// Called after a store touched a watched word, with the watched word's address.
     public var watchHandler: ((UInt64) -> Void)?
 
-    /// Creates zero-filled RAM of `size` bytes (rounded up to whole pages) at `base`.
-    public init(base: UInt64, size: UInt64) {
+    /// Creates zero-filled RAM of `size` bytes (rounded up to whole pages) at `base`;
+    /// nil if the host cannot reserve that much address space.
+    public init?(base: UInt64, size: UInt64) {
         precondition(size > 0 && base % GuestMemory.pageSize == 0)
         let rounded = (size + GuestMemory.pageSize - 1) & ~(GuestMemory.pageSize - 1)
         self.base = base
         self.size = rounded
         pageCount = Int(rounded / GuestMemory.pageSize)
-        bytes = UnsafeMutableRawPointer.allocate(byteCount: Int(rounded), alignment: 4096)
-        bytes.initializeMemory(as: UInt8.self, repeating: 0, count: Int(rounded))
+        // Anonymous mappings are zero-filled by the kernel on first touch, so a large guest costs
+        // only the pages it uses.
+        guard let mapping = mmap(nil, Int(rounded), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+              mapping != MAP_FAILED else {
+            return nil
+        }
+        bytes = mapping
         pageFlags = .allocate(capacity: pageCount)
         pageFlags.initialize(repeating: 0, count: pageCount)
         decodedPages = .allocate(capacity: pageCount)
@@ -57,7 +69,7 @@ public final class GuestMemory {
         for i in 0..<pageCount { decodedPages[i]?.deallocate() }
         decodedPages.deallocate()
         pageFlags.deallocate()
-        bytes.deallocate()
+        munmap(bytes, Int(size))
     }
 
     /// Whether `count` bytes at guest-physical `address` lie inside RAM.
