@@ -50,7 +50,8 @@ struct RunCommand: ParsableCommand {
             machine = try Machine(configuration: MachineConfiguration(memorySize: memory << 20))
             try machine.load(elfAt: elf)
         } catch {
-            printError("lockstep: \(error)")
+            let message = "\(error)"
+            printError(message.contains(elf) ? "lockstep: \(message)" : "lockstep: \(elf): \(message)")
             throw ExitCode(1)
         }
         let console = ConsoleWriter(descriptor: 1)
