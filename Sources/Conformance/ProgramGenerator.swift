@@ -172,8 +172,32 @@ private struct Builder {
 
     mutating func fpSource(_ precision: Precision, _ lines: inout [String]) -> Int {
         let r = fpReg()
-        if rng.chance(1, in: 2) { fpCornerLoad(precision, into: r, &lines) }
+        switch rng.below(16) {
+        case 0..<7: fpCornerLoad(precision, into: r, &lines)
+        case 7, 8: fpSpecial(precision, into: r, &lines)
+        default: break
+        }
         return r
+    }
+
+    /// Materialises one of the IEEE special values through an integer register and fmv, so that
+    /// combinations such as inf*0+NaN, inf-inf, 0/0, x/0 and sqrt(-x) come up often.
+    mutating func fpSpecial(_ precision: Precision, into r: Int, _ lines: inout [String]) {
+        let t = freeInt()
+        switch precision {
+        case .single:
+            let bits: UInt32 = rng.pick([0, 0x8000_0000, 0x7F80_0000, 0xFF80_0000, 0x7FC0_0000, 0x7F80_0001,
+                                         0xFFC0_0001, 0x3F80_0000, 0xBF80_0000, 0x0000_0001, 0x7F7F_FFFF, 0x0080_0000])
+            lines.append("li \(x(t)), \(Int64(Int32(bitPattern: bits)))")
+            lines.append("fmv.w.x \(f(r)), \(x(t))")
+        case .double:
+            let bits: UInt64 = rng.pick([0, 0x8000_0000_0000_0000, 0x7FF0_0000_0000_0000, 0xFFF0_0000_0000_0000,
+                                         0x7FF8_0000_0000_0000, 0x7FF0_0000_0000_0001, 0xFFF8_0000_0000_0001,
+                                         0x3FF0_0000_0000_0000, 0xBFF0_0000_0000_0000, 0x1, 0x7FEF_FFFF_FFFF_FFFF,
+                                         0x0010_0000_0000_0000])
+            lines.append("li \(x(t)), \(Int64(bitPattern: bits))")
+            lines.append("fmv.d.x \(f(r)), \(x(t))")
+        }
     }
 
     mutating func precision() -> Precision { rng.chance(1, in: 2) ? .single : .double }
@@ -394,6 +418,13 @@ private struct Builder {
             if rd == t { rd = 0 }
             let op = rng.pick(["add", "xor", "sub", "or", "addw", "sltu"])
             lines.append("\(op) \(x(rd)), \(x(srcInt())), \(x(srcInt()))")
+        }
+        if rng.chance(1, in: 10) {
+            // A lone SC: there is no reservation (every LR is followed by its SC), so it must fail.
+            lines = []
+            alignedScratchAddress(size: size, into: t, &lines)
+            lines.append("sc.\(width)\(ordering()) \(x(destInt())), \(x(srcInt())), (\(x(t)))")
+            return Chunk(lines: lines)
         }
         var address = t
         if rng.chance(1, in: 4) {
