@@ -142,6 +142,13 @@ public final class ConformanceSuite: @unchecked Sendable {
                 var failure = Failure(kind: .mismatch, seed: testCase.seed, caseIndex: index,
                                       differences: differences, notes: notes, body: readableBody(testCase))
                 investigate(&failure, testCase)
+                if let keepDirectory = configuration.keepDirectory {
+                    let url = keepDirectory.appendingPathComponent("seed-\(testCase.seed).txt")
+                    failure.keptFiles.append(url.path)
+                    let text = failure.description + "\n\nreproduce: lockstep-conformance --reproduce "
+                        + (failure.keptFiles.first ?? "seed-\(testCase.seed).S") + "\n"
+                    try? text.write(to: url, atomically: true, encoding: .utf8)
+                }
                 report.failures.append(failure)
             }
         }
@@ -283,17 +290,54 @@ struct Minimizer {
         // Reproduce alone first, with a full memory dump for the report.
         guard let first = try? suite.compareBatch([original], name: suite.uniqueName("repro"), dumpMemory: true).first,
               let wanted = Self.signature(first) else { return nil }
-        var current = Result(testCase: original, comparison: first)
-        var size = max(1, current.testCase.chunks.count / 2)
         var rounds = 0
+        // Phase 1: whole chunks (an instruction with its operand set-up).
+        var current = reduce(Result(testCase: original, comparison: first), wanted: wanted, rounds: &rounds)
+        // Phase 2: single lines, except the address computations that keep memory accesses in bounds.
+        var exploded = current.testCase
+        exploded.chunks = current.testCase.chunks.flatMap { chunk in
+            chunk.lines.map { line in
+                var single = Chunk(lines: [line], spDelta: chunk.spDelta, spAccess: chunk.spAccess)
+                if line.hasSuffix(":") { single.defines = chunk.defines }
+                if let target = chunk.references, line.contains(target) { single.references = target }
+                return single
+            }
+        }
+        current = reduce(Result(testCase: exploded, comparison: current.comparison), wanted: wanted, rounds: &rounds)
+        // Final run with the memory dump, so memory differences are shown word by word.
+        if let final = try? suite.compareBatch([current.testCase], name: suite.uniqueName("final"), dumpMemory: true).first,
+           Self.signature(final) == wanted {
+            current.comparison = final
+        }
+        return current
+    }
+
+    /// Lines that must stay: they compute the addresses that keep memory accesses inside the scratch page.
+    static func isPinned(_ chunk: Chunk) -> Bool {
+        guard chunk.lines.count == 1, let line = chunk.lines.first else { return false }
+        if line.hasPrefix("la ") || (line.hasPrefix("addi ") && line.contains(", x8, ")) { return true }
+        // `addi t, t, -16` before `jalr rd, 16(t)`.
+        let tokens = line.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init)
+        return tokens.count == 4 && tokens[0] == "addi" && tokens[1] == tokens[2] && tokens[3] == "-16"
+    }
+
+    /// Delta-debugging style reduction: remove runs of chunks, halving the run length when nothing
+    /// can be removed, while the mismatch keeps its signature.
+    func reduce(_ start: Result, wanted: String, rounds: inout Int) -> Result {
+        var current = start
+        var size = max(1, current.testCase.chunks.count / 2)
         while rounds < maxRounds && !current.testCase.chunks.isEmpty {
             var candidates: [TestCase] = []
-            var start = 0
-            while start < current.testCase.chunks.count {
+            var index = 0
+            while index < current.testCase.chunks.count {
                 var candidate = current.testCase
-                candidate.chunks.removeSubrange(start..<min(start + size, candidate.chunks.count))
-                if candidate.isWellFormed { candidates.append(candidate) }
-                start += size
+                let range = index..<min(index + size, candidate.chunks.count)
+                let kept = candidate.chunks[range].filter(Self.isPinned)
+                candidate.chunks.replaceSubrange(range, with: kept)
+                if candidate.chunks.count < current.testCase.chunks.count && candidate.isWellFormed {
+                    candidates.append(candidate)
+                }
+                index += size
             }
             var improved = false
             for group in stride(from: 0, to: candidates.count, by: candidatesPerRound) {
@@ -312,11 +356,6 @@ struct Minimizer {
             } else {
                 size = min(size, max(1, current.testCase.chunks.count / 2))
             }
-        }
-        // Final run with the memory dump, so memory differences are shown word by word.
-        if let final = try? suite.compareBatch([current.testCase], name: suite.uniqueName("final"), dumpMemory: true).first,
-           Self.signature(final) == wanted {
-            current.comparison = final
         }
         return current
     }

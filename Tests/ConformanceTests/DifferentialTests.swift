@@ -46,7 +46,7 @@ struct DifferentialTests {
         configuration.minimizeLimit = 0
         let suite = try ConformanceSuite(configuration: configuration)
         let report = suite.run()
-        let details = report.failures.prefix(20).map(\.description).joined(separator: "\n")
+        let details = report.failures.map(\.description).joined(separator: "\n")
         #expect(report.failed == 0, "\(report.summary)\n\(details)")
         #expect(report.passed + report.failed == 300)
     }
