@@ -128,7 +128,7 @@ public final class Machine {
             case .waitingForInterrupt:
                 // Deterministic idling: jump guest time to the next timer deadline.
                 guard let ticks = hart.ticksUntilTimerInterrupt else { return .idle }
-                hart.advanceTime(by: max(ticks, 0))
+                hart.advanceTime(by: ticks)
                 if ticks == 0 && hart.run(until: hart.instructionCount) == .waitingForInterrupt {
                     return .idle   // the timer is due but masked in a way nothing will change
                 }

@@ -1,7 +1,7 @@
 /// One instruction decoded once and executed many times (16 bytes, one per 2-byte slot of a code page).
 ///
 /// Register fields are indices into the register files. A destination of `x0` is redirected to
-/// ``Hart/sinkRegister`` at decode time so the executor writes without a branch and `x0` stays zero.
+/// ``Decoder/sink`` at decode time so the executor writes without a branch and `x0` stays zero.
 @usableFromInline
 struct DecodedInstruction {
     @usableFromInline var op: Op

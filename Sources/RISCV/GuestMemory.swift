@@ -156,7 +156,8 @@ public final class GuestMemory {
     }
 
     /// Clears the slots of `page` whose instruction may overlap [offset, offset+count).
-    /// An instruction starting up to 2 bytes before the range can overlap it.
+    /// An instruction starting up to 2 bytes before the range can overlap it. Slots never depend on
+    /// the next page: an instruction straddling a page boundary is not cached.
     private func invalidateSlots(page: Int, offset: UInt64, count: UInt64) {
         guard let slots = decodedPages[page] else { return }
         let pageStart = UInt64(page) * GuestMemory.pageSize
@@ -167,9 +168,6 @@ public final class GuestMemory {
         while slot < end && slot < GuestMemory.slotsPerPage {
             slots[slot].op = .undecoded
             slot += 1
-        }
-        if pageStart > 0 && offset < pageStart + 2, page > 0, let previous = decodedPages[page - 1] {
-            previous[GuestMemory.slotsPerPage - 1].op = .undecoded
         }
     }
 
@@ -204,8 +202,8 @@ public final class GuestMemory {
         return loadValue(offset: address - base, size: 8)
     }
 
-    /// Writes a little-endian 64-bit word to RAM (with the page-flag duties, but not calling the watch handler
-    /// for the caller's own writes is not guaranteed: callers writing a watched word will be notified).
+    /// Writes a little-endian 64-bit word to RAM, invalidating decoded code it overwrites. Writing a
+    /// watched word calls ``watchHandler``, as a guest store would.
     public func store64(_ value: UInt64, at address: UInt64) {
         precondition(contains(address, count: 8))
         storeValue(offset: address - base, size: 8, value: value)

@@ -17,8 +17,6 @@ public final class Hart {
         case waitingForInterrupt
     }
 
-    /// Register index that absorbs writes to x0 (decoded destinations of x0 point here).
-    static let sinkRegister = Int(Decoder.sink)
 
     // Sound: allocated in init, deallocated in deinit, never escapes; single-threaded use.
     @usableFromInline let state: UnsafeMutablePointer<HartState>
