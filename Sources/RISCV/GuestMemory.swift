@@ -30,6 +30,9 @@ public final class GuestMemory {
     @usableFromInline let pageFlags: UnsafeMutablePointer<UInt8>
     @usableFromInline let decodedPages: UnsafeMutablePointer<UnsafeMutablePointer<DecodedInstruction>?>
     @usableFromInline let pageCount: Int
+    /// Moves whenever a page gains a flag, so that holders of write-TLB entries (which are only
+    /// made for flag-free pages) know to drop them.
+    public private(set) var flagEpoch: UInt64 = 0
     /// Watched 8-byte words (guest-physical addresses), e.g. HTIF `tohost`.
     var watchedAddresses: Set<UInt64> = []
     /// Called after a store touched a watched word, with the watched word's address.
@@ -186,6 +189,7 @@ public final class GuestMemory {
         slots.initialize(repeating: DecodedInstruction(op: .undecoded), count: GuestMemory.slotsPerPage)
         decodedPages[page] = slots
         pageFlags[page] |= GuestMemory.flagCode
+        flagEpoch &+= 1
         return slots
     }
 
@@ -194,6 +198,7 @@ public final class GuestMemory {
         precondition(contains(address, count: 8), "watched word outside RAM")
         watchedAddresses.insert(address)
         pageFlags[Int((address - base) / GuestMemory.pageSize)] |= GuestMemory.flagWatch
+        flagEpoch &+= 1
     }
 
     /// Reads a little-endian 64-bit word from RAM.

@@ -1,7 +1,8 @@
 /// The A extension: LR/SC and AMOs.
 ///
 /// All of them require natural alignment; a misaligned address raises an address-misaligned
-/// exception (LR: load, SC/AMO: store/AMO), and they work only on RAM (devices give an access
+/// exception (LR: load, SC/AMO: store/AMO), they translate like loads (LR) or stores (SC, AMOs,
+/// which need write permission and set D), and they work only on RAM (devices give an access
 /// fault). SC succeeds when it targets the reserved address and memory still holds the value
 /// LR read; the reservation is dropped by SC and by any trap.
 extension Hart {
@@ -22,10 +23,15 @@ extension Hart {
         guard address & (size - 1) == 0 else {
             return (isLoad ? .loadAddressMisaligned : .storeAddressMisaligned, address)
         }
-        guard memory.contains(address, count: size) else {
+        let physical: UInt64
+        switch translate(address, isLoad ? .read : .write) {
+        case .fault(let cause): return (cause, address)
+        case .physical(let p): physical = p
+        }
+        guard memory.contains(physical, count: size) else {
             return (isLoad ? .loadAccessFault : .storeAccessFault, address)
         }
-        let offset = address - memory.base
+        let offset = physical - memory.base
         let raw = memory.loadValue(offset: offset, size: Int(size))
         let old = word ? signExtend32(UInt32(truncatingIfNeeded: raw)) : raw
         let rd = Int(d.rd)

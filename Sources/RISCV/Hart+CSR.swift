@@ -137,6 +137,7 @@ extension Hart {
                 new = (new & ~MStatus.mpp) | (s.pointee.mstatus & MStatus.mpp)
             }
             s.pointee.mstatus = new & ~MStatus.sd
+            syncTranslationContext()
         case CSRAddress.misa: break   // WARL: the extensions cannot be switched off
         case CSRAddress.medeleg: s.pointee.medeleg = value & Hart.delegableExceptions
         case CSRAddress.mideleg: s.pointee.mideleg = value & Hart.supervisorInterrupts
@@ -170,6 +171,7 @@ extension Hart {
         case SupervisorCSR.sstatus:
             let mask = Hart.sstatusMask & Hart.mstatusWritable
             s.pointee.mstatus = (s.pointee.mstatus & ~mask) | (value & mask)
+            syncTranslationContext()
         case SupervisorCSR.sie:
             let mask = s.pointee.mideleg
             s.pointee.mie = (s.pointee.mie & ~mask) | (value & mask)
@@ -185,8 +187,11 @@ extension Hart {
             s.pointee.mip = (s.pointee.mip & ~mask) | (value & mask)
         case SupervisorCSR.satp:
             if s.pointee.privilege == .supervisor && s.pointee.mstatus & MStatus.tvm != 0 { return nil }
-            // Only Bare translation exists so far; other modes are not supported, so the write has no effect (WARL).
-            if value >> 60 == 0 { s.pointee.satp = 0 }
+            // Bare and Sv39 only; writing another mode has no effect (WARL). No ASIDs: ASID reads as 0.
+            let mode = value >> 60
+            if mode == 0 { s.pointee.satp = 0 }
+            if mode == Hart.satpModeSv39 { s.pointee.satp = (Hart.satpModeSv39 << 60) | (value & Hart.ppnMask) }
+            syncTranslationContext()
         default:
             // Read-only counters and ID registers were rejected by the caller's read-only check;
             // anything else that reads fine but is not listed above is read-only here.

@@ -25,9 +25,9 @@ extension Hart {
         let x = self.x
         let f = x + Hart.floatOffset
         let ram = memory.bytes
-        let ramBase = memory.base
-        let ramSize = memory.size
-        let flags = memory.pageFlags
+        let readTLB = tlb.read
+        let writeTLB = tlb.write
+        syncTranslationContext()
 
         var pc = st.pointee.pc
         var count = st.pointee.instret
@@ -36,6 +36,8 @@ extension Hart {
         let refetchSlots = memory.refetchSlots
         var codeBase: UInt64 = pc & ~(GuestMemory.pageSize - 1)
         var slots = refetchSlots
+        // While `slots` is a real code page: the RAM offset of pc is pc &+ codeDelta.
+        var codeDelta: UInt64 = 0
 
         @inline(__always) func finish(_ reason: StopReason) -> StopReason {
             st.pointee.pc = pc
@@ -71,16 +73,17 @@ extension Hart {
                 if d.op.rawValue <= Op.refetch.rawValue && d.op != .illegal {
                     // Cold: look the page up, decode a new slot, or fetch across a page boundary.
                     if d.op == .refetch {
-                        let ramOffset = pc &- ramBase
-                        guard ramOffset < ramSize else {
-                            pc = enterTrap(cause: ExceptionCause.instructionAccessFault.rawValue, value: pc, pc: pc)
+                        guard let ramOffset = fetchTranslate(pc, pc: pc) else {
+                            pc = st.pointee.pc
                             continue
                         }
+                        codeDelta = ramOffset &- pc
                         slots = memory.decodedSlots(page: Int(ramOffset / GuestMemory.pageSize))
+                        noteFlagChanges()   // a new code page must lose its write-TLB entries
                         d = slots[Int(offset >> 1)]
                     }
                     if d.op == .undecoded {
-                        let ramOffset = Int(pc &- ramBase)
+                        let ramOffset = Int(truncatingIfNeeded: pc &+ codeDelta)
                         let low = ram.load(fromByteOffset: ramOffset, as: UInt16.self)
                         if low & 3 != 3 {
                             d = CompressedDecoder.decode(low)
@@ -92,14 +95,15 @@ extension Hart {
                         slots[Int(offset >> 1)] = d
                     }
                     if d.op == .straddle {
-                        // A 32-bit instruction whose second half is on the next page: never cached,
+                        // A 32-bit instruction whose upper half is on the next page: never cached,
                         // because a store to the next page would not invalidate it.
-                        guard memory.contains(pc, count: 4) else {
-                            pc = enterTrap(cause: ExceptionCause.instructionAccessFault.rawValue, value: pc &+ 2, pc: pc)
+                        let low = ram.load(fromByteOffset: Int(truncatingIfNeeded: pc &+ codeDelta), as: UInt16.self)
+                        guard let high = fetchUpperHalf(pc) else {
+                            pc = st.pointee.pc
                             slots = refetchSlots
                             continue
                         }
-                        d = Decoder.decode(ram.loadUnaligned(fromByteOffset: Int(pc &- ramBase), as: UInt32.self))
+                        d = Decoder.decode(UInt32(low) | UInt32(high) << 16)
                     }
                 }
 
@@ -136,110 +140,119 @@ extension Hart {
                 case .bgeu: if x[rs1] >= x[rs2] { npc = pc &+ imm }
 
                 case .lb:
-                    let address = x[rs1] &+ imm
-                    let o = address &- ramBase
-                    if o <= ramSize &- 1 {
-                        x[rd] = UInt64(bitPattern: Int64(ram.load(fromByteOffset: Int(o), as: Int8.self)))
+                        let address = x[rs1] &+ imm
+                    let entry = readTLB[TLB.index(address)]
+                    if entry.tag == address & ~0xFFF {
+                        x[rd] = UInt64(bitPattern: Int64(ram.load(fromByteOffset: Int(truncatingIfNeeded: address &+ entry.ramDelta), as: Int8.self)))
                     } else {
-                        guard let v = loadSlow(address: address, op: .lb) else {
-                            pc = enterTrap(cause: ExceptionCause.loadAccessFault.rawValue, value: address, pc: pc)
+                        guard let v = loadSlow(address: address, op: .lb, pc: pc) else {
+                            pc = st.pointee.pc
+                            slots = refetchSlots
                             continue
                         }
                         x[rd] = v
                     }
                 case .lbu:
-                    let address = x[rs1] &+ imm
-                    let o = address &- ramBase
-                    if o <= ramSize &- 1 {
-                        x[rd] = UInt64(ram.load(fromByteOffset: Int(o), as: UInt8.self))
+                        let address = x[rs1] &+ imm
+                    let entry = readTLB[TLB.index(address)]
+                    if entry.tag == address & ~0xFFF {
+                        x[rd] = UInt64(ram.load(fromByteOffset: Int(truncatingIfNeeded: address &+ entry.ramDelta), as: UInt8.self))
                     } else {
-                        guard let v = loadSlow(address: address, op: .lbu) else {
-                            pc = enterTrap(cause: ExceptionCause.loadAccessFault.rawValue, value: address, pc: pc)
+                        guard let v = loadSlow(address: address, op: .lbu, pc: pc) else {
+                            pc = st.pointee.pc
+                            slots = refetchSlots
                             continue
                         }
                         x[rd] = v
                     }
                 case .lh:
-                    let address = x[rs1] &+ imm
-                    let o = address &- ramBase
-                    if o <= ramSize &- 2 {
-                        x[rd] = UInt64(bitPattern: Int64(ram.loadUnaligned(fromByteOffset: Int(o), as: Int16.self)))
+                        let address = x[rs1] &+ imm
+                    let entry = readTLB[TLB.index(address)]
+                    if entry.tag == address & ~0xFFE {
+                        x[rd] = UInt64(bitPattern: Int64(ram.load(fromByteOffset: Int(truncatingIfNeeded: address &+ entry.ramDelta), as: Int16.self)))
                     } else {
-                        guard let v = loadSlow(address: address, op: .lh) else {
-                            pc = enterTrap(cause: ExceptionCause.loadAccessFault.rawValue, value: address, pc: pc)
+                        guard let v = loadSlow(address: address, op: .lh, pc: pc) else {
+                            pc = st.pointee.pc
+                            slots = refetchSlots
                             continue
                         }
                         x[rd] = v
                     }
                 case .lhu:
-                    let address = x[rs1] &+ imm
-                    let o = address &- ramBase
-                    if o <= ramSize &- 2 {
-                        x[rd] = UInt64(ram.loadUnaligned(fromByteOffset: Int(o), as: UInt16.self))
+                        let address = x[rs1] &+ imm
+                    let entry = readTLB[TLB.index(address)]
+                    if entry.tag == address & ~0xFFE {
+                        x[rd] = UInt64(ram.load(fromByteOffset: Int(truncatingIfNeeded: address &+ entry.ramDelta), as: UInt16.self))
                     } else {
-                        guard let v = loadSlow(address: address, op: .lhu) else {
-                            pc = enterTrap(cause: ExceptionCause.loadAccessFault.rawValue, value: address, pc: pc)
+                        guard let v = loadSlow(address: address, op: .lhu, pc: pc) else {
+                            pc = st.pointee.pc
+                            slots = refetchSlots
                             continue
                         }
                         x[rd] = v
                     }
                 case .lw:
-                    let address = x[rs1] &+ imm
-                    let o = address &- ramBase
-                    if o <= ramSize &- 4 {
-                        x[rd] = UInt64(bitPattern: Int64(ram.loadUnaligned(fromByteOffset: Int(o), as: Int32.self)))
+                        let address = x[rs1] &+ imm
+                    let entry = readTLB[TLB.index(address)]
+                    if entry.tag == address & ~0xFFC {
+                        x[rd] = UInt64(bitPattern: Int64(ram.load(fromByteOffset: Int(truncatingIfNeeded: address &+ entry.ramDelta), as: Int32.self)))
                     } else {
-                        guard let v = loadSlow(address: address, op: .lw) else {
-                            pc = enterTrap(cause: ExceptionCause.loadAccessFault.rawValue, value: address, pc: pc)
+                        guard let v = loadSlow(address: address, op: .lw, pc: pc) else {
+                            pc = st.pointee.pc
+                            slots = refetchSlots
                             continue
                         }
                         x[rd] = v
                     }
                 case .lwu:
-                    let address = x[rs1] &+ imm
-                    let o = address &- ramBase
-                    if o <= ramSize &- 4 {
-                        x[rd] = UInt64(ram.loadUnaligned(fromByteOffset: Int(o), as: UInt32.self))
+                        let address = x[rs1] &+ imm
+                    let entry = readTLB[TLB.index(address)]
+                    if entry.tag == address & ~0xFFC {
+                        x[rd] = UInt64(ram.load(fromByteOffset: Int(truncatingIfNeeded: address &+ entry.ramDelta), as: UInt32.self))
                     } else {
-                        guard let v = loadSlow(address: address, op: .lwu) else {
-                            pc = enterTrap(cause: ExceptionCause.loadAccessFault.rawValue, value: address, pc: pc)
+                        guard let v = loadSlow(address: address, op: .lwu, pc: pc) else {
+                            pc = st.pointee.pc
+                            slots = refetchSlots
                             continue
                         }
                         x[rd] = v
                     }
                 case .ld:
-                    let address = x[rs1] &+ imm
-                    let o = address &- ramBase
-                    if o <= ramSize &- 8 {
-                        x[rd] = ram.loadUnaligned(fromByteOffset: Int(o), as: UInt64.self)
+                        let address = x[rs1] &+ imm
+                    let entry = readTLB[TLB.index(address)]
+                    if entry.tag == address & ~0xFF8 {
+                        x[rd] = ram.load(fromByteOffset: Int(truncatingIfNeeded: address &+ entry.ramDelta), as: UInt64.self)
                     } else {
-                        guard let v = loadSlow(address: address, op: .ld) else {
-                            pc = enterTrap(cause: ExceptionCause.loadAccessFault.rawValue, value: address, pc: pc)
+                        guard let v = loadSlow(address: address, op: .ld, pc: pc) else {
+                            pc = st.pointee.pc
+                            slots = refetchSlots
                             continue
                         }
                         x[rd] = v
                     }
                 case .cLw:
-                    let address = x[rs1] &+ imm
-                    let o = address &- ramBase
-                    if o <= ramSize &- 4 {
-                        x[rd] = UInt64(bitPattern: Int64(ram.loadUnaligned(fromByteOffset: Int(o), as: Int32.self)))
+                        let address = x[rs1] &+ imm
+                    let entry = readTLB[TLB.index(address)]
+                    if entry.tag == address & ~0xFFC {
+                        x[rd] = UInt64(bitPattern: Int64(ram.load(fromByteOffset: Int(truncatingIfNeeded: address &+ entry.ramDelta), as: Int32.self)))
                     } else {
-                        guard let v = loadSlow(address: address, op: .lw) else {
-                            pc = enterTrap(cause: ExceptionCause.loadAccessFault.rawValue, value: address, pc: pc)
+                        guard let v = loadSlow(address: address, op: .lw, pc: pc) else {
+                            pc = st.pointee.pc
+                            slots = refetchSlots
                             continue
                         }
                         x[rd] = v
                     }
                     npc = pc &+ 2
                 case .cLd:
-                    let address = x[rs1] &+ imm
-                    let o = address &- ramBase
-                    if o <= ramSize &- 8 {
-                        x[rd] = ram.loadUnaligned(fromByteOffset: Int(o), as: UInt64.self)
+                        let address = x[rs1] &+ imm
+                    let entry = readTLB[TLB.index(address)]
+                    if entry.tag == address & ~0xFF8 {
+                        x[rd] = ram.load(fromByteOffset: Int(truncatingIfNeeded: address &+ entry.ramDelta), as: UInt64.self)
                     } else {
-                        guard let v = loadSlow(address: address, op: .ld) else {
-                            pc = enterTrap(cause: ExceptionCause.loadAccessFault.rawValue, value: address, pc: pc)
+                        guard let v = loadSlow(address: address, op: .ld, pc: pc) else {
+                            pc = st.pointee.pc
+                            slots = refetchSlots
                             continue
                         }
                         x[rd] = v
@@ -247,13 +260,14 @@ extension Hart {
                     npc = pc &+ 2
                 case .sb:
                     let address = x[rs1] &+ imm
-                    let o = address &- ramBase
-                    if o <= ramSize &- 1 && flags[Int(o >> 12)] == 0 && (o & 0xFFF) <= 4095 {
-                        ram.storeBytes(of: UInt8(truncatingIfNeeded: x[rs2]), toByteOffset: Int(o), as: UInt8.self)
+                    let entry = writeTLB[TLB.index(address)]
+                    if entry.tag == address & ~0xFFF {
+                        ram.storeBytes(of: UInt8(truncatingIfNeeded: x[rs2]), toByteOffset: Int(truncatingIfNeeded: address &+ entry.ramDelta), as: UInt8.self)
                     } else {
-                        switch storeSlow(address: address, size: 1, value: x[rs2]) {
-                        case .fault:
-                            pc = enterTrap(cause: ExceptionCause.storeAccessFault.rawValue, value: address, pc: pc)
+                        switch storeSlow(address: address, size: 1, value: x[rs2], pc: pc) {
+                        case .trapped:
+                            pc = st.pointee.pc
+                            slots = refetchSlots
                             continue
                         case .ram: break
                         case .device: stop = 0   // a device register changed: re-check interrupts
@@ -261,13 +275,14 @@ extension Hart {
                     }
                 case .sh:
                     let address = x[rs1] &+ imm
-                    let o = address &- ramBase
-                    if o <= ramSize &- 2 && flags[Int(o >> 12)] == 0 && (o & 0xFFF) <= 4094 {
-                        ram.storeBytes(of: UInt16(truncatingIfNeeded: x[rs2]), toByteOffset: Int(o), as: UInt16.self)
+                    let entry = writeTLB[TLB.index(address)]
+                    if entry.tag == address & ~0xFFE {
+                        ram.storeBytes(of: UInt16(truncatingIfNeeded: x[rs2]), toByteOffset: Int(truncatingIfNeeded: address &+ entry.ramDelta), as: UInt16.self)
                     } else {
-                        switch storeSlow(address: address, size: 2, value: x[rs2]) {
-                        case .fault:
-                            pc = enterTrap(cause: ExceptionCause.storeAccessFault.rawValue, value: address, pc: pc)
+                        switch storeSlow(address: address, size: 2, value: x[rs2], pc: pc) {
+                        case .trapped:
+                            pc = st.pointee.pc
+                            slots = refetchSlots
                             continue
                         case .ram: break
                         case .device: stop = 0   // a device register changed: re-check interrupts
@@ -275,13 +290,14 @@ extension Hart {
                     }
                 case .sw:
                     let address = x[rs1] &+ imm
-                    let o = address &- ramBase
-                    if o <= ramSize &- 4 && flags[Int(o >> 12)] == 0 && (o & 0xFFF) <= 4092 {
-                        ram.storeBytes(of: UInt32(truncatingIfNeeded: x[rs2]), toByteOffset: Int(o), as: UInt32.self)
+                    let entry = writeTLB[TLB.index(address)]
+                    if entry.tag == address & ~0xFFC {
+                        ram.storeBytes(of: UInt32(truncatingIfNeeded: x[rs2]), toByteOffset: Int(truncatingIfNeeded: address &+ entry.ramDelta), as: UInt32.self)
                     } else {
-                        switch storeSlow(address: address, size: 4, value: x[rs2]) {
-                        case .fault:
-                            pc = enterTrap(cause: ExceptionCause.storeAccessFault.rawValue, value: address, pc: pc)
+                        switch storeSlow(address: address, size: 4, value: x[rs2], pc: pc) {
+                        case .trapped:
+                            pc = st.pointee.pc
+                            slots = refetchSlots
                             continue
                         case .ram: break
                         case .device: stop = 0   // a device register changed: re-check interrupts
@@ -289,13 +305,14 @@ extension Hart {
                     }
                 case .sd:
                     let address = x[rs1] &+ imm
-                    let o = address &- ramBase
-                    if o <= ramSize &- 8 && flags[Int(o >> 12)] == 0 && (o & 0xFFF) <= 4088 {
-                        ram.storeBytes(of: x[rs2], toByteOffset: Int(o), as: UInt64.self)
+                    let entry = writeTLB[TLB.index(address)]
+                    if entry.tag == address & ~0xFF8 {
+                        ram.storeBytes(of: x[rs2], toByteOffset: Int(truncatingIfNeeded: address &+ entry.ramDelta), as: UInt64.self)
                     } else {
-                        switch storeSlow(address: address, size: 8, value: x[rs2]) {
-                        case .fault:
-                            pc = enterTrap(cause: ExceptionCause.storeAccessFault.rawValue, value: address, pc: pc)
+                        switch storeSlow(address: address, size: 8, value: x[rs2], pc: pc) {
+                        case .trapped:
+                            pc = st.pointee.pc
+                            slots = refetchSlots
                             continue
                         case .ram: break
                         case .device: stop = 0   // a device register changed: re-check interrupts
@@ -303,13 +320,14 @@ extension Hart {
                     }
                 case .cSw:
                     let address = x[rs1] &+ imm
-                    let o = address &- ramBase
-                    if o <= ramSize &- 4 && flags[Int(o >> 12)] == 0 && (o & 0xFFF) <= 4092 {
-                        ram.storeBytes(of: UInt32(truncatingIfNeeded: x[rs2]), toByteOffset: Int(o), as: UInt32.self)
+                    let entry = writeTLB[TLB.index(address)]
+                    if entry.tag == address & ~0xFFC {
+                        ram.storeBytes(of: UInt32(truncatingIfNeeded: x[rs2]), toByteOffset: Int(truncatingIfNeeded: address &+ entry.ramDelta), as: UInt32.self)
                     } else {
-                        switch storeSlow(address: address, size: 4, value: x[rs2]) {
-                        case .fault:
-                            pc = enterTrap(cause: ExceptionCause.storeAccessFault.rawValue, value: address, pc: pc)
+                        switch storeSlow(address: address, size: 4, value: x[rs2], pc: pc) {
+                        case .trapped:
+                            pc = st.pointee.pc
+                            slots = refetchSlots
                             continue
                         case .ram: break
                         case .device: stop = 0   // a device register changed: re-check interrupts
@@ -318,13 +336,14 @@ extension Hart {
                     npc = pc &+ 2
                 case .cSd:
                     let address = x[rs1] &+ imm
-                    let o = address &- ramBase
-                    if o <= ramSize &- 8 && flags[Int(o >> 12)] == 0 && (o & 0xFFF) <= 4088 {
-                        ram.storeBytes(of: x[rs2], toByteOffset: Int(o), as: UInt64.self)
+                    let entry = writeTLB[TLB.index(address)]
+                    if entry.tag == address & ~0xFF8 {
+                        ram.storeBytes(of: x[rs2], toByteOffset: Int(truncatingIfNeeded: address &+ entry.ramDelta), as: UInt64.self)
                     } else {
-                        switch storeSlow(address: address, size: 8, value: x[rs2]) {
-                        case .fault:
-                            pc = enterTrap(cause: ExceptionCause.storeAccessFault.rawValue, value: address, pc: pc)
+                        switch storeSlow(address: address, size: 8, value: x[rs2], pc: pc) {
+                        case .trapped:
+                            pc = st.pointee.pc
+                            slots = refetchSlots
                             continue
                         case .ram: break
                         case .device: stop = 0   // a device register changed: re-check interrupts
@@ -408,6 +427,17 @@ extension Hart {
                 case .fence: break
                 case .fenceI: break   // stores already invalidate the decoded instructions they overwrite
                 case .ecall:
+                    if st.pointee.privilege == .supervisor && st.pointee.medeleg & (1 << 9) == 0,
+                       let handler = supervisorCallHandler {
+                        // The execution environment (SBI) is served by the host: the call
+                        // completes like an instruction, and may change interrupt state.
+                        st.pointee.pc = pc
+                        st.pointee.instret = count
+                        if handler(self) {
+                            stop = 0
+                            break
+                        }
+                    }
                     let cause: ExceptionCause
                     switch st.pointee.privilege {
                     case .user: cause = .environmentCallFromU
@@ -448,6 +478,7 @@ extension Hart {
                     if p == .user || (p == .supervisor && st.pointee.mstatus & MStatus.tvm != 0) {
                         pc = illegal(d, pc: pc); slots = refetchSlots; continue
                     }
+                    flushTLB()
                     slots = refetchSlots
                 case .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci:
                     switch executeCSR(d, count: count) {
@@ -473,15 +504,16 @@ extension Hart {
                     guard st.pointee.mstatus & MStatus.fs != 0 else { pc = illegal(d, pc: pc); slots = refetchSlots; continue }
                     if d.op == .cFld { npc = pc &+ 2 }
                     let address = x[rs1] &+ imm
-                    let o = address &- ramBase
+                    let size: UInt64 = d.op == .flw ? 4 : 8
+                    let entry = readTLB[TLB.index(address)]
                     var value: UInt64
-                    if d.op != .flw && o <= ramSize &- 8 {
-                        value = ram.loadUnaligned(fromByteOffset: Int(o), as: UInt64.self)
-                    } else if d.op == .flw && o <= ramSize &- 4 {
-                        value = UInt64(ram.loadUnaligned(fromByteOffset: Int(o), as: UInt32.self))
+                    if entry.tag == address & ~(0xFFF & ~(size &- 1)) {
+                        let o = Int(truncatingIfNeeded: address &+ entry.ramDelta)
+                        value = size == 8 ? ram.load(fromByteOffset: o, as: UInt64.self) : UInt64(ram.load(fromByteOffset: o, as: UInt32.self))
                     } else {
-                        guard let v = loadSlow(address: address, op: d.op == .flw ? .lwu : .ld) else {
-                            pc = enterTrap(cause: ExceptionCause.loadAccessFault.rawValue, value: address, pc: pc)
+                        guard let v = loadSlow(address: address, op: d.op == .flw ? .lwu : .ld, pc: pc) else {
+                            pc = st.pointee.pc
+                            slots = refetchSlots
                             continue
                         }
                         value = v
@@ -493,19 +525,21 @@ extension Hart {
                     guard st.pointee.mstatus & MStatus.fs != 0 else { pc = illegal(d, pc: pc); slots = refetchSlots; continue }
                     if d.op == .cFsd { npc = pc &+ 2 }
                     let address = x[rs1] &+ imm
-                    let o = address &- ramBase
                     let size: UInt64 = d.op == .fsw ? 4 : 8
                     let value = f[rs2]
-                    if o <= ramSize &- size && flags[Int(o >> 12)] == 0 && (o & 0xFFF) <= 4096 &- size {
+                    let entry = writeTLB[TLB.index(address)]
+                    if entry.tag == address & ~(0xFFF & ~(size &- 1)) {
+                        let o = Int(truncatingIfNeeded: address &+ entry.ramDelta)
                         if size == 8 {
-                            ram.storeBytes(of: value, toByteOffset: Int(o), as: UInt64.self)
+                            ram.storeBytes(of: value, toByteOffset: o, as: UInt64.self)
                         } else {
-                            ram.storeBytes(of: UInt32(truncatingIfNeeded: value), toByteOffset: Int(o), as: UInt32.self)
+                            ram.storeBytes(of: UInt32(truncatingIfNeeded: value), toByteOffset: o, as: UInt32.self)
                         }
                     } else {
-                        switch storeSlow(address: address, size: Int(size), value: value) {
-                        case .fault:
-                            pc = enterTrap(cause: ExceptionCause.storeAccessFault.rawValue, value: address, pc: pc)
+                        switch storeSlow(address: address, size: Int(size), value: value, pc: pc) {
+                        case .trapped:
+                            pc = st.pointee.pc
+                            slots = refetchSlots
                             continue
                         case .ram: break
                         case .device: stop = 0

@@ -5,7 +5,7 @@
 /// is `instructionCount / instructionsPerTick + timeOffset`, and only the owner of the hart
 /// (the machine) moves `timeOffset`, so execution is a pure function of state and inputs.
 ///
-/// Sv39 translation is not implemented yet: `satp` accepts only Bare mode.
+/// Virtual memory is Sv39 (or Bare), with software TLBs in front of every access (see ``TLB``).
 public final class Hart {
     /// Why ``run(until:)`` returned.
     public enum StopReason: Equatable, Sendable {
@@ -28,6 +28,12 @@ public final class Hart {
     @usableFromInline static let floatOffset = 40
     public let memory: GuestMemory
     public let bus: any SystemBus
+    /// The software TLBs. Sound: allocated in init, deallocated in deinit.
+    @usableFromInline let tlb = TLB()
+    /// Called for an `ecall` from S-mode that is not delegated, before it would trap to M-mode.
+    /// Returning true completes the call like an instruction (the host served it, e.g. SBI);
+    /// returning false lets the trap happen. The handler may read and write registers.
+    public var supervisorCallHandler: ((Hart) -> Bool)?
     /// Physical memory protection registers: kept (WARL) but not enforced.
     var pmpcfg = [UInt64](repeating: 0, count: 16)
     var pmpaddr = [UInt64](repeating: 0, count: 64)
@@ -49,6 +55,7 @@ public final class Hart {
     deinit {
         state.deallocate()
         x.deallocate()
+        tlb.deallocate()
     }
 
     // MARK: Architectural state
@@ -61,7 +68,37 @@ public final class Hart {
     /// Instructions retired since reset: the clock of determinism.
     public var instructionCount: UInt64 { state.pointee.instret }
 
-    public var privilege: PrivilegeLevel { state.pointee.privilege }
+    /// The current privilege level. Setting it is for loaders (a kernel starts in S-mode).
+    public var privilege: PrivilegeLevel {
+        get { state.pointee.privilege }
+        set { state.pointee.privilege = newValue; syncTranslationContext() }
+    }
+
+    /// Writes a CSR as the machine's firmware would (no privilege check), e.g. to set up
+    /// delegation before starting a kernel. Returns false if the hart has no such CSR.
+    @discardableResult
+    public func firmwareWriteCSR(_ number: UInt16, _ value: UInt64) -> Bool {
+        let saved = state.pointee.privilege
+        state.pointee.privilege = .machine
+        let result = writeCSR(number, value, count: state.pointee.instret)
+        state.pointee.privilege = saved
+        syncTranslationContext()
+        return result != nil
+    }
+
+    /// Routes the timer to STIP instead of MTIP (SBI TIME served by the host).
+    public var timerIsSupervisor: Bool {
+        get { state.pointee.timerIsSupervisor }
+        set { state.pointee.timerIsSupervisor = newValue }
+    }
+
+    /// Drops write-TLB entries if RAM page flags changed since they were filled.
+    @inline(__always) func noteFlagChanges() {
+        if state.pointee.tlbFlagEpoch != memory.flagEpoch {
+            tlb.flushWrites()
+            state.pointee.tlbFlagEpoch = memory.flagEpoch
+        }
+    }
 
     /// Integer register `index` (0...31).
     public func register(_ index: Int) -> UInt64 { index == 0 ? 0 : x[index] }
@@ -101,7 +138,8 @@ public final class Hart {
 
     /// Ticks until the machine timer fires, if it is armed and enabled in `mie`.
     public var ticksUntilTimerInterrupt: UInt64? {
-        guard state.pointee.mie & InterruptCause.machineTimer.mask != 0 || state.pointee.mie & InterruptCause.supervisorTimer.mask != 0 else { return nil }
+        let timerBit = state.pointee.timerIsSupervisor ? InterruptCause.supervisorTimer.mask : InterruptCause.machineTimer.mask
+        guard state.pointee.mie & timerBit != 0 else { return nil }
         let now = time
         let compare = state.pointee.timerCompare
         if compare == .max { return nil }
@@ -121,10 +159,13 @@ public final class Hart {
         if pending { state.pointee.mip |= cause.mask } else { state.pointee.mip &= ~cause.mask }
     }
 
-    /// mip as software sees it: stored bits plus MTIP derived from the timer.
+    /// mip as software sees it: stored bits plus MTIP (or STIP, see ``timerIsSupervisor``)
+    /// derived from the timer.
     @inline(__always) func effectiveMIP(at count: UInt64) -> UInt64 {
         var mip = state.pointee.mip
-        if time(at: count) >= state.pointee.timerCompare { mip |= InterruptCause.machineTimer.mask }
+        if time(at: count) >= state.pointee.timerCompare {
+            mip |= state.pointee.timerIsSupervisor ? InterruptCause.supervisorTimer.mask : InterruptCause.machineTimer.mask
+        }
         return mip
     }
 
@@ -171,6 +212,7 @@ public final class Hart {
             status = (status & ~MStatus.spp) | (s.pointee.privilege == .supervisor ? MStatus.spp : 0)
             s.pointee.mstatus = status
             s.pointee.privilege = .supervisor
+            syncTranslationContext()
             let base = s.pointee.stvec & ~3
             return (isInterrupt && s.pointee.stvec & 3 == 1) ? base &+ 4 &* code : base
         }
@@ -183,6 +225,7 @@ public final class Hart {
         status = (status & ~MStatus.mpp) | (UInt64(s.pointee.privilege.rawValue) << MStatus.mppShift)
         s.pointee.mstatus = status
         s.pointee.privilege = .machine
+        syncTranslationContext()
         let base = s.pointee.mtvec & ~3
         return (isInterrupt && s.pointee.mtvec & 3 == 1) ? base &+ 4 &* code : base
     }
@@ -198,6 +241,7 @@ public final class Hart {
         if previous != .machine { status &= ~MStatus.mprv }
         s.pointee.mstatus = status
         s.pointee.privilege = previous
+        syncTranslationContext()
         return s.pointee.mepc
     }
 
@@ -212,6 +256,7 @@ public final class Hart {
         status &= ~MStatus.mprv
         s.pointee.mstatus = status
         s.pointee.privilege = previous
+        syncTranslationContext()
         return s.pointee.sepc
     }
 
@@ -228,12 +273,17 @@ public final class Hart {
 
     // MARK: Fetch for tools
 
-    /// The raw bits of the instruction at a physical pc (16-bit forms in the low half), or nil outside RAM.
+    /// The raw bits of the instruction at a virtual address as the hart would fetch it now (16-bit
+    /// forms in the low half), or nil if it cannot be fetched. Has no side effects (no A bits set).
     public func instructionBits(at address: UInt64) -> UInt32? {
-        guard memory.contains(address, count: 2) else { return nil }
-        let low = UInt32(memory.loadValue(offset: address - memory.base, size: 2))
+        func parcel(_ virtual: UInt64) -> UInt32? {
+            guard case .physical(let physical) = translate(virtual, .execute, updatePTE: false),
+                  memory.contains(physical, count: 2) else { return nil }
+            return UInt32(memory.loadValue(offset: physical - memory.base, size: 2))
+        }
+        guard let low = parcel(address) else { return nil }
         if low & 3 != 3 { return low }
-        guard memory.contains(address, count: 4) else { return nil }
-        return UInt32(memory.loadValue(offset: address - memory.base, size: 4))
+        guard let high = parcel(address &+ 2) else { return nil }
+        return low | high << 16
     }
 }

@@ -52,6 +52,15 @@ struct HartState {
     @usableFromInline var timeOffset: UInt64 = 0
     @usableFromInline var timerCompare: UInt64 = .max
 
+    /// When true the timer (time >= timerCompare) raises STIP instead of MTIP: the SBI TIME
+    /// extension served by the host, where no M-mode software forwards the interrupt.
+    @usableFromInline var timerIsSupervisor: Bool = false
+
+    // What the TLB contents were computed under (see Hart.syncTranslationContext).
+    @usableFromInline var tlbStatusKey: UInt64 = ~0
+    @usableFromInline var tlbSatp: UInt64 = 0
+    @usableFromInline var tlbFlagEpoch: UInt64 = 0
+
     /// Set by devices (power off) to make the executor return at the next instruction boundary.
     @usableFromInline var stopRequested: Bool = false
     /// The hart executed WFI and waits for an interrupt.

@@ -1,0 +1,51 @@
+/// The hart's software TLBs: three direct-mapped caches (data reads, data writes, instruction
+/// fetch) from a virtual page to the place its bytes occupy in RAM.
+///
+/// Every access goes through them, with or without paging: in M-mode or with `satp` in Bare mode
+/// an entry simply maps a page to itself. A hit costs the executor one compare; a miss takes the
+/// slow path, which translates (walking the Sv39 page table if paging is on), performs the access
+/// and fills the entry when the page is in RAM.
+///
+/// Write entries exist only for pages whose ``GuestMemory`` flags are clear, so a store that hits
+/// never needs bookkeeping. When flags appear on a page, ``GuestMemory/flagEpoch`` moves and the
+/// hart drops its write entries.
+@usableFromInline
+struct TLBEntry: Sendable {
+    /// Virtual page address (low 12 bits zero), or ``invalidTag``.
+    @usableFromInline var tag: UInt64
+    /// Added to a virtual address in the page, gives the byte's offset into RAM.
+    @usableFromInline var ramDelta: UInt64
+
+    /// Never equal to a masked virtual address: its low bits are set.
+    @usableFromInline static let invalidTag: UInt64 = ~0
+    @usableFromInline static let invalid = TLBEntry(tag: invalidTag, ramDelta: 0)
+}
+
+/// The three TLBs in one allocation, owned by a hart.
+@usableFromInline
+struct TLB {
+    @usableFromInline static let entries = 256
+    @usableFromInline static let indexMask: UInt64 = 255
+
+    /// Data-read entries, then data-write entries, then fetch entries.
+    @usableFromInline let storage: UnsafeMutablePointer<TLBEntry>
+
+    init() {
+        storage = .allocate(capacity: 3 * TLB.entries)
+        storage.initialize(repeating: .invalid, count: 3 * TLB.entries)
+    }
+
+    func deallocate() { storage.deallocate() }
+
+    @usableFromInline var read: UnsafeMutablePointer<TLBEntry> { storage }
+    @usableFromInline var write: UnsafeMutablePointer<TLBEntry> { storage + TLB.entries }
+    @usableFromInline var fetch: UnsafeMutablePointer<TLBEntry> { storage + 2 * TLB.entries }
+
+    /// The slot of `address`'s page in one of the three tables.
+    @inline(__always) static func index(_ address: UInt64) -> Int {
+        Int(truncatingIfNeeded: (address >> 12) & indexMask)
+    }
+
+    func flushAll() { storage.update(repeating: .invalid, count: 3 * TLB.entries) }
+    func flushWrites() { write.update(repeating: .invalid, count: TLB.entries) }
+}
