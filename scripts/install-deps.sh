@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Lockstep's guests, tests and benchmarks need, when missing:
-# the RISC-V cross toolchain (guests, conformance programs, objdump for the disassembler test)
-# and QEMU (the reference the CPU is compared against).
+# the RISC-V cross toolchain (guests, conformance programs, objdump for the disassembler test),
+# QEMU (the reference the CPU is compared against) and dtc (to decompile QEMU's device tree and
+# ours for the device-tree tests).
 set -euo pipefail
 need=()
 command -v riscv64-linux-gnu-gcc >/dev/null 2>&1 || need+=(gcc-riscv64-linux-gnu)
 command -v riscv64-linux-gnu-objdump >/dev/null 2>&1 || need+=(binutils-riscv64-linux-gnu)
 command -v qemu-system-riscv64 >/dev/null 2>&1 || need+=(qemu-system-misc)
+command -v dtc >/dev/null 2>&1 || need+=(device-tree-compiler)
 command -v make >/dev/null 2>&1 || need+=(make)
 if ((${#need[@]})); then
     sudo=()
