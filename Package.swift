@@ -46,5 +46,7 @@ let package = Package(
         .testTarget(name: "MachineTests", dependencies: ["Machine", "RISCV", "ELF"]),
         .testTarget(name: "LockstepCLITests", dependencies: ["LockstepCLI"]),
         .testTarget(name: "ConformanceTests", dependencies: ["Conformance"]),
+        // Boots the default Linux guest with the `lockstep` executable (and on QEMU).
+        .testTarget(name: "LinuxBootTests"),
     ]
 )

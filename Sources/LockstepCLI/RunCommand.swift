@@ -1,5 +1,6 @@
 import ArgumentParser
 import ELF
+import HostIO
 import Machine
 import RISCV
 import RISCVDisassembler
@@ -11,20 +12,38 @@ import Glibc
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run a program on a Lockstep machine.",
+        abstract: "Run a Linux guest or a bare-metal program on a Lockstep machine.",
         discussion: """
-            Runs a bare-metal RISC-V ELF program (RV64GC, linked at 0x80000000 like QEMU's virt machine) \
-            with its UART on this terminal, and exits with the program's exit code (SiFive test device \
-            or HTIF tohost). Execution is deterministic: the same program always retires the same \
-            instructions and prints the same bytes.
+            With no arguments, boots the default Linux guest (built by guests/linux/build.sh and \
+            cached in $LOCKSTEP_CACHE or ~/.cache/lockstep) to a shell on this terminal. Ctrl-A X \
+            quits; Ctrl-A Ctrl-A sends Ctrl-A. --kernel, --initrd, --append, --disk and --memory \
+            behave like QEMU's.
 
-            Exit status: the program's exit code; 124 when --max-instructions stopped it; 125 when the \
-            guest idles forever (WFI with nothing to wake it); 1 for errors before the program starts.
+            With --elf, runs a bare-metal RISC-V ELF program (RV64GC, linked at 0x80000000 like \
+            QEMU's virt machine) and exits with the program's exit code (SiFive test device or HTIF \
+            tohost). Bare-metal execution is fully deterministic: the same program always retires \
+            the same instructions and prints the same bytes.
+
+            Exit status: the guest's exit code (a Linux guest that powers off exits 0); 124 when \
+            --max-instructions stopped it; 125 when the guest idles forever (WFI with nothing to wake \
+            it); 1 for errors before the guest starts.
             """
     )
 
     @Option(name: .long, help: ArgumentHelp("Bare-metal RISC-V ELF program to run.", valueName: "path"))
-    var elf: String
+    var elf: String?
+
+    @Option(name: .long, help: ArgumentHelp("RISC-V Linux kernel Image to boot (arch/riscv/boot/Image).", valueName: "path"))
+    var kernel: String?
+
+    @Option(name: .long, help: ArgumentHelp("Initial ramdisk for the kernel (e.g. a cpio.gz).", valueName: "path"))
+    var initrd: String?
+
+    @Option(name: .long, help: ArgumentHelp("Kernel command line.", valueName: "cmdline"))
+    var append: String?
+
+    @Option(name: .long, help: ArgumentHelp("Raw disk image attached as a virtio-blk disk (/dev/vda); written in place.", valueName: "path"))
+    var disk: String?
 
     @Option(name: .long, help: ArgumentHelp("Stop after this many retired instructions and say so.", valueName: "count"))
     var maxInstructions: UInt64?
@@ -38,9 +57,18 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the retired instruction count, run time and guest MIPS to standard error at the end.")
     var stats = false
 
+    /// The kernel command line when none is given.
+    static let defaultCommandLine = "console=ttyS0"
+
     func validate() throws {
         guard memory >= 1, memory <= 65536 else {
             throw ValidationError("--memory must be between 1 and 65536 MiB (got \(memory))")
+        }
+        if elf != nil && (kernel != nil || initrd != nil || append != nil || disk != nil) {
+            throw ValidationError("--elf runs a bare-metal program; it cannot be combined with --kernel, --initrd, --append or --disk")
+        }
+        if kernel == nil && (initrd != nil || append != nil) && elf == nil {
+            throw ValidationError("--initrd and --append need --kernel (without any of them, the default guest boots with its own)")
         }
     }
 
@@ -48,14 +76,32 @@ struct RunCommand: ParsableCommand {
         let machine: Machine
         do {
             machine = try Machine(configuration: MachineConfiguration(memorySize: memory << 20))
-            try machine.load(elfAt: elf)
         } catch {
-            let message = "\(error)"
-            printError(message.contains(elf) ? "lockstep: \(message)" : "lockstep: \(elf): \(message)")
+            printError("lockstep: \(error)")
             throw ExitCode(1)
+        }
+        var isLinux = false
+        if let elf {
+            do {
+                try machine.load(elfAt: elf)
+            } catch {
+                let message = "\(error)"
+                printError(message.contains(elf) ? "lockstep: \(message)" : "lockstep: \(elf): \(message)")
+                throw ExitCode(1)
+            }
+        } else {
+            isLinux = true
+            do {
+                try bootLinux(machine)
+            } catch let error as GuestFileError {
+                printError("lockstep: \(error)")
+                throw ExitCode(1)
+            }
         }
         let console = ConsoleWriter(descriptor: 1)
         machine.consoleOutput = { console.append($0) }
+        // A Linux guest lives in real time: while it idles, time passes as on the host clock.
+        machine.skipsIdleTime = !isLinux
 
         let limit = maxInstructions ?? .max
         let started = monotonicSeconds()
@@ -63,15 +109,9 @@ struct RunCommand: ParsableCommand {
         if trace {
             reason = runTraced(machine, limit: limit)
         } else {
-            // Run in slices so console output reaches the terminal while a long program runs.
-            var result = Machine.StopReason.instructionLimit
-            while true {
-                let sliceEnd = min(limit, machine.instructionCount &+ 50_000_000)
-                result = machine.run(instructionLimit: sliceEnd)
-                console.flush()
-                if result != .instructionLimit || machine.instructionCount >= limit { break }
-            }
-            reason = result
+            let input = TerminalInput()
+            reason = runInteractive(machine, limit: limit, console: console, input: input)
+            input.restore()
         }
         console.flush()
         let elapsed = monotonicSeconds() - started
@@ -86,11 +126,75 @@ struct RunCommand: ParsableCommand {
         case .instructionLimit:
             printError("lockstep: stopped after \(machine.instructionCount) instructions (--max-instructions) at pc 0x\(String(machine.hart.pc, radix: 16))")
             throw ExitCode(124)
-        case .idle:
+        case .idle, .waitingForInterrupt:
             printError("lockstep: the guest waits for an interrupt that can never arrive (WFI with no timer armed) at pc 0x\(String(machine.hart.pc, radix: 16)); stopping")
             throw ExitCode(125)
         case .resetRequested:
-            printError("lockstep: the guest asked for a reset; bare-metal machines stop instead")
+            printError("lockstep: the guest asked for a reboot; Lockstep stops instead")
+        }
+    }
+
+    /// Loads the kernel, initrd and disk named by the flags (or the default guest) and prepares the boot.
+    private func bootLinux(_ machine: Machine) throws {
+        let kernelPath: String, initrdPath: String?, commandLine: String
+        if let kernel {
+            kernelPath = kernel
+            initrdPath = initrd
+            commandLine = append ?? Self.defaultCommandLine
+        } else {
+            let guest = try DefaultGuest.locate()
+            kernelPath = guest.kernel
+            initrdPath = guest.initrd
+            commandLine = Self.defaultCommandLine
+        }
+        let kernelBytes = try readGuestFile(kernelPath, what: "kernel")
+        let initrdBytes = try initrdPath.map { try readGuestFile($0, what: "initrd") }
+        do {
+            if let disk {
+                try machine.attachDisk(try FileDisk(path: disk))
+            }
+            let image = try LinuxImage(bytes: kernelBytes)
+            try machine.bootLinux(kernel: image, initrd: initrdBytes, commandLine: commandLine)
+        } catch let error as MachineError {
+            throw GuestFileError(path: kernelPath, what: "kernel", reason: error.description)
+        } catch let error as FileDiskError {
+            throw GuestFileError(path: disk ?? "", what: "disk image", reason: error.description)
+        }
+    }
+
+    /// Runs in slices, feeding terminal input to the console between them and letting real time
+    /// pass while the guest idles.
+    private func runInteractive(_ machine: Machine, limit: UInt64, console: ConsoleWriter, input: TerminalInput) -> Machine.StopReason {
+        let slice: UInt64 = 2_000_000
+        let ticksPerSecond = 10_000_000.0
+        while true {
+            let reason = machine.run(instructionLimit: min(limit, machine.instructionCount &+ slice))
+            console.flush()
+            var wait = 0.0
+            switch reason {
+            case .instructionLimit:
+                if machine.instructionCount >= limit { return reason }
+            case .waitingForInterrupt:
+                guard let ticks = machine.hart.ticksUntilTimerInterrupt else {
+                    if input.closed { return .idle }
+                    wait = 0.5
+                    break
+                }
+                wait = min(Double(ticks) / ticksPerSecond, 0.5)
+                let before = monotonicSeconds()
+                let polled = input.poll(timeout: wait)
+                let passed = UInt64(max(0, monotonicSeconds() - before) * ticksPerSecond)
+                machine.hart.advanceTime(by: min(ticks, passed))
+                if case .quit = polled { return .exited(code: 0) }
+                if case .bytes(let bytes) = polled, !bytes.isEmpty { machine.uart.receive(bytes) }
+                continue
+            default:
+                return reason
+            }
+            switch input.poll(timeout: wait) {
+            case .quit: return .exited(code: 0)
+            case .bytes(let bytes): if !bytes.isEmpty { machine.uart.receive(bytes) }
+            }
         }
     }
 

@@ -17,9 +17,18 @@ public final class Machine {
         case instructionLimit
         /// The guest waits for an interrupt that nothing can deliver (WFI with no armed timer).
         case idle
-        /// The guest asked for a reset (not supported by a bare-metal machine yet).
+        /// The guest asked for a reset (not supported yet: the owner decides what to do).
         case resetRequested
+        /// The guest waits for an interrupt (WFI) and ``skipsIdleTime`` is off: the owner decides
+        /// how far guest time moves (``Hart/advanceTime(by:)``) or delivers an input, then runs on.
+        case waitingForInterrupt
     }
+
+    /// When true (the default, fully deterministic), a guest waiting in WFI for its timer has
+    /// guest time jumped straight to the timer's deadline. When false, ``run(instructionLimit:)``
+    /// returns ``StopReason/waitingForInterrupt`` so that an interactive owner can let real time
+    /// pass (and record how far time moved as an input).
+    public var skipsIdleTime = true
 
     public let configuration: MachineConfiguration
     public let memory: GuestMemory
@@ -29,6 +38,8 @@ public final class Machine {
     public let clint: CLINT
     public let testDevice: SiFiveTest
     public private(set) var htif: HTIF?
+    /// The SBI the machine serves to a kernel booted with ``bootLinux(kernel:initrd:commandLine:)``.
+    public let sbi: SupervisorBinaryInterface
 
     /// Receives every byte the guest writes to its console (UART and HTIF).
     public var consoleOutput: (UInt8) -> Void = { _ in }
@@ -51,6 +62,7 @@ public final class Machine {
         uart = UART16550()
         clint = CLINT(hart: hart)
         testDevice = SiFiveTest()
+        sbi = SupervisorBinaryInterface(hart: hart)
         bus.map(testDevice, at: SiFiveTest.defaultBase)
         bus.map(clint, at: CLINT.defaultBase)
         bus.map(uart, at: UART16550.defaultBase)
@@ -60,6 +72,13 @@ public final class Machine {
             switch request {
             case .powerOff(let code): stop(.exited(code: code))
             case .reset: stop(.resetRequested)
+            }
+        }
+        sbi.consoleOutput = { [unowned self] byte in consoleOutput(byte) }
+        sbi.onSystemRequest = { [unowned self] request in
+            switch request {
+            case .shutdown(let failure): stop(.exited(code: failure ? 1 : 0))
+            case .reboot: stop(.resetRequested)
             }
         }
     }
@@ -126,6 +145,7 @@ public final class Machine {
             case .stopRequested:
                 continue
             case .waitingForInterrupt:
+                if !skipsIdleTime { return .waitingForInterrupt }
                 // Deterministic idling: jump guest time to the next timer deadline.
                 guard let ticks = hart.ticksUntilTimerInterrupt else { return .idle }
                 hart.advanceTime(by: ticks)

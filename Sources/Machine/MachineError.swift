@@ -7,6 +7,10 @@ public enum MachineError: Error, CustomStringConvertible, Equatable {
     case segmentOutsideRAM(address: UInt64, size: UInt64, ramBase: UInt64, ramSize: UInt64)
     case entryOutsideRAM(entry: UInt64, ramBase: UInt64, ramSize: UInt64)
     case invalidProgram(ELFError)
+    /// The kernel file is not a RISC-V Linux Image; the text says why and what to pass instead.
+    case invalidKernel(String)
+    /// Kernel, initrd and device tree do not fit into RAM together.
+    case imagesDoNotFit(needed: UInt64, ramSize: UInt64)
 
     public var description: String {
         func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
@@ -23,6 +27,10 @@ public enum MachineError: Error, CustomStringConvertible, Equatable {
                 + "link the program so that _start is in RAM"
         case .invalidProgram(let error):
             return error.description
+        case .invalidKernel(let why):
+            return "not a RISC-V Linux kernel Image: \(why)"
+        case .imagesDoNotFit(let needed, let ramSize):
+            return "kernel, initrd and device tree need \(needed >> 20) MiB but the machine has \(ramSize >> 20) MiB of RAM: give it more memory (--memory)"
         }
     }
 }

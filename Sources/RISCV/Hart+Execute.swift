@@ -434,7 +434,8 @@ extension Hart {
                         st.pointee.pc = pc
                         st.pointee.instret = count
                         if handler(self) {
-                            stop = 0
+                            stop = 0               // interrupt state may have changed
+                            slots = refetchSlots   // and translations may have been flushed
                             break
                         }
                     }

@@ -109,6 +109,12 @@ extension Hart {
 
     // MARK: TLB maintenance
 
+    /// Forgets every cached translation, as `sfence.vma` with no arguments does (for a host
+    /// serving remote fences, e.g. SBI RFENCE). Takes effect from the next instruction.
+    public func flushTranslationCache() {
+        flushTLB()
+    }
+
     /// Drops every TLB entry (sfence.vma, and whenever the translation context changes).
     func flushTLB() {
         tlb.flushAll()
