@@ -24,6 +24,8 @@ let package = Package(
         .target(name: "ELF"),
         // The whole computer: RAM, bus, devices, program loading.
         .target(name: "Machine", dependencies: ["RISCV", "ELF"]),
+        // Host resources for devices (disk image files); kept out of Machine, which never touches the host.
+        .target(name: "HostIO", dependencies: ["Machine"]),
         // The `lockstep` command's implementation, testable as a library.
         .target(name: "LockstepCLI", dependencies: [
             "RISCV", "Machine", "ELF", "RISCVDisassembler",
@@ -44,6 +46,7 @@ let package = Package(
         .testTarget(name: "RISCVDisassemblerTests", dependencies: ["RISCVDisassembler"]),
         .testTarget(name: "ELFTests", dependencies: ["ELF"]),
         .testTarget(name: "MachineTests", dependencies: ["Machine", "RISCV", "ELF"]),
+        .testTarget(name: "HostIOTests", dependencies: ["HostIO", "Machine", "RISCV"]),
         .testTarget(name: "LockstepCLITests", dependencies: ["LockstepCLI"]),
         .testTarget(name: "ConformanceTests", dependencies: ["Conformance"]),
         // Boots the default Linux guest with the `lockstep` executable (and on QEMU).

@@ -1,0 +1,121 @@
+/// A virtio network device (device id 1; virtio 1.2 §5.1) with no offloads.
+///
+/// Queue 0 receives, queue 1 transmits; there is no control queue. Offered features:
+/// VIRTIO_NET_F_MAC (the address in ``mac``) and VIRTIO_NET_F_STATUS (``linkUp``). Without
+/// VIRTIO_NET_F_MRG_RXBUF or any GSO feature, every frame fits in one receive buffer; with
+/// VIRTIO_F_VERSION_1 each buffer starts with the 12-byte `virtio_net_hdr`.
+///
+/// Transmit: each frame the driver sends, header stripped, goes to ``onTransmit`` before the
+/// QueueNotify write returns. Receive is an input from outside: the owner calls
+/// ``receive(frame:)`` at a deterministic point (an input event).
+public final class VirtioNetwork: VirtioDevice {
+    /// QEMU's default MAC address, 52:54:00:12:34:56.
+    public static let defaultMAC: [UInt8] = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56]
+    /// `sizeof(struct virtio_net_hdr_mrg_rxbuf)`, the header with VIRTIO_F_VERSION_1.
+    public static let headerSize = 12
+    /// Longest frame transmitted; longer ones (impossible without GSO) are dropped.
+    public static let maximumFrameSize = 65_535
+    /// The receive queue.
+    public static let receiveQueue = 0
+    /// The transmit queue.
+    public static let transmitQueue = 1
+
+    /// Device feature bits (virtio 1.2 §5.1.3).
+    public enum Feature {
+        public static let mac: UInt64 = 1 << 5        // VIRTIO_NET_F_MAC
+        public static let status: UInt64 = 1 << 16     // VIRTIO_NET_F_STATUS
+    }
+
+    /// The device's MAC address (6 bytes).
+    public let mac: [UInt8]
+    /// Receives every frame the guest transmits (Ethernet header onwards, no virtio header).
+    public var onTransmit: ([UInt8]) -> Void = { _ in }
+    /// Called when the driver notifies the receive queue (it added receive buffers), so an owner
+    /// that kept frames ``receive(frame:)`` refused can offer them again.
+    public var onReceiveBuffersAvailable: (() -> Void)?
+    /// Frames dropped: received frames too long for the receive buffer, oversized transmissions.
+    public private(set) var droppedFrames = 0
+
+    /// The link state in the configuration space (VIRTIO_NET_S_LINK_UP). Changing it raises a
+    /// configuration-change interrupt.
+    public var linkUp: Bool = true {
+        didSet { if linkUp != oldValue { transport?.configurationChanged() } }
+    }
+
+    private weak var transport: VirtioMMIO?
+
+    /// A network device with MAC address `mac` (6 bytes).
+    public init(mac: [UInt8] = VirtioNetwork.defaultMAC) {
+        precondition(mac.count == 6, "a MAC address is 6 bytes")
+        self.mac = mac
+    }
+
+    public var deviceID: UInt32 { 1 }
+    public var deviceFeatures: UInt64 { Feature.mac | Feature.status }
+    public var queueCount: Int { 2 }
+    public var maximumQueueSize: Int { 256 }
+
+    /// `struct virtio_net_config`: mac, status (the fields after it exist only with features not
+    /// offered).
+    public var configuration: [UInt8] {
+        mac + [linkUp ? 1 : 0, 0]
+    }
+
+    public func attach(to transport: VirtioMMIO) { self.transport = transport }
+
+    public func queueNotified(_ queue: Int) {
+        switch queue {
+        case VirtioNetwork.transmitQueue: transmit()
+        case VirtioNetwork.receiveQueue: onReceiveBuffersAvailable?()
+        default: break
+        }
+    }
+
+    /// Delivers an incoming Ethernet frame (without FCS) to the guest: fills the next receive
+    /// buffer (zeroed header with `num_buffers` = 1, then the frame) and interrupts.
+    ///
+    /// Returns true if the frame was consumed: delivered, or dropped because it does not fit the
+    /// driver's buffer (counted in ``droppedFrames``). Returns false if the device cannot take a
+    /// frame now: the driver is not running or has no receive buffer posted. The owner may keep
+    /// the frame and retry after ``onReceiveBuffersAvailable``, or drop it as a real NIC would.
+    @discardableResult
+    public func receive(frame: [UInt8]) -> Bool {
+        guard let transport, transport.isLive,
+              let request = transport.nextRequest(queue: VirtioNetwork.receiveQueue) else { return false }
+        guard request.readable.isEmpty else {
+            transport.fail("virtio-net: receive buffer with device-readable descriptors")
+            return false
+        }
+        guard VirtioNetwork.headerSize + frame.count <= request.writableLength else {
+            // As QEMU without mergeable buffers: drop the frame, keep the buffer.
+            transport.giveBack(request)
+            droppedFrames += 1
+            return true
+        }
+        var header = [UInt8](repeating: 0, count: VirtioNetwork.headerSize)
+        header[10] = 1   // num_buffers
+        let memory = transport.memory
+        request.write(header, to: memory, offset: 0)
+        request.write(frame, to: memory, offset: VirtioNetwork.headerSize)
+        transport.complete(request, written: VirtioNetwork.headerSize + frame.count)
+        transport.notifyDriver(queue: VirtioNetwork.receiveQueue)
+        return true
+    }
+
+    private func transmit() {
+        guard let transport else { return }
+        while let request = transport.nextRequest(queue: VirtioNetwork.transmitQueue) {
+            let length = request.readableLength
+            guard length >= VirtioNetwork.headerSize else {
+                transport.fail("virtio-net: transmit buffer shorter than the header")
+                return
+            }
+            let frameLength = length - VirtioNetwork.headerSize
+            let frame: [UInt8]? = frameLength <= VirtioNetwork.maximumFrameSize
+                ? request.read(from: transport.memory, offset: VirtioNetwork.headerSize, count: frameLength)
+                : nil
+            transport.complete(request, written: 0)
+            if let frame { onTransmit(frame) } else { droppedFrames += 1 }
+        }
+    }
+}
