@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "HostIO", dependencies: ["Machine"]),
         // The `lockstep` command's implementation, testable as a library.
         .target(name: "LockstepCLI", dependencies: [
-            "RISCV", "Machine", "ELF", "RISCVDisassembler",
+            "RISCV", "Machine", "ELF", "RISCVDisassembler", "HostIO",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lockstep", dependencies: ["LockstepCLI"]),

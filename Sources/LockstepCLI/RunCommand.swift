@@ -73,9 +73,20 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
+        var storage: FileDisk?
+        if let disk {
+            do {
+                storage = try FileDisk(path: disk)
+            } catch {
+                printError("lockstep: disk image \(disk): \(error)")
+                throw ExitCode(1)
+            }
+        }
         let machine: Machine
         do {
-            machine = try Machine(configuration: MachineConfiguration(memorySize: memory << 20))
+            // Fresh guest randomness per boot; a recorded session will store the seed.
+            let configuration = MachineConfiguration(memorySize: memory << 20, entropySeed: UInt64.random(in: 0...UInt64.max))
+            machine = try Machine(configuration: configuration, disk: storage)
         } catch {
             printError("lockstep: \(error)")
             throw ExitCode(1)
@@ -93,7 +104,7 @@ struct RunCommand: ParsableCommand {
             isLinux = true
             do {
                 try bootLinux(machine)
-            } catch let error as GuestFileError {
+            } catch {
                 printError("lockstep: \(error)")
                 throw ExitCode(1)
             }
@@ -135,7 +146,7 @@ struct RunCommand: ParsableCommand {
     }
 
     /// Loads the kernel, initrd and disk named by the flags (or the default guest) and prepares the boot.
-    private func bootLinux(_ machine: Machine) throws {
+    private func bootLinux(_ machine: Machine) throws(GuestFileError) {
         let kernelPath: String, initrdPath: String?, commandLine: String
         if let kernel {
             kernelPath = kernel
@@ -148,17 +159,18 @@ struct RunCommand: ParsableCommand {
             commandLine = Self.defaultCommandLine
         }
         let kernelBytes = try readGuestFile(kernelPath, what: "kernel")
-        let initrdBytes = try initrdPath.map { try readGuestFile($0, what: "initrd") }
+        var initrdBytes: [UInt8]?
+        if let initrdPath { initrdBytes = try readGuestFile(initrdPath, what: "initrd") }
+        let image: LinuxImage
         do {
-            if let disk {
-                try machine.attachDisk(try FileDisk(path: disk))
-            }
-            let image = try LinuxImage(bytes: kernelBytes)
-            try machine.bootLinux(kernel: image, initrd: initrdBytes, commandLine: commandLine)
-        } catch let error as MachineError {
+            image = try LinuxImage(bytes: kernelBytes)
+        } catch {
             throw GuestFileError(path: kernelPath, what: "kernel", reason: error.description)
-        } catch let error as FileDiskError {
-            throw GuestFileError(path: disk ?? "", what: "disk image", reason: error.description)
+        }
+        do {
+            try machine.bootLinux(kernel: image, initrd: initrdBytes, commandLine: commandLine)
+        } catch {
+            throw GuestFileError(path: kernelPath, what: "kernel", reason: error.description)
         }
     }
 

@@ -1,9 +1,10 @@
 import ELF
 import RISCV
 
-/// A complete bare-metal RISC-V computer laid out like QEMU's `virt` machine: one hart, RAM at
-/// 0x8000_0000, a CLINT, a 16550 UART, the SiFive test finisher and, when the program defines
-/// `tohost`, HTIF.
+/// A complete RISC-V computer laid out like QEMU's `virt` machine: one hart, RAM at 0x8000_0000,
+/// a CLINT, a PLIC, a 16550 UART, eight virtio-mmio slots (disk, network, entropy), the SiFive
+/// test finisher and, when a bare-metal program defines `tohost`, HTIF. It runs bare-metal ELF
+/// programs (``load(elf:)``) or boots Linux (``bootLinux(kernel:initrd:commandLine:)``).
 ///
 /// Execution is deterministic: the machine reads no clock, randomness, socket or file while it
 /// runs. Guest time comes from the instruction count; when the hart waits (WFI) for a timer, the
@@ -38,6 +39,17 @@ public final class Machine {
     public let clint: CLINT
     public let testDevice: SiFiveTest
     public private(set) var htif: HTIF?
+    /// The platform-level interrupt controller (context 0: MEIP, context 1: SEIP).
+    public let plic: PLIC
+    /// The eight virtio-mmio slots at 0x1000_1000 + 0x1000 * n (PLIC sources 1...8).
+    public let virtioSlots: [VirtioMMIO]
+    /// The network card (slot 5). Frames it sends go to its `onTransmit`; frames for the guest
+    /// enter through `receive(frame:)`, as inputs.
+    public let network: VirtioNetwork
+    /// The entropy device (slot 6), fed from ``MachineConfiguration/entropySeed``.
+    public let entropy: VirtioEntropy
+    /// The disk (slot 7), when the machine was built with one.
+    public let disk: VirtioBlock?
     /// The SBI the machine serves to a kernel booted with ``bootLinux(kernel:initrd:commandLine:)``.
     public let sbi: SupervisorBinaryInterface
 
@@ -46,7 +58,13 @@ public final class Machine {
 
     private var pendingStop: StopReason?
 
-    public init(configuration: MachineConfiguration = MachineConfiguration()) throws(MachineError) {
+    /// Slots of the devices in the virtio-mmio window: where QEMU's `virt` puts a disk, an
+    /// entropy device and a network card given in that order (it fills the last slot first), so
+    /// the same guest sees the same layout on both.
+    public static let diskSlot = 7, entropySlot = 6, networkSlot = 5
+
+    /// Builds the machine; `disk`, if given, becomes a virtio-blk disk (`/dev/vda` in Linux).
+    public init(configuration: MachineConfiguration = MachineConfiguration(), disk storage: (any BlockStorage)? = nil) throws(MachineError) {
         let size = configuration.memorySize
         guard size >= 1 << 20, size <= 64 << 30, size % GuestMemory.pageSize == 0 else {
             throw .invalidMemorySize(size)
@@ -63,9 +81,32 @@ public final class Machine {
         clint = CLINT(hart: hart)
         testDevice = SiFiveTest()
         sbi = SupervisorBinaryInterface(hart: hart)
+        plic = PLIC()
+        network = VirtioNetwork()
+        entropy = VirtioEntropy(source: SeededEntropySource(seed: configuration.entropySeed))
+        disk = storage.map { VirtioBlock(storage: $0) }
+        var slots: [VirtioMMIO] = []
+        for slot in 0..<VirtioMMIO.slotCount {
+            let device: (any VirtioDevice)?
+            switch slot {
+            case Machine.diskSlot: device = disk
+            case Machine.networkSlot: device = network
+            case Machine.entropySlot: device = entropy
+            default: device = nil
+            }
+            slots.append(VirtioMMIO(memory: memory, device: device))
+        }
+        virtioSlots = slots
         bus.map(testDevice, at: SiFiveTest.defaultBase)
         bus.map(clint, at: CLINT.defaultBase)
         bus.map(uart, at: UART16550.defaultBase)
+        bus.map(plic, at: PLIC.defaultBase)
+        plic.connect(to: hart)
+        uart.onInterruptChange = { [unowned plic] high in plic.setLevel(source: Int(PlatformDescription.uartIRQ), high) }
+        for (slot, transport) in virtioSlots.enumerated() {
+            bus.map(transport, at: PlatformDescription.virtioMMIOAddress(slot: slot))
+            transport.connect(to: plic, source: Int(PlatformDescription.virtioMMIOIRQ(slot: slot)))
+        }
         hart.pc = MachineConfiguration.ramBase
         uart.output = { [unowned self] byte in consoleOutput(byte) }
         testDevice.onRequest = { [unowned self] request in

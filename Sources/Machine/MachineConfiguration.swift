@@ -9,8 +9,14 @@ public struct MachineConfiguration: Sendable, Equatable {
     /// timebase of `virt`, the default of 50 makes one guest second 500 million instructions.
     public var instructionsPerTick: UInt64
 
-    public init(memorySize: UInt64 = 128 << 20, instructionsPerTick: UInt64 = 50) {
+    /// Seed of the entropy device's byte stream. The guest's randomness is a function of it, so
+    /// it is part of what makes two runs identical; a host that wants fresh randomness picks a
+    /// new seed per boot (and records it).
+    public var entropySeed: UInt64
+
+    public init(memorySize: UInt64 = 128 << 20, instructionsPerTick: UInt64 = 50, entropySeed: UInt64 = 0) {
         self.memorySize = memorySize
         self.instructionsPerTick = instructionsPerTick
+        self.entropySeed = entropySeed
     }
 }

@@ -86,8 +86,13 @@ public final class GuestMemory {
     public func write<C: Collection>(_ data: C, at address: UInt64) where C.Element == UInt8 {
         precondition(contains(address, count: UInt64(data.count)), "write outside RAM")
         let offset = Int(address - base)
-        var i = offset
-        for byte in data { bytes.storeBytes(of: byte, toByteOffset: i, as: UInt8.self); i += 1 }
+        let copied: Void? = data.withContiguousStorageIfAvailable { source in
+            if let start = source.baseAddress { (bytes + offset).copyMemory(from: start, byteCount: source.count) }
+        }
+        if copied == nil {
+            var i = offset
+            for byte in data { bytes.storeBytes(of: byte, toByteOffset: i, as: UInt8.self); i += 1 }
+        }
         invalidateDecoded(offset: UInt64(offset), count: UInt64(data.count))
     }
 

@@ -154,15 +154,23 @@ public final class Hart {
         return overflow ? .max : product
     }
 
-    /// Raises or lowers a device-driven pending bit (MSIP from the CLINT, MEIP/SEIP from the PLIC).
+    /// Raises or lowers a device-driven interrupt line (MSIP from the CLINT, MEIP/SEIP from the
+    /// PLIC), or the software bit SSIP (an SBI IPI).
     public func setInterruptPending(_ cause: InterruptCause, _ pending: Bool) {
-        if pending { state.pointee.mip |= cause.mask } else { state.pointee.mip &= ~cause.mask }
+        if cause == .supervisorSoftware {
+            // A software interrupt bit: the guest clears it by writing sip/mip.
+            if pending { state.pointee.mip |= cause.mask } else { state.pointee.mip &= ~cause.mask }
+        } else if pending {
+            state.pointee.interruptLines |= cause.mask
+        } else {
+            state.pointee.interruptLines &= ~cause.mask
+        }
     }
 
     /// mip as software sees it: stored bits plus MTIP (or STIP, see ``timerIsSupervisor``)
     /// derived from the timer.
     @inline(__always) func effectiveMIP(at count: UInt64) -> UInt64 {
-        var mip = state.pointee.mip
+        var mip = state.pointee.mip | state.pointee.interruptLines
         if time(at: count) >= state.pointee.timerCompare {
             mip |= state.pointee.timerIsSupervisor ? InterruptCause.supervisorTimer.mask : InterruptCause.machineTimer.mask
         }

@@ -11,8 +11,12 @@ struct HartState {
     @usableFromInline var mstatus: UInt64 = MStatus.xl64
     @usableFromInline var misa: UInt64 = 0
     @usableFromInline var mie: UInt64 = 0
-    /// Pending bits set by software or devices; MTIP is derived from the timer when read.
+    /// Pending bits software wrote (SSIP, STIP, SEIP) or that an SBI IPI raised (SSIP).
     @usableFromInline var mip: UInt64 = 0
+    /// Interrupt lines driven by devices (MSIP from the CLINT, MEIP/SEIP from the PLIC). Kept
+    /// apart from `mip` so that software writing mip.SEIP cannot lose a device's SEIP; the timer
+    /// bit is derived from the timer. mip reads as the OR of all three.
+    @usableFromInline var interruptLines: UInt64 = 0
     @usableFromInline var mtvec: UInt64 = 0
     @usableFromInline var mscratch: UInt64 = 0
     @usableFromInline var mepc: UInt64 = 0

@@ -16,10 +16,12 @@ import Testing
 
     struct Outcome { var status: Int32; var stdout: String; var stderr: String }
 
-    func lockstep(_ arguments: [String]) throws -> Outcome {
+    func lockstep(_ arguments: [String], environment: [String: String] = [:]) throws -> Outcome {
         let process = Process()
         process.executableURL = Self.binary
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.standardInput = FileHandle.nullDevice
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -68,9 +70,13 @@ import Testing
         let host = try lockstep(["run", "--elf", "/bin/true"])
         #expect(host.status == 1)
         #expect(host.stderr.lowercased().contains("x86"))
-        let noElf = try lockstep(["run"])
-        #expect(noElf.status != 0)
-        #expect(noElf.stderr.contains("--elf"))
+        // No arguments boots the default Linux guest; with an empty cache it says how to build it.
+        let noGuest = try lockstep(["run"], environment: ["LOCKSTEP_CACHE": "/nonexistent-lockstep-cache"])
+        #expect(noGuest.status == 1)
+        #expect(noGuest.stderr.contains("guests/linux/build.sh"))
+        let mixed = try lockstep(["run", "--elf", guest("hello"), "--kernel", "/x"])
+        #expect(mixed.status != 0)
+        #expect(mixed.stderr.contains("--elf"))
         let badMemory = try lockstep(["run", "--elf", guest("hello"), "--memory", "0"])
         #expect(badMemory.status != 0)
         #expect(badMemory.stderr.contains("--memory"))

@@ -11,31 +11,18 @@ import Testing
     static let diskImage: [UInt8] = (0..<64 * 512).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
     static let serial = "lockstep-disk"
 
-    /// Runs `path` on a Lockstep machine with a PLIC and QEMU's eight virtio-mmio slots: the first
-    /// `-device` lands in the last slot on QEMU, so the disk is in slot 7, the entropy device in 6
-    /// and the network device in 5.
+    /// Runs `path` on a Lockstep machine with its disk holding ``diskImage``. The machine's slots
+    /// are QEMU's for `-device` blk, rng, net in that order (QEMU fills the last slot first): the
+    /// disk in slot 7, the entropy device in 6, the network device in 5.
     static func runOnLockstepWithVirtio(_ path: String) throws -> RunResult {
         try runOnLockstepWithVirtio(path, transmitted: { _ in })
     }
 
     static func runOnLockstepWithVirtio(_ path: String, transmitted: @escaping ([UInt8]) -> Void) throws -> RunResult {
-        let machine = try Machine(configuration: MachineConfiguration(memorySize: 64 << 20))
+        let machine = try Machine(configuration: MachineConfiguration(memorySize: 64 << 20, entropySeed: 1),
+                                  disk: MemoryBlockStorage(contents: diskImage))
         try machine.load(elfAt: path)
-        let plic = PLIC()
-        plic.connect(to: machine.hart)
-        machine.bus.map(plic, at: PLIC.defaultBase)
-        let network = VirtioNetwork()
-        network.onTransmit = transmitted
-        let devices: [Int: any VirtioDevice] = [
-            5: network,
-            7: VirtioBlock(storage: MemoryBlockStorage(contents: diskImage), serial: serial),
-            6: VirtioEntropy(source: SeededEntropySource(seed: 1)),
-        ]
-        for slot in 0..<VirtioMMIO.slotCount {
-            let transport = VirtioMMIO(memory: machine.memory, device: devices[slot])
-            transport.connect(to: plic, source: VirtioMMIO.firstInterruptSource + slot)
-            machine.bus.map(transport, at: VirtioMMIO.defaultBase + VirtioMMIO.slotStride * UInt64(slot))
-        }
+        machine.network.onTransmit = transmitted
         var output: [UInt8] = []
         machine.consoleOutput = { output.append($0) }
         let stop = machine.run(instructionLimit: 200_000_000)

@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""Linux boot time of Lockstep and QEMU side by side: the same kernel and initramfs (the default
+guest from guests/linux/build.sh), from process start to the busybox shell prompt.
+
+Each emulator is started with the console on pipes; the clock stops when the prompt appears,
+then the guest is powered off. Lockstep reports the instructions it retired (`--stats`); its
+guest MIPS during boot is that count over its boot time. QEMU does not count instructions, so
+its MIPS is estimated with Lockstep's count (same kernel, same init: the same work up to the
+prompt, give or take idle loops, and not counting OpenSBI, which QEMU runs first).
+Each figure is the best of --repeat runs.
+"""
+import argparse, os, re, select, subprocess, sys, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LOCKSTEP = os.path.join(ROOT, ".build", "release", "lockstep")
+PROMPT = b"~ # "
+
+
+def image_dir():
+    cache = os.environ.get("LOCKSTEP_CACHE") or os.path.join(os.environ.get("HOME", "/root"), ".cache", "lockstep")
+    return os.path.join(cache, "linux", "current")
+
+
+def boot(command, timeout):
+    """Starts `command`, returns (seconds to the prompt, everything printed)."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    output = b""
+    prompt_at = None
+    while time.perf_counter() - start < timeout:
+        ready, _, _ = select.select([process.stdout], [], [], 0.5)
+        if not ready:
+            continue
+        chunk = os.read(process.stdout.fileno(), 65536)
+        if not chunk:
+            break
+        output += chunk
+        if prompt_at is None and PROMPT in output:
+            prompt_at = time.perf_counter() - start
+            process.stdin.write(b"poweroff -f\n")
+            process.stdin.flush()
+    try:
+        rest, _ = process.communicate(timeout=60)
+        output += rest
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+    if prompt_at is None:
+        sys.exit(f"{' '.join(command)}: no prompt within {timeout} s; last output:\n{output[-2000:].decode(errors='replace')}")
+    return prompt_at, output.decode(errors="replace")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=3, help="boots per emulator (best is kept)")
+    parser.add_argument("--timeout", type=float, default=600)
+    args = parser.parse_args()
+    images = image_dir()
+    kernel, initrd = os.path.join(images, "Image"), os.path.join(images, "initramfs.cpio.gz")
+    lockstep_cmd = [LOCKSTEP, "run", "--stats"]
+    qemu_cmd = ["qemu-system-riscv64", "-M", "virt", "-m", "128M", "-smp", "1", "-nographic", "-bios", "default",
+                "-kernel", kernel, "-initrd", initrd, "-append", "console=ttyS0"]
+
+    lockstep_runs, qemu_runs = [], []
+    instructions = None
+    for _ in range(args.repeat):
+        seconds, output = boot(lockstep_cmd, args.timeout)
+        lockstep_runs.append(seconds)
+        match = re.search(r"lockstep: (\d+) instructions in ([0-9.]+) s", output)
+        if match:
+            total = int(match.group(1))
+            # Instructions to the prompt: the total minus what poweroff took is not separable; the
+            # run ends right after the prompt, so the total is used (an upper bound, < 1% over).
+            instructions = total if instructions is None else min(instructions, total)
+        qemu_runs.append(boot(qemu_cmd, args.timeout)[0])
+
+    lockstep_best, qemu_best = min(lockstep_runs), min(qemu_runs)
+    print(f"images: {images}")
+    print(f"{'emulator':<10} {'boot to prompt (s)':>20} {'guest MIPS':>12}")
+    lockstep_mips = instructions / lockstep_best / 1e6 if instructions else float("nan")
+    qemu_mips = instructions / qemu_best / 1e6 if instructions else float("nan")
+    print(f"{'Lockstep':<10} {lockstep_best:>20.2f} {lockstep_mips:>12.0f}")
+    print(f"{'QEMU':<10} {qemu_best:>20.2f} {qemu_mips:>11.0f}*")
+    print(f"instructions to the prompt (Lockstep, exact): {instructions}")
+    print(f"ratio Lockstep/QEMU boot time: {lockstep_best / qemu_best:.2f}  (target: <= 3)")
+    print("* estimated with Lockstep's instruction count")
+
+
+if __name__ == "__main__":
+    main()
