@@ -4,7 +4,8 @@
 /// - A and D bits are set by the walker (as QEMU does), never by a page fault. The PTE update is
 ///   an ordinary RAM store, so decoded code and dirty tracking see it.
 /// - No ASIDs (ASIDLEN = 0): `satp.ASID` reads as zero, so every address-space switch flushes.
-/// - PMP is not enforced; PTE bits 63:54 (Svpbmt, Svnapot) are reserved and fault when set.
+/// - PMP is not enforced; PTE bits 63:54 (Svpbmt, Svnapot) are reserved and fault when set, as do
+///   D, A and U in a pointer (non-leaf) PTE.
 extension Hart {
     /// The kind of access being translated.
     enum Access {
@@ -74,8 +75,10 @@ extension Hart {
             }
             let ppn = (pte >> 10) & Hart.ppnMask
             if pte & (Hart.pteRead | Hart.pteExecute) == 0 {
-                // A pointer to the next level.
-                guard level > 0 else { return .fault(access.pageFault) }
+                // A pointer to the next level. Its D, A and U bits are reserved: set, they fault.
+                guard level > 0, pte & (Hart.pteDirty | Hart.pteAccessed | Hart.pteUser) == 0 else {
+                    return .fault(access.pageFault)
+                }
                 level -= 1
                 table = ppn << 12
                 continue

@@ -4,7 +4,7 @@ import Testing
 
 /// Every bare-metal guest gives the same console output and exit code on Lockstep as on QEMU.
 @Suite struct GuestProgramTests {
-    @Test(arguments: ["hello", "exit-code", "isa-checksum", "timer", "bench-short"])
+    @Test(arguments: ["hello", "exit-code", "isa-checksum", "timer", "bench-short", "vm"])
     func sameOutputAndExitCodeAsQEMU(name: String) throws {
         let path = try Repository.guest(name)
         let reference = try runOnQEMU(path)
