@@ -58,7 +58,10 @@ extension Machine {
         // Firmware duties: delegation, counters, the SBI, the timer as a supervisor interrupt.
         hart.firmwareWriteCSR(CSRAddress.medeleg, Machine.linuxExceptionDelegation)
         hart.firmwareWriteCSR(CSRAddress.mideleg, Machine.linuxInterruptDelegation)
-        hart.firmwareWriteCSR(CSRAddress.mcounteren, 0x7)   // cycle, time, instret readable from S (and U if S allows)
+        // cycle, time and instret readable from S, and from U as OpenSBI sets it up (Linux 6.1
+        // never writes scounteren, and its vDSO reads `time` directly).
+        hart.firmwareWriteCSR(CSRAddress.mcounteren, 0x7)
+        hart.firmwareWriteCSR(CSRAddress.scounteren, 0x7)
         hart.timerIsSupervisor = true
         hart.supervisorCallHandler = { [unowned self] _ in sbi.handleCall() }
         hart.setRegister(10, 0)

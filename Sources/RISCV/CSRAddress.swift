@@ -21,6 +21,7 @@ public enum CSRAddress {
     public static let mie: UInt16 = 0x304
     public static let mtvec: UInt16 = 0x305
     public static let mcounteren: UInt16 = 0x306
+    public static let scounteren: UInt16 = 0x106
     public static let menvcfg: UInt16 = 0x30A
     public static let mcountinhibit: UInt16 = 0x320
     public static let mhpmevent3: UInt16 = 0x323

@@ -45,11 +45,13 @@ import Testing
     static func run(_ session: ConsoleSession, _ command: String) throws -> String {
         session.send(line: command)
         let text = try session.expect(prompt, timeout: commandTimeout)
-        // Drop the echoed command line and the prompt.
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        if !lines.isEmpty { lines.removeFirst() }
-        if !lines.isEmpty { lines.removeLast() }
-        return lines.joined(separator: "\n").replacingOccurrences(of: "\r", with: "")
+        // "\r\n" is one Character in Swift: normalise before splitting. Drop the echoed command
+        // (everything up to the first newline) and the prompt at the end.
+        var body = text.replacingOccurrences(of: "\r\n", with: "\n")
+        if let newline = body.firstIndex(of: "\n") { body = String(body[body.index(after: newline)...]) } else { body = "" }
+        if body.hasSuffix(prompt) { body.removeLast(prompt.count) }
+        if body.hasSuffix("\n") { body.removeLast() }
+        return body
     }
 
     @Test func bootsToShellRunsCommandsUsesDiskAndEntropyAndPowersOff() throws {
