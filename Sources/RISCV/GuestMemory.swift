@@ -59,11 +59,17 @@ public final class GuestMemory {
         decodedPages.initialize(repeating: nil, count: pageCount)
     }
 
+    /// Slots allocated per code page: one per parcel, then two `.refetch` sentinels that the
+    /// executor reaches when execution runs off the end of the page (after a 2- or 4-byte
+    /// instruction at its end), so that sequential execution needs no page-boundary check.
+    static let allocatedSlotsPerPage = slotsPerPage + 2
+
     /// A page of `.refetch` slots the executor points at when it has no valid code page, so that
-    /// the next fetch from any offset looks the page up again. Never written.
+    /// the next fetch looks the page up again (the executor may step a few slots past it before
+    /// it looks: the page is as large as a code page). Never written.
     @usableFromInline let refetchSlots: UnsafeMutablePointer<DecodedInstruction> = {
-        let slots = UnsafeMutablePointer<DecodedInstruction>.allocate(capacity: GuestMemory.slotsPerPage)
-        slots.initialize(repeating: DecodedInstruction(op: .refetch), count: GuestMemory.slotsPerPage)
+        let slots = UnsafeMutablePointer<DecodedInstruction>.allocate(capacity: GuestMemory.allocatedSlotsPerPage)
+        slots.initialize(repeating: DecodedInstruction(op: .refetch), count: GuestMemory.allocatedSlotsPerPage)
         return slots
     }()
 
@@ -190,8 +196,9 @@ public final class GuestMemory {
     @usableFromInline
     func decodedSlots(page: Int) -> UnsafeMutablePointer<DecodedInstruction> {
         if let slots = decodedPages[page] { return slots }
-        let slots = UnsafeMutablePointer<DecodedInstruction>.allocate(capacity: GuestMemory.slotsPerPage)
+        let slots = UnsafeMutablePointer<DecodedInstruction>.allocate(capacity: GuestMemory.allocatedSlotsPerPage)
         slots.initialize(repeating: DecodedInstruction(op: .undecoded), count: GuestMemory.slotsPerPage)
+        (slots + GuestMemory.slotsPerPage).initialize(repeating: DecodedInstruction(op: .refetch), count: 2)
         decodedPages[page] = slots
         pageFlags[page] |= GuestMemory.flagCode
         flagEpoch &+= 1

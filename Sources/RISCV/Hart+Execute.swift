@@ -31,45 +31,39 @@ extension Hart {
 
         var pc = st.pointee.pc
         var count = st.pointee.instret
-        // The code page the pc is in: while pc - codeBase < 4096, `slots` holds the decoded
-        // instructions of that page, or the refetch page when it must be looked up again.
+        // `ip` points at the decoded slot of the instruction at `pc`: in the page `pageSlots` of
+        // the virtual page `codeBase`, or at a `.refetch` slot when the page must be looked up
+        // (again). Sequential execution advances both; each page's slots end with two `.refetch`
+        // sentinels, so running off the end of a page looks the next one up without a check.
         let refetchSlots = memory.refetchSlots
-        var codeBase: UInt64 = pc & ~(GuestMemory.pageSize - 1)
-        var slots = refetchSlots
-        // While `slots` is a real code page: the RAM offset of pc is pc &+ codeDelta.
+        var codeBase: UInt64 = 0
+        var pageSlots = refetchSlots
+        var ip = refetchSlots
+        // While `pageSlots` is a real code page: the RAM offset of pc is pc &+ codeDelta.
         var codeDelta: UInt64 = 0
 
-        @inline(__always) func finish(_ reason: StopReason) -> StopReason {
-            st.pointee.pc = pc
-            st.pointee.instret = count
-            return reason
-        }
 
         while true {
             // Instruction boundary with outside effects: stop requests, interrupts, WFI, limit.
+            // (No closure captures pc or count, so that they stay in registers in the hot loop.)
             st.pointee.instret = count
+            st.pointee.pc = pc
             if st.pointee.stopRequested {
                 st.pointee.stopRequested = false
-                return finish(.stopRequested)
+                return .stopRequested
             }
             if effectiveMIP(at: count) & st.pointee.mie != 0 { st.pointee.waiting = false }
             if let cause = interruptToTake(at: count) {
                 pc = enterTrap(cause: cause, value: 0, pc: pc)
-                slots = refetchSlots
+                ip = refetchSlots
             }
-            if st.pointee.waiting { return finish(.waitingForInterrupt) }
-            if count >= limit { return finish(.limit) }
+            if st.pointee.waiting { st.pointee.pc = pc; return .waitingForInterrupt }
+            if count >= limit { st.pointee.pc = pc; return .limit }
             let deadline = timerDeadline()
             var stop = deadline > count ? min(limit, deadline) : limit
 
             while count < stop {
-                var offset = pc &- codeBase
-                if offset >= GuestMemory.pageSize {
-                    codeBase = pc & ~(GuestMemory.pageSize - 1)
-                    slots = refetchSlots
-                    offset = pc &- codeBase
-                }
-                var d = slots[Int(offset >> 1)]
+                var d = ip.pointee
                 if d.op.rawValue <= Op.refetch.rawValue && d.op != .illegal {
                     // Cold: look the page up, decode a new slot, or fetch across a page boundary.
                     if d.op == .refetch {
@@ -77,22 +71,24 @@ extension Hart {
                             pc = st.pointee.pc
                             continue
                         }
+                        codeBase = pc & ~(GuestMemory.pageSize - 1)
                         codeDelta = ramOffset &- pc
-                        slots = memory.decodedSlots(page: Int(ramOffset / GuestMemory.pageSize))
+                        pageSlots = memory.decodedSlots(page: Int(ramOffset / GuestMemory.pageSize))
                         noteFlagChanges()   // a new code page must lose its write-TLB entries
-                        d = slots[Int(offset >> 1)]
+                        ip = pageSlots + Int((pc & (GuestMemory.pageSize - 1)) >> 1)
+                        d = ip.pointee
                     }
                     if d.op == .undecoded {
                         let ramOffset = Int(truncatingIfNeeded: pc &+ codeDelta)
                         let low = ram.load(fromByteOffset: ramOffset, as: UInt16.self)
                         if low & 3 != 3 {
                             d = CompressedDecoder.decode(low)
-                        } else if offset <= GuestMemory.pageSize - 4 {
+                        } else if pc & (GuestMemory.pageSize - 1) <= GuestMemory.pageSize - 4 {
                             d = Decoder.decode(ram.loadUnaligned(fromByteOffset: ramOffset, as: UInt32.self))
                         } else {
                             d = DecodedInstruction(op: .straddle)
                         }
-                        slots[Int(offset >> 1)] = d
+                        ip.pointee = d
                     }
                     if d.op == .straddle {
                         // A 32-bit instruction whose upper half is on the next page: never cached,
@@ -100,7 +96,7 @@ extension Hart {
                         let low = ram.load(fromByteOffset: Int(truncatingIfNeeded: pc &+ codeDelta), as: UInt16.self)
                         guard let high = fetchUpperHalf(pc) else {
                             pc = st.pointee.pc
-                            slots = refetchSlots
+                            ip = refetchSlots
                             continue
                         }
                         d = Decoder.decode(UInt32(low) | UInt32(high) << 16)
@@ -109,35 +105,42 @@ extension Hart {
 
                 let rd = Int(d.rd), rs1 = Int(d.rs1), rs2 = Int(d.rs2)
                 let imm = UInt64(bitPattern: d.imm)
-                var npc = pc &+ 4
 
                 switch d.op {
                 // MARK: RV64I
                 case .lui: x[rd] = imm
-                case .cLui: x[rd] = imm; npc = pc &+ 2
+                case .cLui: x[rd] = imm; pc &+= 2; ip += 1; count &+= 1; continue
                 case .auipc: x[rd] = pc &+ imm
                 case .jal:
-                    x[rd] = npc
-                    npc = pc &+ imm
+                    x[rd] = pc &+ 4
+                    pc = pc &+ imm
+                    ip = { let o = pc &- codeBase; return o < GuestMemory.pageSize ? pageSlots + Int(truncatingIfNeeded: o >> 1) : refetchSlots }(); count &+= 1; continue
                 case .cJal:
                     x[rd] = pc &+ 2
-                    npc = pc &+ imm
+                    pc = pc &+ imm
+                    ip = { let o = pc &- codeBase; return o < GuestMemory.pageSize ? pageSlots + Int(truncatingIfNeeded: o >> 1) : refetchSlots }(); count &+= 1; continue
                 case .jalr:
                     let target = (x[rs1] &+ imm) & ~1
-                    x[rd] = npc
-                    npc = target
+                    x[rd] = pc &+ 4
+                    pc = target
+                    ip = { let o = pc &- codeBase; return o < GuestMemory.pageSize ? pageSlots + Int(truncatingIfNeeded: o >> 1) : refetchSlots }(); count &+= 1; continue
                 case .cJalr:
                     let target = x[rs1] & ~1
                     x[rd] = pc &+ 2
-                    npc = target
-                case .beq: if x[rs1] == x[rs2] { npc = pc &+ imm }
-                case .bne: if x[rs1] != x[rs2] { npc = pc &+ imm }
-                case .cBeq: npc = x[rs1] == 0 ? pc &+ imm : pc &+ 2
-                case .cBne: npc = x[rs1] != 0 ? pc &+ imm : pc &+ 2
-                case .blt: if Int64(bitPattern: x[rs1]) < Int64(bitPattern: x[rs2]) { npc = pc &+ imm }
-                case .bge: if Int64(bitPattern: x[rs1]) >= Int64(bitPattern: x[rs2]) { npc = pc &+ imm }
-                case .bltu: if x[rs1] < x[rs2] { npc = pc &+ imm }
-                case .bgeu: if x[rs1] >= x[rs2] { npc = pc &+ imm }
+                    pc = target
+                    ip = { let o = pc &- codeBase; return o < GuestMemory.pageSize ? pageSlots + Int(truncatingIfNeeded: o >> 1) : refetchSlots }(); count &+= 1; continue
+                case .beq: if x[rs1] == x[rs2] { pc = pc &+ imm; ip = { let o = pc &- codeBase; return o < GuestMemory.pageSize ? pageSlots + Int(truncatingIfNeeded: o >> 1) : refetchSlots }(); count &+= 1; continue }
+                case .bne: if x[rs1] != x[rs2] { pc = pc &+ imm; ip = { let o = pc &- codeBase; return o < GuestMemory.pageSize ? pageSlots + Int(truncatingIfNeeded: o >> 1) : refetchSlots }(); count &+= 1; continue }
+                case .cBeq:
+                    if x[rs1] == 0 { pc = pc &+ imm; ip = { let o = pc &- codeBase; return o < GuestMemory.pageSize ? pageSlots + Int(truncatingIfNeeded: o >> 1) : refetchSlots }(); count &+= 1; continue }
+                    pc &+= 2; ip += 1; count &+= 1; continue
+                case .cBne:
+                    if x[rs1] != 0 { pc = pc &+ imm; ip = { let o = pc &- codeBase; return o < GuestMemory.pageSize ? pageSlots + Int(truncatingIfNeeded: o >> 1) : refetchSlots }(); count &+= 1; continue }
+                    pc &+= 2; ip += 1; count &+= 1; continue
+                case .blt: if Int64(bitPattern: x[rs1]) < Int64(bitPattern: x[rs2]) { pc = pc &+ imm; ip = { let o = pc &- codeBase; return o < GuestMemory.pageSize ? pageSlots + Int(truncatingIfNeeded: o >> 1) : refetchSlots }(); count &+= 1; continue }
+                case .bge: if Int64(bitPattern: x[rs1]) >= Int64(bitPattern: x[rs2]) { pc = pc &+ imm; ip = { let o = pc &- codeBase; return o < GuestMemory.pageSize ? pageSlots + Int(truncatingIfNeeded: o >> 1) : refetchSlots }(); count &+= 1; continue }
+                case .bltu: if x[rs1] < x[rs2] { pc = pc &+ imm; ip = { let o = pc &- codeBase; return o < GuestMemory.pageSize ? pageSlots + Int(truncatingIfNeeded: o >> 1) : refetchSlots }(); count &+= 1; continue }
+                case .bgeu: if x[rs1] >= x[rs2] { pc = pc &+ imm; ip = { let o = pc &- codeBase; return o < GuestMemory.pageSize ? pageSlots + Int(truncatingIfNeeded: o >> 1) : refetchSlots }(); count &+= 1; continue }
 
                 case .lb:
                         let address = x[rs1] &+ imm
@@ -147,7 +150,7 @@ extension Hart {
                     } else {
                         guard let v = loadSlow(address: address, op: .lb, pc: pc) else {
                             pc = st.pointee.pc
-                            slots = refetchSlots
+                            ip = refetchSlots
                             continue
                         }
                         x[rd] = v
@@ -160,7 +163,7 @@ extension Hart {
                     } else {
                         guard let v = loadSlow(address: address, op: .lbu, pc: pc) else {
                             pc = st.pointee.pc
-                            slots = refetchSlots
+                            ip = refetchSlots
                             continue
                         }
                         x[rd] = v
@@ -173,7 +176,7 @@ extension Hart {
                     } else {
                         guard let v = loadSlow(address: address, op: .lh, pc: pc) else {
                             pc = st.pointee.pc
-                            slots = refetchSlots
+                            ip = refetchSlots
                             continue
                         }
                         x[rd] = v
@@ -186,7 +189,7 @@ extension Hart {
                     } else {
                         guard let v = loadSlow(address: address, op: .lhu, pc: pc) else {
                             pc = st.pointee.pc
-                            slots = refetchSlots
+                            ip = refetchSlots
                             continue
                         }
                         x[rd] = v
@@ -199,7 +202,7 @@ extension Hart {
                     } else {
                         guard let v = loadSlow(address: address, op: .lw, pc: pc) else {
                             pc = st.pointee.pc
-                            slots = refetchSlots
+                            ip = refetchSlots
                             continue
                         }
                         x[rd] = v
@@ -212,7 +215,7 @@ extension Hart {
                     } else {
                         guard let v = loadSlow(address: address, op: .lwu, pc: pc) else {
                             pc = st.pointee.pc
-                            slots = refetchSlots
+                            ip = refetchSlots
                             continue
                         }
                         x[rd] = v
@@ -225,7 +228,7 @@ extension Hart {
                     } else {
                         guard let v = loadSlow(address: address, op: .ld, pc: pc) else {
                             pc = st.pointee.pc
-                            slots = refetchSlots
+                            ip = refetchSlots
                             continue
                         }
                         x[rd] = v
@@ -238,12 +241,12 @@ extension Hart {
                     } else {
                         guard let v = loadSlow(address: address, op: .lw, pc: pc) else {
                             pc = st.pointee.pc
-                            slots = refetchSlots
+                            ip = refetchSlots
                             continue
                         }
                         x[rd] = v
                     }
-                    npc = pc &+ 2
+                    pc &+= 2; ip += 1; count &+= 1; continue
                 case .cLd:
                         let address = x[rs1] &+ imm
                     let entry = readTLB[TLB.index(address)]
@@ -252,12 +255,12 @@ extension Hart {
                     } else {
                         guard let v = loadSlow(address: address, op: .ld, pc: pc) else {
                             pc = st.pointee.pc
-                            slots = refetchSlots
+                            ip = refetchSlots
                             continue
                         }
                         x[rd] = v
                     }
-                    npc = pc &+ 2
+                    pc &+= 2; ip += 1; count &+= 1; continue
                 case .sb:
                     let address = x[rs1] &+ imm
                     let entry = writeTLB[TLB.index(address)]
@@ -267,7 +270,7 @@ extension Hart {
                         switch storeSlow(address: address, size: 1, value: x[rs2], pc: pc) {
                         case .trapped:
                             pc = st.pointee.pc
-                            slots = refetchSlots
+                            ip = refetchSlots
                             continue
                         case .ram: break
                         case .device: stop = 0   // a device register changed: re-check interrupts
@@ -282,7 +285,7 @@ extension Hart {
                         switch storeSlow(address: address, size: 2, value: x[rs2], pc: pc) {
                         case .trapped:
                             pc = st.pointee.pc
-                            slots = refetchSlots
+                            ip = refetchSlots
                             continue
                         case .ram: break
                         case .device: stop = 0   // a device register changed: re-check interrupts
@@ -297,7 +300,7 @@ extension Hart {
                         switch storeSlow(address: address, size: 4, value: x[rs2], pc: pc) {
                         case .trapped:
                             pc = st.pointee.pc
-                            slots = refetchSlots
+                            ip = refetchSlots
                             continue
                         case .ram: break
                         case .device: stop = 0   // a device register changed: re-check interrupts
@@ -312,7 +315,7 @@ extension Hart {
                         switch storeSlow(address: address, size: 8, value: x[rs2], pc: pc) {
                         case .trapped:
                             pc = st.pointee.pc
-                            slots = refetchSlots
+                            ip = refetchSlots
                             continue
                         case .ram: break
                         case .device: stop = 0   // a device register changed: re-check interrupts
@@ -327,13 +330,13 @@ extension Hart {
                         switch storeSlow(address: address, size: 4, value: x[rs2], pc: pc) {
                         case .trapped:
                             pc = st.pointee.pc
-                            slots = refetchSlots
+                            ip = refetchSlots
                             continue
                         case .ram: break
                         case .device: stop = 0   // a device register changed: re-check interrupts
                         }
                     }
-                    npc = pc &+ 2
+                    pc &+= 2; ip += 1; count &+= 1; continue
                 case .cSd:
                     let address = x[rs1] &+ imm
                     let entry = writeTLB[TLB.index(address)]
@@ -343,52 +346,52 @@ extension Hart {
                         switch storeSlow(address: address, size: 8, value: x[rs2], pc: pc) {
                         case .trapped:
                             pc = st.pointee.pc
-                            slots = refetchSlots
+                            ip = refetchSlots
                             continue
                         case .ram: break
                         case .device: stop = 0   // a device register changed: re-check interrupts
                         }
                     }
-                    npc = pc &+ 2
+                    pc &+= 2; ip += 1; count &+= 1; continue
 
                 case .addi: x[rd] = x[rs1] &+ imm
-                case .cAddi: x[rd] = x[rs1] &+ imm; npc = pc &+ 2
+                case .cAddi: x[rd] = x[rs1] &+ imm; pc &+= 2; ip += 1; count &+= 1; continue
                 case .slti: x[rd] = Int64(bitPattern: x[rs1]) < d.imm ? 1 : 0
                 case .sltiu: x[rd] = x[rs1] < imm ? 1 : 0
                 case .xori: x[rd] = x[rs1] ^ imm
                 case .ori: x[rd] = x[rs1] | imm
                 case .andi: x[rd] = x[rs1] & imm
-                case .cAndi: x[rd] = x[rs1] & imm; npc = pc &+ 2
+                case .cAndi: x[rd] = x[rs1] & imm; pc &+= 2; ip += 1; count &+= 1; continue
                 case .slli: x[rd] = x[rs1] << (imm & 63)
-                case .cSlli: x[rd] = x[rs1] << (imm & 63); npc = pc &+ 2
+                case .cSlli: x[rd] = x[rs1] << (imm & 63); pc &+= 2; ip += 1; count &+= 1; continue
                 case .srli: x[rd] = x[rs1] >> (imm & 63)
-                case .cSrli: x[rd] = x[rs1] >> (imm & 63); npc = pc &+ 2
+                case .cSrli: x[rd] = x[rs1] >> (imm & 63); pc &+= 2; ip += 1; count &+= 1; continue
                 case .srai: x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]) >> (imm & 63))
-                case .cSrai: x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]) >> (imm & 63)); npc = pc &+ 2
+                case .cSrai: x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]) >> (imm & 63)); pc &+= 2; ip += 1; count &+= 1; continue
                 case .add: x[rd] = x[rs1] &+ x[rs2]
-                case .cAdd: x[rd] = x[rs1] &+ x[rs2]; npc = pc &+ 2
+                case .cAdd: x[rd] = x[rs1] &+ x[rs2]; pc &+= 2; ip += 1; count &+= 1; continue
                 case .sub: x[rd] = x[rs1] &- x[rs2]
-                case .cSub: x[rd] = x[rs1] &- x[rs2]; npc = pc &+ 2
+                case .cSub: x[rd] = x[rs1] &- x[rs2]; pc &+= 2; ip += 1; count &+= 1; continue
                 case .sll: x[rd] = x[rs1] << (x[rs2] & 63)
                 case .slt: x[rd] = Int64(bitPattern: x[rs1]) < Int64(bitPattern: x[rs2]) ? 1 : 0
                 case .sltu: x[rd] = x[rs1] < x[rs2] ? 1 : 0
                 case .xor: x[rd] = x[rs1] ^ x[rs2]
-                case .cXor: x[rd] = x[rs1] ^ x[rs2]; npc = pc &+ 2
+                case .cXor: x[rd] = x[rs1] ^ x[rs2]; pc &+= 2; ip += 1; count &+= 1; continue
                 case .srl: x[rd] = x[rs1] >> (x[rs2] & 63)
                 case .sra: x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]) >> (x[rs2] & 63))
                 case .or: x[rd] = x[rs1] | x[rs2]
-                case .cOr: x[rd] = x[rs1] | x[rs2]; npc = pc &+ 2
+                case .cOr: x[rd] = x[rs1] | x[rs2]; pc &+= 2; ip += 1; count &+= 1; continue
                 case .and: x[rd] = x[rs1] & x[rs2]
-                case .cAnd: x[rd] = x[rs1] & x[rs2]; npc = pc &+ 2
+                case .cAnd: x[rd] = x[rs1] & x[rs2]; pc &+= 2; ip += 1; count &+= 1; continue
                 case .addiw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ imm))
-                case .cAddiw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ imm)); npc = pc &+ 2
+                case .cAddiw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ imm)); pc &+= 2; ip += 1; count &+= 1; continue
                 case .slliw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) << UInt32(imm & 31))
                 case .srliw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) >> UInt32(imm & 31))
                 case .sraiw: x[rd] = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: x[rs1]) >> Int32(imm & 31)))
                 case .addw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ x[rs2]))
-                case .cAddw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ x[rs2])); npc = pc &+ 2
+                case .cAddw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ x[rs2])); pc &+= 2; ip += 1; count &+= 1; continue
                 case .subw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &- x[rs2]))
-                case .cSubw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &- x[rs2])); npc = pc &+ 2
+                case .cSubw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &- x[rs2])); pc &+= 2; ip += 1; count &+= 1; continue
                 case .sllw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) << UInt32(x[rs2] & 31))
                 case .srlw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) >> UInt32(x[rs2] & 31))
                 case .sraw: x[rd] = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: x[rs1]) >> Int32(x[rs2] & 31)))
@@ -435,7 +438,7 @@ extension Hart {
                         st.pointee.instret = count
                         if handler(self) {
                             stop = 0               // interrupt state may have changed
-                            slots = refetchSlots   // and translations may have been flushed
+                            ip = refetchSlots   // and translations may have been flushed
                             break
                         }
                     }
@@ -446,49 +449,53 @@ extension Hart {
                     case .machine: cause = .environmentCallFromM
                     }
                     pc = enterTrap(cause: cause.rawValue, value: 0, pc: pc)
-                    slots = refetchSlots
+                    ip = refetchSlots
                     continue
                 case .ebreak:
                     pc = enterTrap(cause: ExceptionCause.breakpoint.rawValue, value: pc, pc: pc)
-                    slots = refetchSlots
+                    ip = refetchSlots
                     continue
                 case .mret:
                     guard st.pointee.privilege == .machine else {
-                        pc = illegal(d, pc: pc); slots = refetchSlots; continue
+                        pc = illegal(d, pc: pc); ip = refetchSlots; continue
                     }
-                    npc = returnFromMachineTrap()
-                    slots = refetchSlots
+                    pc = returnFromMachineTrap()
+                    ip = refetchSlots
                     stop = 0
+                    count &+= 1
+                    continue
                 case .sret:
                     let p = st.pointee.privilege
                     guard p == .machine || (p == .supervisor && st.pointee.mstatus & MStatus.tsr == 0) else {
-                        pc = illegal(d, pc: pc); slots = refetchSlots; continue
+                        pc = illegal(d, pc: pc); ip = refetchSlots; continue
                     }
-                    npc = returnFromSupervisorTrap()
-                    slots = refetchSlots
+                    pc = returnFromSupervisorTrap()
+                    ip = refetchSlots
                     stop = 0
+                    count &+= 1
+                    continue
                 case .wfi:
                     let p = st.pointee.privilege
                     if p == .user || (p == .supervisor && st.pointee.mstatus & MStatus.tw != 0) {
-                        pc = illegal(d, pc: pc); slots = refetchSlots; continue
+                        pc = illegal(d, pc: pc); ip = refetchSlots; continue
                     }
                     st.pointee.waiting = true
                     stop = 0
                 case .sfenceVMA:
                     let p = st.pointee.privilege
                     if p == .user || (p == .supervisor && st.pointee.mstatus & MStatus.tvm != 0) {
-                        pc = illegal(d, pc: pc); slots = refetchSlots; continue
+                        pc = illegal(d, pc: pc); ip = refetchSlots; continue
                     }
                     flushTLB()
-                    slots = refetchSlots
+                    ip = refetchSlots
                 case .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci:
                     switch executeCSR(d, count: count) {
                     case .illegal:
-                        pc = illegal(d, pc: pc); slots = refetchSlots; continue
+                        pc = illegal(d, pc: pc); ip = refetchSlots; continue
                     case .done: break
                     case .changedControl:
                         stop = 0
-                        slots = refetchSlots
+                        ip = refetchSlots
                     }
 
                 // MARK: A
@@ -496,14 +503,13 @@ extension Hart {
                      .lrD, .scD, .amoswapD, .amoaddD, .amoxorD, .amoandD, .amoorD, .amominD, .amomaxD, .amominuD, .amomaxuD:
                     if let (cause, value) = executeAtomic(d) {
                         pc = enterTrap(cause: cause.rawValue, value: value, pc: pc)
-                        slots = refetchSlots
+                        ip = refetchSlots
                         continue
                     }
 
                 // MARK: F and D loads and stores
                 case .flw, .fld, .cFld:
-                    guard st.pointee.mstatus & MStatus.fs != 0 else { pc = illegal(d, pc: pc); slots = refetchSlots; continue }
-                    if d.op == .cFld { npc = pc &+ 2 }
+                    guard st.pointee.mstatus & MStatus.fs != 0 else { pc = illegal(d, pc: pc); ip = refetchSlots; continue }
                     let address = x[rs1] &+ imm
                     let size: UInt64 = d.op == .flw ? 4 : 8
                     let entry = readTLB[TLB.index(address)]
@@ -514,7 +520,7 @@ extension Hart {
                     } else {
                         guard let v = loadSlow(address: address, op: d.op == .flw ? .lwu : .ld, pc: pc) else {
                             pc = st.pointee.pc
-                            slots = refetchSlots
+                            ip = refetchSlots
                             continue
                         }
                         value = v
@@ -522,9 +528,9 @@ extension Hart {
                     if d.op == .flw { value |= 0xFFFF_FFFF_0000_0000 }
                     f[rd] = value
                     st.pointee.mstatus |= MStatus.fsDirty
+                    if d.op == .cFld { pc &+= 2; ip += 1; count &+= 1; continue }
                 case .fsw, .fsd, .cFsd:
-                    guard st.pointee.mstatus & MStatus.fs != 0 else { pc = illegal(d, pc: pc); slots = refetchSlots; continue }
-                    if d.op == .cFsd { npc = pc &+ 2 }
+                    guard st.pointee.mstatus & MStatus.fs != 0 else { pc = illegal(d, pc: pc); ip = refetchSlots; continue }
                     let address = x[rs1] &+ imm
                     let size: UInt64 = d.op == .fsw ? 4 : 8
                     let value = f[rs2]
@@ -540,27 +546,29 @@ extension Hart {
                         switch storeSlow(address: address, size: Int(size), value: value, pc: pc) {
                         case .trapped:
                             pc = st.pointee.pc
-                            slots = refetchSlots
+                            ip = refetchSlots
                             continue
                         case .ram: break
                         case .device: stop = 0
                         }
                     }
+                    if d.op == .cFsd { pc &+= 2; ip += 1; count &+= 1; continue }
 
                 case .undecoded, .straddle, .illegal, .refetch:
                     pc = illegal(d, pc: pc)
-                    slots = refetchSlots
+                    ip = refetchSlots
                     continue
 
                 default:
                     // Remaining F and D computational instructions.
                     guard executeFloat(d) else {
                         pc = illegal(d, pc: pc)
-                        slots = refetchSlots
+                        ip = refetchSlots
                         continue
                     }
                 }
-                pc = npc
+                pc &+= 4
+                ip += 2
                 count &+= 1
             }
         }
