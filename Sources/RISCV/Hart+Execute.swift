@@ -36,6 +36,7 @@ extension Hart {
         // (again). Sequential execution advances both; each page's slots end with two `.refetch`
         // sentinels, so running off the end of a page looks the next one up without a check.
         let refetchSlots = memory.refetchSlots
+        let straddleSlot = self.straddleSlot
         var codeBase: UInt64 = 0
         var pageSlots = refetchSlots
         var ip = refetchSlots
@@ -63,50 +64,13 @@ extension Hart {
             var stop = deadline > count ? min(limit, deadline) : limit
 
             while count < stop {
-                var d = ip.pointee
-                if d.op.rawValue <= Op.refetch.rawValue && d.op != .illegal {
-                    // Cold: look the page up, decode a new slot, or fetch across a page boundary.
-                    if d.op == .refetch {
-                        guard let ramOffset = fetchTranslate(pc, pc: pc) else {
-                            pc = st.pointee.pc
-                            continue
-                        }
-                        codeBase = pc & ~(GuestMemory.pageSize - 1)
-                        codeDelta = ramOffset &- pc
-                        pageSlots = memory.decodedSlots(page: Int(ramOffset / GuestMemory.pageSize))
-                        noteFlagChanges()   // a new code page must lose its write-TLB entries
-                        ip = pageSlots + Int((pc & (GuestMemory.pageSize - 1)) >> 1)
-                        d = ip.pointee
-                    }
-                    if d.op == .undecoded {
-                        let ramOffset = Int(truncatingIfNeeded: pc &+ codeDelta)
-                        let low = ram.load(fromByteOffset: ramOffset, as: UInt16.self)
-                        if low & 3 != 3 {
-                            d = CompressedDecoder.decode(low)
-                        } else if pc & (GuestMemory.pageSize - 1) <= GuestMemory.pageSize - 4 {
-                            d = Decoder.decode(ram.loadUnaligned(fromByteOffset: ramOffset, as: UInt32.self))
-                        } else {
-                            d = DecodedInstruction(op: .straddle)
-                        }
-                        ip.pointee = d
-                    }
-                    if d.op == .straddle {
-                        // A 32-bit instruction whose upper half is on the next page: never cached,
-                        // because a store to the next page would not invalidate it.
-                        let low = ram.load(fromByteOffset: Int(truncatingIfNeeded: pc &+ codeDelta), as: UInt16.self)
-                        guard let high = fetchUpperHalf(pc) else {
-                            pc = st.pointee.pc
-                            ip = refetchSlots
-                            continue
-                        }
-                        d = Decoder.decode(UInt32(low) | UInt32(high) << 16)
-                    }
-                }
+                // Operands are read straight from the slot (one byte load each), not unpacked
+                // from a copy of the record.
+                let d = ip
+                let rd = Int(d.pointee.rd), rs1 = Int(d.pointee.rs1), rs2 = Int(d.pointee.rs2)
+                let imm = UInt64(bitPattern: d.pointee.imm)
 
-                let rd = Int(d.rd), rs1 = Int(d.rs1), rs2 = Int(d.rs2)
-                let imm = UInt64(bitPattern: d.imm)
-
-                switch d.op {
+                switch d.pointee.op {
                 // MARK: RV64I
                 case .lui: x[rd] = imm
                 case .cLui: x[rd] = imm; pc &+= 2; ip += 1; count &+= 1; continue
@@ -146,7 +110,7 @@ extension Hart {
                         let address = x[rs1] &+ imm
                     let entry = readTLB[TLB.index(address)]
                     if entry.tag == address & ~0xFFF {
-                        x[rd] = UInt64(bitPattern: Int64(ram.load(fromByteOffset: Int(truncatingIfNeeded: address &+ entry.ramDelta), as: Int8.self)))
+                        x[rd] = UInt64(bitPattern: Int64(hostPointer(address &+ entry.hostDelta).load(as: Int8.self)))
                     } else {
                         guard let v = loadSlow(address: address, op: .lb, pc: pc) else {
                             pc = st.pointee.pc
@@ -159,7 +123,7 @@ extension Hart {
                         let address = x[rs1] &+ imm
                     let entry = readTLB[TLB.index(address)]
                     if entry.tag == address & ~0xFFF {
-                        x[rd] = UInt64(ram.load(fromByteOffset: Int(truncatingIfNeeded: address &+ entry.ramDelta), as: UInt8.self))
+                        x[rd] = UInt64(hostPointer(address &+ entry.hostDelta).load(as: UInt8.self))
                     } else {
                         guard let v = loadSlow(address: address, op: .lbu, pc: pc) else {
                             pc = st.pointee.pc
@@ -172,7 +136,7 @@ extension Hart {
                         let address = x[rs1] &+ imm
                     let entry = readTLB[TLB.index(address)]
                     if entry.tag == address & ~0xFFE {
-                        x[rd] = UInt64(bitPattern: Int64(ram.load(fromByteOffset: Int(truncatingIfNeeded: address &+ entry.ramDelta), as: Int16.self)))
+                        x[rd] = UInt64(bitPattern: Int64(hostPointer(address &+ entry.hostDelta).load(as: Int16.self)))
                     } else {
                         guard let v = loadSlow(address: address, op: .lh, pc: pc) else {
                             pc = st.pointee.pc
@@ -185,7 +149,7 @@ extension Hart {
                         let address = x[rs1] &+ imm
                     let entry = readTLB[TLB.index(address)]
                     if entry.tag == address & ~0xFFE {
-                        x[rd] = UInt64(ram.load(fromByteOffset: Int(truncatingIfNeeded: address &+ entry.ramDelta), as: UInt16.self))
+                        x[rd] = UInt64(hostPointer(address &+ entry.hostDelta).load(as: UInt16.self))
                     } else {
                         guard let v = loadSlow(address: address, op: .lhu, pc: pc) else {
                             pc = st.pointee.pc
@@ -198,7 +162,7 @@ extension Hart {
                         let address = x[rs1] &+ imm
                     let entry = readTLB[TLB.index(address)]
                     if entry.tag == address & ~0xFFC {
-                        x[rd] = UInt64(bitPattern: Int64(ram.load(fromByteOffset: Int(truncatingIfNeeded: address &+ entry.ramDelta), as: Int32.self)))
+                        x[rd] = UInt64(bitPattern: Int64(hostPointer(address &+ entry.hostDelta).load(as: Int32.self)))
                     } else {
                         guard let v = loadSlow(address: address, op: .lw, pc: pc) else {
                             pc = st.pointee.pc
@@ -211,7 +175,7 @@ extension Hart {
                         let address = x[rs1] &+ imm
                     let entry = readTLB[TLB.index(address)]
                     if entry.tag == address & ~0xFFC {
-                        x[rd] = UInt64(ram.load(fromByteOffset: Int(truncatingIfNeeded: address &+ entry.ramDelta), as: UInt32.self))
+                        x[rd] = UInt64(hostPointer(address &+ entry.hostDelta).load(as: UInt32.self))
                     } else {
                         guard let v = loadSlow(address: address, op: .lwu, pc: pc) else {
                             pc = st.pointee.pc
@@ -224,7 +188,7 @@ extension Hart {
                         let address = x[rs1] &+ imm
                     let entry = readTLB[TLB.index(address)]
                     if entry.tag == address & ~0xFF8 {
-                        x[rd] = ram.load(fromByteOffset: Int(truncatingIfNeeded: address &+ entry.ramDelta), as: UInt64.self)
+                        x[rd] = hostPointer(address &+ entry.hostDelta).load(as: UInt64.self)
                     } else {
                         guard let v = loadSlow(address: address, op: .ld, pc: pc) else {
                             pc = st.pointee.pc
@@ -237,7 +201,7 @@ extension Hart {
                         let address = x[rs1] &+ imm
                     let entry = readTLB[TLB.index(address)]
                     if entry.tag == address & ~0xFFC {
-                        x[rd] = UInt64(bitPattern: Int64(ram.load(fromByteOffset: Int(truncatingIfNeeded: address &+ entry.ramDelta), as: Int32.self)))
+                        x[rd] = UInt64(bitPattern: Int64(hostPointer(address &+ entry.hostDelta).load(as: Int32.self)))
                     } else {
                         guard let v = loadSlow(address: address, op: .lw, pc: pc) else {
                             pc = st.pointee.pc
@@ -251,7 +215,7 @@ extension Hart {
                         let address = x[rs1] &+ imm
                     let entry = readTLB[TLB.index(address)]
                     if entry.tag == address & ~0xFF8 {
-                        x[rd] = ram.load(fromByteOffset: Int(truncatingIfNeeded: address &+ entry.ramDelta), as: UInt64.self)
+                        x[rd] = hostPointer(address &+ entry.hostDelta).load(as: UInt64.self)
                     } else {
                         guard let v = loadSlow(address: address, op: .ld, pc: pc) else {
                             pc = st.pointee.pc
@@ -265,7 +229,7 @@ extension Hart {
                     let address = x[rs1] &+ imm
                     let entry = writeTLB[TLB.index(address)]
                     if entry.tag == address & ~0xFFF {
-                        ram.storeBytes(of: UInt8(truncatingIfNeeded: x[rs2]), toByteOffset: Int(truncatingIfNeeded: address &+ entry.ramDelta), as: UInt8.self)
+                        hostPointer(address &+ entry.hostDelta).storeBytes(of: UInt8(truncatingIfNeeded: x[rs2]), as: UInt8.self)
                     } else {
                         switch storeSlow(address: address, size: 1, value: x[rs2], pc: pc) {
                         case .trapped:
@@ -280,7 +244,7 @@ extension Hart {
                     let address = x[rs1] &+ imm
                     let entry = writeTLB[TLB.index(address)]
                     if entry.tag == address & ~0xFFE {
-                        ram.storeBytes(of: UInt16(truncatingIfNeeded: x[rs2]), toByteOffset: Int(truncatingIfNeeded: address &+ entry.ramDelta), as: UInt16.self)
+                        hostPointer(address &+ entry.hostDelta).storeBytes(of: UInt16(truncatingIfNeeded: x[rs2]), as: UInt16.self)
                     } else {
                         switch storeSlow(address: address, size: 2, value: x[rs2], pc: pc) {
                         case .trapped:
@@ -295,7 +259,7 @@ extension Hart {
                     let address = x[rs1] &+ imm
                     let entry = writeTLB[TLB.index(address)]
                     if entry.tag == address & ~0xFFC {
-                        ram.storeBytes(of: UInt32(truncatingIfNeeded: x[rs2]), toByteOffset: Int(truncatingIfNeeded: address &+ entry.ramDelta), as: UInt32.self)
+                        hostPointer(address &+ entry.hostDelta).storeBytes(of: UInt32(truncatingIfNeeded: x[rs2]), as: UInt32.self)
                     } else {
                         switch storeSlow(address: address, size: 4, value: x[rs2], pc: pc) {
                         case .trapped:
@@ -310,7 +274,7 @@ extension Hart {
                     let address = x[rs1] &+ imm
                     let entry = writeTLB[TLB.index(address)]
                     if entry.tag == address & ~0xFF8 {
-                        ram.storeBytes(of: x[rs2], toByteOffset: Int(truncatingIfNeeded: address &+ entry.ramDelta), as: UInt64.self)
+                        hostPointer(address &+ entry.hostDelta).storeBytes(of: x[rs2], as: UInt64.self)
                     } else {
                         switch storeSlow(address: address, size: 8, value: x[rs2], pc: pc) {
                         case .trapped:
@@ -325,7 +289,7 @@ extension Hart {
                     let address = x[rs1] &+ imm
                     let entry = writeTLB[TLB.index(address)]
                     if entry.tag == address & ~0xFFC {
-                        ram.storeBytes(of: UInt32(truncatingIfNeeded: x[rs2]), toByteOffset: Int(truncatingIfNeeded: address &+ entry.ramDelta), as: UInt32.self)
+                        hostPointer(address &+ entry.hostDelta).storeBytes(of: UInt32(truncatingIfNeeded: x[rs2]), as: UInt32.self)
                     } else {
                         switch storeSlow(address: address, size: 4, value: x[rs2], pc: pc) {
                         case .trapped:
@@ -341,7 +305,7 @@ extension Hart {
                     let address = x[rs1] &+ imm
                     let entry = writeTLB[TLB.index(address)]
                     if entry.tag == address & ~0xFF8 {
-                        ram.storeBytes(of: x[rs2], toByteOffset: Int(truncatingIfNeeded: address &+ entry.ramDelta), as: UInt64.self)
+                        hostPointer(address &+ entry.hostDelta).storeBytes(of: x[rs2], as: UInt64.self)
                     } else {
                         switch storeSlow(address: address, size: 8, value: x[rs2], pc: pc) {
                         case .trapped:
@@ -356,7 +320,7 @@ extension Hart {
 
                 case .addi: x[rd] = x[rs1] &+ imm
                 case .cAddi: x[rd] = x[rs1] &+ imm; pc &+= 2; ip += 1; count &+= 1; continue
-                case .slti: x[rd] = Int64(bitPattern: x[rs1]) < d.imm ? 1 : 0
+                case .slti: x[rd] = Int64(bitPattern: x[rs1]) < d.pointee.imm ? 1 : 0
                 case .sltiu: x[rd] = x[rs1] < imm ? 1 : 0
                 case .xori: x[rd] = x[rs1] ^ imm
                 case .ori: x[rd] = x[rs1] | imm
@@ -457,7 +421,7 @@ extension Hart {
                     continue
                 case .mret:
                     guard st.pointee.privilege == .machine else {
-                        pc = illegal(d, pc: pc); ip = refetchSlots; continue
+                        pc = illegal(d.pointee, pc: pc); ip = refetchSlots; continue
                     }
                     pc = returnFromMachineTrap()
                     ip = refetchSlots
@@ -467,7 +431,7 @@ extension Hart {
                 case .sret:
                     let p = st.pointee.privilege
                     guard p == .machine || (p == .supervisor && st.pointee.mstatus & MStatus.tsr == 0) else {
-                        pc = illegal(d, pc: pc); ip = refetchSlots; continue
+                        pc = illegal(d.pointee, pc: pc); ip = refetchSlots; continue
                     }
                     pc = returnFromSupervisorTrap()
                     ip = refetchSlots
@@ -477,21 +441,21 @@ extension Hart {
                 case .wfi:
                     let p = st.pointee.privilege
                     if p == .user || (p == .supervisor && st.pointee.mstatus & MStatus.tw != 0) {
-                        pc = illegal(d, pc: pc); ip = refetchSlots; continue
+                        pc = illegal(d.pointee, pc: pc); ip = refetchSlots; continue
                     }
                     st.pointee.waiting = true
                     stop = 0
                 case .sfenceVMA:
                     let p = st.pointee.privilege
                     if p == .user || (p == .supervisor && st.pointee.mstatus & MStatus.tvm != 0) {
-                        pc = illegal(d, pc: pc); ip = refetchSlots; continue
+                        pc = illegal(d.pointee, pc: pc); ip = refetchSlots; continue
                     }
                     flushTLB()
                     ip = refetchSlots
                 case .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci:
-                    switch executeCSR(d, count: count) {
+                    switch executeCSR(d.pointee, count: count) {
                     case .illegal:
-                        pc = illegal(d, pc: pc); ip = refetchSlots; continue
+                        pc = illegal(d.pointee, pc: pc); ip = refetchSlots; continue
                     case .done: break
                     case .changedControl:
                         stop = 0
@@ -501,7 +465,7 @@ extension Hart {
                 // MARK: A
                 case .lrW, .scW, .amoswapW, .amoaddW, .amoxorW, .amoandW, .amoorW, .amominW, .amomaxW, .amominuW, .amomaxuW,
                      .lrD, .scD, .amoswapD, .amoaddD, .amoxorD, .amoandD, .amoorD, .amominD, .amomaxD, .amominuD, .amomaxuD:
-                    if let (cause, value) = executeAtomic(d) {
+                    if let (cause, value) = executeAtomic(d.pointee) {
                         pc = enterTrap(cause: cause.rawValue, value: value, pc: pc)
                         ip = refetchSlots
                         continue
@@ -509,38 +473,38 @@ extension Hart {
 
                 // MARK: F and D loads and stores
                 case .flw, .fld, .cFld:
-                    guard st.pointee.mstatus & MStatus.fs != 0 else { pc = illegal(d, pc: pc); ip = refetchSlots; continue }
+                    guard st.pointee.mstatus & MStatus.fs != 0 else { pc = illegal(d.pointee, pc: pc); ip = refetchSlots; continue }
                     let address = x[rs1] &+ imm
-                    let size: UInt64 = d.op == .flw ? 4 : 8
+                    let size: UInt64 = d.pointee.op == .flw ? 4 : 8
                     let entry = readTLB[TLB.index(address)]
                     var value: UInt64
                     if entry.tag == address & ~(0xFFF & ~(size &- 1)) {
-                        let o = Int(truncatingIfNeeded: address &+ entry.ramDelta)
-                        value = size == 8 ? ram.load(fromByteOffset: o, as: UInt64.self) : UInt64(ram.load(fromByteOffset: o, as: UInt32.self))
+                        let o = hostPointer(address &+ entry.hostDelta)
+                        value = size == 8 ? o.load(as: UInt64.self) : UInt64(o.load(as: UInt32.self))
                     } else {
-                        guard let v = loadSlow(address: address, op: d.op == .flw ? .lwu : .ld, pc: pc) else {
+                        guard let v = loadSlow(address: address, op: d.pointee.op == .flw ? .lwu : .ld, pc: pc) else {
                             pc = st.pointee.pc
                             ip = refetchSlots
                             continue
                         }
                         value = v
                     }
-                    if d.op == .flw { value |= 0xFFFF_FFFF_0000_0000 }
+                    if d.pointee.op == .flw { value |= 0xFFFF_FFFF_0000_0000 }
                     f[rd] = value
                     st.pointee.mstatus |= MStatus.fsDirty
-                    if d.op == .cFld { pc &+= 2; ip += 1; count &+= 1; continue }
+                    if d.pointee.op == .cFld { pc &+= 2; ip += 1; count &+= 1; continue }
                 case .fsw, .fsd, .cFsd:
-                    guard st.pointee.mstatus & MStatus.fs != 0 else { pc = illegal(d, pc: pc); ip = refetchSlots; continue }
+                    guard st.pointee.mstatus & MStatus.fs != 0 else { pc = illegal(d.pointee, pc: pc); ip = refetchSlots; continue }
                     let address = x[rs1] &+ imm
-                    let size: UInt64 = d.op == .fsw ? 4 : 8
+                    let size: UInt64 = d.pointee.op == .fsw ? 4 : 8
                     let value = f[rs2]
                     let entry = writeTLB[TLB.index(address)]
                     if entry.tag == address & ~(0xFFF & ~(size &- 1)) {
-                        let o = Int(truncatingIfNeeded: address &+ entry.ramDelta)
+                        let o = hostPointer(address &+ entry.hostDelta)
                         if size == 8 {
-                            ram.storeBytes(of: value, toByteOffset: o, as: UInt64.self)
+                            o.storeBytes(of: value, as: UInt64.self)
                         } else {
-                            ram.storeBytes(of: UInt32(truncatingIfNeeded: value), toByteOffset: o, as: UInt32.self)
+                            o.storeBytes(of: UInt32(truncatingIfNeeded: value), as: UInt32.self)
                         }
                     } else {
                         switch storeSlow(address: address, size: Int(size), value: value, pc: pc) {
@@ -552,17 +516,53 @@ extension Hart {
                         case .device: stop = 0
                         }
                     }
-                    if d.op == .cFsd { pc &+= 2; ip += 1; count &+= 1; continue }
+                    if d.pointee.op == .cFsd { pc &+= 2; ip += 1; count &+= 1; continue }
 
-                case .undecoded, .straddle, .illegal, .refetch:
-                    pc = illegal(d, pc: pc)
+                // MARK: Cold: page lookup, decoding, page-straddling instructions
+                case .refetch:
+                    guard let ramOffset = fetchTranslate(pc, pc: pc) else {
+                        pc = st.pointee.pc
+                        continue
+                    }
+                    codeBase = pc & ~(GuestMemory.pageSize - 1)
+                    codeDelta = ramOffset &- pc
+                    pageSlots = memory.decodedSlots(page: Int(ramOffset / GuestMemory.pageSize))
+                    noteFlagChanges()   // a new code page must lose its write-TLB entries
+                    ip = pageSlots + Int((pc & (GuestMemory.pageSize - 1)) >> 1)
+                    continue
+                case .undecoded:
+                    let ramOffset = Int(truncatingIfNeeded: pc &+ codeDelta)
+                    let low = ram.load(fromByteOffset: ramOffset, as: UInt16.self)
+                    if low & 3 != 3 {
+                        ip.pointee = CompressedDecoder.decode(low)
+                    } else if pc & (GuestMemory.pageSize - 1) <= GuestMemory.pageSize - 4 {
+                        ip.pointee = Decoder.decode(ram.loadUnaligned(fromByteOffset: ramOffset, as: UInt32.self))
+                    } else {
+                        ip.pointee = DecodedInstruction(op: .straddle)
+                    }
+                    continue
+                case .straddle:
+                    // A 32-bit instruction whose upper half is on the next page: never cached,
+                    // because a store to the next page would not invalidate it. It runs from a
+                    // scratch slot followed by `.refetch` sentinels.
+                    let low = ram.load(fromByteOffset: Int(truncatingIfNeeded: pc &+ codeDelta), as: UInt16.self)
+                    guard let high = fetchUpperHalf(pc) else {
+                        pc = st.pointee.pc
+                        ip = refetchSlots
+                        continue
+                    }
+                    straddleSlot.pointee = Decoder.decode(UInt32(low) | UInt32(high) << 16)
+                    ip = straddleSlot
+                    continue
+                case .illegal:
+                    pc = illegal(d.pointee, pc: pc)
                     ip = refetchSlots
                     continue
 
                 default:
                     // Remaining F and D computational instructions.
-                    guard executeFloat(d) else {
-                        pc = illegal(d, pc: pc)
+                    guard executeFloat(d.pointee) else {
+                        pc = illegal(d.pointee, pc: pc)
                         ip = refetchSlots
                         continue
                     }
@@ -596,4 +596,13 @@ extension Hart {
     var high = a.multipliedFullWidth(by: b).high
     if Int64(bitPattern: a) < 0 { high &-= b }
     return high
+}
+
+/// The host address a TLB hit yields (virtual address + the entry's host delta).
+///
+/// Sound: a TLB entry exists only for a page inside RAM (``Hart/fillTLB``), and the executor uses
+/// it only when the access lies entirely inside that page (the tag compare fails for misaligned
+/// accesses, which could cross it), so the pointer is inside the live RAM mapping.
+@inline(__always) func hostPointer(_ address: UInt64) -> UnsafeMutableRawPointer {
+    UnsafeMutableRawPointer(bitPattern: UInt(truncatingIfNeeded: address)).unsafelyUnwrapped
 }

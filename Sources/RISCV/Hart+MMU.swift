@@ -146,7 +146,8 @@ extension Hart {
         guard ramOffset < memory.size else { return }
         if table == tlb.write && memory.pageFlags[Int(ramOffset >> 12)] != 0 { return }
         let page = virtual & ~0xFFF
-        table[TLB.index(virtual)] = TLBEntry(tag: page, ramDelta: (ramOffset & ~0xFFF) &- page)
+        let hostPage = UInt64(UInt(bitPattern: memory.bytes)) &+ (ramOffset & ~0xFFF)
+        table[TLB.index(virtual)] = TLBEntry(tag: page, hostDelta: hostPage &- page)
     }
 
     // MARK: Fetch
@@ -157,7 +158,7 @@ extension Hart {
     @inline(never)
     func fetchTranslate(_ address: UInt64, pc: UInt64) -> UInt64? {
         let entry = tlb.fetch[TLB.index(address)]
-        if entry.tag == address & ~0xFFF { return address &+ entry.ramDelta }
+        if entry.tag == address & ~0xFFF { return address &+ entry.hostDelta &- UInt64(UInt(bitPattern: memory.bytes)) }
         switch translate(address, .execute) {
         case .fault(let cause):
             state.pointee.pc = enterTrap(cause: cause.rawValue, value: address, pc: pc)

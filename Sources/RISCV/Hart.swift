@@ -30,6 +30,13 @@ public final class Hart {
     public let bus: any SystemBus
     /// The software TLBs. Sound: allocated in init, deallocated in deinit.
     @usableFromInline let tlb = TLB()
+    /// Where the executor decodes an instruction that straddles two pages (never cached), followed
+    /// by two `.refetch` sentinels. Sound: allocated in init, deallocated in deinit.
+    @usableFromInline let straddleSlot: UnsafeMutablePointer<DecodedInstruction> = {
+        let slots = UnsafeMutablePointer<DecodedInstruction>.allocate(capacity: 3)
+        slots.initialize(repeating: DecodedInstruction(op: .refetch), count: 3)
+        return slots
+    }()
     /// Called for an `ecall` from S-mode that is not delegated, before it would trap to M-mode.
     /// Returning true completes the call like an instruction (the host served it, e.g. SBI);
     /// returning false lets the trap happen. The handler may read and write registers.
@@ -56,6 +63,7 @@ public final class Hart {
         state.deallocate()
         x.deallocate()
         tlb.deallocate()
+        straddleSlot.deallocate()
     }
 
     // MARK: Architectural state

@@ -1,5 +1,5 @@
 /// The hart's software TLBs: three direct-mapped caches (data reads, data writes, instruction
-/// fetch) from a virtual page to the place its bytes occupy in RAM.
+/// fetch) from a virtual page to the host address of its bytes in RAM.
 ///
 /// Every access goes through them, with or without paging: in M-mode or with `satp` in Bare mode
 /// an entry simply maps a page to itself. A hit costs the executor one compare; a miss takes the
@@ -13,12 +13,12 @@
 struct TLBEntry: Sendable {
     /// Virtual page address (low 12 bits zero), or ``invalidTag``.
     @usableFromInline var tag: UInt64
-    /// Added to a virtual address in the page, gives the byte's offset into RAM.
-    @usableFromInline var ramDelta: UInt64
+    /// Added to a virtual address in the page, gives the byte's host address (inside RAM's mapping).
+    @usableFromInline var hostDelta: UInt64
 
     /// Never equal to a masked virtual address: its low bits are set.
     @usableFromInline static let invalidTag: UInt64 = ~0
-    @usableFromInline static let invalid = TLBEntry(tag: invalidTag, ramDelta: 0)
+    @usableFromInline static let invalid = TLBEntry(tag: invalidTag, hostDelta: 0)
 }
 
 /// The three TLBs in one allocation, owned by a hart.
