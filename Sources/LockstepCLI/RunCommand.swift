@@ -82,6 +82,27 @@ struct RunCommand: ParsableCommand {
                 throw ExitCode(1)
             }
         }
+        let input = trace ? nil : TerminalInput()
+        defer { input?.restore() }
+        let console = ConsoleWriter(descriptor: 1)
+        // A Linux guest that reboots (SBI system reset) gets a new machine and boots again, as on
+        // QEMU; a bare-metal program that asks for a reset stops.
+        while true {
+            let machine = try makeMachine(disk: storage)
+            machine.consoleOutput = { console.append($0) }
+            let reason = try runOnce(machine, input: input, console: console)
+            if reason == .resetRequested && elf == nil {
+                console.flush()
+                printError("lockstep: the guest rebooted")
+                continue
+            }
+            try report(reason, machine: machine)
+            return
+        }
+    }
+
+    /// A new machine with the program or kernel loaded, ready to run.
+    private func makeMachine(disk storage: FileDisk?) throws -> Machine {
         let machine: Machine
         do {
             // Fresh guest randomness per boot; a recorded session will store the seed.
@@ -91,7 +112,6 @@ struct RunCommand: ParsableCommand {
             printError("lockstep: \(error)")
             throw ExitCode(1)
         }
-        var isLinux = false
         if let elf {
             do {
                 try machine.load(elfAt: elf)
@@ -101,28 +121,27 @@ struct RunCommand: ParsableCommand {
                 throw ExitCode(1)
             }
         } else {
-            isLinux = true
             do {
                 try bootLinux(machine)
             } catch {
                 printError("lockstep: \(error)")
                 throw ExitCode(1)
             }
+            // A Linux guest lives in real time: while it idles, time passes as on the host clock.
+            machine.skipsIdleTime = false
         }
-        let console = ConsoleWriter(descriptor: 1)
-        machine.consoleOutput = { console.append($0) }
-        // A Linux guest lives in real time: while it idles, time passes as on the host clock.
-        machine.skipsIdleTime = !isLinux
+        return machine
+    }
 
+    /// Runs the machine until it stops, printing statistics if asked.
+    private func runOnce(_ machine: Machine, input: TerminalInput?, console: ConsoleWriter) throws -> Machine.StopReason {
         let limit = maxInstructions ?? .max
         let started = monotonicSeconds()
         let reason: Machine.StopReason
-        if trace {
-            reason = runTraced(machine, limit: limit)
-        } else {
-            let input = TerminalInput()
+        if let input {
             reason = runInteractive(machine, limit: limit, console: console, input: input)
-            input.restore()
+        } else {
+            reason = runTraced(machine, limit: limit)
         }
         console.flush()
         let elapsed = monotonicSeconds() - started
@@ -131,6 +150,11 @@ struct RunCommand: ParsableCommand {
             let mips = elapsed > 0 ? Double(count) / elapsed / 1e6 : 0
             printError("lockstep: \(count) instructions in \(fixed(elapsed, digits: 3)) s (\(fixed(mips, digits: 1)) MIPS)")
         }
+        return reason
+    }
+
+    /// Turns how the guest stopped into the exit status (and a message when it is not the guest's own code).
+    private func report(_ reason: Machine.StopReason, machine: Machine) throws {
         switch reason {
         case .exited(let code):
             if code != 0 { throw ExitCode(code) }
@@ -141,7 +165,7 @@ struct RunCommand: ParsableCommand {
             printError("lockstep: the guest waits for an interrupt that can never arrive (WFI with no timer armed) at pc 0x\(String(machine.hart.pc, radix: 16)); stopping")
             throw ExitCode(125)
         case .resetRequested:
-            printError("lockstep: the guest asked for a reboot; Lockstep stops instead")
+            printError("lockstep: the guest asked for a reset; a bare-metal machine stops instead")
         }
     }
 

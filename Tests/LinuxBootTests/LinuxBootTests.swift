@@ -94,6 +94,19 @@ import Testing
         #expect(Array(after[3 * 512..<(3 * 512 + pattern.count)]) == pattern)
     }
 
+    @Test func rebootBootsAgainAndPowerOffEnds() throws {
+        try Self.requireImages()
+        let session = try ConsoleSession(executable: Self.lockstep, arguments: ["run"])
+        try session.expect("init ready", timeout: Self.bootTimeout)
+        try session.expect(Self.prompt, timeout: Self.commandTimeout)
+        session.send(line: "reboot -f")
+        try session.expect("the guest rebooted", timeout: Self.commandTimeout)
+        try session.expect("init ready", timeout: Self.bootTimeout)
+        try session.expect(Self.prompt, timeout: Self.commandTimeout)
+        session.send(line: "poweroff -f")
+        #expect(session.waitForExit(timeout: Self.commandTimeout) == 0)
+    }
+
     @Test func missingKernelGivesAClearError() throws {
         let session = try ConsoleSession(executable: Self.lockstep, arguments: ["run", "--kernel", "/nonexistent/Image"])
         #expect(session.waitForExit(timeout: 30) == 1)
