@@ -244,11 +244,12 @@ tarball="$(dpkg -L linux-source-6.1 | grep -E '^/usr/src/linux-source-6\.1.*\.ta
 top="$(tar -tJf "$tarball" 2>/dev/null | head -n1 || true)"
 top="${top%%/*}"
 [[ -n "$top" ]] || die "cannot read $tarball"
-log "extracting $(basename "$tarball") (without other architectures and the documentation)"
-# Other architectures, the documentation (but its Kconfig), perf, selftests and
-# the AMD GPU register headers make up most of the tree and are never read.
+log "extracting $(basename "$tarball")"
+# Leave out what a riscv build never reads and makes up a good part of the tree:
+# other architectures' sources and device trees (their Kconfig files are read),
+# the documentation (but its Kconfig), perf, selftests, AMD GPU register headers.
 tar -C "$work" -xJf "$tarball" \
-    --exclude="$top/arch/[!rK]*" \
+    --exclude="$top/arch/[!rK]*/*.[chS]" --exclude="$top/arch/[!rK]*/boot/dts" \
     --exclude="$top/Documentation/[!K]*" \
     --exclude="$top/tools/perf" --exclude="$top/tools/testing" \
     --exclude="$top/drivers/gpu/drm/amd/include/asic_reg"
