@@ -317,6 +317,7 @@ cat >"$rootfs/etc/shinit" <<'EOF'
 PS1='~ # '
 alias halt='sync; halt -f' poweroff='sync; poweroff -f' reboot='sync; reboot -f'
 EOF
+find "$rootfs" -exec touch -h -d "@$source_date_epoch" {} +
 # The kernel opens /dev/console for /init before /init can mount devtmpfs.
 printf 'nod /dev/console 0600 0 0 c 5 1\n' >"$work/initramfs.extra"
 run "gen_initramfs" env -C "$kobj" KBUILD_BUILD_TIMESTAMP="$build_timestamp" \
