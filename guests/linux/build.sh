@@ -177,8 +177,16 @@ if ! flock -n 9; then
     log "waiting for another build.sh to finish (lock $cache_root/.lock)"
     flock 9
 fi
+# `lockstep run` with no arguments boots $cache_root/current: point it at the images for the
+# current inputs (atomically: a new link renamed over the old one).
+publish_current() {
+    ln -sfn "$key" "$cache_root/.current.$$"
+    mv -T "$cache_root/.current.$$" "$cache_root/current"
+}
+
 if [[ "$mode" == build && -d "$out" ]]; then
     log "cached: $out"
+    publish_current
     echo "$out"
     exit 0
 fi
@@ -332,5 +340,6 @@ cp "$buildlog" "$stage/build.log"
 chmod 0755 "$stage"
 rm -rf "$out"
 mv -T "$stage" "$out"
+publish_current
 log "built in $((SECONDS - t_start)) s: $(du -h "$out/Image" | cut -f1) Image, $(du -h "$out/initramfs.cpio.gz" | cut -f1) initramfs"
 echo "$out"
