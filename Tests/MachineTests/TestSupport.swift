@@ -40,11 +40,12 @@ func runOnLockstep(_ path: String, limit: UInt64 = 2_000_000_000, memory: UInt64
 }
 
 /// Runs an ELF on QEMU's virt machine (the reference); returns its console output and exit code.
-func runOnQEMU(_ path: String, timeout: Int = 60) throws -> (output: [UInt8], exitCode: Int32) {
+/// `extraArguments` add devices (for example virtio) to the command line.
+func runOnQEMU(_ path: String, timeout: Int = 60, extraArguments: [String] = []) throws -> (output: [UInt8], exitCode: Int32) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = ["timeout", String(timeout), "qemu-system-riscv64", "-M", "virt", "-bios", "none",
-                         "-nographic", "-monitor", "none", "-serial", "stdio", "-kernel", path]
+                         "-nographic", "-monitor", "none", "-serial", "stdio", "-kernel", path] + extraArguments
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardInput = FileHandle.nullDevice

@@ -36,28 +36,13 @@ import Testing
             .appendingPathComponent("lockstep-virtio-\(UUID().uuidString).img").path
         try Data(diskImage).write(to: URL(fileURLWithPath: image))
         defer { try? FileManager.default.removeItem(atPath: image) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["timeout", String(timeout), "qemu-system-riscv64", "-M", "virt", "-bios", "none",
-                             "-nographic", "-monitor", "none", "-serial", "stdio", "-kernel", path,
-                             "-global", "virtio-mmio.force-legacy=false",
-                             "-drive", "file=\(image),if=none,format=raw,id=d0",
-                             "-device", "virtio-blk-device,drive=d0,serial=\(serial)",
-                             "-device", "virtio-rng-device",
-                             "-netdev", "user,id=n0", "-device", "virtio-net-device,netdev=n0"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardInput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch {
-            throw TestSetupError("cannot start qemu-system-riscv64 (install qemu-system-misc; scripts/install-deps.sh does): \(error)")
-        }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        if process.terminationStatus == 127 {
-            throw TestSetupError("qemu-system-riscv64 not found: install qemu-system-misc (scripts/install-deps.sh does)")
-        }
-        return ([UInt8](data), process.terminationStatus)
+        return try runOnQEMU(path, timeout: timeout, extraArguments: [
+            "-global", "virtio-mmio.force-legacy=false",
+            "-drive", "file=\(image),if=none,format=raw,id=d0",
+            "-device", "virtio-blk-device,drive=d0,serial=\(serial)",
+            "-device", "virtio-rng-device",
+            "-netdev", "user,id=n0", "-device", "virtio-net-device,netdev=n0",
+        ])
     }
 
     @Test func sameOutputAsQEMU() throws {
