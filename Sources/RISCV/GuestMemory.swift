@@ -102,6 +102,11 @@ public final class GuestMemory {
         invalidateDecoded(offset: UInt64(offset), count: UInt64(data.count))
     }
 
+    /// Calls `body` with all of RAM as read-only bytes (for hashing and snapshots).
+    public func withRAMBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try body(UnsafeRawBufferPointer(start: bytes, count: Int(size)))
+    }
+
     /// Copies bytes out of RAM. The range must lie inside RAM.
     public func read(at address: UInt64, count: Int) -> [UInt8] {
         precondition(contains(address, count: UInt64(count)), "read outside RAM")

@@ -1,0 +1,58 @@
+import RISCV
+
+extension Machine {
+    /// A 64-bit digest of the machine's state, for detecting divergence between two runs that
+    /// should be identical (a recording and its replay, a primary and its backup).
+    ///
+    /// Covers the instruction count, the pc, the privilege level, the integer and floating-point
+    /// registers and all of RAM. Not cryptographic: it detects accidents, not adversaries.
+    /// (Device state joins when devices can save their state; see snapshots.)
+    public func stateHash() -> UInt64 {
+        var hasher = StateHasher()
+        hasher.combine(hart.instructionCount)
+        hasher.combine(hart.pc)
+        hasher.combine(UInt64(hart.privilege.rawValue))
+        for index in 0..<32 { hasher.combine(hart.register(index)) }
+        for index in 0..<32 { hasher.combine(hart.floatRegister(index)) }
+        memory.withRAMBytes { hasher.combine(bytes: $0) }
+        return hasher.finalize()
+    }
+}
+
+/// A fast 64-bit hash over words (multiply-xorshift mixing, one 8-byte word at a time).
+public struct StateHasher {
+    private var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+    private var length: UInt64 = 0
+
+    public init() {}
+
+    @inline(__always) static func mix(_ value: UInt64) -> UInt64 {
+        var z = value
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    public mutating func combine(_ value: UInt64) {
+        state = StateHasher.mix(state ^ value) &+ 0x9E37_79B9_7F4A_7C15
+        length &+= 8
+    }
+
+    /// Adds bytes (a multiple of 8 is fastest; any tail is zero-padded and the length counts).
+    public mutating func combine(bytes: UnsafeRawBufferPointer) {
+        let words = bytes.count / 8
+        var h = state
+        var i = 0
+        while i < words {
+            h = StateHasher.mix(h ^ bytes.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)) &+ 0x9E37_79B9_7F4A_7C15
+            i += 1
+        }
+        var tail: UInt64 = 0
+        for j in (words * 8)..<bytes.count { tail |= UInt64(bytes[j]) << (8 * UInt64(j - words * 8)) }
+        if bytes.count % 8 != 0 { h = StateHasher.mix(h ^ tail) &+ 0x9E37_79B9_7F4A_7C15 }
+        state = h
+        length &+= UInt64(bytes.count)
+    }
+
+    public func finalize() -> UInt64 { StateHasher.mix(state ^ length) }
+}
