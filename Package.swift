@@ -26,9 +26,11 @@ let package = Package(
         .target(name: "Machine", dependencies: ["RISCV", "ELF"]),
         // Host resources for devices (disk image files); kept out of Machine, which never touches the host.
         .target(name: "HostIO", dependencies: ["Machine"]),
+        // The determinism boundary: events, the event-log format, recording and replaying.
+        .target(name: "Replay", dependencies: ["Machine"]),
         // The `lockstep` command's implementation, testable as a library.
         .target(name: "LockstepCLI", dependencies: [
-            "RISCV", "Machine", "ELF", "RISCVDisassembler", "HostIO",
+            "RISCV", "Machine", "ELF", "RISCVDisassembler", "HostIO", "Replay",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lockstep", dependencies: ["LockstepCLI"]),
@@ -51,5 +53,6 @@ let package = Package(
         .testTarget(name: "ConformanceTests", dependencies: ["Conformance"]),
         // Boots the default Linux guest with the `lockstep` executable (and on QEMU).
         .testTarget(name: "LinuxBootTests"),
+        .testTarget(name: "ReplayTests", dependencies: ["Replay", "Machine", "RISCV"]),
     ]
 )

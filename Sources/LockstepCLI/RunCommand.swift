@@ -1,6 +1,7 @@
 import ArgumentParser
 import ELF
 import HostIO
+import Replay
 import Machine
 import RISCV
 import RISCVDisassembler
@@ -57,6 +58,9 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the retired instruction count, run time and guest MIPS to standard error at the end.")
     var stats = false
 
+    @Option(name: .long, help: ArgumentHelp("Record the session (every input with its instruction count, state hashes) into this event log; `lockstep replay` re-executes it.", valueName: "path"))
+    var record: String?
+
     /// The kernel command line when none is given.
     static let defaultCommandLine = "console=ttyS0"
 
@@ -67,16 +71,31 @@ struct RunCommand: ParsableCommand {
         if elf != nil && (kernel != nil || initrd != nil || append != nil || disk != nil) {
             throw ValidationError("--elf runs a bare-metal program; it cannot be combined with --kernel, --initrd, --append or --disk")
         }
+        if record != nil && trace {
+            throw ValidationError("--record and --trace cannot be combined")
+        }
         if kernel == nil && (initrd != nil || append != nil) && elf == nil {
             throw ValidationError("--initrd and --append need --kernel (without any of them, the default guest boots with its own)")
         }
     }
 
     func run() throws {
+        let setup: GuestSetup
+        do {
+            setup = try resolveGuest()
+        } catch {
+            printError("lockstep: \(error)")
+            throw ExitCode(1)
+        }
         var storage: FileDisk?
+        var diskDescription: SessionDescription.Disk?
         if let disk {
             do {
                 storage = try FileDisk(path: disk)
+                if record != nil {
+                    let bytes = try readGuestFile(disk, what: "disk image")
+                    diskDescription = .init(path: disk, byteCount: UInt64(bytes.count), hash: SessionDescription.contentHash(bytes))
+                }
             } catch {
                 printError("lockstep: disk image \(disk): \(error)")
                 throw ExitCode(1)
@@ -86,62 +105,94 @@ struct RunCommand: ParsableCommand {
         defer { input?.restore() }
         let console = ConsoleWriter(descriptor: 1)
         // A Linux guest that reboots (SBI system reset) gets a new machine and boots again, as on
-        // QEMU; a bare-metal program that asks for a reset stops.
+        // QEMU; a bare-metal program that asks for a reset stops, and so does a recording.
         while true {
-            let machine = try makeMachine(disk: storage)
-            machine.consoleOutput = { console.append($0) }
-            let reason = try runOnce(machine, input: input, console: console)
-            if reason == .resetRequested && elf == nil {
+            let machine = try makeMachine(setup, disk: storage)
+            var recorder: Recorder?
+            if let record {
+                let session = SessionDescription(configuration: machine.configuration, boot: setup.bootDescription,
+                                                 disk: diskDescription, initialStateHash: machine.stateHash())
+                do {
+                    recorder = Recorder(machine: machine, writer: try EventLogWriter(path: record, session: session))
+                } catch {
+                    printError("lockstep: \(error)")
+                    throw ExitCode(1)
+                }
+            }
+            machine.consoleOutput = { byte in
+                console.append(byte)
+                recorder?.noteOutput(byte)
+            }
+            let stop = try runOnce(machine, input: input, console: console, recorder: recorder)
+            if let recorder {
+                let end: SessionEnd.Stop
+                switch stop {
+                case .machine(.exited(let code)): end = .exited(code: code)
+                case .machine(.resetRequested): end = .reset
+                default: end = .stoppedByHost
+                }
+                do {
+                    try recorder.finish(end)
+                } catch {
+                    printError("lockstep: \(error)")
+                    throw ExitCode(1)
+                }
+            }
+            if stop == .machine(.resetRequested) && setup.isLinux && record == nil {
                 console.flush()
                 printError("lockstep: the guest rebooted")
                 continue
             }
-            try report(reason, machine: machine)
+            try report(stop, machine: machine)
             return
         }
     }
 
+    /// What the flags ask to boot (the default guest when nothing is named).
+    private func resolveGuest() throws(GuestFileError) -> GuestSetup {
+        if let elf { return try GuestSetup.elf(path: elf) }
+        if let kernel {
+            return try GuestSetup.linux(kernelPath: kernel, initrdPath: initrd, commandLine: append ?? Self.defaultCommandLine)
+        }
+        let guest = try DefaultGuest.locate()
+        return try GuestSetup.linux(kernelPath: guest.kernel, initrdPath: guest.initrd, commandLine: Self.defaultCommandLine)
+    }
+
     /// A new machine with the program or kernel loaded, ready to run.
-    private func makeMachine(disk storage: FileDisk?) throws -> Machine {
+    private func makeMachine(_ setup: GuestSetup, disk storage: FileDisk?) throws -> Machine {
         let machine: Machine
         do {
-            // Fresh guest randomness per boot; a recorded session will store the seed.
+            // Fresh guest randomness per boot; a recorded session stores the seed.
             let configuration = MachineConfiguration(memorySize: memory << 20, entropySeed: UInt64.random(in: 0...UInt64.max))
             machine = try Machine(configuration: configuration, disk: storage)
+            try setup.prepare(machine)
         } catch {
             printError("lockstep: \(error)")
             throw ExitCode(1)
         }
-        if let elf {
+        return machine
+    }
+
+    /// How a run ended: the machine stopped, or the user quit (Ctrl-A X).
+    enum RunStop: Equatable {
+        case machine(Machine.StopReason)
+        case quit
+    }
+
+    /// Runs the machine until it stops, printing statistics if asked.
+    private func runOnce(_ machine: Machine, input: TerminalInput?, console: ConsoleWriter, recorder: Recorder?) throws -> RunStop {
+        let limit = maxInstructions ?? .max
+        let started = monotonicSeconds()
+        let stop: RunStop
+        if let input {
             do {
-                try machine.load(elfAt: elf)
-            } catch {
-                let message = "\(error)"
-                printError(message.contains(elf) ? "lockstep: \(message)" : "lockstep: \(elf): \(message)")
-                throw ExitCode(1)
-            }
-        } else {
-            do {
-                try bootLinux(machine)
+                stop = try runInteractive(machine, limit: limit, console: console, input: input, recorder: recorder)
             } catch {
                 printError("lockstep: \(error)")
                 throw ExitCode(1)
             }
-            // A Linux guest lives in real time: while it idles, time passes as on the host clock.
-            machine.skipsIdleTime = false
-        }
-        return machine
-    }
-
-    /// Runs the machine until it stops, printing statistics if asked.
-    private func runOnce(_ machine: Machine, input: TerminalInput?, console: ConsoleWriter) throws -> Machine.StopReason {
-        let limit = maxInstructions ?? .max
-        let started = monotonicSeconds()
-        let reason: Machine.StopReason
-        if let input {
-            reason = runInteractive(machine, limit: limit, console: console, input: input)
         } else {
-            reason = runTraced(machine, limit: limit)
+            stop = .machine(runTraced(machine, limit: limit))
         }
         console.flush()
         let elapsed = monotonicSeconds() - started
@@ -150,11 +201,12 @@ struct RunCommand: ParsableCommand {
             let mips = elapsed > 0 ? Double(count) / elapsed / 1e6 : 0
             printError("lockstep: \(count) instructions in \(fixed(elapsed, digits: 3)) s (\(fixed(mips, digits: 1)) MIPS)")
         }
-        return reason
+        return stop
     }
 
     /// Turns how the guest stopped into the exit status (and a message when it is not the guest's own code).
-    private func report(_ reason: Machine.StopReason, machine: Machine) throws {
+    private func report(_ stop: RunStop, machine: Machine) throws {
+        guard case .machine(let reason) = stop else { return }   // Ctrl-A X: exit 0
         switch reason {
         case .exited(let code):
             if code != 0 { throw ExitCode(code) }
@@ -165,54 +217,31 @@ struct RunCommand: ParsableCommand {
             printError("lockstep: the guest waits for an interrupt that can never arrive (WFI with no timer armed) at pc 0x\(String(machine.hart.pc, radix: 16)); stopping")
             throw ExitCode(125)
         case .resetRequested:
-            printError("lockstep: the guest asked for a reset; a bare-metal machine stops instead")
-        }
-    }
-
-    /// Loads the kernel, initrd and disk named by the flags (or the default guest) and prepares the boot.
-    private func bootLinux(_ machine: Machine) throws(GuestFileError) {
-        let kernelPath: String, initrdPath: String?, commandLine: String
-        if let kernel {
-            kernelPath = kernel
-            initrdPath = initrd
-            commandLine = append ?? Self.defaultCommandLine
-        } else {
-            let guest = try DefaultGuest.locate()
-            kernelPath = guest.kernel
-            initrdPath = guest.initrd
-            commandLine = Self.defaultCommandLine
-        }
-        let kernelBytes = try readGuestFile(kernelPath, what: "kernel")
-        var initrdBytes: [UInt8]?
-        if let initrdPath { initrdBytes = try readGuestFile(initrdPath, what: "initrd") }
-        let image: LinuxImage
-        do {
-            image = try LinuxImage(bytes: kernelBytes)
-        } catch {
-            throw GuestFileError(path: kernelPath, what: "kernel", reason: error.description)
-        }
-        do {
-            try machine.bootLinux(kernel: image, initrd: initrdBytes, commandLine: commandLine)
-        } catch {
-            throw GuestFileError(path: kernelPath, what: "kernel", reason: error.description)
+            printError(record != nil ? "lockstep: the guest asked for a reset; the recording ends here"
+                                     : "lockstep: the guest asked for a reset; a bare-metal machine stops instead")
         }
     }
 
     /// Runs in slices, feeding terminal input to the console between them and letting real time
-    /// pass while the guest idles.
-    private func runInteractive(_ machine: Machine, limit: UInt64, console: ConsoleWriter, input: TerminalInput) -> Machine.StopReason {
+    /// pass while the guest idles. Every input goes through the recorder when there is one.
+    private func runInteractive(_ machine: Machine, limit: UInt64, console: ConsoleWriter, input: TerminalInput,
+                                recorder: Recorder?) throws(EventLogWriter.WriteError) -> RunStop {
         let slice: UInt64 = 2_000_000
         let ticksPerSecond = 10_000_000.0
+        func deliver(_ value: MachineInput) throws(EventLogWriter.WriteError) {
+            if let recorder { try recorder.deliver(value) } else { machine.apply(value) }
+        }
         while true {
             let reason = machine.run(instructionLimit: min(limit, machine.instructionCount &+ slice))
             console.flush()
+            try recorder?.checkpointIfDue()
             var wait = 0.0
             switch reason {
             case .instructionLimit:
-                if machine.instructionCount >= limit { return reason }
+                if machine.instructionCount >= limit { return .machine(reason) }
             case .waitingForInterrupt:
                 guard let ticks = machine.hart.ticksUntilTimerInterrupt else {
-                    if input.closed { return .idle }
+                    if input.closed { return .machine(.idle) }
                     wait = 0.5
                     break
                 }
@@ -220,16 +249,17 @@ struct RunCommand: ParsableCommand {
                 let before = monotonicSeconds()
                 let polled = input.poll(timeout: wait)
                 let passed = UInt64(max(0, monotonicSeconds() - before) * ticksPerSecond)
-                machine.hart.advanceTime(by: min(ticks, passed))
-                if case .quit = polled { return .exited(code: 0) }
-                if case .bytes(let bytes) = polled, !bytes.isEmpty { machine.uart.receive(bytes) }
+                // How far time moved while the guest idled is an input too.
+                if min(ticks, passed) > 0 { try deliver(.timeAdvance(ticks: min(ticks, passed))) }
+                if case .quit = polled { return .quit }
+                if case .bytes(let bytes) = polled, !bytes.isEmpty { try deliver(.consoleBytes(bytes)) }
                 continue
             default:
-                return reason
+                return .machine(reason)
             }
             switch input.poll(timeout: wait) {
-            case .quit: return .exited(code: 0)
-            case .bytes(let bytes): if !bytes.isEmpty { machine.uart.receive(bytes) }
+            case .quit: return .quit
+            case .bytes(let bytes): if !bytes.isEmpty { try deliver(.consoleBytes(bytes)) }
             }
         }
     }

@@ -52,7 +52,8 @@ final class TerminalInput {
             return .bytes([])
         }
         var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-        let milliseconds = Int32(max(0, min(timeout, 1e6)) * 1000)
+        // Round up: a wait shorter than a millisecond must not become a busy poll.
+        let milliseconds = Int32((max(0, min(timeout, 1e6)) * 1000).rounded(.up))
         guard Glibc.poll(&entry, 1, milliseconds) > 0 else { return .bytes([]) }
         var buffer = [UInt8](repeating: 0, count: 4096)
         let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }

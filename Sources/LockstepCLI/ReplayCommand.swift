@@ -1,0 +1,109 @@
+import ArgumentParser
+import Machine
+import Replay
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `lockstep replay`: re-executes a recorded session without a terminal and checks it.
+struct ReplayCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Re-execute a session recorded with `lockstep run --record` and check it.",
+        discussion: """
+            Builds the same machine from the log's header (configuration, images checked by content \\
+            hash), delivers every recorded input at its instruction count, and compares the state \\
+            hashes, the console output and how the session ended. The guest's console output goes \\
+            to standard output, byte for byte as recorded.
+
+            A recorded disk must be given again with --disk unless it is still at its recorded path \\
+            unchanged; replay never writes to it (it runs on a copy in memory).
+
+            Exit status: 0 when the replay matches; 3 when it diverges (the message names the \\
+            instruction count); 1 when the log or the images cannot be used.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The event log written by `lockstep run --record`.", valueName: "log"))
+    var log: String
+
+    @Option(name: .long, help: ArgumentHelp("The disk image as it was when the session was recorded (default: the recorded path).", valueName: "path"))
+    var disk: String?
+
+    @Flag(name: .long, help: "Do not print the guest's console output.")
+    var quiet = false
+
+    func run() throws {
+        let eventLog: EventLog
+        do {
+            eventLog = try EventLog(bytes: try readGuestFile(log, what: "event log"))
+        } catch {
+            printError("lockstep: \(log): \(error)")
+            throw ExitCode(1)
+        }
+        let session = eventLog.session
+        let machine: Machine
+        do {
+            machine = try buildMachine(session)
+        } catch {
+            printError("lockstep: \(error)")
+            throw ExitCode(1)
+        }
+
+        let console = ConsoleWriter(descriptor: 1)
+        let started = monotonicSeconds()
+        let result: ReplayResult
+        do {
+            result = try Replayer.replay(eventLog, on: machine, output: { if !quiet { console.append($0) } })
+        } catch {
+            console.flush()
+            printError("lockstep: \(error)")
+            throw ExitCode(3)
+        }
+        console.flush()
+        let elapsed = monotonicSeconds() - started
+        printError("lockstep: replay matches: \(result.instructionCount) instructions, \(result.eventsApplied) inputs, "
+            + "\(result.hashesMatched) state hashes, \(result.output.count) console bytes identical; "
+            + "final state hash 0x\(String(result.stateHash, radix: 16)) (\(fixed(elapsed, digits: 2)) s)")
+    }
+
+    /// The machine the session started on, with its images checked against the recorded hashes.
+    private func buildMachine(_ session: SessionDescription) throws(GuestFileError) -> Machine {
+        let setup: GuestSetup
+        switch session.boot {
+        case .elf(let path, let hash):
+            setup = try GuestSetup.elf(path: path)
+            try check(setup.bootDescription == .elf(path: path, hash: hash), path: path, what: "program")
+        case .linux(let kernelPath, _, let initrdPath, _, let commandLine):
+            setup = try GuestSetup.linux(kernelPath: kernelPath, initrdPath: initrdPath, commandLine: commandLine)
+            if case .linux(_, let kernelHash, _, let initrdHash, _) = setup.bootDescription,
+               case .linux(_, let recordedKernel, _, let recordedInitrd, _) = session.boot {
+                try check(kernelHash == recordedKernel, path: kernelPath, what: "kernel")
+                try check(initrdHash == recordedInitrd, path: initrdPath ?? "", what: "initrd")
+            }
+        }
+        var storage: MemoryBlockStorage?
+        if let recorded = session.disk {
+            let path = disk ?? recorded.path
+            let bytes = try readGuestFile(path, what: "disk image")
+            try check(UInt64(bytes.count) == recorded.byteCount && SessionDescription.contentHash(bytes) == recorded.hash,
+                      path: path, what: "disk image")
+            storage = MemoryBlockStorage(contents: bytes)
+        }
+        let machine: Machine
+        do {
+            machine = try Machine(configuration: session.configuration, disk: storage)
+        } catch {
+            throw GuestFileError(path: log, what: "event log", reason: "its machine cannot be built: \(error)")
+        }
+        try setup.prepare(machine)
+        return machine
+    }
+
+    private func check(_ same: Bool, path: String, what: String) throws(GuestFileError) {
+        guard same else {
+            throw GuestFileError(path: path, what: what,
+                                 reason: "differs from the one the session was recorded with (content hash mismatch); replay needs the same file")
+        }
+    }
+}

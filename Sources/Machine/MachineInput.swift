@@ -1,0 +1,24 @@
+/// Something from outside the machine that changes what the guest sees: the only way
+/// nondeterminism enters a machine. Two equal machines given equal inputs at equal instruction
+/// counts stay equal (see ARCHITECTURE.md, "The determinism contract").
+public enum MachineInput: Equatable, Sendable {
+    /// Bytes arriving on the console UART's receive line.
+    case consoleBytes([UInt8])
+    /// An Ethernet frame for the network card (dropped, deterministically, if the guest has
+    /// posted no receive buffer).
+    case networkFrame([UInt8])
+    /// Guest time moves forward by this many ticks without instructions: how long an idle guest
+    /// (WFI) waited, as the host decided.
+    case timeAdvance(ticks: UInt64)
+}
+
+extension Machine {
+    /// Delivers an input at the current instruction count.
+    public func apply(_ input: MachineInput) {
+        switch input {
+        case .consoleBytes(let bytes): uart.receive(bytes)
+        case .networkFrame(let frame): _ = network.receive(frame: frame)
+        case .timeAdvance(let ticks): hart.advanceTime(by: ticks)
+        }
+    }
+}

@@ -1,0 +1,105 @@
+/// The event-log file format, version 1 (all integers little-endian):
+///
+///     magic      8 bytes  "LSTPLOG\0"
+///     version    u16      1
+///     header     u32 length, then that many bytes, then u32 CRC-32 of them (the session description)
+///     records    each: u32 payload length, u32 CRC-32 of kind + payload, u8 kind, payload
+///
+/// Record kinds: 1 event (u64 count, u8 input kind, input data), 2 state hash (u64 count, u64
+/// hash), 3 end (u64 count, u64 state hash, u64 output bytes, u64 output hash, u8 stop, i32 code).
+/// Input kinds: 1 console bytes (u32 length + bytes), 2 network frame (same), 3 time advance (u64).
+/// Strings are u32 length + UTF-8. Optional values have a u8 presence flag.
+public enum EventLogFormat {
+    public static let magic: [UInt8] = Array("LSTPLOG\0".utf8)
+    public static let version: UInt16 = 1
+
+    enum RecordKind: UInt8 {
+        case event = 1
+        case stateHash = 2
+        case end = 3
+    }
+
+    enum InputKind: UInt8 {
+        case consoleBytes = 1
+        case networkFrame = 2
+        case timeAdvance = 3
+    }
+
+    /// Largest record payload a reader accepts (a frame or a burst of typed input is far smaller).
+    static let maximumPayload = 16 << 20
+}
+
+/// CRC-32 (IEEE 802.3, reflected, as in zlib).
+enum CRC32 {
+    static let table: [UInt32] = (0..<256).map { n in
+        var c = UInt32(n)
+        for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
+        return c
+    }
+
+    static func checksum(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
+        return crc ^ 0xFFFF_FFFF
+    }
+}
+
+/// Little-endian encoding into a byte array.
+struct ByteWriter {
+    var bytes: [UInt8] = []
+
+    mutating func u8(_ v: UInt8) { bytes.append(v) }
+    mutating func u16(_ v: UInt16) { for i in 0..<2 { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * UInt16(i)))) } }
+    mutating func u32(_ v: UInt32) { for i in 0..<4 { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * UInt32(i)))) } }
+    mutating func u64(_ v: UInt64) { for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(i)))) } }
+    mutating func data(_ v: [UInt8]) { u32(UInt32(v.count)); bytes.append(contentsOf: v) }
+    mutating func string(_ v: String) { data(Array(v.utf8)) }
+}
+
+/// Little-endian decoding with typed errors that name the offset.
+struct ByteReader {
+    let bytes: [UInt8]
+    var offset: Int
+    let end: Int
+
+    init(_ bytes: [UInt8], from offset: Int = 0, to end: Int? = nil) {
+        self.bytes = bytes
+        self.offset = offset
+        self.end = end ?? bytes.count
+    }
+
+    var atEnd: Bool { offset >= end }
+
+    mutating func take(_ count: Int, _ what: String) throws(EventLogError) -> ArraySlice<UInt8> {
+        guard count >= 0, end - offset >= count else { throw .truncated(offset: offset, expected: what) }
+        defer { offset += count }
+        return bytes[offset..<(offset + count)]
+    }
+
+    mutating func u8(_ what: String) throws(EventLogError) -> UInt8 { try take(1, what).first! }
+    mutating func u16(_ what: String) throws(EventLogError) -> UInt16 {
+        try take(2, what).reversed().reduce(0) { $0 << 8 | UInt16($1) }
+    }
+    mutating func u32(_ what: String) throws(EventLogError) -> UInt32 {
+        try take(4, what).reversed().reduce(0) { $0 << 8 | UInt32($1) }
+    }
+    mutating func u64(_ what: String) throws(EventLogError) -> UInt64 {
+        try take(8, what).reversed().reduce(0) { $0 << 8 | UInt64($1) }
+    }
+    mutating func data(_ what: String) throws(EventLogError) -> [UInt8] {
+        let start = offset
+        let count = try u32("the length of \(what)")
+        guard Int(count) <= EventLogFormat.maximumPayload else {
+            throw .malformed(offset: start, what: "\(what) claims \(count) bytes")
+        }
+        return Array(try take(Int(count), what))
+    }
+    mutating func string(_ what: String) throws(EventLogError) -> String {
+        let start = offset
+        let raw = try data(what)
+        guard let text = String(validating: raw, as: UTF8.self) else {
+            throw .malformed(offset: start, what: "\(what) is not UTF-8")
+        }
+        return text
+    }
+}

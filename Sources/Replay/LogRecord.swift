@@ -1,0 +1,38 @@
+/// One record of an event log after the header.
+public enum LogRecord: Equatable, Sendable {
+    /// An input delivered at an instruction count.
+    case event(Event)
+    /// ``Machine/stateHash()`` at an instruction count: a replay that differs has diverged there
+    /// (or before, after the previous hash).
+    case stateHash(instructionCount: UInt64, hash: UInt64)
+    /// The end of the session.
+    case end(SessionEnd)
+}
+
+/// How a recorded session ended, and what it produced.
+public struct SessionEnd: Equatable, Sendable {
+    /// How the guest stopped.
+    public enum Stop: Equatable, Sendable {
+        /// The guest powered off with this exit code.
+        case exited(code: Int32)
+        /// The guest asked for a reboot (the recording ends there).
+        case reset
+        /// The host stopped the session (instruction limit, Ctrl-A X, end of input).
+        case stoppedByHost
+    }
+
+    public var instructionCount: UInt64
+    public var stateHash: UInt64
+    /// Console output: total bytes and their content hash.
+    public var outputByteCount: UInt64
+    public var outputHash: UInt64
+    public var stop: Stop
+
+    public init(instructionCount: UInt64, stateHash: UInt64, outputByteCount: UInt64, outputHash: UInt64, stop: Stop) {
+        self.instructionCount = instructionCount
+        self.stateHash = stateHash
+        self.outputByteCount = outputByteCount
+        self.outputHash = outputHash
+        self.stop = stop
+    }
+}
