@@ -1,6 +1,9 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+/// `-O` for the emulator's core in debug builds too (release builds are optimised anyway).
+let optimisedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
     name: "Lockstep",
     products: [
@@ -17,13 +20,15 @@ let package = Package(
         // in portable integer C so that results never depend on the host's FPU.
         .target(name: "CRISCVFloat"),
         // One RV64GC hart: registers, decoder, executor, CSRs, traps, the instruction counter.
-        .target(name: "RISCV", dependencies: ["CRISCVFloat"]),
+        // Optimised even in debug builds: the tests boot Linux and replay sessions, which take
+        // minutes in an unoptimised interpreter and seconds in an optimised one.
+        .target(name: "RISCV", dependencies: ["CRISCVFloat"], swiftSettings: optimisedInDebug),
         // RISC-V instruction disassembly (for --trace and diagnostics).
         .target(name: "RISCVDisassembler"),
         // ELF64 parsing with typed errors.
         .target(name: "ELF"),
         // The whole computer: RAM, bus, devices, program loading.
-        .target(name: "Machine", dependencies: ["RISCV", "ELF"]),
+        .target(name: "Machine", dependencies: ["RISCV", "ELF"], swiftSettings: optimisedInDebug),
         // Host resources for devices (disk image files); kept out of Machine, which never touches the host.
         .target(name: "HostIO", dependencies: ["Machine"]),
         // The determinism boundary: events, the event-log format, recording and replaying.

@@ -1,0 +1,114 @@
+import Machine
+import Testing
+@testable import Replay
+
+/// The event-log format: round trips, and damaged, truncated or foreign input giving typed errors
+/// that name the offset, never a crash.
+@Suite struct EventLogFormatTests {
+    static let session = SessionDescription(
+        configuration: MachineConfiguration(memorySize: 64 << 20, instructionsPerTick: 50, entropySeed: 0xDEAD_BEEF),
+        boot: .linux(kernelPath: "/k/Image", kernelHash: 1, initrdPath: "/k/initrd", initrdHash: 2, commandLine: "console=ttyS0"),
+        disk: .init(path: "/d.img", byteCount: 4096, hash: 3),
+        initialStateHash: 0x1234)
+
+    static let records: [LogRecord] = [
+        .event(Event(instructionCount: 10, input: .consoleBytes(Array("ls\n".utf8)))),
+        .event(Event(instructionCount: 10, input: .timeAdvance(ticks: 99))),
+        .stateHash(instructionCount: 1_000, hash: 0xABCD),
+        .event(Event(instructionCount: 2_000, input: .networkFrame([1, 2, 3, 4]))),
+        .end(SessionEnd(instructionCount: 3_000, stateHash: 0x77, outputByteCount: 5, outputHash: 0x55, stop: .exited(code: 3))),
+    ]
+
+    static var bytes: [UInt8] { EventLog(session: session, records: records).encoded() }
+
+    @Test func roundTrips() throws {
+        let log = try EventLog(bytes: Self.bytes)
+        #expect(log.session == Self.session)
+        #expect(log.records == Self.records)
+        #expect(log.end?.stop == .exited(code: 3))
+        let elf = SessionDescription(configuration: MachineConfiguration(), boot: .elf(path: "p.elf", hash: 9), disk: nil, initialStateHash: 1)
+        let other = EventLog(session: elf, records: [.end(SessionEnd(instructionCount: 0, stateHash: 0, outputByteCount: 0, outputHash: 0, stop: .stoppedByHost))])
+        #expect(try EventLog(bytes: other.encoded()) == other)
+    }
+
+    @Test func foreignFilesAreRefused() {
+        #expect(throws: EventLogError.notAnEventLog) { try EventLog(bytes: Array("#!/bin/sh\necho hi\n".utf8)) }
+        #expect(throws: EventLogError.notAnEventLog) { try EventLog(bytes: []) }
+        var future = Self.bytes
+        future[8] = 9   // version 9
+        #expect(throws: EventLogError.unsupportedVersion(9)) { try EventLog(bytes: future) }
+    }
+
+    @Test func truncationIsReportedWithItsOffset() {
+        let bytes = Self.bytes
+        for cut in stride(from: 8, to: bytes.count, by: 1) {
+            do {
+                _ = try EventLog(bytes: Array(bytes[0..<cut]))
+                Issue.record("a log cut at \(cut) of \(bytes.count) bytes was accepted")
+            } catch {
+                switch error {
+                case .truncated(let offset, _), .missingEnd(let offset): #expect(offset <= cut)
+                default: Issue.record("cut at \(cut): unexpected \(error)")
+                }
+            }
+        }
+    }
+
+    @Test func everyFlippedByteIsCaught() {
+        let bytes = Self.bytes
+        var generator = SplitMix(seed: 42)
+        for position in 0..<bytes.count {
+            var damaged = bytes
+            damaged[position] ^= UInt8(truncatingIfNeeded: generator.next() | 1)
+            // Any single-byte change is detected (magic, version, lengths, CRCs cover everything).
+            #expect(throws: EventLogError.self, "flip at \(position) accepted") { try EventLog(bytes: damaged) }
+        }
+    }
+
+    @Test func randomDamageNeverCrashes() {
+        var generator = SplitMix(seed: 7)
+        let bytes = Self.bytes
+        for _ in 0..<2_000 {
+            var damaged = bytes
+            for _ in 0..<(1 + Int(generator.next() % 4)) {
+                let position = Int(generator.next() % UInt64(damaged.count))
+                damaged[position] = UInt8(truncatingIfNeeded: generator.next())
+            }
+            if generator.next() % 3 == 0 { damaged.removeLast(Int(generator.next() % UInt64(damaged.count))) }
+            _ = try? EventLog(bytes: damaged)   // must return or throw, never trap
+        }
+    }
+
+    @Test func recordsOutOfOrderAreRefused() {
+        let log = EventLog(session: Self.session, records: [
+            .event(Event(instructionCount: 50, input: .timeAdvance(ticks: 1))),
+            .event(Event(instructionCount: 40, input: .timeAdvance(ticks: 1))),
+            .end(SessionEnd(instructionCount: 60, stateHash: 0, outputByteCount: 0, outputHash: 0, stop: .stoppedByHost)),
+        ])
+        #expect {
+            try EventLog(bytes: log.encoded())
+        } throws: { error in
+            if case .outOfOrder(_, 40, 50)? = error as? EventLogError { return true }
+            return false
+        }
+    }
+
+    @Test func errorsSayWhatAndWhere() {
+        #expect(EventLogError.truncated(offset: 77, expected: "a record").description.contains("77"))
+        #expect(EventLogError.checksumMismatch(offset: 12, what: "record").description.contains("damaged at byte 12"))
+        #expect(EventLogError.notAnEventLog.description.contains("not a Lockstep event log"))
+    }
+}
+
+/// A small deterministic generator for tests.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
