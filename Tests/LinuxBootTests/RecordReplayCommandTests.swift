@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+
+/// `lockstep run --record` and `lockstep replay` as a user runs them: an interactive shell
+/// session on the default guest recorded through pipes, replayed without a terminal with the same
+/// console output byte for byte, and damaged logs refused with the offset named.
+@Suite(.serialized) struct RecordReplayCommandTests {
+    static func run(_ arguments: [String], input: Data? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: LinuxBootTests.lockstep)
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    }
+
+    @Test func aRecordedShellSessionReplaysByteForByte() throws {
+        try LinuxBootTests.requireImages()
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-session-\(getpid()).log")
+        defer { try? FileManager.default.removeItem(at: log) }
+
+        // Record: type commands with real pauses between them (the timing is part of the input).
+        let session = try ConsoleSession(executable: LinuxBootTests.lockstep, arguments: ["run", "--record", log.path])
+        try session.expect(LinuxBootTests.prompt, timeout: LinuxBootTests.bootTimeout)
+        for command in ["echo one; sleep 1; echo two", "cat /proc/interrupts | head -3", "dd if=/dev/hwrng bs=16 count=1 2>/dev/null | od -An -tx1"] {
+            session.send(line: command)
+            try session.expect(LinuxBootTests.prompt, timeout: LinuxBootTests.commandTimeout)
+            usleep(150_000)
+        }
+        session.send(line: "poweroff -f")
+        #expect(session.waitForExit(timeout: LinuxBootTests.commandTimeout) == 0)
+        let recorded = session.transcript
+
+        // Replay: same console output, byte for byte, and a success report.
+        let replay = try Self.run(["replay", log.path])
+        #expect(replay.status == 0, "\(replay.stderr)")
+        #expect(replay.stderr.contains("replay matches"))
+        #expect(recorded.hasPrefix(replay.stdout))
+        #expect(replay.stdout.contains("two"))
+        #expect(replay.stdout.contains("reboot: Power down"))
+
+        // A damaged log: one byte flipped in the middle of the records.
+        var bytes = try [UInt8](Data(contentsOf: log))
+        let damagedURL = log.appendingPathExtension("damaged")
+        defer { try? FileManager.default.removeItem(at: damagedURL) }
+        bytes[bytes.count / 2] ^= 0x40
+        try Data(bytes).write(to: damagedURL)
+        let damaged = try Self.run(["replay", damagedURL.path])
+        #expect(damaged.status == 1)
+        #expect(damaged.stderr.contains("at byte"))
+
+        // A truncated log.
+        try Data(bytes[0..<(bytes.count - 7)]).write(to: damagedURL)
+        let truncated = try Self.run(["replay", damagedURL.path])
+        #expect(truncated.status == 1)
+        #expect(truncated.stderr.contains("at byte"))
+
+        // Not a log at all.
+        let foreign = try Self.run(["replay", LinuxBootTests.lockstep])
+        #expect(foreign.status == 1)
+        #expect(foreign.stderr.contains("not a Lockstep event log"))
+    }
+}
