@@ -559,8 +559,14 @@ extension Hart {
                     ip = refetchSlots
                     continue
 
-                default:
-                    // Remaining F and D computational instructions.
+                case .faddD, .faddS, .fclassD, .fclassS, .fcvtDL, .fcvtDLU, .fcvtDS, .fcvtDW, .fcvtDWU, .fcvtLD,
+                     .fcvtLS, .fcvtLUD, .fcvtLUS, .fcvtSD, .fcvtSL, .fcvtSLU, .fcvtSW, .fcvtSWU, .fcvtWD, .fcvtWS,
+                     .fcvtWUD, .fcvtWUS, .fdivD, .fdivS, .feqD, .feqS, .fleD, .fleS, .fltD, .fltS, .fmaddD, .fmaddS,
+                     .fmaxD, .fmaxS, .fminD, .fminS, .fmsubD, .fmsubS, .fmulD, .fmulS, .fmvDX, .fmvWX, .fmvXD,
+                     .fmvXW, .fnmaddD, .fnmaddS, .fnmsubD, .fnmsubS, .fsgnjD, .fsgnjS, .fsgnjnD, .fsgnjnS, .fsgnjxD,
+                     .fsgnjxS, .fsqrtD, .fsqrtS, .fsubD, .fsubS:
+                    // The F and D computational instructions (listing them all makes the switch
+                    // exhaustive, so the dispatch needs no range check).
                     guard executeFloat(d.pointee) else {
                         pc = illegal(d.pointee, pc: pc)
                         ip = refetchSlots
