@@ -49,6 +49,9 @@ public final class GuestMemory {
     public var watchHandler: ((UInt64) -> Void)?
     /// Whether dirty pages are being tracked (since the last ``startDirtyTracking()``).
     public private(set) var isTrackingDirtyPages = false
+    /// Counts calls of ``startDirtyTracking()``, so that an owner can tell whether tracking was
+    /// restarted behind its back.
+    public private(set) var dirtyTrackingGeneration: UInt64 = 0
 
     /// Creates zero-filled RAM of `size` bytes (rounded up to whole pages) at `base`;
     /// nil if the host cannot reserve that much address space.
@@ -260,6 +263,7 @@ public final class GuestMemory {
     public func startDirtyTracking() {
         for page in 0..<pageCount { pageFlags[page] |= GuestMemory.flagClean }
         isTrackingDirtyPages = true
+        dirtyTrackingGeneration &+= 1
         flagEpoch &+= 1   // write-TLB entries must go: the pages now carry a flag
     }
 
