@@ -46,6 +46,9 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Restores a snapshot in a new process and measures snapshots (for tests and benchmarks).
+        .executableTarget(name: "lockstep-snapshot-check", dependencies: ["Machine", "HostIO"]),
+
         // Host-FPU reference used only by the float tests (compiled with FENV_ACCESS).
         .target(name: "CRISCVFloatHostReference", path: "Tests/CRISCVFloatHostReference"),
         .testTarget(name: "CRISCVFloatTests", dependencies: ["CRISCVFloat", "CRISCVFloatHostReference"]),

@@ -47,3 +47,20 @@ public final class CLINT: MemoryMappedDevice {
         return (register & ~mask) | ((value << (offset * 8)) & mask)
     }
 }
+
+// MARK: Snapshot
+
+extension CLINT {
+    /// Writes the CLINT's own state: `msip` (mtime and mtimecmp belong to the hart).
+    public func save(to writer: inout StateWriter) {
+        writer.writeUInt32(msip)
+    }
+
+    /// Reads what ``save(to:)`` wrote and drives the hart's MSIP line to match.
+    public func restore(from reader: inout StateReader) throws(SnapshotError) {
+        let value = try reader.readUInt32("CLINT msip")
+        guard value <= 1 else { throw reader.invalid("CLINT msip is \(value), expected 0 or 1") }
+        msip = value
+        hart.setInterruptPending(.machineSoftware, msip != 0)
+    }
+}

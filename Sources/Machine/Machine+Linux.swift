@@ -63,7 +63,7 @@ extension Machine {
         hart.firmwareWriteCSR(CSRAddress.mcounteren, 0x7)
         hart.firmwareWriteCSR(CSRAddress.scounteren, 0x7)
         hart.timerIsSupervisor = true
-        hart.supervisorCallHandler = { [unowned self] _ in sbi.handleCall() }
+        servesSBI = true
         hart.setRegister(10, 0)
         hart.setRegister(11, treeStart)
         hart.pc = kernelStart

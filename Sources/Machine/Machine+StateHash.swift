@@ -2,18 +2,18 @@ import RISCV
 
 extension Machine {
     /// A 64-bit digest of the machine's state, for detecting divergence between two runs that
-    /// should be identical (a recording and its replay, a primary and its backup).
+    /// should be identical (a recording and its replay, a primary and its backup, a machine and
+    /// its restored snapshot).
     ///
-    /// Covers the instruction count, the pc, the privilege level, the integer and floating-point
-    /// registers and all of RAM. Not cryptographic: it detects accidents, not adversaries.
-    /// (Device state joins when devices can save their state; see snapshots.)
+    /// Covers everything a snapshot holds except the disk: the hart (instruction count, pc,
+    /// privilege, every CSR, the register files, reservation, timer), every device (CLINT, PLIC,
+    /// UART, the virtio transports with their queues and devices, HTIF, whether SBI is served), in
+    /// their snapshot serialization, then all of RAM word by word. Not cryptographic: it detects
+    /// accidents, not adversaries. The disk is left out because hashing it costs a read of the
+    /// whole medium (``DiskIdentity`` does that when a snapshot is taken).
     public func stateHash() -> UInt64 {
         var hasher = StateHasher()
-        hasher.combine(hart.instructionCount)
-        hasher.combine(hart.pc)
-        hasher.combine(UInt64(hart.privilege.rawValue))
-        for index in 0..<32 { hasher.combine(hart.register(index)) }
-        for index in 0..<32 { hasher.combine(hart.floatRegister(index)) }
+        machineStateBytes().withUnsafeBytes { hasher.combine(bytes: $0) }
         memory.withRAMBytes { hasher.combine(bytes: $0) }
         return hasher.finalize()
     }

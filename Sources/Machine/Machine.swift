@@ -56,7 +56,10 @@ public final class Machine {
     /// Receives every byte the guest writes to its console (UART and HTIF).
     public var consoleOutput: (UInt8) -> Void = { _ in }
 
-    private var pendingStop: StopReason?
+    /// A stop a device asked for during the current run (nil between runs).
+    var pendingStop: StopReason?
+    /// Where dirty-page tracking started: the base of the next incremental snapshot.
+    var dirtyTrackingBase: SnapshotBase?
 
     /// Slots of the devices in the virtio-mmio window: where QEMU's `virt` puts a disk, an
     /// entropy device and a network card given in that order (it fills the last slot first), so
@@ -150,15 +153,31 @@ public final class Machine {
         hart.pc = elf.entry
         hart.setRegister(10, 0)
         if let toHost = elf.symbol(named: "tohost"), memory.contains(toHost, count: 8) {
-            let device = HTIF(memory: memory, toHost: toHost, fromHost: elf.symbol(named: "fromhost"))
-            device.output = { [unowned self] byte in consoleOutput(byte) }
-            device.onExit = { [unowned self] code in stop(.exited(code: code)) }
-            memory.watchHandler = { [unowned device] address in
-                if address == device.toHost { device.toHostWritten() }
-            }
-            memory.watch(toHost)
-            htif = device
+            installHTIF(toHost: toHost, fromHost: elf.symbol(named: "fromhost"))
         }
+    }
+
+    /// Enables HTIF on the word `toHost` (replacing any HTIF there was), or removes it (nil).
+    func installHTIF(toHost: UInt64?, fromHost: UInt64?) {
+        memory.removeAllWatches()
+        memory.watchHandler = nil
+        htif = nil
+        guard let toHost else { return }
+        let device = HTIF(memory: memory, toHost: toHost, fromHost: fromHost)
+        device.output = { [unowned self] byte in consoleOutput(byte) }
+        device.onExit = { [unowned self] code in stop(.exited(code: code)) }
+        memory.watchHandler = { [unowned device] address in
+            if address == device.toHost { device.toHostWritten() }
+        }
+        memory.watch(toHost)
+        htif = device
+    }
+
+    /// Whether the machine serves SBI calls from S-mode (a kernel booted with
+    /// ``bootLinux(kernel:initrd:commandLine:)``) instead of letting them trap to M-mode.
+    public internal(set) var servesSBI: Bool {
+        get { hart.supervisorCallHandler != nil }
+        set { hart.supervisorCallHandler = newValue ? { [unowned self] _ in sbi.handleCall() } : nil }
     }
 
     /// Loads an ELF program from a file.

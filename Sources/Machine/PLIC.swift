@@ -194,3 +194,67 @@ public final class PLIC: MemoryMappedDevice {
         }
     }
 }
+
+// MARK: Snapshot
+
+extension PLIC {
+    /// Writes priorities, thresholds, enables, line levels, pending and claimed bits. The outputs
+    /// are not written: they follow from the rest.
+    public func save(to writer: inout StateWriter) {
+        for value in priority { writer.writeUInt32(value) }
+        for value in threshold { writer.writeUInt32(value) }
+        for value in enable { writer.writeUInt32(value) }
+        for value in level { writer.writeUInt32(value) }
+        for value in pending { writer.writeUInt32(value) }
+        for value in claimed { writer.writeUInt32(value) }
+    }
+
+    /// Reads what ``save(to:)`` wrote (all or nothing), then recomputes both outputs and reports
+    /// them to ``onOutputChange`` whether or not they changed, so the hart's MEIP/SEIP lines match.
+    public func restore(from reader: inout StateReader) throws(SnapshotError) {
+        func words(_ count: Int, _ what: String, mask: UInt32) throws(SnapshotError) -> [UInt32] {
+            var values: [UInt32] = []
+            for i in 0..<count {
+                let value = try reader.readUInt32("PLIC \(what) \(i)")
+                guard value & ~mask == 0 else { throw reader.invalid("PLIC \(what) \(i) is 0x\(String(value, radix: 16)), beyond its legal bits") }
+                values.append(value)
+            }
+            return values
+        }
+        var newPriority = try words(PLIC.sourceCount, "priority", mask: PLIC.maximumPriority)
+        newPriority[0] = 0
+        let newThreshold = try words(PLIC.contextCount, "threshold", mask: PLIC.maximumPriority)
+        // Source 0 does not exist: bit 0 of the first word is never set.
+        var sourceMasks = [UInt32](repeating: ~0, count: PLIC.words)
+        sourceMasks[0] &= ~1
+        var newEnable: [UInt32] = []
+        for context in 0..<PLIC.contextCount {
+            for word in 0..<PLIC.words { newEnable += try words(1, "context \(context) enable word \(word)", mask: sourceMasks[word]) }
+        }
+        var bitmaps: [[UInt32]] = []
+        for what in ["level", "pending", "claimed"] {
+            var values: [UInt32] = []
+            for word in 0..<PLIC.words { values += try words(1, "\(what) word \(word)", mask: sourceMasks[word]) }
+            bitmaps.append(values)
+        }
+        let (newLevel, newPending, newClaimed) = (bitmaps[0], bitmaps[1], bitmaps[2])
+        // The gateways' invariants: a request is pending only while its line is high and it is
+        // not claimed, and a high unclaimed line always has its request pending.
+        for word in 0..<PLIC.words {
+            let l = newLevel[word], p = newPending[word], c = newClaimed[word]
+            guard p & ~l == 0, p & c == 0, l & ~c & ~p == 0 else {
+                throw reader.invalid("PLIC word \(word): level 0x\(String(l, radix: 16)), pending 0x\(String(p, radix: 16)) and claimed 0x\(String(c, radix: 16)) contradict each other")
+            }
+        }
+        priority = newPriority
+        threshold = newThreshold
+        enable = newEnable
+        level = newLevel
+        pending = newPending
+        claimed = newClaimed
+        for context in 0..<PLIC.contextCount {
+            outputs[context] = highestPending(context: context) != 0
+            onOutputChange?(context, outputs[context])
+        }
+    }
+}

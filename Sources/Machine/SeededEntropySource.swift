@@ -33,3 +33,23 @@ public struct SeededEntropySource: EntropySource, Sendable, Equatable {
         return bytes
     }
 }
+
+// MARK: Snapshot
+
+extension SeededEntropySource {
+    /// Writes the generator state and the bytes of the current output not handed out yet.
+    public func save(to writer: inout StateWriter) {
+        writer.writeUInt64(state)
+        writer.writeUInt64(buffered)
+        writer.writeUInt8(UInt8(bufferedCount))
+    }
+
+    /// Reads what ``save(to:)`` wrote.
+    public init(from reader: inout StateReader) throws(SnapshotError) {
+        state = try reader.readUInt64("entropy generator state")
+        buffered = try reader.readUInt64("entropy buffered bytes")
+        let count = try reader.readUInt8("entropy buffered byte count")
+        guard count <= 8 else { throw reader.invalid("entropy buffered byte count is \(count), at most 8") }
+        bufferedCount = Int(count)
+    }
+}

@@ -104,3 +104,45 @@ public final class UART16550: MemoryMappedDevice {
         }
     }
 }
+
+// MARK: Snapshot
+
+extension UART16550 {
+    /// Largest receive buffer a snapshot may hold (a guard against damaged files).
+    static let maximumSavedInput = 1 << 24
+
+    /// Writes the registers and the bytes received but not yet read.
+    public func save(to writer: inout StateWriter) {
+        writer.writeLengthPrefixed(receiveBuffer[receiveHead...])
+        writer.writeUInt8(interruptEnable)
+        writer.writeUInt8(lineControl)
+        writer.writeUInt8(modemControl)
+        writer.writeUInt8(scratch)
+        writer.writeUInt8(fifoControl)
+        writer.writeUInt16(divisor)
+        writer.writeBool(transmitterEmptyPending)
+    }
+
+    /// Reads what ``save(to:)`` wrote (all or nothing) and reports the interrupt level.
+    public func restore(from reader: inout StateReader) throws(SnapshotError) {
+        let input = try reader.readLengthPrefixed(maximum: UART16550.maximumSavedInput, "UART receive buffer")
+        let ier = try reader.readUInt8("UART IER")
+        guard ier & ~0x0F == 0 else { throw reader.invalid("UART IER is 0x\(String(ier, radix: 16)), only bits 0-3 exist") }
+        let lcr = try reader.readUInt8("UART LCR")
+        let mcr = try reader.readUInt8("UART MCR")
+        let scr = try reader.readUInt8("UART SCR")
+        let fcr = try reader.readUInt8("UART FCR")
+        let dl = try reader.readUInt16("UART divisor")
+        let thre = try reader.readBool("UART THR-empty interrupt")
+        receiveBuffer = Array(input)
+        receiveHead = 0
+        interruptEnable = ier
+        lineControl = lcr
+        modemControl = mcr
+        scratch = scr
+        fifoControl = fcr
+        divisor = dl
+        transmitterEmptyPending = thre
+        updateInterrupt()
+    }
+}

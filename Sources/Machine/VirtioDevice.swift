@@ -34,6 +34,11 @@ public protocol VirtioDevice: AnyObject {
     func queueNotified(_ queue: Int)
     /// The driver reset the device (status 0): forget negotiated state.
     func reset()
+    /// Writes the device's own state for a snapshot (the transport saves the queues). Devices
+    /// without state of their own write nothing (the default).
+    func save(to writer: inout StateWriter)
+    /// Reads what ``save(to:)`` wrote, all or nothing. Must not raise interrupts or touch queues.
+    func restore(from reader: inout StateReader) throws(SnapshotError)
 }
 
 extension VirtioDevice {
@@ -41,6 +46,8 @@ extension VirtioDevice {
     public func writeConfiguration(offset: Int, size: Int, value: UInt64) {}
     public func acceptsFeatures(_ features: UInt64) -> Bool { true }
     public func reset() {}
+    public func save(to writer: inout StateWriter) {}
+    public func restore(from reader: inout StateReader) throws(SnapshotError) {}
 }
 
 /// Transport-level feature bits (virtio 1.2 §6).

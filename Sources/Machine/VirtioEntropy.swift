@@ -51,3 +51,29 @@ public final class VirtioEntropy: VirtioDevice {
         }
     }
 }
+
+// MARK: Snapshot
+
+extension VirtioEntropy {
+    /// Writes the state of the byte source when it is a ``SeededEntropySource`` (kind 1). Any
+    /// other source belongs to the owner, who must restore it (kind 0).
+    public func save(to writer: inout StateWriter) {
+        if let seeded = source as? SeededEntropySource {
+            writer.writeUInt8(1)
+            seeded.save(to: &writer)
+        } else {
+            writer.writeUInt8(0)
+        }
+    }
+
+    /// Reads what ``save(to:)`` wrote: a seeded source replaces the current one; for kind 0 the
+    /// source is left as it is.
+    public func restore(from reader: inout StateReader) throws(SnapshotError) {
+        let kind = try reader.readUInt8("entropy source kind")
+        switch kind {
+        case 0: break
+        case 1: source = try SeededEntropySource(from: &reader)
+        default: throw reader.invalid("entropy source kind is \(kind), expected 0 (owner's) or 1 (seeded)")
+        }
+    }
+}

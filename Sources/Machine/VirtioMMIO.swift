@@ -377,3 +377,90 @@ public final class VirtioMMIO: MemoryMappedDevice {
         }
     }
 }
+
+// MARK: Snapshot
+
+extension VirtioMMIO {
+    /// Longest failure reason a snapshot may hold.
+    static let maximumSavedReason = 4096
+    /// Largest device state a snapshot may hold per slot.
+    static let maximumSavedDeviceState = 1 << 20
+
+    /// Writes the transport (status, features, selectors, each queue's layout and indices,
+    /// interrupt status, failure state), then the device id and the device's own state.
+    public func save(to writer: inout StateWriter) {
+        writer.writeUInt32(status)
+        writer.writeUInt32(interruptStatus)
+        writer.writeUInt32(configGeneration)
+        writer.writeBool(featuresAccepted)
+        writer.writeUInt64(negotiatedFeatures)
+        writer.writeUInt64(driverFeatures)
+        writer.writeUInt32(deviceFeaturesSelect)
+        writer.writeUInt32(driverFeaturesSelect)
+        writer.writeUInt32(queueSelect)
+        writer.writeBool(failureReason != nil)
+        writer.writeString(failureReason ?? "")
+        writer.writeUInt32(UInt32(queues.count))
+        for (queue, pendingSignal) in zip(queues, unsignalled) {
+            queue.save(to: &writer)
+            writer.writeBool(pendingSignal)
+        }
+        writer.writeUInt32(device?.deviceID ?? 0)
+        var deviceState = StateWriter()
+        device?.save(to: &deviceState)
+        writer.writeLengthPrefixed(deviceState.bytes)
+    }
+
+    /// Reads what ``save(to:)`` wrote, all or nothing: the device in the slot must be of the same
+    /// type with the same number of queues. Drives the interrupt line to match InterruptStatus.
+    public func restore(from reader: inout StateReader) throws(SnapshotError) {
+        let newStatus = try reader.readUInt32("virtio status")
+        guard newStatus <= 0xFF else { throw reader.invalid("virtio status is 0x\(String(newStatus, radix: 16)), only 8 bits exist") }
+        let newInterruptStatus = try reader.readUInt32("virtio interrupt status")
+        guard newInterruptStatus <= 3 else { throw reader.invalid("virtio interrupt status is \(newInterruptStatus), only bits 0 and 1 exist") }
+        let newGeneration = try reader.readUInt32("virtio config generation")
+        let newFeaturesAccepted = try reader.readBool("virtio features-accepted flag")
+        let newNegotiated = try reader.readUInt64("virtio negotiated features")
+        let newDriverFeatures = try reader.readUInt64("virtio driver features")
+        let newDeviceSelect = try reader.readUInt32("virtio device features select")
+        let newDriverSelect = try reader.readUInt32("virtio driver features select")
+        let newQueueSelect = try reader.readUInt32("virtio queue select")
+        let failed = try reader.readBool("virtio failure flag")
+        let reason = try reader.readString(maximumLength: VirtioMMIO.maximumSavedReason, "virtio failure reason")
+        let queueCount = try reader.readCount(maximum: 1024, "virtio queue count")
+        guard queueCount == queues.count else {
+            throw reader.invalid("the snapshot's device has \(queueCount) queues, this slot's has \(queues.count)")
+        }
+        var newQueues: [Virtqueue] = []
+        var newUnsignalled: [Bool] = []
+        for q in 0..<queueCount {
+            newQueues.append(try Virtqueue(from: &reader, memory: memory, maximumSize: device?.maximumQueueSize ?? 0,
+                                           name: "virtio queue \(q)"))
+            newUnsignalled.append(try reader.readBool("virtio queue \(q) unsignalled flag"))
+        }
+        let deviceID = try reader.readUInt32("virtio device id")
+        guard deviceID == device?.deviceID ?? 0 else {
+            throw .deviceMismatch("a virtio slot holds device id \(deviceID) in the snapshot and \(device?.deviceID ?? 0) on this machine")
+        }
+        var deviceReader = try reader.subReader(
+            count: Int(try reader.readCount(maximum: VirtioMMIO.maximumSavedDeviceState, "virtio device state length")),
+            "virtio device state")
+        try device?.restore(from: &deviceReader)
+        try deviceReader.expectEnd("the virtio device state")
+
+        status = newStatus
+        interruptStatus = newInterruptStatus
+        configGeneration = newGeneration
+        featuresAccepted = newFeaturesAccepted
+        negotiatedFeatures = newNegotiated
+        driverFeatures = newDriverFeatures
+        deviceFeaturesSelect = newDeviceSelect
+        driverFeaturesSelect = newDriverSelect
+        queueSelect = newQueueSelect
+        failureReason = failed ? reason : nil
+        queues = newQueues
+        unsignalled = newUnsignalled
+        lineLevel = interruptStatus != 0
+        onInterruptChange?(lineLevel)
+    }
+}

@@ -38,9 +38,15 @@ public final class VirtioNetwork: VirtioDevice {
 
     /// The link state in the configuration space (VIRTIO_NET_S_LINK_UP). Changing it raises a
     /// configuration-change interrupt.
-    public var linkUp: Bool = true {
-        didSet { if linkUp != oldValue { transport?.configurationChanged() } }
+    public var linkUp: Bool {
+        get { linkState }
+        set {
+            guard newValue != linkState else { return }
+            linkState = newValue
+            transport?.configurationChanged()
+        }
     }
+    private var linkState = true
 
     private weak var transport: VirtioMMIO?
 
@@ -117,5 +123,33 @@ public final class VirtioNetwork: VirtioDevice {
             transport.complete(request, written: 0)
             if let frame { onTransmit(frame) } else { droppedFrames += 1 }
         }
+    }
+}
+
+// MARK: Snapshot
+
+extension VirtioNetwork {
+    /// Writes the MAC address (checked on restore), the link state and the drop counter.
+    public func save(to writer: inout StateWriter) {
+        writer.writeBytes(mac)
+        writer.writeBool(linkState)
+        writer.writeUInt64(UInt64(droppedFrames))
+    }
+
+    /// Reads what ``save(to:)`` wrote; the MAC address must be this device's.
+    public func restore(from reader: inout StateReader) throws(SnapshotError) {
+        let savedMAC = Array(try reader.readBytes(count: 6, "virtio-net MAC address"))
+        let link = try reader.readBool("virtio-net link state")
+        let dropped = try reader.readUInt64("virtio-net dropped frames")
+        guard savedMAC == mac else {
+            throw .deviceMismatch("the network card's MAC address is \(Self.format(savedMAC)) in the snapshot and \(Self.format(mac)) on this machine")
+        }
+        guard dropped <= UInt64(Int.max) else { throw reader.invalid("virtio-net dropped frame count \(dropped) is too large") }
+        linkState = link
+        droppedFrames = Int(dropped)
+    }
+
+    private static func format(_ mac: [UInt8]) -> String {
+        mac.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: ":")
     }
 }

@@ -54,19 +54,23 @@ struct Virtqueue {
 
     /// Checks the layout the driver programmed and starts the device's indices from zero.
     mutating func enable(memory: GuestMemory, maximumSize: Int) throws(VirtqueueError) {
-        let n = UInt64(size)
-        guard n > 0, n <= UInt64(min(maximumSize, 32768)), size & (size - 1) == 0,
-              descriptorAddress & 15 == 0, driverAddress & 1 == 0, deviceAddress & 3 == 0,
-              memory.contains(descriptorAddress, count: n * Virtqueue.descriptorSize),
-              memory.contains(driverAddress, count: 6 + 2 * n),
-              memory.contains(deviceAddress, count: 6 + 8 * n) else {
-            throw .invalidLayout
-        }
+        guard hasValidLayout(memory: memory, maximumSize: maximumSize) else { throw .invalidLayout }
         lastAvailableIndex = 0
         usedIndex = 0
         signalledUsedIndex = 0
         signalledUsedValid = false
         ready = true
+    }
+
+    /// Whether the programmed size and ring addresses are usable: a power of two up to the
+    /// device's maximum, aligned rings that lie in RAM.
+    func hasValidLayout(memory: GuestMemory, maximumSize: Int) -> Bool {
+        let n = UInt64(size)
+        return n > 0 && n <= UInt64(min(maximumSize, 32768)) && size & (size - 1) == 0
+            && descriptorAddress & 15 == 0 && driverAddress & 1 == 0 && deviceAddress & 3 == 0
+            && memory.contains(descriptorAddress, count: n * Virtqueue.descriptorSize)
+            && memory.contains(driverAddress, count: 6 + 2 * n)
+            && memory.contains(deviceAddress, count: 6 + 8 * n)
     }
 
     // MARK: Ring fields
@@ -187,5 +191,40 @@ struct Virtqueue {
             return new &- event &- 1 < new &- old
         }
         return availableFlags(memory) & Virtqueue.availFlagNoInterrupt == 0
+    }
+}
+
+// MARK: Snapshot
+
+extension Virtqueue {
+    /// Writes the layout the driver programmed and the device's indices.
+    func save(to writer: inout StateWriter) {
+        writer.writeUInt32(size)
+        writer.writeBool(ready)
+        writer.writeUInt64(descriptorAddress)
+        writer.writeUInt64(driverAddress)
+        writer.writeUInt64(deviceAddress)
+        writer.writeUInt16(lastAvailableIndex)
+        writer.writeUInt16(usedIndex)
+        writer.writeUInt16(signalledUsedIndex)
+        writer.writeBool(signalledUsedValid)
+    }
+
+    /// Reads what ``save(to:)`` wrote. A ready queue must have a layout ``enable(memory:maximumSize:)``
+    /// would accept, so that nothing restored can make the device touch memory outside RAM.
+    init(from reader: inout StateReader, memory: GuestMemory, maximumSize: Int, name: String) throws(SnapshotError) {
+        self.init()
+        size = try reader.readUInt32("\(name) size")
+        ready = try reader.readBool("\(name) ready")
+        descriptorAddress = try reader.readUInt64("\(name) descriptor area")
+        driverAddress = try reader.readUInt64("\(name) driver area")
+        deviceAddress = try reader.readUInt64("\(name) device area")
+        lastAvailableIndex = try reader.readUInt16("\(name) last available index")
+        usedIndex = try reader.readUInt16("\(name) used index")
+        signalledUsedIndex = try reader.readUInt16("\(name) signalled used index")
+        signalledUsedValid = try reader.readBool("\(name) signalled-used flag")
+        if ready && !hasValidLayout(memory: memory, maximumSize: maximumSize) {
+            throw reader.invalid("\(name) is ready but its size (\(size)) or ring addresses are not usable")
+        }
     }
 }

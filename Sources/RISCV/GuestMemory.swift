@@ -12,7 +12,14 @@ import Darwin
 /// Per 4 KiB page the memory keeps a flags byte. A store whose page has any flag set takes the
 /// slow path, which (a) invalidates decoded instructions it overwrites, so self-modifying and
 /// freshly loaded code is always re-decoded, and (b) reports writes to watched pages (HTIF
-/// `tohost`) to ``watchHandler``. Pages with no flags cost a store one byte load and a branch.
+/// `tohost`) to ``watchHandler``, and (c) marks the page dirty when dirty-page tracking is on.
+/// Pages with no flags cost a store one byte load and a branch.
+///
+/// Dirty-page tracking (for incremental snapshots): ``startDirtyTracking()`` gives every page the
+/// "clean" flag, so the hart drops its write-TLB entries (they exist only for pages without
+/// flags) and the first store to each page takes the slow path once, which clears the flag. A
+/// page is dirty while tracking is on and its clean flag is clear. Nothing changes for the fast
+/// store path: with tracking off no page carries the flag.
 public final class GuestMemory {
     public static let pageSize: UInt64 = 4096
     /// Decoded-instruction slots per page: one per 2-byte parcel.
@@ -20,6 +27,8 @@ public final class GuestMemory {
 
     static let flagCode: UInt8 = 1
     static let flagWatch: UInt8 = 2
+    /// Not written since ``startDirtyTracking()`` (set only while tracking is on).
+    static let flagClean: UInt8 = 4
 
     /// Guest-physical address of the first byte of RAM.
     public let base: UInt64
@@ -29,7 +38,8 @@ public final class GuestMemory {
     @usableFromInline let bytes: UnsafeMutableRawPointer
     @usableFromInline let pageFlags: UnsafeMutablePointer<UInt8>
     @usableFromInline let decodedPages: UnsafeMutablePointer<UnsafeMutablePointer<DecodedInstruction>?>
-    @usableFromInline let pageCount: Int
+    /// Number of 4 KiB pages of RAM.
+    public let pageCount: Int
     /// Moves whenever a page gains a flag, so that holders of write-TLB entries (which are only
     /// made for flag-free pages) know to drop them.
     public private(set) var flagEpoch: UInt64 = 0
@@ -37,6 +47,11 @@ public final class GuestMemory {
     var watchedAddresses: Set<UInt64> = []
     /// Called after a store touched a watched word, with the watched word's address.
     public var watchHandler: ((UInt64) -> Void)?
+    /// Whether dirty pages are being tracked (since the last ``startDirtyTracking()``).
+    public private(set) var isTrackingDirtyPages = false
+    /// Counts calls of ``startDirtyTracking()``, so that an owner can tell whether tracking was
+    /// restarted behind its back.
+    public private(set) var dirtyTrackingGeneration: UInt64 = 0
 
     /// Creates zero-filled RAM of `size` bytes (rounded up to whole pages) at `base`;
     /// nil if the host cannot reserve that much address space.
@@ -99,7 +114,7 @@ public final class GuestMemory {
             var i = offset
             for byte in data { bytes.storeBytes(of: byte, toByteOffset: i, as: UInt8.self); i += 1 }
         }
-        invalidateDecoded(offset: UInt64(offset), count: UInt64(data.count))
+        noteBulkWrite(offset: UInt64(offset), count: UInt64(data.count))
     }
 
     /// Calls `body` with all of RAM as read-only bytes (for hashing and snapshots).
@@ -118,7 +133,7 @@ public final class GuestMemory {
     public func zero(at address: UInt64, count: Int) {
         precondition(contains(address, count: UInt64(count)), "zero outside RAM")
         (bytes + Int(address - base)).initializeMemory(as: UInt8.self, repeating: 0, count: count)
-        invalidateDecoded(offset: address - base, count: UInt64(count))
+        noteBulkWrite(offset: address - base, count: UInt64(count))
     }
 
     /// Reads a little-endian value of `size` bytes at a RAM offset (slow path helper).
@@ -151,6 +166,7 @@ public final class GuestMemory {
         var watched = false
         for page in first...last {
             let flags = pageFlags[page]
+            if flags & GuestMemory.flagClean != 0 { pageFlags[page] = flags & ~GuestMemory.flagClean }
             if flags & GuestMemory.flagCode != 0 { invalidateSlots(page: page, offset: offset, count: count) }
             if flags & GuestMemory.flagWatch != 0 { watched = true }
         }
@@ -171,6 +187,18 @@ public final class GuestMemory {
         let last = Int((offset + count - 1) / GuestMemory.pageSize)
         for page in first...last where pageFlags[page] & GuestMemory.flagCode != 0 {
             invalidateSlots(page: page, offset: offset, count: count)
+        }
+    }
+
+    /// Bookkeeping after a host-side write (loaders, DMA, restores): marks the pages dirty and
+    /// forgets decoded instructions overlapping the range.
+    private func noteBulkWrite(offset: UInt64, count: UInt64) {
+        guard count > 0 else { return }
+        let first = Int(offset / GuestMemory.pageSize)
+        let last = Int((offset + count - 1) / GuestMemory.pageSize)
+        for page in first...last where pageFlags[page] != 0 {
+            pageFlags[page] &= ~GuestMemory.flagClean
+            if pageFlags[page] & GuestMemory.flagCode != 0 { invalidateSlots(page: page, offset: offset, count: count) }
         }
     }
 
@@ -216,6 +244,50 @@ public final class GuestMemory {
         watchedAddresses.insert(address)
         pageFlags[Int((address - base) / GuestMemory.pageSize)] |= GuestMemory.flagWatch
         flagEpoch &+= 1
+    }
+
+    /// Stops reporting stores to every watched word (a restored machine re-installs its own).
+    public func removeAllWatches() {
+        for address in watchedAddresses { pageFlags[Int((address - base) / GuestMemory.pageSize)] &= ~GuestMemory.flagWatch }
+        watchedAddresses = []
+    }
+
+    // MARK: Dirty pages
+
+    /// Starts (or restarts) dirty-page tracking: from now on every page written by the guest or
+    /// by the host (``write(_:at:)``, ``zero(at:count:)``, ``store64(_:at:)``, page-table A/D
+    /// updates) is reported in ``dirtyPages``.
+    ///
+    /// Call it between runs of the hart, not from a device callback while it executes: the hart
+    /// drops its write-TLB entries (the flag epoch moves) when it next starts running.
+    public func startDirtyTracking() {
+        for page in 0..<pageCount { pageFlags[page] |= GuestMemory.flagClean }
+        isTrackingDirtyPages = true
+        dirtyTrackingGeneration &+= 1
+        flagEpoch &+= 1   // write-TLB entries must go: the pages now carry a flag
+    }
+
+    /// Stops dirty-page tracking; stores go back to the fast path once the hart refills its TLB.
+    public func stopDirtyTracking() {
+        for page in 0..<pageCount { pageFlags[page] &= ~GuestMemory.flagClean }
+        isTrackingDirtyPages = false
+        // No epoch move needed: removing a flag never invalidates a write-TLB entry.
+    }
+
+    /// Whether page `index` (RAM offset `index * 4096`) was written since tracking started; false
+    /// while tracking is off.
+    public func isPageDirty(_ index: Int) -> Bool {
+        precondition(index >= 0 && index < pageCount, "page index outside RAM")
+        return isTrackingDirtyPages && pageFlags[index] & GuestMemory.flagClean == 0
+    }
+
+    /// Indices of the pages written since ``startDirtyTracking()``, ascending (page `i` is RAM
+    /// offset `i * 4096`); nil while tracking is off.
+    public var dirtyPages: [Int]? {
+        guard isTrackingDirtyPages else { return nil }
+        var pages: [Int] = []
+        for page in 0..<pageCount where pageFlags[page] & GuestMemory.flagClean == 0 { pages.append(page) }
+        return pages
     }
 
     /// Reads a little-endian 64-bit word from RAM.
