@@ -61,6 +61,9 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Record the session (every input with its instruction count, state hashes) into this event log; `lockstep replay` re-executes it.", valueName: "path"))
     var record: String?
 
+    @Option(name: .long, help: ArgumentHelp("Continue from a snapshot written by `lockstep snapshot` (with the same --disk, if it had one) instead of booting.", valueName: "path"))
+    var restore: String?
+
     /// The kernel command line when none is given.
     static let defaultCommandLine = "console=ttyS0"
 
@@ -71,6 +74,9 @@ struct RunCommand: ParsableCommand {
         if elf != nil && (kernel != nil || initrd != nil || append != nil || disk != nil) {
             throw ValidationError("--elf runs a bare-metal program; it cannot be combined with --kernel, --initrd, --append or --disk")
         }
+        if restore != nil && (elf != nil || kernel != nil || initrd != nil || append != nil || record != nil) {
+            throw ValidationError("--restore continues a snapshot: it cannot be combined with --elf, --kernel, --initrd, --append or --record")
+        }
         if record != nil && trace {
             throw ValidationError("--record and --trace cannot be combined")
         }
@@ -80,6 +86,7 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let restore { return try runRestored(restore) }
         let setup: GuestSetup
         do {
             setup = try resolveGuest()
@@ -146,6 +153,28 @@ struct RunCommand: ParsableCommand {
             try report(stop, machine: machine)
             return
         }
+    }
+
+    /// Continues a snapshot interactively.
+    private func runRestored(_ path: String) throws {
+        let machine: Machine
+        do {
+            let bytes = try readGuestFile(path, what: "snapshot")
+            let info = try SnapshotInfo(bytes)
+            let storage = try disk.map { path throws in try FileDisk(path: path) }
+            machine = try Machine(configuration: info.configuration, disk: storage)
+            try machine.restoreSnapshot(bytes)
+        } catch {
+            printError("lockstep: \(path): \(error)")
+            throw ExitCode(1)
+        }
+        // A kernel (the machine serves SBI) lives in real time; a bare-metal program stays deterministic.
+        machine.skipsIdleTime = !machine.servesSBI
+        let input = trace ? nil : TerminalInput()
+        defer { input?.restore() }
+        let console = ConsoleWriter(descriptor: 1)
+        machine.consoleOutput = { console.append($0) }
+        try report(try runOnce(machine, input: input, console: console, recorder: nil), machine: machine)
     }
 
     /// What the flags ask to boot (the default guest when nothing is named).

@@ -66,4 +66,23 @@ import Testing
         #expect(foreign.status == 1)
         #expect(foreign.stderr.contains("not a Lockstep event log"))
     }
+
+    @Test func aSnapshotContinuesInANewProcess() throws {
+        try LinuxBootTests.requireImages()
+        let snapshot = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-\(getpid()).snap")
+        defer { try? FileManager.default.removeItem(at: snapshot) }
+        let taken = try Self.run(["snapshot", "--at", "75000000", "--output", snapshot.path])
+        #expect(taken.status == 0, "\(taken.stderr)")
+        #expect(taken.stderr.contains("snapshot at instruction 75000000"))
+
+        let session = try ConsoleSession(executable: LinuxBootTests.lockstep, arguments: ["run", "--restore", snapshot.path])
+        session.send(line: "echo restored-and-running")
+        try session.expect("\nrestored-and-running\r\n", timeout: LinuxBootTests.commandTimeout)   // the output line, not the echo
+        session.send(line: "poweroff -f")
+        #expect(session.waitForExit(timeout: LinuxBootTests.commandTimeout) == 0)
+
+        let foreign = try Self.run(["run", "--restore", LinuxBootTests.lockstep])
+        #expect(foreign.status == 1)
+        #expect(foreign.stderr.contains("not a Lockstep snapshot"))
+    }
 }
