@@ -48,8 +48,8 @@ final class VirtioTestDriver {
     let transport: VirtioMMIO
     var queues: [Int: Queue] = [:]
     /// Bump allocators: rings from the start of RAM, data from the middle.
-    private var ringCursor: UInt64 = VirtioTestDriver.ramBase
-    private var dataCursor: UInt64 = VirtioTestDriver.ramBase + VirtioTestDriver.ramSize / 2
+    var ringCursor: UInt64 = VirtioTestDriver.ramBase
+    var dataCursor: UInt64 = VirtioTestDriver.ramBase + VirtioTestDriver.ramSize / 2
 
     init(device: (any VirtioDevice)?, transportFeatures: UInt64 = VirtioMMIO.defaultTransportFeatures) {
         memory = GuestMemory(base: VirtioTestDriver.ramBase, size: VirtioTestDriver.ramSize)!
