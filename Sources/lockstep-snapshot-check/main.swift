@@ -10,6 +10,12 @@
 //       prints "instructions N", "stop REASON", "hash 0x...", "output HEX" (console output
 //       after the restore).
 //
+//   lockstep-snapshot-check run-elf PROGRAM [--track | --restart] [--chunk COUNT] [--limit COUNT]
+//       Runs a bare-metal program in slices of COUNT instructions (2M, as `lockstep run` does)
+//       and prints its speed, with dirty-page tracking off, on from the start (--track), or
+//       restarted after every slice (--restart: the CPU cost of taking an incremental snapshot
+//       per slice, without writing it).
+//
 //   lockstep-snapshot-check measure-linux KERNEL INITRD [--memory MiB]
 //       Boots Linux to the shell prompt and prints snapshot sizes and times (full save, restore
 //       into a new machine, an incremental snapshot after a shell command, the state hash).
@@ -130,12 +136,43 @@ func measureLinux(_ arguments: [String]) throws {
                  copy.stateHash() == machine.stateHash() ? "equal" : "DIFFERENT"))
 }
 
+func runELF(_ arguments: [String]) throws {
+    guard let path = arguments.first else { throw Failure("run-elf PROGRAM [--track | --restart] [--chunk COUNT] [--limit COUNT]") }
+    func value(_ option: String) -> UInt64? {
+        guard let index = arguments.firstIndex(of: option), index + 1 < arguments.count else { return nil }
+        return UInt64(arguments[index + 1])
+    }
+    let restart = arguments.contains("--restart")
+    let track = restart || arguments.contains("--track")
+    let chunk = value("--chunk") ?? 2_000_000   // as `lockstep run` does
+    let limit = value("--limit") ?? .max
+    let machine = try Machine()
+    try machine.load(elfAt: path)
+    if track { machine.startDirtyTracking() }
+    var stop = Machine.StopReason.instructionLimit
+    var restarts = 0
+    let time = seconds {
+        while stop == .instructionLimit && machine.instructionCount < limit {
+            stop = machine.run(instructionLimit: min(limit, machine.instructionCount &+ chunk))
+            if restart {
+                machine.startDirtyTracking()
+                restarts += 1
+            }
+        }
+    }
+    let mode = restart ? "restarted every \(chunk) instructions (\(restarts) times)" : track ? "on" : "off"
+    print("\((path as NSString).lastPathComponent): \(machine.instructionCount) instructions in "
+          + String(format: "%.3f s (%.1f MIPS)", time, Double(machine.instructionCount) / time / 1e6)
+          + ", dirty tracking \(mode), stop \(stop)")
+}
+
 do {
     let arguments = Array(CommandLine.arguments.dropFirst())
     switch arguments.first {
     case "restore": try restore(Array(arguments.dropFirst()))
     case "measure-linux": try measureLinux(Array(arguments.dropFirst()))
-    default: throw Failure("usage: lockstep-snapshot-check restore SNAPSHOT ... | measure-linux KERNEL INITRD")
+    case "run-elf": try runELF(Array(arguments.dropFirst()))
+    default: throw Failure("usage: lockstep-snapshot-check restore SNAPSHOT ... | run-elf PROGRAM | measure-linux KERNEL INITRD")
     }
 } catch {
     FileHandle.standardError.write(Data("lockstep-snapshot-check: \(error)\n".utf8))
