@@ -78,7 +78,7 @@ extension Machine {
             }
             switch kind {
             case .full:
-                for index in 0..<memory.pageCount where !Machine.isZero(page(index)) {
+                for index in 0..<memory.pageCount where !memory.isUntouched(page: index) && !Machine.isZero(page(index)) {
                     writer.writeUInt32(UInt32(index))
                     writer.writeUInt8(RAMEncoding.raw.rawValue)
                     writer.writeBytes(page(index))
@@ -319,7 +319,7 @@ extension Machine {
     /// Zero-fills the pages in `range` that are not all zero already.
     private func zeroPages(_ range: Range<Int>) {
         let pageSize = Int(GuestMemory.pageSize)
-        for index in range {
+        for index in range where !memory.isUntouched(page: index) {
             let zero = memory.withRAMBytes { Machine.isZero(UnsafeRawBufferPointer(rebasing: $0[index * pageSize..<(index + 1) * pageSize])) }
             if !zero { memory.zero(at: memory.base + UInt64(index * pageSize), count: pageSize) }
         }

@@ -29,6 +29,11 @@ public final class GuestMemory {
     static let flagWatch: UInt8 = 2
     /// Not written since ``startDirtyTracking()`` (set only while tracking is on).
     static let flagClean: UInt8 = 4
+    /// Never written since the memory was created, so all zero. Costs one slow-path store per
+    /// page over the machine's life (the first), which the host's own page fault on first touch
+    /// dwarfs; in exchange hashing and snapshots skip such pages without reading them (reading
+    /// an untouched page would make the host map it).
+    static let flagUntouched: UInt8 = 8
 
     /// Guest-physical address of the first byte of RAM.
     public let base: UInt64
@@ -69,7 +74,7 @@ public final class GuestMemory {
         }
         bytes = mapping
         pageFlags = .allocate(capacity: pageCount)
-        pageFlags.initialize(repeating: 0, count: pageCount)
+        pageFlags.initialize(repeating: GuestMemory.flagUntouched, count: pageCount)
         decodedPages = .allocate(capacity: pageCount)
         decodedPages.initialize(repeating: nil, count: pageCount)
     }
@@ -166,7 +171,9 @@ public final class GuestMemory {
         var watched = false
         for page in first...last {
             let flags = pageFlags[page]
-            if flags & GuestMemory.flagClean != 0 { pageFlags[page] = flags & ~GuestMemory.flagClean }
+            if flags & (GuestMemory.flagClean | GuestMemory.flagUntouched) != 0 {
+                pageFlags[page] = flags & ~(GuestMemory.flagClean | GuestMemory.flagUntouched)
+            }
             if flags & GuestMemory.flagCode != 0 { invalidateSlots(page: page, offset: offset, count: count) }
             if flags & GuestMemory.flagWatch != 0 { watched = true }
         }
@@ -197,7 +204,7 @@ public final class GuestMemory {
         let first = Int(offset / GuestMemory.pageSize)
         let last = Int((offset + count - 1) / GuestMemory.pageSize)
         for page in first...last where pageFlags[page] != 0 {
-            pageFlags[page] &= ~GuestMemory.flagClean
+            pageFlags[page] &= ~(GuestMemory.flagClean | GuestMemory.flagUntouched)
             if pageFlags[page] & GuestMemory.flagCode != 0 { invalidateSlots(page: page, offset: offset, count: count) }
         }
     }
@@ -288,6 +295,14 @@ public final class GuestMemory {
         var pages: [Int] = []
         for page in 0..<pageCount where pageFlags[page] & GuestMemory.flagClean == 0 { pages.append(page) }
         return pages
+    }
+
+    /// Whether page `index` (RAM offset `index * 4096`) has never been written since the memory
+    /// was created, by the guest or the host, and so is all zero without reading it. A false
+    /// answer says nothing: the page may still be zero.
+    public func isUntouched(page index: Int) -> Bool {
+        precondition(index >= 0 && index < pageCount, "page index outside RAM")
+        return pageFlags[index] & GuestMemory.flagUntouched != 0
     }
 
     /// Reads a little-endian 64-bit word from RAM.

@@ -31,6 +31,39 @@ import Testing
         #expect(!memory.isPageDirty(3))
     }
 
+    /// Pages never written are reported untouched (so hashing and snapshots may skip them); any
+    /// write, even of zeros, makes a page touched for good.
+    @Test func untouchedPagesAreThoseNeverWritten() throws {
+        let memory = GuestMemory(base: Self.base, size: 1 << 20)!
+        #expect((0..<memory.pageCount).allSatisfy { memory.isUntouched(page: $0) })
+        memory.write([1, 2, 3], at: Self.base + 3 * 4096 + 4094)
+        memory.zero(at: Self.base + 10 * 4096, count: 1)
+        memory.store64(0, at: Self.base + 20 * 4096 + 8)
+        memory.startDirtyTracking()
+        memory.stopDirtyTracking()
+        let touched = (0..<memory.pageCount).filter { !memory.isUntouched(page: $0) }
+        #expect(touched == [3, 4, 10, 20])
+    }
+
+    /// Guest stores, AMOs and SCs make their pages touched, and the state hash (which skips
+    /// untouched pages) equals a hash that reads every page.
+    @Test func guestStoresTouchPagesAndTheHashAgreesWithAFullRead() throws {
+        let machine = try Machine(configuration: MachineConfiguration(memorySize: 4 << 20))
+        let image = try Assembler.assemble(Self.program)
+        machine.memory.write(image, at: Self.base)
+        #expect(machine.run(instructionLimit: 1_000_000) == .exited(code: 0))
+        let dataStart = page(Self.base + ((UInt64(image.count) - 5 * 4096) & ~4095))
+        for written in dataStart..<(dataStart + 4) { #expect(!machine.memory.isUntouched(page: written)) }
+        #expect(machine.memory.isUntouched(page: dataStart + 4) == false)   // pageE: loaded (zeros) with the image
+        #expect(machine.memory.isUntouched(page: dataStart + 6))
+        var skipping = StateHasher(), reading = StateHasher()
+        machine.memory.withRAMBytes { ram in
+            skipping.combine(ram: ram, untouched: machine.memory.isUntouched(page:))
+            reading.combine(ram: ram)
+        }
+        #expect(skipping.finalize() == reading.finalize())
+    }
+
     /// Program: phase 1 stores to page A in a loop (the hart gets a write-TLB entry for it), then
     /// phase 2 stores to A and B, an AMO to C and an SC to D. Tracking starts in the middle of
     /// phase 1.
