@@ -18,7 +18,7 @@
 //
 //   lockstep-snapshot-check measure-linux KERNEL INITRD [--memory MiB]
 //       Boots Linux to the shell prompt and prints snapshot sizes and times (full save, restore
-//       into a new machine, an incremental snapshot after a shell command, the state hash).
+//       into a new machine, incremental snapshots after typical shell commands, the state hash).
 import Foundation
 import HostIO
 import Machine
@@ -122,18 +122,27 @@ func measureLinux(_ arguments: [String]) throws {
     print(String(format: "restore into a new machine: %.0f ms, state hash %@", restoreTime * 1000,
                  copy.stateHash() == hash ? "equal" : "DIFFERENT"))
 
-    machine.startDirtyTracking()
-    let before = machine.instructionCount
-    machine.uart.receive(Array("ls -l /bin | wc -l\n".utf8))
-    try runUntilPrompt(limit: before + 200_000_000)
-    let dirty = machine.memory.dirtyPages?.count ?? 0
-    var incremental: [UInt8] = []
-    let incrementalTime = try seconds { incremental = try machine.saveIncrementalSnapshot() }
-    print(String(format: "incremental snapshot after one shell command (%d instructions): %.2f MiB (%d dirty pages), saved in %.1f ms",
-                 Int(machine.instructionCount - before), Double(incremental.count) / 1048576, dirty, incrementalTime * 1000))
-    let applyTime = try seconds { try copy.restoreSnapshot(incremental) }
-    print(String(format: "applied to the restored copy: %.1f ms, state hash %@", applyTime * 1000,
-                 copy.stateHash() == machine.stateHash() ? "equal" : "DIFFERENT"))
+    // Typical dirty sets: one incremental snapshot per step, each applied to the copy in turn.
+    let steps: [(String, String)] = [
+        ("a short command (`ls -l /bin | wc -l`)", "ls -l /bin | wc -l\n"),
+        ("`cat /proc/cpuinfo`", "cat /proc/cpuinfo\n"),
+        ("a 1 MiB file written to tmpfs (`yes | head -c 1048576`)", "yes lockstep | head -c 1048576 > /tmp/a\n"),
+        ("an 8 MiB file written to tmpfs (`yes | head -c 8388608`)", "yes lockstep | head -c 8388608 > /tmp/b\n"),
+        ("deleting both files", "rm /tmp/a /tmp/b\n"),
+    ]
+    for (label, command) in steps {
+        machine.startDirtyTracking()
+        let before = machine.instructionCount
+        machine.uart.receive(Array(command.utf8))
+        try runUntilPrompt(limit: before + 2_000_000_000)
+        let dirty = machine.memory.dirtyPages?.count ?? 0
+        var incremental: [UInt8] = []
+        let incrementalTime = try seconds { incremental = try machine.saveIncrementalSnapshot() }
+        let applyTime = try seconds { try copy.restoreSnapshot(incremental) }
+        print(String(format: "incremental snapshot after %@ (%d instructions): %.2f MiB (%d dirty pages), saved in %.1f ms, applied in %.1f ms, state hash %@",
+                     label, Int(machine.instructionCount - before), Double(incremental.count) / 1048576, dirty,
+                     incrementalTime * 1000, applyTime * 1000, copy.stateHash() == machine.stateHash() ? "equal" : "DIFFERENT"))
+    }
 }
 
 func runELF(_ arguments: [String]) throws {
