@@ -14,6 +14,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         // IEEE-754 arithmetic with RISC-V semantics (all five rounding modes, fflags, NaN rules),
@@ -33,9 +35,31 @@ let package = Package(
         .target(name: "HostIO", dependencies: ["Machine"]),
         // The determinism boundary: events, the event-log format, recording and replaying.
         .target(name: "Replay", dependencies: ["Machine"]),
+        // Who may run a VM: an atomic test-and-set on its generation, behind one protocol with
+        // several backends (the built-in arbiter server, a lock file on shared storage).
+        .target(name: "Arbitration", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // Primary and backup: the logging channel, the output gate, heartbeats on two lines,
+        // go-live, initial sync of a new backup.
+        .target(name: "Replication", dependencies: [
+            "Machine", "Replay", "HostIO", "Arbitration",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // The key-value workload: a client that remembers every acknowledged write and verifies
+        // them (talks to the guest's key-value service over a TCP console port).
+        .target(name: "KVWorkload"),
+        .executableTarget(name: "lockstep-kv", dependencies: [
+            "KVWorkload",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         // The `lockstep` command's implementation, testable as a library.
         .target(name: "LockstepCLI", dependencies: [
-            "RISCV", "Machine", "ELF", "RISCVDisassembler", "HostIO", "Replay",
+            "RISCV", "Machine", "ELF", "RISCVDisassembler", "HostIO", "Replay", "Arbitration", "Replication",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lockstep", dependencies: ["LockstepCLI"]),
@@ -62,5 +86,10 @@ let package = Package(
         // Boots the default Linux guest with the `lockstep` executable (and on QEMU).
         .testTarget(name: "LinuxBootTests"),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "Machine", "RISCV"]),
+        .testTarget(name: "ArbitrationTests", dependencies: ["Arbitration"]),
+        .testTarget(name: "ReplicationTests", dependencies: ["Replication", "Replay", "Machine"]),
+        .testTarget(name: "KVWorkloadTests", dependencies: ["KVWorkload"]),
+        // Real processes: primary, backup and arbiter, killed with SIGKILL under load.
+        .testTarget(name: "FaultToleranceTests", dependencies: ["KVWorkload"]),
     ]
 )

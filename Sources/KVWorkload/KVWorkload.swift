@@ -1,0 +1,1 @@
+// Module KVWorkload: the key-value client that checks acknowledged writes survive failovers.

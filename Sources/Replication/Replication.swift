@@ -1,0 +1,1 @@
+// Module Replication: primary and backup (see docs/replication.md).

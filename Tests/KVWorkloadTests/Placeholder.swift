@@ -1,0 +1,5 @@
+import Testing
+
+@Suite struct KVWorkloadTestsPlaceholder {
+    @Test func builds() {}
+}
