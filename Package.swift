@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
     ],
     targets: [
         // IEEE-754 arithmetic with RISC-V semantics (all five rounding modes, fflags, NaN rules),
@@ -46,6 +47,7 @@ let package = Package(
         // go-live, initial sync of a new backup.
         .target(name: "Replication", dependencies: [
             "Machine", "Replay", "HostIO", "Arbitration",
+            .product(name: "DequeModule", package: "swift-collections"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),

@@ -1,0 +1,162 @@
+import Arbitration
+import ArgumentParser
+import Machine
+import Replication
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `lockstep node`: one host's share of a replicated VM (docs/replication.md).
+struct NodeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "node",
+        abstract: "Run one node of a fault-tolerant VM: primary or backup, decided at start.",
+        discussion: """
+            Start the same command on two hosts (with --listen and --peer swapped). The first node \
+            to claim a VM the arbiter has never seen boots the guest and is the primary; a node \
+            that finds the VM running joins its primary as the backup, receives the machine as a \
+            snapshot, then executes the primary's log of inputs. When the primary dies (both lines \
+            silent for the heartbeat timeout), the backup executes what it holds, wins the \
+            arbiter and goes live: it opens its console port and accepts a new backup. The guest's \
+            console is a TCP port (--console) on the live node only.
+
+            Exit status: the guest's exit code when it powers off; 2 when the node lost the \
+            arbiter and stopped its VM; 3 when the peer refused this node or execution diverged; 1 \
+            for errors at start.
+            """
+    )
+
+    @Option(name: .long, help: ArgumentHelp("The VM's name (both nodes and the arbiter must agree on it).", valueName: "name"))
+    var vm: String
+
+    @Option(name: .long, help: ArgumentHelp("This node's name (default: host name and process id).", valueName: "id"))
+    var nodeID: String?
+
+    @Option(name: .long, help: ArgumentHelp("File holding the VM's shared secret (the same on both nodes and the arbiter).", valueName: "path"))
+    var keyFile: String
+
+    @Option(name: .long, help: ArgumentHelp("Address of a line this node listens on while primary; give it twice, one per line.", valueName: "host:port"))
+    var listen: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Address of a line of the other node; give it twice, one per line.", valueName: "host:port"))
+    var peer: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("The console port opened while this node is the live primary.", valueName: "host:port"))
+    var console: String = "127.0.0.1:0"
+
+    @Option(name: .long, help: ArgumentHelp("Built-in arbiter (`lockstep arbiter`) to ask.", valueName: "host:port"))
+    var arbiter: String?
+
+    @Option(name: .long, help: ArgumentHelp("Lock file on storage both hosts share, used as the arbiter instead.", valueName: "path"))
+    var arbiterFile: String?
+
+    @Option(name: .long, help: ArgumentHelp("Milliseconds between heartbeats on each line.", valueName: "ms"))
+    var heartbeatInterval: Int = 50
+
+    @Option(name: .long, help: ArgumentHelp("Milliseconds of silence on every line after which the peer is declared dead.", valueName: "ms"))
+    var heartbeatTimeout: Int = 400
+
+    @Option(name: .long, help: ArgumentHelp("Append a line per output release to this file (for split-brain checks).", valueName: "path"))
+    var releaseLog: String?
+
+    @Option(name: .long, help: ArgumentHelp("RISC-V Linux kernel Image (default: the default guest's).", valueName: "path"))
+    var kernel: String?
+
+    @Option(name: .long, help: ArgumentHelp("Initial ramdisk (default: the default guest's).", valueName: "path"))
+    var initrd: String?
+
+    @Option(name: .long, help: ArgumentHelp("Kernel command line.", valueName: "cmdline"))
+    var append: String = RunCommand.defaultCommandLine
+
+    @Option(name: .long, help: ArgumentHelp("Guest RAM size in MiB.", valueName: "MiB"))
+    var memory: UInt64 = 128
+
+    func validate() throws {
+        guard listen.count == 2, peer.count == 2 else {
+            throw ValidationError("give --listen twice and --peer twice: one address per line (two independent lines)")
+        }
+        for address in listen + peer + [console] where Endpoint(address) == nil {
+            throw ValidationError("'\(address)' is not HOST:PORT")
+        }
+        guard (arbiter == nil) != (arbiterFile == nil) else {
+            throw ValidationError("give exactly one of --arbiter HOST:PORT (the built-in arbiter) and --arbiter-file PATH")
+        }
+        if let arbiter, Endpoint(arbiter) == nil { throw ValidationError("'\(arbiter)' is not HOST:PORT") }
+        guard heartbeatInterval > 0, heartbeatTimeout > heartbeatInterval else {
+            throw ValidationError("--heartbeat-timeout must be longer than --heartbeat-interval")
+        }
+        guard memory >= 16, memory <= 65536 else { throw ValidationError("--memory must be between 16 and 65536 MiB") }
+    }
+
+    func run() throws {
+        let key: [UInt8]
+        do {
+            key = try readKeyFile(keyFile)
+        } catch {
+            printError("lockstep: \(error)")
+            throw ExitCode(1)
+        }
+        let id = nodeID ?? "\(hostName())-\(getpid())"
+        var configuration = NodeConfiguration(
+            vm: vm, nodeID: id, key: key, listen: listen.compactMap(Endpoint.init), peers: peer.compactMap(Endpoint.init),
+            console: Endpoint(console)!,
+            heartbeat: HeartbeatSettings(interval: Double(heartbeatInterval) / 1000, timeout: Double(heartbeatTimeout) / 1000))
+        configuration.releaseLogPath = releaseLog
+        let arbiterBackend: any Arbiter
+        if let arbiterFile {
+            arbiterBackend = FileArbiter(path: arbiterFile)
+        } else {
+            arbiterBackend = makeRemoteArbiter(Endpoint(arbiter!)!, key: key)
+        }
+        let node = Node(configuration: configuration, arbiter: arbiterBackend)
+        let outcome: NodeOutcome
+        do {
+            outcome = try node.run {
+                let setup: GuestSetup
+                if let kernel {
+                    setup = try GuestSetup.linux(kernelPath: kernel, initrdPath: initrd, commandLine: append)
+                } else {
+                    let guest = try DefaultGuest.locate()
+                    setup = try GuestSetup.linux(kernelPath: guest.kernel, initrdPath: initrd ?? guest.initrd, commandLine: append)
+                }
+                let machine = try Machine(configuration: MachineConfiguration(memorySize: memory << 20,
+                                                                              entropySeed: UInt64.random(in: 0...UInt64.max)))
+                try setup.prepare(machine)
+                return machine
+            }
+        } catch {
+            printError("lockstep: \(error)")
+            throw ExitCode(1)
+        }
+        switch outcome {
+        case .guestExited(let code):
+            if code != 0 { throw ExitCode(code) }
+        case .guestReset:
+            printError("lockstep: the guest asked for a reset; a replicated VM stops instead")
+        case .lostArbitration:
+            throw ExitCode(2)
+        case .refused(let reason), .diverged(let reason):
+            printError("lockstep: \(reason)")
+            throw ExitCode(3)
+        }
+    }
+}
+
+/// Reads a shared-secret file (a trailing newline is not part of the key).
+func readKeyFile(_ path: String) throws -> [UInt8] {
+    var bytes = try readGuestFile(path, what: "key file")
+    while let last = bytes.last, last == 10 || last == 13 { bytes.removeLast() }
+    guard !bytes.isEmpty else { throw GuestFileError(path: path, what: "key file", reason: "it is empty; put a shared secret in it") }
+    return bytes
+}
+
+func hostName() -> String {
+    var buffer = [CChar](repeating: 0, count: 256)
+    gethostname(&buffer, buffer.count)
+    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
+/// The built-in arbiter's client.
+func makeRemoteArbiter(_ endpoint: Endpoint, key: [UInt8]) -> any Arbiter {
+    FileArbiter(path: "/tmp/lockstep-arbiter-placeholder")   // replaced when RemoteArbiter lands
+}

@@ -1,0 +1,93 @@
+import Arbitration
+import Machine
+import NIOPosix
+
+/// One host's share of a replicated VM (docs/replication.md). Its role is decided at start:
+///
+/// - if the arbiter has never seen the VM (generation 0) and this node wins the first claim, it
+///   boots the guest and is the primary, alone until a backup joins;
+/// - otherwise it joins the live primary at the peer addresses as the backup, and receives the
+///   machine as a snapshot (a node without state can never be primary of a running VM).
+///
+/// A backup whose primary is lost executes every entry it holds, claims the next generation and,
+/// if it wins, goes live: it opens its console port, listens for a new backup and continues the
+/// same machine as primary. A primary whose backup is lost continues alone only if it wins.
+public final class Node {
+    public let configuration: NodeConfiguration
+    let arbiter: any Arbiter
+    let log: NodeLog
+    let doorbell = Doorbell()
+    let group: MultiThreadedEventLoopGroup
+    /// Called once this node is the live primary, with its console port and line addresses (for tests and the CLI).
+    public var onLive: ((_ generation: UInt64, _ consolePort: Int, _ lines: [Endpoint]) -> Void)?
+
+    public init(configuration: NodeConfiguration, arbiter: any Arbiter) {
+        self.configuration = configuration
+        self.arbiter = arbiter
+        log = NodeLog(nodeID: configuration.nodeID)
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    }
+
+    deinit { try? group.syncShutdownGracefully() }
+
+    /// Runs the node until its VM stops. `makeMachine` builds a freshly booted guest, used only
+    /// if this node starts the VM.
+    public func run(makeMachine: () throws -> Machine) throws -> NodeOutcome {
+        let authentication = PeerAuthentication(key: configuration.key, vm: configuration.vm, nodeID: configuration.nodeID)
+        let current = blockingArbiterCall({ [arbiter, configuration] () async throws(ArbitrationError) -> (generation: UInt64, owner: String) in
+            try await arbiter.current(vm: configuration.vm)
+        })
+        var startsVM = false
+        switch current {
+        case .success(let state) where state.generation == 0:
+            switch claimGeneration(arbiter: arbiter, vm: configuration.vm, expected: 0, owner: configuration.nodeID, log: log) {
+            case .won: startsVM = true
+            case .lost(let generation, let owner): log("'\(owner)' started VM '\(configuration.vm)' first (generation \(generation)): joining it")
+            }
+        case .success(let state):
+            log("VM '\(configuration.vm)' is at generation \(state.generation) (owner '\(state.owner)'): joining its primary as backup")
+        case .failure(let error):
+            throw error
+        }
+
+        if startsVM {
+            let machine = try makeMachine()
+            log("started VM '\(configuration.vm)' at generation 1: primary, alone until a backup joins")
+            return try runPrimary(machine: machine, generation: 1, authentication: authentication)
+        }
+        let link = BackupLink(authentication: authentication, heartbeat: configuration.heartbeat, doorbell: doorbell, log: log,
+                              group: group, peers: configuration.peers.map(\.pair))
+        link.start()
+        let ending = BackupRole(configuration: configuration, link: link, doorbell: doorbell, log: log).run()
+        link.shutdown()
+        switch ending {
+        case .stopped(let outcome):
+            return outcome
+        case .primaryLost(let machine, let generation):
+            log("executed the whole log to instruction \(machine.instructionCount); claiming generation \(generation + 1)")
+            switch claimGeneration(arbiter: arbiter, vm: configuration.vm, expected: generation, owner: configuration.nodeID, log: log) {
+            case .won(let newGeneration):
+                log("won the arbiter: live as primary of VM '\(configuration.vm)' at generation \(newGeneration)")
+                return try runPrimary(machine: machine, generation: newGeneration, authentication: authentication)
+            case .lost(let generation, let owner):
+                log("lost the arbiter to '\(owner)' (generation \(generation)): stopping this VM")
+                return .lostArbitration(generation: generation, owner: owner)
+            }
+        }
+    }
+
+    private func runPrimary(machine: Machine, generation: UInt64, authentication: PeerAuthentication) throws -> NodeOutcome {
+        let link = PrimaryLink(authentication: authentication, heartbeat: configuration.heartbeat, doorbell: doorbell, log: log, group: group)
+        let lines = try link.listen(on: configuration.listen.map(\.pair)).map { Endpoint(host: $0.host, port: $0.port) }
+        let console = ConsolePort(doorbell: doorbell, group: group)
+        let consolePort = try console.open(host: configuration.console.host, port: configuration.console.port)
+        log("console on \(configuration.console.host):\(consolePort); lines on " + lines.map(\.description).joined(separator: ", "))
+        onLive?(generation, consolePort, lines)
+        let role = PrimaryRole(configuration: configuration, machine: machine, generation: generation, link: link,
+                               console: console, arbiter: arbiter, doorbell: doorbell, log: log)
+        let outcome = role.run()
+        console.close()
+        link.shutdown()
+        return outcome
+    }
+}

@@ -1,0 +1,63 @@
+/// A host:port pair.
+public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// Parses "HOST:PORT" (a bare port means 127.0.0.1).
+    public init?(_ text: String) {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        if parts.count == 1, let port = Int(parts[0]), (0...65535).contains(port) {
+            self.init(host: "127.0.0.1", port: port)
+        } else if parts.count == 2, !parts[0].isEmpty, let port = Int(parts[1]), (0...65535).contains(port) {
+            self.init(host: String(parts[0]), port: port)
+        } else {
+            return nil
+        }
+    }
+
+    public var description: String { "\(host):\(port)" }
+    var pair: (host: String, port: Int) { (host, port) }
+}
+
+/// Everything a node needs to know besides the guest (docs/replication.md).
+public struct NodeConfiguration: Sendable {
+    /// The VM's name: the arbiter's key, and what both nodes must agree on.
+    public var vm: String
+    /// This node's name (in logs, and as the arbiter's owner).
+    public var nodeID: String
+    /// The shared secret of the VM's nodes.
+    public var key: [UInt8]
+    /// Where this node listens for a backup when it is the primary (one address per line).
+    public var listen: [Endpoint]
+    /// The other node's line addresses (where this node connects when it is the backup).
+    public var peers: [Endpoint]
+    /// The console port this node opens while it is the live primary.
+    public var console: Endpoint
+    public var heartbeat: HeartbeatSettings
+    /// Instructions per slice of execution between looks at the network and the console.
+    public var slice: UInt64 = 2_000_000
+    /// The primary pauses while the backup lags by more than this many unacknowledged entries...
+    public var maximumUnacknowledgedEntries: UInt64 = 50_000
+    /// ... or by more than this many instructions of execution (bounds the backlog the backup
+    /// must execute before it can go live, hence the failover pause).
+    public var maximumBackupLag: UInt64 = 100_000_000
+    /// If set, a line per output release ("MONOTONIC_NS GENERATION NODE BYTES") is appended
+    /// here: tests check from it that two primaries never released output at once.
+    public var releaseLogPath: String?
+
+    public init(vm: String, nodeID: String, key: [UInt8], listen: [Endpoint], peers: [Endpoint], console: Endpoint,
+                heartbeat: HeartbeatSettings = HeartbeatSettings()) {
+        self.vm = vm
+        self.nodeID = nodeID
+        self.key = key
+        self.listen = listen
+        self.peers = peers
+        self.console = console
+        self.heartbeat = heartbeat
+    }
+}

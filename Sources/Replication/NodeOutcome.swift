@@ -1,0 +1,14 @@
+/// How a node's life ended.
+public enum NodeOutcome: Equatable, Sendable {
+    /// The guest powered off with this exit code.
+    case guestExited(code: Int32)
+    /// The guest asked for a reset (a replicated VM stops rather than reboot: the backup would
+    /// need a new initial state).
+    case guestReset
+    /// Another node won the arbiter: this one stopped its VM.
+    case lostArbitration(generation: UInt64, owner: String)
+    /// The peer refused this node (another VM, wrong key, the primary moved on).
+    case refused(String)
+    /// The backup's execution left the primary's (a bug, or a damaged log).
+    case diverged(String)
+}

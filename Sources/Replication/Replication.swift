@@ -1,1 +1,0 @@
-// Module Replication: primary and backup (see docs/replication.md).

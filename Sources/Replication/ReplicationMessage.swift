@@ -1,0 +1,172 @@
+import NIOCore
+import Replay
+
+/// One entry of the replicated log: an input at an instruction count, or a progress mark that
+/// lets the backup execute up to a count while there are no inputs.
+public enum LogEntry: Equatable, Sendable {
+    /// A nondeterministic input, delivered at its instruction count.
+    case input(Event)
+    /// The primary has executed to this count: the backup may run up to it.
+    case progress(instructionCount: UInt64)
+
+    /// The instruction count the backup may run to when it has this entry.
+    public var instructionCount: UInt64 {
+        switch self {
+        case .input(let event): return event.instructionCount
+        case .progress(let count): return count
+        }
+    }
+}
+
+/// What a node says when it connects: which VM, who it is, and a fresh nonce for the
+/// challenge-response authentication (see ``PeerAuthentication``).
+public struct Hello: Equatable, Sendable {
+    public var vm: String
+    public var nodeID: String
+    public var nonce: [UInt8]
+
+    public init(vm: String, nodeID: String, nonce: [UInt8]) {
+        self.vm = vm
+        self.nodeID = nodeID
+        self.nonce = nonce
+    }
+}
+
+/// The messages of the logging channel (docs/replication.md has the wire format).
+public enum ReplicationMessage: Equatable, Sendable {
+    /// First message on a connection, both ways.
+    case hello(Hello)
+    /// HMAC proof that the sender holds the shared key (answer to the peer's hello).
+    case proof([UInt8])
+    /// The sender refuses the connection, and says why; it closes the connection after this.
+    case refuse(String)
+    /// Backup -> primary: a node with no machine asks for the initial state.
+    case join
+    /// Backup -> primary: a synchronised backup (re)opened a line; it holds every entry before `nextSequence`.
+    case resume(nextSequence: UInt64)
+    /// Primary -> backup: a piece of the initial snapshot. The log continues at `startSequence`.
+    case snapshotChunk(generation: UInt64, startSequence: UInt64, offset: UInt64, total: UInt64, bytes: [UInt8])
+    /// Primary -> backup: one log entry.
+    case entry(sequence: UInt64, LogEntry)
+    /// Backup -> primary: every entry up to `sequence` is received; the backup has executed to `executedCount`.
+    case ack(sequence: UInt64, executedCount: UInt64)
+    /// Both ways, on every line, every heartbeat interval.
+    case heartbeat
+
+    enum Kind: UInt8 {
+        case hello = 1, proof, refuse, join, resume, snapshotChunk, entry, ack, heartbeat
+    }
+
+    var kind: Kind {
+        switch self {
+        case .hello: return .hello
+        case .proof: return .proof
+        case .refuse: return .refuse
+        case .join: return .join
+        case .resume: return .resume
+        case .snapshotChunk: return .snapshotChunk
+        case .entry: return .entry
+        case .ack: return .ack
+        case .heartbeat: return .heartbeat
+        }
+    }
+
+    /// Writes the payload (everything after the kind byte).
+    func writePayload(to buffer: inout ByteBuffer) {
+        func writeBlob(_ bytes: [UInt8]) {
+            buffer.writeInteger(UInt32(bytes.count), endianness: .little)
+            buffer.writeBytes(bytes)
+        }
+        switch self {
+        case .hello(let hello):
+            writeBlob(Array(hello.vm.utf8))
+            writeBlob(Array(hello.nodeID.utf8))
+            writeBlob(hello.nonce)
+        case .proof(let mac):
+            writeBlob(mac)
+        case .refuse(let reason):
+            writeBlob(Array(reason.utf8))
+        case .join, .heartbeat:
+            break
+        case .resume(let next):
+            buffer.writeInteger(next, endianness: .little)
+        case .snapshotChunk(let generation, let start, let offset, let total, let bytes):
+            buffer.writeInteger(generation, endianness: .little)
+            buffer.writeInteger(start, endianness: .little)
+            buffer.writeInteger(offset, endianness: .little)
+            buffer.writeInteger(total, endianness: .little)
+            writeBlob(bytes)
+        case .entry(let sequence, let entry):
+            buffer.writeInteger(sequence, endianness: .little)
+            switch entry {
+            case .input(let event):
+                buffer.writeInteger(UInt8(0))
+                writeBlob(LogRecord.event(event).encoded)
+            case .progress(let count):
+                buffer.writeInteger(UInt8(1))
+                buffer.writeInteger(count, endianness: .little)
+            }
+        case .ack(let sequence, let executed):
+            buffer.writeInteger(sequence, endianness: .little)
+            buffer.writeInteger(executed, endianness: .little)
+        }
+    }
+
+    /// Reads a message of `kind` from the payload; the payload must be used exactly.
+    static func read(kind rawKind: UInt8, payload: inout ByteBuffer) throws(ReplicationError) -> ReplicationMessage {
+        func u64(_ what: String) throws(ReplicationError) -> UInt64 {
+            guard let value = payload.readInteger(endianness: .little, as: UInt64.self) else { throw .malformedMessage("truncated \(what)") }
+            return value
+        }
+        func blob(_ what: String, limit: Int = 1 << 22) throws(ReplicationError) -> [UInt8] {
+            guard let count = payload.readInteger(endianness: .little, as: UInt32.self) else { throw .malformedMessage("truncated length of \(what)") }
+            guard count <= limit, let bytes = payload.readBytes(length: Int(count)) else { throw .malformedMessage("truncated or oversized \(what)") }
+            return bytes
+        }
+        func text(_ what: String) throws(ReplicationError) -> String {
+            let bytes = try blob(what, limit: 4096)
+            guard let string = String(validating: bytes, as: UTF8.self) else { throw .malformedMessage("\(what) is not UTF-8") }
+            return string
+        }
+        guard let kind = Kind(rawValue: rawKind) else { throw .malformedMessage("unknown message kind \(rawKind)") }
+        let message: ReplicationMessage
+        switch kind {
+        case .hello:
+            message = .hello(Hello(vm: try text("the VM name"), nodeID: try text("the node id"), nonce: try blob("the nonce", limit: 64)))
+        case .proof:
+            message = .proof(try blob("the proof", limit: 64))
+        case .refuse:
+            message = .refuse(try text("the reason"))
+        case .join:
+            message = .join
+        case .heartbeat:
+            message = .heartbeat
+        case .resume:
+            message = .resume(nextSequence: try u64("the next sequence"))
+        case .snapshotChunk:
+            message = .snapshotChunk(generation: try u64("the generation"), startSequence: try u64("the start sequence"),
+                                     offset: try u64("the chunk offset"), total: try u64("the snapshot size"),
+                                     bytes: try blob("the snapshot chunk"))
+        case .entry:
+            let sequence = try u64("the sequence number")
+            guard let entryKind = payload.readInteger(as: UInt8.self) else { throw .malformedMessage("truncated entry kind") }
+            switch entryKind {
+            case 0:
+                let record: LogRecord
+                do { record = try LogRecord(encoded: try blob("the event")) } catch let error as EventLogError {
+                    throw .malformedMessage("bad event: \(error)")
+                } catch { throw .malformedMessage("bad event: \(error)") }
+                guard case .event(let event) = record else { throw .malformedMessage("an entry holds a record that is not an event") }
+                message = .entry(sequence: sequence, .input(event))
+            case 1:
+                message = .entry(sequence: sequence, .progress(instructionCount: try u64("the progress count")))
+            default:
+                throw .malformedMessage("unknown entry kind \(entryKind)")
+            }
+        case .ack:
+            message = .ack(sequence: try u64("the acknowledged sequence"), executedCount: try u64("the executed count"))
+        }
+        guard payload.readableBytes == 0 else { throw .malformedMessage("\(payload.readableBytes) stray bytes after a \(kind) message") }
+        return message
+    }
+}
