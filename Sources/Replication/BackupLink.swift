@@ -262,7 +262,7 @@ public final class BackupLink: LineOwner, @unchecked Sendable {
 
     func lineRefused(_ line: Line, reason: String) {
         lock.withLock { refusal = reason }
-        log("the primary refused line \(line.index + 1): \(reason)")
+        log("line \(line.index + 1) refused: \(reason)")
         doorbell.ring()
     }
 }

@@ -94,9 +94,10 @@ final class LineHandler: ChannelInboundHandler, @unchecked Sendable {
         case .awaitingHello:
             guard case .hello(let hello) = message else { return stranger(context, "spoke before saying hello") }
             guard hello.vm == authentication.vm else {
-                log("refused \(peerAddress) on line \(index + 1): " + ReplicationError.wrongVM(peer: "it", peerVM: hello.vm, ourVM: authentication.vm).description)
+                let ours = ReplicationError.wrongVM(peer: "node '\(hello.nodeID)' at \(peerAddress)", peerVM: hello.vm, ourVM: authentication.vm).description
                 state = .closed
-                line.refuse(ReplicationError.wrongVM(peer: "node \(authentication.nodeID)", peerVM: authentication.vm, ourVM: hello.vm).description)
+                line.refuse(ReplicationError.wrongVM(peer: "node '\(authentication.nodeID)'", peerVM: authentication.vm, ourVM: hello.vm).description)
+                owner?.lineRefused(line, reason: ours)
                 return
             }
             context.writeAndFlush(wrapOutboundOut(.proof(authentication.proof(answering: hello))), promise: nil)
@@ -104,9 +105,9 @@ final class LineHandler: ChannelInboundHandler, @unchecked Sendable {
         case .awaitingProof(let hello):
             guard case .proof(let proof) = message else { return stranger(context, "did not prove it holds the key") }
             guard authentication.verify(proof, from: hello) else {
-                log("refused \(peerAddress) on line \(index + 1): " + ReplicationError.authenticationFailed(peer: "node '\(hello.nodeID)'").description)
                 state = .closed
                 line.refuse("authentication failed: the two nodes of VM '\(authentication.vm)' hold different keys (check --key-file on both hosts)")
+                owner?.lineRefused(line, reason: ReplicationError.authenticationFailed(peer: "node '\(hello.nodeID)' at \(peerAddress)").description)
                 return
             }
             state = .authenticated

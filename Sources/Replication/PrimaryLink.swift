@@ -247,7 +247,7 @@ public final class PrimaryLink: LineOwner, @unchecked Sendable {
     }
 
     func lineRefused(_ line: Line, reason: String) {
-        log("the backup refused line \(line.index + 1): \(reason)")
+        log("line \(line.index + 1) refused: \(reason)")
     }
 
     /// Every heartbeat interval: heartbeats out, silence in.

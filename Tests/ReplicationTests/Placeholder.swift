@@ -1,5 +1,0 @@
-import Testing
-
-@Suite struct ReplicationTestsPlaceholder {
-    @Test func builds() {}
-}
