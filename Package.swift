@@ -55,6 +55,13 @@ let package = Package(
         // The key-value workload: a client that remembers every acknowledged write and verifies
         // them (talks to the guest's key-value service over a TCP console port).
         .target(name: "KVWorkload"),
+        // Fault injection with real processes: two `lockstep node`s, an arbiter, relays that can
+        // silence a line, SIGKILL; used by the tests and the soak command.
+        .target(name: "FaultInjection", dependencies: ["KVWorkload"]),
+        .executableTarget(name: "lockstep-soak", dependencies: [
+            "FaultInjection",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .executableTarget(name: "lockstep-kv", dependencies: [
             "KVWorkload",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -92,6 +99,6 @@ let package = Package(
         .testTarget(name: "ReplicationTests", dependencies: ["Replication", "Replay", "Machine"]),
         .testTarget(name: "KVWorkloadTests", dependencies: ["KVWorkload"]),
         // Real processes: primary, backup and arbiter, killed with SIGKILL under load.
-        .testTarget(name: "FaultToleranceTests", dependencies: ["KVWorkload"]),
+        .testTarget(name: "FaultToleranceTests", dependencies: ["FaultInjection", "KVWorkload"]),
     ]
 )

@@ -1,0 +1,152 @@
+import Foundation
+
+/// Two `lockstep node` processes of one VM on this machine, an arbiter, and a relay on every
+/// line so that lines can be silenced: the setup of every fault-injection test and of the soak.
+///
+/// Node i listens on its own two line ports; its peer addresses are relays that forward to the
+/// other node's line ports. Silencing line k silences both relays of line k (the line between
+/// the nodes, whichever is primary).
+public final class Cluster: @unchecked Sendable {
+    public enum ArbiterKind: Sendable {
+        /// `lockstep arbiter` as a separate process (the default deployment).
+        case server
+        /// A lock file both nodes open.
+        case file
+    }
+
+    public struct Options: Sendable {
+        /// The `lockstep` executable.
+        public var lockstep: String
+        public var arbiter: ArbiterKind = .server
+        public var heartbeatIntervalMilliseconds = 50
+        public var heartbeatTimeoutMilliseconds = 400
+        public var append = "console=ttyS0 quiet lockstep.service=kv"
+        public var memoryMiB = 128
+
+        public init(lockstep: String) { self.lockstep = lockstep }
+    }
+
+    public let options: Options
+    public let directory: URL
+    public let nodes: [NodeProcess]
+    public let arbiterProcess: NodeProcess?
+    public let consolePorts: [Int]
+    let relays: [[LineRelay]]
+    let arbiterPort: Int
+
+    public init(options: Options, directory: URL) throws {
+        self.options = options
+        self.directory = directory
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let keyFile = directory.appendingPathComponent("key").path
+        try Data("lockstep-test-key-\(UUID().uuidString)\n".utf8).write(to: URL(fileURLWithPath: keyFile))
+        let linePorts = try (0..<2).map { _ in try (0..<2).map { _ in try freePort() } }
+        relays = try linePorts.map { ports in try ports.map { try LineRelay(target: $0) } }
+        consolePorts = try (0..<2).map { _ in try freePort() }
+        arbiterPort = try freePort()
+        var arbiterArguments: [String]
+        switch options.arbiter {
+        case .server:
+            arbiterArguments = ["--arbiter", "127.0.0.1:\(arbiterPort)"]
+            arbiterProcess = NodeProcess(name: "arbiter", executable: options.lockstep,
+                                         arguments: ["arbiter", "--listen", "127.0.0.1:\(arbiterPort)",
+                                                     "--state", directory.appendingPathComponent("arbiter.state").path,
+                                                     "--key-file", keyFile],
+                                         directory: directory)
+        case .file:
+            arbiterArguments = ["--arbiter-file", directory.appendingPathComponent("arbiter.lock").path]
+            arbiterProcess = nil
+        }
+        var nodes: [NodeProcess] = []
+        for index in 0..<2 {
+            let name = index == 0 ? "A" : "B"
+            let other = 1 - index
+            var arguments = ["node", "--vm", "kv", "--node-id", name, "--key-file", keyFile]
+            for port in linePorts[index] { arguments += ["--listen", "127.0.0.1:\(port)"] }
+            for relay in relays[other] { arguments += ["--peer", "127.0.0.1:\(relay.port)"] }
+            arguments += ["--console", "127.0.0.1:\(consolePorts[index])"]
+            arguments += arbiterArguments
+            arguments += ["--release-log", directory.appendingPathComponent("release.log").path,
+                          "--heartbeat-interval", "\(options.heartbeatIntervalMilliseconds)",
+                          "--heartbeat-timeout", "\(options.heartbeatTimeoutMilliseconds)",
+                          "--append", options.append, "--memory", "\(options.memoryMiB)"]
+            nodes.append(NodeProcess(name: name, executable: options.lockstep, arguments: arguments, directory: directory))
+        }
+        self.nodes = nodes
+    }
+
+    /// The console endpoints a client tries ("127.0.0.1:PORT", node A's first).
+    public var endpoints: [String] { consolePorts.map { "127.0.0.1:\($0)" } }
+
+    /// Starts the arbiter, node A (which boots the VM) and node B (which joins as backup).
+    public func start() throws {
+        try startArbiter()
+        try nodes[0].start()
+        try nodes[0].waitForLog("console on", seconds: 60)
+        try nodes[1].start()
+        try nodes[1].waitForLog("backup of VM", seconds: 60)
+    }
+
+    public func startArbiter() throws {
+        guard let arbiterProcess else { return }
+        try arbiterProcess.start()
+        try arbiterProcess.waitForLog("listening on", seconds: 30)
+    }
+
+    /// Restarts a node (after a kill or a stop); it joins the live primary as backup.
+    public func rejoin(_ index: Int) throws {
+        try nodes[index].start()
+        try nodes[index].waitForLog("backup of VM", seconds: 60)
+    }
+
+    /// The node that is the live primary now (running, and its current incarnation went live and did not stop).
+    public var primary: Int? {
+        nodes.indices.first { index in
+            let log = nodes[index].log
+            return nodes[index].isRunning && log.contains("console on") && !log.contains("stopping")
+        }
+    }
+
+    /// The node that is a synchronised backup now.
+    public var backup: Int? {
+        nodes.indices.first { index in
+            let log = nodes[index].log
+            return nodes[index].isRunning && log.contains("backup of VM") && !log.contains("console on")
+        }
+    }
+
+    /// Waits until node `index` is the live primary.
+    public func waitUntilLive(_ index: Int, seconds: Double) throws {
+        try nodes[index].waitForLog("console on", seconds: seconds)
+    }
+
+    /// Silences (or restores) line `line` (0 or 1) in both directions.
+    public func silence(line: Int, _ silenced: Bool) {
+        for node in relays { node[line].silenced = silenced }
+    }
+
+    /// Every pair of overlapping output releases by two primaries, from the release log.
+    public func releaseViolations() -> [String] {
+        let text = (try? String(contentsOf: directory.appendingPathComponent("release.log"), encoding: .utf8)) ?? ""
+        return ReleaseLogCheck.violations(in: ReleaseLogCheck.parse(text))
+    }
+
+    /// Kills everything (nodes, arbiter) and closes the relays.
+    public func stop() {
+        for node in nodes { node.kill() }
+        arbiterProcess?.kill()
+        for pair in relays { for relay in pair { relay.close() } }
+    }
+
+    /// All logs, for a failure report.
+    public var logs: String {
+        var text = ""
+        for process in nodes + (arbiterProcess.map { [$0] } ?? []) {
+            for incarnation in 1...max(1, process.incarnation) {
+                let url = directory.appendingPathComponent("\(process.name)-\(incarnation).log")
+                text += "--- \(process.name) #\(incarnation)\n" + ((try? String(contentsOf: url, encoding: .utf8)) ?? "") + "\n"
+            }
+        }
+        return text
+    }
+}

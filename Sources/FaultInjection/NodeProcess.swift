@@ -1,0 +1,67 @@
+import Foundation
+
+/// One `lockstep node` (or `lockstep arbiter`) process, restartable; each incarnation writes its
+/// standard error to its own log file.
+public final class NodeProcess: @unchecked Sendable {
+    public let name: String
+    let executable: String
+    let arguments: [String]
+    let directory: URL
+    private var process: Process?
+    public private(set) var incarnation = 0
+
+    public init(name: String, executable: String, arguments: [String], directory: URL) {
+        self.name = name
+        self.executable = executable
+        self.arguments = arguments
+        self.directory = directory
+    }
+
+    /// The current incarnation's log.
+    public var logURL: URL { directory.appendingPathComponent("\(name)-\(incarnation).log") }
+
+    public var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
+
+    public var isRunning: Bool { process?.isRunning ?? false }
+
+    public func start() throws {
+        incarnation += 1
+        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: logURL)
+        try process.run()
+        self.process = process
+    }
+
+    /// SIGKILL: no goodbye, no flushing, as when a host dies.
+    public func kill() {
+        guard let process, process.isRunning else { return }
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// The exit status, once the process has ended within `seconds`.
+    public func waitForExit(seconds: Double) -> Int32? {
+        guard let process else { return nil }
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+
+    /// Waits until the current log contains `text`.
+    public func waitForLog(_ text: String, seconds: Double) throws {
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        while Date() < deadline {
+            if log.contains(text) { return }
+            if !isRunning, !log.contains(text) {
+                throw FaultInjectionError.setup("\(name) exited before logging '\(text)'; its log:\n\(log)")
+            }
+            usleep(20_000)
+        }
+        throw FaultInjectionError.timeout("\(name) did not log '\(text)' within \(seconds) s; its log:\n\(log)")
+    }
+}
