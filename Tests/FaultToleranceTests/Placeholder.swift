@@ -1,5 +1,0 @@
-import Testing
-
-@Suite struct FaultToleranceTestsPlaceholder {
-    @Test func builds() {}
-}
