@@ -158,15 +158,22 @@ public final class BackupLink: LineOwner, @unchecked Sendable {
             .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addLineHandlers(index: index, authentication: authentication, owner: self, log: log)
+                    try channel.pipeline.syncOperations.addLineHandlers(index: index, authentication: authentication, owner: self, log: log,
+                                                                    handshakeTimeout: heartbeat.handshakeTimeout)
                 }
             }
+        // The line stays "connecting" until the connection closes: a connection still in its
+        // handshake (or authenticated) is not opened again beside it.
         bootstrap.connect(host: peer.host, port: peer.port).whenComplete { [weak self] result in
             guard let self else { return }
-            self.lock.withLock { _ = self.connecting.remove(index) }
-            if case .success(let channel) = result {
-                // Not yet authenticated: a line counts only once the handshake is done.
-                channel.closeFuture.whenComplete { _ in }
+            switch result {
+            case .success(let channel):
+                channel.closeFuture.whenComplete { [weak self] _ in
+                    guard let self else { return }
+                    self.lock.withLock { _ = self.connecting.remove(index) }
+                }
+            case .failure:
+                self.lock.withLock { _ = self.connecting.remove(index) }
             }
         }
     }

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// How often the nodes tell each other they are alive, and how long a silence means death.
 public struct HeartbeatSettings: Sendable, Equatable {
     /// Between two heartbeats on each line.
@@ -5,6 +7,9 @@ public struct HeartbeatSettings: Sendable, Equatable {
     /// A line silent this long is closed (and reported); the peer is declared dead only when
     /// every line has been silent this long.
     public var timeout: Double
+
+    /// How long a new connection may take to authenticate before it is closed.
+    var handshakeTimeout: TimeAmount { .milliseconds(Int64(max(1.0, 2 * timeout) * 1000)) }
 
     public init(interval: Double = 0.05, timeout: Double = 0.4) {
         precondition(interval > 0 && timeout > interval)

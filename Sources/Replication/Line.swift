@@ -61,11 +61,13 @@ final class LineHandler: ChannelInboundHandler, @unchecked Sendable {
     let authentication: PeerAuthentication
     weak var owner: (any LineOwner)?
     let log: NodeLog
+    let handshakeTimeout: TimeAmount
     private var state = State.awaitingHello
     private var line: Line?
     private var peerAddress = "a peer"
 
-    init(index: Int, authentication: PeerAuthentication, owner: any LineOwner, log: NodeLog) {
+    init(index: Int, authentication: PeerAuthentication, owner: any LineOwner, log: NodeLog, handshakeTimeout: TimeAmount) {
+        self.handshakeTimeout = handshakeTimeout
         self.index = index
         self.authentication = authentication
         self.owner = owner
@@ -76,6 +78,17 @@ final class LineHandler: ChannelInboundHandler, @unchecked Sendable {
         peerAddress = context.remoteAddress.map { "\($0)" } ?? "a peer"
         line = Line(index: index, channel: context.channel)
         context.writeAndFlush(wrapOutboundOut(.hello(authentication.hello)), promise: nil)
+        // A peer that never completes the handshake (a silent network, a stranger that says
+        // nothing) does not hold the connection open.
+        let channel = context.channel
+        context.eventLoop.scheduleTask(in: handshakeTimeout) { [weak self] in
+            guard let self else { return }
+            if case .authenticated = self.state { return }
+            if case .closed = self.state { return }
+            self.log("no handshake from \(self.peerAddress) on line \(self.index + 1) within \(self.handshakeTimeout.nanoseconds / 1_000_000) ms: closing")
+            self.state = .closed
+            channel.close(promise: nil)
+        }
         context.fireChannelActive()
     }
 
@@ -148,9 +161,10 @@ final class LineHandler: ChannelInboundHandler, @unchecked Sendable {
 
 extension ChannelPipeline.SynchronousOperations {
     /// Framing plus the line handler.
-    func addLineHandlers(index: Int, authentication: PeerAuthentication, owner: any LineOwner, log: NodeLog) throws {
+    func addLineHandlers(index: Int, authentication: PeerAuthentication, owner: any LineOwner, log: NodeLog,
+                         handshakeTimeout: TimeAmount) throws {
         try addHandler(ByteToMessageHandler(ReplicationFrameHandler()))
         try addHandler(MessageToByteHandler(ReplicationFrameHandler()))
-        try addHandler(LineHandler(index: index, authentication: authentication, owner: owner, log: log))
+        try addHandler(LineHandler(index: index, authentication: authentication, owner: owner, log: log, handshakeTimeout: handshakeTimeout))
     }
 }

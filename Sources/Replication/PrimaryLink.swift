@@ -68,7 +68,8 @@ public final class PrimaryLink: LineOwner, @unchecked Sendable {
                 .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
                 .childChannelInitializer { [self] channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addLineHandlers(index: index, authentication: authentication, owner: self, log: log)
+                        try channel.pipeline.syncOperations.addLineHandlers(index: index, authentication: authentication, owner: self, log: log,
+                                                                    handshakeTimeout: heartbeat.handshakeTimeout)
                     }
                 }
             do {

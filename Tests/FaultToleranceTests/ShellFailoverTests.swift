@@ -41,3 +41,38 @@ func temporaryDirectory(_ name: String) -> URL {
         #expect(cluster.releaseViolations() == [])
     }
 }
+
+/// Lines silenced while both hosts live: one line is only reported; both (a partition) make
+/// exactly one node win the arbiter, and the other stop.
+@Suite(.serialized) struct ShellPartitionTests {
+    @Test func oneSilentLineIsReportedNotActedOnAndAPartitionLeavesOnePrimary() throws {
+        var options = Cluster.Options(lockstep: lockstepExecutable())
+        options.arbiter = .file
+        options.append = "console=ttyS0 quiet"
+        let cluster = try Cluster(options: options, directory: temporaryDirectory("partition"))
+        defer { cluster.stop() }
+        try cluster.start()
+        #expect(ConsoleProbe.ask(port: cluster.consolePorts[0], command: "echo a$((1+1))", expecting: "a2", seconds: 10) != nil)
+        cluster.silence(line: 1, true)
+        Thread.sleep(forTimeInterval: 2)
+        #expect(ConsoleProbe.ask(port: cluster.consolePorts[0], command: "echo b$((2+1))", expecting: "b3", seconds: 5) != nil, "\(cluster.logs)")
+        #expect(cluster.primary == 0 && cluster.backup == 1, "\(cluster.logs)")
+        #expect(cluster.nodes[0].log.contains("line 2") && cluster.nodes[1].log.contains("line 2"))
+        cluster.silence(line: 1, false)
+        Thread.sleep(forTimeInterval: 1)
+        // Now both lines: a partition.
+        cluster.silence(line: 0, true)
+        cluster.silence(line: 1, true)
+        let deadline = Date(timeIntervalSinceNow: 10)
+        while cluster.nodes.allSatisfy(\.isRunning) && Date() < deadline { usleep(20_000) }
+        Thread.sleep(forTimeInterval: 1)   // time for a second (wrong) exit to show
+        let stopped = (0..<2).map { cluster.nodes[$0].waitForExit(seconds: 0) }
+        let survivors = (0..<2).filter { stopped[$0] == nil }
+        #expect(survivors.count == 1, "exits \(stopped)\n\(cluster.logs)")
+        if let survivor = survivors.first {
+            #expect(stopped[1 - survivor] == 2, "the loser exits with status 2")
+            #expect(ConsoleProbe.ask(port: cluster.consolePorts[survivor], command: "echo c$((3+1))", expecting: "c4", seconds: 10) != nil, "\(cluster.logs)")
+        }
+        #expect(cluster.releaseViolations() == [])
+    }
+}
