@@ -26,6 +26,9 @@ public final class PrimaryLink: LineOwner, @unchecked Sendable {
         public var joinRequested: Bool
         /// Unacknowledged entries held for resending.
         public var retainedEntries: Int
+        /// Entries and bytes (whole frames, one line's worth) sent to backups so far.
+        public var sentEntries: UInt64
+        public var sentBytes: UInt64
     }
 
     let authentication: PeerAuthentication
@@ -45,6 +48,8 @@ public final class PrimaryLink: LineOwner, @unchecked Sendable {
     private var synced = false
     private var lost = false
     private var joinLine: Int?
+    private var sentEntries: UInt64 = 0
+    private var sentBytes: UInt64 = 0
     private var monitor: SilenceMonitor
     private var servers: [Channel] = []
     private var timer: RepeatedTask?
@@ -101,7 +106,8 @@ public final class PrimaryLink: LineOwner, @unchecked Sendable {
     public var status: Status {
         lock.withLock {
             Status(lastSequence: nextSequence - 1, acknowledged: acknowledged, backupExecuted: backupExecuted,
-                   hasBackup: synced && !lost, backupLost: lost, joinRequested: joinLine != nil, retainedEntries: retained.count)
+                   hasBackup: synced && !lost, backupLost: lost, joinRequested: joinLine != nil, retainedEntries: retained.count,
+                   sentEntries: sentEntries, sentBytes: sentBytes)
         }
     }
 
@@ -113,7 +119,10 @@ public final class PrimaryLink: LineOwner, @unchecked Sendable {
             nextSequence += 1
             guard synced, !lost else { return sequence }
             retained.append((sequence, entry))
-            for index in liveLines { lines[index]?.send(.entry(sequence: sequence, entry)) }
+            let message = ReplicationMessage.entry(sequence: sequence, entry)
+            for index in liveLines { lines[index]?.send(message) }
+            sentEntries += 1
+            sentBytes += UInt64(ReplicationFrameCodec.frameSize(message))
             return sequence
         }
     }

@@ -19,6 +19,9 @@ final class PrimaryRole {
     private(set) var generation: UInt64
     private var gate = OutputGate()
     private let produced = OutputBuffer()
+    /// For the periodic statistics line.
+    private var statistics = (time: monotonicNow(), entries: UInt64(0), bytes: UInt64(0), instructions: UInt64(0))
+    static let statisticsInterval = 10.0
     static let ticksPerSecond = 10_000_000.0
 
     init(configuration: NodeConfiguration, machine: Machine, generation: UInt64, link: PrimaryLink, console: ConsolePort,
@@ -41,6 +44,7 @@ final class PrimaryRole {
         machine.consoleOutput = { produced.bytes.append($0) }
         while true {
             if let outcome = handleLinkEvents() { return outcome }
+            reportStatisticsIfDue()
             let input = console.takeInput()
             if !input.isEmpty { deliver(.consoleBytes(input)) }
             if mustThrottle() {
@@ -68,6 +72,20 @@ final class PrimaryRole {
                 return .guestReset
             }
         }
+    }
+
+    /// Every ``statisticsInterval`` seconds with a backup: how much the log carried.
+    private func reportStatisticsIfDue() {
+        let now = monotonicNow()
+        guard now - statistics.time >= Self.statisticsInterval else { return }
+        let status = link.status
+        if status.hasBackup {
+            let seconds = now - statistics.time
+            let entries = status.sentEntries - statistics.entries, bytes = status.sentBytes - statistics.bytes
+            let instructions = machine.instructionCount - statistics.instructions
+            log("log: \(entries) entries, \(bytes) bytes in \(Int(seconds)) s (\(Int(Double(bytes) / seconds)) bytes/s per line); guest \(Int(Double(instructions) / seconds / 1e6)) MIPS; backup \(machine.instructionCount - status.backupExecuted) instructions behind")
+        }
+        statistics = (now, status.sentEntries, status.sentBytes, machine.instructionCount)
     }
 
     /// Logs an input at the current count, then lets the guest see it.

@@ -30,6 +30,13 @@ public enum ReplicationFrameCodec {
         buffer.setInteger(UInt32(buffer.writerIndex - bodyStart), at: lengthIndex, endianness: .little)
     }
 
+    /// The size of `message`'s frame in bytes.
+    public static func frameSize(_ message: ReplicationMessage) -> Int {
+        var buffer = ByteBuffer()
+        encode(message, into: &buffer)
+        return buffer.readableBytes
+    }
+
     /// Takes one whole frame off the front of `buffer` and decodes it; nil if the frame is not
     /// complete yet (nothing is consumed then).
     public static func decode(_ buffer: inout ByteBuffer) throws(ReplicationError) -> ReplicationMessage? {
