@@ -22,6 +22,7 @@ public final class Cluster: @unchecked Sendable {
         public var heartbeatTimeoutMilliseconds = 400
         public var append = "console=ttyS0 quiet lockstep.service=kv"
         public var memoryMiB = 128
+        public var statisticsInterval = 10.0
 
         public init(lockstep: String) { self.lockstep = lockstep }
     }
@@ -69,7 +70,8 @@ public final class Cluster: @unchecked Sendable {
             arguments += ["--release-log", directory.appendingPathComponent("release.log").path,
                           "--heartbeat-interval", "\(options.heartbeatIntervalMilliseconds)",
                           "--heartbeat-timeout", "\(options.heartbeatTimeoutMilliseconds)",
-                          "--append", options.append, "--memory", "\(options.memoryMiB)"]
+                          "--append", options.append, "--memory", "\(options.memoryMiB)",
+                          "--statistics-interval", "\(options.statisticsInterval)"]
             nodes.append(NodeProcess(name: name, executable: options.lockstep, arguments: arguments, directory: directory))
         }
         self.nodes = nodes

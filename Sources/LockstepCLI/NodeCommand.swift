@@ -59,6 +59,9 @@ struct NodeCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Append a line per output release to this file (for split-brain checks).", valueName: "path"))
     var releaseLog: String?
 
+    @Option(name: .long, help: ArgumentHelp("Seconds between statistics lines (log entries and bytes, guest MIPS) while a backup is attached.", valueName: "seconds"))
+    var statisticsInterval: Double = 10
+
     @Option(name: .long, help: ArgumentHelp("RISC-V Linux kernel Image (default: the default guest's).", valueName: "path"))
     var kernel: String?
 
@@ -102,6 +105,7 @@ struct NodeCommand: ParsableCommand {
             console: Endpoint(console)!,
             heartbeat: HeartbeatSettings(interval: Double(heartbeatInterval) / 1000, timeout: Double(heartbeatTimeout) / 1000))
         configuration.releaseLogPath = releaseLog
+        configuration.statisticsInterval = statisticsInterval
         let arbiterBackend: any Arbiter
         if let arbiterFile {
             arbiterBackend = FileArbiter(path: arbiterFile)

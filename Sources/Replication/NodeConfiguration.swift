@@ -49,6 +49,8 @@ public struct NodeConfiguration: Sendable {
     /// If set, a line per output release ("MONOTONIC_NS GENERATION NODE BYTES") is appended
     /// here: tests check from it that two primaries never released output at once.
     public var releaseLogPath: String?
+    /// Seconds between two statistics lines of a primary with a backup (log entries, bytes, MIPS).
+    public var statisticsInterval: Double = 10
 
     public init(vm: String, nodeID: String, key: [UInt8], listen: [Endpoint], peers: [Endpoint], console: Endpoint,
                 heartbeat: HeartbeatSettings = HeartbeatSettings()) {

@@ -21,7 +21,6 @@ final class PrimaryRole {
     private let produced = OutputBuffer()
     /// For the periodic statistics line.
     private var statistics = (time: monotonicNow(), entries: UInt64(0), bytes: UInt64(0), instructions: UInt64(0))
-    static let statisticsInterval = 10.0
     static let ticksPerSecond = 10_000_000.0
 
     init(configuration: NodeConfiguration, machine: Machine, generation: UInt64, link: PrimaryLink, console: ConsolePort,
@@ -74,10 +73,10 @@ final class PrimaryRole {
         }
     }
 
-    /// Every ``statisticsInterval`` seconds with a backup: how much the log carried.
+    /// Every `statisticsInterval` seconds with a backup: how much the log carried.
     private func reportStatisticsIfDue() {
         let now = monotonicNow()
-        guard now - statistics.time >= Self.statisticsInterval else { return }
+        guard now - statistics.time >= configuration.statisticsInterval else { return }
         let status = link.status
         if status.hasBackup {
             let seconds = now - statistics.time
