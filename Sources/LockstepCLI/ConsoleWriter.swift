@@ -4,13 +4,27 @@ import Glibc
 import Darwin
 #endif
 
-/// Buffers guest console bytes and writes them to a file descriptor (the terminal).
+/// Buffers guest console bytes and hands them on a line (or 4 KiB) at a time: to a file
+/// descriptor (the terminal) or to another sink (a TCP console).
 final class ConsoleWriter {
     private var buffer: [UInt8] = []
-    private let descriptor: Int32
+    private let sink: ([UInt8]) -> Void
 
-    init(descriptor: Int32 = 1) {
-        self.descriptor = descriptor
+    /// Writes to `descriptor`.
+    convenience init(descriptor: Int32 = 1) {
+        self.init { bytes in
+            var start = 0
+            while start < bytes.count {
+                let written = bytes[start...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+                if written <= 0 { break }
+                start += written
+            }
+        }
+    }
+
+    /// Hands every flushed chunk to `sink`.
+    init(sink: @escaping ([UInt8]) -> Void) {
+        self.sink = sink
         buffer.reserveCapacity(4096)
     }
 
@@ -20,12 +34,8 @@ final class ConsoleWriter {
     }
 
     func flush() {
-        var start = 0
-        while start < buffer.count {
-            let written = buffer[start...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-            if written <= 0 { break }
-            start += written
-        }
+        guard !buffer.isEmpty else { return }
+        sink(buffer)
         buffer.removeAll(keepingCapacity: true)
     }
 

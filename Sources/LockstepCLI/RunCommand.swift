@@ -18,7 +18,12 @@ struct RunCommand: ParsableCommand {
             With no arguments, boots the default Linux guest (built by guests/linux/build.sh and \
             cached in $LOCKSTEP_CACHE or ~/.cache/lockstep) to a shell on this terminal. Ctrl-A X \
             quits; Ctrl-A Ctrl-A sends Ctrl-A. --kernel, --initrd, --append, --disk and --memory \
-            behave like QEMU's.
+            behave like QEMU's; --append alone boots the default guest with that command line.
+
+            With --console-port, the guest console is a TCP port instead of the terminal (like \
+            QEMU's -serial tcp::PORT,server,nowait): any number of clients may connect, what they \
+            send reaches the guest, what the guest prints goes to all of them. Standard input is not \
+            read. Once listening, `lockstep: console on HOST:PORT` is printed to standard error.
 
             With --elf, runs a bare-metal RISC-V ELF program (RV64GC, linked at 0x80000000 like \
             QEMU's virt machine) and exits with the program's exit code (SiFive test device or HTIF \
@@ -64,6 +69,12 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Continue from a snapshot written by `lockstep snapshot` (with the same --disk, if it had one) instead of booting.", valueName: "path"))
     var restore: String?
 
+    @Option(name: .long, help: ArgumentHelp("Put the guest console on this TCP port instead of the terminal (0: any free port; the port is printed to standard error).", valueName: "port"))
+    var consolePort: UInt16?
+
+    @Option(name: .long, help: ArgumentHelp("The address --console-port listens on (default 127.0.0.1; 0.0.0.0 for every interface).", valueName: "address"))
+    var consoleHost: String?
+
     /// The kernel command line when none is given.
     static let defaultCommandLine = "console=ttyS0"
 
@@ -80,8 +91,14 @@ struct RunCommand: ParsableCommand {
         if record != nil && trace {
             throw ValidationError("--record and --trace cannot be combined")
         }
-        if kernel == nil && (initrd != nil || append != nil) && elf == nil {
-            throw ValidationError("--initrd and --append need --kernel (without any of them, the default guest boots with its own)")
+        if kernel == nil && initrd != nil && elf == nil {
+            throw ValidationError("--initrd needs --kernel (without either, the default guest boots with its own initramfs)")
+        }
+        if consolePort != nil && trace {
+            throw ValidationError("--console-port and --trace cannot be combined (a traced run reads no console input)")
+        }
+        if consoleHost != nil && consolePort == nil {
+            throw ValidationError("--console-host needs --console-port")
         }
     }
 
@@ -108,9 +125,7 @@ struct RunCommand: ParsableCommand {
                 throw ExitCode(1)
             }
         }
-        let input = trace ? nil : TerminalInput()
-        defer { input?.restore() }
-        let console = ConsoleWriter(descriptor: 1)
+        let (input, console) = try makeConsole()
         // A Linux guest that reboots (SBI system reset) gets a new machine and boots again, as on
         // QEMU; a bare-metal program that asks for a reset stops, and so does a recording.
         while true {
@@ -170,9 +185,7 @@ struct RunCommand: ParsableCommand {
         }
         // A kernel (the machine serves SBI) lives in real time; a bare-metal program stays deterministic.
         machine.skipsIdleTime = !machine.servesSBI
-        let input = trace ? nil : TerminalInput()
-        defer { input?.restore() }
-        let console = ConsoleWriter(descriptor: 1)
+        let (input, console) = try makeConsole()
         machine.consoleOutput = { console.append($0) }
         try report(try runOnce(machine, input: input, console: console, recorder: nil), machine: machine)
     }
@@ -184,7 +197,24 @@ struct RunCommand: ParsableCommand {
             return try GuestSetup.linux(kernelPath: kernel, initrdPath: initrd, commandLine: append ?? Self.defaultCommandLine)
         }
         let guest = try DefaultGuest.locate()
-        return try GuestSetup.linux(kernelPath: guest.kernel, initrdPath: guest.initrd, commandLine: Self.defaultCommandLine)
+        return try GuestSetup.linux(kernelPath: guest.kernel, initrdPath: guest.initrd, commandLine: append ?? Self.defaultCommandLine)
+    }
+
+    /// Where the console goes: the terminal, or with --console-port a TCP port (announced on
+    /// standard error once listening). No input when tracing.
+    private func makeConsole() throws -> (input: (any ConsoleInput)?, output: ConsoleWriter) {
+        guard let consolePort else {
+            return (trace ? nil : TerminalInput(), ConsoleWriter(descriptor: 1))
+        }
+        let tcp: TCPConsole
+        do {
+            tcp = try TCPConsole(host: consoleHost ?? "127.0.0.1", port: consolePort)
+        } catch {
+            printError("lockstep: --console-port: \(error)")
+            throw ExitCode(1)
+        }
+        printError("lockstep: console on \(tcp.address)")
+        return (tcp, ConsoleWriter { tcp.write($0) })
     }
 
     /// A new machine with the program or kernel loaded, ready to run.
@@ -209,7 +239,7 @@ struct RunCommand: ParsableCommand {
     }
 
     /// Runs the machine until it stops, printing statistics if asked.
-    private func runOnce(_ machine: Machine, input: TerminalInput?, console: ConsoleWriter, recorder: Recorder?) throws -> RunStop {
+    private func runOnce(_ machine: Machine, input: (any ConsoleInput)?, console: ConsoleWriter, recorder: Recorder?) throws -> RunStop {
         let limit = maxInstructions ?? .max
         let started = monotonicSeconds()
         let stop: RunStop
@@ -251,9 +281,9 @@ struct RunCommand: ParsableCommand {
         }
     }
 
-    /// Runs in slices, feeding terminal input to the console between them and letting real time
+    /// Runs in slices, feeding console input (terminal or TCP) to the machine between them and letting real time
     /// pass while the guest idles. Every input goes through the recorder when there is one.
-    private func runInteractive(_ machine: Machine, limit: UInt64, console: ConsoleWriter, input: TerminalInput,
+    private func runInteractive(_ machine: Machine, limit: UInt64, console: ConsoleWriter, input: any ConsoleInput,
                                 recorder: Recorder?) throws(EventLogWriter.WriteError) -> RunStop {
         let slice: UInt64 = 2_000_000
         let ticksPerSecond = 10_000_000.0
@@ -270,7 +300,7 @@ struct RunCommand: ParsableCommand {
                 if machine.instructionCount >= limit { return .machine(reason) }
             case .waitingForInterrupt:
                 guard let ticks = machine.hart.ticksUntilTimerInterrupt else {
-                    if input.closed { return .machine(.idle) }
+                    if input.isClosed { return .machine(.idle) }
                     wait = 0.5
                     break
                 }

@@ -3,23 +3,17 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import HostIO
 
 /// Console input from the host's standard input, as QEMU's `-nographic` does it: the terminal in
 /// raw mode (so Ctrl-C and friends reach the guest), and Ctrl-A as an escape key: Ctrl-A X quits,
 /// Ctrl-A Ctrl-A sends a literal Ctrl-A. Works the same when standard input is a pipe.
-final class TerminalInput {
-    enum Poll {
-        /// Bytes for the guest (possibly none).
-        case bytes([UInt8])
-        /// The user typed Ctrl-A X.
-        case quit
-    }
-
+final class TerminalInput: ConsoleInput {
     private let descriptor: Int32
     private var savedAttributes: termios?
     private var escapePending = false
     /// Standard input reached end of file: nothing more will ever arrive.
-    private(set) var closed = false
+    private(set) var isClosed = false
 
     init(descriptor: Int32 = 0) {
         self.descriptor = descriptor
@@ -46,8 +40,8 @@ final class TerminalInput {
     deinit { restore() }
 
     /// Waits up to `timeout` seconds (0: just look) for input and returns what arrived.
-    func poll(timeout: Double) -> Poll {
-        if closed {
+    func poll(timeout: Double) -> ConsolePoll {
+        if isClosed {
             if timeout > 0 { usleep(UInt32(min(timeout, 1) * 1e6)) }
             return .bytes([])
         }
@@ -58,7 +52,7 @@ final class TerminalInput {
         var buffer = [UInt8](repeating: 0, count: 4096)
         let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
         if count <= 0 {
-            if count == 0 || (errno != EAGAIN && errno != EINTR) { closed = true }
+            if count == 0 || (errno != EAGAIN && errno != EINTR) { isClosed = true }
             return .bytes([])
         }
         var forGuest: [UInt8] = []

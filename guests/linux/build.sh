@@ -157,7 +157,7 @@ for p in "$gcc_pkg" binutils-riscv64-linux-gnu libc6-dev-riscv64-cross linux-lib
 done
 
 inputs="lockstep linux guest inputs v1
-$(cd "$here" && sha256sum build.sh kernel.config busybox.config init)
+$(cd "$here" && sha256sum build.sh kernel.config busybox.config init kvd.c)
 linux-source-6.1 $linux_ver
 busybox (source) $busybox_ver
 ${cross}gcc $(${cross}gcc -dumpfullversion)
@@ -314,6 +314,11 @@ run "busybox install" bbmake CONFIG_PREFIX="$rootfs" install
 log "busybox built in $((SECONDS - t0)) s"
 [[ "$(${cross}readelf -l "$rootfs/bin/busybox")" != *INTERP* ]] || die "busybox is not static"
 cp "$bbsrc/.config" "$stage/busybox.config"
+
+# kvd, the key-value service (/init runs it with lockstep.service=kv) ------------------
+run "kvd build" "${cross}gcc" -static -O2 -Wall -Wextra -Werror -o "$work/kvd" "$here/kvd.c"
+[[ "$(${cross}readelf -l "$work/kvd")" != *INTERP* ]] || die "kvd is not static"
+install -D -m 0755 "$work/kvd" "$rootfs/usr/bin/kvd"
 
 # Initramfs -------------------------------------------------------------------------
 rm -f "$rootfs/linuxrc"

@@ -1,1 +1,0 @@
-// Module KVWorkload: the key-value client that checks acknowledged writes survive failovers.
