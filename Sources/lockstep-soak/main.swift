@@ -9,7 +9,64 @@ struct LockstepSoak: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lockstep-soak",
         abstract: "Fault injection against two lockstep nodes: soak rounds and the replication benchmark.",
-        subcommands: [Bench.self])
+        subcommands: [Run.self, Bench.self],
+        defaultSubcommand: Run.self)
+
+    struct Run: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "run",
+            abstract: "Inject faults round after round under a continuous write load; print the counts.",
+            discussion: """
+                Starts an arbiter and two `lockstep node`s running the key-value guest on this \
+                machine, a client that writes without pause and remembers every acknowledged write, \
+                then injects one fault per round (at a random instant): SIGKILL of the primary, \
+                SIGKILL of the backup, one line silenced, both lines silenced (a partition), the \
+                arbiter stopped. After each round every acknowledged write is read back and the \
+                release log is checked for two primaries. Exit status 1 if anything was lost or \
+                two primaries released output.
+                """)
+
+        @Option(help: "The lockstep executable.") var lockstep = ".build/release/lockstep"
+        @Option(help: "Rounds to run.") var rounds = 20
+        @Option(help: "Faults to draw from (comma-separated).") var faults = Fault.allCases.map(\.rawValue).joined(separator: ",")
+        @Option(help: "Seed for the random choices.") var seed: UInt64 = 1
+        @Option(help: "Heartbeat timeout in milliseconds.") var heartbeatTimeout = 400
+        @Flag(help: "Use a lock file instead of the arbiter server.") var fileArbiter = false
+
+        func run() throws {
+            let kinds = try faults.split(separator: ",").map { name throws -> Fault in
+                guard let fault = Fault(rawValue: String(name)) else {
+                    throw ValidationError("unknown fault '\(name)'; known: \(Fault.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                return fault
+            }
+            var options = Cluster.Options(lockstep: lockstep)
+            options.heartbeatTimeoutMilliseconds = heartbeatTimeout
+            options.arbiter = fileArbiter ? .file : .server
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-soak-\(UUID().uuidString)")
+            let soak = try Soak(options: options, directory: directory)
+            defer { soak.stop() }
+            try soak.start()
+            var random = SeededGenerator(seed: seed)
+            var counts: [Fault: Int] = [:]
+            var lost = 0, splitBrain = 0
+            for index in 1...rounds {
+                let fault = kinds[Int.random(in: 0..<kinds.count, using: &random)]
+                let result = try soak.round(fault, using: &random)
+                counts[fault, default: 0] += 1
+                lost += result.lostWrites.count
+                splitBrain += result.splitBrain.count
+                print("round \(index): \(result)")
+                for problem in result.lostWrites + result.splitBrain { print("  PROBLEM: \(problem)") }
+            }
+            let pauses = soak.rounds.map(\.longestPause).sorted()
+            print("rounds: " + Fault.allCases.map { "\($0.rawValue) \(counts[$0] ?? 0)" }.joined(separator: ", "))
+            print("writes acknowledged: \(soak.rounds.last?.acknowledgedWrites ?? 0); lost: \(lost); split-brain releases: \(splitBrain)")
+            print(String(format: "longest client pause per round: median %.0f ms, max %.0f ms", pauses[pauses.count / 2] * 1000, pauses.last! * 1000))
+            print("logs: \(directory.path)")
+            if lost > 0 || splitBrain > 0 { throw ExitCode(1) }
+        }
+    }
 
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Replicated vs unreplicated: latency, throughput, log bandwidth, failover pause.")
@@ -30,5 +87,18 @@ struct LockstepSoak: ParsableCommand {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-bench-\(UUID().uuidString)")
             try benchmark.run(directory: directory)
         }
+    }
+}
+
+/// splitmix64: reproducible rounds for a given --seed.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }
