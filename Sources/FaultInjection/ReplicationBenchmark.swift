@@ -1,31 +1,110 @@
 import Foundation
+import KVWorkload
 
-/// Replicated vs unreplicated in one run, on the shell guest (docs/benchmarks.md):
-/// request latency (a shell `echo` round trip through the console port), guest throughput (a
-/// CPU-bound shell loop, timed from the host), the logging channel's bandwidth, and the pause
-/// from SIGKILL of the primary to the first answer of the new one.
+/// Replicated vs unreplicated in one run (docs/benchmarks.md, issue 5):
+///
+/// - the key-value guest: request latency and requests per second of one client writing
+///   without pause, with the primary alone and then with a backup attached; the logging channel's
+///   bandwidth; the pause from SIGKILL of the primary to the first acknowledged write from the new
+///   primary, several times in a row;
+/// - the shell guest: guest throughput, a CPU-bound shell loop timed from the host, alone and
+///   replicated.
 public struct ReplicationBenchmark {
     public var options: Cluster.Options
-    public var requests = 300
+    public var requests = 1000
     public var loopIterations = 100_000
     public var failovers = 5
     public var report: (String) -> Void = { print($0) }
 
     public init(options: Cluster.Options) { self.options = options }
 
-    public struct Measurement {
-        public var latencies: [Double]
-        public var loopSeconds: Double
-        public func percentile(_ p: Double) -> Double {
-            let sorted = latencies.sorted()
+    struct Latencies {
+        var samples: [Double]
+        var seconds: Double
+        func percentile(_ p: Double) -> Double {
+            let sorted = samples.sorted()
             return sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
         }
+        var perSecond: Double { Double(samples.count) / seconds }
     }
 
     public func run(directory: URL) throws {
+        try keyValue(directory: directory.appendingPathComponent("kv"))
+        try loop(directory: directory.appendingPathComponent("shell"))
+    }
+
+    // MARK: The key-value guest
+
+    func keyValue(directory: URL) throws {
+        var options = self.options
+        options.append = "console=ttyS0 quiet lockstep.service=kv"
+        options.statisticsInterval = 2
+        let cluster = try Cluster(options: options, directory: directory)
+        defer { cluster.stop() }
+        try cluster.startArbiter()
+        try cluster.nodes[0].start()
+        try cluster.waitUntilLive(0, seconds: 60)
+        let endpoints = try cluster.endpoints.map { text throws in try KVWorkload.Endpoint(parsing: text) }
+        let client = try KVClient(endpoints: endpoints, name: "bench",
+                                  options: KVClient.Options(requestTimeout: 2, connectTimeout: 1, deadline: 60, retryPause: 0.005))
+        defer { client.close() }
+        try client.connect()
+        let alone = try writes(client, label: "unreplicated (primary alone)")
+        try cluster.rejoin(1)
+        Thread.sleep(forTimeInterval: 0.5)
+        let statisticsStart = cluster.nodes[0].log.count
+        let replicated = try writes(client, label: "replicated (backup attached)")
+        Thread.sleep(forTimeInterval: 2.1)
+        report(String(format: "requests per second, replicated/unreplicated: %.3f (%.0f vs %.0f)",
+                      replicated.perSecond / alone.perSecond, replicated.perSecond, alone.perSecond))
+        report(String(format: "added latency per request (output rule): p50 %+.3f ms, p99 %+.3f ms",
+                      (replicated.percentile(0.5) - alone.percentile(0.5)) * 1000, (replicated.percentile(0.99) - alone.percentile(0.99)) * 1000))
+        let log = String(cluster.nodes[0].log.dropFirst(statisticsStart))
+        report("logging channel during the replicated writes (the primary's statistics, 2 s windows):")
+        for line in log.split(separator: "\n") where line.contains(" log: ") { report("  " + line) }
+
+        var pauses: [Double] = []
+        for round in 1...failovers {
+            guard let live = cluster.primary else { throw FaultInjectionError.setup("no primary before failover \(round)") }
+            let survivor = 1 - live
+            try client.set("warm", to: "r\(round)")
+            cluster.nodes[live].kill()
+            let killed = monotonicNow()
+            try client.set("failover", to: "r\(round)")
+            let pause = monotonicNow() - killed
+            pauses.append(pause)
+            report(String(format: "failover %d: SIGKILL of %@ -> first acknowledged write from %@ after %.0f ms", round,
+                          cluster.nodes[live].name, cluster.nodes[survivor].name, pause * 1000))
+            try cluster.rejoin(live)
+        }
+        let sorted = pauses.sorted()
+        report(String(format: "failover pause: median %.0f ms, max %.0f ms (heartbeat interval %d ms, timeout %d ms)",
+                      sorted[sorted.count / 2] * 1000, sorted.last! * 1000,
+                      options.heartbeatIntervalMilliseconds, options.heartbeatTimeoutMilliseconds))
+        let violations = cluster.releaseViolations()
+        report(violations.isEmpty ? "release log: never two primaries" : "release log: \(violations)")
+    }
+
+    func writes(_ client: KVClient, label: String) throws -> Latencies {
+        for i in 0..<20 { try client.set("w\(i % 10)", to: "warm\(i)") }
+        var samples: [Double] = []
+        let start = monotonicNow()
+        for i in 0..<requests {
+            let before = monotonicNow()
+            try client.set("k\(i % 50)", to: "\(label.prefix(1))\(i)")
+            samples.append(monotonicNow() - before)
+        }
+        let result = Latencies(samples: samples, seconds: monotonicNow() - start)
+        report(String(format: "%@: %d writes, %.0f per second, latency p50 %.3f ms, p99 %.3f ms",
+                      label, requests, result.perSecond, result.percentile(0.5) * 1000, result.percentile(0.99) * 1000))
+        return result
+    }
+
+    // MARK: The shell guest
+
+    func loop(directory: URL) throws {
         var options = self.options
         options.append = "console=ttyS0 quiet"
-        options.statisticsInterval = 2
         let cluster = try Cluster(options: options, directory: directory)
         defer { cluster.stop() }
         try cluster.startArbiter()
@@ -34,65 +113,27 @@ public struct ReplicationBenchmark {
         guard ConsoleProbe.ask(port: cluster.consolePorts[0], command: "echo up$((1+1))", expecting: "up2", seconds: 30) != nil else {
             throw FaultInjectionError.timeout("the guest's shell did not answer")
         }
-        let alone = try measure(port: cluster.consolePorts[0], label: "unreplicated (primary alone)")
+        let alone = try timeLoop(port: cluster.consolePorts[0], label: "unreplicated (primary alone)")
         try cluster.rejoin(1)
-        Thread.sleep(forTimeInterval: 1)
-        let replicated = try measure(port: cluster.consolePorts[0], label: "replicated (backup attached)")
-        Thread.sleep(forTimeInterval: 2.5)
-        let statistics = cluster.nodes[0].log.split(separator: "\n").filter { $0.contains(" log: ") }.suffix(3)
-        report("logging channel, last statistics lines of the primary (2 s windows):")
-        for line in statistics { report("  " + line) }
-        report(String(format: "throughput ratio replicated/unreplicated: %.3f (loop time %.3f s vs %.3f s)",
-                      alone.loopSeconds / replicated.loopSeconds, replicated.loopSeconds, alone.loopSeconds))
-        report(String(format: "added latency per request: p50 %+.3f ms, p99 %+.3f ms",
-                      (replicated.percentile(0.5) - alone.percentile(0.5)) * 1000, (replicated.percentile(0.99) - alone.percentile(0.99)) * 1000))
-
-        var pauses: [Double] = []
-        for round in 1...failovers {
-            guard let live = cluster.primary else { throw FaultInjectionError.setup("no primary before failover \(round)") }
-            let survivor = 1 - live
-            cluster.nodes[live].kill()
-            let killed = Date()
-            var answered: Date?
-            while answered == nil && Date().timeIntervalSince(killed) < 30 {
-                if ConsoleProbe.ask(port: cluster.consolePorts[survivor], command: "echo f$((\(round)+0))", expecting: "f\(round)\r\n",
-                                    seconds: 0.5, resendEvery: 0.1) != nil {
-                    answered = Date()
-                } else {
-                    usleep(5_000)
-                }
-            }
-            guard let answered else { throw FaultInjectionError.timeout("no answer after failover \(round)\n\(cluster.logs)") }
-            let pause = answered.timeIntervalSince(killed)
-            pauses.append(pause)
-            report(String(format: "failover %d: SIGKILL of %@ -> first answer from %@ after %.0f ms", round,
-                          cluster.nodes[live].name, cluster.nodes[survivor].name, pause * 1000))
-            try cluster.rejoin(live)
-        }
-        let sorted = pauses.sorted()
-        report(String(format: "failover pause: median %.0f ms, max %.0f ms (heartbeat timeout %d ms)",
-                      sorted[sorted.count / 2] * 1000, sorted.last! * 1000, options.heartbeatTimeoutMilliseconds))
-        let violations = cluster.releaseViolations()
-        report(violations.isEmpty ? "release log: never two primaries" : "release log: \(violations)")
+        Thread.sleep(forTimeInterval: 0.5)
+        let replicated = try timeLoop(port: cluster.consolePorts[0], label: "replicated (backup attached)")
+        report(String(format: "guest throughput, replicated/unreplicated: %.3f", alone / replicated))
     }
 
-    func measure(port: Int, label: String) throws -> Measurement {
+    func timeLoop(port: Int, label: String) throws -> Double {
         guard let session = ConsoleSession(port: port) else { throw FaultInjectionError.setup("console port \(port) refused") }
-        for i in 0..<10 { _ = session.request("echo w$((\(i)+0))\n", expecting: "w\(i)\r\n", seconds: 10) }
-        var latencies: [Double] = []
-        for i in 0..<requests {
-            guard let seconds = session.request("echo t$((\(i)+0))\n", expecting: "t\(i)\r\n", seconds: 10) else {
-                throw FaultInjectionError.timeout("request \(i) (\(label))")
-            }
-            latencies.append(seconds)
-        }
         let loop = "i=0; while [ $i -lt \(loopIterations) ]; do i=$((i+1)); done; echo loop$((6*7))\n"
-        guard let loopSeconds = session.request(loop, expecting: "loop42\r\n", seconds: 300) else {
+        guard let seconds = session.request(loop, expecting: "loop42\r\n", seconds: 300) else {
             throw FaultInjectionError.timeout("the loop (\(label))")
         }
-        let m = Measurement(latencies: latencies, loopSeconds: loopSeconds)
-        report(String(format: "%@: request latency p50 %.3f ms, p99 %.3f ms (%d requests); loop of %d iterations %.3f s",
-                      label, m.percentile(0.5) * 1000, m.percentile(0.99) * 1000, requests, loopIterations, loopSeconds))
-        return m
+        report(String(format: "%@: shell loop of %d iterations in %.3f s", label, loopIterations, seconds))
+        return seconds
     }
+}
+
+/// Seconds on the monotonic clock.
+func monotonicNow() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }

@@ -72,7 +72,7 @@ struct LockstepSoak: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Replicated vs unreplicated: latency, throughput, log bandwidth, failover pause.")
 
         @Option(help: "The lockstep executable.") var lockstep = ".build/release/lockstep"
-        @Option(help: "Requests per latency measurement.") var requests = 300
+        @Option(help: "Writes per latency measurement.") var requests = 1000
         @Option(help: "Iterations of the guest's CPU loop.") var loop = 100_000
         @Option(help: "Failovers to time.") var failovers = 5
         @Flag(help: "Use a lock file instead of the arbiter server.") var fileArbiter = false
