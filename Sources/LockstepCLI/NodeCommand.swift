@@ -110,7 +110,12 @@ struct NodeCommand: ParsableCommand {
         if let arbiterFile {
             arbiterBackend = FileArbiter(path: arbiterFile)
         } else {
-            arbiterBackend = makeRemoteArbiter(Endpoint(arbiter!)!, key: key)
+            do {
+                arbiterBackend = try makeRemoteArbiter(Endpoint(arbiter!)!, key: key)
+            } catch {
+                printError("lockstep: \(error)")
+                throw ExitCode(1)
+            }
         }
         let node = Node(configuration: configuration, arbiter: arbiterBackend)
         let outcome: NodeOutcome
@@ -160,7 +165,7 @@ func hostName() -> String {
     return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 
-/// The built-in arbiter's client.
-func makeRemoteArbiter(_ endpoint: Endpoint, key: [UInt8]) -> any Arbiter {
-    FileArbiter(path: "/tmp/lockstep-arbiter-placeholder")   // replaced when RemoteArbiter lands
+/// The built-in arbiter's client (the same shared key as the nodes).
+func makeRemoteArbiter(_ endpoint: Endpoint, key: [UInt8]) throws -> any Arbiter {
+    RemoteArbiter(host: endpoint.host, port: endpoint.port, key: try SharedKey(bytes: key))
 }

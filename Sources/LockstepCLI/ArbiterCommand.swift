@@ -1,0 +1,141 @@
+import Arbitration
+import ArgumentParser
+import Dispatch
+
+/// `lockstep arbiter`: runs the built-in arbiter server in the foreground, or shows or claims a
+/// VM's generation at an arbiter server or in a lock file.
+struct ArbiterCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "arbiter",
+        abstract: "Run the arbiter that decides which host may run a VM, or ask it.",
+        discussion: """
+            Serve:  lockstep arbiter --listen HOST:PORT --state FILE --key-file FILE
+            Show:   lockstep arbiter --show VM (--connect HOST:PORT --key-file FILE | --lock-file FILE)
+            Claim:  lockstep arbiter --claim VM --expected N --owner NODE (--connect HOST:PORT --key-file FILE | --lock-file FILE)
+
+            The server keeps every VM's generation and owner in --state (created if missing) and \\
+            prints "lockstep arbiter: listening on HOST:PORT" to standard error when it is ready \\
+            (port 0 picks a free port). The key file holds the cluster's shared secret (any bytes; \\
+            a trailing newline is ignored); nodes with another key are refused. --show and --claim \\
+            also read a server's state file or a file arbiter's lock file directly with --lock-file. \\
+            See docs/arbitration.md.
+
+            Exit status: 0 when served, shown or won; 3 when a claim lost; 1 on errors.
+            """
+    )
+
+    @Option(name: .long, help: ArgumentHelp("Serve: the address to listen on.", valueName: "host:port"))
+    var listen: String?
+
+    @Option(name: .long, help: ArgumentHelp("Serve: the state file.", valueName: "path"))
+    var state: String?
+
+    @Option(name: .customLong("key-file"), help: ArgumentHelp("The file holding the shared key.", valueName: "path"))
+    var keyFile: String?
+
+    @Option(name: .long, help: ArgumentHelp("Print this VM's generation and owner.", valueName: "vm"))
+    var show: String?
+
+    @Option(name: .long, help: ArgumentHelp("Claim this VM (compare-and-set its generation).", valueName: "vm"))
+    var claim: String?
+
+    @Option(name: .long, help: ArgumentHelp("Claim: the generation the VM must be at.", valueName: "n"))
+    var expected: UInt64?
+
+    @Option(name: .long, help: ArgumentHelp("Claim: the node id that will own the VM.", valueName: "node"))
+    var owner: String?
+
+    @Option(name: .long, help: ArgumentHelp("Show or claim at the arbiter server at this address.", valueName: "host:port"))
+    var connect: String?
+
+    @Option(name: .customLong("lock-file"), help: ArgumentHelp("Show or claim in this lock file (or state file).", valueName: "path"))
+    var lockFile: String?
+
+    @Option(name: .long, help: ArgumentHelp("Seconds to wait for the arbiter server (connecting, then answering).", valueName: "seconds"))
+    var timeout: Double = 2
+
+    func validate() throws {
+        let modes = [listen != nil, show != nil, claim != nil].filter { $0 }.count
+        guard modes == 1 else { throw ValidationError("give exactly one of --listen, --show and --claim") }
+        if listen != nil {
+            guard state != nil, keyFile != nil else { throw ValidationError("--listen needs --state and --key-file") }
+            guard connect == nil, lockFile == nil else { throw ValidationError("--listen serves; --connect and --lock-file are for --show and --claim") }
+        } else {
+            guard (connect != nil) != (lockFile != nil) else { throw ValidationError("give either --connect HOST:PORT or --lock-file FILE") }
+            guard connect == nil || keyFile != nil else { throw ValidationError("--connect needs --key-file") }
+        }
+        if claim != nil {
+            guard expected != nil, owner != nil else { throw ValidationError("--claim needs --expected and --owner") }
+        }
+        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+    }
+
+    func run() throws {
+        let status = waitFor { [self] in
+            do throws(ArbitrationError) {
+                if let listen { return try await serve(listen) }
+                let arbiter = try makeArbiter()
+                if let show { return try await Self.show(show, at: arbiter) }
+                return try await Self.claim(claim!, expected: expected!, owner: owner!, at: arbiter)
+            } catch {
+                printError("lockstep arbiter: \(error)")
+                return 1
+            }
+        }
+        if status != 0 { throw ExitCode(status) }
+    }
+
+    /// Runs the server until the process is stopped.
+    private func serve(_ listen: String) async throws(ArbitrationError) -> Int32 {
+        let address = try ArbiterAddress(parsing: listen)
+        let key = try SharedKey(contentsOfFile: keyFile!)
+        let server = try await ArbiterServer.start(listeningOn: address, statePath: state!, key: key)
+        printError("lockstep arbiter: listening on \(server.address)")
+        await server.waitUntilStopped()
+        return 0
+    }
+
+    private func makeArbiter() throws(ArbitrationError) -> any Arbiter {
+        if let lockFile { return FileArbiter(path: lockFile) }
+        let address = try ArbiterAddress(parsing: connect!)
+        return RemoteArbiter(host: address.host, port: address.port, key: try SharedKey(contentsOfFile: keyFile!),
+                             timeout: .milliseconds(Int64(timeout * 1000)))
+    }
+
+    private static func show(_ vm: String, at arbiter: any Arbiter) async throws(ArbitrationError) -> Int32 {
+        let (generation, owner) = try await arbiter.current(vm: vm)
+        print(generation == 0 ? "\(vm): never claimed (generation 0)" : "\(vm): generation \(generation), owner \(owner)")
+        return 0
+    }
+
+    private static func claim(_ vm: String, expected: UInt64, owner: String, at arbiter: any Arbiter) async throws(ArbitrationError) -> Int32 {
+        switch try await arbiter.claim(vm: vm, expectedGeneration: expected, owner: owner) {
+        case .won(let generation):
+            print("\(vm): won generation \(generation)")
+            return 0
+        case .lost(let generation, let winner):
+            print("\(vm): lost: generation \(generation), owner \(winner)")
+            return 3
+        }
+    }
+}
+
+/// Runs `body` on the Swift concurrency pool and blocks until it returns its exit status: the
+/// root command is a synchronous `ParsableCommand`, so its subcommands cannot be
+/// `AsyncParsableCommand`s.
+private func waitFor(_ body: @escaping @Sendable () async -> Int32) -> Int32 {
+    let status = ExitStatusBox()
+    let done = DispatchSemaphore(value: 0)
+    Task {
+        status.value = await body()
+        done.signal()
+    }
+    done.wait()
+    return status.value
+}
+
+/// Carries the status out of the task: written before the semaphore is signalled, read after the
+/// wait, which orders the two.
+private final class ExitStatusBox: @unchecked Sendable {
+    var value: Int32 = 1
+}

@@ -1,5 +1,0 @@
-import Testing
-
-@Suite struct ArbitrationTestsPlaceholder {
-    @Test func builds() {}
-}
