@@ -93,11 +93,12 @@ let package = Package(
         .testTarget(name: "LockstepCLITests", dependencies: ["LockstepCLI"]),
         .testTarget(name: "ConformanceTests", dependencies: ["Conformance"]),
         // Boots the default Linux guest with the `lockstep` executable (and on QEMU).
-        .testTarget(name: "LinuxBootTests"),
+        .testTarget(name: "LinuxBootTests", dependencies: ["KVWorkload"]),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "Machine", "RISCV"]),
         .testTarget(name: "ArbitrationTests", dependencies: ["Arbitration"]),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication", "Replay", "Machine"]),
-        .testTarget(name: "KVWorkloadTests", dependencies: ["KVWorkload"]),
+        // The client against fake key-value servers, which use HostIO's TCPConsole as the real guest does.
+        .testTarget(name: "KVWorkloadTests", dependencies: ["KVWorkload", "HostIO"]),
         // Real processes: primary, backup and arbiter, killed with SIGKILL under load.
         .testTarget(name: "FaultToleranceTests", dependencies: ["FaultInjection", "KVWorkload"]),
     ]

@@ -67,6 +67,29 @@ import Testing
         #expect(foreign.stderr.contains("not a Lockstep event log"))
     }
 
+    @Test func aSessionOnATCPConsoleRecordsAndReplays() throws {
+        try LinuxBootTests.requireImages()
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-tcp-session-\(getpid()).log")
+        defer { try? FileManager.default.removeItem(at: log) }
+        let session = try ConsoleSession(executable: LinuxBootTests.lockstep,
+                                         arguments: ["run", "--console-port", "0", "--record", log.path])
+        try session.expect("lockstep: console on 127.0.0.1:", timeout: LinuxBootTests.commandTimeout)
+        let port = try #require(UInt16(try session.expect("\n", timeout: LinuxBootTests.commandTimeout).trimmingCharacters(in: .whitespacesAndNewlines)))
+        let console = try TCPConsoleClient(port: port)
+        try console.expect(LinuxBootTests.prompt, timeout: LinuxBootTests.bootTimeout)
+        console.send(line: "echo over-tcp-$((6*7)); sleep 1")
+        try console.expect("over-tcp-42", timeout: LinuxBootTests.commandTimeout)
+        try console.expect(LinuxBootTests.prompt, timeout: LinuxBootTests.commandTimeout)
+        console.send(line: "poweroff -f")
+        #expect(session.waitForExit(timeout: LinuxBootTests.commandTimeout) == 0)
+        #expect(!session.transcript.contains("over-tcp-42"))   // nothing on standard output
+
+        let replay = try Self.run(["replay", log.path])
+        #expect(replay.status == 0, "\(replay.stderr)")
+        #expect(replay.stderr.contains("replay matches"))
+        #expect(replay.stdout.contains("over-tcp-42"))
+    }
+
     @Test func aSnapshotContinuesInANewProcess() throws {
         try LinuxBootTests.requireImages()
         let snapshot = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-\(getpid()).snap")

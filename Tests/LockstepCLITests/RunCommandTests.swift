@@ -82,9 +82,43 @@ import Testing
         #expect(badMemory.stderr.contains("--memory"))
     }
 
+    @Test func consolePortTakesTheConsoleOffTheTerminalAndSaysWhere() throws {
+        // A bare-metal program's console output goes to TCP clients (none here), not to stdout.
+        let hello = try lockstep(["run", "--elf", guest("hello"), "--console-port", "0"])
+        #expect(hello.status == 0)
+        #expect(hello.stdout.isEmpty)
+        #expect(hello.stderr.hasPrefix("lockstep: console on 127.0.0.1:"))
+
+        // A port that is taken: a clear error before the guest starts.
+        let taken = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(taken) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(taken, $0, length) == 0 && listen(taken, 1) == 0 && getsockname(taken, $0, &length) == 0 }
+        }
+        #expect(bound)
+        let port = UInt16(bigEndian: address.sin_port)
+        let inUse = try lockstep(["run", "--elf", guest("hello"), "--console-port", "\(port)"])
+        #expect(inUse.status == 1)
+        #expect(inUse.stderr.contains("cannot listen on 127.0.0.1:\(port): the port is in use"))
+
+        let badHost = try lockstep(["run", "--elf", guest("hello"), "--console-port", "0", "--console-host", "example.com"])
+        #expect(badHost.status == 1)
+        #expect(badHost.stderr.contains("cannot listen on host example.com"))
+        let traced = try lockstep(["run", "--elf", guest("hello"), "--console-port", "0", "--trace"])
+        #expect(traced.status != 0)
+        #expect(traced.stderr.contains("--console-port and --trace cannot be combined"))
+        let hostOnly = try lockstep(["run", "--elf", guest("hello"), "--console-host", "0.0.0.0"])
+        #expect(hostOnly.status != 0)
+        #expect(hostOnly.stderr.contains("--console-host needs --console-port"))
+    }
+
     @Test func helpExplainsEveryFlag() throws {
         let result = try lockstep(["run", "--help"])
-        for flag in ["--elf", "--max-instructions", "--trace", "--memory", "--stats"] {
+        for flag in ["--elf", "--max-instructions", "--trace", "--memory", "--stats", "--console-port", "--console-host"] {
             #expect(result.stdout.contains(flag), "help does not mention \(flag)")
         }
     }

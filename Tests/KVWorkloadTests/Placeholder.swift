@@ -1,5 +1,0 @@
-import Testing
-
-@Suite struct KVWorkloadTestsPlaceholder {
-    @Test func builds() {}
-}
