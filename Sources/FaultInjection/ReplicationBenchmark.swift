@@ -69,9 +69,9 @@ public struct ReplicationBenchmark {
             let survivor = 1 - live
             try client.set("warm", to: "r\(round)")
             cluster.nodes[live].kill()
-            let killed = monotonicNow()
+            let killed = monotonicSeconds()
             try client.set("failover", to: "r\(round)")
-            let pause = monotonicNow() - killed
+            let pause = monotonicSeconds() - killed
             pauses.append(pause)
             report(String(format: "failover %d: SIGKILL of %@ -> first acknowledged write from %@ after %.0f ms", round,
                           cluster.nodes[live].name, cluster.nodes[survivor].name, pause * 1000))
@@ -88,13 +88,13 @@ public struct ReplicationBenchmark {
     func writes(_ client: KVClient, label: String) throws -> Latencies {
         for i in 0..<20 { try client.set("w\(i % 10)", to: "warm\(i)") }
         var samples: [Double] = []
-        let start = monotonicNow()
+        let start = monotonicSeconds()
         for i in 0..<requests {
-            let before = monotonicNow()
+            let before = monotonicSeconds()
             try client.set("k\(i % 50)", to: "\(label.prefix(1))\(i)")
-            samples.append(monotonicNow() - before)
+            samples.append(monotonicSeconds() - before)
         }
-        let result = Latencies(samples: samples, seconds: monotonicNow() - start)
+        let result = Latencies(samples: samples, seconds: monotonicSeconds() - start)
         report(String(format: "%@: %d writes, %.0f per second, latency p50 %.3f ms, p99 %.3f ms",
                       label, requests, result.perSecond, result.percentile(0.5) * 1000, result.percentile(0.99) * 1000))
         return result
@@ -129,11 +129,4 @@ public struct ReplicationBenchmark {
         report(String(format: "%@: shell loop of %d iterations in %.3f s", label, loopIterations, seconds))
         return seconds
     }
-}
-
-/// Seconds on the monotonic clock.
-func monotonicNow() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }

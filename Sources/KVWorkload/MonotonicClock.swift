@@ -5,8 +5,8 @@ import Darwin
 #endif
 
 /// Seconds on the host's monotonic clock: for timeouts, latencies and pauses (never the wall
-/// clock, which may jump).
-func monotonicSeconds() -> Double {
+/// clock, which may jump). The same clock for every process of a machine.
+public func monotonicSeconds() -> Double {
     var now = timespec()
     clock_gettime(CLOCK_MONOTONIC, &now)
     return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
