@@ -22,6 +22,8 @@ final class PrimaryRole {
     /// For the periodic statistics line.
     private var statistics = (time: monotonicNow(), entries: UInt64(0), bytes: UInt64(0), instructions: UInt64(0))
     static let ticksPerSecond = 10_000_000.0
+    /// The largest console input in one log entry (far below the frame limit).
+    static let maximumInputChunk = 64 << 10
 
     init(configuration: NodeConfiguration, machine: Machine, generation: UInt64, link: PrimaryLink, console: ConsolePort,
          arbiter: any Arbiter, doorbell: Doorbell, log: NodeLog) {
@@ -44,8 +46,14 @@ final class PrimaryRole {
         while true {
             if let outcome = handleLinkEvents() { return outcome }
             reportStatisticsIfDue()
+            // Pasted megabytes become several events: a log entry must fit in one frame.
             let input = console.takeInput()
-            if !input.isEmpty { deliver(.consoleBytes(input)) }
+            var start = 0
+            while start < input.count {
+                let end = min(start + Self.maximumInputChunk, input.count)
+                deliver(.consoleBytes(Array(input[start..<end])))
+                start = end
+            }
             if mustThrottle() {
                 let ticket = doorbell.ticket
                 release()
