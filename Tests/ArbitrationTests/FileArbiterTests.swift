@@ -84,4 +84,21 @@ import Testing
         holder.unlock()
         #expect(try await claim.value == .lost(generation: 1, owner: "holder"))
     }
+
+    @Test func aRunningServersStateFileCanBeReadButNotClaimedIn() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("arbiter.state")
+        let server = try await startServer(statePath: path)
+        #expect(try await client(of: server).claim(vm: "vm1", expectedGeneration: 0, owner: "node-a") == .won(generation: 1))
+        #expect(try await FileArbiter(path: path).current(vm: "vm1") == (1, "node-a"))
+        #expect(await arbitrationError { try await FileArbiter(path: path).claim(vm: "vm1", expectedGeneration: 1, owner: "operator") }
+                == .stateFileInUse(path: path))
+        await server.stop()
+        // Stopped, its state file is an ordinary lock file: an operator may fence a VM in it.
+        #expect(try await FileArbiter(path: path).claim(vm: "vm1", expectedGeneration: 1, owner: "operator") == .won(generation: 2))
+        let restarted = try await startServer(statePath: path)
+        #expect(try await client(of: restarted).current(vm: "vm1") == (2, "operator"))
+        await restarted.stop()
+    }
 }
