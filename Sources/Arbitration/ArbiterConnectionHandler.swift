@@ -24,11 +24,10 @@ final class ArbiterConnectionHandler: ChannelInboundHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        var generator = SystemRandomNumberGenerator()
-        nonce = (0..<WireMessage.serverNonceLength).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        nonce = WireMessage.randomNonce(length: WireMessage.serverNonceLength)
         send(.hello(nonce: nonce), context: context, thenClose: false)
         let channel = context.channel
-        let log = log, peer = Self.describe(context.remoteAddress), seconds = clientTimeout.nanoseconds / 1_000_000_000
+        let log = log, peer = Self.describe(context.remoteAddress), seconds = Double(clientTimeout.nanoseconds) / 1e9
         timeout = context.eventLoop.scheduleTask(in: clientTimeout) {
             log("lockstep arbiter: refused a client from \(peer): no request within \(seconds) s")
             channel.close(promise: nil)

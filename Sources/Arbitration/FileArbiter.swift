@@ -32,6 +32,7 @@ public struct FileArbiter: Arbiter {
     public func claim(vm: String, expectedGeneration: UInt64, owner: String) async throws(ArbitrationError) -> ArbitrationOutcome {
         try ClaimTable.validate(vm: vm, expectedGeneration: expectedGeneration, owner: owner)
         return try await blocking { [path] () throws(ArbitrationError) in
+            try Self.refuseIfServed(path)
             let file = try SystemFile(path: path, flags: O_RDWR | O_CREAT)
             try file.lock(exclusive: true, wait: true)
             let (stored, isNew) = try Self.read(file)
@@ -68,6 +69,19 @@ public struct FileArbiter: Arbiter {
         guard fstat(file.descriptor, &status) == 0 else { throw .fileFailed(path: file.path, operation: "stat", errno: errno) }
         if status.st_size == 0 { return (ClaimTable(), true) }
         return (try StateFileFormat.read(file), false)
+    }
+
+    /// Throws ``ArbitrationError/stateFileInUse(path:)`` if `path` is the state file of a running
+    /// ``ArbiterServer`` (which holds `<path>.lock`): the server would overwrite a claim made behind
+    /// its back. A stopped server's state file may be claimed in (by an operator, for fencing).
+    private static func refuseIfServed(_ path: String) throws(ArbitrationError) {
+        let serverLock: SystemFile
+        do throws(ArbitrationError) {
+            serverLock = try SystemFile(path: path + ".lock", flags: O_RDONLY)
+        } catch {
+            return   // no lock file: not a server's state file
+        }
+        guard try serverLock.lock(exclusive: false, wait: false) else { throw .stateFileInUse(path: path) }
     }
 
     /// Runs `body` on NIO's blocking thread pool.

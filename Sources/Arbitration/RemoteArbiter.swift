@@ -57,8 +57,7 @@ public struct RemoteArbiter: Arbiter {
         let deadline = channel.channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) { [channel] in
             channel.channel.close(promise: nil)
         }
-        var generator = SystemRandomNumberGenerator()
-        let clientNonce = (0..<WireMessage.clientNonceLength).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        let clientNonce = WireMessage.randomNonce(length: WireMessage.clientNonceLength)
         let result: Result<WireMessage, ArbitrationError>
         do {
             result = try await channel.executeThenClose { inbound, outbound in

@@ -58,6 +58,12 @@ enum WireMessage: Equatable, Sendable {
     static let clientNonceLength = 16
     static let macLength = 32
 
+    /// `length` bytes from the system's cryptographically secure generator (getrandom on Linux).
+    static func randomNonce(length: Int) -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<length).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+    }
+
     private enum Kind: UInt8 {
         case hello = 0x01, claim = 0x02, current = 0x03
         case won = 0x11, lost = 0x12, state = 0x13, failed = 0x14

@@ -13,12 +13,12 @@ struct ArbiterCommand: ParsableCommand {
             Show:   lockstep arbiter --show VM (--connect HOST:PORT --key-file FILE | --lock-file FILE)
             Claim:  lockstep arbiter --claim VM --expected N --owner NODE (--connect HOST:PORT --key-file FILE | --lock-file FILE)
 
-            The server keeps every VM's generation and owner in --state (created if missing) and \\
-            prints "lockstep arbiter: listening on HOST:PORT" to standard error when it is ready \\
-            (port 0 picks a free port). The key file holds the cluster's shared secret (any bytes; \\
-            a trailing newline is ignored); nodes with another key are refused. --show and --claim \\
-            also read a server's state file or a file arbiter's lock file directly with --lock-file. \\
-            See docs/arbitration.md.
+            The server keeps every VM's generation and owner in --state (created if missing) and \
+            prints "lockstep arbiter: listening on HOST:PORT" to standard error when it is ready \
+            (port 0 picks a free port). The key file holds the cluster's shared secret (any bytes; \
+            a trailing newline is ignored); nodes with another key are refused. With --lock-file, \
+            --show and --claim use a file arbiter's lock file, or the state file of a server that \
+            is stopped (--show also of a running one). See docs/arbitration.md.
 
             Exit status: 0 when served, shown or won; 3 when a claim lost; 1 on errors.
             """

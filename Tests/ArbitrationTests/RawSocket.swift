@@ -4,7 +4,7 @@ import Glibc
 #endif
 
 /// A plain loopback TCP socket, for playing a stranger, a silent server or an impostor.
-final class RawSocket {
+final class RawSocket: Sendable {
     let descriptor: Int32
 
     private init(descriptor: Int32) {
@@ -30,6 +30,17 @@ final class RawSocket {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket.descriptor, $0, &length) }
         }
         return (socket, Int(UInt16(bigEndian: address.sin_port)))
+    }
+
+    /// A fake peer: listens on a free port and runs `body` on a thread for the first connection.
+    static func servingOnce(_ body: @escaping @Sendable (RawSocket) throws -> Void) throws -> (socket: RawSocket, port: Int) {
+        let (listener, port) = try listening()
+        Thread {
+            guard let connection = try? listener.accept() else { return }
+            try? body(connection)
+            _ = connection.waitUntilClosedByPeer()
+        }.start()
+        return (listener, port)
     }
 
     /// A loopback port on which nothing listens (bound once, then closed).

@@ -69,3 +69,17 @@ func arbitrationError<T>(_ body: () async throws -> T) async -> ArbitrationError
 func randomBytes(_ count: Int) -> [UInt8] {
     (0..<count).map { _ in UInt8.random(in: 0...255) }
 }
+
+/// Returns once /proc/locks lists `count` requests waiting for a lock on `path`'s inode (records
+/// an issue after 30 s).
+func waitForBlockedLocks(on path: String, count: Int = 1) async throws {
+    let inode = try #require(FileManager.default.attributesOfItem(atPath: path)[.systemFileNumber] as? Int)
+    var waiting = 0
+    for _ in 0..<1500 {
+        let locks = try String(contentsOfFile: "/proc/locks", encoding: .utf8)
+        waiting = locks.split(separator: "\n").filter { $0.contains(" -> ") && $0.contains(":\(inode) ") }.count
+        if waiting >= count { return }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    Issue.record("\(waiting) of \(count) claims waited for the lock on \(path) within 30 s")
+}
