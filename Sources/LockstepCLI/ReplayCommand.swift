@@ -11,15 +11,15 @@ struct ReplayCommand: ParsableCommand {
         commandName: "replay",
         abstract: "Re-execute a session recorded with `lockstep run --record` and check it.",
         discussion: """
-            Builds the same machine from the log's header (configuration, images checked by content \\
-            hash), delivers every recorded input at its instruction count, and compares the state \\
-            hashes, the console output and how the session ended. The guest's console output goes \\
+            Builds the same machine from the log's header (configuration, images checked by content \
+            hash), delivers every recorded input at its instruction count, and compares the state \
+            hashes, the console output and how the session ended. The guest's console output goes \
             to standard output, byte for byte as recorded.
 
-            A recorded disk must be given again with --disk unless it is still at its recorded path \\
+            A recorded disk must be given again with --disk unless it is still at its recorded path \
             unchanged; replay never writes to it (it runs on a copy in memory).
 
-            Exit status: 0 when the replay matches; 3 when it diverges (the message names the \\
+            Exit status: 0 when the replay matches; 3 when it diverges (the message names the \
             instruction count); 1 when the log or the images cannot be used.
             """
     )

@@ -13,10 +13,10 @@ struct SnapshotCommand: ParsableCommand {
         commandName: "snapshot",
         abstract: "Run a guest to an instruction count and save a snapshot of the whole machine.",
         discussion: """
-            Boots the default Linux guest (or --kernel/--initrd/--append, or a bare-metal --elf \\
-            program), runs it with no input to the instruction count given with --at, and writes \\
-            the machine's complete state (hart, devices, RAM, the disk's identity) to --output. \\
-            Continue it with `lockstep run --restore FILE` (with the same --disk, if any). The \\
+            Boots the default Linux guest (or --kernel/--initrd/--append, or a bare-metal --elf \
+            program), runs it with no input to the instruction count given with --at, and writes \
+            the machine's complete state (hart, devices, RAM, the disk's identity) to --output. \
+            Continue it with `lockstep run --restore FILE` (with the same --disk, if any). The \
             format is described in docs/snapshots.md.
             """
     )
