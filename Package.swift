@@ -82,6 +82,8 @@ let package = Package(
         // Restores a snapshot in a new process and measures snapshots (for tests and benchmarks).
         .executableTarget(name: "lockstep-snapshot-check", dependencies: ["Machine", "HostIO"]),
 
+        // Ignores SIGPIPE in the test process (tests kill the peers of sockets and pipes).
+        .target(name: "CTestProcessSetup", path: "Tests/CTestProcessSetup"),
         // Host-FPU reference used only by the float tests (compiled with FENV_ACCESS).
         .target(name: "CRISCVFloatHostReference", path: "Tests/CRISCVFloatHostReference"),
         .testTarget(name: "CRISCVFloatTests", dependencies: ["CRISCVFloat", "CRISCVFloatHostReference"]),
@@ -89,17 +91,17 @@ let package = Package(
         .testTarget(name: "RISCVDisassemblerTests", dependencies: ["RISCVDisassembler"]),
         .testTarget(name: "ELFTests", dependencies: ["ELF"]),
         .testTarget(name: "MachineTests", dependencies: ["Machine", "RISCV", "ELF"]),
-        .testTarget(name: "HostIOTests", dependencies: ["HostIO", "Machine", "RISCV"]),
-        .testTarget(name: "LockstepCLITests", dependencies: ["LockstepCLI"]),
+        .testTarget(name: "HostIOTests", dependencies: ["CTestProcessSetup", "HostIO", "Machine", "RISCV"]),
+        .testTarget(name: "LockstepCLITests", dependencies: ["CTestProcessSetup", "LockstepCLI"]),
         .testTarget(name: "ConformanceTests", dependencies: ["Conformance"]),
         // Boots the default Linux guest with the `lockstep` executable (and on QEMU).
-        .testTarget(name: "LinuxBootTests", dependencies: ["KVWorkload"]),
+        .testTarget(name: "LinuxBootTests", dependencies: ["CTestProcessSetup", "KVWorkload"]),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "Machine", "RISCV"]),
-        .testTarget(name: "ArbitrationTests", dependencies: ["Arbitration"]),
-        .testTarget(name: "ReplicationTests", dependencies: ["Replication", "Replay", "Machine"]),
+        .testTarget(name: "ArbitrationTests", dependencies: ["CTestProcessSetup", "Arbitration"]),
+        .testTarget(name: "ReplicationTests", dependencies: ["CTestProcessSetup", "Replication", "Replay", "Machine"]),
         // The client against fake key-value servers, which use HostIO's TCPConsole as the real guest does.
-        .testTarget(name: "KVWorkloadTests", dependencies: ["KVWorkload", "HostIO"]),
+        .testTarget(name: "KVWorkloadTests", dependencies: ["CTestProcessSetup", "KVWorkload", "HostIO"]),
         // Real processes: primary, backup and arbiter, killed with SIGKILL under load.
-        .testTarget(name: "FaultToleranceTests", dependencies: ["FaultInjection", "KVWorkload"]),
+        .testTarget(name: "FaultToleranceTests", dependencies: ["CTestProcessSetup", "FaultInjection", "KVWorkload"]),
     ]
 )

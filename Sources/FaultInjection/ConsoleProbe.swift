@@ -15,7 +15,7 @@ public enum ConsoleProbe {
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         let bytes = Array("\n\(command)\n".utf8)
-        guard bytes.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == bytes.count else { return nil }
+        guard bytes.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == bytes.count else { return nil }
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         let deadline = Date(timeIntervalSinceNow: seconds)
@@ -23,7 +23,7 @@ public enum ConsoleProbe {
         while Date() < deadline {
             if Date() > resendAt {
                 resendAt = Date(timeIntervalSinceNow: resendEvery)
-                guard bytes.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == bytes.count else { return nil }
+                guard bytes.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == bytes.count else { return nil }
             }
             var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             guard poll(&poller, 1, 50) >= 0 else { return nil }

@@ -23,7 +23,7 @@ public final class ConsoleSession {
     public func request(_ text: String, expecting expected: String, seconds: Double) -> Double? {
         let start = Date()
         let bytes = Array(text.utf8)
-        guard bytes.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == bytes.count else { return nil }
+        guard bytes.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == bytes.count else { return nil }
         let needle = Array(expected.utf8)
         var buffer = [UInt8](repeating: 0, count: 65536)
         let deadline = Date(timeIntervalSinceNow: seconds)

@@ -64,7 +64,7 @@ public final class LineRelay: @unchecked Sendable {
             if silenced { continue }
             var offset = 0
             while offset < n {
-                let written = buffer[offset..<n].withUnsafeBytes { write(destination, $0.baseAddress, $0.count) }
+                let written = buffer[offset..<n].withUnsafeBytes { send(destination, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
                 if written <= 0 { break }
                 offset += written
             }

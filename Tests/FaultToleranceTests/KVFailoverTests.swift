@@ -1,3 +1,4 @@
+import CTestProcessSetup
 import FaultInjection
 import Foundation
 import Testing
@@ -34,5 +35,11 @@ import Testing
         #expect(ReleaseLogCheck.violations(in: ReleaseLogCheck.parse(stale)).count == 1)
         let shared = "100 1 A 5\n200 1 B 4\n"
         #expect(ReleaseLogCheck.violations(in: ReleaseLogCheck.parse(shared)).count == 1)
+    }
+}
+
+@Suite struct TestProcessSetupTests {
+    @Test func sigpipeIsIgnoredInTheTestProcess() {
+        #expect(lockstep_tests_sigpipe_ignored() == 1)
     }
 }
