@@ -106,8 +106,12 @@ final class PrimaryRole {
         let status = link.status
         if status.joinRequested {
             do {
+                let started = monotonicNow()
                 let snapshot = try machine.saveSnapshot()
-                link.sendSnapshot(snapshot, generation: generation)
+                let paused = monotonicNow() - started
+                if link.sendSnapshot(snapshot, generation: generation) {
+                    log("the guest paused \(Int((paused * 1000).rounded())) ms for the initial state")
+                }
             } catch {
                 log("cannot snapshot the machine for the backup: \(error)")
             }
