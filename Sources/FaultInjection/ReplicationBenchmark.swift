@@ -52,6 +52,7 @@ public struct ReplicationBenchmark {
         let alone = try writes(client, label: "unreplicated (primary alone)")
         try cluster.rejoin(1)
         Thread.sleep(forTimeInterval: 0.5)
+        for line in cluster.nodes[0].log.split(separator: "\n") where line.contains("initial state") { report("  " + line) }
         let statisticsStart = cluster.nodes[0].log.count
         let replicated = try writes(client, label: "replicated (backup attached)")
         Thread.sleep(forTimeInterval: 2.1)
