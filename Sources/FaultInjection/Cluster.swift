@@ -23,6 +23,9 @@ public final class Cluster: @unchecked Sendable {
         public var append = "console=ttyS0 quiet lockstep.service=kv"
         public var memoryMiB = 128
         public var statisticsInterval = 10.0
+        /// Relays on the lines (so that they can be silenced). Benchmarks go without: a relay is
+        /// two more hops and a thread wake-up each way.
+        public var relays = true
 
         public init(lockstep: String) { self.lockstep = lockstep }
     }
@@ -67,7 +70,9 @@ public final class Cluster: @unchecked Sendable {
             let other = 1 - index
             var arguments = ["node", "--vm", "kv", "--node-id", name, "--key-file", keyFile]
             for port in linePorts[index] { arguments += ["--listen", "127.0.0.1:\(port)"] }
-            for relay in relays[other] { arguments += ["--peer", "127.0.0.1:\(relay.port)"] }
+            for (line, relay) in relays[other].enumerated() {
+                arguments += ["--peer", "127.0.0.1:\(options.relays ? relay.port : linePorts[other][line])"]
+            }
             arguments += ["--console", "127.0.0.1:\(consolePorts[index])"]
             arguments += arbiterArguments
             arguments += ["--release-log", directory.appendingPathComponent("release.log").path,

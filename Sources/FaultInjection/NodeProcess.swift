@@ -52,12 +52,14 @@ public final class NodeProcess: @unchecked Sendable {
         return process.isRunning ? nil : process.terminationStatus
     }
 
-    /// Waits until the current log contains `text`.
-    public func waitForLog(_ text: String, seconds: Double) throws {
+    /// Waits until the current log contains `text` (after its first `offset` characters: pass
+    /// the log's length before an event to wait for a new line only).
+    public func waitForLog(_ text: String, after offset: Int = 0, seconds: Double) throws {
         let deadline = Date(timeIntervalSinceNow: seconds)
+        func found() -> Bool { log.dropFirst(offset).contains(text) }
         while Date() < deadline {
-            if log.contains(text) { return }
-            if !isRunning, !log.contains(text) {
+            if found() { return }
+            if !isRunning, !found() {
                 throw FaultInjectionError.setup("\(name) exited before logging '\(text)'; its log:\n\(log)")
             }
             usleep(20_000)

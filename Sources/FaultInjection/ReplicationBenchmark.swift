@@ -14,9 +14,16 @@ public struct ReplicationBenchmark {
     public var requests = 1000
     public var loopIterations = 100_000
     public var failovers = 5
+    /// Clients of the concurrent-writes measurement.
+    public var concurrentClients = 8
+    /// Alone/replicated pairs of the CPU loop.
+    public var loopPairs = 3
     public var report: (String) -> Void = { print($0) }
 
-    public init(options: Cluster.Options) { self.options = options }
+    public init(options: Cluster.Options) {
+        self.options = options
+        self.options.relays = false   // the nodes talk directly, as on two hosts
+    }
 
     struct Latencies {
         var samples: [Double]
@@ -50,12 +57,16 @@ public struct ReplicationBenchmark {
         defer { client.close() }
         try client.connect()
         let alone = try writes(client, label: "unreplicated (primary alone)")
+        let aloneConcurrent = concurrentWrites(endpoints, label: "unreplicated (primary alone)")
         try cluster.rejoin(1)
         Thread.sleep(forTimeInterval: 0.5)
         for line in cluster.nodes[0].log.split(separator: "\n") where line.contains("initial state") { report("  " + line) }
         let statisticsStart = cluster.nodes[0].log.count
         let replicated = try writes(client, label: "replicated (backup attached)")
+        let replicatedConcurrent = concurrentWrites(endpoints, label: "replicated (backup attached)")
         Thread.sleep(forTimeInterval: 2.1)
+        report(String(format: "writes per second with %d clients, replicated/unreplicated: %.3f (%.0f vs %.0f)",
+                      concurrentClients, replicatedConcurrent / aloneConcurrent, replicatedConcurrent, aloneConcurrent))
         report(String(format: "requests per second, replicated/unreplicated: %.3f (%.0f vs %.0f)",
                       replicated.perSecond / alone.perSecond, replicated.perSecond, alone.perSecond))
         report(String(format: "added latency per request (output rule): p50 %+.3f ms, p99 %+.3f ms",
@@ -86,6 +97,18 @@ public struct ReplicationBenchmark {
         report(violations.isEmpty ? "release log: never two primaries" : "release log: \(violations)")
     }
 
+    /// Several clients writing at once (each with one request in flight): writes per second.
+    func concurrentWrites(_ endpoints: [KVWorkload.Endpoint], label: String) -> Double {
+        let generator = LoadGenerator(options: LoadGenerator.Options(
+            endpoints: endpoints, clients: concurrentClients, writes: concurrentClients * 300, readEvery: 1_000_000,
+            client: KVClient.Options(requestTimeout: 2, connectTimeout: 1, deadline: 60, retryPause: 0.005)))
+        let summary = generator.run()
+        let perSecond = Double(summary.writesAcknowledged) / summary.seconds
+        report(String(format: "%@, %d clients: %d writes, %.0f per second, latency p50 %.3f ms, p99 %.3f ms",
+                      label, concurrentClients, summary.writesAcknowledged, perSecond, summary.latencyP50 * 1000, summary.latencyP99 * 1000))
+        return perSecond
+    }
+
     func writes(_ client: KVClient, label: String) throws -> Latencies {
         for i in 0..<20 { try client.set("w\(i % 10)", to: "warm\(i)") }
         var samples: [Double] = []
@@ -114,11 +137,22 @@ public struct ReplicationBenchmark {
         guard ConsoleProbe.ask(port: cluster.consolePorts[0], command: "echo up$((1+1))", expecting: "up2", seconds: 30) != nil else {
             throw FaultInjectionError.timeout("the guest's shell did not answer")
         }
-        let alone = try timeLoop(port: cluster.consolePorts[0], label: "unreplicated (primary alone)")
-        try cluster.rejoin(1)
-        Thread.sleep(forTimeInterval: 0.5)
-        let replicated = try timeLoop(port: cluster.consolePorts[0], label: "replicated (backup attached)")
-        report(String(format: "guest throughput, replicated/unreplicated: %.3f", alone / replicated))
+        // Alternate: alone, then with a backup, then alone again (the backup killed, the primary
+        // continues after winning the arbiter), and so on; each pair gives a ratio.
+        var ratios: [Double] = []
+        for pair in 1...loopPairs {
+            let alone = try timeLoop(port: cluster.consolePorts[0], label: "pair \(pair), unreplicated (primary alone)")
+            try cluster.rejoin(1)
+            Thread.sleep(forTimeInterval: 0.5)
+            let replicated = try timeLoop(port: cluster.consolePorts[0], label: "pair \(pair), replicated (backup attached)")
+            ratios.append(alone / replicated)
+            let offset = cluster.nodes[0].log.count
+            cluster.nodes[1].kill()
+            try cluster.nodes[0].waitForLog("won the arbiter", after: offset, seconds: 15)
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+        report("guest throughput, replicated/unreplicated, per pair: " + ratios.map { String(format: "%.3f", $0) }.joined(separator: ", ")
+               + String(format: "; median %.3f", ratios.sorted()[ratios.count / 2]))
     }
 
     func timeLoop(port: Int, label: String) throws -> Double {

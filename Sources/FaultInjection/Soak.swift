@@ -80,8 +80,9 @@ public final class Soak {
             try writer.waitForProgress(10, seconds: 30)
             try cluster.rejoin(primary)
         case .killBackup:
+            let offset = cluster.nodes[primary].log.count
             cluster.nodes[backup].kill()
-            try cluster.nodes[primary].waitForLog("won the arbiter", seconds: 15)
+            try cluster.nodes[primary].waitForLog("won the arbiter", after: offset, seconds: 15)
             try writer.waitForProgress(10, seconds: 30)
             try cluster.rejoin(backup)
         case .silenceLine:

@@ -75,6 +75,7 @@ struct LockstepSoak: ParsableCommand {
         @Option(help: "Writes per latency measurement.") var requests = 1000
         @Option(help: "Iterations of the guest's CPU loop.") var loop = 100_000
         @Option(help: "Failovers to time.") var failovers = 5
+        @Option(help: "Alone/replicated pairs of the CPU loop.") var pairs = 3
         @Flag(help: "Use a lock file instead of the arbiter server.") var fileArbiter = false
 
         func run() throws {
@@ -84,6 +85,7 @@ struct LockstepSoak: ParsableCommand {
             benchmark.requests = requests
             benchmark.loopIterations = loop
             benchmark.failovers = failovers
+            benchmark.loopPairs = pairs
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-bench-\(UUID().uuidString)")
             try benchmark.run(directory: directory)
         }
