@@ -12,6 +12,19 @@ import NIOPosix
 public final class PrimaryLink: LineOwner, @unchecked Sendable {
     /// What the machine thread needs to know.
     public struct Status: Sendable {
+        public init(lastSequence: UInt64, acknowledged: UInt64, backupExecuted: UInt64, hasBackup: Bool, backupLost: Bool,
+                    joinRequested: Bool, retainedEntries: Int, sentEntries: UInt64, sentBytes: UInt64) {
+            self.lastSequence = lastSequence
+            self.acknowledged = acknowledged
+            self.backupExecuted = backupExecuted
+            self.hasBackup = hasBackup
+            self.backupLost = backupLost
+            self.joinRequested = joinRequested
+            self.retainedEntries = retainedEntries
+            self.sentEntries = sentEntries
+            self.sentBytes = sentBytes
+        }
+
         /// Sequence number of the last entry appended (0: none yet).
         public var lastSequence: UInt64
         /// The backup has every entry up to this one.

@@ -139,10 +139,7 @@ final class PrimaryRole {
 
     /// Whether the backup is too far behind to go on.
     private func mustThrottle() -> Bool {
-        let status = link.status
-        guard status.hasBackup else { return status.backupLost }
-        return status.lastSequence - status.acknowledged > configuration.maximumUnacknowledgedEntries
-            || machine.instructionCount > status.backupExecuted &+ configuration.maximumBackupLag
+        Throttle.mustPause(link.status, instructionCount: machine.instructionCount, configuration: configuration)
     }
 
     /// Sends what the backup's acknowledgements allow (everything, when alone).

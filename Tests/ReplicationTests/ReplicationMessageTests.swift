@@ -140,3 +140,28 @@ import Testing
         #expect(!monitor.peerIsDead(at: 2.39))
     }
 }
+
+@Suite struct ThrottleTests {
+    let configuration: NodeConfiguration = {
+        var c = NodeConfiguration(vm: "kv", nodeID: "a", key: [1], listen: [], peers: [], console: Endpoint(host: "127.0.0.1", port: 0))
+        c.maximumUnacknowledgedEntries = 100
+        c.maximumBackupLag = 1_000_000
+        return c
+    }()
+
+    func status(last: UInt64 = 10, acked: UInt64 = 10, executed: UInt64 = 0, backup: Bool = true, lost: Bool = false) -> PrimaryLink.Status {
+        PrimaryLink.Status(lastSequence: last, acknowledged: acked, backupExecuted: executed, hasBackup: backup, backupLost: lost,
+                           joinRequested: false, retainedEntries: Int(last - acked), sentEntries: 0, sentBytes: 0)
+    }
+
+    @Test func pausesOnlyWhenTheBackupIsTooFarBehindOrLost() {
+        #expect(!Throttle.mustPause(status(), instructionCount: 500_000, configuration: configuration))
+        #expect(!Throttle.mustPause(status(last: 110, acked: 10), instructionCount: 0, configuration: configuration))
+        #expect(Throttle.mustPause(status(last: 111, acked: 10), instructionCount: 0, configuration: configuration))
+        #expect(!Throttle.mustPause(status(executed: 4_000_000), instructionCount: 5_000_000, configuration: configuration))
+        #expect(Throttle.mustPause(status(executed: 4_000_000), instructionCount: 5_000_001, configuration: configuration))
+        // Alone: never; a lost backup: until the arbiter has answered.
+        #expect(!Throttle.mustPause(status(last: 10_000, acked: 0, backup: false), instructionCount: 1 << 40, configuration: configuration))
+        #expect(Throttle.mustPause(status(backup: false, lost: true), instructionCount: 0, configuration: configuration))
+    }
+}
