@@ -34,6 +34,7 @@ struct LockstepSoak: ParsableCommand {
         @Flag(help: "Use a lock file instead of the arbiter server.") var fileArbiter = false
 
         func run() throws {
+            setvbuf(stdout, nil, _IOLBF, 0)   // a line per round, as it happens, even into a file
             let kinds = try faults.split(separator: ",").map { name throws -> Fault in
                 guard let fault = Fault(rawValue: String(name)) else {
                     throw ValidationError("unknown fault '\(name)'; known: \(Fault.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -79,6 +80,7 @@ struct LockstepSoak: ParsableCommand {
         @Flag(help: "Use a lock file instead of the arbiter server.") var fileArbiter = false
 
         func run() throws {
+            setvbuf(stdout, nil, _IOLBF, 0)
             var options = Cluster.Options(lockstep: lockstep)
             options.arbiter = fileArbiter ? .file : .server
             var benchmark = ReplicationBenchmark(options: options)
