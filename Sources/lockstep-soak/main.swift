@@ -34,7 +34,6 @@ struct LockstepSoak: ParsableCommand {
         @Flag(help: "Use a lock file instead of the arbiter server.") var fileArbiter = false
 
         func run() throws {
-            setvbuf(stdout, nil, _IOLBF, 0)   // a line per round, as it happens, even into a file
             let kinds = try faults.split(separator: ",").map { name throws -> Fault in
                 guard let fault = Fault(rawValue: String(name)) else {
                     throw ValidationError("unknown fault '\(name)'; known: \(Fault.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -57,14 +56,14 @@ struct LockstepSoak: ParsableCommand {
                 counts[fault, default: 0] += 1
                 lost += result.lostWrites.count
                 splitBrain += result.splitBrain.count
-                print("round \(index): \(result)")
-                for problem in result.lostWrites + result.splitBrain { print("  PROBLEM: \(problem)") }
+                say("round \(index): \(result)")
+                for problem in result.lostWrites + result.splitBrain { say("  PROBLEM: \(problem)") }
             }
             let pauses = soak.rounds.map(\.longestPause).sorted()
-            print("rounds: " + Fault.allCases.map { "\($0.rawValue) \(counts[$0] ?? 0)" }.joined(separator: ", "))
-            print("writes acknowledged: \(soak.rounds.last?.acknowledgedWrites ?? 0); lost: \(lost); split-brain releases: \(splitBrain)")
-            print(String(format: "longest client pause per round: median %.0f ms, max %.0f ms", pauses[pauses.count / 2] * 1000, pauses.last! * 1000))
-            print("logs: \(directory.path)")
+            say("rounds: " + Fault.allCases.map { "\($0.rawValue) \(counts[$0] ?? 0)" }.joined(separator: ", "))
+            say("writes acknowledged: \(soak.rounds.last?.acknowledgedWrites ?? 0); lost: \(lost); split-brain releases: \(splitBrain)")
+            say(String(format: "longest client pause per round: median %.0f ms, max %.0f ms", pauses[pauses.count / 2] * 1000, pauses.last! * 1000))
+            say("logs: \(directory.path)")
             if lost > 0 || splitBrain > 0 { throw ExitCode(1) }
         }
     }
@@ -80,7 +79,6 @@ struct LockstepSoak: ParsableCommand {
         @Flag(help: "Use a lock file instead of the arbiter server.") var fileArbiter = false
 
         func run() throws {
-            setvbuf(stdout, nil, _IOLBF, 0)
             var options = Cluster.Options(lockstep: lockstep)
             options.arbiter = fileArbiter ? .file : .server
             var benchmark = ReplicationBenchmark(options: options)
@@ -88,6 +86,7 @@ struct LockstepSoak: ParsableCommand {
             benchmark.loopIterations = loop
             benchmark.failovers = failovers
             benchmark.loopPairs = pairs
+            benchmark.report = say
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-bench-\(UUID().uuidString)")
             try benchmark.run(directory: directory)
         }
@@ -105,4 +104,10 @@ struct SeededGenerator: RandomNumberGenerator {
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
+}
+
+/// Prints a line and flushes it at once (a line per round as it happens, even into a file).
+func say(_ line: String) {
+    print(line)
+    fflush(nil)
 }
