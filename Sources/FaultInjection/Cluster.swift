@@ -58,7 +58,7 @@ public final class Cluster: @unchecked Sendable {
             arbiterProcess = NodeProcess(name: "arbiter", executable: options.lockstep,
                                          arguments: ["arbiter", "--listen", "127.0.0.1:\(arbiterPort)",
                                                      "--state", directory.appendingPathComponent("arbiter.state").path,
-                                                     "--key-file", keyFile],
+                                                     "--key-file", keyFile, "--exit-with-parent"],
                                          directory: directory)
         case .file:
             arbiterArguments = ["--arbiter-file", directory.appendingPathComponent("arbiter.lock").path]
@@ -68,7 +68,7 @@ public final class Cluster: @unchecked Sendable {
         for index in 0..<2 {
             let name = index == 0 ? "A" : "B"
             let other = 1 - index
-            var arguments = ["node", "--vm", "kv", "--node-id", name, "--key-file", keyFile]
+            var arguments = ["node", "--vm", "kv", "--node-id", name, "--key-file", keyFile, "--exit-with-parent"]
             for port in linePorts[index] { arguments += ["--listen", "127.0.0.1:\(port)"] }
             for (line, relay) in relays[other].enumerated() {
                 arguments += ["--peer", "127.0.0.1:\(options.relays ? relay.port : linePorts[other][line])"]

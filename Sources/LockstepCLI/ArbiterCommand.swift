@@ -70,7 +70,11 @@ struct ArbiterCommand: ParsableCommand {
         guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
     }
 
+    @Flag(name: .long, help: "Exit when the process that started this one exits (for test harnesses and supervisors).")
+    var exitWithParent = false
+
     func run() throws {
+        if exitWithParent { ParentWatch.start() }
         let status = waitFor { [self] in
             do throws(ArbitrationError) {
                 if let listen { return try await serve(listen) }

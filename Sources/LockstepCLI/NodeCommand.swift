@@ -56,6 +56,9 @@ struct NodeCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Milliseconds of silence on every line after which the peer is declared dead.", valueName: "ms"))
     var heartbeatTimeout: Int = 400
 
+    @Flag(name: .long, help: "Exit when the process that started this one exits (for test harnesses and supervisors).")
+    var exitWithParent = false
+
     @Option(name: .long, help: ArgumentHelp("Append a line per output release to this file (for split-brain checks).", valueName: "path"))
     var releaseLog: String?
 
@@ -92,6 +95,7 @@ struct NodeCommand: ParsableCommand {
     }
 
     func run() throws {
+        if exitWithParent { ParentWatch.start() }
         let key: [UInt8]
         do {
             key = try readKeyFile(keyFile)
