@@ -44,6 +44,18 @@ public final class NodeProcess: @unchecked Sendable {
         process.waitUntilExit()
     }
 
+    /// SIGSTOP: the process freezes, sockets and all, as a host that stalls (or a VM that its
+    /// hypervisor pauses); ``resume()`` thaws it.
+    public func freeze() {
+        guard let process, process.isRunning else { return }
+        Foundation.kill(process.processIdentifier, SIGSTOP)
+    }
+
+    public func resume() {
+        guard let process else { return }
+        Foundation.kill(process.processIdentifier, SIGCONT)
+    }
+
     /// The exit status, once the process has ended within `seconds`.
     public func waitForExit(seconds: Double) -> Int32? {
         guard let process else { return nil }

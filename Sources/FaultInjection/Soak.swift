@@ -14,6 +14,9 @@ public enum Fault: String, CaseIterable, Sendable {
     /// The arbiter stopped: nothing changes while the pair is healthy; a primary killed then is
     /// replaced only once the arbiter is back.
     case arbiterDown = "arbiter-down"
+    /// The primary frozen (SIGSTOP) long enough for the backup to go live, then thawed: the old
+    /// primary must release nothing more, lose the arbiter and stop.
+    case freezePrimary = "freeze-primary"
 }
 
 /// What one round did and found.
@@ -114,6 +117,22 @@ public final class Soak {
             try cluster.waitUntilLive(survivor, seconds: 15)
             try writer.waitForProgress(10, seconds: 30)
             try cluster.rejoin(loser)
+        case .freezePrimary:
+            cluster.nodes[primary].freeze()
+            survivor = backup
+            do {
+                try cluster.waitUntilLive(backup, seconds: 15)
+            } catch {
+                cluster.nodes[primary].resume()
+                throw error
+            }
+            try writer.waitForProgress(5, seconds: 30)
+            cluster.nodes[primary].resume()
+            guard cluster.nodes[primary].waitForExit(seconds: 15) == 2 else {
+                throw FaultInjectionError.setup("the thawed old primary did not stop with status 2\n\(cluster.logs)")
+            }
+            try writer.waitForProgress(5, seconds: 30)
+            try cluster.rejoin(primary)
         case .arbiterDown:
             cluster.arbiterProcess?.kill()
             try writer.waitForProgress(10, seconds: 30)

@@ -32,6 +32,8 @@ public final class BackupLink: LineOwner, @unchecked Sendable {
     private var entries: Deque<LogEntry> = []
     private var nextSequence: UInt64 = 1
     private var executed: UInt64 = 0
+    /// The latest time (the primary's clock) in a heartbeat from the primary: echoed back.
+    private var primaryTime: UInt64 = 0
     private var unacknowledged = false
     private var primaryLost = false
     private var refusal: String?
@@ -108,11 +110,13 @@ public final class BackupLink: LineOwner, @unchecked Sendable {
         var declared = false
         var toConnect: [Int] = []
         var waiting = false
+        var beats: [Line] = []
+        var beat: [ReplicationMessage] = []
         lock.withLock {
             guard !stopped else { return }
-            for line in lines.values {
-                line.send([.heartbeat, .ack(sequence: nextSequence - 1, executedCount: executed)])
-            }
+            // Sent after the lock (see PrimaryLink.tick).
+            beats = Array(lines.values)
+            beat = [.heartbeat(time: primaryTime), .ack(sequence: nextSequence - 1, executedCount: executed, echo: primaryTime)]
             unacknowledged = false
             for index in monitor.silentLines(at: now) {
                 if let line = lines[index] { silent.append(line) }
@@ -137,6 +141,7 @@ public final class BackupLink: LineOwner, @unchecked Sendable {
                 }
             }
         }
+        for line in beats where !silent.contains(where: { $0 === line }) { line.send(beat) }
         for line in silent {
             if !declared { log("line \(line.index + 1) to the primary silent for more than \(Int(heartbeat.timeout * 1000)) ms: closing it") }
             line.close()
@@ -179,9 +184,10 @@ public final class BackupLink: LineOwner, @unchecked Sendable {
     }
 
     func lineAuthenticated(_ line: Line) {
+        var toClose: [Line] = []
         let message: ReplicationMessage? = lock.withLock {
-            guard !stopped else { line.close(); return nil }
-            lines[line.index]?.close()
+            guard !stopped else { toClose.append(line); return nil }
+            if let old = lines[line.index] { toClose.append(old) }
             lines[line.index] = line
             monitor.heard(line: line.index, at: monotonicNow())
             if synced { return .resume(nextSequence: nextSequence) }
@@ -191,6 +197,8 @@ public final class BackupLink: LineOwner, @unchecked Sendable {
             }
             return nil
         }
+        for old in toClose { old.close() }
+        if toClose.contains(where: { $0 === line }) { return }
         log("line \(line.index + 1) up to primary '\(line.peer?.nodeID ?? "?")'")
         if let message { line.send(message) }
     }
@@ -198,6 +206,7 @@ public final class BackupLink: LineOwner, @unchecked Sendable {
     func line(_ line: Line, received message: ReplicationMessage) {
         var ring = false
         var problem: String?
+        var resumes: [(Line, ReplicationMessage)] = []
         lock.withLock {
             guard lines[line.index] === line else { return }
             monitor.heard(line: line.index, at: monotonicNow())
@@ -217,7 +226,7 @@ public final class BackupLink: LineOwner, @unchecked Sendable {
                     nextSequence = start
                     monitor.reset(now: monotonicNow())
                     monitor.heard(line: line.index, at: monotonicNow())
-                    for other in lines.values where other !== line { other.send(.resume(nextSequence: start)) }
+                    for other in lines.values where other !== line { resumes.append((other, .resume(nextSequence: start))) }
                     ring = true
                 }
             case .entry(let sequence, let entry):
@@ -230,12 +239,13 @@ public final class BackupLink: LineOwner, @unchecked Sendable {
                 } else if sequence > nextSequence {
                     problem = "entry \(sequence) when \(nextSequence) was due"
                 }
-            case .heartbeat:
-                break
+            case .heartbeat(let time):
+                primaryTime = max(primaryTime, time)
             case .hello, .proof, .refuse, .join, .resume, .ack:
                 problem = "a primary does not send \(message.kind)"
             }
         }
+        for (other, message) in resumes { other.send(message) }
         if let problem {
             log("closing line \(line.index + 1): \(problem)")
             line.close()
@@ -247,7 +257,7 @@ public final class BackupLink: LineOwner, @unchecked Sendable {
         let ack: ReplicationMessage? = lock.withLock {
             guard unacknowledged, !stopped else { return nil }
             unacknowledged = false
-            return .ack(sequence: nextSequence - 1, executedCount: executed)
+            return .ack(sequence: nextSequence - 1, executedCount: executed, echo: primaryTime)
         }
         guard let ack else { return }
         for other in lock.withLock({ Array(lines.values) }) { other.send(ack) }

@@ -39,6 +39,13 @@ public final class PrimaryLink: LineOwner, @unchecked Sendable {
         public var joinRequested: Bool
         /// Unacknowledged entries held for resending.
         public var retainedEntries: Int
+        /// The backup echoed a heartbeat this primary sent less than half the heartbeat timeout
+        /// ago (by the primary's own clock). A primary releases output under its backup's
+        /// acknowledgements only while this holds. The backup declares the primary dead only
+        /// after a whole timeout without hearing it, so a primary that was frozen (stopped,
+        /// starved) long enough for that cannot release, on waking, outputs acknowledged before
+        /// the freeze: messages the backup sent during the freeze echo old times.
+        public var leaseValid: Bool = true
         /// Entries and bytes (whole frames, one line's worth) sent to backups so far.
         public var sentEntries: UInt64
         public var sentBytes: UInt64
@@ -61,6 +68,7 @@ public final class PrimaryLink: LineOwner, @unchecked Sendable {
     private var synced = false
     private var lost = false
     private var joinLine: Int?
+    private var latestEcho: UInt64 = 0
     private var sentEntries: UInt64 = 0
     private var sentBytes: UInt64 = 0
     private var monitor: SilenceMonitor
@@ -118,9 +126,11 @@ public final class PrimaryLink: LineOwner, @unchecked Sendable {
 
     public var status: Status {
         lock.withLock {
-            Status(lastSequence: nextSequence - 1, acknowledged: acknowledged, backupExecuted: backupExecuted,
-                   hasBackup: synced && !lost, backupLost: lost, joinRequested: joinLine != nil, retainedEntries: retained.count,
-                   sentEntries: sentEntries, sentBytes: sentBytes)
+            var status = Status(lastSequence: nextSequence - 1, acknowledged: acknowledged, backupExecuted: backupExecuted,
+                                hasBackup: synced && !lost, backupLost: lost, joinRequested: joinLine != nil, retainedEntries: retained.count,
+                                sentEntries: sentEntries, sentBytes: sentBytes)
+            status.leaseValid = Self.nanoseconds() &- latestEcho < UInt64(heartbeat.timeout / 2 * 1e9)
+            return status
         }
     }
 
@@ -132,6 +142,8 @@ public final class PrimaryLink: LineOwner, @unchecked Sendable {
             nextSequence += 1
             guard synced, !lost else { return sequence }
             retained.append((sequence, entry))
+            // Sent under the lock to keep the order of entries against a resend (`resume`). This
+            // runs on the machine thread, never on the event loop, so the write only queues.
             let message = ReplicationMessage.entry(sequence: sequence, entry)
             for index in liveLines { lines[index]?.send(message) }
             sentEntries += 1
@@ -189,13 +201,14 @@ public final class PrimaryLink: LineOwner, @unchecked Sendable {
 
     func lineAuthenticated(_ line: Line) {
         guard let peer = line.peer else { return }
+        var replaced: [Line] = []
         let refusal: String? = lock.withLock {
             if let current = backupID, current != peer.nodeID, synced, !lost {
                 return "VM '\(authentication.vm)' already has a backup (node '\(current)')"
             }
             if backupID != peer.nodeID {
                 // A new backup replaces one that never finished joining or is gone.
-                for (_, old) in lines { old.close() }
+                replaced += lines.values
                 lines = [:]
                 liveLines = []
                 synced = false
@@ -203,11 +216,12 @@ public final class PrimaryLink: LineOwner, @unchecked Sendable {
                 joinLine = nil
                 backupID = peer.nodeID
             }
-            lines[line.index]?.close()
+            if let old = lines[line.index] { replaced.append(old) }
             lines[line.index] = line
             monitor.heard(line: line.index, at: monotonicNow())
             return nil
         }
+        for old in replaced { old.close() }
         if let refusal {
             log("refused node '\(peer.nodeID)': \(refusal)")
             line.refuse(refusal)
@@ -218,6 +232,8 @@ public final class PrimaryLink: LineOwner, @unchecked Sendable {
 
     func line(_ line: Line, received message: ReplicationMessage) {
         var ring = false
+        var resend: [ReplicationMessage] = []
+        var refusal: String?
         lock.withLock {
             guard lines[line.index] === line else { return }
             monitor.heard(line: line.index, at: monotonicNow())
@@ -230,29 +246,45 @@ public final class PrimaryLink: LineOwner, @unchecked Sendable {
                 ring = true
             case .resume(let next):
                 guard synced, !lost else {
-                    line.refuse("this primary has no synchronised backup: restart the backup so that it joins again")
+                    refusal = "this primary has no synchronised backup: restart the backup so that it joins again"
                     return
                 }
-                line.send(retained.filter { $0.0 >= next }.map { .entry(sequence: $0.0, $0.1) })
+                // Sent below, after the lock, but before any entry appended from now on: those
+                // are written from the machine thread, so they queue behind this handler.
+                resend = retained.filter { $0.0 >= next }.map { .entry(sequence: $0.0, $0.1) }
                 liveLines.insert(line.index)
-            case .ack(let sequence, let executed):
+            case .ack(let sequence, let executed, let echo):
                 guard synced else { return }
+                renewLease(echo, ring: &ring)
                 if sequence > acknowledged {
                     acknowledged = min(sequence, nextSequence - 1)
                     while let first = retained.first, first.0 <= acknowledged { retained.removeFirst() }
                     ring = true
                 }
                 if executed > backupExecuted { backupExecuted = executed; ring = true }
-            case .heartbeat:
-                break
+            case .heartbeat(let echo):
+                renewLease(echo, ring: &ring)
             case .hello, .proof, .refuse, .snapshotChunk, .entry:
-                line.refuse("a backup does not send \(message.kind)")
+                refusal = "a backup does not send \(message.kind)"
             }
         }
+        line.send(resend)
+        if let refusal { line.refuse(refusal) }
         if ring { doorbell.ring() }
     }
 
     func lineReadComplete(_ line: Line) {}
+
+    /// Takes a newer echo (under the lock). A lease that had run out and is renewed wakes the
+    /// machine thread, which may hold acknowledged output.
+    private func renewLease(_ echo: UInt64, ring: inout Bool) {
+        guard echo > latestEcho else { return }
+        if Self.nanoseconds() &- latestEcho >= UInt64(heartbeat.timeout / 2 * 1e9) { ring = true }
+        latestEcho = echo
+    }
+
+    /// The primary's clock as heartbeats carry it.
+    static func nanoseconds() -> UInt64 { UInt64(monotonicNow() * 1e9) }
 
     func lineClosed(_ line: Line) {
         let report: Bool = lock.withLock {
@@ -278,8 +310,10 @@ public final class PrimaryLink: LineOwner, @unchecked Sendable {
         let now = monotonicNow()
         var silent: [Line] = []
         var declaredLost = false
-        lock.withLock {
-            for line in lines.values { line.send(.heartbeat) }
+        // Channel operations happen outside the lock: on the event loop they run at once and may
+        // call back into this object (a write that fails closes the channel, which reports it).
+        let live: [Line] = lock.withLock {
+            let live = Array(lines.values)
             for index in monitor.silentLines(at: now) {
                 if let line = lines[index] { silent.append(line) }
                 lines[index] = nil
@@ -290,7 +324,10 @@ public final class PrimaryLink: LineOwner, @unchecked Sendable {
                 lost = true
                 declaredLost = true
             }
+            return live
         }
+        let time = Self.nanoseconds()
+        for line in live { line.send(.heartbeat(time: time)) }
         for line in silent {
             log("line \(line.index + 1) silent for more than \(Int(heartbeat.timeout * 1000)) ms: closing it")
             line.close()

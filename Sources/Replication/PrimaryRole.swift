@@ -147,6 +147,8 @@ final class PrimaryRole {
         let status = link.status
         let bytes: [UInt8]
         if status.hasBackup || status.backupLost {
+            // Without a fresh word from the backup, hold even what it acknowledged (see leaseValid).
+            guard status.leaseValid else { return }
             bytes = gate.release(acknowledged: status.acknowledged)
         } else {
             bytes = gate.releaseAll()

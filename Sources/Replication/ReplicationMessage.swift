@@ -48,10 +48,14 @@ public enum ReplicationMessage: Equatable, Sendable {
     case snapshotChunk(generation: UInt64, startSequence: UInt64, offset: UInt64, total: UInt64, bytes: [UInt8])
     /// Primary -> backup: one log entry.
     case entry(sequence: UInt64, LogEntry)
-    /// Backup -> primary: every entry up to `sequence` is received; the backup has executed to `executedCount`.
-    case ack(sequence: UInt64, executedCount: UInt64)
-    /// Both ways, on every line, every heartbeat interval.
-    case heartbeat
+    /// Backup -> primary: every entry up to `sequence` is received; the backup has executed to
+    /// `executedCount`; `echo` is the latest primary time the backup has heard (see ``heartbeat(time:)``).
+    case ack(sequence: UInt64, executedCount: UInt64, echo: UInt64)
+    /// Both ways, on every line, every heartbeat interval. From the primary, `time` is its
+    /// monotonic clock in nanoseconds; from the backup, the latest such time it has heard (an
+    /// echo). The echo is the primary's lease: it proves the backup still followed it after
+    /// that moment of the primary's own clock.
+    case heartbeat(time: UInt64)
 
     enum Kind: UInt8 {
         case hello = 1, proof, refuse, join, resume, snapshotChunk, entry, ack, heartbeat
@@ -86,8 +90,10 @@ public enum ReplicationMessage: Equatable, Sendable {
             writeBlob(mac)
         case .refuse(let reason):
             writeBlob(Array(reason.utf8))
-        case .join, .heartbeat:
+        case .join:
             break
+        case .heartbeat(let time):
+            buffer.writeInteger(time, endianness: .little)
         case .resume(let next):
             buffer.writeInteger(next, endianness: .little)
         case .snapshotChunk(let generation, let start, let offset, let total, let bytes):
@@ -106,9 +112,10 @@ public enum ReplicationMessage: Equatable, Sendable {
                 buffer.writeInteger(UInt8(1))
                 buffer.writeInteger(count, endianness: .little)
             }
-        case .ack(let sequence, let executed):
+        case .ack(let sequence, let executed, let echo):
             buffer.writeInteger(sequence, endianness: .little)
             buffer.writeInteger(executed, endianness: .little)
+            buffer.writeInteger(echo, endianness: .little)
         }
     }
 
@@ -140,7 +147,7 @@ public enum ReplicationMessage: Equatable, Sendable {
         case .join:
             message = .join
         case .heartbeat:
-            message = .heartbeat
+            message = .heartbeat(time: try u64("the heartbeat time"))
         case .resume:
             message = .resume(nextSequence: try u64("the next sequence"))
         case .snapshotChunk:
@@ -164,7 +171,8 @@ public enum ReplicationMessage: Equatable, Sendable {
                 throw .malformedMessage("unknown entry kind \(entryKind)")
             }
         case .ack:
-            message = .ack(sequence: try u64("the acknowledged sequence"), executedCount: try u64("the executed count"))
+            message = .ack(sequence: try u64("the acknowledged sequence"), executedCount: try u64("the executed count"),
+                           echo: try u64("the echoed primary time"))
         }
         guard payload.readableBytes == 0 else { throw .malformedMessage("\(payload.readableBytes) stray bytes after a \(kind) message") }
         return message

@@ -18,8 +18,8 @@ import Testing
         .entry(sequence: 8, .input(Event(instructionCount: 123_999, input: .timeAdvance(ticks: 50_000)))),
         .entry(sequence: 9, .input(Event(instructionCount: 124_000, input: .networkFrame(Array(repeating: 1, count: 60))))),
         .entry(sequence: 10, .progress(instructionCount: 2_000_000)),
-        .ack(sequence: 10, executedCount: 1_999_000),
-        .heartbeat,
+        .ack(sequence: 10, executedCount: 1_999_000, echo: 123_456_789),
+        .heartbeat(time: 987_654_321),
     ]
 
     func frame(_ message: ReplicationMessage) -> [UInt8] {
@@ -67,7 +67,7 @@ import Testing
     @Test func strangersAndOtherVersionsAreRefused() {
         var http = ByteBuffer(string: "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(throws: ReplicationError.self) { _ = try ReplicationFrameCodec.decode(&http) }
-        var version = frame(.heartbeat)
+        var version = frame(.heartbeat(time: 1))
         version[8] = 2
         // The CRC covers the version: fix it so that the version check is what fails.
         let crc = CRC32.checksum(Array(version[4..<(version.count - 4)]))
