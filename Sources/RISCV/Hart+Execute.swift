@@ -245,7 +245,7 @@ extension Hart {
                     continue
                 case .undecoded:
                     let pc = pcAt(d, pageSlots, codeBase)
-                    d.pointee = Hart.decodeSlot(ram: ram, ramOffset: pc &+ st.pointee.codeDelta, pageOffset: pc & (GuestMemory.pageSize - 1))
+                    d.pointee = Hart.decodeSlot(ram: ram, ramOffset: pc &+ st.pointee.codeDelta, pageOffset: pc & (GuestMemory.pageSize - 1), fuse: true)
                     continue   // and run it
                 case .straddle:
                     // A 32-bit instruction whose upper half is on the next page: never cached,
@@ -278,6 +278,23 @@ extension Hart {
                         codeBase = illegal(d.pointee, pc: pcAt(d, pageSlots, codeBase)); pageSlots = refetchSlots; ip = refetchSlots; continue
                     }
 
+                case .addBranchEq, .addBranchLt, .addwBranchEq, .addwBranchLt, .andBranchEq, .andBranchLt,
+                     .subBranchEq, .subBranchLt, .slliwBranchEq, .slliwBranchLt, .srliBranchEq, .srliBranchLt,
+                     .lwBranchEq, .lwBranchLt, .ldBranchEq, .ldBranchLt, .lbuBranchEq, .lbuBranchLt,
+                     .skipEqAdd, .skipEqXor, .skipLtAdd, .skipLtXor:
+                    // A fused pair that cannot run as one (only one instruction may retire, or its
+                    // load missed the TLB): its first instruction runs alone, decoded again from
+                    // memory into the scratch page at its own offset; the second follows in its
+                    // own slot after the page lookup.
+                    let pc = pcAt(d, pageSlots, codeBase)
+                    let index = Int(truncatingIfNeeded: (pc & (GuestMemory.pageSize - 1)) >> 1)
+                    scratch[index] = Hart.decodeSlot(ram: ram, ramOffset: pc &+ st.pointee.codeDelta,
+                                                     pageOffset: pc & (GuestMemory.pageSize - 1), fuse: false)
+                    st.pointee.scratchIndex = UInt16(index)
+                    pageSlots = scratch
+                    ip = scratch + index
+                    continue
+
                 default:
                     // The fast loop runs every other operation and stops only at these.
                     preconditionFailure("the fast loop stopped at \(d.pointee.op), which it runs")
@@ -293,9 +310,32 @@ extension Hart {
 
     /// Decodes the instruction at a RAM offset for the slot of page offset `pageOffset`: a
     /// compressed or 32-bit instruction, or `.straddle` for a 32-bit instruction whose upper half
-    /// lies on the next page.
+    /// lies on the next page. With `fuse`, an instruction that forms a fused pair with the next
+    /// one (in the same page) gives the pair's slot (see ``Fusion``).
     @inline(never)
-    static func decodeSlot(ram: UnsafeMutableRawPointer, ramOffset: UInt64, pageOffset: UInt64) -> DecodedInstruction {
+    static func decodeSlot(ram: UnsafeMutableRawPointer, ramOffset: UInt64, pageOffset: UInt64, fuse: Bool) -> DecodedInstruction {
+        let single = decodeOne(ram: ram, ramOffset: ramOffset, pageOffset: pageOffset)
+        guard fuse, single.op != .straddle else { return single }
+        let next = pageOffset &+ UInt64(single.length)
+        guard next <= GuestMemory.pageSize - 2 else { return single }
+        let low = ram.load(fromByteOffset: Int(truncatingIfNeeded: ramOffset &+ UInt64(single.length)), as: UInt16.self)
+        let end = next &+ (low & 3 == 3 ? 4 : 2)
+        guard end <= GuestMemory.pageSize else { return single }
+        let second = decodeOne(ram: ram, ramOffset: ramOffset &+ UInt64(single.length), pageOffset: next)
+        guard let pair = Fusion.fuse(single, second, end: end) else { return single }
+        // A branch that skips one instruction is better fused with it (no host branch at all)
+        // than with the instruction before it.
+        if Fusion.branch(second) != nil && UInt64(bitPattern: second.imm) <= GuestMemory.pageSize && end <= GuestMemory.pageSize - 2 {
+            let third = decodeOne(ram: ram, ramOffset: ramOffset &+ (end &- pageOffset), pageOffset: end)
+            if third.op != .straddle && UInt64(bitPattern: second.imm) == end &+ UInt64(third.length),
+               Fusion.fuse(second, third, end: end &+ UInt64(third.length)) != nil {
+                return single
+            }
+        }
+        return pair
+    }
+
+    static func decodeOne(ram: UnsafeMutableRawPointer, ramOffset: UInt64, pageOffset: UInt64) -> DecodedInstruction {
         let offset = Int(truncatingIfNeeded: ramOffset)
         let low = ram.load(fromByteOffset: offset, as: UInt16.self)
         if low & 3 != 3 { return relocate(CompressedDecoder.decode(low), pageOffset: pageOffset) }

@@ -283,6 +283,164 @@ extension Hart {
             case .fence: break
             case .fenceI: break   // stores already invalidate the decoded instructions they overwrite
 
+            // MARK: Fused pairs (see Fusion.swift); fewer than two to retire leaves for the slow step
+            // An instruction, then a conditional branch on what may be its result.
+            case .addBranchEq:
+                guard left > 1 else { break loop }
+                let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
+                x[rd] = x[rs1] &+ x[rs2] &+ low
+                Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
+                left &-= 2; continue
+            case .addBranchLt:
+                guard left > 1 else { break loop }
+                let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
+                x[rd] = x[rs1] &+ x[rs2] &+ low
+                Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
+                left &-= 2; continue
+            case .addwBranchEq:
+                guard left > 1 else { break loop }
+                let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
+                x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ x[rs2] &+ low))
+                Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
+                left &-= 2; continue
+            case .addwBranchLt:
+                guard left > 1 else { break loop }
+                let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
+                x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ x[rs2] &+ low))
+                Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
+                left &-= 2; continue
+            case .andBranchEq:
+                guard left > 1 else { break loop }
+                let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
+                x[rd] = x[rs1] & (x[rs2] | low)
+                Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
+                left &-= 2; continue
+            case .andBranchLt:
+                guard left > 1 else { break loop }
+                let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
+                x[rd] = x[rs1] & (x[rs2] | low)
+                Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
+                left &-= 2; continue
+            case .subBranchEq:
+                guard left > 1 else { break loop }
+                x[rd] = x[rs1] &- x[rs2]
+                Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
+                left &-= 2; continue
+            case .subBranchLt:
+                guard left > 1 else { break loop }
+                x[rd] = x[rs1] &- x[rs2]
+                Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
+                left &-= 2; continue
+            case .slliwBranchEq:
+                guard left > 1 else { break loop }
+                let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
+                x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) << UInt32(low & 31))
+                Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
+                left &-= 2; continue
+            case .slliwBranchLt:
+                guard left > 1 else { break loop }
+                let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
+                x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) << UInt32(low & 31))
+                Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
+                left &-= 2; continue
+            case .srliBranchEq:
+                guard left > 1 else { break loop }
+                let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
+                x[rd] = x[rs1] >> (low & 63)
+                Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
+                left &-= 2; continue
+            case .srliBranchLt:
+                guard left > 1 else { break loop }
+                let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
+                x[rd] = x[rs1] >> (low & 63)
+                Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
+                left &-= 2; continue
+            case .lwBranchEq:
+                guard left > 1 else { break loop }
+                let address = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
+                let entry = tlb[TLB.index(address)]
+                guard entry.tag == address & ~0xFFC else { break loop }
+                x[rd] = UInt64(bitPattern: Int64(hostPointer(address &+ entry.hostDelta).load(as: Int32.self)))
+                Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
+                left &-= 2; continue
+            case .lwBranchLt:
+                guard left > 1 else { break loop }
+                let address = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
+                let entry = tlb[TLB.index(address)]
+                guard entry.tag == address & ~0xFFC else { break loop }
+                x[rd] = UInt64(bitPattern: Int64(hostPointer(address &+ entry.hostDelta).load(as: Int32.self)))
+                Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
+                left &-= 2; continue
+            case .ldBranchEq:
+                guard left > 1 else { break loop }
+                let address = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
+                let entry = tlb[TLB.index(address)]
+                guard entry.tag == address & ~0xFF8 else { break loop }
+                x[rd] = hostPointer(address &+ entry.hostDelta).load(as: UInt64.self)
+                Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
+                left &-= 2; continue
+            case .ldBranchLt:
+                guard left > 1 else { break loop }
+                let address = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
+                let entry = tlb[TLB.index(address)]
+                guard entry.tag == address & ~0xFF8 else { break loop }
+                x[rd] = hostPointer(address &+ entry.hostDelta).load(as: UInt64.self)
+                Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
+                left &-= 2; continue
+            case .lbuBranchEq:
+                guard left > 1 else { break loop }
+                let address = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
+                let entry = tlb[TLB.index(address)]
+                guard entry.tag == address & ~0xFFF else { break loop }
+                x[rd] = UInt64(hostPointer(address &+ entry.hostDelta).load(as: UInt8.self))
+                Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
+                left &-= 2; continue
+            case .lbuBranchLt:
+                guard left > 1 else { break loop }
+                let address = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
+                let entry = tlb[TLB.index(address)]
+                guard entry.tag == address & ~0xFFF else { break loop }
+                x[rd] = UInt64(hostPointer(address &+ entry.hostDelta).load(as: UInt8.self))
+                Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
+                left &-= 2; continue
+            // A conditional branch over one instruction: its result is selected, not branched over.
+            case .skipEqAdd:
+                guard left > 1 else { break loop }
+                let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
+                let taken = pairEqual(x[rs1], x[rs2], d.pointee.condition)
+                let value = x[Int(d.pointee.rs3)] &+ x[Int(d.pointee.rm)] &+ low
+                x[rd] = taken ? x[rd] : value
+                left &-= taken ? 1 : 2
+                ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
+                continue
+            case .skipEqXor:
+                guard left > 1 else { break loop }
+                let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
+                let taken = pairEqual(x[rs1], x[rs2], d.pointee.condition)
+                let value = x[Int(d.pointee.rs3)] ^ (x[Int(d.pointee.rm)] | low)
+                x[rd] = taken ? x[rd] : value
+                left &-= taken ? 1 : 2
+                ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
+                continue
+            case .skipLtAdd:
+                guard left > 1 else { break loop }
+                let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
+                let taken = pairLess(x[rs1], x[rs2], d.pointee.condition)
+                let value = x[Int(d.pointee.rs3)] &+ x[Int(d.pointee.rm)] &+ low
+                x[rd] = taken ? x[rd] : value
+                left &-= taken ? 1 : 2
+                ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
+                continue
+            case .skipLtXor:
+                guard left > 1 else { break loop }
+                let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
+                let taken = pairLess(x[rs1], x[rs2], d.pointee.condition)
+                let value = x[Int(d.pointee.rs3)] ^ (x[Int(d.pointee.rm)] | low)
+                x[rd] = taken ? x[rd] : value
+                left &-= taken ? 1 : 2
+                ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
+                continue
+
             // MARK: Moving to another page, when its translation and slots are at hand
             case .refetch:
                 let pc = pcAt(d, pageSlots, codeBase)
@@ -320,4 +478,34 @@ extension Hart {
         }
         point = ExecutionPoint(ip: ip, pageSlots: pageSlots, codeBase: codeBase, left: left)
     }
+
+    /// Moves `ip` past a fused pair ending in a conditional branch (`imm` packed, see ``Fusion``):
+    /// to the branch target if `taken`, else to the instruction after the pair.
+    @inline(__always)
+    static func endPair(_ taken: Bool, _ imm: UInt64, _ ip: inout UnsafeMutablePointer<DecodedInstruction>,
+                        _ pageSlots: inout UnsafeMutablePointer<DecodedInstruction>, _ codeBase: inout UInt64,
+                        _ refetchSlots: UnsafeMutablePointer<DecodedInstruction>) {
+        if taken {
+            let target = UInt64(bitPattern: Int64(bitPattern: imm) >> 48)
+            if target < GuestMemory.pageSize {
+                ip = pageSlots + Int(truncatingIfNeeded: target >> 1)
+            } else {
+                codeBase &+= target; pageSlots = refetchSlots; ip = refetchSlots
+            }
+        } else {
+            ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
+        }
+    }
+}
+
+/// The condition of a fused beq/bne (``Fusion/negate`` in `condition` for bne).
+@inline(__always) func pairEqual(_ a: UInt64, _ b: UInt64, _ condition: UInt8) -> Bool {
+    (a == b) != (condition & Fusion.negate != 0)
+}
+
+/// The condition of a fused blt/bge/bltu/bgeu: a less-than, signed if ``Fusion/signed`` (the
+/// sign bits flipped, it is an unsigned compare), negated for bge/bgeu.
+@inline(__always) func pairLess(_ a: UInt64, _ b: UInt64, _ condition: UInt8) -> Bool {
+    let flip = UInt64(condition & Fusion.signed) << 62
+    return ((a ^ flip) < (b ^ flip)) != (condition & Fusion.negate != 0)
 }
