@@ -17,7 +17,8 @@
 /// skip: the skipped instruction's); `condition` bit 0 negates the branch condition, bit 1 makes
 /// a less-than comparison signed. `imm` bits 0-31 are the first instruction's immediate (for a
 /// skip: the skipped one's), sign-extended; bits 32-47 the page offset after the pair; bits 48-63
-/// the branch target's page offset (signed; beyond 4095 it lies on another page).
+/// the branch target's page offset (signed; beyond 4095 it lies on another page), or for two ALU
+/// instructions the second's immediate (whose rd, rs1, rs2 are then in `rs3`, `rm`, `condition`).
 ///
 /// Rules that keep execution exact:
 /// - Both instructions lie in the same page (decoded slots never depend on another page), and a
@@ -114,11 +115,24 @@ enum Fusion {
             d.condition = br.condition
             return d
         }
-        return nil
+        // Two ALU instructions (the pairs of a bitwise CRC loop, the hottest left unfused in the
+        // CPU benchmark): the second's rd, rs1, rs2 in rs3, rm, condition.
+        let op: Op, rs2: UInt8, imm: Int64
+        switch (a.op, b.op) {
+        case (.srli, .slliw), (.cSrli, .slliw): (op, rs2, imm) = (.srliSlliw, 0, b.imm)
+        case (.slli, .addiw), (.slli, .cAddiw), (.cSlli, .addiw), (.cSlli, .cAddiw): (op, rs2, imm) = (.slliAddw, 0, b.imm)
+        case (.slli, .addw), (.slli, .cAddw), (.cSlli, .addw), (.cSlli, .cAddw): (op, rs2, imm) = (.slliAddw, b.rs2, 0)
+        default: return nil
+        }
+        var d = DecodedInstruction(op: op, rd: a.rd, rs1: a.rs1, rs3: b.rd, rm: b.rs1, length: a.length,
+                                   imm: pack(a.imm, end: end, target: imm))
+        d.condition = rs2
+        return d
     }
 
     /// `imm` (which fits in 32 bits: 12-bit immediates, shift amounts, lui's 32-bit value), the
-    /// page offset after the pair (0...4096) and a branch target's page offset (-4096...8190).
+    /// page offset after the pair (0...4096) and a branch target's page offset (-4096...8190) or a
+    /// 12-bit immediate.
     static func pack(_ imm: Int64, end: UInt64, target: Int64) -> Int64 {
         precondition(Int64(Int32(truncatingIfNeeded: imm)) == imm && end <= GuestMemory.pageSize
                      && Int64(Int16(truncatingIfNeeded: target)) == target)

@@ -281,7 +281,7 @@ extension Hart {
                 case .addBranchEq, .addBranchLt, .addwBranchEq, .addwBranchLt, .andBranchEq, .andBranchLt,
                      .subBranchEq, .subBranchLt, .slliwBranchEq, .slliwBranchLt, .srliBranchEq, .srliBranchLt,
                      .lwBranchEq, .lwBranchLt, .ldBranchEq, .ldBranchLt, .lbuBranchEq, .lbuBranchLt,
-                     .skipEqAdd, .skipEqXor, .skipLtAdd, .skipLtXor:
+                     .skipEqAdd, .skipEqXor, .skipLtAdd, .skipLtXor, .srliSlliw, .slliAddw:
                     // A fused pair that cannot run as one (only one instruction may retire, or its
                     // load missed the TLB): its first instruction runs alone, decoded again from
                     // memory into the scratch page at its own offset; the second follows in its
@@ -324,7 +324,8 @@ extension Hart {
         let second = decodeOne(ram: ram, ramOffset: ramOffset &+ UInt64(single.length), pageOffset: next)
         guard let pair = Fusion.fuse(single, second, end: end) else { return single }
         // A branch that skips one instruction is better fused with it (no host branch at all)
-        // than with the instruction before it.
+        // than with the instruction before it. (This looks at a third instruction, which a store
+        // does not make this slot decode again; either choice runs the same instructions.)
         if Fusion.branch(second) != nil && UInt64(bitPattern: second.imm) <= GuestMemory.pageSize && end <= GuestMemory.pageSize - 2 {
             let third = decodeOne(ram: ram, ramOffset: ramOffset &+ (end &- pageOffset), pageOffset: end)
             if third.op != .straddle && UInt64(bitPattern: second.imm) == end &+ UInt64(third.length),

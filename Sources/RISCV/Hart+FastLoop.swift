@@ -441,6 +441,21 @@ extension Hart {
                 ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
                 continue
 
+            // Two ALU instructions.
+            case .srliSlliw:
+                guard left > 1 else { break loop }
+                x[rd] = x[rs1] >> (imm & 63)
+                x[Int(d.pointee.rs3)] = signExtend32(UInt32(truncatingIfNeeded: x[Int(d.pointee.rm)]) << UInt32((imm >> 48) & 31))
+                ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
+                left &-= 2; continue
+            case .slliAddw:
+                guard left > 1 else { break loop }
+                x[rd] = x[rs1] << (imm & 63)
+                let second = x[Int(d.pointee.rm)] &+ x[Int(d.pointee.condition)] &+ UInt64(bitPattern: Int64(bitPattern: imm) >> 48)
+                x[Int(d.pointee.rs3)] = signExtend32(UInt32(truncatingIfNeeded: second))
+                ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
+                left &-= 2; continue
+
             // MARK: Moving to another page, when its translation and slots are at hand
             case .refetch:
                 let pc = pcAt(d, pageSlots, codeBase)

@@ -63,4 +63,6 @@ enum Op: UInt8 {
     case subBranchEq, subBranchLt, slliwBranchEq, slliwBranchLt, srliBranchEq, srliBranchLt
     case lwBranchEq, lwBranchLt, ldBranchEq, ldBranchLt, lbuBranchEq, lbuBranchLt
     case skipEqAdd, skipEqXor, skipLtAdd, skipLtXor
+    // Two ALU instructions: srli then slliw, slli then an addw-family instruction.
+    case srliSlliw, slliAddw
 }

@@ -23,8 +23,13 @@ import Testing
                           "xori a2, a2, 5", "c.xor a4, a5", "c.mv a4, s1", "c.li a4, 9", "c.addi a4, 1",
                           "or a3, a3, s1", "sw a0, 16(s0)"]
 
-    /// A loop over every first-instruction family and branch form, every skip, a pair entered in
-    /// its middle, and pairs at the end of a page and branching to another page.
+    /// Pairs of two ALU instructions.
+    static let aluPairs = ["srli t0, s1, 3\n    slliw a2, t0, 1", "c.srli a5, 1\n    slliw a3, a5, 31",
+                           "slli t0, s1, 60\n    addiw a2, t0, -1", "c.slli a5, 33\n    c.addiw a4, 7",
+                           "slli t0, s1, 31\n    addw a3, t0, a2", "c.slli a5, 2\n    c.addw a4, a5"]
+
+    /// A loop over every first-instruction family and branch form, every skip, the ALU pairs, a
+    /// pair entered in its middle, and pairs at the end of a page and branching to another page.
     static var program: String {
         var body = ""
         var label = 10
@@ -42,6 +47,7 @@ import Testing
                 label += 2
             }
         }
+        body += aluPairs.map { "    \($0)\n" }.joined()
         return """
                 la s0, data
                 li s1, 40
