@@ -14,7 +14,7 @@ Each figure is the best of --repeat runs.
 import argparse, os, re, select, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LOCKSTEP = os.path.join(ROOT, ".build", "release", "lockstep")
+LOCKSTEP = os.environ.get("LOCKSTEP_BINARY") or os.path.join(ROOT, ".build", "release", "lockstep")
 PROMPT = b"~ # "
 
 

@@ -10,7 +10,7 @@ Guest MIPS = instructions / (wall time - start-up). Each figure is the best of -
 import argparse, os, re, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LOCKSTEP = os.path.join(ROOT, ".build", "release", "lockstep")
+LOCKSTEP = os.environ.get("LOCKSTEP_BINARY") or os.path.join(ROOT, ".build", "release", "lockstep")
 QEMU = ["qemu-system-riscv64", "-M", "virt", "-bios", "none", "-nographic", "-monitor", "none", "-serial", "stdio", "-kernel"]
 
 

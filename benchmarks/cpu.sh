@@ -2,9 +2,13 @@
 # Builds what is needed and prints guest MIPS of Lockstep and QEMU side by side.
 #   benchmarks/cpu.sh [--repeat N] [program ...]
 set -euo pipefail
+# LOCKSTEP_SCRATCH_PATH: the build directory to use (default .build), e.g. a worktree's own.
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 scripts/install-deps.sh
 guests/build.sh >/dev/null
-swift build -c release --product lockstep >/dev/null
+scratch="${LOCKSTEP_SCRATCH_PATH:-.build}"
+swift build -c release --scratch-path "$scratch" --product lockstep >/dev/null
+case "$scratch" in /*) ;; *) scratch="$root/$scratch" ;; esac
+export LOCKSTEP_BINARY="$scratch/release/lockstep"
 exec python3 benchmarks/cpu.py "$@"

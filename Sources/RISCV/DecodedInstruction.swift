@@ -2,6 +2,10 @@
 ///
 /// Register fields are indices into the register files. A destination of `x0` is redirected to
 /// ``Decoder/sink`` at decode time so the executor writes without a branch and `x0` stays zero.
+///
+/// A fused pair (see `Fusion.swift`) packs two instructions into the slot of the first: `rs3`
+/// and `rm` hold the branch's sources (or the skipped instruction's), `condition` the branch
+/// condition, and `imm` two halves (see ``Fusion``).
 @usableFromInline
 struct DecodedInstruction {
     @usableFromInline var op: Op
@@ -13,7 +17,9 @@ struct DecodedInstruction {
     @usableFromInline var rm: UInt8
     /// Instruction length in bytes: 2 or 4.
     @usableFromInline var length: UInt8
-    @usableFromInline var reserved: UInt8 = 0
+    /// For a fused pair with a conditional branch: bit 0 negates the condition, bit 1 makes the
+    /// comparison signed (see ``Fusion``). Zero otherwise.
+    @usableFromInline var condition: UInt8 = 0
     /// Sign-extended immediate, CSR number, shift amount or, for illegal instructions, the raw bits.
     @usableFromInline var imm: Int64
 

@@ -210,12 +210,13 @@ public final class GuestMemory {
     }
 
     /// Clears the slots of `page` whose instruction may overlap [offset, offset+count).
-    /// An instruction starting up to 2 bytes before the range can overlap it. Slots never depend on
-    /// the next page: an instruction straddling a page boundary is not cached.
+    /// A slot covers at most 8 bytes (a fused pair of two 4-byte instructions, see `Fusion`), so a
+    /// slot starting up to 6 bytes before the range can overlap it. Slots never depend on the next
+    /// page: an instruction straddling a page boundary is not cached, and pairs never straddle.
     private func invalidateSlots(page: Int, offset: UInt64, count: UInt64) {
         guard let slots = decodedPages[page] else { return }
         let pageStart = UInt64(page) * GuestMemory.pageSize
-        let lo = max(Int64(offset) - 2, Int64(pageStart)) - Int64(pageStart)
+        let lo = max(Int64(offset) - 6, Int64(pageStart)) - Int64(pageStart)
         let hi = min(offset + count, pageStart + GuestMemory.pageSize) - pageStart
         var slot = Int(lo) >> 1
         let end = Int(hi + 1) >> 1

@@ -1,11 +1,11 @@
 /// The interpreter loop.
 ///
-/// Shape (see SWIFT-NOTES.md): hot state in locals and raw pointers, instructions decoded once
-/// into 16-byte records cached per RAM page, one `switch` over the operation. The instruction
-/// counter is exact: the inner loop runs until the count reaches the next point where something
-/// outside the instruction stream may happen (the caller's limit or the timer deadline), and any
-/// instruction that can change interrupt state ends the inner loop so interrupts are checked
-/// before the next instruction, exactly as a single-stepping hart would.
+/// Shape (see SWIFT-NOTES.md and docs/design.md): hot state in locals and raw pointers,
+/// instructions decoded once into 16-byte records cached per RAM page, one `switch` over the
+/// operation. The instruction counter is exact: the inner loop runs until the count reaches the
+/// next point where something outside the instruction stream may happen (the caller's limit or the
+/// timer deadline), and any instruction that can change interrupt state ends the inner loop so
+/// interrupts are checked before the next instruction, exactly as a single-stepping hart would.
 extension Hart {
     /// Executes until `instructionCount == limit`, a stop request, or WFI with nothing pending.
     public func run(until limit: UInt64) -> StopReason {
@@ -25,29 +25,31 @@ extension Hart {
         let x = self.x
         let f = x + Hart.floatOffset
         let ram = memory.bytes
-        let readTLB = tlb.read
-        let writeTLB = tlb.write
+        // Read entries, then write entries at `TLB.entries` further (one base pointer).
+        let tlb = self.tlb.storage
         syncTranslationContext()
 
-        var pc = st.pointee.pc
-        var count = st.pointee.instret
-        // `ip` points at the decoded slot of the instruction at `pc`: in the page `pageSlots` of
-        // the virtual page `codeBase`, or at a `.refetch` slot when the page must be looked up
-        // (again). Sequential execution advances both; each page's slots end with two `.refetch`
-        // sentinels, so running off the end of a page looks the next one up without a check.
+        // The pc is not kept: it is a function of `ip`. `ip` points at the decoded slot of the
+        // instruction to execute, and pc = codeBase + 2 * (ip - pageSlots) (one slot per 2-byte
+        // parcel). While running a code page, `pageSlots` are its slots and `codeBase` its
+        // virtual address; execution runs off its end onto two `.refetch` sentinels. When the page
+        // must be looked up (again), `pageSlots` is the page of `.refetch` slots and `codeBase`
+        // the pc itself. An instruction straddling two pages, or the first half of a fused pair
+        // that must run alone, runs from the hart's scratch page (all `.refetch` but one slot).
         let refetchSlots = memory.refetchSlots
-        let straddleSlot = self.straddleSlot
-        var codeBase: UInt64 = 0
+        let scratch = self.scratchSlots
+        var codeBase = st.pointee.pc
         var pageSlots = refetchSlots
         var ip = refetchSlots
-        // While `pageSlots` is a real code page: the RAM offset of pc is pc &+ codeDelta.
-        var codeDelta: UInt64 = 0
-
+        let context = FastLoopContext(x: x, tlb: tlb, refetchSlots: refetchSlots, scratch: scratch,
+                                      decodedPages: memory.decodedPages,
+                                      ramBase: UInt64(UInt(bitPattern: ram)), state: st)
 
         while true {
             // Instruction boundary with outside effects: stop requests, interrupts, WFI, limit.
-            // (No closure captures pc or count, so that they stay in registers in the hot loop.)
-            st.pointee.instret = count
+            // (No closure captures the loop's state, so that it stays in registers.)
+            let count = st.pointee.instret
+            var pc = pcAt(ip, pageSlots, codeBase)
             st.pointee.pc = pc
             if st.pointee.stopRequested {
                 st.pointee.stopRequested = false
@@ -56,354 +58,69 @@ extension Hart {
             if effectiveMIP(at: count) & st.pointee.mie != 0 { st.pointee.waiting = false }
             if let cause = interruptToTake(at: count) {
                 pc = enterTrap(cause: cause, value: 0, pc: pc)
-                ip = refetchSlots
+                st.pointee.pc = pc
+                codeBase = pc; pageSlots = refetchSlots; ip = refetchSlots
             }
-            if st.pointee.waiting { st.pointee.pc = pc; return .waitingForInterrupt }
-            if count >= limit { st.pointee.pc = pc; return .limit }
+            if st.pointee.waiting { return .waitingForInterrupt }
+            if count >= limit { return .limit }
             let deadline = timerDeadline()
-            var stop = deadline > count ? min(limit, deadline) : limit
+            // The inner loop retires at most `stop - count` instructions: `left` is how many more
+            // may retire, and the count of retired instructions is always `stop - left`. Every
+            // instruction that retires decrements `left`; one that traps, or a cold case such as
+            // a page lookup, does not.
+            let budget = min((deadline > count ? min(limit, deadline) : limit) &- count, UInt64(Int.max))
+            var stop = count &+ budget
+            var left = Int(truncatingIfNeeded: budget)
 
-            while count < stop {
-                // Operands are read straight from the slot (one byte load each), not unpacked
-                // from a copy of the record.
+            while left > 0 {
+                // The fast loop runs all it can; what it stops at is done here, one instruction.
+                var point = ExecutionPoint(ip: ip, pageSlots: pageSlots, codeBase: codeBase, left: left)
+                Hart.runFast(&point, context)
+                ip = point.ip; pageSlots = point.pageSlots; codeBase = point.codeBase; left = point.left
+                guard left > 0 else { break }
+
                 let d = ip
-                let rd = Int(d.pointee.rd), rs1 = Int(d.pointee.rs1), rs2 = Int(d.pointee.rs2)
+                let rd = Int(d.pointee.rd), rs1 = Int(d.pointee.rs1)
                 let imm = UInt64(bitPattern: d.pointee.imm)
 
                 switch d.pointee.op {
-                // MARK: RV64I
-                case .lui: x[rd] = imm
-                case .cLui: x[rd] = imm; pc &+= 2; ip += 1; count &+= 1; continue
-                case .auipc: x[rd] = pc &+ imm
-                case .jal:
-                    x[rd] = pc &+ 4
-                    pc = pc &+ imm
-                    ip = { let o = pc &- codeBase; return o < GuestMemory.pageSize ? pageSlots + Int(truncatingIfNeeded: o >> 1) : refetchSlots }(); count &+= 1; continue
-                case .cJal:
-                    x[rd] = pc &+ 2
-                    pc = pc &+ imm
-                    ip = { let o = pc &- codeBase; return o < GuestMemory.pageSize ? pageSlots + Int(truncatingIfNeeded: o >> 1) : refetchSlots }(); count &+= 1; continue
-                case .jalr:
-                    let target = (x[rs1] &+ imm) & ~1
-                    x[rd] = pc &+ 4
-                    pc = target
-                    ip = { let o = pc &- codeBase; return o < GuestMemory.pageSize ? pageSlots + Int(truncatingIfNeeded: o >> 1) : refetchSlots }(); count &+= 1; continue
-                case .cJalr:
-                    let target = x[rs1] & ~1
-                    x[rd] = pc &+ 2
-                    pc = target
-                    ip = { let o = pc &- codeBase; return o < GuestMemory.pageSize ? pageSlots + Int(truncatingIfNeeded: o >> 1) : refetchSlots }(); count &+= 1; continue
-                case .beq: if x[rs1] == x[rs2] { pc = pc &+ imm; ip = { let o = pc &- codeBase; return o < GuestMemory.pageSize ? pageSlots + Int(truncatingIfNeeded: o >> 1) : refetchSlots }(); count &+= 1; continue }
-                case .bne: if x[rs1] != x[rs2] { pc = pc &+ imm; ip = { let o = pc &- codeBase; return o < GuestMemory.pageSize ? pageSlots + Int(truncatingIfNeeded: o >> 1) : refetchSlots }(); count &+= 1; continue }
-                case .cBeq:
-                    if x[rs1] == 0 { pc = pc &+ imm; ip = { let o = pc &- codeBase; return o < GuestMemory.pageSize ? pageSlots + Int(truncatingIfNeeded: o >> 1) : refetchSlots }(); count &+= 1; continue }
-                    pc &+= 2; ip += 1; count &+= 1; continue
-                case .cBne:
-                    if x[rs1] != 0 { pc = pc &+ imm; ip = { let o = pc &- codeBase; return o < GuestMemory.pageSize ? pageSlots + Int(truncatingIfNeeded: o >> 1) : refetchSlots }(); count &+= 1; continue }
-                    pc &+= 2; ip += 1; count &+= 1; continue
-                case .blt: if Int64(bitPattern: x[rs1]) < Int64(bitPattern: x[rs2]) { pc = pc &+ imm; ip = { let o = pc &- codeBase; return o < GuestMemory.pageSize ? pageSlots + Int(truncatingIfNeeded: o >> 1) : refetchSlots }(); count &+= 1; continue }
-                case .bge: if Int64(bitPattern: x[rs1]) >= Int64(bitPattern: x[rs2]) { pc = pc &+ imm; ip = { let o = pc &- codeBase; return o < GuestMemory.pageSize ? pageSlots + Int(truncatingIfNeeded: o >> 1) : refetchSlots }(); count &+= 1; continue }
-                case .bltu: if x[rs1] < x[rs2] { pc = pc &+ imm; ip = { let o = pc &- codeBase; return o < GuestMemory.pageSize ? pageSlots + Int(truncatingIfNeeded: o >> 1) : refetchSlots }(); count &+= 1; continue }
-                case .bgeu: if x[rs1] >= x[rs2] { pc = pc &+ imm; ip = { let o = pc &- codeBase; return o < GuestMemory.pageSize ? pageSlots + Int(truncatingIfNeeded: o >> 1) : refetchSlots }(); count &+= 1; continue }
-
-                case .lb:
-                        let address = x[rs1] &+ imm
-                    let entry = readTLB[TLB.index(address)]
-                    if entry.tag == address & ~0xFFF {
-                        x[rd] = UInt64(bitPattern: Int64(hostPointer(address &+ entry.hostDelta).load(as: Int8.self)))
-                    } else {
-                        guard let v = loadSlow(address: address, op: .lb, pc: pc) else {
-                            pc = st.pointee.pc
-                            ip = refetchSlots
-                            continue
-                        }
-                        x[rd] = v
+                // MARK: Loads and stores whose TLB lookup missed
+                case .lb, .lbu, .lh, .lhu, .lw, .lwu, .ld, .cLw, .cLd:
+                    let op: Op
+                    switch d.pointee.op { case .cLw: op = .lw; case .cLd: op = .ld; case let o: op = o }
+                    guard let v = loadSlow(address: x[rs1] &+ imm, op: op, pc: pcAt(d, pageSlots, codeBase)) else {
+                        codeBase = st.pointee.pc; pageSlots = refetchSlots; ip = refetchSlots; continue
                     }
-                case .lbu:
-                        let address = x[rs1] &+ imm
-                    let entry = readTLB[TLB.index(address)]
-                    if entry.tag == address & ~0xFFF {
-                        x[rd] = UInt64(hostPointer(address &+ entry.hostDelta).load(as: UInt8.self))
-                    } else {
-                        guard let v = loadSlow(address: address, op: .lbu, pc: pc) else {
-                            pc = st.pointee.pc
-                            ip = refetchSlots
-                            continue
-                        }
-                        x[rd] = v
+                    x[rd] = v
+                    if d.pointee.op == .cLw || d.pointee.op == .cLd { ip = d + 1; left &-= 1; continue }
+                case .sb, .sh, .sw, .sd, .cSw, .cSd:
+                    let size: Int
+                    switch d.pointee.op { case .sb: size = 1; case .sh: size = 2; case .sw, .cSw: size = 4; default: size = 8 }
+                    switch storeSlow(address: x[rs1] &+ imm, size: size, value: x[Int(d.pointee.rs2)], pc: pcAt(d, pageSlots, codeBase)) {
+                    case .trapped:
+                        codeBase = st.pointee.pc; pageSlots = refetchSlots; ip = refetchSlots; continue
+                    case .ram: break
+                    case .device: stop = stop &- UInt64(truncatingIfNeeded: left) &+ 1; left = 1   // a device register changed: re-check interrupts
                     }
-                case .lh:
-                        let address = x[rs1] &+ imm
-                    let entry = readTLB[TLB.index(address)]
-                    if entry.tag == address & ~0xFFE {
-                        x[rd] = UInt64(bitPattern: Int64(hostPointer(address &+ entry.hostDelta).load(as: Int16.self)))
-                    } else {
-                        guard let v = loadSlow(address: address, op: .lh, pc: pc) else {
-                            pc = st.pointee.pc
-                            ip = refetchSlots
-                            continue
-                        }
-                        x[rd] = v
-                    }
-                case .lhu:
-                        let address = x[rs1] &+ imm
-                    let entry = readTLB[TLB.index(address)]
-                    if entry.tag == address & ~0xFFE {
-                        x[rd] = UInt64(hostPointer(address &+ entry.hostDelta).load(as: UInt16.self))
-                    } else {
-                        guard let v = loadSlow(address: address, op: .lhu, pc: pc) else {
-                            pc = st.pointee.pc
-                            ip = refetchSlots
-                            continue
-                        }
-                        x[rd] = v
-                    }
-                case .lw:
-                        let address = x[rs1] &+ imm
-                    let entry = readTLB[TLB.index(address)]
-                    if entry.tag == address & ~0xFFC {
-                        x[rd] = UInt64(bitPattern: Int64(hostPointer(address &+ entry.hostDelta).load(as: Int32.self)))
-                    } else {
-                        guard let v = loadSlow(address: address, op: .lw, pc: pc) else {
-                            pc = st.pointee.pc
-                            ip = refetchSlots
-                            continue
-                        }
-                        x[rd] = v
-                    }
-                case .lwu:
-                        let address = x[rs1] &+ imm
-                    let entry = readTLB[TLB.index(address)]
-                    if entry.tag == address & ~0xFFC {
-                        x[rd] = UInt64(hostPointer(address &+ entry.hostDelta).load(as: UInt32.self))
-                    } else {
-                        guard let v = loadSlow(address: address, op: .lwu, pc: pc) else {
-                            pc = st.pointee.pc
-                            ip = refetchSlots
-                            continue
-                        }
-                        x[rd] = v
-                    }
-                case .ld:
-                        let address = x[rs1] &+ imm
-                    let entry = readTLB[TLB.index(address)]
-                    if entry.tag == address & ~0xFF8 {
-                        x[rd] = hostPointer(address &+ entry.hostDelta).load(as: UInt64.self)
-                    } else {
-                        guard let v = loadSlow(address: address, op: .ld, pc: pc) else {
-                            pc = st.pointee.pc
-                            ip = refetchSlots
-                            continue
-                        }
-                        x[rd] = v
-                    }
-                case .cLw:
-                        let address = x[rs1] &+ imm
-                    let entry = readTLB[TLB.index(address)]
-                    if entry.tag == address & ~0xFFC {
-                        x[rd] = UInt64(bitPattern: Int64(hostPointer(address &+ entry.hostDelta).load(as: Int32.self)))
-                    } else {
-                        guard let v = loadSlow(address: address, op: .lw, pc: pc) else {
-                            pc = st.pointee.pc
-                            ip = refetchSlots
-                            continue
-                        }
-                        x[rd] = v
-                    }
-                    pc &+= 2; ip += 1; count &+= 1; continue
-                case .cLd:
-                        let address = x[rs1] &+ imm
-                    let entry = readTLB[TLB.index(address)]
-                    if entry.tag == address & ~0xFF8 {
-                        x[rd] = hostPointer(address &+ entry.hostDelta).load(as: UInt64.self)
-                    } else {
-                        guard let v = loadSlow(address: address, op: .ld, pc: pc) else {
-                            pc = st.pointee.pc
-                            ip = refetchSlots
-                            continue
-                        }
-                        x[rd] = v
-                    }
-                    pc &+= 2; ip += 1; count &+= 1; continue
-                case .sb:
-                    let address = x[rs1] &+ imm
-                    let entry = writeTLB[TLB.index(address)]
-                    if entry.tag == address & ~0xFFF {
-                        hostPointer(address &+ entry.hostDelta).storeBytes(of: UInt8(truncatingIfNeeded: x[rs2]), as: UInt8.self)
-                    } else {
-                        switch storeSlow(address: address, size: 1, value: x[rs2], pc: pc) {
-                        case .trapped:
-                            pc = st.pointee.pc
-                            ip = refetchSlots
-                            continue
-                        case .ram: break
-                        case .device: stop = 0   // a device register changed: re-check interrupts
-                        }
-                    }
-                case .sh:
-                    let address = x[rs1] &+ imm
-                    let entry = writeTLB[TLB.index(address)]
-                    if entry.tag == address & ~0xFFE {
-                        hostPointer(address &+ entry.hostDelta).storeBytes(of: UInt16(truncatingIfNeeded: x[rs2]), as: UInt16.self)
-                    } else {
-                        switch storeSlow(address: address, size: 2, value: x[rs2], pc: pc) {
-                        case .trapped:
-                            pc = st.pointee.pc
-                            ip = refetchSlots
-                            continue
-                        case .ram: break
-                        case .device: stop = 0   // a device register changed: re-check interrupts
-                        }
-                    }
-                case .sw:
-                    let address = x[rs1] &+ imm
-                    let entry = writeTLB[TLB.index(address)]
-                    if entry.tag == address & ~0xFFC {
-                        hostPointer(address &+ entry.hostDelta).storeBytes(of: UInt32(truncatingIfNeeded: x[rs2]), as: UInt32.self)
-                    } else {
-                        switch storeSlow(address: address, size: 4, value: x[rs2], pc: pc) {
-                        case .trapped:
-                            pc = st.pointee.pc
-                            ip = refetchSlots
-                            continue
-                        case .ram: break
-                        case .device: stop = 0   // a device register changed: re-check interrupts
-                        }
-                    }
-                case .sd:
-                    let address = x[rs1] &+ imm
-                    let entry = writeTLB[TLB.index(address)]
-                    if entry.tag == address & ~0xFF8 {
-                        hostPointer(address &+ entry.hostDelta).storeBytes(of: x[rs2], as: UInt64.self)
-                    } else {
-                        switch storeSlow(address: address, size: 8, value: x[rs2], pc: pc) {
-                        case .trapped:
-                            pc = st.pointee.pc
-                            ip = refetchSlots
-                            continue
-                        case .ram: break
-                        case .device: stop = 0   // a device register changed: re-check interrupts
-                        }
-                    }
-                case .cSw:
-                    let address = x[rs1] &+ imm
-                    let entry = writeTLB[TLB.index(address)]
-                    if entry.tag == address & ~0xFFC {
-                        hostPointer(address &+ entry.hostDelta).storeBytes(of: UInt32(truncatingIfNeeded: x[rs2]), as: UInt32.self)
-                    } else {
-                        switch storeSlow(address: address, size: 4, value: x[rs2], pc: pc) {
-                        case .trapped:
-                            pc = st.pointee.pc
-                            ip = refetchSlots
-                            continue
-                        case .ram: break
-                        case .device: stop = 0   // a device register changed: re-check interrupts
-                        }
-                    }
-                    pc &+= 2; ip += 1; count &+= 1; continue
-                case .cSd:
-                    let address = x[rs1] &+ imm
-                    let entry = writeTLB[TLB.index(address)]
-                    if entry.tag == address & ~0xFF8 {
-                        hostPointer(address &+ entry.hostDelta).storeBytes(of: x[rs2], as: UInt64.self)
-                    } else {
-                        switch storeSlow(address: address, size: 8, value: x[rs2], pc: pc) {
-                        case .trapped:
-                            pc = st.pointee.pc
-                            ip = refetchSlots
-                            continue
-                        case .ram: break
-                        case .device: stop = 0   // a device register changed: re-check interrupts
-                        }
-                    }
-                    pc &+= 2; ip += 1; count &+= 1; continue
-
-                case .addi: x[rd] = x[rs1] &+ imm
-                case .cAddi: x[rd] = x[rs1] &+ imm; pc &+= 2; ip += 1; count &+= 1; continue
-                case .slti: x[rd] = Int64(bitPattern: x[rs1]) < d.pointee.imm ? 1 : 0
-                case .sltiu: x[rd] = x[rs1] < imm ? 1 : 0
-                case .xori: x[rd] = x[rs1] ^ imm
-                case .ori: x[rd] = x[rs1] | imm
-                case .andi: x[rd] = x[rs1] & imm
-                case .cAndi: x[rd] = x[rs1] & imm; pc &+= 2; ip += 1; count &+= 1; continue
-                case .slli: x[rd] = x[rs1] << (imm & 63)
-                case .cSlli: x[rd] = x[rs1] << (imm & 63); pc &+= 2; ip += 1; count &+= 1; continue
-                case .srli: x[rd] = x[rs1] >> (imm & 63)
-                case .cSrli: x[rd] = x[rs1] >> (imm & 63); pc &+= 2; ip += 1; count &+= 1; continue
-                case .srai: x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]) >> (imm & 63))
-                case .cSrai: x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]) >> (imm & 63)); pc &+= 2; ip += 1; count &+= 1; continue
-                case .add: x[rd] = x[rs1] &+ x[rs2]
-                case .cAdd: x[rd] = x[rs1] &+ x[rs2]; pc &+= 2; ip += 1; count &+= 1; continue
-                case .sub: x[rd] = x[rs1] &- x[rs2]
-                case .cSub: x[rd] = x[rs1] &- x[rs2]; pc &+= 2; ip += 1; count &+= 1; continue
-                case .sll: x[rd] = x[rs1] << (x[rs2] & 63)
-                case .slt: x[rd] = Int64(bitPattern: x[rs1]) < Int64(bitPattern: x[rs2]) ? 1 : 0
-                case .sltu: x[rd] = x[rs1] < x[rs2] ? 1 : 0
-                case .xor: x[rd] = x[rs1] ^ x[rs2]
-                case .cXor: x[rd] = x[rs1] ^ x[rs2]; pc &+= 2; ip += 1; count &+= 1; continue
-                case .srl: x[rd] = x[rs1] >> (x[rs2] & 63)
-                case .sra: x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]) >> (x[rs2] & 63))
-                case .or: x[rd] = x[rs1] | x[rs2]
-                case .cOr: x[rd] = x[rs1] | x[rs2]; pc &+= 2; ip += 1; count &+= 1; continue
-                case .and: x[rd] = x[rs1] & x[rs2]
-                case .cAnd: x[rd] = x[rs1] & x[rs2]; pc &+= 2; ip += 1; count &+= 1; continue
-                case .addiw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ imm))
-                case .cAddiw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ imm)); pc &+= 2; ip += 1; count &+= 1; continue
-                case .slliw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) << UInt32(imm & 31))
-                case .srliw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) >> UInt32(imm & 31))
-                case .sraiw: x[rd] = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: x[rs1]) >> Int32(imm & 31)))
-                case .addw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ x[rs2]))
-                case .cAddw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ x[rs2])); pc &+= 2; ip += 1; count &+= 1; continue
-                case .subw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &- x[rs2]))
-                case .cSubw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &- x[rs2])); pc &+= 2; ip += 1; count &+= 1; continue
-                case .sllw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) << UInt32(x[rs2] & 31))
-                case .srlw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) >> UInt32(x[rs2] & 31))
-                case .sraw: x[rd] = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: x[rs1]) >> Int32(x[rs2] & 31)))
-
-                // MARK: M
-                case .mul: x[rd] = x[rs1] &* x[rs2]
-                case .mulh:
-                    x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]).multipliedFullWidth(by: Int64(bitPattern: x[rs2])).high)
-                case .mulhu: x[rd] = x[rs1].multipliedFullWidth(by: x[rs2]).high
-                case .mulhsu: x[rd] = mulhsu(x[rs1], x[rs2])
-                case .div:
-                    let a = Int64(bitPattern: x[rs1]), b = Int64(bitPattern: x[rs2])
-                    x[rd] = b == 0 ? ~0 : (b == -1 ? UInt64(bitPattern: 0 &- a) : UInt64(bitPattern: a / b))
-                case .divu: x[rd] = x[rs2] == 0 ? ~0 : x[rs1] / x[rs2]
-                case .rem:
-                    let a = Int64(bitPattern: x[rs1]), b = Int64(bitPattern: x[rs2])
-                    x[rd] = b == 0 ? x[rs1] : (b == -1 ? 0 : UInt64(bitPattern: a % b))
-                case .remu: x[rd] = x[rs2] == 0 ? x[rs1] : x[rs1] % x[rs2]
-                case .mulw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &* x[rs2]))
-                case .divw:
-                    let a = Int32(truncatingIfNeeded: x[rs1]), b = Int32(truncatingIfNeeded: x[rs2])
-                    let q: Int32 = b == 0 ? -1 : (b == -1 ? 0 &- a : a / b)
-                    x[rd] = UInt64(bitPattern: Int64(q))
-                case .divuw:
-                    let a = UInt32(truncatingIfNeeded: x[rs1]), b = UInt32(truncatingIfNeeded: x[rs2])
-                    x[rd] = signExtend32(b == 0 ? ~0 : a / b)
-                case .remw:
-                    let a = Int32(truncatingIfNeeded: x[rs1]), b = Int32(truncatingIfNeeded: x[rs2])
-                    let r: Int32 = b == 0 ? a : (b == -1 ? 0 : a % b)
-                    x[rd] = UInt64(bitPattern: Int64(r))
-                case .remuw:
-                    let a = UInt32(truncatingIfNeeded: x[rs1]), b = UInt32(truncatingIfNeeded: x[rs2])
-                    x[rd] = signExtend32(b == 0 ? a : a % b)
+                    if d.pointee.op == .cSw || d.pointee.op == .cSd { ip = d + 1; left &-= 1; continue }
 
                 // MARK: System
-                case .fence: break
-                case .fenceI: break   // stores already invalidate the decoded instructions they overwrite
+                // An instruction that traps does not retire: it points `ip` at the `.refetch` page
+                // for the handler's pc (`codeBase`) and continues. `stop = stop - left + 1` with
+                // `left = 1` (then the common decrement) or `left = 0` (then `continue`) retires
+                // the current instruction and ends the inner loop, so interrupts are checked.
                 case .ecall:
+                    let pc = pcAt(d, pageSlots, codeBase)
                     if st.pointee.privilege == .supervisor && st.pointee.medeleg & (1 << 9) == 0,
                        let handler = supervisorCallHandler {
                         // The execution environment (SBI) is served by the host: the call
                         // completes like an instruction, and may change interrupt state.
                         st.pointee.pc = pc
-                        st.pointee.instret = count
+                        st.pointee.instret = stop &- UInt64(truncatingIfNeeded: left)
                         if handler(self) {
-                            stop = 0               // interrupt state may have changed
-                            ip = refetchSlots   // and translations may have been flushed
-                            break
+                            stop = stop &- UInt64(truncatingIfNeeded: left) &+ 1; left = 0   // interrupt state may have changed
+                            codeBase = pc &+ 4; pageSlots = refetchSlots; ip = refetchSlots   // and translations may have been flushed
+                            continue
                         }
                     }
                     let cause: ExceptionCause
@@ -412,93 +129,87 @@ extension Hart {
                     case .supervisor: cause = .environmentCallFromS
                     case .machine: cause = .environmentCallFromM
                     }
-                    pc = enterTrap(cause: cause.rawValue, value: 0, pc: pc)
-                    ip = refetchSlots
-                    continue
+                    codeBase = enterTrap(cause: cause.rawValue, value: 0, pc: pc); pageSlots = refetchSlots; ip = refetchSlots; continue
                 case .ebreak:
-                    pc = enterTrap(cause: ExceptionCause.breakpoint.rawValue, value: pc, pc: pc)
-                    ip = refetchSlots
-                    continue
+                    let pc = pcAt(d, pageSlots, codeBase)
+                    codeBase = enterTrap(cause: ExceptionCause.breakpoint.rawValue, value: pc, pc: pc); pageSlots = refetchSlots; ip = refetchSlots; continue
                 case .mret:
                     guard st.pointee.privilege == .machine else {
-                        pc = illegal(d.pointee, pc: pc); ip = refetchSlots; continue
+                        codeBase = illegal(d.pointee, pc: pcAt(d, pageSlots, codeBase)); pageSlots = refetchSlots; ip = refetchSlots; continue
                     }
-                    pc = returnFromMachineTrap()
-                    ip = refetchSlots
-                    stop = 0
-                    count &+= 1
-                    continue
+                    codeBase = returnFromMachineTrap(); pageSlots = refetchSlots; ip = refetchSlots
+                    stop = stop &- UInt64(truncatingIfNeeded: left) &+ 1; left = 0; continue
                 case .sret:
                     let p = st.pointee.privilege
                     guard p == .machine || (p == .supervisor && st.pointee.mstatus & MStatus.tsr == 0) else {
-                        pc = illegal(d.pointee, pc: pc); ip = refetchSlots; continue
+                        codeBase = illegal(d.pointee, pc: pcAt(d, pageSlots, codeBase)); pageSlots = refetchSlots; ip = refetchSlots; continue
                     }
-                    pc = returnFromSupervisorTrap()
-                    ip = refetchSlots
-                    stop = 0
-                    count &+= 1
-                    continue
+                    codeBase = returnFromSupervisorTrap(); pageSlots = refetchSlots; ip = refetchSlots
+                    stop = stop &- UInt64(truncatingIfNeeded: left) &+ 1; left = 0; continue
                 case .wfi:
                     let p = st.pointee.privilege
                     if p == .user || (p == .supervisor && st.pointee.mstatus & MStatus.tw != 0) {
-                        pc = illegal(d.pointee, pc: pc); ip = refetchSlots; continue
+                        codeBase = illegal(d.pointee, pc: pcAt(d, pageSlots, codeBase)); pageSlots = refetchSlots; ip = refetchSlots; continue
                     }
                     st.pointee.waiting = true
-                    stop = 0
+                    stop = stop &- UInt64(truncatingIfNeeded: left) &+ 1; left = 1
                 case .sfenceVMA:
                     let p = st.pointee.privilege
                     if p == .user || (p == .supervisor && st.pointee.mstatus & MStatus.tvm != 0) {
-                        pc = illegal(d.pointee, pc: pc); ip = refetchSlots; continue
+                        codeBase = illegal(d.pointee, pc: pcAt(d, pageSlots, codeBase)); pageSlots = refetchSlots; ip = refetchSlots; continue
                     }
                     flushTLB()
-                    ip = refetchSlots
+                    codeBase = pcAt(d, pageSlots, codeBase) &+ 4; pageSlots = refetchSlots; ip = refetchSlots
+                    left &-= 1; continue
                 case .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci:
-                    switch executeCSR(d.pointee, count: count) {
+                    switch executeCSR(d.pointee, count: stop &- UInt64(truncatingIfNeeded: left)) {
                     case .illegal:
-                        pc = illegal(d.pointee, pc: pc); ip = refetchSlots; continue
+                        codeBase = illegal(d.pointee, pc: pcAt(d, pageSlots, codeBase)); pageSlots = refetchSlots; ip = refetchSlots; continue
                     case .done: break
                     case .changedControl:
-                        stop = 0
-                        ip = refetchSlots
+                        stop = stop &- UInt64(truncatingIfNeeded: left) &+ 1; left = 0
+                        codeBase = pcAt(d, pageSlots, codeBase) &+ 4; pageSlots = refetchSlots; ip = refetchSlots
+                        continue
                     }
 
                 // MARK: A
                 case .lrW, .scW, .amoswapW, .amoaddW, .amoxorW, .amoandW, .amoorW, .amominW, .amomaxW, .amominuW, .amomaxuW,
                      .lrD, .scD, .amoswapD, .amoaddD, .amoxorD, .amoandD, .amoorD, .amominD, .amomaxD, .amominuD, .amomaxuD:
                     if let (cause, value) = executeAtomic(d.pointee) {
-                        pc = enterTrap(cause: cause.rawValue, value: value, pc: pc)
-                        ip = refetchSlots
+                        codeBase = enterTrap(cause: cause.rawValue, value: value, pc: pcAt(d, pageSlots, codeBase)); pageSlots = refetchSlots; ip = refetchSlots
                         continue
                     }
 
                 // MARK: F and D loads and stores
                 case .flw, .fld, .cFld:
-                    guard st.pointee.mstatus & MStatus.fs != 0 else { pc = illegal(d.pointee, pc: pc); ip = refetchSlots; continue }
+                    guard st.pointee.mstatus & MStatus.fs != 0 else {
+                        codeBase = illegal(d.pointee, pc: pcAt(d, pageSlots, codeBase)); pageSlots = refetchSlots; ip = refetchSlots; continue
+                    }
                     let address = x[rs1] &+ imm
                     let size: UInt64 = d.pointee.op == .flw ? 4 : 8
-                    let entry = readTLB[TLB.index(address)]
+                    let entry = tlb[TLB.index(address)]
                     var value: UInt64
                     if entry.tag == address & ~(0xFFF & ~(size &- 1)) {
                         let o = hostPointer(address &+ entry.hostDelta)
                         value = size == 8 ? o.load(as: UInt64.self) : UInt64(o.load(as: UInt32.self))
                     } else {
-                        guard let v = loadSlow(address: address, op: d.pointee.op == .flw ? .lwu : .ld, pc: pc) else {
-                            pc = st.pointee.pc
-                            ip = refetchSlots
-                            continue
+                        guard let v = loadSlow(address: address, op: d.pointee.op == .flw ? .lwu : .ld, pc: pcAt(d, pageSlots, codeBase)) else {
+                            codeBase = st.pointee.pc; pageSlots = refetchSlots; ip = refetchSlots; continue
                         }
                         value = v
                     }
                     if d.pointee.op == .flw { value |= 0xFFFF_FFFF_0000_0000 }
                     f[rd] = value
                     st.pointee.mstatus |= MStatus.fsDirty
-                    if d.pointee.op == .cFld { pc &+= 2; ip += 1; count &+= 1; continue }
+                    if d.pointee.op == .cFld { ip = d + 1; left &-= 1; continue }
                 case .fsw, .fsd, .cFsd:
-                    guard st.pointee.mstatus & MStatus.fs != 0 else { pc = illegal(d.pointee, pc: pc); ip = refetchSlots; continue }
+                    guard st.pointee.mstatus & MStatus.fs != 0 else {
+                        codeBase = illegal(d.pointee, pc: pcAt(d, pageSlots, codeBase)); pageSlots = refetchSlots; ip = refetchSlots; continue
+                    }
                     let address = x[rs1] &+ imm
                     let size: UInt64 = d.pointee.op == .fsw ? 4 : 8
-                    let value = f[rs2]
-                    let entry = writeTLB[TLB.index(address)]
+                    let value = f[Int(d.pointee.rs2)]
+                    let entry = tlb[TLB.entries + TLB.index(address)]
                     if entry.tag == address & ~(0xFFF & ~(size &- 1)) {
                         let o = hostPointer(address &+ entry.hostDelta)
                         if size == 8 {
@@ -507,57 +218,53 @@ extension Hart {
                             o.storeBytes(of: UInt32(truncatingIfNeeded: value), as: UInt32.self)
                         }
                     } else {
-                        switch storeSlow(address: address, size: Int(size), value: value, pc: pc) {
+                        switch storeSlow(address: address, size: Int(size), value: value, pc: pcAt(d, pageSlots, codeBase)) {
                         case .trapped:
-                            pc = st.pointee.pc
-                            ip = refetchSlots
-                            continue
+                            codeBase = st.pointee.pc; pageSlots = refetchSlots; ip = refetchSlots; continue
                         case .ram: break
-                        case .device: stop = 0
+                        case .device: stop = stop &- UInt64(truncatingIfNeeded: left) &+ 1; left = 1
                         }
                     }
-                    if d.pointee.op == .cFsd { pc &+= 2; ip += 1; count &+= 1; continue }
+                    if d.pointee.op == .cFsd { ip = d + 1; left &-= 1; continue }
 
-                // MARK: Cold: page lookup, decoding, page-straddling instructions
+                // MARK: Cold: page lookup, decoding, page-straddling instructions (none retires)
                 case .refetch:
+                    let pc = pcAt(d, pageSlots, codeBase)
+                    // The scratch slot last used (if any) goes back to `.refetch`: only a page
+                    // lookup leads off the scratch page, so it is never stale when used.
+                    scratch[Int(truncatingIfNeeded: st.pointee.scratchIndex)] = DecodedInstruction(op: .refetch)
                     guard let ramOffset = fetchTranslate(pc, pc: pc) else {
-                        pc = st.pointee.pc
+                        codeBase = st.pointee.pc; pageSlots = refetchSlots; ip = refetchSlots
                         continue
                     }
                     codeBase = pc & ~(GuestMemory.pageSize - 1)
-                    codeDelta = ramOffset &- pc
+                    st.pointee.codeDelta = ramOffset &- pc
                     pageSlots = memory.decodedSlots(page: Int(ramOffset / GuestMemory.pageSize))
                     noteFlagChanges()   // a new code page must lose its write-TLB entries
                     ip = pageSlots + Int((pc & (GuestMemory.pageSize - 1)) >> 1)
                     continue
                 case .undecoded:
-                    let ramOffset = Int(truncatingIfNeeded: pc &+ codeDelta)
-                    let low = ram.load(fromByteOffset: ramOffset, as: UInt16.self)
-                    if low & 3 != 3 {
-                        ip.pointee = CompressedDecoder.decode(low)
-                    } else if pc & (GuestMemory.pageSize - 1) <= GuestMemory.pageSize - 4 {
-                        ip.pointee = Decoder.decode(ram.loadUnaligned(fromByteOffset: ramOffset, as: UInt32.self))
-                    } else {
-                        ip.pointee = DecodedInstruction(op: .straddle)
-                    }
-                    continue
+                    let pc = pcAt(d, pageSlots, codeBase)
+                    d.pointee = Hart.decodeSlot(ram: ram, ramOffset: pc &+ st.pointee.codeDelta, pageOffset: pc & (GuestMemory.pageSize - 1), fuse: true)
+                    continue   // and run it
                 case .straddle:
                     // A 32-bit instruction whose upper half is on the next page: never cached,
-                    // because a store to the next page would not invalidate it. It runs from a
-                    // scratch slot followed by `.refetch` sentinels.
-                    let low = ram.load(fromByteOffset: Int(truncatingIfNeeded: pc &+ codeDelta), as: UInt16.self)
+                    // because a store to the next page would not invalidate it. It runs from the
+                    // scratch page, at its own offset, between `.refetch` slots.
+                    let pc = pcAt(d, pageSlots, codeBase)
+                    let low = ram.load(fromByteOffset: Int(truncatingIfNeeded: pc &+ st.pointee.codeDelta), as: UInt16.self)
                     guard let high = fetchUpperHalf(pc) else {
-                        pc = st.pointee.pc
-                        ip = refetchSlots
+                        codeBase = st.pointee.pc; pageSlots = refetchSlots; ip = refetchSlots
                         continue
                     }
-                    straddleSlot.pointee = Decoder.decode(UInt32(low) | UInt32(high) << 16)
-                    ip = straddleSlot
+                    let index = Int(truncatingIfNeeded: (pc & (GuestMemory.pageSize - 1)) >> 1)
+                    scratch[index] = Hart.relocate(Decoder.decode(UInt32(low) | UInt32(high) << 16), pageOffset: pc & (GuestMemory.pageSize - 1))
+                    st.pointee.scratchIndex = UInt16(index)
+                    pageSlots = scratch
+                    ip = scratch + index
                     continue
                 case .illegal:
-                    pc = illegal(d.pointee, pc: pc)
-                    ip = refetchSlots
-                    continue
+                    codeBase = illegal(d.pointee, pc: pcAt(d, pageSlots, codeBase)); pageSlots = refetchSlots; ip = refetchSlots; continue
 
                 case .faddD, .faddS, .fclassD, .fclassS, .fcvtDL, .fcvtDLU, .fcvtDS, .fcvtDW, .fcvtDWU, .fcvtLD,
                      .fcvtLS, .fcvtLUD, .fcvtLUS, .fcvtSD, .fcvtSL, .fcvtSLU, .fcvtSW, .fcvtSWU, .fcvtWD, .fcvtWS,
@@ -568,15 +275,89 @@ extension Hart {
                     // The F and D computational instructions (listing them all makes the switch
                     // exhaustive, so the dispatch needs no range check).
                     guard executeFloat(d.pointee) else {
-                        pc = illegal(d.pointee, pc: pc)
-                        ip = refetchSlots
-                        continue
+                        codeBase = illegal(d.pointee, pc: pcAt(d, pageSlots, codeBase)); pageSlots = refetchSlots; ip = refetchSlots; continue
                     }
+
+                case .addBranchEq, .addBranchLt, .addwBranchEq, .addwBranchLt, .andBranchEq, .andBranchLt,
+                     .subBranchEq, .subBranchLt, .slliwBranchEq, .slliwBranchLt, .srliBranchEq, .srliBranchLt,
+                     .lwBranchEq, .lwBranchLt, .ldBranchEq, .ldBranchLt, .lbuBranchEq, .lbuBranchLt,
+                     .skipEqAdd, .skipEqXor, .skipLtAdd, .skipLtXor, .srliSlliw, .slliAddw:
+                    // A fused pair that cannot run as one (only one instruction may retire, or its
+                    // load missed the TLB): its first instruction runs alone, decoded again from
+                    // memory into the scratch page at its own offset; the second follows in its
+                    // own slot after the page lookup.
+                    let pc = pcAt(d, pageSlots, codeBase)
+                    let index = Int(truncatingIfNeeded: (pc & (GuestMemory.pageSize - 1)) >> 1)
+                    scratch[index] = Hart.decodeSlot(ram: ram, ramOffset: pc &+ st.pointee.codeDelta,
+                                                     pageOffset: pc & (GuestMemory.pageSize - 1), fuse: false)
+                    st.pointee.scratchIndex = UInt16(index)
+                    pageSlots = scratch
+                    ip = scratch + index
+                    continue
+
+                default:
+                    // The fast loop runs every other operation and stops only at these.
+                    preconditionFailure("the fast loop stopped at \(d.pointee.op), which it runs")
                 }
-                pc &+= 4
-                ip += 2
-                count &+= 1
+                // The instruction retired and did not jump: the next slot is that of a 4-byte
+                // instruction (compressed ones step one slot and continue, as do jumps).
+                ip = d + 2
+                left &-= 1
             }
+            st.pointee.instret = stop &- UInt64(truncatingIfNeeded: left)
+        }
+    }
+
+    /// Decodes the instruction at a RAM offset for the slot of page offset `pageOffset`: a
+    /// compressed or 32-bit instruction, or `.straddle` for a 32-bit instruction whose upper half
+    /// lies on the next page. With `fuse`, an instruction that forms a fused pair with the next
+    /// one (in the same page) gives the pair's slot (see ``Fusion``).
+    @inline(never)
+    static func decodeSlot(ram: UnsafeMutableRawPointer, ramOffset: UInt64, pageOffset: UInt64, fuse: Bool) -> DecodedInstruction {
+        let single = decodeOne(ram: ram, ramOffset: ramOffset, pageOffset: pageOffset)
+        guard fuse, single.op != .straddle else { return single }
+        let next = pageOffset &+ UInt64(single.length)
+        guard next <= GuestMemory.pageSize - 2 else { return single }
+        let low = ram.load(fromByteOffset: Int(truncatingIfNeeded: ramOffset &+ UInt64(single.length)), as: UInt16.self)
+        let end = next &+ (low & 3 == 3 ? 4 : 2)
+        guard end <= GuestMemory.pageSize else { return single }
+        let second = decodeOne(ram: ram, ramOffset: ramOffset &+ UInt64(single.length), pageOffset: next)
+        guard let pair = Fusion.fuse(single, second, end: end) else { return single }
+        // A branch that skips one instruction is better fused with it (no host branch at all)
+        // than with the instruction before it. (This looks at a third instruction, which a store
+        // does not make this slot decode again; either choice runs the same instructions.)
+        if Fusion.branch(second) != nil && UInt64(bitPattern: second.imm) <= GuestMemory.pageSize && end <= GuestMemory.pageSize - 2 {
+            let third = decodeOne(ram: ram, ramOffset: ramOffset &+ (end &- pageOffset), pageOffset: end)
+            if third.op != .straddle && UInt64(bitPattern: second.imm) == end &+ UInt64(third.length),
+               Fusion.fuse(second, third, end: end &+ UInt64(third.length)) != nil {
+                return single
+            }
+        }
+        return pair
+    }
+
+    static func decodeOne(ram: UnsafeMutableRawPointer, ramOffset: UInt64, pageOffset: UInt64) -> DecodedInstruction {
+        let offset = Int(truncatingIfNeeded: ramOffset)
+        let low = ram.load(fromByteOffset: offset, as: UInt16.self)
+        if low & 3 != 3 { return relocate(CompressedDecoder.decode(low), pageOffset: pageOffset) }
+        if pageOffset > GuestMemory.pageSize - 4 { return DecodedInstruction(op: .straddle) }
+        return relocate(Decoder.decode(ram.loadUnaligned(fromByteOffset: offset, as: UInt32.self)), pageOffset: pageOffset)
+    }
+
+    /// Makes pc-relative immediates relative to the start of the instruction's page: the
+    /// executor keeps no pc, only the page's virtual address (`codeBase`). A branch or `jal`
+    /// then finds its target's offset in the page without arithmetic, and `auipc` adds the
+    /// immediate to the page address. The page offset is a property of the slot, so this is
+    /// valid wherever the physical page is mapped.
+    @inline(__always)
+    static func relocate(_ d: DecodedInstruction, pageOffset: UInt64) -> DecodedInstruction {
+        switch d.op {
+        case .auipc, .jal, .cJal, .beq, .bne, .blt, .bge, .bltu, .bgeu, .cBeq, .cBne:
+            var r = d
+            r.imm = d.imm &+ Int64(bitPattern: pageOffset)
+            return r
+        default:
+            return d
         }
     }
 
@@ -591,6 +372,13 @@ extension Hart {
         }
         return enterTrap(cause: ExceptionCause.illegalInstruction.rawValue, value: bits, pc: pc)
     }
+}
+
+/// The pc of the instruction in `slot`, where `pageSlots` are the slots of the page (or the
+/// `.refetch` page) whose first parcel is at `codeBase` (one slot per 2-byte parcel).
+@inline(__always) func pcAt(_ slot: UnsafeMutablePointer<DecodedInstruction>, _ pageSlots: UnsafeMutablePointer<DecodedInstruction>, _ codeBase: UInt64) -> UInt64 {
+    // 16-byte slots for 2-byte parcels: the byte distance between slots is 8 times the pc's.
+    codeBase &+ UInt64(UInt(bitPattern: slot) &- UInt(bitPattern: pageSlots)) &>> 3
 }
 
 @inline(__always) func signExtend32(_ v: UInt32) -> UInt64 {

@@ -30,11 +30,14 @@ public final class Hart {
     public let bus: any SystemBus
     /// The software TLBs. Sound: allocated in init, deallocated in deinit.
     @usableFromInline let tlb = TLB()
-    /// Where the executor decodes an instruction that straddles two pages (never cached), followed
-    /// by two `.refetch` sentinels. Sound: allocated in init, deallocated in deinit.
-    @usableFromInline let straddleSlot: UnsafeMutablePointer<DecodedInstruction> = {
-        let slots = UnsafeMutablePointer<DecodedInstruction>.allocate(capacity: 3)
-        slots.initialize(repeating: DecodedInstruction(op: .refetch), count: 3)
+    /// The scratch page: slots for one code page, all `.refetch` except (while in use) the one of
+    /// an instruction that must run outside its page's slots: a 32-bit instruction straddling two
+    /// pages (never cached), or the first half of a fused pair that must run alone. Running it at
+    /// its own page offset keeps pc = codeBase + 2 * (ip - pageSlots) true, and every way out of
+    /// it leads to a page lookup. Sound: allocated in init, deallocated in deinit.
+    @usableFromInline let scratchSlots: UnsafeMutablePointer<DecodedInstruction> = {
+        let slots = UnsafeMutablePointer<DecodedInstruction>.allocate(capacity: GuestMemory.allocatedSlotsPerPage)
+        slots.initialize(repeating: DecodedInstruction(op: .refetch), count: GuestMemory.allocatedSlotsPerPage)
         return slots
     }()
     /// Called for an `ecall` from S-mode that is not delegated, before it would trap to M-mode.
@@ -63,7 +66,7 @@ public final class Hart {
         state.deallocate()
         x.deallocate()
         tlb.deallocate()
-        straddleSlot.deallocate()
+        scratchSlots.deallocate()
     }
 
     // MARK: Architectural state

@@ -69,4 +69,10 @@ struct HartState {
     @usableFromInline var stopRequested: Bool = false
     /// The hart executed WFI and waits for an interrupt.
     @usableFromInline var waiting: Bool = false
+    /// The slot of ``Hart/scratchSlots`` last given an instruction (reset to `.refetch` by the
+    /// next page lookup). Not architectural state.
+    @usableFromInline var scratchIndex: UInt16 = 0
+    /// While the executor runs a code page: its RAM offset minus its virtual address (set on
+    /// every page lookup). Not architectural state.
+    @usableFromInline var codeDelta: UInt64 = 0
 }

@@ -54,4 +54,15 @@ enum Op: UInt8 {
     case cAdd, cSub, cXor, cOr, cAnd, cSubw, cAddw
     case cLw, cLd, cSw, cSd, cFld, cFsd
     case cJal, cJalr, cBeq, cBne
+
+    // Fused pairs (see `Fusion.swift`): two adjacent instructions in one slot, retiring two
+    // (or, for a skip whose branch is taken, one). `xBranchEq` is an instruction of family x
+    // followed by beq/bne/c.beqz/c.bnez, `xBranchLt` by blt/bge/bltu/bgeu; `skipEqX`/`skipLtX`
+    // is such a branch over one instruction of family x, run without a host branch.
+    case addBranchEq, addBranchLt, addwBranchEq, addwBranchLt, andBranchEq, andBranchLt
+    case subBranchEq, subBranchLt, slliwBranchEq, slliwBranchLt, srliBranchEq, srliBranchLt
+    case lwBranchEq, lwBranchLt, ldBranchEq, ldBranchLt, lbuBranchEq, lbuBranchLt
+    case skipEqAdd, skipEqXor, skipLtAdd, skipLtXor
+    // Two ALU instructions: srli then slliw, slli then an addw-family instruction.
+    case srliSlliw, slliAddw
 }
