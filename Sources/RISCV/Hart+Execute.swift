@@ -75,7 +75,8 @@ extension Hart {
             while left > 0 {
                 // The fast loop runs all it can; what it stops at is done here, one instruction.
                 var point = ExecutionPoint(ip: ip, pageSlots: pageSlots, codeBase: codeBase, left: left)
-                Hart.runFast(&point, context)
+                Hart.runFast(CheckAtJumps.self, &point, context)   // while the budget is large
+                Hart.runFast(CheckEveryInstruction.self, &point, context)   // its last instructions
                 ip = point.ip; pageSlots = point.pageSlots; codeBase = point.codeBase; left = point.left
                 guard left > 0 else { break }
 
@@ -390,13 +391,4 @@ extension Hart {
     var high = a.multipliedFullWidth(by: b).high
     if Int64(bitPattern: a) < 0 { high &-= b }
     return high
-}
-
-/// The host address a TLB hit yields (virtual address + the entry's host delta).
-///
-/// Sound: a TLB entry exists only for a page inside RAM (``Hart/fillTLB``), and the executor uses
-/// it only when the access lies entirely inside that page (the tag compare fails for misaligned
-/// accesses, which could cross it), so the pointer is inside the live RAM mapping.
-@inline(__always) func hostPointer(_ address: UInt64) -> UnsafeMutableRawPointer {
-    UnsafeMutableRawPointer(bitPattern: UInt(truncatingIfNeeded: address)).unsafelyUnwrapped
 }

@@ -7,6 +7,12 @@
 /// the hart (system instructions, CSRs, atomics, floating point, traps), a TLB miss, a slot to
 /// decode. Because nothing in it calls a function, no value has to survive a call, and the loop
 /// state, the register file and the TLBs stay in host registers.
+///
+/// Every handler ends on its own: it moves `ip`, counts what retired, checks the budget if its
+/// ``BudgetCheck`` says so, and `continue`s. None falls out of the `switch` into a shared tail, so
+/// that LLVM can copy the dispatch (the next slot's operands, the jump through the table) into
+/// each handler (see `replicatedDispatch` in Package.swift): one indirect jump per handler, which
+/// the host predicts far better than one jump shared by all.
 
 /// Where execution stands: the loop state `Hart.execute` and `Hart.runFast` hand to each other.
 @usableFromInline
@@ -38,8 +44,11 @@ struct FastLoopContext {
 extension Hart {
     /// Runs instructions from `point` until `left` reaches zero or the instruction at `ip` needs
     /// the slow step. Every instruction run here retires.
+    ///
+    /// `B` says when the remaining budget is checked (see ``BudgetCheck``); the two checks are
+    /// two specialisations of this one loop.
     @inline(never)
-    static func runFast(_ point: inout ExecutionPoint, _ context: FastLoopContext) {
+    static func runFast<B: BudgetCheck>(_ check: B.Type, _ point: inout ExecutionPoint, _ context: FastLoopContext) {
         let x = context.x
         let tlb = context.tlb
         let refetchSlots = context.refetchSlots
@@ -48,9 +57,12 @@ extension Hart {
         var codeBase = point.codeBase
         var left = point.left
 
-        loop: while left > 0 {
+        // Nothing to run (a budget this check does not handle): the point is left as it is.
+        guard left > B.floor else { return }
+        loop: repeat {
             // Operands are read straight from the slot (one byte load each), not unpacked
-            // from a copy of the record.
+            // from a copy of the record. (Read here, before the jump to the handler: they are
+            // then loaded while the jump is predicted.)
             let d = ip
             let rd = Int(d.pointee.rd), rs1 = Int(d.pointee.rs1), rs2 = Int(d.pointee.rs2)
             let imm = UInt64(bitPattern: d.pointee.imm)
@@ -59,229 +71,254 @@ extension Hart {
             // MARK: RV64I
             // Branch and jal immediates are relative to the page (see `Hart.relocate`): the
             // target's offset in this page, or beyond it. A jump sets `ip` and continues.
-            case .lui: x[rd] = imm
-            case .cLui: x[rd] = imm; ip = d + 1; left &-= 1; continue
-            case .auipc: x[rd] = codeBase &+ imm
+            case .lui: x[rd] = imm; ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .cLui: x[rd] = imm; ip = d + 1; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .auipc: x[rd] = codeBase &+ imm; ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
             case .jal:
                 x[rd] = pcAt(d, pageSlots, codeBase) &+ 4
                 if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { codeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
-                left &-= 1; continue
+                left &-= 1; if left <= B.floor { break loop }; continue
             case .cJal:
                 x[rd] = pcAt(d, pageSlots, codeBase) &+ 2
                 if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { codeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
-                left &-= 1; continue
+                left &-= 1; if left <= B.floor { break loop }; continue
             case .jalr:
                 let target = (x[rs1] &+ imm) & ~1
                 x[rd] = pcAt(d, pageSlots, codeBase) &+ 4
                 let o = target &- codeBase
                 if o < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: o >> 1) } else { codeBase = target; pageSlots = refetchSlots; ip = refetchSlots }
-                left &-= 1; continue
+                left &-= 1; if left <= B.floor { break loop }; continue
             case .cJalr:
                 let target = x[rs1] & ~1
                 x[rd] = pcAt(d, pageSlots, codeBase) &+ 2
                 let o = target &- codeBase
                 if o < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: o >> 1) } else { codeBase = target; pageSlots = refetchSlots; ip = refetchSlots }
-                left &-= 1; continue
+                left &-= 1; if left <= B.floor { break loop }; continue
             case .beq:
                 if x[rs1] == x[rs2] {
                     if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { codeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
-                    left &-= 1; continue
+                    left &-= 1; if left <= B.floor { break loop }; continue
                 }
+                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
             case .bne:
                 if x[rs1] != x[rs2] {
                     if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { codeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
-                    left &-= 1; continue
+                    left &-= 1; if left <= B.floor { break loop }; continue
                 }
+                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
             case .blt:
                 if Int64(bitPattern: x[rs1]) < Int64(bitPattern: x[rs2]) {
                     if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { codeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
-                    left &-= 1; continue
+                    left &-= 1; if left <= B.floor { break loop }; continue
                 }
+                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
             case .bge:
                 if Int64(bitPattern: x[rs1]) >= Int64(bitPattern: x[rs2]) {
                     if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { codeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
-                    left &-= 1; continue
+                    left &-= 1; if left <= B.floor { break loop }; continue
                 }
+                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
             case .bltu:
                 if x[rs1] < x[rs2] {
                     if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { codeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
-                    left &-= 1; continue
+                    left &-= 1; if left <= B.floor { break loop }; continue
                 }
+                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
             case .bgeu:
                 if x[rs1] >= x[rs2] {
                     if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { codeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
-                    left &-= 1; continue
+                    left &-= 1; if left <= B.floor { break loop }; continue
                 }
+                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
             case .cBeq:
                 if x[rs1] == 0 {
                     if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { codeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
                 } else {
                     ip = d + 1
                 }
-                left &-= 1; continue
+                left &-= 1; if left <= B.floor { break loop }; continue
             case .cBne:
                 if x[rs1] != 0 {
                     if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { codeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
                 } else {
                     ip = d + 1
                 }
-                left &-= 1; continue
+                left &-= 1; if left <= B.floor { break loop }; continue
 
             // MARK: Loads and stores that hit the TLBs (a miss leaves for the slow step)
             case .lb:
                 let address = x[rs1] &+ imm
                 let entry = tlb[TLB.index(address)]
                 guard entry.tag == address & ~0xFFF else { break loop }
-                x[rd] = UInt64(bitPattern: Int64(hostPointer(address &+ entry.hostDelta).load(as: Int8.self)))
+                x[rd] = hostLoad8Signed(address &+ entry.hostDelta)
+                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
             case .lbu:
                 let address = x[rs1] &+ imm
                 let entry = tlb[TLB.index(address)]
                 guard entry.tag == address & ~0xFFF else { break loop }
-                x[rd] = UInt64(hostPointer(address &+ entry.hostDelta).load(as: UInt8.self))
+                x[rd] = hostLoad8(address &+ entry.hostDelta)
+                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
             case .lh:
                 let address = x[rs1] &+ imm
                 let entry = tlb[TLB.index(address)]
                 guard entry.tag == address & ~0xFFE else { break loop }
-                x[rd] = UInt64(bitPattern: Int64(hostPointer(address &+ entry.hostDelta).load(as: Int16.self)))
+                x[rd] = hostLoad16Signed(address &+ entry.hostDelta)
+                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
             case .lhu:
                 let address = x[rs1] &+ imm
                 let entry = tlb[TLB.index(address)]
                 guard entry.tag == address & ~0xFFE else { break loop }
-                x[rd] = UInt64(hostPointer(address &+ entry.hostDelta).load(as: UInt16.self))
+                x[rd] = hostLoad16(address &+ entry.hostDelta)
+                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
             case .lw:
                 let address = x[rs1] &+ imm
                 let entry = tlb[TLB.index(address)]
                 guard entry.tag == address & ~0xFFC else { break loop }
-                x[rd] = UInt64(bitPattern: Int64(hostPointer(address &+ entry.hostDelta).load(as: Int32.self)))
+                x[rd] = hostLoad32Signed(address &+ entry.hostDelta)
+                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
             case .lwu:
                 let address = x[rs1] &+ imm
                 let entry = tlb[TLB.index(address)]
                 guard entry.tag == address & ~0xFFC else { break loop }
-                x[rd] = UInt64(hostPointer(address &+ entry.hostDelta).load(as: UInt32.self))
+                x[rd] = hostLoad32(address &+ entry.hostDelta)
+                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
             case .ld:
                 let address = x[rs1] &+ imm
                 let entry = tlb[TLB.index(address)]
                 guard entry.tag == address & ~0xFF8 else { break loop }
-                x[rd] = hostPointer(address &+ entry.hostDelta).load(as: UInt64.self)
+                x[rd] = hostLoad64(address &+ entry.hostDelta)
+                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
             case .cLw:
                 let address = x[rs1] &+ imm
                 let entry = tlb[TLB.index(address)]
                 guard entry.tag == address & ~0xFFC else { break loop }
-                x[rd] = UInt64(bitPattern: Int64(hostPointer(address &+ entry.hostDelta).load(as: Int32.self)))
-                ip = d + 1; left &-= 1; continue
+                x[rd] = hostLoad32Signed(address &+ entry.hostDelta)
+                ip = d + 1; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
             case .cLd:
                 let address = x[rs1] &+ imm
                 let entry = tlb[TLB.index(address)]
                 guard entry.tag == address & ~0xFF8 else { break loop }
-                x[rd] = hostPointer(address &+ entry.hostDelta).load(as: UInt64.self)
-                ip = d + 1; left &-= 1; continue
+                x[rd] = hostLoad64(address &+ entry.hostDelta)
+                ip = d + 1; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
             case .sb:
                 let address = x[rs1] &+ imm
                 let entry = tlb[TLB.entries + TLB.index(address)]
                 guard entry.tag == address & ~0xFFF else { break loop }
-                hostPointer(address &+ entry.hostDelta).storeBytes(of: UInt8(truncatingIfNeeded: x[rs2]), as: UInt8.self)
+                hostStore8(address &+ entry.hostDelta, x[rs2])
+                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
             case .sh:
                 let address = x[rs1] &+ imm
                 let entry = tlb[TLB.entries + TLB.index(address)]
                 guard entry.tag == address & ~0xFFE else { break loop }
-                hostPointer(address &+ entry.hostDelta).storeBytes(of: UInt16(truncatingIfNeeded: x[rs2]), as: UInt16.self)
+                hostStore16(address &+ entry.hostDelta, x[rs2])
+                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
             case .sw:
                 let address = x[rs1] &+ imm
                 let entry = tlb[TLB.entries + TLB.index(address)]
                 guard entry.tag == address & ~0xFFC else { break loop }
-                hostPointer(address &+ entry.hostDelta).storeBytes(of: UInt32(truncatingIfNeeded: x[rs2]), as: UInt32.self)
+                hostStore32(address &+ entry.hostDelta, x[rs2])
+                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
             case .sd:
                 let address = x[rs1] &+ imm
                 let entry = tlb[TLB.entries + TLB.index(address)]
                 guard entry.tag == address & ~0xFF8 else { break loop }
-                hostPointer(address &+ entry.hostDelta).storeBytes(of: x[rs2], as: UInt64.self)
+                hostStore64(address &+ entry.hostDelta, x[rs2])
+                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
             case .cSw:
                 let address = x[rs1] &+ imm
                 let entry = tlb[TLB.entries + TLB.index(address)]
                 guard entry.tag == address & ~0xFFC else { break loop }
-                hostPointer(address &+ entry.hostDelta).storeBytes(of: UInt32(truncatingIfNeeded: x[rs2]), as: UInt32.self)
-                ip = d + 1; left &-= 1; continue
+                hostStore32(address &+ entry.hostDelta, x[rs2])
+                ip = d + 1; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
             case .cSd:
                 let address = x[rs1] &+ imm
                 let entry = tlb[TLB.entries + TLB.index(address)]
                 guard entry.tag == address & ~0xFF8 else { break loop }
-                hostPointer(address &+ entry.hostDelta).storeBytes(of: x[rs2], as: UInt64.self)
-                ip = d + 1; left &-= 1; continue
+                hostStore64(address &+ entry.hostDelta, x[rs2])
+                ip = d + 1; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
 
-            case .addi: x[rd] = x[rs1] &+ imm
-            case .cAddi: x[rd] = x[rs1] &+ imm; ip = d + 1; left &-= 1; continue
-            case .slti: x[rd] = Int64(bitPattern: x[rs1]) < d.pointee.imm ? 1 : 0
-            case .sltiu: x[rd] = x[rs1] < imm ? 1 : 0
-            case .xori: x[rd] = x[rs1] ^ imm
-            case .ori: x[rd] = x[rs1] | imm
-            case .andi: x[rd] = x[rs1] & imm
-            case .cAndi: x[rd] = x[rs1] & imm; ip = d + 1; left &-= 1; continue
-            case .slli: x[rd] = x[rs1] << (imm & 63)
-            case .cSlli: x[rd] = x[rs1] << (imm & 63); ip = d + 1; left &-= 1; continue
-            case .srli: x[rd] = x[rs1] >> (imm & 63)
-            case .cSrli: x[rd] = x[rs1] >> (imm & 63); ip = d + 1; left &-= 1; continue
-            case .srai: x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]) >> (imm & 63))
-            case .cSrai: x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]) >> (imm & 63)); ip = d + 1; left &-= 1; continue
-            case .add: x[rd] = x[rs1] &+ x[rs2]
-            case .cAdd: x[rd] = x[rs1] &+ x[rs2]; ip = d + 1; left &-= 1; continue
-            case .sub: x[rd] = x[rs1] &- x[rs2]
-            case .cSub: x[rd] = x[rs1] &- x[rs2]; ip = d + 1; left &-= 1; continue
-            case .sll: x[rd] = x[rs1] << (x[rs2] & 63)
-            case .slt: x[rd] = Int64(bitPattern: x[rs1]) < Int64(bitPattern: x[rs2]) ? 1 : 0
-            case .sltu: x[rd] = x[rs1] < x[rs2] ? 1 : 0
-            case .xor: x[rd] = x[rs1] ^ x[rs2]
-            case .cXor: x[rd] = x[rs1] ^ x[rs2]; ip = d + 1; left &-= 1; continue
-            case .srl: x[rd] = x[rs1] >> (x[rs2] & 63)
-            case .sra: x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]) >> (x[rs2] & 63))
-            case .or: x[rd] = x[rs1] | x[rs2]
-            case .cOr: x[rd] = x[rs1] | x[rs2]; ip = d + 1; left &-= 1; continue
-            case .and: x[rd] = x[rs1] & x[rs2]
-            case .cAnd: x[rd] = x[rs1] & x[rs2]; ip = d + 1; left &-= 1; continue
-            case .addiw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ imm))
-            case .cAddiw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ imm)); ip = d + 1; left &-= 1; continue
-            case .slliw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) << UInt32(imm & 31))
-            case .srliw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) >> UInt32(imm & 31))
-            case .sraiw: x[rd] = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: x[rs1]) >> Int32(imm & 31)))
-            case .addw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ x[rs2]))
-            case .cAddw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ x[rs2])); ip = d + 1; left &-= 1; continue
-            case .subw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &- x[rs2]))
-            case .cSubw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &- x[rs2])); ip = d + 1; left &-= 1; continue
-            case .sllw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) << UInt32(x[rs2] & 31))
-            case .srlw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) >> UInt32(x[rs2] & 31))
-            case .sraw: x[rd] = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: x[rs1]) >> Int32(x[rs2] & 31)))
+            case .addi: x[rd] = x[rs1] &+ imm; ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .cAddi: x[rd] = x[rs1] &+ imm; ip = d + 1; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .slti: x[rd] = Int64(bitPattern: x[rs1]) < d.pointee.imm ? 1 : 0; ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .sltiu: x[rd] = x[rs1] < imm ? 1 : 0; ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .xori: x[rd] = x[rs1] ^ imm; ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .ori: x[rd] = x[rs1] | imm; ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .andi: x[rd] = x[rs1] & imm; ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .cAndi: x[rd] = x[rs1] & imm; ip = d + 1; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .slli: x[rd] = x[rs1] << (imm & 63); ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .cSlli: x[rd] = x[rs1] << (imm & 63); ip = d + 1; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .srli: x[rd] = x[rs1] >> (imm & 63); ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .cSrli: x[rd] = x[rs1] >> (imm & 63); ip = d + 1; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .srai: x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]) >> (imm & 63)); ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .cSrai: x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]) >> (imm & 63)); ip = d + 1; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .add: x[rd] = x[rs1] &+ x[rs2]; ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .cAdd: x[rd] = x[rs1] &+ x[rs2]; ip = d + 1; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .sub: x[rd] = x[rs1] &- x[rs2]; ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .cSub: x[rd] = x[rs1] &- x[rs2]; ip = d + 1; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .sll: x[rd] = x[rs1] << (x[rs2] & 63); ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .slt: x[rd] = Int64(bitPattern: x[rs1]) < Int64(bitPattern: x[rs2]) ? 1 : 0; ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .sltu: x[rd] = x[rs1] < x[rs2] ? 1 : 0; ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .xor: x[rd] = x[rs1] ^ x[rs2]; ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .cXor: x[rd] = x[rs1] ^ x[rs2]; ip = d + 1; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .srl: x[rd] = x[rs1] >> (x[rs2] & 63); ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .sra: x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]) >> (x[rs2] & 63)); ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .or: x[rd] = x[rs1] | x[rs2]; ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .cOr: x[rd] = x[rs1] | x[rs2]; ip = d + 1; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .and: x[rd] = x[rs1] & x[rs2]; ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .cAnd: x[rd] = x[rs1] & x[rs2]; ip = d + 1; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .addiw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ imm)); ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .cAddiw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ imm)); ip = d + 1; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .slliw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) << UInt32(imm & 31)); ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .srliw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) >> UInt32(imm & 31)); ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .sraiw: x[rd] = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: x[rs1]) >> Int32(imm & 31))); ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .addw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ x[rs2])); ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .cAddw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ x[rs2])); ip = d + 1; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .subw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &- x[rs2])); ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .cSubw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &- x[rs2])); ip = d + 1; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .sllw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) << UInt32(x[rs2] & 31)); ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .srlw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) >> UInt32(x[rs2] & 31)); ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .sraw: x[rd] = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: x[rs1]) >> Int32(x[rs2] & 31))); ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
 
             // MARK: M
-            case .mul: x[rd] = x[rs1] &* x[rs2]
+            case .mul: x[rd] = x[rs1] &* x[rs2]; ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
             case .mulh:
                 x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]).multipliedFullWidth(by: Int64(bitPattern: x[rs2])).high)
-            case .mulhu: x[rd] = x[rs1].multipliedFullWidth(by: x[rs2]).high
-            case .mulhsu: x[rd] = mulhsu(x[rs1], x[rs2])
+                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .mulhu: x[rd] = x[rs1].multipliedFullWidth(by: x[rs2]).high; ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .mulhsu: x[rd] = mulhsu(x[rs1], x[rs2]); ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
             case .div:
                 let a = Int64(bitPattern: x[rs1]), b = Int64(bitPattern: x[rs2])
                 x[rd] = b == 0 ? ~0 : (b == -1 ? UInt64(bitPattern: 0 &- a) : UInt64(bitPattern: a / b))
-            case .divu: x[rd] = x[rs2] == 0 ? ~0 : x[rs1] / x[rs2]
+                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .divu: x[rd] = x[rs2] == 0 ? ~0 : x[rs1] / x[rs2]; ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
             case .rem:
                 let a = Int64(bitPattern: x[rs1]), b = Int64(bitPattern: x[rs2])
                 x[rd] = b == 0 ? x[rs1] : (b == -1 ? 0 : UInt64(bitPattern: a % b))
-            case .remu: x[rd] = x[rs2] == 0 ? x[rs1] : x[rs1] % x[rs2]
-            case .mulw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &* x[rs2]))
+                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .remu: x[rd] = x[rs2] == 0 ? x[rs1] : x[rs1] % x[rs2]; ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .mulw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &* x[rs2])); ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
             case .divw:
                 let a = Int32(truncatingIfNeeded: x[rs1]), b = Int32(truncatingIfNeeded: x[rs2])
                 let q: Int32 = b == 0 ? -1 : (b == -1 ? 0 &- a : a / b)
                 x[rd] = UInt64(bitPattern: Int64(q))
+                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
             case .divuw:
                 let a = UInt32(truncatingIfNeeded: x[rs1]), b = UInt32(truncatingIfNeeded: x[rs2])
                 x[rd] = signExtend32(b == 0 ? ~0 : a / b)
+                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
             case .remw:
                 let a = Int32(truncatingIfNeeded: x[rs1]), b = Int32(truncatingIfNeeded: x[rs2])
                 let r: Int32 = b == 0 ? a : (b == -1 ? 0 : a % b)
                 x[rd] = UInt64(bitPattern: Int64(r))
+                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
             case .remuw:
                 let a = UInt32(truncatingIfNeeded: x[rs1]), b = UInt32(truncatingIfNeeded: x[rs2])
                 x[rd] = signExtend32(b == 0 ? a : a % b)
+                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
 
-            case .fence: break
-            case .fenceI: break   // stores already invalidate the decoded instructions they overwrite
+            case .fence: ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .fenceI:   // stores already invalidate the decoded instructions they overwrite
+                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
 
             // MARK: Fused pairs (see Fusion.swift); fewer than two to retire leaves for the slow step
             // An instruction, then a conditional branch on what may be its result.
@@ -290,119 +327,119 @@ extension Hart {
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = x[rs1] &+ x[rs2] &+ low
                 Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; continue
+                left &-= 2; if left <= B.floor { break loop }; continue
             case .addBranchLt:
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = x[rs1] &+ x[rs2] &+ low
                 Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; continue
+                left &-= 2; if left <= B.floor { break loop }; continue
             case .addwBranchEq:
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ x[rs2] &+ low))
                 Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; continue
+                left &-= 2; if left <= B.floor { break loop }; continue
             case .addwBranchLt:
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ x[rs2] &+ low))
                 Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; continue
+                left &-= 2; if left <= B.floor { break loop }; continue
             case .andBranchEq:
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = x[rs1] & (x[rs2] | low)
                 Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; continue
+                left &-= 2; if left <= B.floor { break loop }; continue
             case .andBranchLt:
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = x[rs1] & (x[rs2] | low)
                 Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; continue
+                left &-= 2; if left <= B.floor { break loop }; continue
             case .subBranchEq:
                 guard left > 1 else { break loop }
                 x[rd] = x[rs1] &- x[rs2]
                 Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; continue
+                left &-= 2; if left <= B.floor { break loop }; continue
             case .subBranchLt:
                 guard left > 1 else { break loop }
                 x[rd] = x[rs1] &- x[rs2]
                 Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; continue
+                left &-= 2; if left <= B.floor { break loop }; continue
             case .slliwBranchEq:
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) << UInt32(low & 31))
                 Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; continue
+                left &-= 2; if left <= B.floor { break loop }; continue
             case .slliwBranchLt:
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) << UInt32(low & 31))
                 Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; continue
+                left &-= 2; if left <= B.floor { break loop }; continue
             case .srliBranchEq:
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = x[rs1] >> (low & 63)
                 Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; continue
+                left &-= 2; if left <= B.floor { break loop }; continue
             case .srliBranchLt:
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = x[rs1] >> (low & 63)
                 Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; continue
+                left &-= 2; if left <= B.floor { break loop }; continue
             case .lwBranchEq:
                 guard left > 1 else { break loop }
                 let address = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 let entry = tlb[TLB.index(address)]
                 guard entry.tag == address & ~0xFFC else { break loop }
-                x[rd] = UInt64(bitPattern: Int64(hostPointer(address &+ entry.hostDelta).load(as: Int32.self)))
+                x[rd] = hostLoad32Signed(address &+ entry.hostDelta)
                 Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; continue
+                left &-= 2; if left <= B.floor { break loop }; continue
             case .lwBranchLt:
                 guard left > 1 else { break loop }
                 let address = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 let entry = tlb[TLB.index(address)]
                 guard entry.tag == address & ~0xFFC else { break loop }
-                x[rd] = UInt64(bitPattern: Int64(hostPointer(address &+ entry.hostDelta).load(as: Int32.self)))
+                x[rd] = hostLoad32Signed(address &+ entry.hostDelta)
                 Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; continue
+                left &-= 2; if left <= B.floor { break loop }; continue
             case .ldBranchEq:
                 guard left > 1 else { break loop }
                 let address = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 let entry = tlb[TLB.index(address)]
                 guard entry.tag == address & ~0xFF8 else { break loop }
-                x[rd] = hostPointer(address &+ entry.hostDelta).load(as: UInt64.self)
+                x[rd] = hostLoad64(address &+ entry.hostDelta)
                 Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; continue
+                left &-= 2; if left <= B.floor { break loop }; continue
             case .ldBranchLt:
                 guard left > 1 else { break loop }
                 let address = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 let entry = tlb[TLB.index(address)]
                 guard entry.tag == address & ~0xFF8 else { break loop }
-                x[rd] = hostPointer(address &+ entry.hostDelta).load(as: UInt64.self)
+                x[rd] = hostLoad64(address &+ entry.hostDelta)
                 Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; continue
+                left &-= 2; if left <= B.floor { break loop }; continue
             case .lbuBranchEq:
                 guard left > 1 else { break loop }
                 let address = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 let entry = tlb[TLB.index(address)]
                 guard entry.tag == address & ~0xFFF else { break loop }
-                x[rd] = UInt64(hostPointer(address &+ entry.hostDelta).load(as: UInt8.self))
+                x[rd] = hostLoad8(address &+ entry.hostDelta)
                 Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; continue
+                left &-= 2; if left <= B.floor { break loop }; continue
             case .lbuBranchLt:
                 guard left > 1 else { break loop }
                 let address = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 let entry = tlb[TLB.index(address)]
                 guard entry.tag == address & ~0xFFF else { break loop }
-                x[rd] = UInt64(hostPointer(address &+ entry.hostDelta).load(as: UInt8.self))
+                x[rd] = hostLoad8(address &+ entry.hostDelta)
                 Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; continue
+                left &-= 2; if left <= B.floor { break loop }; continue
             // A conditional branch over one instruction: its result is selected, not branched over.
             case .skipEqAdd:
                 guard left > 1 else { break loop }
@@ -412,7 +449,7 @@ extension Hart {
                 x[rd] = taken ? x[rd] : value
                 left &-= taken ? 1 : 2
                 ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
-                continue
+                if B.afterEveryInstruction && left <= 0 { break loop }; continue
             case .skipEqXor:
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
@@ -421,7 +458,7 @@ extension Hart {
                 x[rd] = taken ? x[rd] : value
                 left &-= taken ? 1 : 2
                 ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
-                continue
+                if B.afterEveryInstruction && left <= 0 { break loop }; continue
             case .skipLtAdd:
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
@@ -430,7 +467,7 @@ extension Hart {
                 x[rd] = taken ? x[rd] : value
                 left &-= taken ? 1 : 2
                 ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
-                continue
+                if B.afterEveryInstruction && left <= 0 { break loop }; continue
             case .skipLtXor:
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
@@ -439,7 +476,7 @@ extension Hart {
                 x[rd] = taken ? x[rd] : value
                 left &-= taken ? 1 : 2
                 ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
-                continue
+                if B.afterEveryInstruction && left <= 0 { break loop }; continue
 
             // Two ALU instructions.
             case .srliSlliw:
@@ -447,14 +484,14 @@ extension Hart {
                 x[rd] = x[rs1] >> (imm & 63)
                 x[Int(d.pointee.rs3)] = signExtend32(UInt32(truncatingIfNeeded: x[Int(d.pointee.rm)]) << UInt32((imm >> 48) & 31))
                 ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
-                left &-= 2; continue
+                left &-= 2; if B.afterEveryInstruction && left <= 0 { break loop }; continue
             case .slliAddw:
                 guard left > 1 else { break loop }
                 x[rd] = x[rs1] << (imm & 63)
                 let second = x[Int(d.pointee.rm)] &+ x[Int(d.pointee.condition)] &+ UInt64(bitPattern: Int64(bitPattern: imm) >> 48)
                 x[Int(d.pointee.rs3)] = signExtend32(UInt32(truncatingIfNeeded: second))
                 ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
-                left &-= 2; continue
+                left &-= 2; if B.afterEveryInstruction && left <= 0 { break loop }; continue
 
             // MARK: Moving to another page, when its translation and slots are at hand
             case .refetch:
@@ -470,7 +507,7 @@ extension Hart {
                 codeBase = pc & ~(GuestMemory.pageSize - 1)
                 pageSlots = slots
                 ip = slots + Int(truncatingIfNeeded: (pc & (GuestMemory.pageSize - 1)) >> 1)
-                continue
+                if left <= B.floor { break loop }; continue
 
             // Everything else (system, CSR, A, F, D, decoding, straddling instructions) needs
             // the slow step. (Listing the operations, not `default`, spares the dispatch a range check.)
@@ -486,11 +523,7 @@ extension Hart {
                  .feqD, .fltD, .fleD, .fclassD, .fcvtDW, .fcvtDWU, .fcvtDL, .fcvtDLU, .fmvDX, .cFld, .cFsd:
                 break loop
             }
-            // The instruction retired and did not jump: the next slot is that of a 4-byte
-            // instruction (compressed ones step one slot and continue, as do jumps).
-            ip = d + 2
-            left &-= 1
-        }
+        } while true
         point = ExecutionPoint(ip: ip, pageSlots: pageSlots, codeBase: codeBase, left: left)
     }
 
