@@ -5,6 +5,10 @@
 ///   `add` (add, addi, mv, li, lui and their compressed forms), `addw` (addw, addiw, c.addw,
 ///   c.addiw), `and` (and, andi, c.and, c.andi), `sub` (sub, c.sub), `slliw`, `srli` (srli,
 ///   c.srli), and the loads `lw` (lw, c.lw), `ld` (ld, c.ld) and `lbu`;
+/// - two ALU instructions: `srli` then `slliw`, `slli` then an `addw`-family instruction;
+/// - two loads of one width (`ld`, `lw`) or two stores (`sd`), compressed or not, from one base
+///   register that the first load does not write: both accesses are looked up before either is
+///   done, so the pair runs whole or not at all;
 /// - a conditional branch over exactly one `add`-family or `xor`-family instruction (a "skip"),
 ///   which runs without a host branch: the skipped instruction's result is selected, and one or
 ///   two instructions retire. A data-dependent guest branch then costs no host misprediction.
@@ -18,7 +22,8 @@
 /// a less-than comparison signed. `imm` bits 0-31 are the first instruction's immediate (for a
 /// skip: the skipped one's), sign-extended; bits 32-47 the page offset after the pair; bits 48-63
 /// the branch target's page offset (signed; beyond 4095 it lies on another page), or for two ALU
-/// instructions the second's immediate (whose rd, rs1, rs2 are then in `rs3`, `rm`, `condition`).
+/// instructions the second's immediate (whose rd, rs1, rs2 are then in `rs3`, `rm`, `condition`),
+/// or for two loads or stores the second's offset (see ``memoryPair(_:_:end:)``).
 ///
 /// Rules that keep execution exact:
 /// - Both instructions lie in the same page (decoded slots never depend on another page), and a
@@ -26,8 +31,8 @@
 ///   every slot that starts up to 6 bytes before a stored range.
 /// - The second instruction keeps its own slot (decoded on its own when reached), so a jump to it
 ///   works.
-/// - A pair runs only when two instructions may still retire, and only on the fast path (a load
-///   that hits the TLB). Otherwise the slow step runs the first instruction alone, decoded again
+/// - A pair runs only when two instructions may still retire, and only on the fast path (loads
+///   and stores that hit the TLBs). Otherwise the slow step runs the first instruction alone, decoded again
 ///   from memory into the scratch page, and the second follows in its own slot: retired counts,
 ///   traps and interrupt points are those of single steps.
 enum Fusion {
@@ -115,6 +120,7 @@ enum Fusion {
             d.condition = br.condition
             return d
         }
+        if let pair = memoryPair(a, b, end: end) { return pair }
         // Two ALU instructions (the pairs of a bitwise CRC loop, the hottest left unfused in the
         // CPU benchmark): the second's rd, rs1, rs2 in rs3, rm, condition.
         let op: Op, rs2: UInt8, imm: Int64
@@ -128,6 +134,30 @@ enum Fusion {
                                    imm: pack(a.imm, end: end, target: imm))
         d.condition = rs2
         return d
+    }
+
+    /// Two loads or two stores of one width (compressed or not) with one base register, which
+    /// the first load does not write: `rd`, `rs1` are the first's destination (for stores: base,
+    /// and `rs2` its value), `rs3` the second's destination (for stores: `rm` its value). The
+    /// fast loop runs the pair only if both accesses fall in one page (one TLB lookup for both).
+    static func memoryPair(_ a: DecodedInstruction, _ b: DecodedInstruction, end: UInt64) -> DecodedInstruction? {
+        func width(_ op: Op) -> Op? {
+            switch op {
+            case .ld, .cLd: .ldLd
+            case .lw, .cLw: .lwLw
+            case .sd, .cSd: .sdSd
+            default: nil
+            }
+        }
+        guard let op = width(a.op), width(b.op) == op, b.rs1 == a.rs1,
+              Int64(Int16(truncatingIfNeeded: b.imm)) == b.imm else { return nil }
+        if op == .sdSd {
+            return DecodedInstruction(op: op, rs1: a.rs1, rs2: a.rs2, rm: b.rs2, length: a.length,
+                                      imm: pack(a.imm, end: end, target: b.imm))
+        }
+        guard a.rd != a.rs1 else { return nil }
+        return DecodedInstruction(op: op, rd: a.rd, rs1: a.rs1, rs3: b.rd, length: a.length,
+                                  imm: pack(a.imm, end: end, target: b.imm))
     }
 
     /// `imm` (which fits in 32 bits: 12-bit immediates, shift amounts, lui's 32-bit value), the

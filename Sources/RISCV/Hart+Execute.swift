@@ -282,9 +282,10 @@ extension Hart {
                 case .addBranchEq, .addBranchLt, .addwBranchEq, .addwBranchLt, .andBranchEq, .andBranchLt,
                      .subBranchEq, .subBranchLt, .slliwBranchEq, .slliwBranchLt, .srliBranchEq, .srliBranchLt,
                      .lwBranchEq, .lwBranchLt, .ldBranchEq, .ldBranchLt, .lbuBranchEq, .lbuBranchLt,
-                     .skipEqAdd, .skipEqXor, .skipLtAdd, .skipLtXor, .srliSlliw, .slliAddw:
-                    // A fused pair that cannot run as one (only one instruction may retire, or its
-                    // load missed the TLB): its first instruction runs alone, decoded again from
+                     .skipEqAdd, .skipEqXor, .skipLtAdd, .skipLtXor, .srliSlliw, .slliAddw,
+                     .ldLd, .lwLw, .sdSd:
+                    // A fused pair that cannot run as one (only one instruction may retire, or an
+                    // access missed the TLB): its first instruction runs alone, decoded again from
                     // memory into the scratch page at its own offset; the second follows in its
                     // own slot after the page lookup.
                     let pc = pcAt(d, pageSlots, codeBase)

@@ -493,6 +493,39 @@ extension Hart {
                 ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
                 left &-= 2; if B.afterEveryInstruction && left <= 0 { break loop }; continue
 
+            // Two loads or two stores of one width from one base register, in one page: one
+            // TLB lookup covers both, and neither is done unless both hit.
+            case .ldLd:
+                guard left > 1 else { break loop }
+                let first = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
+                let second = x[rs1] &+ UInt64(bitPattern: Int64(bitPattern: imm) >> 48)
+                let entry = tlb[TLB.index(first)]
+                guard entry.tag == first & ~0xFF8, entry.tag == second & ~0xFF8 else { break loop }
+                x[rd] = hostLoad64(first &+ entry.hostDelta)
+                x[Int(d.pointee.rs3)] = hostLoad64(second &+ entry.hostDelta)
+                ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
+                left &-= 2; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .lwLw:
+                guard left > 1 else { break loop }
+                let first = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
+                let second = x[rs1] &+ UInt64(bitPattern: Int64(bitPattern: imm) >> 48)
+                let entry = tlb[TLB.index(first)]
+                guard entry.tag == first & ~0xFFC, entry.tag == second & ~0xFFC else { break loop }
+                x[rd] = hostLoad32Signed(first &+ entry.hostDelta)
+                x[Int(d.pointee.rs3)] = hostLoad32Signed(second &+ entry.hostDelta)
+                ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
+                left &-= 2; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .sdSd:
+                guard left > 1 else { break loop }
+                let first = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
+                let second = x[rs1] &+ UInt64(bitPattern: Int64(bitPattern: imm) >> 48)
+                let entry = tlb[TLB.entries + TLB.index(first)]
+                guard entry.tag == first & ~0xFF8, entry.tag == second & ~0xFF8 else { break loop }
+                hostStore64(first &+ entry.hostDelta, x[rs2])
+                hostStore64(second &+ entry.hostDelta, x[Int(d.pointee.rm)])
+                ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
+                left &-= 2; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+
             // MARK: Moving to another page, when its translation and slots are at hand
             case .refetch:
                 let pc = pcAt(d, pageSlots, codeBase)

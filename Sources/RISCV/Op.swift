@@ -65,4 +65,7 @@ enum Op: UInt8 {
     case skipEqAdd, skipEqXor, skipLtAdd, skipLtXor
     // Two ALU instructions: srli then slliw, slli then an addw-family instruction.
     case srliSlliw, slliAddw
+    // Two loads or two stores of one width from one base register (which the first load does
+    // not change).
+    case ldLd, lwLw, sdSd
 }

@@ -28,8 +28,20 @@ import Testing
                            "slli t0, s1, 60\n    addiw a2, t0, -1", "c.slli a5, 33\n    c.addiw a4, 7",
                            "slli t0, s1, 31\n    addw a3, t0, a2", "c.slli a5, 2\n    c.addw a4, a5"]
 
-    /// A loop over every first-instruction family and branch form, every skip, the ALU pairs, a
-    /// pair entered in its middle, and pairs at the end of a page and branching to another page.
+    /// Two loads or two stores of one width (s0 points at 32 bytes of data, s2 at 8 bytes before
+    /// a page boundary, so that a pair there runs as two single instructions), and loads that must
+    /// not fuse (the first writes the base).
+    static let memoryPairs = ["ld t0, 0(s0)\n    ld t1, 8(s0)", "c.ld a5, 8(s0)\n    c.ld a4, 0(s0)",
+                              "ld a2, 8(s0)\n    c.ld a3, 0(s0)", "lw t0, 4(s0)\n    lw t1, 0(s0)",
+                              "c.lw a5, 12(s0)\n    lw a3, 8(s0)", "lw t0, 2(s0)\n    lw t1, 8(s0)",
+                              "sd a0, 16(s0)\n    sd s1, 24(s0)", "c.sd a5, 24(s0)\n    c.sd a4, 16(s0)",
+                              "sd a1, 16(s0)\n    sd a1, 16(s0)", "sd a0, 0(s2)\n    sd a1, 8(s2)",
+                              "ld t0, 0(s2)\n    ld t1, 8(s2)", "ld t0, -8(s2)\n    ld t1, 0(s2)",
+                              "sd s0, 24(s0)\n    mv t2, s0\n    ld t2, 24(t2)\n    ld t1, 8(t2)", "sd a0, 24(s0)\n    sd a2, 4(s0)"]
+
+    /// A loop over every first-instruction family and branch form, every skip, the ALU pairs, the
+    /// memory pairs, a pair entered in its middle, and pairs at the end of a page and branching
+    /// to another page.
     static var program: String {
         var body = ""
         var label = 10
@@ -48,6 +60,9 @@ import Testing
             }
         }
         body += aluPairs.map { "    \($0)\n" }.joined()
+        // The memory pairs write s1-derived values, so that every pass stores something new.
+        body += "    la s2, edge\n    addi a2, s1, 5\n"
+        body += memoryPairs.map { "    \($0)\n    add a0, a0, t1\n" }.joined()
         return """
                 la s0, data
                 li s1, 40
@@ -81,6 +96,11 @@ import Testing
                 .balign 8
             data:
                 .dword 0x1122334455667788, 0x8000000000000001, 0, 0
+                .balign 4096
+                .skip 4088
+                .dword 0x0102030405060708
+            edge:
+                .dword 0x1112131415161718
             """
     }
 
