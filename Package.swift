@@ -9,7 +9,8 @@ let optimisedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration
 /// jumping back to one shared dispatch. LLVM does this for blocks that end in an indirect jump,
 /// but by default not for a block with more than 16 predecessors, and the fast loop's dispatch
 /// has one per handler. With one indirect jump per handler the host predicts the next handler
-/// from the current one: 10-30% faster guest code (docs/benchmarks.md). If a future toolchain
+/// from the current one: 3-31% faster guest code, with the budget check of BudgetCheck.swift
+/// (docs/benchmarks.md). If a future toolchain
 /// drops these options, the build fails with "Unknown command line argument": remove them.
 let replicatedDispatch: [SwiftSetting] = [
     .unsafeFlags(["-Xllvm", "-tail-dup-pred-size=10000", "-Xllvm", "-tail-dup-succ-size=10000"]),

@@ -34,3 +34,17 @@ enum CheckAtJumps: BudgetCheck {
     /// compressed instructions).
     @inlinable static var floor: Int { 2 * Int(GuestMemory.pageSize / 2) }
 }
+
+extension BudgetCheck {
+    /// After an instruction that ran straight on: whether the loop must stop (only the exact
+    /// check stops here, when nothing is left).
+    @inlinable @inline(__always) static func stopsAfterStraight(_ left: Int) -> Bool {
+        afterEveryInstruction && left <= 0
+    }
+
+    /// After a jump, a taken branch or a page change: whether the loop must stop (no more than
+    /// `floor` instructions left).
+    @inlinable @inline(__always) static func stopsAfterJump(_ left: Int) -> Bool {
+        left <= floor
+    }
+}

@@ -75,8 +75,11 @@ extension Hart {
             while left > 0 {
                 // The fast loop runs all it can; what it stops at is done here, one instruction.
                 var point = ExecutionPoint(ip: ip, pageSlots: pageSlots, codeBase: codeBase, left: left)
-                Hart.runFast(CheckAtJumps.self, &point, context)   // while the budget is large
-                Hart.runFast(CheckEveryInstruction.self, &point, context)   // its last instructions
+                // The cheap check runs while more than 4096 instructions may retire, the exact one
+                // the rest. (When the first stops at an instruction for the slow step, the second
+                // stops there too, after one dispatch.)
+                Hart.runFast(CheckAtJumps.self, &point, context)
+                Hart.runFast(CheckEveryInstruction.self, &point, context)
                 ip = point.ip; pageSlots = point.pageSlots; codeBase = point.codeBase; left = point.left
                 guard left > 0 else { break }
 

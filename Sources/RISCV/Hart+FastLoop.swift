@@ -71,79 +71,79 @@ extension Hart {
             // MARK: RV64I
             // Branch and jal immediates are relative to the page (see `Hart.relocate`): the
             // target's offset in this page, or beyond it. A jump sets `ip` and continues.
-            case .lui: x[rd] = imm; ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .cLui: x[rd] = imm; ip = d + 1; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .auipc: x[rd] = codeBase &+ imm; ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .lui: x[rd] = imm; ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .cLui: x[rd] = imm; ip = d + 1; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .auipc: x[rd] = codeBase &+ imm; ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
             case .jal:
                 x[rd] = pcAt(d, pageSlots, codeBase) &+ 4
                 if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { codeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
-                left &-= 1; if left <= B.floor { break loop }; continue
+                left &-= 1; if B.stopsAfterJump(left) { break loop }; continue
             case .cJal:
                 x[rd] = pcAt(d, pageSlots, codeBase) &+ 2
                 if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { codeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
-                left &-= 1; if left <= B.floor { break loop }; continue
+                left &-= 1; if B.stopsAfterJump(left) { break loop }; continue
             case .jalr:
                 let target = (x[rs1] &+ imm) & ~1
                 x[rd] = pcAt(d, pageSlots, codeBase) &+ 4
                 let o = target &- codeBase
                 if o < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: o >> 1) } else { codeBase = target; pageSlots = refetchSlots; ip = refetchSlots }
-                left &-= 1; if left <= B.floor { break loop }; continue
+                left &-= 1; if B.stopsAfterJump(left) { break loop }; continue
             case .cJalr:
                 let target = x[rs1] & ~1
                 x[rd] = pcAt(d, pageSlots, codeBase) &+ 2
                 let o = target &- codeBase
                 if o < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: o >> 1) } else { codeBase = target; pageSlots = refetchSlots; ip = refetchSlots }
-                left &-= 1; if left <= B.floor { break loop }; continue
+                left &-= 1; if B.stopsAfterJump(left) { break loop }; continue
             case .beq:
                 if x[rs1] == x[rs2] {
                     if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { codeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
-                    left &-= 1; if left <= B.floor { break loop }; continue
+                    left &-= 1; if B.stopsAfterJump(left) { break loop }; continue
                 }
-                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
             case .bne:
                 if x[rs1] != x[rs2] {
                     if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { codeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
-                    left &-= 1; if left <= B.floor { break loop }; continue
+                    left &-= 1; if B.stopsAfterJump(left) { break loop }; continue
                 }
-                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
             case .blt:
                 if Int64(bitPattern: x[rs1]) < Int64(bitPattern: x[rs2]) {
                     if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { codeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
-                    left &-= 1; if left <= B.floor { break loop }; continue
+                    left &-= 1; if B.stopsAfterJump(left) { break loop }; continue
                 }
-                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
             case .bge:
                 if Int64(bitPattern: x[rs1]) >= Int64(bitPattern: x[rs2]) {
                     if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { codeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
-                    left &-= 1; if left <= B.floor { break loop }; continue
+                    left &-= 1; if B.stopsAfterJump(left) { break loop }; continue
                 }
-                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
             case .bltu:
                 if x[rs1] < x[rs2] {
                     if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { codeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
-                    left &-= 1; if left <= B.floor { break loop }; continue
+                    left &-= 1; if B.stopsAfterJump(left) { break loop }; continue
                 }
-                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
             case .bgeu:
                 if x[rs1] >= x[rs2] {
                     if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { codeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
-                    left &-= 1; if left <= B.floor { break loop }; continue
+                    left &-= 1; if B.stopsAfterJump(left) { break loop }; continue
                 }
-                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
             case .cBeq:
                 if x[rs1] == 0 {
                     if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { codeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
                 } else {
                     ip = d + 1
                 }
-                left &-= 1; if left <= B.floor { break loop }; continue
+                left &-= 1; if B.stopsAfterJump(left) { break loop }; continue
             case .cBne:
                 if x[rs1] != 0 {
                     if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { codeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
                 } else {
                     ip = d + 1
                 }
-                left &-= 1; if left <= B.floor { break loop }; continue
+                left &-= 1; if B.stopsAfterJump(left) { break loop }; continue
 
             // MARK: Loads and stores that hit the TLBs (a miss leaves for the slow step)
             case .lb:
@@ -151,174 +151,174 @@ extension Hart {
                 let entry = tlb[TLB.index(address)]
                 guard entry.tag == address & ~0xFFF else { break loop }
                 x[rd] = hostLoad8Signed(address &+ entry.hostDelta)
-                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
             case .lbu:
                 let address = x[rs1] &+ imm
                 let entry = tlb[TLB.index(address)]
                 guard entry.tag == address & ~0xFFF else { break loop }
                 x[rd] = hostLoad8(address &+ entry.hostDelta)
-                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
             case .lh:
                 let address = x[rs1] &+ imm
                 let entry = tlb[TLB.index(address)]
                 guard entry.tag == address & ~0xFFE else { break loop }
                 x[rd] = hostLoad16Signed(address &+ entry.hostDelta)
-                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
             case .lhu:
                 let address = x[rs1] &+ imm
                 let entry = tlb[TLB.index(address)]
                 guard entry.tag == address & ~0xFFE else { break loop }
                 x[rd] = hostLoad16(address &+ entry.hostDelta)
-                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
             case .lw:
                 let address = x[rs1] &+ imm
                 let entry = tlb[TLB.index(address)]
                 guard entry.tag == address & ~0xFFC else { break loop }
                 x[rd] = hostLoad32Signed(address &+ entry.hostDelta)
-                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
             case .lwu:
                 let address = x[rs1] &+ imm
                 let entry = tlb[TLB.index(address)]
                 guard entry.tag == address & ~0xFFC else { break loop }
                 x[rd] = hostLoad32(address &+ entry.hostDelta)
-                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
             case .ld:
                 let address = x[rs1] &+ imm
                 let entry = tlb[TLB.index(address)]
                 guard entry.tag == address & ~0xFF8 else { break loop }
                 x[rd] = hostLoad64(address &+ entry.hostDelta)
-                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
             case .cLw:
                 let address = x[rs1] &+ imm
                 let entry = tlb[TLB.index(address)]
                 guard entry.tag == address & ~0xFFC else { break loop }
                 x[rd] = hostLoad32Signed(address &+ entry.hostDelta)
-                ip = d + 1; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+                ip = d + 1; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
             case .cLd:
                 let address = x[rs1] &+ imm
                 let entry = tlb[TLB.index(address)]
                 guard entry.tag == address & ~0xFF8 else { break loop }
                 x[rd] = hostLoad64(address &+ entry.hostDelta)
-                ip = d + 1; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+                ip = d + 1; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
             case .sb:
                 let address = x[rs1] &+ imm
                 let entry = tlb[TLB.entries + TLB.index(address)]
                 guard entry.tag == address & ~0xFFF else { break loop }
                 hostStore8(address &+ entry.hostDelta, x[rs2])
-                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
             case .sh:
                 let address = x[rs1] &+ imm
                 let entry = tlb[TLB.entries + TLB.index(address)]
                 guard entry.tag == address & ~0xFFE else { break loop }
                 hostStore16(address &+ entry.hostDelta, x[rs2])
-                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
             case .sw:
                 let address = x[rs1] &+ imm
                 let entry = tlb[TLB.entries + TLB.index(address)]
                 guard entry.tag == address & ~0xFFC else { break loop }
                 hostStore32(address &+ entry.hostDelta, x[rs2])
-                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
             case .sd:
                 let address = x[rs1] &+ imm
                 let entry = tlb[TLB.entries + TLB.index(address)]
                 guard entry.tag == address & ~0xFF8 else { break loop }
                 hostStore64(address &+ entry.hostDelta, x[rs2])
-                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
             case .cSw:
                 let address = x[rs1] &+ imm
                 let entry = tlb[TLB.entries + TLB.index(address)]
                 guard entry.tag == address & ~0xFFC else { break loop }
                 hostStore32(address &+ entry.hostDelta, x[rs2])
-                ip = d + 1; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+                ip = d + 1; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
             case .cSd:
                 let address = x[rs1] &+ imm
                 let entry = tlb[TLB.entries + TLB.index(address)]
                 guard entry.tag == address & ~0xFF8 else { break loop }
                 hostStore64(address &+ entry.hostDelta, x[rs2])
-                ip = d + 1; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+                ip = d + 1; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
 
-            case .addi: x[rd] = x[rs1] &+ imm; ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .cAddi: x[rd] = x[rs1] &+ imm; ip = d + 1; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .slti: x[rd] = Int64(bitPattern: x[rs1]) < d.pointee.imm ? 1 : 0; ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .sltiu: x[rd] = x[rs1] < imm ? 1 : 0; ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .xori: x[rd] = x[rs1] ^ imm; ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .ori: x[rd] = x[rs1] | imm; ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .andi: x[rd] = x[rs1] & imm; ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .cAndi: x[rd] = x[rs1] & imm; ip = d + 1; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .slli: x[rd] = x[rs1] << (imm & 63); ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .cSlli: x[rd] = x[rs1] << (imm & 63); ip = d + 1; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .srli: x[rd] = x[rs1] >> (imm & 63); ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .cSrli: x[rd] = x[rs1] >> (imm & 63); ip = d + 1; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .srai: x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]) >> (imm & 63)); ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .cSrai: x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]) >> (imm & 63)); ip = d + 1; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .add: x[rd] = x[rs1] &+ x[rs2]; ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .cAdd: x[rd] = x[rs1] &+ x[rs2]; ip = d + 1; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .sub: x[rd] = x[rs1] &- x[rs2]; ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .cSub: x[rd] = x[rs1] &- x[rs2]; ip = d + 1; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .sll: x[rd] = x[rs1] << (x[rs2] & 63); ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .slt: x[rd] = Int64(bitPattern: x[rs1]) < Int64(bitPattern: x[rs2]) ? 1 : 0; ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .sltu: x[rd] = x[rs1] < x[rs2] ? 1 : 0; ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .xor: x[rd] = x[rs1] ^ x[rs2]; ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .cXor: x[rd] = x[rs1] ^ x[rs2]; ip = d + 1; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .srl: x[rd] = x[rs1] >> (x[rs2] & 63); ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .sra: x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]) >> (x[rs2] & 63)); ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .or: x[rd] = x[rs1] | x[rs2]; ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .cOr: x[rd] = x[rs1] | x[rs2]; ip = d + 1; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .and: x[rd] = x[rs1] & x[rs2]; ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .cAnd: x[rd] = x[rs1] & x[rs2]; ip = d + 1; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .addiw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ imm)); ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .cAddiw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ imm)); ip = d + 1; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .slliw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) << UInt32(imm & 31)); ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .srliw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) >> UInt32(imm & 31)); ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .sraiw: x[rd] = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: x[rs1]) >> Int32(imm & 31))); ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .addw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ x[rs2])); ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .cAddw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ x[rs2])); ip = d + 1; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .subw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &- x[rs2])); ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .cSubw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &- x[rs2])); ip = d + 1; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .sllw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) << UInt32(x[rs2] & 31)); ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .srlw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) >> UInt32(x[rs2] & 31)); ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .sraw: x[rd] = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: x[rs1]) >> Int32(x[rs2] & 31))); ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .addi: x[rd] = x[rs1] &+ imm; ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .cAddi: x[rd] = x[rs1] &+ imm; ip = d + 1; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .slti: x[rd] = Int64(bitPattern: x[rs1]) < d.pointee.imm ? 1 : 0; ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .sltiu: x[rd] = x[rs1] < imm ? 1 : 0; ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .xori: x[rd] = x[rs1] ^ imm; ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .ori: x[rd] = x[rs1] | imm; ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .andi: x[rd] = x[rs1] & imm; ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .cAndi: x[rd] = x[rs1] & imm; ip = d + 1; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .slli: x[rd] = x[rs1] << (imm & 63); ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .cSlli: x[rd] = x[rs1] << (imm & 63); ip = d + 1; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .srli: x[rd] = x[rs1] >> (imm & 63); ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .cSrli: x[rd] = x[rs1] >> (imm & 63); ip = d + 1; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .srai: x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]) >> (imm & 63)); ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .cSrai: x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]) >> (imm & 63)); ip = d + 1; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .add: x[rd] = x[rs1] &+ x[rs2]; ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .cAdd: x[rd] = x[rs1] &+ x[rs2]; ip = d + 1; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .sub: x[rd] = x[rs1] &- x[rs2]; ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .cSub: x[rd] = x[rs1] &- x[rs2]; ip = d + 1; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .sll: x[rd] = x[rs1] << (x[rs2] & 63); ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .slt: x[rd] = Int64(bitPattern: x[rs1]) < Int64(bitPattern: x[rs2]) ? 1 : 0; ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .sltu: x[rd] = x[rs1] < x[rs2] ? 1 : 0; ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .xor: x[rd] = x[rs1] ^ x[rs2]; ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .cXor: x[rd] = x[rs1] ^ x[rs2]; ip = d + 1; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .srl: x[rd] = x[rs1] >> (x[rs2] & 63); ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .sra: x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]) >> (x[rs2] & 63)); ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .or: x[rd] = x[rs1] | x[rs2]; ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .cOr: x[rd] = x[rs1] | x[rs2]; ip = d + 1; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .and: x[rd] = x[rs1] & x[rs2]; ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .cAnd: x[rd] = x[rs1] & x[rs2]; ip = d + 1; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .addiw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ imm)); ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .cAddiw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ imm)); ip = d + 1; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .slliw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) << UInt32(imm & 31)); ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .srliw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) >> UInt32(imm & 31)); ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .sraiw: x[rd] = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: x[rs1]) >> Int32(imm & 31))); ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .addw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ x[rs2])); ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .cAddw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ x[rs2])); ip = d + 1; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .subw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &- x[rs2])); ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .cSubw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &- x[rs2])); ip = d + 1; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .sllw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) << UInt32(x[rs2] & 31)); ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .srlw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) >> UInt32(x[rs2] & 31)); ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .sraw: x[rd] = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: x[rs1]) >> Int32(x[rs2] & 31))); ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
 
             // MARK: M
-            case .mul: x[rd] = x[rs1] &* x[rs2]; ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .mul: x[rd] = x[rs1] &* x[rs2]; ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
             case .mulh:
                 x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]).multipliedFullWidth(by: Int64(bitPattern: x[rs2])).high)
-                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .mulhu: x[rd] = x[rs1].multipliedFullWidth(by: x[rs2]).high; ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .mulhsu: x[rd] = mulhsu(x[rs1], x[rs2]); ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .mulhu: x[rd] = x[rs1].multipliedFullWidth(by: x[rs2]).high; ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .mulhsu: x[rd] = mulhsu(x[rs1], x[rs2]); ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
             case .div:
                 let a = Int64(bitPattern: x[rs1]), b = Int64(bitPattern: x[rs2])
                 x[rd] = b == 0 ? ~0 : (b == -1 ? UInt64(bitPattern: 0 &- a) : UInt64(bitPattern: a / b))
-                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .divu: x[rd] = x[rs2] == 0 ? ~0 : x[rs1] / x[rs2]; ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .divu: x[rd] = x[rs2] == 0 ? ~0 : x[rs1] / x[rs2]; ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
             case .rem:
                 let a = Int64(bitPattern: x[rs1]), b = Int64(bitPattern: x[rs2])
                 x[rd] = b == 0 ? x[rs1] : (b == -1 ? 0 : UInt64(bitPattern: a % b))
-                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .remu: x[rd] = x[rs2] == 0 ? x[rs1] : x[rs1] % x[rs2]; ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
-            case .mulw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &* x[rs2])); ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .remu: x[rd] = x[rs2] == 0 ? x[rs1] : x[rs1] % x[rs2]; ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .mulw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &* x[rs2])); ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
             case .divw:
                 let a = Int32(truncatingIfNeeded: x[rs1]), b = Int32(truncatingIfNeeded: x[rs2])
                 let q: Int32 = b == 0 ? -1 : (b == -1 ? 0 &- a : a / b)
                 x[rd] = UInt64(bitPattern: Int64(q))
-                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
             case .divuw:
                 let a = UInt32(truncatingIfNeeded: x[rs1]), b = UInt32(truncatingIfNeeded: x[rs2])
                 x[rd] = signExtend32(b == 0 ? ~0 : a / b)
-                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
             case .remw:
                 let a = Int32(truncatingIfNeeded: x[rs1]), b = Int32(truncatingIfNeeded: x[rs2])
                 let r: Int32 = b == 0 ? a : (b == -1 ? 0 : a % b)
                 x[rd] = UInt64(bitPattern: Int64(r))
-                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
             case .remuw:
                 let a = UInt32(truncatingIfNeeded: x[rs1]), b = UInt32(truncatingIfNeeded: x[rs2])
                 x[rd] = signExtend32(b == 0 ? a : a % b)
-                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
 
-            case .fence: ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+            case .fence: ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
             case .fenceI:   // stores already invalidate the decoded instructions they overwrite
-                ip = d + 2; left &-= 1; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
 
             // MARK: Fused pairs (see Fusion.swift); fewer than two to retire leaves for the slow step
             // An instruction, then a conditional branch on what may be its result.
@@ -327,71 +327,71 @@ extension Hart {
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = x[rs1] &+ x[rs2] &+ low
                 Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; if left <= B.floor { break loop }; continue
+                left &-= 2; if B.stopsAfterJump(left) { break loop }; continue
             case .addBranchLt:
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = x[rs1] &+ x[rs2] &+ low
                 Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; if left <= B.floor { break loop }; continue
+                left &-= 2; if B.stopsAfterJump(left) { break loop }; continue
             case .addwBranchEq:
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ x[rs2] &+ low))
                 Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; if left <= B.floor { break loop }; continue
+                left &-= 2; if B.stopsAfterJump(left) { break loop }; continue
             case .addwBranchLt:
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ x[rs2] &+ low))
                 Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; if left <= B.floor { break loop }; continue
+                left &-= 2; if B.stopsAfterJump(left) { break loop }; continue
             case .andBranchEq:
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = x[rs1] & (x[rs2] | low)
                 Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; if left <= B.floor { break loop }; continue
+                left &-= 2; if B.stopsAfterJump(left) { break loop }; continue
             case .andBranchLt:
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = x[rs1] & (x[rs2] | low)
                 Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; if left <= B.floor { break loop }; continue
+                left &-= 2; if B.stopsAfterJump(left) { break loop }; continue
             case .subBranchEq:
                 guard left > 1 else { break loop }
                 x[rd] = x[rs1] &- x[rs2]
                 Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; if left <= B.floor { break loop }; continue
+                left &-= 2; if B.stopsAfterJump(left) { break loop }; continue
             case .subBranchLt:
                 guard left > 1 else { break loop }
                 x[rd] = x[rs1] &- x[rs2]
                 Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; if left <= B.floor { break loop }; continue
+                left &-= 2; if B.stopsAfterJump(left) { break loop }; continue
             case .slliwBranchEq:
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) << UInt32(low & 31))
                 Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; if left <= B.floor { break loop }; continue
+                left &-= 2; if B.stopsAfterJump(left) { break loop }; continue
             case .slliwBranchLt:
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) << UInt32(low & 31))
                 Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; if left <= B.floor { break loop }; continue
+                left &-= 2; if B.stopsAfterJump(left) { break loop }; continue
             case .srliBranchEq:
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = x[rs1] >> (low & 63)
                 Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; if left <= B.floor { break loop }; continue
+                left &-= 2; if B.stopsAfterJump(left) { break loop }; continue
             case .srliBranchLt:
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = x[rs1] >> (low & 63)
                 Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; if left <= B.floor { break loop }; continue
+                left &-= 2; if B.stopsAfterJump(left) { break loop }; continue
             case .lwBranchEq:
                 guard left > 1 else { break loop }
                 let address = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
@@ -399,7 +399,7 @@ extension Hart {
                 guard entry.tag == address & ~0xFFC else { break loop }
                 x[rd] = hostLoad32Signed(address &+ entry.hostDelta)
                 Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; if left <= B.floor { break loop }; continue
+                left &-= 2; if B.stopsAfterJump(left) { break loop }; continue
             case .lwBranchLt:
                 guard left > 1 else { break loop }
                 let address = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
@@ -407,7 +407,7 @@ extension Hart {
                 guard entry.tag == address & ~0xFFC else { break loop }
                 x[rd] = hostLoad32Signed(address &+ entry.hostDelta)
                 Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; if left <= B.floor { break loop }; continue
+                left &-= 2; if B.stopsAfterJump(left) { break loop }; continue
             case .ldBranchEq:
                 guard left > 1 else { break loop }
                 let address = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
@@ -415,7 +415,7 @@ extension Hart {
                 guard entry.tag == address & ~0xFF8 else { break loop }
                 x[rd] = hostLoad64(address &+ entry.hostDelta)
                 Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; if left <= B.floor { break loop }; continue
+                left &-= 2; if B.stopsAfterJump(left) { break loop }; continue
             case .ldBranchLt:
                 guard left > 1 else { break loop }
                 let address = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
@@ -423,7 +423,7 @@ extension Hart {
                 guard entry.tag == address & ~0xFF8 else { break loop }
                 x[rd] = hostLoad64(address &+ entry.hostDelta)
                 Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; if left <= B.floor { break loop }; continue
+                left &-= 2; if B.stopsAfterJump(left) { break loop }; continue
             case .lbuBranchEq:
                 guard left > 1 else { break loop }
                 let address = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
@@ -431,7 +431,7 @@ extension Hart {
                 guard entry.tag == address & ~0xFFF else { break loop }
                 x[rd] = hostLoad8(address &+ entry.hostDelta)
                 Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; if left <= B.floor { break loop }; continue
+                left &-= 2; if B.stopsAfterJump(left) { break loop }; continue
             case .lbuBranchLt:
                 guard left > 1 else { break loop }
                 let address = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
@@ -439,7 +439,7 @@ extension Hart {
                 guard entry.tag == address & ~0xFFF else { break loop }
                 x[rd] = hostLoad8(address &+ entry.hostDelta)
                 Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; if left <= B.floor { break loop }; continue
+                left &-= 2; if B.stopsAfterJump(left) { break loop }; continue
             // A conditional branch over one instruction: its result is selected, not branched over.
             case .skipEqAdd:
                 guard left > 1 else { break loop }
@@ -449,7 +449,7 @@ extension Hart {
                 x[rd] = taken ? x[rd] : value
                 left &-= taken ? 1 : 2
                 ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
-                if B.afterEveryInstruction && left <= 0 { break loop }; continue
+                if B.stopsAfterStraight(left) { break loop }; continue
             case .skipEqXor:
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
@@ -458,7 +458,7 @@ extension Hart {
                 x[rd] = taken ? x[rd] : value
                 left &-= taken ? 1 : 2
                 ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
-                if B.afterEveryInstruction && left <= 0 { break loop }; continue
+                if B.stopsAfterStraight(left) { break loop }; continue
             case .skipLtAdd:
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
@@ -467,7 +467,7 @@ extension Hart {
                 x[rd] = taken ? x[rd] : value
                 left &-= taken ? 1 : 2
                 ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
-                if B.afterEveryInstruction && left <= 0 { break loop }; continue
+                if B.stopsAfterStraight(left) { break loop }; continue
             case .skipLtXor:
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
@@ -476,7 +476,7 @@ extension Hart {
                 x[rd] = taken ? x[rd] : value
                 left &-= taken ? 1 : 2
                 ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
-                if B.afterEveryInstruction && left <= 0 { break loop }; continue
+                if B.stopsAfterStraight(left) { break loop }; continue
 
             // Two ALU instructions.
             case .srliSlliw:
@@ -484,14 +484,14 @@ extension Hart {
                 x[rd] = x[rs1] >> (imm & 63)
                 x[Int(d.pointee.rs3)] = signExtend32(UInt32(truncatingIfNeeded: x[Int(d.pointee.rm)]) << UInt32((imm >> 48) & 31))
                 ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
-                left &-= 2; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+                left &-= 2; if B.stopsAfterStraight(left) { break loop }; continue
             case .slliAddw:
                 guard left > 1 else { break loop }
                 x[rd] = x[rs1] << (imm & 63)
                 let second = x[Int(d.pointee.rm)] &+ x[Int(d.pointee.condition)] &+ UInt64(bitPattern: Int64(bitPattern: imm) >> 48)
                 x[Int(d.pointee.rs3)] = signExtend32(UInt32(truncatingIfNeeded: second))
                 ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
-                left &-= 2; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+                left &-= 2; if B.stopsAfterStraight(left) { break loop }; continue
 
             // Two loads or two stores of one width from one base register, in one page: one
             // TLB lookup covers both, and neither is done unless both hit.
@@ -504,7 +504,7 @@ extension Hart {
                 x[rd] = hostLoad64(first &+ entry.hostDelta)
                 x[Int(d.pointee.rs3)] = hostLoad64(second &+ entry.hostDelta)
                 ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
-                left &-= 2; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+                left &-= 2; if B.stopsAfterStraight(left) { break loop }; continue
             case .lwLw:
                 guard left > 1 else { break loop }
                 let first = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
@@ -514,7 +514,7 @@ extension Hart {
                 x[rd] = hostLoad32Signed(first &+ entry.hostDelta)
                 x[Int(d.pointee.rs3)] = hostLoad32Signed(second &+ entry.hostDelta)
                 ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
-                left &-= 2; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+                left &-= 2; if B.stopsAfterStraight(left) { break loop }; continue
             case .sdSd:
                 guard left > 1 else { break loop }
                 let first = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
@@ -524,7 +524,7 @@ extension Hart {
                 hostStore64(first &+ entry.hostDelta, x[rs2])
                 hostStore64(second &+ entry.hostDelta, x[Int(d.pointee.rm)])
                 ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
-                left &-= 2; if B.afterEveryInstruction && left <= 0 { break loop }; continue
+                left &-= 2; if B.stopsAfterStraight(left) { break loop }; continue
 
             // MARK: Moving to another page, when its translation and slots are at hand
             case .refetch:
@@ -540,7 +540,7 @@ extension Hart {
                 codeBase = pc & ~(GuestMemory.pageSize - 1)
                 pageSlots = slots
                 ip = slots + Int(truncatingIfNeeded: (pc & (GuestMemory.pageSize - 1)) >> 1)
-                if left <= B.floor { break loop }; continue
+                if B.stopsAfterJump(left) { break loop }; continue
 
             // Everything else (system, CSR, A, F, D, decoding, straddling instructions) needs
             // the slow step. (Listing the operations, not `default`, spares the dispatch a range check.)
