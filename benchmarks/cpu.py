@@ -6,6 +6,9 @@ both retire the same instructions; the count comes from Lockstep (`--stats`), wh
 Each wall time has the emulator's start-up and shut-down cost removed: the time to run
 guests/out/hello.elf (about 200 instructions) on the same emulator is subtracted.
 Guest MIPS = instructions / (wall time - start-up). Each figure is the best of --repeat runs.
+The CPU steal the hypervisor reported during the runs is printed last: this machine is shared,
+and with more than a few percent of steal the figures are low. To compare two builds of
+Lockstep, use benchmarks/ab.py, which interleaves them.
 """
 import argparse, os, re, subprocess, sys, time
 
@@ -32,12 +35,20 @@ def best(command, repeat):
     return min(r[0] for r in runs), runs[0][1]
 
 
+def cpu_ticks():
+    """(steal, total) clock ticks of all CPUs since boot, from /proc/stat."""
+    with open("/proc/stat") as f:
+        fields = [int(v) for v in f.readline().split()[1:]]
+    return (fields[7] if len(fields) > 7 else 0), sum(fields[:8])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=3, help="runs per program and emulator (best is kept)")
     parser.add_argument("programs", nargs="*", default=["bench", "loop-alu", "loop-ldst", "loop-branch"])
     args = parser.parse_args()
 
+    steal0, total0 = cpu_ticks()
     lockstep_startup, _ = best([LOCKSTEP, "run", "--elf", guest("hello")], args.repeat)
     qemu_startup, _ = best(QEMU + [guest("hello")], args.repeat)
     print(f"start-up: lockstep {lockstep_startup * 1000:.0f} ms, qemu {qemu_startup * 1000:.0f} ms (subtracted)")
@@ -52,6 +63,8 @@ def main():
         ours = count / max(seconds - lockstep_startup, 1e-9) / 1e6
         theirs = count / max(qemu_seconds - qemu_startup, 1e-9) / 1e6
         print(f"{name:<12} {count:>14,} {seconds:>11.2f} {qemu_seconds:>8.2f} {ours:>14.0f} {theirs:>10.0f} {ours / theirs:>7.3f}")
+    steal1, total1 = cpu_ticks()
+    print(f"CPU steal during the runs: {(steal1 - steal0) / max(total1 - total0, 1) * 100:.1f}% of all CPU time")
 
 
 if __name__ == "__main__":

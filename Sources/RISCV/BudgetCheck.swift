@@ -47,4 +47,16 @@ extension BudgetCheck {
     @inlinable @inline(__always) static func stopsAfterJump(_ left: Int) -> Bool {
         left <= floor
     }
+
+    /// `ip` after an instruction that ran straight on, or the stop slot if the loop must stop.
+    @inlinable @inline(__always) static func afterStraight(_ ip: UnsafeMutablePointer<DecodedInstruction>, _ left: Int,
+                                                          _ exit: LoopExit) -> UnsafeMutablePointer<DecodedInstruction> {
+        afterEveryInstruction ? exit.stopping(if: stopsAfterStraight(left), ip) : ip
+    }
+
+    /// `ip` after a jump, a taken branch or a page change, or the stop slot if the loop must stop.
+    @inlinable @inline(__always) static func afterJump(_ ip: UnsafeMutablePointer<DecodedInstruction>, _ left: Int,
+                                                      _ exit: LoopExit) -> UnsafeMutablePointer<DecodedInstruction> {
+        exit.stopping(if: stopsAfterJump(left), ip)
+    }
 }

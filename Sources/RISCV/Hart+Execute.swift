@@ -43,7 +43,7 @@ extension Hart {
         var ip = refetchSlots
         let context = FastLoopContext(x: x, tlb: tlb, refetchSlots: refetchSlots, scratch: scratch,
                                       decodedPages: memory.decodedPages,
-                                      ramBase: UInt64(UInt(bitPattern: ram)), state: st)
+                                      ramBase: UInt64(UInt(bitPattern: ram)), state: st, stopSlot: stopSlot)
 
         while true {
             // Instruction boundary with outside effects: stop requests, interrupts, WFI, limit.

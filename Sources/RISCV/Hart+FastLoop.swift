@@ -9,10 +9,11 @@
 /// state, the register file and the TLBs stay in host registers.
 ///
 /// Every handler ends on its own: it moves `ip`, counts what retired, checks the budget if its
-/// ``BudgetCheck`` says so, and `continue`s. None falls out of the `switch` into a shared tail, so
-/// that LLVM can copy the dispatch (the next slot's operands, the jump through the table) into
-/// each handler (see `replicatedDispatch` in Package.swift): one indirect jump per handler, which
-/// the host predicts far better than one jump shared by all.
+/// ``BudgetCheck`` says so (without a branch: a stop points `ip` at a slot that leaves the loop,
+/// see ``LoopExit``), and `continue`s. None falls out of the `switch` into a shared tail and none
+/// ends in a conditional branch, so that LLVM copies the dispatch (the next slot's operands, the
+/// jump through the table) into each handler (see `replicatedDispatch` in Package.swift): one
+/// indirect jump per handler, which the host predicts far better than one jump shared by all.
 
 /// Where execution stands: the loop state `Hart.execute` and `Hart.runFast` hand to each other.
 @usableFromInline
@@ -39,6 +40,8 @@ struct FastLoopContext {
     /// The host address of RAM's first byte.
     let ramBase: UInt64
     let state: UnsafeMutablePointer<HartState>
+    /// A slot of ``Op/undecoded`` that `ip` points at to leave the loop (see ``LoopExit``).
+    let stopSlot: UnsafeMutablePointer<DecodedInstruction>
 }
 
 extension Hart {
@@ -54,11 +57,15 @@ extension Hart {
         let refetchSlots = context.refetchSlots
         var ip = point.ip
         var pageSlots = point.pageSlots
-        var codeBase = point.codeBase
+        let state = context.state
+        // `codeBase` is needed only by auipc, jumps and page changes: it is kept in memory (no
+        // register is free for it in the loop).
+        state.pointee.loopCodeBase = point.codeBase
         var left = point.left
 
         // Nothing to run (a budget this check does not handle): the point is left as it is.
         guard left > B.floor else { return }
+        let exit = LoopExit(slot: context.stopSlot, state: state)
         loop: repeat {
             // Operands are read straight from the slot (one byte load each), not unpacked
             // from a copy of the record. (Read here, before the jump to the handler: they are
@@ -71,79 +78,79 @@ extension Hart {
             // MARK: RV64I
             // Branch and jal immediates are relative to the page (see `Hart.relocate`): the
             // target's offset in this page, or beyond it. A jump sets `ip` and continues.
-            case .lui: x[rd] = imm; ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .cLui: x[rd] = imm; ip = d + 1; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .auipc: x[rd] = codeBase &+ imm; ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .lui: x[rd] = imm; ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .cLui: x[rd] = imm; ip = d + 1; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .auipc: x[rd] = state.pointee.loopCodeBase &+ imm; ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .jal:
-                x[rd] = pcAt(d, pageSlots, codeBase) &+ 4
-                if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { codeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
-                left &-= 1; if B.stopsAfterJump(left) { break loop }; continue
+                x[rd] = pcAt(d, pageSlots, state.pointee.loopCodeBase) &+ 4
+                if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { state.pointee.loopCodeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
+                left &-= 1; ip = B.afterJump(ip, left, exit); continue
             case .cJal:
-                x[rd] = pcAt(d, pageSlots, codeBase) &+ 2
-                if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { codeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
-                left &-= 1; if B.stopsAfterJump(left) { break loop }; continue
+                x[rd] = pcAt(d, pageSlots, state.pointee.loopCodeBase) &+ 2
+                if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { state.pointee.loopCodeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
+                left &-= 1; ip = B.afterJump(ip, left, exit); continue
             case .jalr:
                 let target = (x[rs1] &+ imm) & ~1
-                x[rd] = pcAt(d, pageSlots, codeBase) &+ 4
-                let o = target &- codeBase
-                if o < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: o >> 1) } else { codeBase = target; pageSlots = refetchSlots; ip = refetchSlots }
-                left &-= 1; if B.stopsAfterJump(left) { break loop }; continue
+                x[rd] = pcAt(d, pageSlots, state.pointee.loopCodeBase) &+ 4
+                let o = target &- state.pointee.loopCodeBase
+                if o < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: o >> 1) } else { state.pointee.loopCodeBase = target; pageSlots = refetchSlots; ip = refetchSlots }
+                left &-= 1; ip = B.afterJump(ip, left, exit); continue
             case .cJalr:
                 let target = x[rs1] & ~1
-                x[rd] = pcAt(d, pageSlots, codeBase) &+ 2
-                let o = target &- codeBase
-                if o < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: o >> 1) } else { codeBase = target; pageSlots = refetchSlots; ip = refetchSlots }
-                left &-= 1; if B.stopsAfterJump(left) { break loop }; continue
+                x[rd] = pcAt(d, pageSlots, state.pointee.loopCodeBase) &+ 2
+                let o = target &- state.pointee.loopCodeBase
+                if o < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: o >> 1) } else { state.pointee.loopCodeBase = target; pageSlots = refetchSlots; ip = refetchSlots }
+                left &-= 1; ip = B.afterJump(ip, left, exit); continue
             case .beq:
                 if x[rs1] == x[rs2] {
-                    if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { codeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
-                    left &-= 1; if B.stopsAfterJump(left) { break loop }; continue
+                    if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { state.pointee.loopCodeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
+                    left &-= 1; ip = B.afterJump(ip, left, exit); continue
                 }
-                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+                ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .bne:
                 if x[rs1] != x[rs2] {
-                    if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { codeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
-                    left &-= 1; if B.stopsAfterJump(left) { break loop }; continue
+                    if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { state.pointee.loopCodeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
+                    left &-= 1; ip = B.afterJump(ip, left, exit); continue
                 }
-                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+                ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .blt:
                 if Int64(bitPattern: x[rs1]) < Int64(bitPattern: x[rs2]) {
-                    if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { codeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
-                    left &-= 1; if B.stopsAfterJump(left) { break loop }; continue
+                    if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { state.pointee.loopCodeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
+                    left &-= 1; ip = B.afterJump(ip, left, exit); continue
                 }
-                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+                ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .bge:
                 if Int64(bitPattern: x[rs1]) >= Int64(bitPattern: x[rs2]) {
-                    if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { codeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
-                    left &-= 1; if B.stopsAfterJump(left) { break loop }; continue
+                    if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { state.pointee.loopCodeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
+                    left &-= 1; ip = B.afterJump(ip, left, exit); continue
                 }
-                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+                ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .bltu:
                 if x[rs1] < x[rs2] {
-                    if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { codeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
-                    left &-= 1; if B.stopsAfterJump(left) { break loop }; continue
+                    if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { state.pointee.loopCodeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
+                    left &-= 1; ip = B.afterJump(ip, left, exit); continue
                 }
-                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+                ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .bgeu:
                 if x[rs1] >= x[rs2] {
-                    if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { codeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
-                    left &-= 1; if B.stopsAfterJump(left) { break loop }; continue
+                    if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { state.pointee.loopCodeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
+                    left &-= 1; ip = B.afterJump(ip, left, exit); continue
                 }
-                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+                ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .cBeq:
                 if x[rs1] == 0 {
-                    if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { codeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
+                    if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { state.pointee.loopCodeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
                 } else {
                     ip = d + 1
                 }
-                left &-= 1; if B.stopsAfterJump(left) { break loop }; continue
+                left &-= 1; ip = B.afterJump(ip, left, exit); continue
             case .cBne:
                 if x[rs1] != 0 {
-                    if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { codeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
+                    if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { state.pointee.loopCodeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
                 } else {
                     ip = d + 1
                 }
-                left &-= 1; if B.stopsAfterJump(left) { break loop }; continue
+                left &-= 1; ip = B.afterJump(ip, left, exit); continue
 
             // MARK: Loads and stores that hit the TLBs (a miss leaves for the slow step)
             case .lb:
@@ -151,174 +158,174 @@ extension Hart {
                 let entry = tlb[TLB.index(address)]
                 guard entry.tag == address & ~0xFFF else { break loop }
                 x[rd] = hostLoad8Signed(address &+ entry.hostDelta)
-                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+                ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .lbu:
                 let address = x[rs1] &+ imm
                 let entry = tlb[TLB.index(address)]
                 guard entry.tag == address & ~0xFFF else { break loop }
                 x[rd] = hostLoad8(address &+ entry.hostDelta)
-                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+                ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .lh:
                 let address = x[rs1] &+ imm
                 let entry = tlb[TLB.index(address)]
                 guard entry.tag == address & ~0xFFE else { break loop }
                 x[rd] = hostLoad16Signed(address &+ entry.hostDelta)
-                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+                ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .lhu:
                 let address = x[rs1] &+ imm
                 let entry = tlb[TLB.index(address)]
                 guard entry.tag == address & ~0xFFE else { break loop }
                 x[rd] = hostLoad16(address &+ entry.hostDelta)
-                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+                ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .lw:
                 let address = x[rs1] &+ imm
                 let entry = tlb[TLB.index(address)]
                 guard entry.tag == address & ~0xFFC else { break loop }
                 x[rd] = hostLoad32Signed(address &+ entry.hostDelta)
-                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+                ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .lwu:
                 let address = x[rs1] &+ imm
                 let entry = tlb[TLB.index(address)]
                 guard entry.tag == address & ~0xFFC else { break loop }
                 x[rd] = hostLoad32(address &+ entry.hostDelta)
-                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+                ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .ld:
                 let address = x[rs1] &+ imm
                 let entry = tlb[TLB.index(address)]
                 guard entry.tag == address & ~0xFF8 else { break loop }
                 x[rd] = hostLoad64(address &+ entry.hostDelta)
-                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+                ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .cLw:
                 let address = x[rs1] &+ imm
                 let entry = tlb[TLB.index(address)]
                 guard entry.tag == address & ~0xFFC else { break loop }
                 x[rd] = hostLoad32Signed(address &+ entry.hostDelta)
-                ip = d + 1; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+                ip = d + 1; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .cLd:
                 let address = x[rs1] &+ imm
                 let entry = tlb[TLB.index(address)]
                 guard entry.tag == address & ~0xFF8 else { break loop }
                 x[rd] = hostLoad64(address &+ entry.hostDelta)
-                ip = d + 1; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+                ip = d + 1; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .sb:
                 let address = x[rs1] &+ imm
                 let entry = tlb[TLB.entries + TLB.index(address)]
                 guard entry.tag == address & ~0xFFF else { break loop }
                 hostStore8(address &+ entry.hostDelta, x[rs2])
-                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+                ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .sh:
                 let address = x[rs1] &+ imm
                 let entry = tlb[TLB.entries + TLB.index(address)]
                 guard entry.tag == address & ~0xFFE else { break loop }
                 hostStore16(address &+ entry.hostDelta, x[rs2])
-                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+                ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .sw:
                 let address = x[rs1] &+ imm
                 let entry = tlb[TLB.entries + TLB.index(address)]
                 guard entry.tag == address & ~0xFFC else { break loop }
                 hostStore32(address &+ entry.hostDelta, x[rs2])
-                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+                ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .sd:
                 let address = x[rs1] &+ imm
                 let entry = tlb[TLB.entries + TLB.index(address)]
                 guard entry.tag == address & ~0xFF8 else { break loop }
                 hostStore64(address &+ entry.hostDelta, x[rs2])
-                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+                ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .cSw:
                 let address = x[rs1] &+ imm
                 let entry = tlb[TLB.entries + TLB.index(address)]
                 guard entry.tag == address & ~0xFFC else { break loop }
                 hostStore32(address &+ entry.hostDelta, x[rs2])
-                ip = d + 1; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+                ip = d + 1; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .cSd:
                 let address = x[rs1] &+ imm
                 let entry = tlb[TLB.entries + TLB.index(address)]
                 guard entry.tag == address & ~0xFF8 else { break loop }
                 hostStore64(address &+ entry.hostDelta, x[rs2])
-                ip = d + 1; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+                ip = d + 1; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
 
-            case .addi: x[rd] = x[rs1] &+ imm; ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .cAddi: x[rd] = x[rs1] &+ imm; ip = d + 1; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .slti: x[rd] = Int64(bitPattern: x[rs1]) < d.pointee.imm ? 1 : 0; ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .sltiu: x[rd] = x[rs1] < imm ? 1 : 0; ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .xori: x[rd] = x[rs1] ^ imm; ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .ori: x[rd] = x[rs1] | imm; ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .andi: x[rd] = x[rs1] & imm; ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .cAndi: x[rd] = x[rs1] & imm; ip = d + 1; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .slli: x[rd] = x[rs1] << (imm & 63); ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .cSlli: x[rd] = x[rs1] << (imm & 63); ip = d + 1; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .srli: x[rd] = x[rs1] >> (imm & 63); ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .cSrli: x[rd] = x[rs1] >> (imm & 63); ip = d + 1; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .srai: x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]) >> (imm & 63)); ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .cSrai: x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]) >> (imm & 63)); ip = d + 1; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .add: x[rd] = x[rs1] &+ x[rs2]; ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .cAdd: x[rd] = x[rs1] &+ x[rs2]; ip = d + 1; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .sub: x[rd] = x[rs1] &- x[rs2]; ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .cSub: x[rd] = x[rs1] &- x[rs2]; ip = d + 1; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .sll: x[rd] = x[rs1] << (x[rs2] & 63); ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .slt: x[rd] = Int64(bitPattern: x[rs1]) < Int64(bitPattern: x[rs2]) ? 1 : 0; ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .sltu: x[rd] = x[rs1] < x[rs2] ? 1 : 0; ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .xor: x[rd] = x[rs1] ^ x[rs2]; ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .cXor: x[rd] = x[rs1] ^ x[rs2]; ip = d + 1; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .srl: x[rd] = x[rs1] >> (x[rs2] & 63); ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .sra: x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]) >> (x[rs2] & 63)); ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .or: x[rd] = x[rs1] | x[rs2]; ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .cOr: x[rd] = x[rs1] | x[rs2]; ip = d + 1; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .and: x[rd] = x[rs1] & x[rs2]; ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .cAnd: x[rd] = x[rs1] & x[rs2]; ip = d + 1; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .addiw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ imm)); ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .cAddiw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ imm)); ip = d + 1; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .slliw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) << UInt32(imm & 31)); ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .srliw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) >> UInt32(imm & 31)); ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .sraiw: x[rd] = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: x[rs1]) >> Int32(imm & 31))); ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .addw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ x[rs2])); ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .cAddw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ x[rs2])); ip = d + 1; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .subw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &- x[rs2])); ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .cSubw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &- x[rs2])); ip = d + 1; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .sllw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) << UInt32(x[rs2] & 31)); ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .srlw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) >> UInt32(x[rs2] & 31)); ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .sraw: x[rd] = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: x[rs1]) >> Int32(x[rs2] & 31))); ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .addi: x[rd] = x[rs1] &+ imm; ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .cAddi: x[rd] = x[rs1] &+ imm; ip = d + 1; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .slti: x[rd] = Int64(bitPattern: x[rs1]) < d.pointee.imm ? 1 : 0; ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .sltiu: x[rd] = x[rs1] < imm ? 1 : 0; ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .xori: x[rd] = x[rs1] ^ imm; ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .ori: x[rd] = x[rs1] | imm; ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .andi: x[rd] = x[rs1] & imm; ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .cAndi: x[rd] = x[rs1] & imm; ip = d + 1; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .slli: x[rd] = x[rs1] << (imm & 63); ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .cSlli: x[rd] = x[rs1] << (imm & 63); ip = d + 1; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .srli: x[rd] = x[rs1] >> (imm & 63); ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .cSrli: x[rd] = x[rs1] >> (imm & 63); ip = d + 1; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .srai: x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]) >> (imm & 63)); ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .cSrai: x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]) >> (imm & 63)); ip = d + 1; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .add: x[rd] = x[rs1] &+ x[rs2]; ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .cAdd: x[rd] = x[rs1] &+ x[rs2]; ip = d + 1; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .sub: x[rd] = x[rs1] &- x[rs2]; ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .cSub: x[rd] = x[rs1] &- x[rs2]; ip = d + 1; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .sll: x[rd] = x[rs1] << (x[rs2] & 63); ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .slt: x[rd] = Int64(bitPattern: x[rs1]) < Int64(bitPattern: x[rs2]) ? 1 : 0; ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .sltu: x[rd] = x[rs1] < x[rs2] ? 1 : 0; ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .xor: x[rd] = x[rs1] ^ x[rs2]; ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .cXor: x[rd] = x[rs1] ^ x[rs2]; ip = d + 1; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .srl: x[rd] = x[rs1] >> (x[rs2] & 63); ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .sra: x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]) >> (x[rs2] & 63)); ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .or: x[rd] = x[rs1] | x[rs2]; ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .cOr: x[rd] = x[rs1] | x[rs2]; ip = d + 1; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .and: x[rd] = x[rs1] & x[rs2]; ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .cAnd: x[rd] = x[rs1] & x[rs2]; ip = d + 1; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .addiw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ imm)); ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .cAddiw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ imm)); ip = d + 1; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .slliw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) << UInt32(imm & 31)); ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .srliw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) >> UInt32(imm & 31)); ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .sraiw: x[rd] = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: x[rs1]) >> Int32(imm & 31))); ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .addw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ x[rs2])); ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .cAddw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ x[rs2])); ip = d + 1; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .subw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &- x[rs2])); ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .cSubw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &- x[rs2])); ip = d + 1; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .sllw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) << UInt32(x[rs2] & 31)); ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .srlw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) >> UInt32(x[rs2] & 31)); ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .sraw: x[rd] = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: x[rs1]) >> Int32(x[rs2] & 31))); ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
 
             // MARK: M
-            case .mul: x[rd] = x[rs1] &* x[rs2]; ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .mul: x[rd] = x[rs1] &* x[rs2]; ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .mulh:
                 x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]).multipliedFullWidth(by: Int64(bitPattern: x[rs2])).high)
-                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .mulhu: x[rd] = x[rs1].multipliedFullWidth(by: x[rs2]).high; ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .mulhsu: x[rd] = mulhsu(x[rs1], x[rs2]); ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+                ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .mulhu: x[rd] = x[rs1].multipliedFullWidth(by: x[rs2]).high; ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .mulhsu: x[rd] = mulhsu(x[rs1], x[rs2]); ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .div:
                 let a = Int64(bitPattern: x[rs1]), b = Int64(bitPattern: x[rs2])
                 x[rd] = b == 0 ? ~0 : (b == -1 ? UInt64(bitPattern: 0 &- a) : UInt64(bitPattern: a / b))
-                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .divu: x[rd] = x[rs2] == 0 ? ~0 : x[rs1] / x[rs2]; ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+                ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .divu: x[rd] = x[rs2] == 0 ? ~0 : x[rs1] / x[rs2]; ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .rem:
                 let a = Int64(bitPattern: x[rs1]), b = Int64(bitPattern: x[rs2])
                 x[rd] = b == 0 ? x[rs1] : (b == -1 ? 0 : UInt64(bitPattern: a % b))
-                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .remu: x[rd] = x[rs2] == 0 ? x[rs1] : x[rs1] % x[rs2]; ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
-            case .mulw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &* x[rs2])); ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+                ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .remu: x[rd] = x[rs2] == 0 ? x[rs1] : x[rs1] % x[rs2]; ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
+            case .mulw: x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &* x[rs2])); ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .divw:
                 let a = Int32(truncatingIfNeeded: x[rs1]), b = Int32(truncatingIfNeeded: x[rs2])
                 let q: Int32 = b == 0 ? -1 : (b == -1 ? 0 &- a : a / b)
                 x[rd] = UInt64(bitPattern: Int64(q))
-                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+                ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .divuw:
                 let a = UInt32(truncatingIfNeeded: x[rs1]), b = UInt32(truncatingIfNeeded: x[rs2])
                 x[rd] = signExtend32(b == 0 ? ~0 : a / b)
-                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+                ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .remw:
                 let a = Int32(truncatingIfNeeded: x[rs1]), b = Int32(truncatingIfNeeded: x[rs2])
                 let r: Int32 = b == 0 ? a : (b == -1 ? 0 : a % b)
                 x[rd] = UInt64(bitPattern: Int64(r))
-                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+                ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .remuw:
                 let a = UInt32(truncatingIfNeeded: x[rs1]), b = UInt32(truncatingIfNeeded: x[rs2])
                 x[rd] = signExtend32(b == 0 ? a : a % b)
-                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+                ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
 
-            case .fence: ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+            case .fence: ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .fenceI:   // stores already invalidate the decoded instructions they overwrite
-                ip = d + 2; left &-= 1; if B.stopsAfterStraight(left) { break loop }; continue
+                ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
 
             // MARK: Fused pairs (see Fusion.swift); fewer than two to retire leaves for the slow step
             // An instruction, then a conditional branch on what may be its result.
@@ -326,157 +333,159 @@ extension Hart {
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = x[rs1] &+ x[rs2] &+ low
-                Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; if B.stopsAfterJump(left) { break loop }; continue
+                Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .addBranchLt:
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = x[rs1] &+ x[rs2] &+ low
-                Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; if B.stopsAfterJump(left) { break loop }; continue
+                Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .addwBranchEq:
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ x[rs2] &+ low))
-                Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; if B.stopsAfterJump(left) { break loop }; continue
+                Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .addwBranchLt:
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ x[rs2] &+ low))
-                Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; if B.stopsAfterJump(left) { break loop }; continue
+                Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .andBranchEq:
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = x[rs1] & (x[rs2] | low)
-                Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; if B.stopsAfterJump(left) { break loop }; continue
+                Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .andBranchLt:
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = x[rs1] & (x[rs2] | low)
-                Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; if B.stopsAfterJump(left) { break loop }; continue
+                Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .subBranchEq:
                 guard left > 1 else { break loop }
                 x[rd] = x[rs1] &- x[rs2]
-                Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; if B.stopsAfterJump(left) { break loop }; continue
+                Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .subBranchLt:
                 guard left > 1 else { break loop }
                 x[rd] = x[rs1] &- x[rs2]
-                Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; if B.stopsAfterJump(left) { break loop }; continue
+                Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .slliwBranchEq:
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) << UInt32(low & 31))
-                Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; if B.stopsAfterJump(left) { break loop }; continue
+                Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .slliwBranchLt:
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) << UInt32(low & 31))
-                Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; if B.stopsAfterJump(left) { break loop }; continue
+                Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .srliBranchEq:
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = x[rs1] >> (low & 63)
-                Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; if B.stopsAfterJump(left) { break loop }; continue
+                Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .srliBranchLt:
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = x[rs1] >> (low & 63)
-                Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; if B.stopsAfterJump(left) { break loop }; continue
+                Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .lwBranchEq:
                 guard left > 1 else { break loop }
                 let address = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 let entry = tlb[TLB.index(address)]
                 guard entry.tag == address & ~0xFFC else { break loop }
                 x[rd] = hostLoad32Signed(address &+ entry.hostDelta)
-                Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; if B.stopsAfterJump(left) { break loop }; continue
+                Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .lwBranchLt:
                 guard left > 1 else { break loop }
                 let address = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 let entry = tlb[TLB.index(address)]
                 guard entry.tag == address & ~0xFFC else { break loop }
                 x[rd] = hostLoad32Signed(address &+ entry.hostDelta)
-                Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; if B.stopsAfterJump(left) { break loop }; continue
+                Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .ldBranchEq:
                 guard left > 1 else { break loop }
                 let address = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 let entry = tlb[TLB.index(address)]
                 guard entry.tag == address & ~0xFF8 else { break loop }
                 x[rd] = hostLoad64(address &+ entry.hostDelta)
-                Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; if B.stopsAfterJump(left) { break loop }; continue
+                Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .ldBranchLt:
                 guard left > 1 else { break loop }
                 let address = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 let entry = tlb[TLB.index(address)]
                 guard entry.tag == address & ~0xFF8 else { break loop }
                 x[rd] = hostLoad64(address &+ entry.hostDelta)
-                Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; if B.stopsAfterJump(left) { break loop }; continue
+                Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .lbuBranchEq:
                 guard left > 1 else { break loop }
                 let address = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 let entry = tlb[TLB.index(address)]
                 guard entry.tag == address & ~0xFFF else { break loop }
                 x[rd] = hostLoad8(address &+ entry.hostDelta)
-                Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; if B.stopsAfterJump(left) { break loop }; continue
+                Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .lbuBranchLt:
                 guard left > 1 else { break loop }
                 let address = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 let entry = tlb[TLB.index(address)]
                 guard entry.tag == address & ~0xFFF else { break loop }
                 x[rd] = hostLoad8(address &+ entry.hostDelta)
-                Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &codeBase, refetchSlots)
-                left &-= 2; if B.stopsAfterJump(left) { break loop }; continue
-            // A conditional branch over one instruction: its result is selected, not branched over.
+                Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                left &-= 2; ip = B.afterJump(ip, left, exit); continue
+            // A conditional branch over one instruction, run without a host branch (which would
+            // follow the data, as in a CRC, and be mispredicted): if the guest branch is taken,
+            // the skipped result goes to the sink register instead of `rd`.
             case .skipEqAdd:
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 let taken = pairEqual(x[rs1], x[rs2], d.pointee.condition)
                 let value = x[Int(d.pointee.rs3)] &+ x[Int(d.pointee.rm)] &+ low
-                x[rd] = taken ? x[rd] : value
+                x[taken ? Int(Decoder.sink) : rd] = value
                 left &-= taken ? 1 : 2
                 ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
-                if B.stopsAfterStraight(left) { break loop }; continue
+                ip = B.afterStraight(ip, left, exit); continue
             case .skipEqXor:
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 let taken = pairEqual(x[rs1], x[rs2], d.pointee.condition)
                 let value = x[Int(d.pointee.rs3)] ^ (x[Int(d.pointee.rm)] | low)
-                x[rd] = taken ? x[rd] : value
+                x[taken ? Int(Decoder.sink) : rd] = value
                 left &-= taken ? 1 : 2
                 ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
-                if B.stopsAfterStraight(left) { break loop }; continue
+                ip = B.afterStraight(ip, left, exit); continue
             case .skipLtAdd:
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 let taken = pairLess(x[rs1], x[rs2], d.pointee.condition)
                 let value = x[Int(d.pointee.rs3)] &+ x[Int(d.pointee.rm)] &+ low
-                x[rd] = taken ? x[rd] : value
+                x[taken ? Int(Decoder.sink) : rd] = value
                 left &-= taken ? 1 : 2
                 ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
-                if B.stopsAfterStraight(left) { break loop }; continue
+                ip = B.afterStraight(ip, left, exit); continue
             case .skipLtXor:
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 let taken = pairLess(x[rs1], x[rs2], d.pointee.condition)
                 let value = x[Int(d.pointee.rs3)] ^ (x[Int(d.pointee.rm)] | low)
-                x[rd] = taken ? x[rd] : value
+                x[taken ? Int(Decoder.sink) : rd] = value
                 left &-= taken ? 1 : 2
                 ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
-                if B.stopsAfterStraight(left) { break loop }; continue
+                ip = B.afterStraight(ip, left, exit); continue
 
             // Two ALU instructions.
             case .srliSlliw:
@@ -484,14 +493,14 @@ extension Hart {
                 x[rd] = x[rs1] >> (imm & 63)
                 x[Int(d.pointee.rs3)] = signExtend32(UInt32(truncatingIfNeeded: x[Int(d.pointee.rm)]) << UInt32((imm >> 48) & 31))
                 ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
-                left &-= 2; if B.stopsAfterStraight(left) { break loop }; continue
+                left &-= 2; ip = B.afterStraight(ip, left, exit); continue
             case .slliAddw:
                 guard left > 1 else { break loop }
                 x[rd] = x[rs1] << (imm & 63)
                 let second = x[Int(d.pointee.rm)] &+ x[Int(d.pointee.condition)] &+ UInt64(bitPattern: Int64(bitPattern: imm) >> 48)
                 x[Int(d.pointee.rs3)] = signExtend32(UInt32(truncatingIfNeeded: second))
                 ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
-                left &-= 2; if B.stopsAfterStraight(left) { break loop }; continue
+                left &-= 2; ip = B.afterStraight(ip, left, exit); continue
 
             // Two loads or two stores of one width from one base register, in one page: one
             // TLB lookup covers both, and neither is done unless both hit.
@@ -504,7 +513,7 @@ extension Hart {
                 x[rd] = hostLoad64(first &+ entry.hostDelta)
                 x[Int(d.pointee.rs3)] = hostLoad64(second &+ entry.hostDelta)
                 ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
-                left &-= 2; if B.stopsAfterStraight(left) { break loop }; continue
+                left &-= 2; ip = B.afterStraight(ip, left, exit); continue
             case .lwLw:
                 guard left > 1 else { break loop }
                 let first = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
@@ -514,7 +523,7 @@ extension Hart {
                 x[rd] = hostLoad32Signed(first &+ entry.hostDelta)
                 x[Int(d.pointee.rs3)] = hostLoad32Signed(second &+ entry.hostDelta)
                 ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
-                left &-= 2; if B.stopsAfterStraight(left) { break loop }; continue
+                left &-= 2; ip = B.afterStraight(ip, left, exit); continue
             case .sdSd:
                 guard left > 1 else { break loop }
                 let first = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
@@ -524,11 +533,11 @@ extension Hart {
                 hostStore64(first &+ entry.hostDelta, x[rs2])
                 hostStore64(second &+ entry.hostDelta, x[Int(d.pointee.rm)])
                 ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
-                left &-= 2; if B.stopsAfterStraight(left) { break loop }; continue
+                left &-= 2; ip = B.afterStraight(ip, left, exit); continue
 
             // MARK: Moving to another page, when its translation and slots are at hand
             case .refetch:
-                let pc = pcAt(d, pageSlots, codeBase)
+                let pc = pcAt(d, pageSlots, state.pointee.loopCodeBase)
                 let entry = tlb[2 * TLB.entries + TLB.index(pc)]
                 guard entry.tag == pc & ~(GuestMemory.pageSize - 1) else { break loop }
                 let ramOffset = pc &+ entry.hostDelta &- context.ramBase
@@ -537,10 +546,10 @@ extension Hart {
                 // `.refetch` so that it is never stale when next used.
                 context.scratch[Int(truncatingIfNeeded: context.state.pointee.scratchIndex)] = DecodedInstruction(op: .refetch)
                 context.state.pointee.codeDelta = ramOffset &- pc
-                codeBase = pc & ~(GuestMemory.pageSize - 1)
+                state.pointee.loopCodeBase = pc & ~(GuestMemory.pageSize - 1)
                 pageSlots = slots
                 ip = slots + Int(truncatingIfNeeded: (pc & (GuestMemory.pageSize - 1)) >> 1)
-                if B.stopsAfterJump(left) { break loop }; continue
+                ip = B.afterJump(ip, left, exit); continue
 
             // Everything else (system, CSR, A, F, D, decoding, straddling instructions) needs
             // the slow step. (Listing the operations, not `default`, spares the dispatch a range check.)
@@ -557,7 +566,8 @@ extension Hart {
                 break loop
             }
         } while true
-        point = ExecutionPoint(ip: ip, pageSlots: pageSlots, codeBase: codeBase, left: left)
+        if ip == exit.slot, let resume = state.pointee.loopResume { ip = resume }
+        point = ExecutionPoint(ip: ip, pageSlots: pageSlots, codeBase: state.pointee.loopCodeBase, left: left)
     }
 
     /// Moves `ip` past a fused pair ending in a conditional branch (`imm` packed, see ``Fusion``):

@@ -40,6 +40,13 @@ public final class Hart {
         slots.initialize(repeating: DecodedInstruction(op: .refetch), count: GuestMemory.allocatedSlotsPerPage)
         return slots
     }()
+    /// One slot of ``Op/undecoded``: the fast loop's way out when its budget check stops it (see
+    /// ``LoopExit``). Sound: allocated in init, deallocated in deinit.
+    @usableFromInline let stopSlot: UnsafeMutablePointer<DecodedInstruction> = {
+        let slot = UnsafeMutablePointer<DecodedInstruction>.allocate(capacity: 1)
+        slot.initialize(to: DecodedInstruction(op: .undecoded))
+        return slot
+    }()
     /// Called for an `ecall` from S-mode that is not delegated, before it would trap to M-mode.
     /// Returning true completes the call like an instruction (the host served it, e.g. SBI);
     /// returning false lets the trap happen. The handler may read and write registers.
@@ -67,6 +74,7 @@ public final class Hart {
         x.deallocate()
         tlb.deallocate()
         scratchSlots.deallocate()
+        stopSlot.deallocate()
     }
 
     // MARK: Architectural state

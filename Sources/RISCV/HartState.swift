@@ -75,4 +75,10 @@ struct HartState {
     /// While the executor runs a code page: its RAM offset minus its virtual address (set on
     /// every page lookup). Not architectural state.
     @usableFromInline var codeDelta: UInt64 = 0
+    /// While `Hart.runFast` runs: the virtual address of its page's first slot (see
+    /// ``ExecutionPoint/codeBase``). Not architectural state.
+    @usableFromInline var loopCodeBase: UInt64 = 0
+    /// Where `Hart.runFast` stopped when its budget check sent it to the stop slot (see
+    /// ``LoopExit``). Not architectural state.
+    @usableFromInline var loopResume: UnsafeMutablePointer<DecodedInstruction>?
 }
