@@ -43,7 +43,7 @@ def main():
     parser.add_argument("b", help="the lockstep binary under test")
     parser.add_argument("--rounds", type=int, default=5, help="runs of each binary per program")
     parser.add_argument("programs", nargs="*", default=["bench", "loop-alu", "loop-ldst", "loop-branch"])
-    args = parser.parse_args()
+    args = parser.parse_intermixed_args()
     for binary in (args.a, args.b):
         if not os.access(binary, os.X_OK):
             sys.exit(f"{binary} is not an executable: build it first (see --help)")
