@@ -83,70 +83,70 @@ extension Hart {
             case .auipc: x[rd] = state.pointee.loopCodeBase &+ imm; ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .jal:
                 x[rd] = pcAt(d, pageSlots, state.pointee.loopCodeBase) &+ 4
-                if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { state.pointee.loopCodeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
+                Hart.jump(imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
                 left &-= 1; ip = B.afterJump(ip, left, exit); continue
             case .cJal:
                 x[rd] = pcAt(d, pageSlots, state.pointee.loopCodeBase) &+ 2
-                if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { state.pointee.loopCodeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
+                Hart.jump(imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
                 left &-= 1; ip = B.afterJump(ip, left, exit); continue
             case .jalr:
                 let target = (x[rs1] &+ imm) & ~1
                 x[rd] = pcAt(d, pageSlots, state.pointee.loopCodeBase) &+ 4
                 let o = target &- state.pointee.loopCodeBase
-                if o < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: o >> 1) } else { state.pointee.loopCodeBase = target; pageSlots = refetchSlots; ip = refetchSlots }
+                Hart.jump(o, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
                 left &-= 1; ip = B.afterJump(ip, left, exit); continue
             case .cJalr:
                 let target = x[rs1] & ~1
                 x[rd] = pcAt(d, pageSlots, state.pointee.loopCodeBase) &+ 2
                 let o = target &- state.pointee.loopCodeBase
-                if o < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: o >> 1) } else { state.pointee.loopCodeBase = target; pageSlots = refetchSlots; ip = refetchSlots }
+                Hart.jump(o, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
                 left &-= 1; ip = B.afterJump(ip, left, exit); continue
             case .beq:
                 if x[rs1] == x[rs2] {
-                    if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { state.pointee.loopCodeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
+                    Hart.jump(imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
                     left &-= 1; ip = B.afterJump(ip, left, exit); continue
                 }
                 ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .bne:
                 if x[rs1] != x[rs2] {
-                    if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { state.pointee.loopCodeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
+                    Hart.jump(imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
                     left &-= 1; ip = B.afterJump(ip, left, exit); continue
                 }
                 ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .blt:
                 if Int64(bitPattern: x[rs1]) < Int64(bitPattern: x[rs2]) {
-                    if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { state.pointee.loopCodeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
+                    Hart.jump(imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
                     left &-= 1; ip = B.afterJump(ip, left, exit); continue
                 }
                 ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .bge:
                 if Int64(bitPattern: x[rs1]) >= Int64(bitPattern: x[rs2]) {
-                    if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { state.pointee.loopCodeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
+                    Hart.jump(imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
                     left &-= 1; ip = B.afterJump(ip, left, exit); continue
                 }
                 ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .bltu:
                 if x[rs1] < x[rs2] {
-                    if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { state.pointee.loopCodeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
+                    Hart.jump(imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
                     left &-= 1; ip = B.afterJump(ip, left, exit); continue
                 }
                 ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .bgeu:
                 if x[rs1] >= x[rs2] {
-                    if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { state.pointee.loopCodeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
+                    Hart.jump(imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
                     left &-= 1; ip = B.afterJump(ip, left, exit); continue
                 }
                 ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .cBeq:
                 if x[rs1] == 0 {
-                    if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { state.pointee.loopCodeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
+                    Hart.jump(imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
                 } else {
                     ip = d + 1
                 }
                 left &-= 1; ip = B.afterJump(ip, left, exit); continue
             case .cBne:
                 if x[rs1] != 0 {
-                    if imm < GuestMemory.pageSize { ip = pageSlots + Int(truncatingIfNeeded: imm >> 1) } else { state.pointee.loopCodeBase &+= imm; pageSlots = refetchSlots; ip = refetchSlots }
+                    Hart.jump(imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
                 } else {
                     ip = d + 1
                 }
@@ -566,7 +566,7 @@ extension Hart {
                 break loop
             }
         } while true
-        if ip == exit.slot, let resume = state.pointee.loopResume { ip = resume }
+        ip = exit.resumed(ip)
         point = ExecutionPoint(ip: ip, pageSlots: pageSlots, codeBase: state.pointee.loopCodeBase, left: left)
     }
 
@@ -577,14 +577,23 @@ extension Hart {
                         _ pageSlots: inout UnsafeMutablePointer<DecodedInstruction>, _ codeBase: inout UInt64,
                         _ refetchSlots: UnsafeMutablePointer<DecodedInstruction>) {
         if taken {
-            let target = UInt64(bitPattern: Int64(bitPattern: imm) >> 48)
-            if target < GuestMemory.pageSize {
-                ip = pageSlots + Int(truncatingIfNeeded: target >> 1)
-            } else {
-                codeBase &+= target; pageSlots = refetchSlots; ip = refetchSlots
-            }
+            jump(UInt64(bitPattern: Int64(bitPattern: imm) >> 48), &ip, &pageSlots, &codeBase, refetchSlots)
         } else {
             ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
+        }
+    }
+
+    /// Moves `ip` to `offset` from the start of the current page: a slot of this page, or, beyond
+    /// it (`offset` wraps for a target below the page), the `.refetch` page with `codeBase` at the
+    /// target, so that the next dispatch looks the page up.
+    @inline(__always)
+    static func jump(_ offset: UInt64, _ ip: inout UnsafeMutablePointer<DecodedInstruction>,
+                     _ pageSlots: inout UnsafeMutablePointer<DecodedInstruction>, _ codeBase: inout UInt64,
+                     _ refetchSlots: UnsafeMutablePointer<DecodedInstruction>) {
+        if offset < GuestMemory.pageSize {
+            ip = pageSlots + Int(truncatingIfNeeded: offset >> 1)
+        } else {
+            codeBase &+= offset; pageSlots = refetchSlots; ip = refetchSlots
         }
     }
 }

@@ -17,4 +17,10 @@ struct LoopExit {
         state.pointee.loopResume = ip
         return stop ? slot : ip
     }
+
+    /// Where the loop stopped: the saved `ip` if it left through the stop slot, else `ip`.
+    @inlinable @inline(__always)
+    func resumed(_ ip: UnsafeMutablePointer<DecodedInstruction>) -> UnsafeMutablePointer<DecodedInstruction> {
+        ip == slot ? state.pointee.loopResume ?? ip : ip
+    }
 }
