@@ -12,5 +12,20 @@ swift build --build-tests
 # long synchronous tests (Linux boots, fault injection with real processes) that occupy the
 # concurrency pool's threads on a 2-core machine. Run them apart so that their timeouts measure
 # the arbiter, not the pool.
-swift test --skip-build --filter ArbitrationTests
-swift test --skip-build --skip ArbitrationTests
+#
+# Both runs are also written to a log. If a run fails, the issues it recorded are printed again at
+# the end, shortened, because a failure report (with the logs of the processes involved) can be
+# long enough to scroll out of a CI log's tail.
+log="$(mktemp -t lockstep-test.XXXXXX)"
+status=0
+swift test --skip-build --filter ArbitrationTests 2>&1 | tee "$log" || status=$?
+if [ "$status" -eq 0 ]; then
+    swift test --skip-build --skip ArbitrationTests 2>&1 | tee "$log" || status=$?
+fi
+if [ "$status" -ne 0 ]; then
+    echo
+    echo "=== the issues recorded in the failing run (shortened; the whole report is above) ==="
+    grep -a -A 6 "recorded an issue" "$log" | cut -c 1-300 | head -n 120 || true
+fi
+rm -f "$log"
+exit "$status"

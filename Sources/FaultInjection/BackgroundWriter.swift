@@ -49,9 +49,15 @@ public final class BackgroundWriter: @unchecked Sendable {
         thread.start()
     }
 
-    /// Stops writing (after the request in flight) and waits for the thread.
+    /// Stops writing (after the request in flight) and waits for the thread. Does nothing when
+    /// the writer is not running (never started, or already stopped), so that a test's cleanup
+    /// after a failed setup returns instead of waiting for a thread that never ran.
     public func stop() {
-        lock.withLock { running = false }
+        let wasRunning = lock.withLock {
+            defer { running = false }
+            return running
+        }
+        guard wasRunning else { return }
         finished.wait()
     }
 

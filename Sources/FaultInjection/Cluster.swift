@@ -47,10 +47,10 @@ public final class Cluster: @unchecked Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let keyFile = directory.appendingPathComponent("key").path
         try Data("lockstep-test-key-\(UUID().uuidString)\n".utf8).write(to: URL(fileURLWithPath: keyFile))
-        let linePorts = try (0..<2).map { _ in try (0..<2).map { _ in try freePort() } }
+        let linePorts = try (0..<2).map { _ in try (0..<2).map { _ in try TestPorts.reserve() } }
         relays = try linePorts.map { ports in try ports.map { try LineRelay(target: $0) } }
-        consolePorts = try (0..<2).map { _ in try freePort() }
-        arbiterPort = try freePort()
+        consolePorts = try (0..<2).map { _ in try TestPorts.reserve() }
+        arbiterPort = try TestPorts.reserve()
         var arbiterArguments: [String]
         switch options.arbiter {
         case .server:

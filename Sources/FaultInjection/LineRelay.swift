@@ -16,10 +16,10 @@ public final class LineRelay: @unchecked Sendable {
     private var closedFlag = false
     private var sockets: [Int32] = []
 
-    /// Listens on 127.0.0.1 (a free port) and forwards to 127.0.0.1:`target`.
+    /// Listens on 127.0.0.1 (a port from ``TestPorts``) and forwards to 127.0.0.1:`target`.
     public init(target: Int) throws {
         self.target = target
-        let (fd, port) = try listenOnFreePort()
+        let (fd, port) = try TestPorts.listen()
         listener = fd
         self.port = port
         Thread.detachNewThread { [self] in acceptLoop() }
@@ -76,29 +76,6 @@ public final class LineRelay: @unchecked Sendable {
             sockets.removeAll { $0 == source || $0 == destination }
         }
     }
-}
-
-/// A listening socket on 127.0.0.1 with a port the kernel chose.
-func listenOnFreePort() throws -> (Int32, Int) {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    var one: Int32 = 1
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-    guard bound == 0, listen(fd, 64) == 0 else { throw FaultInjectionError.setup("cannot listen on 127.0.0.1: \(String(cString: strerror(errno)))") }
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-    return (fd, Int(UInt16(bigEndian: address.sin_port)))
-}
-
-/// A free port on 127.0.0.1 right now (bound, then released).
-public func freePort() throws -> Int {
-    let (fd, port) = try listenOnFreePort()
-    close(fd)
-    return port
 }
 
 /// A connected socket to 127.0.0.1:`port`, or -1.
