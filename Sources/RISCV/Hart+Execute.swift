@@ -41,9 +41,9 @@ extension Hart {
         var codeBase = st.pointee.pc
         var pageSlots = refetchSlots
         var ip = refetchSlots
-        let context = FastLoopContext(x: x, tlb: tlb, refetchSlots: refetchSlots, scratch: scratch,
+        let context = FastLoopContext(x: x, refetchSlots: refetchSlots, scratch: scratch,
                                       decodedPages: memory.decodedPages,
-                                      ramBase: UInt64(UInt(bitPattern: ram)), state: st, stopSlot: stopSlot)
+                                      ramBase: UInt64(UInt(bitPattern: ram)), stopSlot: stopSlot)
 
         while true {
             // Instruction boundary with outside effects: stop requests, interrupts, WFI, limit.

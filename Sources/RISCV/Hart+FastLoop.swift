@@ -29,17 +29,17 @@ struct ExecutionPoint {
 }
 
 /// What the fast loop reads and never changes. Every pointer is owned by the hart or its memory,
-/// which outlive the call.
+/// which outlive the call. (The TLBs and the hart's state are found from `x`: see
+/// ``Hart/tlbByteOffset``.)
 @usableFromInline
 struct FastLoopContext {
+    /// The start of the hart's block: registers, then TLBs, then state.
     let x: UnsafeMutablePointer<UInt64>
-    let tlb: UnsafeMutablePointer<TLBEntry>
     let refetchSlots: UnsafeMutablePointer<DecodedInstruction>
     let scratch: UnsafeMutablePointer<DecodedInstruction>
     let decodedPages: UnsafeMutablePointer<UnsafeMutablePointer<DecodedInstruction>?>
     /// The host address of RAM's first byte.
     let ramBase: UInt64
-    let state: UnsafeMutablePointer<HartState>
     /// A slot of ``Op/undecoded`` that `ip` points at to leave the loop (see ``LoopExit``).
     let stopSlot: UnsafeMutablePointer<DecodedInstruction>
 }
@@ -53,11 +53,14 @@ extension Hart {
     @inline(never)
     static func runFast<B: BudgetCheck>(_ check: B.Type, _ point: inout ExecutionPoint, _ context: FastLoopContext) {
         let x = context.x
-        let tlb = context.tlb
-        let refetchSlots = context.refetchSlots
+        // Sound: the hart's block holds the state at this offset from `x`, bound to its type
+        // (Hart.init). Derived here, not passed, so that each access is `x` plus a constant and
+        // no register holds the pointer. (The TLBs likewise: ``TLB/readEntry(_:_:)``.)
+        let state = UnsafeMutableRawPointer(x).advanced(by: Hart.stateByteOffset).assumingMemoryBound(to: HartState.self)
+        // Needed only to leave the page: kept in the state, not in a register.
+        state.pointee.loopRefetchSlots = context.refetchSlots
         var ip = point.ip
         var pageSlots = point.pageSlots
-        let state = context.state
         // `codeBase` is needed only by auipc, jumps and page changes: it is kept in memory (no
         // register is free for it in the loop).
         state.pointee.loopCodeBase = point.codeBase
@@ -83,70 +86,70 @@ extension Hart {
             case .auipc: x[rd] = state.pointee.loopCodeBase &+ imm; ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .jal:
                 x[rd] = pcAt(d, pageSlots, state.pointee.loopCodeBase) &+ 4
-                Hart.jump(imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                Hart.jump(imm, &ip, &pageSlots, state)
                 left &-= 1; ip = B.afterJump(ip, left, exit); continue
             case .cJal:
                 x[rd] = pcAt(d, pageSlots, state.pointee.loopCodeBase) &+ 2
-                Hart.jump(imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                Hart.jump(imm, &ip, &pageSlots, state)
                 left &-= 1; ip = B.afterJump(ip, left, exit); continue
             case .jalr:
                 let target = (x[rs1] &+ imm) & ~1
                 x[rd] = pcAt(d, pageSlots, state.pointee.loopCodeBase) &+ 4
                 let o = target &- state.pointee.loopCodeBase
-                Hart.jump(o, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                Hart.jump(o, &ip, &pageSlots, state)
                 left &-= 1; ip = B.afterJump(ip, left, exit); continue
             case .cJalr:
                 let target = x[rs1] & ~1
                 x[rd] = pcAt(d, pageSlots, state.pointee.loopCodeBase) &+ 2
                 let o = target &- state.pointee.loopCodeBase
-                Hart.jump(o, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                Hart.jump(o, &ip, &pageSlots, state)
                 left &-= 1; ip = B.afterJump(ip, left, exit); continue
             case .beq:
                 if x[rs1] == x[rs2] {
-                    Hart.jump(imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                    Hart.jump(imm, &ip, &pageSlots, state)
                     left &-= 1; ip = B.afterJump(ip, left, exit); continue
                 }
                 ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .bne:
                 if x[rs1] != x[rs2] {
-                    Hart.jump(imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                    Hart.jump(imm, &ip, &pageSlots, state)
                     left &-= 1; ip = B.afterJump(ip, left, exit); continue
                 }
                 ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .blt:
                 if Int64(bitPattern: x[rs1]) < Int64(bitPattern: x[rs2]) {
-                    Hart.jump(imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                    Hart.jump(imm, &ip, &pageSlots, state)
                     left &-= 1; ip = B.afterJump(ip, left, exit); continue
                 }
                 ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .bge:
                 if Int64(bitPattern: x[rs1]) >= Int64(bitPattern: x[rs2]) {
-                    Hart.jump(imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                    Hart.jump(imm, &ip, &pageSlots, state)
                     left &-= 1; ip = B.afterJump(ip, left, exit); continue
                 }
                 ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .bltu:
                 if x[rs1] < x[rs2] {
-                    Hart.jump(imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                    Hart.jump(imm, &ip, &pageSlots, state)
                     left &-= 1; ip = B.afterJump(ip, left, exit); continue
                 }
                 ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .bgeu:
                 if x[rs1] >= x[rs2] {
-                    Hart.jump(imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                    Hart.jump(imm, &ip, &pageSlots, state)
                     left &-= 1; ip = B.afterJump(ip, left, exit); continue
                 }
                 ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .cBeq:
                 if x[rs1] == 0 {
-                    Hart.jump(imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                    Hart.jump(imm, &ip, &pageSlots, state)
                 } else {
                     ip = d + 1
                 }
                 left &-= 1; ip = B.afterJump(ip, left, exit); continue
             case .cBne:
                 if x[rs1] != 0 {
-                    Hart.jump(imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                    Hart.jump(imm, &ip, &pageSlots, state)
                 } else {
                     ip = d + 1
                 }
@@ -155,91 +158,91 @@ extension Hart {
             // MARK: Loads and stores that hit the TLBs (a miss leaves for the slow step)
             case .lb:
                 let address = x[rs1] &+ imm
-                let entry = tlb[TLB.index(address)]
+                let entry = TLB.readEntry(x, address)
                 guard entry.tag == address & ~0xFFF else { break loop }
                 x[rd] = hostLoad8Signed(address &+ entry.hostDelta)
                 ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .lbu:
                 let address = x[rs1] &+ imm
-                let entry = tlb[TLB.index(address)]
+                let entry = TLB.readEntry(x, address)
                 guard entry.tag == address & ~0xFFF else { break loop }
                 x[rd] = hostLoad8(address &+ entry.hostDelta)
                 ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .lh:
                 let address = x[rs1] &+ imm
-                let entry = tlb[TLB.index(address)]
+                let entry = TLB.readEntry(x, address)
                 guard entry.tag == address & ~0xFFE else { break loop }
                 x[rd] = hostLoad16Signed(address &+ entry.hostDelta)
                 ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .lhu:
                 let address = x[rs1] &+ imm
-                let entry = tlb[TLB.index(address)]
+                let entry = TLB.readEntry(x, address)
                 guard entry.tag == address & ~0xFFE else { break loop }
                 x[rd] = hostLoad16(address &+ entry.hostDelta)
                 ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .lw:
                 let address = x[rs1] &+ imm
-                let entry = tlb[TLB.index(address)]
+                let entry = TLB.readEntry(x, address)
                 guard entry.tag == address & ~0xFFC else { break loop }
                 x[rd] = hostLoad32Signed(address &+ entry.hostDelta)
                 ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .lwu:
                 let address = x[rs1] &+ imm
-                let entry = tlb[TLB.index(address)]
+                let entry = TLB.readEntry(x, address)
                 guard entry.tag == address & ~0xFFC else { break loop }
                 x[rd] = hostLoad32(address &+ entry.hostDelta)
                 ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .ld:
                 let address = x[rs1] &+ imm
-                let entry = tlb[TLB.index(address)]
+                let entry = TLB.readEntry(x, address)
                 guard entry.tag == address & ~0xFF8 else { break loop }
                 x[rd] = hostLoad64(address &+ entry.hostDelta)
                 ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .cLw:
                 let address = x[rs1] &+ imm
-                let entry = tlb[TLB.index(address)]
+                let entry = TLB.readEntry(x, address)
                 guard entry.tag == address & ~0xFFC else { break loop }
                 x[rd] = hostLoad32Signed(address &+ entry.hostDelta)
                 ip = d + 1; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .cLd:
                 let address = x[rs1] &+ imm
-                let entry = tlb[TLB.index(address)]
+                let entry = TLB.readEntry(x, address)
                 guard entry.tag == address & ~0xFF8 else { break loop }
                 x[rd] = hostLoad64(address &+ entry.hostDelta)
                 ip = d + 1; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .sb:
                 let address = x[rs1] &+ imm
-                let entry = tlb[TLB.entries + TLB.index(address)]
+                let entry = TLB.writeEntry(x, address)
                 guard entry.tag == address & ~0xFFF else { break loop }
                 hostStore8(address &+ entry.hostDelta, x[rs2])
                 ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .sh:
                 let address = x[rs1] &+ imm
-                let entry = tlb[TLB.entries + TLB.index(address)]
+                let entry = TLB.writeEntry(x, address)
                 guard entry.tag == address & ~0xFFE else { break loop }
                 hostStore16(address &+ entry.hostDelta, x[rs2])
                 ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .sw:
                 let address = x[rs1] &+ imm
-                let entry = tlb[TLB.entries + TLB.index(address)]
+                let entry = TLB.writeEntry(x, address)
                 guard entry.tag == address & ~0xFFC else { break loop }
                 hostStore32(address &+ entry.hostDelta, x[rs2])
                 ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .sd:
                 let address = x[rs1] &+ imm
-                let entry = tlb[TLB.entries + TLB.index(address)]
+                let entry = TLB.writeEntry(x, address)
                 guard entry.tag == address & ~0xFF8 else { break loop }
                 hostStore64(address &+ entry.hostDelta, x[rs2])
                 ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .cSw:
                 let address = x[rs1] &+ imm
-                let entry = tlb[TLB.entries + TLB.index(address)]
+                let entry = TLB.writeEntry(x, address)
                 guard entry.tag == address & ~0xFFC else { break loop }
                 hostStore32(address &+ entry.hostDelta, x[rs2])
                 ip = d + 1; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
             case .cSd:
                 let address = x[rs1] &+ imm
-                let entry = tlb[TLB.entries + TLB.index(address)]
+                let entry = TLB.writeEntry(x, address)
                 guard entry.tag == address & ~0xFF8 else { break loop }
                 hostStore64(address &+ entry.hostDelta, x[rs2])
                 ip = d + 1; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
@@ -333,119 +336,119 @@ extension Hart {
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = x[rs1] &+ x[rs2] &+ low
-                Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, state)
                 left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .addBranchLt:
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = x[rs1] &+ x[rs2] &+ low
-                Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, state)
                 left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .addwBranchEq:
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ x[rs2] &+ low))
-                Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, state)
                 left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .addwBranchLt:
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ x[rs2] &+ low))
-                Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, state)
                 left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .andBranchEq:
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = x[rs1] & (x[rs2] | low)
-                Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, state)
                 left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .andBranchLt:
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = x[rs1] & (x[rs2] | low)
-                Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, state)
                 left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .subBranchEq:
                 guard left > 1 else { break loop }
                 x[rd] = x[rs1] &- x[rs2]
-                Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, state)
                 left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .subBranchLt:
                 guard left > 1 else { break loop }
                 x[rd] = x[rs1] &- x[rs2]
-                Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, state)
                 left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .slliwBranchEq:
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) << UInt32(low & 31))
-                Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, state)
                 left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .slliwBranchLt:
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) << UInt32(low & 31))
-                Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, state)
                 left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .srliBranchEq:
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = x[rs1] >> (low & 63)
-                Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, state)
                 left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .srliBranchLt:
                 guard left > 1 else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = x[rs1] >> (low & 63)
-                Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, state)
                 left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .lwBranchEq:
                 guard left > 1 else { break loop }
                 let address = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
-                let entry = tlb[TLB.index(address)]
+                let entry = TLB.readEntry(x, address)
                 guard entry.tag == address & ~0xFFC else { break loop }
                 x[rd] = hostLoad32Signed(address &+ entry.hostDelta)
-                Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, state)
                 left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .lwBranchLt:
                 guard left > 1 else { break loop }
                 let address = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
-                let entry = tlb[TLB.index(address)]
+                let entry = TLB.readEntry(x, address)
                 guard entry.tag == address & ~0xFFC else { break loop }
                 x[rd] = hostLoad32Signed(address &+ entry.hostDelta)
-                Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, state)
                 left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .ldBranchEq:
                 guard left > 1 else { break loop }
                 let address = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
-                let entry = tlb[TLB.index(address)]
+                let entry = TLB.readEntry(x, address)
                 guard entry.tag == address & ~0xFF8 else { break loop }
                 x[rd] = hostLoad64(address &+ entry.hostDelta)
-                Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, state)
                 left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .ldBranchLt:
                 guard left > 1 else { break loop }
                 let address = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
-                let entry = tlb[TLB.index(address)]
+                let entry = TLB.readEntry(x, address)
                 guard entry.tag == address & ~0xFF8 else { break loop }
                 x[rd] = hostLoad64(address &+ entry.hostDelta)
-                Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, state)
                 left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .lbuBranchEq:
                 guard left > 1 else { break loop }
                 let address = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
-                let entry = tlb[TLB.index(address)]
+                let entry = TLB.readEntry(x, address)
                 guard entry.tag == address & ~0xFFF else { break loop }
                 x[rd] = hostLoad8(address &+ entry.hostDelta)
-                Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, state)
                 left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .lbuBranchLt:
                 guard left > 1 else { break loop }
                 let address = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
-                let entry = tlb[TLB.index(address)]
+                let entry = TLB.readEntry(x, address)
                 guard entry.tag == address & ~0xFFF else { break loop }
                 x[rd] = hostLoad8(address &+ entry.hostDelta)
-                Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, &state.pointee.loopCodeBase, refetchSlots)
+                Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, state)
                 left &-= 2; ip = B.afterJump(ip, left, exit); continue
             // A conditional branch over one instruction, run without a host branch (which would
             // follow the data, as in a CRC, and be mispredicted): if the guest branch is taken,
@@ -508,7 +511,7 @@ extension Hart {
                 guard left > 1 else { break loop }
                 let first = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 let second = x[rs1] &+ UInt64(bitPattern: Int64(bitPattern: imm) >> 48)
-                let entry = tlb[TLB.index(first)]
+                let entry = TLB.readEntry(x, first)
                 guard entry.tag == first & ~0xFF8, entry.tag == second & ~0xFF8 else { break loop }
                 x[rd] = hostLoad64(first &+ entry.hostDelta)
                 x[Int(d.pointee.rs3)] = hostLoad64(second &+ entry.hostDelta)
@@ -518,7 +521,7 @@ extension Hart {
                 guard left > 1 else { break loop }
                 let first = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 let second = x[rs1] &+ UInt64(bitPattern: Int64(bitPattern: imm) >> 48)
-                let entry = tlb[TLB.index(first)]
+                let entry = TLB.readEntry(x, first)
                 guard entry.tag == first & ~0xFFC, entry.tag == second & ~0xFFC else { break loop }
                 x[rd] = hostLoad32Signed(first &+ entry.hostDelta)
                 x[Int(d.pointee.rs3)] = hostLoad32Signed(second &+ entry.hostDelta)
@@ -528,7 +531,7 @@ extension Hart {
                 guard left > 1 else { break loop }
                 let first = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 let second = x[rs1] &+ UInt64(bitPattern: Int64(bitPattern: imm) >> 48)
-                let entry = tlb[TLB.entries + TLB.index(first)]
+                let entry = TLB.writeEntry(x, first)
                 guard entry.tag == first & ~0xFF8, entry.tag == second & ~0xFF8 else { break loop }
                 hostStore64(first &+ entry.hostDelta, x[rs2])
                 hostStore64(second &+ entry.hostDelta, x[Int(d.pointee.rm)])
@@ -538,14 +541,14 @@ extension Hart {
             // MARK: Moving to another page, when its translation and slots are at hand
             case .refetch:
                 let pc = pcAt(d, pageSlots, state.pointee.loopCodeBase)
-                let entry = tlb[2 * TLB.entries + TLB.index(pc)]
+                let entry = TLB.fetchEntry(x, pc)
                 guard entry.tag == pc & ~(GuestMemory.pageSize - 1) else { break loop }
                 let ramOffset = pc &+ entry.hostDelta &- context.ramBase
                 guard let slots = context.decodedPages[Int(truncatingIfNeeded: ramOffset >> 12)] else { break loop }
                 // Leaving the scratch page (if that is where we were): its slot goes back to
                 // `.refetch` so that it is never stale when next used.
-                context.scratch[Int(truncatingIfNeeded: context.state.pointee.scratchIndex)] = DecodedInstruction(op: .refetch)
-                context.state.pointee.codeDelta = ramOffset &- pc
+                context.scratch[Int(truncatingIfNeeded: state.pointee.scratchIndex)] = DecodedInstruction(op: .refetch)
+                state.pointee.codeDelta = ramOffset &- pc
                 state.pointee.loopCodeBase = pc & ~(GuestMemory.pageSize - 1)
                 pageSlots = slots
                 ip = slots + Int(truncatingIfNeeded: (pc & (GuestMemory.pageSize - 1)) >> 1)
@@ -574,26 +577,26 @@ extension Hart {
     /// to the branch target if `taken`, else to the instruction after the pair.
     @inline(__always)
     static func endPair(_ taken: Bool, _ imm: UInt64, _ ip: inout UnsafeMutablePointer<DecodedInstruction>,
-                        _ pageSlots: inout UnsafeMutablePointer<DecodedInstruction>, _ codeBase: inout UInt64,
-                        _ refetchSlots: UnsafeMutablePointer<DecodedInstruction>) {
+                        _ pageSlots: inout UnsafeMutablePointer<DecodedInstruction>, _ state: UnsafeMutablePointer<HartState>) {
         if taken {
-            jump(UInt64(bitPattern: Int64(bitPattern: imm) >> 48), &ip, &pageSlots, &codeBase, refetchSlots)
+            jump(UInt64(bitPattern: Int64(bitPattern: imm) >> 48), &ip, &pageSlots, state)
         } else {
             ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
         }
     }
 
     /// Moves `ip` to `offset` from the start of the current page: a slot of this page, or, beyond
-    /// it (`offset` wraps for a target below the page), the `.refetch` page with `codeBase` at the
-    /// target, so that the next dispatch looks the page up.
+    /// it (`offset` wraps for a target below the page), the `.refetch` page with
+    /// ``HartState/loopCodeBase`` at the target, so that the next dispatch looks the page up.
     @inline(__always)
     static func jump(_ offset: UInt64, _ ip: inout UnsafeMutablePointer<DecodedInstruction>,
-                     _ pageSlots: inout UnsafeMutablePointer<DecodedInstruction>, _ codeBase: inout UInt64,
-                     _ refetchSlots: UnsafeMutablePointer<DecodedInstruction>) {
+                     _ pageSlots: inout UnsafeMutablePointer<DecodedInstruction>, _ state: UnsafeMutablePointer<HartState>) {
         if offset < GuestMemory.pageSize {
             ip = pageSlots + Int(truncatingIfNeeded: offset >> 1)
         } else {
-            codeBase &+= offset; pageSlots = refetchSlots; ip = refetchSlots
+            // Sound: set at the start of `runFast` to the memory's refetch page, which outlives it.
+            let refetchSlots = state.pointee.loopRefetchSlots.unsafelyUnwrapped
+            state.pointee.loopCodeBase &+= offset; pageSlots = refetchSlots; ip = refetchSlots
         }
     }
 }

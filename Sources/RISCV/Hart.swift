@@ -18,18 +18,28 @@ public final class Hart {
     }
 
 
-    // Sound: allocated in init, deallocated in deinit, never escapes; single-threaded use.
+    // The registers, the TLBs and the rest of the state are one allocation (see
+    // ``Hart/tlbByteOffset``). Sound: allocated in init, deallocated in deinit, never escapes;
+    // single-threaded use.
     @usableFromInline let state: UnsafeMutablePointer<HartState>
-    /// x0...x31 followed by the sink register.
+    /// x0...x31 followed by the sink register; the start of the hart's block.
     @usableFromInline let x: UnsafeMutablePointer<UInt64>
     /// f0...f31 as raw 64-bit patterns (single precision values NaN-boxed); part of the same
     /// allocation as `x`, at `x + Hart.floatOffset`, so the executor keeps one pointer live.
     @usableFromInline let f: UnsafeMutablePointer<UInt64>
     @usableFromInline static let floatOffset = 40
+    /// Where the TLBs and the ``HartState`` lie in the hart's block, in bytes from `x`. The
+    /// fast loop derives both pointers from `x` with these constants, so that LLVM folds them
+    /// into the addressing of each access, and one host register reaches registers, TLBs and
+    /// state: two registers more for the loop's own values (fewer spills and register moves in
+    /// the handlers, see docs/benchmarks.md).
+    @usableFromInline static let tlbByteOffset = (floatOffset + 32) * MemoryLayout<UInt64>.stride
+    @usableFromInline static let stateByteOffset = tlbByteOffset + 3 * TLB.entries * MemoryLayout<TLBEntry>.stride
+    static let blockBytes = stateByteOffset + MemoryLayout<HartState>.stride
     public let memory: GuestMemory
     public let bus: any SystemBus
-    /// The software TLBs. Sound: allocated in init, deallocated in deinit.
-    @usableFromInline let tlb = TLB()
+    /// The software TLBs, in the hart's block.
+    @usableFromInline let tlb: TLB
     /// The scratch page: slots for one code page, all `.refetch` except (while in use) the one of
     /// an instruction that must run outside its page's slots: a 32-bit instruction straddling two
     /// pages (never cached), or the first half of a fused pair that must run alone. Running it at
@@ -61,18 +71,23 @@ public final class Hart {
     public init(memory: GuestMemory, bus: any SystemBus) {
         self.memory = memory
         self.bus = bus
-        state = .allocate(capacity: 1)
-        state.initialize(to: HartState())
-        state.pointee.misa = Hart.isa
-        x = .allocate(capacity: Hart.floatOffset + 32)
+        // Sound: each part is bound to its own type over its own range of the block; the
+        // offsets are multiples of the parts' alignments (checked below).
+        let block = UnsafeMutableRawPointer.allocate(byteCount: Hart.blockBytes, alignment: 64)
+        precondition(Hart.tlbByteOffset % MemoryLayout<TLBEntry>.alignment == 0
+                     && Hart.stateByteOffset % MemoryLayout<HartState>.alignment == 0)
+        x = block.bindMemory(to: UInt64.self, capacity: Hart.floatOffset + 32)
         x.initialize(repeating: 0, count: Hart.floatOffset + 32)
         f = x + Hart.floatOffset
+        tlb = TLB(storage: (block + Hart.tlbByteOffset).bindMemory(to: TLBEntry.self, capacity: 3 * TLB.entries))
+        state = (block + Hart.stateByteOffset).bindMemory(to: HartState.self, capacity: 1)
+        state.initialize(to: HartState())
+        state.pointee.misa = Hart.isa
     }
 
     deinit {
-        state.deallocate()
-        x.deallocate()
-        tlb.deallocate()
+        // x, the TLBs and state are parts of one block (all trivial types: nothing to deinitialise).
+        UnsafeMutableRawPointer(x).deallocate()
         scratchSlots.deallocate()
         stopSlot.deallocate()
     }

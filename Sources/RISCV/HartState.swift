@@ -81,4 +81,7 @@ struct HartState {
     /// Where `Hart.runFast` stopped when its budget check sent it to the stop slot (see
     /// ``LoopExit``). Not architectural state.
     @usableFromInline var loopResume: UnsafeMutablePointer<DecodedInstruction>?
+    /// While `Hart.runFast` runs: the memory's page of `.refetch` slots, where a jump to another
+    /// page goes (kept here, not in a register, see Hart+FastLoop.swift). Not architectural state.
+    @usableFromInline var loopRefetchSlots: UnsafeMutablePointer<DecodedInstruction>?
 }

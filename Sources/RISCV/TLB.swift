@@ -21,7 +21,7 @@ struct TLBEntry: Sendable {
     @usableFromInline static let invalid = TLBEntry(tag: invalidTag, hostDelta: 0)
 }
 
-/// The three TLBs in one allocation, owned by a hart.
+/// The three TLBs, in storage a hart owns (part of its block, see ``Hart/tlbByteOffset``).
 @usableFromInline
 struct TLB {
     @usableFromInline static let entries = 256
@@ -30,12 +30,12 @@ struct TLB {
     /// Data-read entries, then data-write entries, then fetch entries.
     @usableFromInline let storage: UnsafeMutablePointer<TLBEntry>
 
-    init() {
-        storage = .allocate(capacity: 3 * TLB.entries)
+    /// Takes `storage` (room for `3 * entries`, bound to `TLBEntry`, owned by the caller) and
+    /// fills it with invalid entries.
+    init(storage: UnsafeMutablePointer<TLBEntry>) {
+        self.storage = storage
         storage.initialize(repeating: .invalid, count: 3 * TLB.entries)
     }
-
-    func deallocate() { storage.deallocate() }
 
     @usableFromInline var read: UnsafeMutablePointer<TLBEntry> { storage }
     @usableFromInline var write: UnsafeMutablePointer<TLBEntry> { storage + TLB.entries }
@@ -44,6 +44,27 @@ struct TLB {
     /// The slot of `address`'s page in one of the three tables.
     @inline(__always) static func index(_ address: UInt64) -> Int {
         Int(truncatingIfNeeded: (address >> 12) & indexMask)
+    }
+
+    /// The entries of `address`'s page in the read, write and fetch tables of the hart whose
+    /// block starts at `x` (see ``Hart/tlbByteOffset``), for the fast loop. Each is one load at
+    /// `x` plus the index plus a constant: no host register holds the TLBs' address.
+    @inline(__always) static func readEntry(_ x: UnsafeMutablePointer<UInt64>, _ address: UInt64) -> TLBEntry {
+        entry(x, table: 0, address)
+    }
+    @inline(__always) static func writeEntry(_ x: UnsafeMutablePointer<UInt64>, _ address: UInt64) -> TLBEntry {
+        entry(x, table: 1, address)
+    }
+    @inline(__always) static func fetchEntry(_ x: UnsafeMutablePointer<UInt64>, _ address: UInt64) -> TLBEntry {
+        entry(x, table: 2, address)
+    }
+
+    /// Sound: the hart's block has `3 * entries` bound `TLBEntry`s at `Hart.tlbByteOffset`, and
+    /// the index is masked to one table.
+    @inline(__always) private static func entry(_ x: UnsafeMutablePointer<UInt64>, table: Int, _ address: UInt64) -> TLBEntry {
+        let stride = MemoryLayout<TLBEntry>.stride
+        return UnsafeRawPointer(x).load(fromByteOffset: index(address) * stride + (Hart.tlbByteOffset + table * entries * stride),
+                                        as: TLBEntry.self)
     }
 
     func flushAll() { storage.update(repeating: .invalid, count: 3 * TLB.entries) }
