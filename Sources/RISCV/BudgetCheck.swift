@@ -48,6 +48,14 @@ extension BudgetCheck {
         left <= floor
     }
 
+    /// Whether a fused pair (two instructions) may run. Only the exact check needs to look:
+    /// with the cheap check, more than `floor` remained at the last check and at most 2048
+    /// retired since, so more than 2048 remain (a constant `true`, and the pair handlers have
+    /// no compare for it).
+    @inlinable @inline(__always) static func pairFits(_ left: Int) -> Bool {
+        afterEveryInstruction ? left > 1 : true
+    }
+
     /// `ip` after an instruction that ran straight on, or the stop slot if the loop must stop.
     @inlinable @inline(__always) static func afterStraight(_ ip: UnsafeMutablePointer<DecodedInstruction>, _ left: Int,
                                                           _ exit: LoopExit) -> UnsafeMutablePointer<DecodedInstruction> {

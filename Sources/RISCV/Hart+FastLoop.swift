@@ -331,79 +331,80 @@ extension Hart {
                 ip = d + 2; left &-= 1; ip = B.afterStraight(ip, left, exit); continue
 
             // MARK: Fused pairs (see Fusion.swift); fewer than two to retire leaves for the slow step
+            // (checked only under the exact budget check, see `BudgetCheck.pairFits`)
             // An instruction, then a conditional branch on what may be its result.
             case .addBranchEq:
-                guard left > 1 else { break loop }
+                guard B.pairFits(left) else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = x[rs1] &+ x[rs2] &+ low
                 Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, state)
                 left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .addBranchLt:
-                guard left > 1 else { break loop }
+                guard B.pairFits(left) else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = x[rs1] &+ x[rs2] &+ low
                 Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, state)
                 left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .addwBranchEq:
-                guard left > 1 else { break loop }
+                guard B.pairFits(left) else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ x[rs2] &+ low))
                 Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, state)
                 left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .addwBranchLt:
-                guard left > 1 else { break loop }
+                guard B.pairFits(left) else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1] &+ x[rs2] &+ low))
                 Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, state)
                 left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .andBranchEq:
-                guard left > 1 else { break loop }
+                guard B.pairFits(left) else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = x[rs1] & (x[rs2] | low)
                 Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, state)
                 left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .andBranchLt:
-                guard left > 1 else { break loop }
+                guard B.pairFits(left) else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = x[rs1] & (x[rs2] | low)
                 Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, state)
                 left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .subBranchEq:
-                guard left > 1 else { break loop }
+                guard B.pairFits(left) else { break loop }
                 x[rd] = x[rs1] &- x[rs2]
                 Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, state)
                 left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .subBranchLt:
-                guard left > 1 else { break loop }
+                guard B.pairFits(left) else { break loop }
                 x[rd] = x[rs1] &- x[rs2]
                 Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, state)
                 left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .slliwBranchEq:
-                guard left > 1 else { break loop }
+                guard B.pairFits(left) else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) << UInt32(low & 31))
                 Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, state)
                 left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .slliwBranchLt:
-                guard left > 1 else { break loop }
+                guard B.pairFits(left) else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = signExtend32(UInt32(truncatingIfNeeded: x[rs1]) << UInt32(low & 31))
                 Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, state)
                 left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .srliBranchEq:
-                guard left > 1 else { break loop }
+                guard B.pairFits(left) else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = x[rs1] >> (low & 63)
                 Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, state)
                 left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .srliBranchLt:
-                guard left > 1 else { break loop }
+                guard B.pairFits(left) else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 x[rd] = x[rs1] >> (low & 63)
                 Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, state)
                 left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .lwBranchEq:
-                guard left > 1 else { break loop }
+                guard B.pairFits(left) else { break loop }
                 let address = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 let entry = TLB.readEntry(x, address)
                 guard entry.tag == address & ~0xFFC else { break loop }
@@ -411,7 +412,7 @@ extension Hart {
                 Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, state)
                 left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .lwBranchLt:
-                guard left > 1 else { break loop }
+                guard B.pairFits(left) else { break loop }
                 let address = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 let entry = TLB.readEntry(x, address)
                 guard entry.tag == address & ~0xFFC else { break loop }
@@ -419,7 +420,7 @@ extension Hart {
                 Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, state)
                 left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .ldBranchEq:
-                guard left > 1 else { break loop }
+                guard B.pairFits(left) else { break loop }
                 let address = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 let entry = TLB.readEntry(x, address)
                 guard entry.tag == address & ~0xFF8 else { break loop }
@@ -427,7 +428,7 @@ extension Hart {
                 Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, state)
                 left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .ldBranchLt:
-                guard left > 1 else { break loop }
+                guard B.pairFits(left) else { break loop }
                 let address = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 let entry = TLB.readEntry(x, address)
                 guard entry.tag == address & ~0xFF8 else { break loop }
@@ -435,7 +436,7 @@ extension Hart {
                 Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, state)
                 left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .lbuBranchEq:
-                guard left > 1 else { break loop }
+                guard B.pairFits(left) else { break loop }
                 let address = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 let entry = TLB.readEntry(x, address)
                 guard entry.tag == address & ~0xFFF else { break loop }
@@ -443,7 +444,7 @@ extension Hart {
                 Hart.endPair(pairEqual(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, state)
                 left &-= 2; ip = B.afterJump(ip, left, exit); continue
             case .lbuBranchLt:
-                guard left > 1 else { break loop }
+                guard B.pairFits(left) else { break loop }
                 let address = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 let entry = TLB.readEntry(x, address)
                 guard entry.tag == address & ~0xFFF else { break loop }
@@ -454,7 +455,7 @@ extension Hart {
             // follow the data, as in a CRC, and be mispredicted): if the guest branch is taken,
             // the skipped result goes to the sink register instead of `rd`.
             case .skipEqAdd:
-                guard left > 1 else { break loop }
+                guard B.pairFits(left) else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 let taken = pairEqual(x[rs1], x[rs2], d.pointee.condition)
                 let value = x[Int(d.pointee.rs3)] &+ x[Int(d.pointee.rm)] &+ low
@@ -463,7 +464,7 @@ extension Hart {
                 ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
                 ip = B.afterStraight(ip, left, exit); continue
             case .skipEqXor:
-                guard left > 1 else { break loop }
+                guard B.pairFits(left) else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 let taken = pairEqual(x[rs1], x[rs2], d.pointee.condition)
                 let value = x[Int(d.pointee.rs3)] ^ (x[Int(d.pointee.rm)] | low)
@@ -472,7 +473,7 @@ extension Hart {
                 ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
                 ip = B.afterStraight(ip, left, exit); continue
             case .skipLtAdd:
-                guard left > 1 else { break loop }
+                guard B.pairFits(left) else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 let taken = pairLess(x[rs1], x[rs2], d.pointee.condition)
                 let value = x[Int(d.pointee.rs3)] &+ x[Int(d.pointee.rm)] &+ low
@@ -481,7 +482,7 @@ extension Hart {
                 ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
                 ip = B.afterStraight(ip, left, exit); continue
             case .skipLtXor:
-                guard left > 1 else { break loop }
+                guard B.pairFits(left) else { break loop }
                 let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 let taken = pairLess(x[rs1], x[rs2], d.pointee.condition)
                 let value = x[Int(d.pointee.rs3)] ^ (x[Int(d.pointee.rm)] | low)
@@ -492,13 +493,13 @@ extension Hart {
 
             // Two ALU instructions.
             case .srliSlliw:
-                guard left > 1 else { break loop }
+                guard B.pairFits(left) else { break loop }
                 x[rd] = x[rs1] >> (imm & 63)
                 x[Int(d.pointee.rs3)] = signExtend32(UInt32(truncatingIfNeeded: x[Int(d.pointee.rm)]) << UInt32((imm >> 48) & 31))
                 ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
                 left &-= 2; ip = B.afterStraight(ip, left, exit); continue
             case .slliAddw:
-                guard left > 1 else { break loop }
+                guard B.pairFits(left) else { break loop }
                 x[rd] = x[rs1] << (imm & 63)
                 let second = x[Int(d.pointee.rm)] &+ x[Int(d.pointee.condition)] &+ UInt64(bitPattern: Int64(bitPattern: imm) >> 48)
                 x[Int(d.pointee.rs3)] = signExtend32(UInt32(truncatingIfNeeded: second))
@@ -508,7 +509,7 @@ extension Hart {
             // Two loads or two stores of one width from one base register, in one page: one
             // TLB lookup covers both, and neither is done unless both hit.
             case .ldLd:
-                guard left > 1 else { break loop }
+                guard B.pairFits(left) else { break loop }
                 let first = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 let second = x[rs1] &+ UInt64(bitPattern: Int64(bitPattern: imm) >> 48)
                 let entry = TLB.readEntry(x, first)
@@ -518,7 +519,7 @@ extension Hart {
                 ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
                 left &-= 2; ip = B.afterStraight(ip, left, exit); continue
             case .lwLw:
-                guard left > 1 else { break loop }
+                guard B.pairFits(left) else { break loop }
                 let first = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 let second = x[rs1] &+ UInt64(bitPattern: Int64(bitPattern: imm) >> 48)
                 let entry = TLB.readEntry(x, first)
@@ -528,7 +529,7 @@ extension Hart {
                 ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
                 left &-= 2; ip = B.afterStraight(ip, left, exit); continue
             case .sdSd:
-                guard left > 1 else { break loop }
+                guard B.pairFits(left) else { break loop }
                 let first = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
                 let second = x[rs1] &+ UInt64(bitPattern: Int64(bitPattern: imm) >> 48)
                 let entry = TLB.writeEntry(x, first)
