@@ -110,7 +110,8 @@ let package = Package(
         .testTarget(name: "LinuxBootTests", dependencies: ["CTestProcessSetup", "KVWorkload"]),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "Machine", "RISCV"]),
         .testTarget(name: "ArbitrationTests", dependencies: ["CTestProcessSetup", "Arbitration"]),
-        .testTarget(name: "ReplicationTests", dependencies: ["CTestProcessSetup", "Replication", "Replay", "Machine"]),
+        .testTarget(name: "ReplicationTests", dependencies: ["CTestProcessSetup", "Replication", "Replay", "Machine",
+                                                             .product(name: "NIOEmbedded", package: "swift-nio")]),
         // The client against fake key-value servers, which use HostIO's TCPConsole as the real guest does.
         .testTarget(name: "KVWorkloadTests", dependencies: ["CTestProcessSetup", "KVWorkload", "HostIO"]),
         // Real processes: primary, backup and arbiter, killed with SIGKILL under load.

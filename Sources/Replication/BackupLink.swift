@@ -212,8 +212,11 @@ public final class BackupLink: LineOwner, @unchecked Sendable {
             monitor.heard(line: line.index, at: monotonicNow())
             switch message {
             case .snapshotChunk(let generation, let start, let offset, let total, let bytes):
+                // The log starts at entry 1, and a start beyond the last number would leave no
+                // room to count on (`nextSequence - 1` and `+ 1` must not trap on what a peer sent).
                 guard !synced, joinLine == line.index, offset == UInt64(snapshotBytes.count),
-                      total <= 1 << 36, offset + UInt64(bytes.count) <= total else {
+                      total <= 1 << 36, offset + UInt64(bytes.count) <= total,
+                      start >= 1, start < UInt64.max else {
                     problem = "an unexpected piece of the initial state"
                     return
                 }
