@@ -278,7 +278,9 @@ public final class PrimaryLink: LineOwner, @unchecked Sendable {
     /// Takes a newer echo (under the lock). A lease that had run out and is renewed wakes the
     /// machine thread, which may hold acknowledged output.
     private func renewLease(_ echo: UInt64, ring: inout Bool) {
-        guard echo > latestEcho else { return }
+        // An echo is a time this primary sent: one later than its clock is not, and kept it
+        // would hide every true echo after it (the lease would read as lost until then).
+        guard echo > latestEcho, echo <= Self.nanoseconds() else { return }
         if Self.nanoseconds() &- latestEcho >= UInt64(heartbeat.timeout / 2 * 1e9) { ring = true }
         latestEcho = echo
     }

@@ -48,3 +48,21 @@ import Testing
         link.shutdown()
     }
 }
+
+/// What a faulty backup sends must not stall the primary: an echo of a time the primary never sent.
+@Suite struct PrimaryLinkInputTests {
+    @Test func anEchoFromTheFutureDoesNotHideTheTrueOnes() throws {
+        let link = PrimaryLink(authentication: PeerAuthentication(key: Array("k".utf8), vm: "kv", nodeID: "P"),
+                               heartbeat: HeartbeatSettings(interval: 0.02, timeout: 0.2), doorbell: Doorbell(),
+                               log: NodeLog(nodeID: "P"), group: MultiThreadedEventLoopGroup.singleton)
+        let channel = EmbeddedChannel()
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        let line = Line(index: 0, channel: channel)
+        line.peer = Hello(vm: "kv", nodeID: "B", nonce: Array(repeating: 0, count: 16))
+        link.lineAuthenticated(line)
+        link.line(line, received: .heartbeat(time: PrimaryLink.nanoseconds() + 3_600_000_000_000))
+        link.line(line, received: .heartbeat(time: PrimaryLink.nanoseconds()))
+        #expect(link.status.leaseValid, "a true echo right after one from an hour ahead did not renew the lease")
+        link.shutdown()
+    }
+}
