@@ -17,13 +17,7 @@ swift build -c release --product lockstep`, and B here (`swift build -c release 
 import argparse, os, re, statistics, subprocess, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cpu import cpu_ticks  # noqa: E402
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def guest(name):
-    return os.path.join(ROOT, "guests", "out", name + ".elf")
+from cpu import cpu_ticks, guest  # noqa: E402
 
 
 def user_seconds(command):

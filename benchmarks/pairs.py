@@ -13,7 +13,8 @@ Keep the rules below in step with Fusion.swift when pairs are added.
 """
 import argparse, collections, os, subprocess, sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cpu import LOCKSTEP, guest  # noqa: E402
 
 ADD = {"add", "c.add", "addi", "c.addi", "c.mv", "c.li", "lui", "c.lui", "mv", "li"}
 ADDW = {"addw", "c.addw", "addiw", "c.addiw", "sext.w"}
@@ -59,8 +60,7 @@ def main():
     parser.add_argument("--skip", type=int, default=0, help="leading trace lines to ignore (start-up)")
     parser.add_argument("--top", type=int, default=30)
     args = parser.parse_args()
-    binary = os.environ.get("LOCKSTEP_BINARY") or os.path.join(ROOT, ".build", "release", "lockstep")
-    elf = os.path.join(ROOT, "guests", "out", args.program + ".elf")
+    binary, elf = LOCKSTEP, guest(args.program)
     result = subprocess.run([binary, "run", "--elf", elf, "--trace", "--max-instructions", str(args.instructions)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     trace, static = [], {}

@@ -24,7 +24,7 @@ public enum TestPorts {
     /// ephemeral range starts too low for that, the 12,000 ports just above 1023 are used.
     static let range: Range<Int> = {
         let text = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
-        let low = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).first.flatMap { Int($0) } ?? 32768
+        let low = text.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) } ?? 32768
         let upper = max(low, 1024 + 12_000)
         return (upper - 12_000)..<upper
     }()

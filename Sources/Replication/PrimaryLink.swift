@@ -280,8 +280,9 @@ public final class PrimaryLink: LineOwner, @unchecked Sendable {
     private func renewLease(_ echo: UInt64, ring: inout Bool) {
         // An echo is a time this primary sent: one later than its clock is not, and kept it
         // would hide every true echo after it (the lease would read as lost until then).
-        guard echo > latestEcho, echo <= Self.nanoseconds() else { return }
-        if Self.nanoseconds() &- latestEcho >= UInt64(heartbeat.timeout / 2 * 1e9) { ring = true }
+        let now = Self.nanoseconds()
+        guard echo > latestEcho, echo <= now else { return }
+        if now &- latestEcho >= UInt64(heartbeat.timeout / 2 * 1e9) { ring = true }
         latestEcho = echo
     }
 
