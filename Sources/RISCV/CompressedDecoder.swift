@@ -119,7 +119,7 @@ enum CompressedDecoder {
                 if bit(b, 12) == 0 {
                     if rs2Full == 0 {
                         guard rdFull != 0 else { return bad }
-                        return make(.cJalr, rd: Decoder.sink, rs1: UInt8(rdFull), imm: 0)
+                        return make(.cJr, rd: Decoder.sink, rs1: UInt8(rdFull), imm: 0)
                     }
                     return make(.cAdd, rd: intRD(rdFull), rs1: 0, rs2: UInt8(rs2Full))
                 }

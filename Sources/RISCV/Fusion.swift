@@ -107,14 +107,15 @@ enum Fusion {
         }
         // A skip: `a` branches to just after `b`, and `b` is an add- or xor-family instruction.
         if let br = branch(a), UInt64(bitPattern: a.imm) == end {
-            let op: Op, rs1: UInt8, rs2: UInt8, imm: Int64
+            let family: Straight, rs1: UInt8, rs2: UInt8, imm: Int64
             switch b.op {
-            case .add, .cAdd: (op, rs1, rs2, imm) = (br.lessThan ? .skipLtAdd : .skipEqAdd, b.rs1, b.rs2, 0)
-            case .addi, .cAddi: (op, rs1, rs2, imm) = (br.lessThan ? .skipLtAdd : .skipEqAdd, b.rs1, 0, b.imm)
-            case .xor, .cXor: (op, rs1, rs2, imm) = (br.lessThan ? .skipLtXor : .skipEqXor, b.rs1, b.rs2, 0)
-            case .xori: (op, rs1, rs2, imm) = (br.lessThan ? .skipLtXor : .skipEqXor, b.rs1, 0, b.imm)
+            case .add, .cAdd: (family, rs1, rs2, imm) = (br.lessThan ? .skipLtAdd : .skipEqAdd, b.rs1, b.rs2, 0)
+            case .addi, .cAddi: (family, rs1, rs2, imm) = (br.lessThan ? .skipLtAdd : .skipEqAdd, b.rs1, 0, b.imm)
+            case .xor, .cXor: (family, rs1, rs2, imm) = (br.lessThan ? .skipLtXor : .skipEqXor, b.rs1, b.rs2, 0)
+            case .xori: (family, rs1, rs2, imm) = (br.lessThan ? .skipLtXor : .skipEqXor, b.rs1, 0, b.imm)
             default: return nil
             }
+            guard let op = family.op(a, b) else { return nil }
             var d = DecodedInstruction(op: op, rd: b.rd, rs1: br.rs1, rs2: br.rs2, rs3: rs1, rm: rs2,
                                        length: a.length, imm: pack(imm, end: end, target: a.imm))
             d.condition = br.condition
@@ -123,13 +124,14 @@ enum Fusion {
         if let pair = memoryPair(a, b, end: end) { return pair }
         // Two ALU instructions (the pairs of a bitwise CRC loop, the hottest left unfused in the
         // CPU benchmark): the second's rd, rs1, rs2 in rs3, rm, condition.
-        let op: Op, rs2: UInt8, imm: Int64
+        let family: Straight, rs2: UInt8, imm: Int64
         switch (a.op, b.op) {
-        case (.srli, .slliw), (.cSrli, .slliw): (op, rs2, imm) = (.srliSlliw, 0, b.imm)
-        case (.slli, .addiw), (.slli, .cAddiw), (.cSlli, .addiw), (.cSlli, .cAddiw): (op, rs2, imm) = (.slliAddw, 0, b.imm)
-        case (.slli, .addw), (.slli, .cAddw), (.cSlli, .addw), (.cSlli, .cAddw): (op, rs2, imm) = (.slliAddw, b.rs2, 0)
+        case (.srli, .slliw), (.cSrli, .slliw): (family, rs2, imm) = (.srliSlliw, 0, b.imm)
+        case (.slli, .addiw), (.slli, .cAddiw), (.cSlli, .addiw), (.cSlli, .cAddiw): (family, rs2, imm) = (.slliAddw, 0, b.imm)
+        case (.slli, .addw), (.slli, .cAddw), (.cSlli, .addw), (.cSlli, .cAddw): (family, rs2, imm) = (.slliAddw, b.rs2, 0)
         default: return nil
         }
+        guard let op = family.op(a, b) else { return nil }
         var d = DecodedInstruction(op: op, rd: a.rd, rs1: a.rs1, rs3: b.rd, rm: b.rs1, length: a.length,
                                    imm: pack(a.imm, end: end, target: imm))
         d.condition = rs2
@@ -141,7 +143,7 @@ enum Fusion {
     /// and `rs2` its value), `rs3` the second's destination (for stores: `rm` its value). The
     /// fast loop runs the pair only if both accesses fall in one page (one TLB lookup for both).
     static func memoryPair(_ a: DecodedInstruction, _ b: DecodedInstruction, end: UInt64) -> DecodedInstruction? {
-        func width(_ op: Op) -> Op? {
+        func width(_ op: Op) -> Straight? {
             switch op {
             case .ld, .cLd: .ldLd
             case .lw, .cLw: .lwLw
@@ -149,15 +151,41 @@ enum Fusion {
             default: nil
             }
         }
-        guard let op = width(a.op), width(b.op) == op, b.rs1 == a.rs1,
-              Int64(Int16(truncatingIfNeeded: b.imm)) == b.imm else { return nil }
-        if op == .sdSd {
+        guard let family = width(a.op), width(b.op) == family, b.rs1 == a.rs1,
+              Int64(Int16(truncatingIfNeeded: b.imm)) == b.imm, let op = family.op(a, b) else { return nil }
+        if family == .sdSd {
             return DecodedInstruction(op: op, rs1: a.rs1, rs2: a.rs2, rm: b.rs2, length: a.length,
                                       imm: pack(a.imm, end: end, target: b.imm))
         }
         guard a.rd != a.rs1 else { return nil }
         return DecodedInstruction(op: op, rd: a.rd, rs1: a.rs1, rs3: b.rd, length: a.length,
                                   imm: pack(a.imm, end: end, target: b.imm))
+    }
+
+    /// The pairs that run straight on, each with one operation per length (see
+    /// Hart+StraightPairs.swift).
+    enum Straight {
+        case skipEqAdd, skipEqXor, skipLtAdd, skipLtXor, srliSlliw, slliAddw, ldLd, lwLw, sdSd
+
+        /// The operation for `a` followed by `b`: by their length in 2-byte slots, 2 to 4 (nil
+        /// for a length this pair cannot have).
+        func op(_ a: DecodedInstruction, _ b: DecodedInstruction) -> Op? {
+            let slots = (Int(a.length) + Int(b.length)) / 2
+            guard (2...4).contains(slots) else { return nil }
+            let sized: (Op?, Op, Op)
+            switch self {
+            case .skipEqAdd: sized = (.skipEqAdd2, .skipEqAdd3, .skipEqAdd4)
+            case .skipEqXor: sized = (.skipEqXor2, .skipEqXor3, .skipEqXor4)
+            case .skipLtAdd: sized = (.skipLtAdd2, .skipLtAdd3, .skipLtAdd4)
+            case .skipLtXor: sized = (.skipLtXor2, .skipLtXor3, .skipLtXor4)
+            case .srliSlliw: sized = (nil, .srliSlliw3, .srliSlliw4)   // slliw has no compressed form
+            case .slliAddw: sized = (.slliAddw2, .slliAddw3, .slliAddw4)
+            case .ldLd: sized = (.ldLd2, .ldLd3, .ldLd4)
+            case .lwLw: sized = (.lwLw2, .lwLw3, .lwLw4)
+            case .sdSd: sized = (.sdSd2, .sdSd3, .sdSd4)
+            }
+            return slots == 2 ? sized.0 : slots == 3 ? sized.1 : sized.2
+        }
     }
 
     /// `imm` (which fits in 32 bits: 12-bit immediates, shift amounts, lui's 32-bit value), the

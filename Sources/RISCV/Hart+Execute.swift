@@ -285,8 +285,10 @@ extension Hart {
                 case .addBranchEq, .addBranchLt, .addwBranchEq, .addwBranchLt, .andBranchEq, .andBranchLt,
                      .subBranchEq, .subBranchLt, .slliwBranchEq, .slliwBranchLt, .srliBranchEq, .srliBranchLt,
                      .lwBranchEq, .lwBranchLt, .ldBranchEq, .ldBranchLt, .lbuBranchEq, .lbuBranchLt,
-                     .skipEqAdd, .skipEqXor, .skipLtAdd, .skipLtXor, .srliSlliw, .slliAddw,
-                     .ldLd, .lwLw, .sdSd:
+                     .skipEqAdd2, .skipEqAdd3, .skipEqAdd4, .skipEqXor2, .skipEqXor3, .skipEqXor4,
+                     .skipLtAdd2, .skipLtAdd3, .skipLtAdd4, .skipLtXor2, .skipLtXor3, .skipLtXor4,
+                     .srliSlliw3, .srliSlliw4, .slliAddw2, .slliAddw3, .slliAddw4,
+                     .ldLd2, .ldLd3, .ldLd4, .lwLw2, .lwLw3, .lwLw4, .sdSd2, .sdSd3, .sdSd4:
                     // A fused pair that cannot run as one (only one instruction may retire, or an
                     // access missed the TLB): its first instruction runs alone, decoded again from
                     // memory into the scratch page at its own offset; the second follows in its

@@ -104,6 +104,10 @@ extension Hart {
                 let o = target &- state.pointee.loopCodeBase
                 Hart.jump(o, &ip, &pageSlots, state)
                 left &-= 1; ip = B.afterJump(ip, left, exit); continue
+            case .cJr:
+                let o = (x[rs1] & ~1) &- state.pointee.loopCodeBase
+                Hart.jump(o, &ip, &pageSlots, state)
+                left &-= 1; ip = B.afterJump(ip, left, exit); continue
             case .beq:
                 if x[rs1] == x[rs2] {
                     Hart.jump(imm, &ip, &pageSlots, state)
@@ -451,93 +455,100 @@ extension Hart {
                 x[rd] = hostLoad8(address &+ entry.hostDelta)
                 Hart.endPair(pairLess(x[Int(d.pointee.rs3)], x[Int(d.pointee.rm)], d.pointee.condition), imm, &ip, &pageSlots, state)
                 left &-= 2; ip = B.afterJump(ip, left, exit); continue
-            // A conditional branch over one instruction, run without a host branch (which would
-            // follow the data, as in a CRC, and be mispredicted): if the guest branch is taken,
-            // the skipped result goes to the sink register instead of `rd`.
-            case .skipEqAdd:
+            // A conditional branch over one instruction, run without a host branch; two ALU
+            // instructions; two loads or two stores of one width from one base register, in one
+            // page (one TLB lookup covers both, and neither is done unless both hit). One operation
+            // per length: `ip` steps by a constant (see Hart+StraightPairs.swift).
+            case .skipEqAdd2:
                 guard B.pairFits(left) else { break loop }
-                let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
-                let taken = pairEqual(x[rs1], x[rs2], d.pointee.condition)
-                let value = x[Int(d.pointee.rs3)] &+ x[Int(d.pointee.rm)] &+ low
-                x[taken ? Int(Decoder.sink) : rd] = value
-                left &-= taken ? 1 : 2
-                ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
-                ip = B.afterStraight(ip, left, exit); continue
-            case .skipEqXor:
+                left &-= Hart.skip(x, d, rd, rs1, rs2, imm, lessThan: false, xor: false)
+                ip = d + 2; ip = B.afterStraight(ip, left, exit); continue
+            case .skipEqAdd3:
                 guard B.pairFits(left) else { break loop }
-                let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
-                let taken = pairEqual(x[rs1], x[rs2], d.pointee.condition)
-                let value = x[Int(d.pointee.rs3)] ^ (x[Int(d.pointee.rm)] | low)
-                x[taken ? Int(Decoder.sink) : rd] = value
-                left &-= taken ? 1 : 2
-                ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
-                ip = B.afterStraight(ip, left, exit); continue
-            case .skipLtAdd:
+                left &-= Hart.skip(x, d, rd, rs1, rs2, imm, lessThan: false, xor: false)
+                ip = d + 3; ip = B.afterStraight(ip, left, exit); continue
+            case .skipEqAdd4:
                 guard B.pairFits(left) else { break loop }
-                let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
-                let taken = pairLess(x[rs1], x[rs2], d.pointee.condition)
-                let value = x[Int(d.pointee.rs3)] &+ x[Int(d.pointee.rm)] &+ low
-                x[taken ? Int(Decoder.sink) : rd] = value
-                left &-= taken ? 1 : 2
-                ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
-                ip = B.afterStraight(ip, left, exit); continue
-            case .skipLtXor:
+                left &-= Hart.skip(x, d, rd, rs1, rs2, imm, lessThan: false, xor: false)
+                ip = d + 4; ip = B.afterStraight(ip, left, exit); continue
+            case .skipEqXor2:
                 guard B.pairFits(left) else { break loop }
-                let low = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
-                let taken = pairLess(x[rs1], x[rs2], d.pointee.condition)
-                let value = x[Int(d.pointee.rs3)] ^ (x[Int(d.pointee.rm)] | low)
-                x[taken ? Int(Decoder.sink) : rd] = value
-                left &-= taken ? 1 : 2
-                ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
-                ip = B.afterStraight(ip, left, exit); continue
-
-            // Two ALU instructions.
-            case .srliSlliw:
+                left &-= Hart.skip(x, d, rd, rs1, rs2, imm, lessThan: false, xor: true)
+                ip = d + 2; ip = B.afterStraight(ip, left, exit); continue
+            case .skipEqXor3:
                 guard B.pairFits(left) else { break loop }
-                x[rd] = x[rs1] >> (imm & 63)
-                x[Int(d.pointee.rs3)] = signExtend32(UInt32(truncatingIfNeeded: x[Int(d.pointee.rm)]) << UInt32((imm >> 48) & 31))
-                ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
-                left &-= 2; ip = B.afterStraight(ip, left, exit); continue
-            case .slliAddw:
+                left &-= Hart.skip(x, d, rd, rs1, rs2, imm, lessThan: false, xor: true)
+                ip = d + 3; ip = B.afterStraight(ip, left, exit); continue
+            case .skipEqXor4:
                 guard B.pairFits(left) else { break loop }
-                x[rd] = x[rs1] << (imm & 63)
-                let second = x[Int(d.pointee.rm)] &+ x[Int(d.pointee.condition)] &+ UInt64(bitPattern: Int64(bitPattern: imm) >> 48)
-                x[Int(d.pointee.rs3)] = signExtend32(UInt32(truncatingIfNeeded: second))
-                ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
-                left &-= 2; ip = B.afterStraight(ip, left, exit); continue
-
-            // Two loads or two stores of one width from one base register, in one page: one
-            // TLB lookup covers both, and neither is done unless both hit.
-            case .ldLd:
+                left &-= Hart.skip(x, d, rd, rs1, rs2, imm, lessThan: false, xor: true)
+                ip = d + 4; ip = B.afterStraight(ip, left, exit); continue
+            case .skipLtAdd2:
                 guard B.pairFits(left) else { break loop }
-                let first = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
-                let second = x[rs1] &+ UInt64(bitPattern: Int64(bitPattern: imm) >> 48)
-                let entry = TLB.readEntry(x, first)
-                guard entry.tag == first & ~0xFF8, entry.tag == second & ~0xFF8 else { break loop }
-                x[rd] = hostLoad64(first &+ entry.hostDelta)
-                x[Int(d.pointee.rs3)] = hostLoad64(second &+ entry.hostDelta)
-                ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
-                left &-= 2; ip = B.afterStraight(ip, left, exit); continue
-            case .lwLw:
+                left &-= Hart.skip(x, d, rd, rs1, rs2, imm, lessThan: true, xor: false)
+                ip = d + 2; ip = B.afterStraight(ip, left, exit); continue
+            case .skipLtAdd3:
                 guard B.pairFits(left) else { break loop }
-                let first = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
-                let second = x[rs1] &+ UInt64(bitPattern: Int64(bitPattern: imm) >> 48)
-                let entry = TLB.readEntry(x, first)
-                guard entry.tag == first & ~0xFFC, entry.tag == second & ~0xFFC else { break loop }
-                x[rd] = hostLoad32Signed(first &+ entry.hostDelta)
-                x[Int(d.pointee.rs3)] = hostLoad32Signed(second &+ entry.hostDelta)
-                ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
-                left &-= 2; ip = B.afterStraight(ip, left, exit); continue
-            case .sdSd:
+                left &-= Hart.skip(x, d, rd, rs1, rs2, imm, lessThan: true, xor: false)
+                ip = d + 3; ip = B.afterStraight(ip, left, exit); continue
+            case .skipLtAdd4:
                 guard B.pairFits(left) else { break loop }
-                let first = x[rs1] &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: imm)))
-                let second = x[rs1] &+ UInt64(bitPattern: Int64(bitPattern: imm) >> 48)
-                let entry = TLB.writeEntry(x, first)
-                guard entry.tag == first & ~0xFF8, entry.tag == second & ~0xFF8 else { break loop }
-                hostStore64(first &+ entry.hostDelta, x[rs2])
-                hostStore64(second &+ entry.hostDelta, x[Int(d.pointee.rm)])
-                ip = pageSlots + Int(truncatingIfNeeded: (imm >> 33) & 0x7FFF)
-                left &-= 2; ip = B.afterStraight(ip, left, exit); continue
+                left &-= Hart.skip(x, d, rd, rs1, rs2, imm, lessThan: true, xor: false)
+                ip = d + 4; ip = B.afterStraight(ip, left, exit); continue
+            case .skipLtXor2:
+                guard B.pairFits(left) else { break loop }
+                left &-= Hart.skip(x, d, rd, rs1, rs2, imm, lessThan: true, xor: true)
+                ip = d + 2; ip = B.afterStraight(ip, left, exit); continue
+            case .skipLtXor3:
+                guard B.pairFits(left) else { break loop }
+                left &-= Hart.skip(x, d, rd, rs1, rs2, imm, lessThan: true, xor: true)
+                ip = d + 3; ip = B.afterStraight(ip, left, exit); continue
+            case .skipLtXor4:
+                guard B.pairFits(left) else { break loop }
+                left &-= Hart.skip(x, d, rd, rs1, rs2, imm, lessThan: true, xor: true)
+                ip = d + 4; ip = B.afterStraight(ip, left, exit); continue
+            case .srliSlliw3:
+                guard B.pairFits(left) else { break loop }
+                Hart.srliSlliw(x, d, rd, rs1, imm); ip = d + 3; left &-= 2; ip = B.afterStraight(ip, left, exit); continue
+            case .srliSlliw4:
+                guard B.pairFits(left) else { break loop }
+                Hart.srliSlliw(x, d, rd, rs1, imm); ip = d + 4; left &-= 2; ip = B.afterStraight(ip, left, exit); continue
+            case .slliAddw2:
+                guard B.pairFits(left) else { break loop }
+                Hart.slliAddw(x, d, rd, rs1, imm); ip = d + 2; left &-= 2; ip = B.afterStraight(ip, left, exit); continue
+            case .slliAddw3:
+                guard B.pairFits(left) else { break loop }
+                Hart.slliAddw(x, d, rd, rs1, imm); ip = d + 3; left &-= 2; ip = B.afterStraight(ip, left, exit); continue
+            case .slliAddw4:
+                guard B.pairFits(left) else { break loop }
+                Hart.slliAddw(x, d, rd, rs1, imm); ip = d + 4; left &-= 2; ip = B.afterStraight(ip, left, exit); continue
+            case .ldLd2:
+                guard B.pairFits(left), Hart.ldLd(x, d, rd, rs1, imm) else { break loop }
+                ip = d + 2; left &-= 2; ip = B.afterStraight(ip, left, exit); continue
+            case .ldLd3:
+                guard B.pairFits(left), Hart.ldLd(x, d, rd, rs1, imm) else { break loop }
+                ip = d + 3; left &-= 2; ip = B.afterStraight(ip, left, exit); continue
+            case .ldLd4:
+                guard B.pairFits(left), Hart.ldLd(x, d, rd, rs1, imm) else { break loop }
+                ip = d + 4; left &-= 2; ip = B.afterStraight(ip, left, exit); continue
+            case .lwLw2:
+                guard B.pairFits(left), Hart.lwLw(x, d, rd, rs1, imm) else { break loop }
+                ip = d + 2; left &-= 2; ip = B.afterStraight(ip, left, exit); continue
+            case .lwLw3:
+                guard B.pairFits(left), Hart.lwLw(x, d, rd, rs1, imm) else { break loop }
+                ip = d + 3; left &-= 2; ip = B.afterStraight(ip, left, exit); continue
+            case .lwLw4:
+                guard B.pairFits(left), Hart.lwLw(x, d, rd, rs1, imm) else { break loop }
+                ip = d + 4; left &-= 2; ip = B.afterStraight(ip, left, exit); continue
+            case .sdSd2:
+                guard B.pairFits(left), Hart.sdSd(x, d, rs1, rs2, imm) else { break loop }
+                ip = d + 2; left &-= 2; ip = B.afterStraight(ip, left, exit); continue
+            case .sdSd3:
+                guard B.pairFits(left), Hart.sdSd(x, d, rs1, rs2, imm) else { break loop }
+                ip = d + 3; left &-= 2; ip = B.afterStraight(ip, left, exit); continue
+            case .sdSd4:
+                guard B.pairFits(left), Hart.sdSd(x, d, rs1, rs2, imm) else { break loop }
+                ip = d + 4; left &-= 2; ip = B.afterStraight(ip, left, exit); continue
 
             // MARK: Moving to another page, when its translation and slots are at hand
             case .refetch:
@@ -593,7 +604,10 @@ extension Hart {
     static func jump(_ offset: UInt64, _ ip: inout UnsafeMutablePointer<DecodedInstruction>,
                      _ pageSlots: inout UnsafeMutablePointer<DecodedInstruction>, _ state: UnsafeMutablePointer<HartState>) {
         if offset < GuestMemory.pageSize {
-            ip = pageSlots + Int(truncatingIfNeeded: offset >> 1)
+            // Instructions start at even offsets (jalr's target has bit 0 cleared), so slot
+            // offset / 2 lies offset * 8 bytes in: one `lea`, where `offset >> 1` needs an `and` too.
+            assert(offset & 1 == 0 && MemoryLayout<DecodedInstruction>.stride == 16)
+            ip = (UnsafeMutableRawPointer(pageSlots) + Int(truncatingIfNeeded: offset) &* 8).assumingMemoryBound(to: DecodedInstruction.self)
         } else {
             // Sound: set at the start of `runFast` to the memory's refetch page, which outlives it.
             let refetchSlots = state.pointee.loopRefetchSlots.unsafelyUnwrapped

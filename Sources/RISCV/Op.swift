@@ -53,7 +53,9 @@ enum Op: UInt8 {
     case cAddi, cAddiw, cLui, cSlli, cSrli, cSrai, cAndi
     case cAdd, cSub, cXor, cOr, cAnd, cSubw, cAddw
     case cLw, cLd, cSw, cSd, cFld, cFsd
-    case cJal, cJalr, cBeq, cBne
+    // c.jr has its own operation, apart from c.jalr, so that returns and computed jumps have a
+    // dispatch jump of their own, which the host predicts apart from the calls'.
+    case cJal, cJalr, cJr, cBeq, cBne
 
     // Fused pairs (see `Fusion.swift`): two adjacent instructions in one slot, retiring two
     // (or, for a skip whose branch is taken, one). `xBranchEq` is an instruction of family x
@@ -62,10 +64,13 @@ enum Op: UInt8 {
     case addBranchEq, addBranchLt, addwBranchEq, addwBranchLt, andBranchEq, andBranchLt
     case subBranchEq, subBranchLt, slliwBranchEq, slliwBranchLt, srliBranchEq, srliBranchLt
     case lwBranchEq, lwBranchLt, ldBranchEq, ldBranchLt, lbuBranchEq, lbuBranchLt
-    case skipEqAdd, skipEqXor, skipLtAdd, skipLtXor
+    // The pairs that run straight on have one operation per length in 2-byte slots (see
+    // Hart+StraightPairs.swift).
+    case skipEqAdd2, skipEqAdd3, skipEqAdd4, skipEqXor2, skipEqXor3, skipEqXor4
+    case skipLtAdd2, skipLtAdd3, skipLtAdd4, skipLtXor2, skipLtXor3, skipLtXor4
     // Two ALU instructions: srli then slliw, slli then an addw-family instruction.
-    case srliSlliw, slliAddw
+    case srliSlliw3, srliSlliw4, slliAddw2, slliAddw3, slliAddw4
     // Two loads or two stores of one width from one base register (which the first load does
     // not change).
-    case ldLd, lwLw, sdSd
+    case ldLd2, ldLd3, ldLd4, lwLw2, lwLw3, lwLw4, sdSd2, sdSd3, sdSd4
 }

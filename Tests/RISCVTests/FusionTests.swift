@@ -23,10 +23,11 @@ import Testing
                           "xori a2, a2, 5", "c.xor a4, a5", "c.mv a4, s1", "c.li a4, 9", "c.addi a4, 1",
                           "or a3, a3, s1", "sw a0, 16(s0)"]
 
-    /// Pairs of two ALU instructions.
+    /// Pairs of two ALU instructions (of every length the pair can have).
     static let aluPairs = ["srli t0, s1, 3\n    slliw a2, t0, 1", "c.srli a5, 1\n    slliw a3, a5, 31",
                            "slli t0, s1, 60\n    addiw a2, t0, -1", "c.slli a5, 33\n    c.addiw a4, 7",
-                           "slli t0, s1, 31\n    addw a3, t0, a2", "c.slli a5, 2\n    c.addw a4, a5"]
+                           "slli t0, s1, 31\n    addw a3, t0, a2", "c.slli a5, 2\n    c.addw a4, a5",
+                           "slli t0, s1, 5\n    c.addiw a4, 3", "c.slli a5, 3\n    addw a3, a5, a2"]
 
     /// Two loads or two stores of one width (s0 points at 32 bytes of data, s2 at 8 bytes before
     /// a page boundary, so that a pair there runs as two single instructions), and loads that must
@@ -35,6 +36,7 @@ import Testing
                               "ld a2, 8(s0)\n    c.ld a3, 0(s0)", "lw t0, 4(s0)\n    lw t1, 0(s0)",
                               "c.lw a5, 12(s0)\n    lw a3, 8(s0)", "lw t0, 2(s0)\n    lw t1, 8(s0)",
                               "sd a0, 16(s0)\n    sd s1, 24(s0)", "c.sd a5, 24(s0)\n    c.sd a4, 16(s0)",
+                              "c.sd a5, 16(s0)\n    sd a1, 24(s0)", "sd a2, 24(s0)\n    c.sd a4, 16(s0)",
                               "sd a1, 16(s0)\n    sd a1, 16(s0)", "sd a0, 0(s2)\n    sd a1, 8(s2)",
                               "ld t0, 0(s2)\n    ld t1, 8(s2)", "ld t0, -8(s2)\n    ld t1, 0(s2)",
                               "sd s0, 24(s0)\n    mv t2, s0\n    ld t2, 24(t2)\n    ld t1, 8(t2)", "sd a0, 24(s0)\n    sd a2, 4(s0)"]
