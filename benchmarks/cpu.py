@@ -45,7 +45,7 @@ def cpu_ticks():
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=3, help="runs per program and emulator (best is kept)")
-    parser.add_argument("programs", nargs="*", default=["bench", "loop-alu", "loop-ldst", "loop-branch"])
+    parser.add_argument("programs", nargs="*", default=["bench", "loop-alu", "loop-ldst", "loop-branch", "loop-crc"])
     args = parser.parse_args()
 
     steal0, total0 = cpu_ticks()
