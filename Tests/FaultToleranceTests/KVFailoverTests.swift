@@ -12,8 +12,9 @@ import Testing
     func everyFaultOnceLosesNoAcknowledgedWrite(arbiter: Cluster.ArbiterKind) throws {
         var options = Cluster.Options(lockstep: lockstepExecutable())
         options.arbiter = arbiter
-        let soak = try Soak(options: options, directory: temporaryDirectory("kv-soak"))
-        defer { soak.stop() }
+        let directory = temporaryDirectory("kv-soak")
+        let soak = try Soak(options: options, directory: directory)
+        defer { soak.stop(); removeTemporaryDirectory(directory) }
         try soak.start()
         var random = SystemRandomNumberGenerator()
         for fault in Fault.allCases + [.killPrimary] {

@@ -17,6 +17,12 @@ func temporaryDirectory(_ name: String) -> URL {
     FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-\(name)-\(UUID().uuidString)")
 }
 
+/// Removes a test's directory once its cluster has stopped. The tests' failure messages carry the
+/// nodes' logs, so nothing in the directory is needed afterwards.
+func removeTemporaryDirectory(_ directory: URL) {
+    try? FileManager.default.removeItem(at: directory)
+}
+
 /// The plain shell guest on two nodes: a file written before SIGKILL of the primary is there after
 /// the failover, and the old primary comes back as the new backup.
 @Suite(.serialized) struct ShellFailoverTests {
@@ -24,8 +30,9 @@ func temporaryDirectory(_ name: String) -> URL {
         var options = Cluster.Options(lockstep: lockstepExecutable())
         options.arbiter = .file
         options.append = "console=ttyS0 quiet"
-        let cluster = try Cluster(options: options, directory: temporaryDirectory("shell"))
-        defer { cluster.stop() }
+        let directory = temporaryDirectory("shell")
+        let cluster = try Cluster(options: options, directory: directory)
+        defer { cluster.stop(); removeTemporaryDirectory(directory) }
         try cluster.start()
         let written = ConsoleProbe.ask(port: cluster.consolePorts[0], command: "echo survived > /tmp/x; echo w$((20+1))", expecting: "w21", seconds: 10)
         #expect(written != nil, "\(cluster.logs)")
@@ -49,8 +56,9 @@ func temporaryDirectory(_ name: String) -> URL {
         var options = Cluster.Options(lockstep: lockstepExecutable())
         options.arbiter = .file
         options.append = "console=ttyS0 quiet"
-        let cluster = try Cluster(options: options, directory: temporaryDirectory("partition"))
-        defer { cluster.stop() }
+        let directory = temporaryDirectory("partition")
+        let cluster = try Cluster(options: options, directory: directory)
+        defer { cluster.stop(); removeTemporaryDirectory(directory) }
         try cluster.start()
         #expect(ConsoleProbe.ask(port: cluster.consolePorts[0], command: "echo a$((1+1))", expecting: "a2", seconds: 10) != nil)
         cluster.silence(line: 1, true)

@@ -13,6 +13,7 @@ import Testing
 
     @Test func wrongFlagsAreRefusedWithWhatToDo() throws {
         let key = try keyFile("secret\n")
+        defer { try? FileManager.default.removeItem(atPath: key) }
         let lines = ["--listen", "127.0.0.1:1", "--listen", "127.0.0.1:2", "--peer", "127.0.0.1:3", "--peer", "127.0.0.1:4"]
         let oneLine = try cli.lockstep(["node", "--vm", "v", "--key-file", key, "--listen", "127.0.0.1:1", "--peer", "127.0.0.1:3",
                                         "--arbiter-file", "/tmp/x"])
@@ -23,6 +24,7 @@ import Testing
                                            "--peer", "127.0.0.1:3", "--peer", "127.0.0.1:4", "--arbiter-file", "/tmp/x"])
         #expect(badAddress.status != 0 && badAddress.stderr.contains("'nohost' is not HOST:PORT"))
         let empty = try keyFile("\n")
+        defer { try? FileManager.default.removeItem(atPath: empty) }
         let emptyKey = try cli.lockstep(["node", "--vm", "v", "--key-file", empty] + lines + ["--arbiter-file", "/tmp/x"])
         #expect(emptyKey.status == 1 && emptyKey.stderr.contains("empty"))
         let missingKey = try cli.lockstep(["node", "--vm", "v", "--key-file", "/nonexistent/key"] + lines + ["--arbiter-file", "/tmp/x"])
@@ -31,6 +33,7 @@ import Testing
 
     @Test func anUnreachableArbiterAtStartIsAnError() throws {
         let key = try keyFile("secret")
+        defer { try? FileManager.default.removeItem(atPath: key) }
         let result = try cli.lockstep(["node", "--vm", "v", "--key-file", key, "--listen", "127.0.0.1:0", "--listen", "127.0.0.1:0",
                                        "--peer", "127.0.0.1:1", "--peer", "127.0.0.1:2", "--arbiter", "127.0.0.1:1"])
         #expect(result.status == 1, "\(result.stderr)")
