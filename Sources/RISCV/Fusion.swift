@@ -20,7 +20,8 @@
 /// instruction's `rd` and the branch's `rs1`, `rs2`); `rs3`, `rm` the branch's sources (for a
 /// skip: the skipped instruction's); `condition` bit 0 negates the branch condition, bit 1 makes
 /// a less-than comparison signed. `imm` bits 0-31 are the first instruction's immediate (for a
-/// skip: the skipped one's), sign-extended; bits 32-47 the page offset after the pair; bits 48-63
+/// skip: the skipped one's), sign-extended; bits 32-47 the page offset after the pair (read only by
+/// the pairs ending in a branch: the others step by their length, see ``Straight``); bits 48-63
 /// the branch target's page offset (signed; beyond 4095 it lies on another page), or for two ALU
 /// instructions the second's immediate (whose rd, rs1, rs2 are then in `rs3`, `rm`, `condition`),
 /// or for two loads or stores the second's offset (see ``memoryPair(_:_:end:)``).
