@@ -21,6 +21,7 @@ let package = Package(
     products: [
         .executable(name: "lockstep", targets: ["lockstep"]),
         .executable(name: "lockstep-conformance", targets: ["lockstep-conformance"]),
+        .executable(name: "lockstep-sim", targets: ["lockstep-sim"]),
         .library(name: "RISCV", targets: ["RISCV"]),
         .library(name: "Machine", targets: ["Machine"]),
     ],
@@ -45,7 +46,7 @@ let package = Package(
         // The whole computer: RAM, bus, devices, program loading.
         .target(name: "Machine", dependencies: ["RISCV", "ELF"], swiftSettings: optimisedInDebug),
         // Host resources for devices (disk image files); kept out of Machine, which never touches the host.
-        .target(name: "HostIO", dependencies: ["Machine"]),
+        .target(name: "HostIO", dependencies: ["Machine", "ELF"]),
         // The determinism boundary: events, the event-log format, recording and replaying.
         .target(name: "Replay", dependencies: ["Machine"]),
         // Who may run a VM: an atomic test-and-set on its generation, behind one protocol with
@@ -63,6 +64,13 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // The cluster in one process under a virtual clock and a seed: the real roles and channel
+        // cores, a simulated network and arbiter, faults, invariant checks (docs/simulation.md).
+        .target(name: "Simulation", dependencies: ["Machine", "ELF", "Replay", "Arbitration", "Replication"]),
+        .executableTarget(name: "lockstep-sim", dependencies: [
+            "Simulation",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The key-value workload: a client that remembers every acknowledged write and verifies
         // them (talks to the guest's key-value service over a TCP console port).
@@ -99,16 +107,17 @@ let package = Package(
         // Host-FPU reference used only by the float tests (compiled with FENV_ACCESS).
         .target(name: "CRISCVFloatHostReference", path: "Tests/CRISCVFloatHostReference"),
         .testTarget(name: "CRISCVFloatTests", dependencies: ["CRISCVFloat", "CRISCVFloatHostReference"]),
-        .testTarget(name: "RISCVTests", dependencies: ["RISCV", "Machine", "ELF"]),
+        .testTarget(name: "RISCVTests", dependencies: ["RISCV", "Machine", "ELF", "HostIO"]),
         .testTarget(name: "RISCVDisassemblerTests", dependencies: ["RISCVDisassembler"]),
         .testTarget(name: "ELFTests", dependencies: ["ELF"]),
-        .testTarget(name: "MachineTests", dependencies: ["Machine", "RISCV", "ELF"]),
+        .testTarget(name: "MachineTests", dependencies: ["Machine", "RISCV", "ELF", "HostIO"]),
         .testTarget(name: "HostIOTests", dependencies: ["CTestProcessSetup", "HostIO", "Machine", "RISCV"]),
         .testTarget(name: "LockstepCLITests", dependencies: ["CTestProcessSetup", "LockstepCLI"]),
         .testTarget(name: "ConformanceTests", dependencies: ["Conformance"]),
         // Boots the default Linux guest with the `lockstep` executable (and on QEMU).
         .testTarget(name: "LinuxBootTests", dependencies: ["CTestProcessSetup", "KVWorkload"]),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "Machine", "RISCV"]),
+        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Replication"]),
         .testTarget(name: "ArbitrationTests", dependencies: ["CTestProcessSetup", "Arbitration"]),
         .testTarget(name: "ReplicationTests", dependencies: ["CTestProcessSetup", "Replication", "Replay", "Machine",
                                                              .product(name: "NIOEmbedded", package: "swift-nio")]),

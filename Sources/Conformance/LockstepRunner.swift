@@ -29,9 +29,9 @@ public struct LockstepRunner: ProgramRunner {
         }
         let sink = OutputSink()
         if let onOutput {
-            machine.consoleOutput = { byte in sink.bytes.append(byte); onOutput(byte) }
+            machine.routeConsole { byte in sink.bytes.append(byte); onOutput(byte) }
         } else {
-            machine.consoleOutput = { byte in sink.bytes.append(byte) }
+            machine.routeConsole { byte in sink.bytes.append(byte) }
         }
         let stop = machine.run(instructionLimit: instructionLimit)
         let text = String(decoding: sink.bytes, as: UTF8.self)

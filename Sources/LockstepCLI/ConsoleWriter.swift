@@ -1,3 +1,5 @@
+import Machine
+import Replay
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -6,7 +8,7 @@ import Darwin
 
 /// Buffers guest console bytes and hands them on a line (or 4 KiB) at a time: to a file
 /// descriptor (the terminal) or to another sink (a TCP console).
-final class ConsoleWriter {
+final class ConsoleWriter: OutputSink {
     private var buffer: [UInt8] = []
     private let sink: ([UInt8]) -> Void
 
@@ -40,4 +42,11 @@ final class ConsoleWriter {
     }
 
     deinit { flush() }
+}
+
+extension ConsoleWriter {
+    /// Console output of a run nobody follows leaves at once; frames have no backend yet.
+    func emit(_ output: MachineOutput, after position: UInt64) {
+        if case .console(let bytes) = output { for byte in bytes { append(byte) } }
+    }
 }

@@ -135,17 +135,13 @@ struct RunCommand: ParsableCommand {
                 let session = SessionDescription(configuration: machine.configuration, boot: setup.bootDescription,
                                                  disk: diskDescription, initialStateHash: machine.stateHash())
                 do {
-                    recorder = Recorder(machine: machine, writer: try EventLogWriter(path: record, session: session))
+                    recorder = Recorder(writer: try EventLogWriter(path: record, session: session))
                 } catch {
                     printError("lockstep: \(error)")
                     throw ExitCode(1)
                 }
             }
-            machine.consoleOutput = { byte in
-                console.append(byte)
-                recorder?.noteOutput(byte)
-            }
-            let stop = try runOnce(machine, input: input, console: console, recorder: recorder)
+            let (stop, outputs) = try runOnce(machine, input: input, console: console, recorder: recorder)
             if let recorder {
                 let end: SessionEnd.Stop
                 switch stop {
@@ -154,7 +150,7 @@ struct RunCommand: ParsableCommand {
                 default: end = .stoppedByHost
                 }
                 do {
-                    try recorder.finish(end)
+                    try recorder.finish(end, machine: machine, outputs: outputs)
                 } catch {
                     printError("lockstep: \(error)")
                     throw ExitCode(1)
@@ -183,11 +179,8 @@ struct RunCommand: ParsableCommand {
             printError("lockstep: \(path): \(error)")
             throw ExitCode(1)
         }
-        // A kernel (the machine serves SBI) lives in real time; a bare-metal program stays deterministic.
-        machine.skipsIdleTime = !machine.servesSBI
         let (input, console) = try makeConsole()
-        machine.consoleOutput = { console.append($0) }
-        try report(try runOnce(machine, input: input, console: console, recorder: nil), machine: machine)
+        try report(try runOnce(machine, input: input, console: console, recorder: nil).stop, machine: machine)
     }
 
     /// What the flags ask to boot (the default guest when nothing is named).
@@ -238,19 +231,23 @@ struct RunCommand: ParsableCommand {
         case quit
     }
 
-    /// Runs the machine until it stops, printing statistics if asked.
-    private func runOnce(_ machine: Machine, input: (any ConsoleInput)?, console: ConsoleWriter, recorder: Recorder?) throws -> RunStop {
+    /// Runs the machine until it stops, printing statistics if asked; returns how it stopped and
+    /// the digest of every output (for the recording's end record).
+    private func runOnce(_ machine: Machine, input: (any ConsoleInput)?, console: ConsoleWriter,
+                         recorder: Recorder?) throws -> (stop: RunStop, outputs: OutputDigest) {
         let limit = maxInstructions ?? .max
         let started = monotonicSeconds()
         let stop: RunStop
+        var outputs = OutputDigest()
         if let input {
             do {
-                stop = try runInteractive(machine, limit: limit, console: console, input: input, recorder: recorder)
+                (stop, outputs) = try runInteractive(machine, limit: limit, console: console, input: input, recorder: recorder)
             } catch {
                 printError("lockstep: \(error)")
                 throw ExitCode(1)
             }
         } else {
+            machine.routeConsole { console.append($0) }
             stop = .machine(runTraced(machine, limit: limit))
         }
         console.flush()
@@ -260,7 +257,7 @@ struct RunCommand: ParsableCommand {
             let mips = elapsed > 0 ? Double(count) / elapsed / 1e6 : 0
             printError("lockstep: \(count) instructions in \(fixed(elapsed, digits: 3)) s (\(fixed(mips, digits: 1)) MIPS)")
         }
-        return stop
+        return (stop, outputs)
     }
 
     /// Turns how the guest stopped into the exit status (and a message when it is not the guest's own code).
@@ -281,44 +278,32 @@ struct RunCommand: ParsableCommand {
         }
     }
 
-    /// Runs in slices, feeding console input (terminal or TCP) to the machine between them and letting real time
-    /// pass while the guest idles. Every input goes through the recorder when there is one.
+    /// Runs the machine with the live runner (the same engine as a replicated primary): console
+    /// input (terminal or TCP) is delivered between slices, real time passes while a kernel
+    /// idles, and with a recorder every input and checkpoint is logged. Nobody follows this run,
+    /// so outputs go straight to the console.
     private func runInteractive(_ machine: Machine, limit: UInt64, console: ConsoleWriter, input: any ConsoleInput,
-                                recorder: Recorder?) throws(EventLogWriter.WriteError) -> RunStop {
-        let slice: UInt64 = 2_000_000
-        let ticksPerSecond = 10_000_000.0
-        func deliver(_ value: MachineInput) throws(EventLogWriter.WriteError) {
-            if let recorder { try recorder.deliver(value) } else { machine.apply(value) }
-        }
+                                recorder: Recorder?) throws -> (RunStop, OutputDigest) {
+        var settings = LiveRunner.Settings()
+        // A kernel (the machine serves SBI) lives in real time; a bare-metal program stays deterministic.
+        settings.idlesInRealTime = machine.servesSBI
+        let runner = LiveRunner(machine: machine, journal: recorder ?? DiscardingJournal(), outputs: console,
+                                settings: settings, clock: monotonicSeconds)
         while true {
-            let reason = machine.run(instructionLimit: min(limit, machine.instructionCount &+ slice))
-            console.flush()
-            try recorder?.checkpointIfDue()
-            var wait = 0.0
-            switch reason {
-            case .instructionLimit:
-                if machine.instructionCount >= limit { return .machine(reason) }
-            case .waitingForInterrupt:
-                guard let ticks = machine.hart.ticksUntilTimerInterrupt else {
-                    if input.isClosed { return .machine(.idle) }
-                    wait = 0.5
-                    break
-                }
-                wait = min(Double(ticks) / ticksPerSecond, 0.5)
-                let before = monotonicSeconds()
-                let polled = input.poll(timeout: wait)
-                let passed = UInt64(max(0, monotonicSeconds() - before) * ticksPerSecond)
-                // How far time moved while the guest idled is an input too.
-                if min(ticks, passed) > 0 { try deliver(.timeAdvance(ticks: min(ticks, passed))) }
-                if case .quit = polled { return .quit }
-                if case .bytes(let bytes) = polled, !bytes.isEmpty { try deliver(.consoleBytes(bytes)) }
-                continue
-            default:
-                return .machine(reason)
+            let wait: Double
+            switch try runner.step(limit: limit) {
+            case .ran:
+                wait = 0
+            case .idle(let deadline, let timerArmed):
+                if !timerArmed && input.isClosed { return (.machine(.idle), runner.outputDigest) }
+                wait = max(0, deadline - monotonicSeconds())
+            case .stopped(let reason):
+                return (.machine(reason), runner.outputDigest)
             }
+            console.flush()
             switch input.poll(timeout: wait) {
-            case .quit: return .quit
-            case .bytes(let bytes): if !bytes.isEmpty { try deliver(.consoleBytes(bytes)) }
+            case .quit: return (.quit, runner.outputDigest)
+            case .bytes(let bytes): if !bytes.isEmpty { try runner.deliver(.consoleBytes(bytes)) }
             }
         }
     }

@@ -71,7 +71,7 @@ struct SnapshotCommand: ParsableCommand {
         }
         machine.skipsIdleTime = true   // deterministic: no host clock decides anything
         let console = ConsoleWriter(descriptor: 1)
-        machine.consoleOutput = { console.append($0) }
+        machine.routeConsole { console.append($0) }
         let reason = machine.run(instructionLimit: at)
         console.flush()
         guard reason == .instructionLimit, machine.instructionCount == at else {

@@ -22,7 +22,7 @@ extension Machine {
 }
 
 /// A fast 64-bit hash over words (multiply-xorshift mixing, one 8-byte word at a time).
-public struct StateHasher {
+public struct StateHasher: Sendable {
     private var state: UInt64 = 0x9E37_79B9_7F4A_7C15
     private var length: UInt64 = 0
 

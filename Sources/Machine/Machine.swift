@@ -43,8 +43,8 @@ public final class Machine {
     public let plic: PLIC
     /// The eight virtio-mmio slots at 0x1000_1000 + 0x1000 * n (PLIC sources 1...8).
     public let virtioSlots: [VirtioMMIO]
-    /// The network card (slot 5). Frames it sends go to its `onTransmit`; frames for the guest
-    /// enter through `receive(frame:)`, as inputs.
+    /// The network card (slot 5). Frames it sends go to ``onOutput``; frames for the guest
+    /// enter through ``apply(_:)`` as ``MachineInput/networkFrame(_:)``.
     public let network: VirtioNetwork
     /// The entropy device (slot 6), fed from ``MachineConfiguration/entropySeed``.
     public let entropy: VirtioEntropy
@@ -53,8 +53,21 @@ public final class Machine {
     /// The SBI the machine serves to a kernel booted with ``bootLinux(kernel:initrd:commandLine:)``.
     public let sbi: SupervisorBinaryInterface
 
-    /// Receives every byte the guest writes to its console (UART and HTIF).
-    public var consoleOutput: (UInt8) -> Void = { _ in }
+    /// The machine's one output sink: every byte the guest writes to its console (UART, SBI
+    /// console, HTIF) and every frame its network card sends, in the order the guest produced
+    /// them. The owner decides what leaves (see the live runner and the output gate).
+    public var onOutput: (MachineOutput) -> Void = { _ in }
+
+    /// Sends console output to `body` and drops every other output (for tools and tests that
+    /// only watch the console).
+    public func routeConsole(_ body: @escaping (UInt8) -> Void) {
+        onOutput = { output in
+            if case .console(let bytes) = output { for byte in bytes { body(byte) } }
+        }
+    }
+
+    /// Hands one console byte to the sink.
+    private func emitConsole(_ byte: UInt8) { onOutput(.console([byte])) }
 
     /// A stop a device asked for during the current run (nil between runs).
     var pendingStop: StopReason?
@@ -111,14 +124,15 @@ public final class Machine {
             transport.connect(to: plic, source: Int(PlatformDescription.virtioMMIOIRQ(slot: slot)))
         }
         hart.pc = MachineConfiguration.ramBase
-        uart.output = { [unowned self] byte in consoleOutput(byte) }
+        uart.output = { [unowned self] byte in emitConsole(byte) }
+        network.onTransmit = { [unowned self] frame in onOutput(.networkFrame(frame)) }
         testDevice.onRequest = { [unowned self] request in
             switch request {
             case .powerOff(let code): stop(.exited(code: code))
             case .reset: stop(.resetRequested)
             }
         }
-        sbi.consoleOutput = { [unowned self] byte in consoleOutput(byte) }
+        sbi.consoleOutput = { [unowned self] byte in emitConsole(byte) }
         sbi.onSystemRequest = { [unowned self] request in
             switch request {
             case .shutdown(let failure): stop(.exited(code: failure ? 1 : 0))
@@ -164,7 +178,7 @@ public final class Machine {
         htif = nil
         guard let toHost else { return }
         let device = HTIF(memory: memory, toHost: toHost, fromHost: fromHost)
-        device.output = { [unowned self] byte in consoleOutput(byte) }
+        device.output = { [unowned self] byte in emitConsole(byte) }
         device.onExit = { [unowned self] code in stop(.exited(code: code)) }
         memory.watchHandler = { [unowned device] address in
             if address == device.toHost { device.toHostWritten() }
@@ -178,13 +192,6 @@ public final class Machine {
     public internal(set) var servesSBI: Bool {
         get { hart.supervisorCallHandler != nil }
         set { hart.supervisorCallHandler = newValue ? { [unowned self] _ in sbi.handleCall() } : nil }
-    }
-
-    /// Loads an ELF program from a file.
-    public func load(elfAt path: String) throws(MachineError) {
-        let file: ELFFile
-        do { file = try ELFFile(contentsOf: path) } catch { throw .invalidProgram(error) }
-        try load(elf: file)
     }
 
     /// Instructions retired since reset.

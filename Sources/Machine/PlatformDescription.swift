@@ -28,7 +28,7 @@ public struct PlatformDescription: Hashable, Sendable {
                 ramSize: UInt64,
                 bootArguments: String = "",
                 initrd: Range<UInt64>? = nil,
-                timebaseFrequency: UInt32 = 10_000_000,
+                timebaseFrequency: UInt32 = PlatformDescription.defaultTimebaseFrequency,
                 isa: String = "rv64imafdc",
                 mmuType: String = "riscv,sv39",
                 virtioMMIOSlotCount: Int = PlatformDescription.virtioMMIOMaxSlots) {
@@ -45,6 +45,10 @@ public struct PlatformDescription: Hashable, Sendable {
 }
 
 extension PlatformDescription {
+    /// The frequency of `mtime` every Lockstep machine has (10 MHz, as QEMU's `virt`): how many
+    /// guest time ticks pass in a host second while the guest idles.
+    public static let defaultTimebaseFrequency: UInt32 = 10_000_000
+
     /// The SiFive test finisher (poweroff and reboot through `syscon`).
     public static let testBase: UInt64 = SiFiveTest.defaultBase
     public static let testSize: UInt64 = 0x1000

@@ -29,7 +29,7 @@ public final class UART16550: MemoryMappedDevice {
     public var pendingInput: Int { receiveBuffer.count - receiveHead }
 
     /// Queues bytes for the guest to read.
-    public func receive(_ bytes: some Sequence<UInt8>) {
+    func receive(_ bytes: some Sequence<UInt8>) {
         receiveBuffer.append(contentsOf: bytes)
         updateInterrupt()
     }

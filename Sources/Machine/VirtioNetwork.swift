@@ -85,7 +85,7 @@ public final class VirtioNetwork: VirtioDevice {
     /// frame now: the driver is not running or has no receive buffer posted. The owner may keep
     /// the frame and retry after ``onReceiveBuffersAvailable``, or drop it as a real NIC would.
     @discardableResult
-    public func receive(frame: [UInt8]) -> Bool {
+    func receive(frame: [UInt8]) -> Bool {
         guard let transport, transport.isLive,
               let request = transport.nextRequest(queue: VirtioNetwork.receiveQueue) else { return false }
         guard request.readable.isEmpty else {

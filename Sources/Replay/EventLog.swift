@@ -55,7 +55,7 @@ public struct EventLog: Equatable, Sendable {
             let count: UInt64
             switch record {
             case .event(let event): count = event.instructionCount
-            case .stateHash(let c, _): count = c
+            case .checkpoint(let checkpoint): count = checkpoint.instructionCount
             case .end(let end): count = end.instructionCount
             }
             guard count >= lastCount else { throw .outOfOrder(offset: recordOffset, count: count, previous: lastCount) }

@@ -84,10 +84,9 @@ enum EventLogCoding {
                 w.u8(EventLogFormat.InputKind.timeAdvance.rawValue)
                 w.u64(ticks)
             }
-        case .stateHash(let count, let hash):
-            w.u8(EventLogFormat.RecordKind.stateHash.rawValue)
-            w.u64(count)
-            w.u64(hash)
+        case .checkpoint(let checkpoint):
+            w.u8(EventLogFormat.RecordKind.checkpoint.rawValue)
+            w.bytes += checkpoint.encoded()
         case .end(let end):
             w.u8(EventLogFormat.RecordKind.end.rawValue)
             w.u64(end.instructionCount)
@@ -118,8 +117,8 @@ enum EventLogCoding {
             case .timeAdvance?: return .event(Event(instructionCount: count, input: .timeAdvance(ticks: try r.u64("a time advance"))))
             case nil: throw .malformed(offset: inputOffset, what: "unknown input kind \(r.bytes[inputOffset])")
             }
-        case .stateHash:
-            return .stateHash(instructionCount: try r.u64("a state hash's instruction count"), hash: try r.u64("a state hash"))
+        case .checkpoint:
+            return .checkpoint(try Checkpoint.decode(&r))
         case .end:
             let count = try r.u64("the end's instruction count")
             let hash = try r.u64("the final state hash")

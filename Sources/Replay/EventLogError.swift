@@ -20,7 +20,7 @@ public enum EventLogError: Error, Equatable, CustomStringConvertible {
         case .notAnEventLog:
             return "not a Lockstep event log (no \"LSTPLOG\" magic at offset 0)"
         case .unsupportedVersion(let version):
-            return "event log format version \(version) is not supported by this Lockstep (it reads version \(EventLogFormat.version))"
+            return "event log format version \(version) is not supported by this Lockstep (it reads version \(EventLogFormat.version))" + (version < EventLogFormat.version ? "; record the session again with this Lockstep" : "")
         case .truncated(let offset, let expected):
             return "the log is truncated at byte \(offset): expected \(expected)"
         case .checksumMismatch(let offset, let what):

@@ -1,22 +1,25 @@
-/// The event-log file format, version 1 (all integers little-endian):
+/// The event-log file format, version 2 (all integers little-endian):
 ///
 ///     magic      8 bytes  "LSTPLOG\0"
-///     version    u16      1
+///     version    u16      2
 ///     header     u32 length, then that many bytes, then u32 CRC-32 of them (the session description)
 ///     records    each: u32 payload length, u32 CRC-32 of kind + payload, u8 kind, payload
 ///
-/// Record kinds: 1 event (u64 count, u8 input kind, input data), 2 state hash (u64 count, u64
-/// hash), 3 end (u64 count, u64 state hash, u64 output bytes, u64 output hash, u8 stop, i32 code).
+/// Record kinds: 1 event (u64 count, u8 input kind, input data), 3 end (u64 count, u64 state hash,
+/// u64 output bytes, u64 output digest, u8 stop, i32 code), 4 checkpoint (``Checkpoint``: u64
+/// count, u32 part count, each part a string name and a u64 digest, u64 RAM region size, u64 RAM
+/// base, u32 region count, a u64 digest per region, u64 output count, u64 output bytes, u64 output
+/// digest). Version 1 had kind 2, a bare state hash, where version 2 has checkpoints.
 /// Input kinds: 1 console bytes (u32 length + bytes), 2 network frame (same), 3 time advance (u64).
 /// Strings are u32 length + UTF-8. Optional values have a u8 presence flag.
 public enum EventLogFormat {
     public static let magic: [UInt8] = Array("LSTPLOG\0".utf8)
-    public static let version: UInt16 = 1
+    public static let version: UInt16 = 2
 
     enum RecordKind: UInt8 {
         case event = 1
-        case stateHash = 2
         case end = 3
+        case checkpoint = 4
     }
 
     enum InputKind: UInt8 {

@@ -2,9 +2,9 @@
 public enum LogRecord: Equatable, Sendable {
     /// An input delivered at an instruction count.
     case event(Event)
-    /// ``Machine/stateHash()`` at an instruction count: a replay that differs has diverged there
-    /// (or before, after the previous hash).
-    case stateHash(instructionCount: UInt64, hash: UInt64)
+    /// State and output digests at an instruction count: a replay that differs has diverged there
+    /// (or before, after the previous checkpoint), and the checkpoint says what differs.
+    case checkpoint(Checkpoint)
     /// The end of the session.
     case end(SessionEnd)
 }
@@ -23,7 +23,7 @@ public struct SessionEnd: Equatable, Sendable {
 
     public var instructionCount: UInt64
     public var stateHash: UInt64
-    /// Console output: total bytes and their content hash.
+    /// Every output (console bytes, frames): total bytes and the ``OutputDigest`` value.
     public var outputByteCount: UInt64
     public var outputHash: UInt64
     public var stop: Stop

@@ -4,32 +4,28 @@ import Machine
 public enum ReplayError: Error, Equatable, CustomStringConvertible {
     /// The machine built for the replay does not start in the recorded state.
     case initialStateDiffers(expected: UInt64, actual: UInt64)
-    /// A state hash differs: execution diverged at or before this instruction count.
-    case diverged(instructionCount: UInt64, expected: UInt64, actual: UInt64, previousMatch: UInt64)
-    /// The guest waited for an interrupt at `instructionCount`, but the log's next input is later.
-    case idleBeforeNextInput(instructionCount: UInt64, nextRecord: UInt64)
-    /// The guest stopped (power-off, reset) before the log's next record.
-    case stoppedEarly(instructionCount: UInt64, nextRecord: UInt64, reason: String)
+    /// The replay diverged from the recording (see ``Divergence``: what differs, and where).
+    case diverged(Divergence)
     /// The session ended differently (another stop reason or exit code).
     case endDiffers(expected: String, actual: String)
-    /// The console output differs from the recording's.
-    case outputDiffers(expectedBytes: UInt64, actualBytes: UInt64)
+    /// The final state hash differs although every checkpoint matched.
+    case finalStateDiffers(instructionCount: UInt64, expected: UInt64, actual: UInt64)
+    /// The outputs differ from the recording's at the end.
+    case outputDiffers(expected: OutputDigest, actual: OutputDigest)
 
     public var description: String {
         func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
         switch self {
         case .initialStateDiffers(let expected, let actual):
             return "the replay machine does not start in the recorded state (state hash \(hex(actual)), recorded \(hex(expected))): the images or the configuration differ"
-        case .diverged(let count, let expected, let actual, let previous):
-            return "replay diverged: at instruction \(count) the state hash is \(hex(actual)), the recording had \(hex(expected)) (the states last matched at instruction \(previous))"
-        case .idleBeforeNextInput(let count, let next):
-            return "replay diverged: the guest waits for an interrupt at instruction \(count), but the recording's next input is at \(next)"
-        case .stoppedEarly(let count, let next, let reason):
-            return "replay diverged: the guest stopped (\(reason)) at instruction \(count), before the recording's next record at \(next)"
+        case .diverged(let divergence):
+            return "replay \(divergence)"
         case .endDiffers(let expected, let actual):
             return "replay diverged: the session ended with \(actual), the recording with \(expected)"
+        case .finalStateDiffers(let count, let expected, let actual):
+            return "replay diverged: at the end (instruction \(count)) the state hash is \(hex(actual)), the recording had \(hex(expected))"
         case .outputDiffers(let expected, let actual):
-            return "replay diverged: the console output differs from the recording (\(actual) bytes, recorded \(expected))"
+            return "replay diverged: the guest sent \(actual), the recording \(expected)"
         }
     }
 }
@@ -38,14 +34,16 @@ public enum ReplayError: Error, Equatable, CustomStringConvertible {
 public struct ReplayResult: Equatable, Sendable {
     public var instructionCount: UInt64
     public var stateHash: UInt64
+    /// The console bytes the replay produced.
     public var output: [UInt8]
     public var eventsApplied: Int
+    /// Checkpoints matched, plus the end record's final state.
     public var hashesMatched: Int
 }
 
-/// Re-executes a recorded session on a machine built from its ``SessionDescription``: runs to each
-/// record's instruction count, delivers the inputs, compares state hashes, and at the end checks
-/// the stop reason, the final state hash and the console output.
+/// Re-executes a recorded session on a machine built from its ``SessionDescription`` with the
+/// ``Follower``: runs to each record's instruction count, delivers the inputs, compares every
+/// checkpoint, and at the end checks the stop reason, the final state hash and the outputs.
 public enum Replayer {
     public static func replay(_ log: EventLog, on machine: Machine,
                               output: @escaping (UInt8) -> Void = { _ in }) throws(ReplayError) -> ReplayResult {
@@ -53,73 +51,48 @@ public enum Replayer {
         guard initial == log.session.initialStateHash else {
             throw .initialStateDiffers(expected: log.session.initialStateHash, actual: initial)
         }
-        machine.skipsIdleTime = false
+        let follower = Follower(machine: machine)
         var produced: [UInt8] = []
-        machine.consoleOutput = { byte in
-            produced.append(byte)
-            output(byte)
+        follower.onOutput = { item in
+            if case .console(let bytes) = item {
+                produced += bytes
+                for byte in bytes { output(byte) }
+            }
         }
-        var lastStop: Machine.StopReason?
-        var events = 0, hashes = 0
-        var lastMatch: UInt64 = 0
-
+        /// Runs a step of the follower, turning a divergence into a replay error.
+        func follow<T>(_ body: () throws(Divergence) -> T) throws(ReplayError) -> T {
+            do { return try body() } catch { throw .diverged(error) }
+        }
+        var hashes = 0
         for record in log.records {
-            let target: UInt64
-            switch record {
-            case .event(let event): target = event.instructionCount
-            case .stateHash(let count, _): target = count
-            case .end(let end): target = end.instructionCount
-            }
-            while machine.instructionCount < target {
-                let reason = machine.run(instructionLimit: target)
-                switch reason {
-                case .instructionLimit:
-                    continue
-                case .waitingForInterrupt, .idle:
-                    // Waiting exactly at the next record's count is what the recording saw too.
-                    if machine.instructionCount < target {
-                        throw .idleBeforeNextInput(instructionCount: machine.instructionCount, nextRecord: target)
-                    }
-                case .exited, .resetRequested:
-                    lastStop = reason
-                    if machine.instructionCount < target {
-                        throw .stoppedEarly(instructionCount: machine.instructionCount, nextRecord: target, reason: "\(reason)")
-                    }
-                }
-            }
             switch record {
             case .event(let event):
-                machine.apply(event.input)
-                events += 1
-            case .stateHash(let count, let expected):
-                let actual = machine.stateHash()
-                guard actual == expected else {
-                    throw .diverged(instructionCount: count, expected: expected, actual: actual, previousMatch: lastMatch)
-                }
-                lastMatch = count
+                try follow { () throws(Divergence) in try follower.take(.input(event)) }
+            case .checkpoint(let checkpoint):
+                try follow { () throws(Divergence) in try follower.take(.checkpoint(checkpoint)) }
                 hashes += 1
             case .end(let end):
+                let stop = try follow { () throws(Divergence) in try follower.run(to: end.instructionCount) }
                 let actual = machine.stateHash()
                 guard actual == end.stateHash else {
-                    throw .diverged(instructionCount: end.instructionCount, expected: end.stateHash, actual: actual, previousMatch: lastMatch)
+                    throw .finalStateDiffers(instructionCount: end.instructionCount, expected: end.stateHash, actual: actual)
                 }
                 hashes += 1
                 switch end.stop {
                 case .exited(let code):
-                    guard lastStop == .exited(code: code) else { throw .endDiffers(expected: "exit code \(code)", actual: "\(String(describing: lastStop))") }
+                    guard stop == .exited(code: code) else { throw .endDiffers(expected: "exit code \(code)", actual: "\(String(describing: stop))") }
                 case .reset:
-                    guard lastStop == .resetRequested else { throw .endDiffers(expected: "a reset", actual: "\(String(describing: lastStop))") }
+                    guard stop == .resetRequested else { throw .endDiffers(expected: "a reset", actual: "\(String(describing: stop))") }
                 case .stoppedByHost:
                     break
                 }
-                var hasher = StateHasher()
-                produced.withUnsafeBytes { hasher.combine(bytes: $0) }
-                guard UInt64(produced.count) == end.outputByteCount, hasher.finalize() == end.outputHash else {
-                    throw .outputDiffers(expectedBytes: end.outputByteCount, actualBytes: UInt64(produced.count))
+                let recorded = OutputDigest(outputCount: follower.outputDigest.outputCount, byteCount: end.outputByteCount, value: end.outputHash)
+                guard recorded == follower.outputDigest else {
+                    throw .outputDiffers(expected: recorded, actual: follower.outputDigest)
                 }
             }
         }
         return ReplayResult(instructionCount: machine.instructionCount, stateHash: machine.stateHash(),
-                            output: produced, eventsApplied: events, hashesMatched: hashes)
+                            output: produced, eventsApplied: follower.inputsApplied, hashesMatched: hashes)
     }
 }

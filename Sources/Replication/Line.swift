@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// One connection between the two nodes of a VM (there are two "lines", on independent
@@ -5,6 +6,8 @@ import NIOCore
 public final class Line: @unchecked Sendable {
     /// Which line (0 or 1): the index of the address pair it runs on.
     public let index: Int
+    /// Which connection this is, for the channel cores (``PrimaryChannel``, ``BackupChannel``).
+    public let id: LineID
     let channel: Channel
     /// The peer's hello, once authenticated (set on the channel's event loop before the owner hears of the line).
     public internal(set) var peer: Hello?
@@ -12,7 +15,11 @@ public final class Line: @unchecked Sendable {
     init(index: Int, channel: Channel) {
         self.index = index
         self.channel = channel
+        id = LineID(index: index, connection: Self.connections.withLockedValue { $0 += 1; return $0 })
     }
+
+    /// Connections numbered so far in this process.
+    private static let connections = NIOLockedValueBox<UInt64>(0)
 
     /// Sends a message (from any thread; NIO keeps the order of calls).
     func send(_ message: ReplicationMessage) {

@@ -1,5 +1,6 @@
 import Arbitration
 import Machine
+import Replay
 import NIOPosix
 
 /// One host's share of a replicated VM (docs/replication.md). Its role is decided at start:
@@ -58,25 +59,38 @@ public final class Node {
         let link = BackupLink(authentication: authentication, heartbeat: configuration.heartbeat, doorbell: doorbell, log: log,
                               group: group, peers: configuration.peers.map(\.pair))
         link.start()
-        let ending = BackupRole(configuration: configuration, link: link, doorbell: doorbell, log: log).run()
+        let role = BackupRole(configuration: configuration, link: link, log: log, clock: monotonicNow)
+        var ending: BackupRole.Step = .continue
+        following: while true {
+            let ticket = doorbell.ticket
+            ending = role.step()
+            switch ending {
+            case .continue: continue
+            case .wait(let until): doorbell.wait(after: ticket, seconds: until - monotonicNow())
+            case .primaryLost, .stopped: break following
+            }
+        }
         link.shutdown()
         switch ending {
         case .stopped(let outcome):
             return outcome
-        case .primaryLost(let machine, let generation):
+        case .primaryLost(let machine, let generation, let outputs):
             log("executed the whole log to instruction \(machine.instructionCount); claiming generation \(generation + 1)")
             switch claimGeneration(arbiter: arbiter, vm: configuration.vm, expected: generation, owner: configuration.nodeID, log: log) {
             case .won(let newGeneration):
                 log("won the arbiter: live as primary of VM '\(configuration.vm)' at generation \(newGeneration)")
-                return try runPrimary(machine: machine, generation: newGeneration, authentication: authentication)
+                return try runPrimary(machine: machine, generation: newGeneration, authentication: authentication, outputs: outputs)
             case .lost(let generation, let owner):
                 log("lost the arbiter to '\(owner)' (generation \(generation)): stopping this VM")
                 return .lostArbitration(generation: generation, owner: owner)
             }
+        case .continue, .wait:
+            preconditionFailure("the backup loop ends only when the role stops or goes live")
         }
     }
 
-    private func runPrimary(machine: Machine, generation: UInt64, authentication: PeerAuthentication) throws -> NodeOutcome {
+    private func runPrimary(machine: Machine, generation: UInt64, authentication: PeerAuthentication,
+                            outputs: OutputDigest = OutputDigest()) throws -> NodeOutcome {
         let link = PrimaryLink(authentication: authentication, heartbeat: configuration.heartbeat, doorbell: doorbell, log: log, group: group)
         let lines = try link.listen(on: configuration.listen.map(\.pair)).map { Endpoint(host: $0.host, port: $0.port) }
         let console = ConsolePort(doorbell: doorbell, group: group)
@@ -84,10 +98,28 @@ public final class Node {
         log("console on \(configuration.console.host):\(consolePort); lines on " + lines.map(\.description).joined(separator: ", "))
         onLive?(generation, consolePort, lines)
         let role = PrimaryRole(configuration: configuration, machine: machine, generation: generation, link: link,
-                               console: console, arbiter: arbiter, doorbell: doorbell, log: log)
-        let outcome = role.run()
+                               console: console, log: log, clock: monotonicNow, outputs: outputs)
+        let outcome = drive(role)
         console.close()
         link.shutdown()
         return outcome
+    }
+
+    /// Steps the primary on this thread: waits on the doorbell when it has nothing to do, and
+    /// asks the arbiter (blocking, retrying while unreachable) when it must claim.
+    private func drive(_ role: PrimaryRole) -> NodeOutcome {
+        while true {
+            let ticket = doorbell.ticket
+            var step = role.step()
+            if case .claim(let expected) = step {
+                step = role.claimed(claimGeneration(arbiter: arbiter, vm: configuration.vm, expected: expected,
+                                                    owner: configuration.nodeID, log: log))
+            }
+            switch step {
+            case .continue, .claim: continue
+            case .wait(let until): doorbell.wait(after: ticket, seconds: until - monotonicNow())
+            case .finished(let outcome): return outcome
+            }
+        }
     }
 }

@@ -1,45 +1,60 @@
 import DequeModule
+import Machine
 
-/// Holds the primary's outputs until the backup has acknowledged every log entry that precedes
-/// them (the output rule). Each output is tagged with the sequence number of the last entry sent
+/// Holds the primary's outputs until the backup has acknowledged every log entry they depend on
+/// (the output rule). Each output is tagged with the sequence number of the last entry appended
 /// before the guest produced it; it may leave once the backup's acknowledgement reaches that
-/// number. Outputs leave in the order they were produced.
+/// number. Outputs leave in the order they were produced. A pure value: the primary's machine
+/// thread and the simulation drive it alike.
 public struct OutputGate: Sendable {
     struct Held: Sendable {
         var sequence: UInt64
-        var bytes: [UInt8]
+        var output: MachineOutput
     }
     private var held: Deque<Held> = []
-    /// Bytes waiting.
+    /// Bytes waiting (console bytes and frame bytes).
     public private(set) var heldBytes = 0
 
     public init() {}
 
-    /// Adds console bytes produced after the entry `sequence` was sent.
-    public mutating func hold(_ bytes: [UInt8], after sequence: UInt64) {
-        guard !bytes.isEmpty else { return }
-        heldBytes += bytes.count
-        if var last = held.last, last.sequence == sequence {
-            last.bytes += bytes
-            held[held.count - 1] = last
-        } else {
-            held.append(Held(sequence: sequence, bytes: bytes))
+    /// Adds an output produced after the entry `sequence` was appended. Console bytes with the
+    /// same tag join the previous console output.
+    public mutating func hold(_ output: MachineOutput, after sequence: UInt64) {
+        switch output {
+        case .console(let bytes):
+            guard !bytes.isEmpty else { return }
+            heldBytes += bytes.count
+            if let last = held.last, last.sequence == sequence, case .console(let previous) = last.output {
+                held[held.count - 1].output = .console(previous + bytes)
+                return
+            }
+        case .networkFrame(let frame):
+            heldBytes += frame.count
         }
+        held.append(Held(sequence: sequence, output: output))
     }
 
     /// Removes and returns, in order, every output whose entries the backup has acknowledged.
-    public mutating func release(acknowledged sequence: UInt64) -> [UInt8] {
-        var out: [UInt8] = []
+    public mutating func release(acknowledged sequence: UInt64) -> [MachineOutput] {
+        var out: [MachineOutput] = []
         while let first = held.first, first.sequence <= sequence {
-            out += first.bytes
+            out.append(first.output)
             held.removeFirst()
         }
-        heldBytes -= out.count
+        for output in out {
+            switch output {
+            case .console(let bytes): heldBytes -= bytes.count
+            case .networkFrame(let frame): heldBytes -= frame.count
+            }
+        }
         return out
     }
 
     /// Everything held, regardless of acknowledgements (a primary running alone after it won the arbiter).
-    public mutating func releaseAll() -> [UInt8] { release(acknowledged: .max) }
+    public mutating func releaseAll() -> [MachineOutput] { release(acknowledged: .max) }
+
+    /// The tag of the oldest output held (nil when empty).
+    public var oldestSequence: UInt64? { held.first?.sequence }
 
     public var isEmpty: Bool { held.isEmpty }
 }

@@ -1,89 +1,165 @@
-import Foundation
 import Arbitration
+import Foundation
 import Machine
 import Replay
 
-/// The live node: runs the guest in slices, stamps every input with the instruction count and
-/// logs it before the guest sees it, holds every output in the ``OutputGate`` until the backup has
-/// acknowledged the entries before it, starts a backup that joins with a snapshot, and when its
-/// backup is lost continues alone only if it wins the arbiter.
-final class PrimaryRole {
+/// The live node, as a state machine the owner steps: runs the guest with the ``LiveRunner``
+/// (every input logged before the guest sees it, checkpoints in the log), holds every output in
+/// the ``OutputGate`` until the backup has acknowledged the entries it depends on, sends a joining
+/// backup the state, and when its backup is lost asks the owner to claim the arbiter and
+/// continues alone only if it wins.
+///
+/// ``step()`` never blocks: it says what the owner must do next (call again, wait until a time
+/// or a doorbell ring, claim the arbiter). ``Node`` drives it on a thread with real links; the
+/// simulation drives it with simulated ones and a virtual clock.
+@_spi(Simulation) public final class PrimaryRole {
+    /// What the owner does after a step.
+    public enum Step: Equatable {
+        case `continue`
+        /// Nothing to do before this time (host clock) unless something happens (a ring).
+        case wait(until: Double)
+        /// The backup is lost: claim `expected -> expected + 1`, then call ``claimed(_:)``.
+        case claim(expected: UInt64)
+        case finished(NodeOutcome)
+    }
+
     let configuration: NodeConfiguration
-    let machine: Machine
-    let link: PrimaryLink
-    let console: ConsolePort
-    let arbiter: any Arbiter
-    let doorbell: Doorbell
+    public let machine: Machine
+    let link: any PrimaryLogChannel
+    let console: any ConsoleChannel
     let log: NodeLog
     let releaseLog: ReleaseLog?
-    private(set) var generation: UInt64
+    let clock: () -> Double
+    public private(set) var generation: UInt64
     private var gate = OutputGate()
-    private let produced = OutputBuffer()
+    private var runner: LiveRunner!
+    private let journal: LinkJournal
+    private let gateSink: GateSink
+    /// When the guest idles: until when the role waits for something to happen.
+    private var idleDeadline: Double?
+    /// The guest stopped: let the backup acknowledge the rest until the deadline.
+    private var finishing: (outcome: NodeOutcome, deadline: Double)?
     /// For the periodic statistics line.
-    private var statistics = (time: monotonicNow(), entries: UInt64(0), bytes: UInt64(0), instructions: UInt64(0))
-    static let ticksPerSecond = 10_000_000.0
-    /// The largest console input in one log entry (far below the frame limit).
-    static let maximumInputChunk = 64 << 10
+    private var statistics: (time: Double, entries: UInt64, bytes: UInt64, instructions: UInt64)
+    /// Called with each release (the simulation checks the output rule with it).
+    public var onRelease: ((_ outputs: [MachineOutput], _ generation: UInt64, _ acknowledged: UInt64) -> Void)?
+    /// Called with each output the gate takes and its tag (the simulation checks releases with it).
+    public var onHold: ((_ output: MachineOutput, _ after: UInt64) -> Void)?
+    @_spi(Simulation) public var plantedBug: PlantedBug?
 
-    init(configuration: NodeConfiguration, machine: Machine, generation: UInt64, link: PrimaryLink, console: ConsolePort,
-         arbiter: any Arbiter, doorbell: Doorbell, log: NodeLog) {
+    public init(configuration: NodeConfiguration, machine: Machine, generation: UInt64, link: any PrimaryLogChannel,
+         console: any ConsoleChannel, log: NodeLog, clock: @escaping () -> Double, outputs: OutputDigest = OutputDigest(),
+         runnerSettings: LiveRunner.Settings? = nil) {
         self.configuration = configuration
         self.machine = machine
         self.generation = generation
         self.link = link
         self.console = console
-        self.arbiter = arbiter
-        self.doorbell = doorbell
         self.log = log
+        self.clock = clock
         releaseLog = configuration.releaseLogPath.flatMap { ReleaseLog(path: $0) }
+        journal = LinkJournal(link: link)
+        gateSink = GateSink()
+        statistics = (clock(), 0, 0, machine.instructionCount)
+        var settings = runnerSettings ?? LiveRunner.Settings()
+        settings.slice = configuration.slice
+        runner = LiveRunner(machine: machine, journal: journal, outputs: gateSink, settings: settings, outputDigest: outputs, clock: clock)
+        gateSink.role = self
+        // A go-live point: the log carries the state here (a backup that joins later gets its own).
+        try? runner.checkpoint()
     }
 
-    /// Runs until the guest stops or the node loses the arbiter.
-    func run() -> NodeOutcome {
-        machine.skipsIdleTime = false
-        let produced = self.produced
-        machine.consoleOutput = { produced.bytes.append($0) }
-        while true {
-            if let outcome = handleLinkEvents() { return outcome }
-            reportStatisticsIfDue()
-            // Pasted megabytes become several events: a log entry must fit in one frame.
-            let input = console.takeInput()
-            var start = 0
-            while start < input.count {
-                let end = min(start + Self.maximumInputChunk, input.count)
-                deliver(.consoleBytes(Array(input[start..<end])))
-                start = end
-            }
-            if mustThrottle() {
-                let ticket = doorbell.ticket
-                release()
-                if !mustThrottle() { continue }
-                doorbell.wait(after: ticket, seconds: 0.05)
-                continue
-            }
-            let tag = link.status.lastSequence
-            let reason = machine.run(instructionLimit: machine.instructionCount &+ configuration.slice)
-            gate.hold(produced.take(), after: tag)
-            link.append(.progress(instructionCount: machine.instructionCount))
+    /// The output digest so far (what the guest sent).
+    public var outputDigest: OutputDigest { runner.outputDigest }
+
+    /// One step of the primary's loop.
+    public func step() -> Step {
+        if let finishing {
             release()
-            switch reason {
-            case .instructionLimit:
-                continue
-            case .waitingForInterrupt, .idle:
-                idle()
-            case .exited(let code):
-                finish()
-                return .guestExited(code: code)
-            case .resetRequested:
-                finish()
-                return .guestReset
+            if gate.isEmpty || link.status.backupLost || clock() >= finishing.deadline {
+                release()
+                return .finished(finishing.outcome)
             }
+            return .wait(until: min(finishing.deadline, clock() + 0.02))
+        }
+        let status = link.status
+        if status.joinRequested { sendState() }
+        if status.backupLost {
+            log("holding output; asking the arbiter to continue alone (generation \(generation) -> \(generation + 1))")
+            return .claim(expected: generation)
+        }
+        reportStatisticsIfDue()
+        let input = console.takeInput()
+        do {
+            if !input.isEmpty { try runner.deliver(.consoleBytes(input)) }
+        } catch {
+            return .finished(.diverged("cannot log an input: \(error)"))
+        }
+        if mustThrottle() {
+            release()
+            if mustThrottle() { return .wait(until: clock() + 0.05) }
+        }
+        if runner.isIdle, let deadline = idleDeadline {
+            release()
+            let status = link.status
+            if !(console.hasInput || status.joinRequested || status.backupLost) && clock() < deadline {
+                return .wait(until: deadline)
+            }
+        }
+        idleDeadline = nil
+        let result: LiveRunner.Step
+        do { result = try runner.step() } catch { return .finished(.diverged("cannot log: \(error)")) }
+        release()
+        switch result {
+        case .ran:
+            return .continue
+        case .idle(let deadline, _):
+            idleDeadline = deadline
+            return .wait(until: deadline)
+        case .stopped(.exited(let code)):
+            finishing = (.guestExited(code: code), clock() + 2 * configuration.heartbeat.timeout)
+            return .continue
+        case .stopped(.resetRequested):
+            finishing = (.guestReset, clock() + 2 * configuration.heartbeat.timeout)
+            return .continue
+        case .stopped:
+            return .continue
+        }
+    }
+
+    /// The arbiter's answer to ``Step/claim(expected:)``.
+    public func claimed(_ outcome: ArbitrationOutcome) -> Step {
+        switch outcome {
+        case .won(let newGeneration):
+            generation = newGeneration
+            link.forgetBackup()
+            log("won the arbiter: primary of VM '\(configuration.vm)' alone at generation \(generation); waiting for a new backup")
+            release()
+            return .continue
+        case .lost(let current, let owner):
+            log("lost the arbiter to '\(owner)' (generation \(current)): stopping this VM; its output is not released")
+            return .finished(.lostArbitration(generation: current, owner: owner))
+        }
+    }
+
+    /// A joining backup gets the state, then a checkpoint at the same count to check it against.
+    private func sendState() {
+        do {
+            let started = clock()
+            let snapshot = try machine.saveSnapshot()
+            let paused = clock() - started
+            if link.sendSnapshot(snapshot, generation: generation) {
+                log("the guest paused \(Int((paused * 1000).rounded())) ms for the initial state")
+                try runner.checkpoint()
+            }
+        } catch {
+            log("cannot snapshot the machine for the backup: \(error)")
         }
     }
 
     /// Every `statisticsInterval` seconds with a backup: how much the log carried.
     private func reportStatisticsIfDue() {
-        let now = monotonicNow()
+        let now = clock()
         guard now - statistics.time >= configuration.statisticsInterval else { return }
         let status = link.status
         if status.hasBackup {
@@ -95,108 +171,68 @@ final class PrimaryRole {
         statistics = (now, status.sentEntries, status.sentBytes, machine.instructionCount)
     }
 
-    /// Logs an input at the current count, then lets the guest see it.
-    private func deliver(_ input: MachineInput) {
-        link.append(.input(Event(instructionCount: machine.instructionCount, input: input)))
-        machine.apply(input)
-    }
-
-    /// A joining backup gets the state; a lost backup sends the node to the arbiter.
-    private func handleLinkEvents() -> NodeOutcome? {
-        let status = link.status
-        if status.joinRequested {
-            do {
-                let started = monotonicNow()
-                let snapshot = try machine.saveSnapshot()
-                let paused = monotonicNow() - started
-                if link.sendSnapshot(snapshot, generation: generation) {
-                    log("the guest paused \(Int((paused * 1000).rounded())) ms for the initial state")
-                }
-            } catch {
-                log("cannot snapshot the machine for the backup: \(error)")
-            }
-        }
-        if status.backupLost {
-            log("holding output; asking the arbiter to continue alone (generation \(generation) -> \(generation + 1))")
-            switch claim() {
-            case .won(let newGeneration):
-                generation = newGeneration
-                link.forgetBackup()
-                log("won the arbiter: primary of VM '\(configuration.vm)' alone at generation \(generation); waiting for a new backup")
-                release()
-            case .lost(let current, let owner):
-                log("lost the arbiter to '\(owner)' (generation \(current)): stopping this VM; its output is not released")
-                return .lostArbitration(generation: current, owner: owner)
-            }
-        }
-        return nil
-    }
-
-    /// Asks the arbiter until it answers (an unreachable arbiter keeps the output held).
-    private func claim() -> ArbitrationOutcome {
-        claimGeneration(arbiter: arbiter, vm: configuration.vm, expected: generation, owner: configuration.nodeID, log: log)
-    }
-
     /// Whether the backup is too far behind to go on.
     private func mustThrottle() -> Bool {
         Throttle.mustPause(link.status, instructionCount: machine.instructionCount, configuration: configuration)
     }
 
+    /// An output the guest produced, tagged with the last entry appended before it.
+    fileprivate func hold(_ output: MachineOutput, after sequence: UInt64) {
+        onHold?(output, sequence)
+        gate.hold(output, after: sequence)
+    }
+
     /// Sends what the backup's acknowledgements allow (everything, when alone).
     private func release() {
         let status = link.status
-        let bytes: [UInt8]
+        var outputs: [MachineOutput]
         if status.hasBackup || status.backupLost {
             // Without a fresh word from the backup, hold even what it acknowledged (see leaseValid).
-            guard status.leaseValid else { return }
-            bytes = gate.release(acknowledged: status.acknowledged)
+            guard status.leaseValid || plantedBug == .releaseBeforeAck else { return }
+            outputs = gate.release(acknowledged: status.acknowledged)
+            if plantedBug == .releaseBeforeAck, outputs.isEmpty, let oldest = gate.oldestSequence {
+                outputs = gate.release(acknowledged: oldest)   // planted: one output leaves early
+                plantedBug = nil
+            }
         } else {
-            bytes = gate.releaseAll()
+            outputs = gate.releaseAll()
         }
-        guard !bytes.isEmpty else { return }
-        console.write(bytes)
-        releaseLog?.record(generation: generation, node: configuration.nodeID, bytes: bytes.count)
-    }
-
-    /// The guest waits for an interrupt: wait on the host clock until its timer is due or
-    /// something happens, releasing output as acknowledgements come; log how long it was.
-    private func idle() {
-        let ticks = machine.hart.ticksUntilTimerInterrupt
-        let wait = min(ticks.map { Double($0) / Self.ticksPerSecond } ?? 0.5, 0.5)
-        let start = monotonicNow()
-        while true {
-            let ticket = doorbell.ticket
-            release()
-            let status = link.status
-            if console.hasInput || status.joinRequested || status.backupLost { break }
-            let remaining = start + wait - monotonicNow()
-            if remaining <= 0 { break }
-            doorbell.wait(after: ticket, seconds: remaining)
+        guard !outputs.isEmpty else { return }
+        onRelease?(outputs, generation, status.acknowledged)
+        var bytes = 0
+        for output in outputs {
+            switch output {
+            case .console(let data):
+                console.write(data)
+                bytes += data.count
+            case .networkFrame:
+                break   // no network backend yet: a frame that may leave is dropped here
+            }
         }
-        let passed = UInt64(max(0, monotonicNow() - start) * Self.ticksPerSecond)
-        let advance = min(ticks ?? passed, passed)
-        if advance > 0 { deliver(.timeAdvance(ticks: advance)) }
-    }
-
-    /// The guest stopped: let the backup acknowledge the last entries, then release the rest.
-    private func finish() {
-        let deadline = monotonicNow() + 2 * configuration.heartbeat.timeout
-        while !gate.isEmpty && monotonicNow() < deadline {
-            let ticket = doorbell.ticket
-            release()
-            if link.status.backupLost { break }
-            doorbell.wait(after: ticket, seconds: 0.02)
-        }
-        release()
+        releaseLog?.record(generation: generation, node: configuration.nodeID, bytes: bytes)
     }
 }
 
-/// Collects the guest's console output during a slice.
-final class OutputBuffer {
-    var bytes: [UInt8] = []
-    func take() -> [UInt8] {
-        defer { bytes.removeAll(keepingCapacity: true) }
-        return bytes
+/// The primary's journal is the replication log: positions are sequence numbers.
+final class LinkJournal: Journal {
+    let link: any PrimaryLogChannel
+    private(set) var position: UInt64
+
+    init(link: any PrimaryLogChannel) {
+        self.link = link
+        position = link.status.lastSequence
+    }
+
+    func append(_ record: JournalRecord) {
+        position = link.append(record)
+    }
+}
+
+/// Hands the runner's outputs to the role's gate.
+final class GateSink: OutputSink {
+    weak var role: PrimaryRole?
+    func emit(_ output: MachineOutput, after position: UInt64) {
+        role?.hold(output, after: position)
     }
 }
 

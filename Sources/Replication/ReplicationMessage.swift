@@ -1,22 +1,9 @@
 import NIOCore
 import Replay
 
-/// One entry of the replicated log: an input at an instruction count, or a progress mark that
-/// lets the backup execute up to a count while there are no inputs.
-public enum LogEntry: Equatable, Sendable {
-    /// A nondeterministic input, delivered at its instruction count.
-    case input(Event)
-    /// The primary has executed to this count: the backup may run up to it.
-    case progress(instructionCount: UInt64)
-
-    /// The instruction count the backup may run to when it has this entry.
-    public var instructionCount: UInt64 {
-        switch self {
-        case .input(let event): return event.instructionCount
-        case .progress(let count): return count
-        }
-    }
-}
+/// One entry of the replicated log: the live runner's journal records (an input at an
+/// instruction count, a progress mark, a checkpoint), carried to the backup as they are.
+public typealias LogEntry = JournalRecord
 
 /// What a node says when it connects: which VM, who it is, and a fresh nonce for the
 /// challenge-response authentication (see ``PeerAuthentication``).
@@ -111,6 +98,9 @@ public enum ReplicationMessage: Equatable, Sendable {
             case .progress(let count):
                 buffer.writeInteger(UInt8(1))
                 buffer.writeInteger(count, endianness: .little)
+            case .checkpoint(let checkpoint):
+                buffer.writeInteger(UInt8(2))
+                writeBlob(checkpoint.encoded())
             }
         case .ack(let sequence, let executed, let echo):
             buffer.writeInteger(sequence, endianness: .little)
@@ -167,6 +157,10 @@ public enum ReplicationMessage: Equatable, Sendable {
                 message = .entry(sequence: sequence, .input(event))
             case 1:
                 message = .entry(sequence: sequence, .progress(instructionCount: try u64("the progress count")))
+            case 2:
+                do { message = .entry(sequence: sequence, .checkpoint(try Checkpoint(decoding: try blob("the checkpoint", limit: 1 << 16)))) }
+                catch let error as EventLogError { throw .malformedMessage("bad checkpoint: \(error)") }
+                catch { throw .malformedMessage("bad checkpoint: \(error)") }
             default:
                 throw .malformedMessage("unknown entry kind \(entryKind)")
             }

@@ -73,12 +73,12 @@ func restore(_ arguments: [String]) throws {
     try machine.restoreSnapshot(snapshot)
     for path in increments { try machine.restoreSnapshot(try readFile(path)) }
     var output: [UInt8] = []
-    machine.consoleOutput = { output.append($0) }
+    machine.routeConsole { output.append($0) }
     var stop = Machine.StopReason.instructionLimit
     for (count, text) in inputs.sorted(by: { $0.0 < $1.0 }) where count >= machine.instructionCount {
         stop = machine.run(instructionLimit: count)
         guard stop == .instructionLimit else { break }
-        machine.uart.receive(Array(text.utf8))
+        machine.apply(.consoleBytes(Array(text.utf8)))
     }
     if stop == .instructionLimit { stop = machine.run(instructionLimit: until) }
     print("instructions \(machine.instructionCount)")
@@ -96,7 +96,7 @@ func measureLinux(_ arguments: [String]) throws {
     try machine.bootLinux(kernel: try LinuxImage(bytes: try readFile(arguments[0])), initrd: try readFile(arguments[1]),
                           commandLine: "console=ttyS0")
     var console: [UInt8] = []
-    machine.consoleOutput = { console.append($0) }
+    machine.routeConsole { console.append($0) }
     func runUntilPrompt(limit: UInt64) throws {
         let start = console.count
         while !String(decoding: console[start...], as: UTF8.self).hasSuffix("~ # ") {
@@ -133,7 +133,7 @@ func measureLinux(_ arguments: [String]) throws {
     for (label, command) in steps {
         machine.startDirtyTracking()
         let before = machine.instructionCount
-        machine.uart.receive(Array(command.utf8))
+        machine.apply(.consoleBytes(Array(command.utf8)))
         try runUntilPrompt(limit: before + 2_000_000_000)
         let dirty = machine.memory.dirtyPages?.count ?? 0
         var incremental: [UInt8] = []

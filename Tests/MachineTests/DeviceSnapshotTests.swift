@@ -1,4 +1,4 @@
-import Machine
+@testable import Machine
 import RISCV
 import Testing
 

@@ -1,3 +1,4 @@
+import HostIO
 import ELF
 import Foundation
 import Machine

@@ -1,3 +1,4 @@
+import HostIO
 import Foundation
 import Machine
 import RISCV

@@ -1,3 +1,4 @@
+import HostIO
 import Foundation
 import Machine
 import RISCV
@@ -38,7 +39,7 @@ import Testing
 
     static func finish(_ machine: Machine, output: [UInt8] = [], limit: UInt64 = 500_000_000) -> Outcome {
         var output = output
-        machine.consoleOutput = { output.append($0) }
+        machine.routeConsole { output.append($0) }
         let stop = machine.run(instructionLimit: limit)
         return Outcome(output: output, stop: stop, instructions: machine.instructionCount, hash: machine.stateHash())
     }
@@ -57,7 +58,7 @@ import Testing
             // Run to the snapshot point and snapshot.
             let original = try guest.loaded()
             var before: [UInt8] = []
-            original.consoleOutput = { before.append($0) }
+            original.routeConsole { before.append($0) }
             #expect(original.run(instructionLimit: point) == .instructionLimit)
             let hashAtPoint = original.stateHash()
             let snapshot = try original.saveSnapshot()
@@ -85,7 +86,7 @@ import Testing
             let reference = Self.finish(try snapshotted.loaded())
             let original = try snapshotted.loaded()
             var before: [UInt8] = []
-            original.consoleOutput = { before.append($0) }
+            original.routeConsole { before.append($0) }
             _ = original.run(instructionLimit: reference.instructions / 2)
             let snapshot = try original.saveSnapshot()
 
@@ -105,7 +106,7 @@ import Testing
         let reference = Self.finish(try guest.loaded())
         let original = try guest.loaded()
         var before: [UInt8] = []
-        original.consoleOutput = { before.append($0) }
+        original.routeConsole { before.append($0) }
         var point: UInt64 = 2_000
         var checked = 0
         while point < reference.instructions {
@@ -132,7 +133,7 @@ import Testing
         let total = reference.instructions
         let original = try guest.loaded()
         var before: [UInt8] = []
-        original.consoleOutput = { before.append($0) }
+        original.routeConsole { before.append($0) }
         _ = original.run(instructionLimit: total / 5)
         let base = try original.saveSnapshot()
         original.startDirtyTracking()

@@ -1,5 +1,5 @@
 import Foundation
-import Machine
+@testable import Machine
 import RISCV
 import Testing
 
@@ -97,7 +97,7 @@ import Testing
         // The uninterrupted run: no stop before the input, none after.
         let reference = try Self.bootedMachine()
         var referenceOutput: [UInt8] = []
-        reference.consoleOutput = { referenceOutput.append($0) }
+        reference.routeConsole { referenceOutput.append($0) }
         #expect(reference.run(instructionLimit: Self.inputAt) == .instructionLimit)
         reference.uart.receive(Array(Self.input.utf8))
         #expect(reference.run(instructionLimit: Self.end) == .instructionLimit)
@@ -113,13 +113,13 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let machine = try Self.bootedMachine()
         var output: [UInt8] = []
-        machine.consoleOutput = { output.append($0) }
+        machine.routeConsole { output.append($0) }
         var outputAt: [UInt64: Int] = [:]
         var increments: [String] = []
         for (i, point) in Self.snapshotPoints.enumerated() {
             if point > Self.inputAt && machine.instructionCount <= Self.inputAt {
                 #expect(machine.run(instructionLimit: Self.inputAt) == .instructionLimit)
-                machine.uart.receive(Array(Self.input.utf8))
+                machine.apply(.consoleBytes(Array(Self.input.utf8)))
             }
             #expect(machine.run(instructionLimit: point) == .instructionLimit)
             outputAt[point] = output.count

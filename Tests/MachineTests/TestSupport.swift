@@ -1,3 +1,4 @@
+import HostIO
 import Foundation
 import Machine
 
@@ -34,7 +35,7 @@ func runOnLockstep(_ path: String, limit: UInt64 = 2_000_000_000, memory: UInt64
     let machine = try Machine(configuration: MachineConfiguration(memorySize: memory))
     try machine.load(elfAt: path)
     var output: [UInt8] = []
-    machine.consoleOutput = { output.append($0) }
+    machine.routeConsole { output.append($0) }
     let stop = machine.run(instructionLimit: limit)
     return RunResult(output: output, stop: stop, instructions: machine.instructionCount)
 }

@@ -1,3 +1,4 @@
+import HostIO
 import Foundation
 import Machine
 import RISCV
@@ -24,7 +25,7 @@ import Testing
         try machine.load(elfAt: path)
         machine.network.onTransmit = transmitted
         var output: [UInt8] = []
-        machine.consoleOutput = { output.append($0) }
+        machine.routeConsole { output.append($0) }
         let stop = machine.run(instructionLimit: 200_000_000)
         return RunResult(output: output, stop: stop, instructions: machine.instructionCount)
     }

@@ -14,7 +14,9 @@ import Testing
     static let records: [LogRecord] = [
         .event(Event(instructionCount: 10, input: .consoleBytes(Array("ls\n".utf8)))),
         .event(Event(instructionCount: 10, input: .timeAdvance(ticks: 99))),
-        .stateHash(instructionCount: 1_000, hash: 0xABCD),
+        .checkpoint(Checkpoint(state: StateDigest(instructionCount: 1_000, parts: [.init(name: "registers", hash: 0xABCD)],
+                                               regionSize: 4096, ramBase: 0x8000_0000, regions: [1, 2, 3]),
+                            outputs: OutputDigest(outputCount: 2, byteCount: 7, value: 0x99))),
         .event(Event(instructionCount: 2_000, input: .networkFrame([1, 2, 3, 4]))),
         .end(SessionEnd(instructionCount: 3_000, stateHash: 0x77, outputByteCount: 5, outputHash: 0x55, stop: .exited(code: 3))),
     ]

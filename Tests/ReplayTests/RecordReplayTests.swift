@@ -34,31 +34,35 @@ import Testing
     static let lines = ["echo hello\n", "ls /\n", "cat /proc/uptime\n", "dd if=/dev/hwrng bs=8 count=1 2>/dev/null | od -An -tx1\n",
                         "i=0; while [ $i -lt 30 ]; do i=$((i+1)); done; echo $i\n", "\u{3}", "uname -a\n"]
 
-    /// Runs a recorded session with random slices and random inputs; returns the log and the output.
+    /// Runs a recorded session with the live runner under a virtual clock: random idle times,
+    /// random inputs between slices; returns the log and the console output.
     static func record(seed: UInt64, to path: String) throws -> (log: EventLog, output: [UInt8]) {
         var random = SplitMix(seed: seed)
         let machine = try bootedMachine(seed: seed)
         let session = SessionDescription(configuration: machine.configuration, boot: .elf(path: "test", hash: 0), disk: nil,
                                          initialStateHash: machine.stateHash())
-        let recorder = Recorder(machine: machine, writer: try EventLogWriter(path: path, session: session), hashInterval: 25_000_000)
-        var output: [UInt8] = []
-        machine.consoleOutput = { output.append($0); recorder.noteOutput($0) }
+        let recorder = Recorder(writer: try EventLogWriter(path: path, session: session))
+        let console = CollectingSink()
+        var settings = LiveRunner.Settings()
+        settings.checkpointInterval = 25_000_000
+        settings.slice = 1 + random.next() % 3_000_000
+        var now = 0.0
+        let runner = LiveRunner(machine: machine, journal: recorder, outputs: console, settings: settings, clock: { now })
         let end: UInt64 = 160_000_000
         while machine.instructionCount < end {
-            let slice = 1 + random.next() % 3_000_000
-            let reason = machine.run(instructionLimit: min(end, machine.instructionCount + slice))
-            if reason == .waitingForInterrupt {
-                let ticks = machine.hart.ticksUntilTimerInterrupt ?? 100_000
-                try recorder.deliver(.timeAdvance(ticks: max(1, min(ticks, 1 + random.next() % 200_000))))
+            switch try runner.step(limit: end) {
+            case .idle(let deadline, _):
+                now = min(deadline, now + Double(1 + random.next() % 200_000) / 10_000_000)
+            case .ran, .stopped:
+                now += 0.001
             }
             if random.next() % 8 == 0 {
                 let line = lines[Int(random.next() % UInt64(lines.count))]
-                try recorder.deliver(.consoleBytes(Array(line.utf8)))
+                try runner.deliver(.consoleBytes(Array(line.utf8)))
             }
-            try recorder.checkpointIfDue()
         }
-        try recorder.finish(.stoppedByHost)
-        return (try EventLog(bytes: [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))), output)
+        try recorder.finish(.stoppedByHost, machine: machine, outputs: runner.outputDigest)
+        return (try EventLog(bytes: [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))), console.bytes)
     }
 
     static func temporaryPath(_ name: String) -> String {
@@ -71,7 +75,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: path) }
         let (log, recorded) = try Self.record(seed: seed, to: path)
         let inputs = log.records.filter { if case .event = $0 { return true } else { return false } }
-        let hashes = log.records.filter { if case .stateHash = $0 { return true } else { return false } }
+        let hashes = log.records.filter { if case .checkpoint = $0 { return true } else { return false } }
         #expect(inputs.count > 5)
         #expect(hashes.count >= 4)
         #expect(String(decoding: recorded, as: UTF8.self).contains("init ready"))
@@ -110,14 +114,46 @@ import Testing
             Issue.record("an altered input at instruction \(event.instructionCount) replayed without a divergence")
         } catch {
             switch error {
-            case .diverged(let count, _, _, let previous):
-                #expect(count > event.instructionCount)
+            case .diverged(.stateDiffers(let difference, let previous)):
+                #expect(difference.instructionCount > event.instructionCount)
                 #expect(previous <= event.instructionCount + 25_000_000)
-            case .outputDiffers, .idleBeforeNextInput, .stoppedEarly:
+                #expect(!difference.parts.isEmpty || !difference.ramRanges.isEmpty)
+            case .diverged(.outputsDiffer(let count, _, _)):
+                #expect(count > event.instructionCount)
+            case .diverged, .outputDiffers, .finalStateDiffers:
                 break
             default:
                 Issue.record("unexpected \(error)")
             }
+        }
+    }
+
+    /// A replay whose RAM is changed in one page before it starts (a planted divergence): the
+    /// first checkpoint reports the region holding that page, and nothing else.
+    @Test func aPlantedDivergenceNamesTheRAMPage() throws {
+        let path = Self.temporaryPath("planted")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let (log, _) = try Self.record(seed: 7, to: path)
+        let machine = try Self.bootedMachine(seed: 7)
+        // A page near the top of RAM that Linux does not touch during this short boot.
+        let address: UInt64 = 0x8000_0000 + (120 << 20) + 0x1230
+        machine.memory.write([0x5A], at: address)
+        let follower = Follower(machine: machine)
+        do {
+            for record in log.records {
+                switch record {
+                case .event(let event): try follower.take(.input(event))
+                case .checkpoint(let checkpoint): try follower.take(.checkpoint(checkpoint))
+                case .end: break
+                }
+            }
+            Issue.record("a changed RAM page was not reported")
+        } catch {
+            guard case .stateDiffers(let difference, _) = error else { Issue.record("unexpected \(error)"); return }
+            #expect(difference.parts.isEmpty, "only RAM differs, but \(difference.parts) reported")
+            #expect(difference.ramRanges.count == 1)
+            #expect(difference.ramRanges.first?.contains(address) == true)
+            #expect(error.description.contains("RAM"))
         }
     }
 
@@ -135,5 +171,13 @@ import Testing
         let kernel = [UInt8](FileManager.default.contents(atPath: Self.imageDirectory + "/Image")!)
         try other.bootLinux(kernel: try LinuxImage(bytes: kernel), initrd: nil, commandLine: "console=ttyS0")
         #expect(throws: ReplayError.self) { try Replayer.replay(log, on: other) }
+    }
+}
+
+/// Collects console output of a live run.
+final class CollectingSink: OutputSink {
+    var bytes: [UInt8] = []
+    func emit(_ output: MachineOutput, after position: UInt64) {
+        if case .console(let data) = output { bytes += data }
     }
 }

@@ -197,20 +197,25 @@ import Testing
 }
 
 @Suite struct OutputGateTests {
+    static func console(_ text: String) -> MachineOutput { .console(Array(text.utf8)) }
+
     @Test func outputsLeaveInOrderOnlyWhenAcknowledged() {
         var gate = OutputGate()
-        gate.hold(Array("ab".utf8), after: 3)
-        gate.hold(Array("c".utf8), after: 3)
-        gate.hold(Array("d".utf8), after: 5)
-        gate.hold([], after: 6)
-        #expect(gate.heldBytes == 4)
+        gate.hold(Self.console("ab"), after: 3)
+        gate.hold(Self.console("c"), after: 3)
+        gate.hold(.networkFrame([9, 9]), after: 4)
+        gate.hold(Self.console("d"), after: 5)
+        gate.hold(.console([]), after: 6)
+        #expect(gate.heldBytes == 6)
+        #expect(gate.oldestSequence == 3)
         #expect(gate.release(acknowledged: 2) == [])
-        #expect(gate.release(acknowledged: 4) == Array("abc".utf8))
+        #expect(gate.release(acknowledged: 3) == [Self.console("abc")])
+        #expect(gate.release(acknowledged: 4) == [.networkFrame([9, 9])])
         #expect(gate.release(acknowledged: 4) == [])
-        #expect(gate.release(acknowledged: 9) == Array("d".utf8))
+        #expect(gate.release(acknowledged: 9) == [Self.console("d")])
         #expect(gate.isEmpty && gate.heldBytes == 0)
-        gate.hold([1], after: 100)
-        #expect(gate.releaseAll() == [1])
+        gate.hold(.console([1]), after: 100)
+        #expect(gate.releaseAll() == [.console([1])])
     }
 }
 

@@ -1,0 +1,97 @@
+import Machine
+
+/// The following side of the determinism boundary, one engine for `lockstep replay` and a
+/// replicated backup: runs the machine exactly to each record's instruction count (never past
+/// it), delivers inputs there, and compares every ``Checkpoint`` with its own state and outputs,
+/// stopping with a ``Divergence`` that names what differs.
+public final class Follower {
+    public let machine: Machine
+    /// Every output the machine produced (a backup's are discarded; a replay's are compared).
+    public private(set) var outputDigest = OutputDigest()
+    /// The count of the last checkpoint that matched (or where following began).
+    public private(set) var lastMatch: UInt64
+    public private(set) var inputsApplied = 0
+    public private(set) var checkpointsMatched = 0
+    /// Called with each output after it is digested (a replay prints the console).
+    public var onOutput: (MachineOutput) -> Void = { _ in }
+
+    /// Whether the output digest is still to be adopted from the first checkpoint.
+    private var adoptsOutputs: Bool
+    /// False when the followed run's outputs before this point could not be learnt.
+    private var comparesOutputs = true
+
+    /// Takes over `machine`'s output sink and idle handling (idle time comes from the log).
+    /// `outputs` is the digest of what the followed run had sent before this point; nil when it
+    /// is not known (a backup built from a snapshot): the first checkpoint, taken where the
+    /// snapshot was, then provides it.
+    public init(machine: Machine, outputs: OutputDigest? = OutputDigest()) {
+        self.machine = machine
+        lastMatch = machine.instructionCount
+        outputDigest = outputs ?? OutputDigest()
+        adoptsOutputs = outputs == nil
+        machine.skipsIdleTime = false
+        machine.onOutput = { [unowned self] output in
+            outputDigest.add(output)
+            onOutput(output)
+        }
+    }
+
+    /// Runs to exactly `target`. Returns how the machine stopped if it powered off or asked for
+    /// a reset exactly there (nil otherwise).
+    @discardableResult
+    public func run(to target: UInt64) throws(Divergence) -> Machine.StopReason? {
+        while machine.instructionCount < target {
+            let reason = machine.run(instructionLimit: target)
+            switch reason {
+            case .instructionLimit:
+                continue
+            case .waitingForInterrupt, .idle:
+                // Waiting exactly at the next record's count is what the live run saw too.
+                if machine.instructionCount < target {
+                    throw .idleBeforeTarget(instructionCount: machine.instructionCount, target: target)
+                }
+            case .exited, .resetRequested:
+                if machine.instructionCount < target {
+                    throw .stoppedEarly(instructionCount: machine.instructionCount, target: target, reason: "\(reason)")
+                }
+                return reason
+            }
+        }
+        return nil
+    }
+
+    /// Takes one record: runs to its count, then applies the input or checks the checkpoint.
+    @discardableResult
+    public func take(_ record: JournalRecord) throws(Divergence) -> Machine.StopReason? {
+        let stop = try run(to: record.instructionCount)
+        switch record {
+        case .input(let event):
+            machine.apply(event.input)
+            inputsApplied += 1
+        case .progress:
+            break
+        case .checkpoint(let checkpoint):
+            try check(checkpoint)
+        }
+        return stop
+    }
+
+    /// Compares a checkpoint taken at the current count with this machine's state and outputs.
+    public func check(_ checkpoint: Checkpoint) throws(Divergence) {
+        let actual = machine.stateDigest()
+        if let difference = checkpoint.state.differences(from: actual) {
+            throw .stateDiffers(difference, lastMatch: lastMatch)
+        }
+        if adoptsOutputs {
+            // Only a checkpoint at the count where following began says what was sent before it.
+            adoptsOutputs = false
+            comparesOutputs = outputDigest.outputCount == 0
+            if comparesOutputs { outputDigest = checkpoint.outputs }
+        }
+        guard !comparesOutputs || checkpoint.outputs == outputDigest else {
+            throw .outputsDiffer(instructionCount: machine.instructionCount, expected: checkpoint.outputs, actual: outputDigest)
+        }
+        lastMatch = machine.instructionCount
+        checkpointsMatched += 1
+    }
+}

@@ -1,0 +1,140 @@
+import Machine
+
+/// The live side of the determinism boundary, one engine for `lockstep run`, `lockstep run
+/// --record` and a replicated primary: runs the machine in slices, logs every input into the
+/// ``Journal`` before the machine sees it, lets guest time follow the host's clock while the
+/// guest idles (and logs how far it moved as an input), puts a ``Checkpoint`` into the journal at
+/// regular counts, and hands every output to the ``OutputSink`` tagged with the journal position
+/// it depends on.
+///
+/// The owner drives it: ``deliver(_:)`` for each input from the host, ``step(limit:)`` to run a
+/// slice, and when a step says the guest idles, waits (for an input, or until the step's
+/// deadline) before the next call. The runner never blocks and reads time only through the
+/// clock it is given, so a simulation can drive it with a virtual clock.
+public final class LiveRunner {
+    /// Tunables.
+    public struct Settings: Sendable {
+        /// Instructions per slice between looks at the host.
+        public var slice: UInt64 = 2_000_000
+        /// A checkpoint at least this often (in instructions).
+        public var checkpointInterval: UInt64 = 100_000_000
+        /// The longest wait of an idle guest before the owner looks again (seconds).
+        public var maximumIdleWait: Double = 0.5
+        /// The largest console input in one record (bigger inputs become several).
+        public var maximumInputChunk: Int = 64 << 10
+        /// Guest time ticks per host second while the guest idles (the platform's timebase).
+        public var timebaseFrequency: Double = Double(PlatformDescription.defaultTimebaseFrequency)
+        /// Whether guest time follows the host's clock while the guest idles (a kernel, a
+        /// replicated machine). When false (a bare-metal program run on its own), an idle guest
+        /// has its time jumped straight to its timer's deadline, deterministically and without
+        /// an input, and a guest that idles with no timer armed stops (``Machine/StopReason/idle``).
+        public var idlesInRealTime = true
+
+        public init() {}
+    }
+
+    /// What a step did.
+    public enum Step: Equatable, Sendable {
+        /// A slice ran; call again.
+        case ran
+        /// The guest waits for an interrupt: wait until `deadline` (host clock) or until an input
+        /// arrives, then call again. `timerArmed` is false when only an input can wake the guest.
+        case idle(deadline: Double, timerArmed: Bool)
+        /// The machine stopped (power-off, reset, the instruction limit).
+        case stopped(Machine.StopReason)
+    }
+
+    public let machine: Machine
+    public let journal: any Journal
+    public let outputs: any OutputSink
+    public let settings: Settings
+    private let clock: () -> Double
+    private var nextCheckpoint: UInt64
+    /// When the guest started idling and how far its timer was then (nil: no timer armed).
+    private var idling: (start: Double, ticks: UInt64?)?
+    /// Every output emitted so far.
+    public private(set) var outputDigest = OutputDigest()
+
+    /// Takes over `machine`'s output sink and idle handling.
+    /// `outputDigest` is what the machine had sent before (a backup going live continues its follower's).
+    public init(machine: Machine, journal: any Journal, outputs: any OutputSink, settings: Settings = Settings(),
+                outputDigest: OutputDigest = OutputDigest(), clock: @escaping () -> Double) {
+        self.outputDigest = outputDigest
+        self.machine = machine
+        self.journal = journal
+        self.outputs = outputs
+        self.settings = settings
+        self.clock = clock
+        let interval = max(1, settings.checkpointInterval)
+        nextCheckpoint = (machine.instructionCount / interval + 1) &* interval
+        machine.skipsIdleTime = !settings.idlesInRealTime
+        machine.onOutput = { [unowned self] output in
+            self.outputDigest.add(output)
+            self.outputs.emit(output, after: self.journal.position)
+        }
+    }
+
+    /// Whether the guest is idling (the last step returned ``Step/idle(deadline:timerArmed:)``).
+    public var isIdle: Bool { idling != nil }
+
+    /// Logs `input` at the current count, then applies it. Ends an idle period first, so that the
+    /// time the guest waited is logged before what woke it.
+    public func deliver(_ input: MachineInput) throws {
+        try endIdle()
+        if case .consoleBytes(let bytes) = input, bytes.count > settings.maximumInputChunk {
+            var start = 0
+            while start < bytes.count {
+                let end = min(start + settings.maximumInputChunk, bytes.count)
+                try logAndApply(.consoleBytes(Array(bytes[start..<end])))
+                start = end
+            }
+        } else {
+            try logAndApply(input)
+        }
+    }
+
+    private func logAndApply(_ input: MachineInput) throws {
+        try journal.append(.input(Event(instructionCount: machine.instructionCount, input: input)))
+        machine.apply(input)
+    }
+
+    /// Ends an idle period: guest time moves by the host time that passed, never past the
+    /// guest's timer (the guest wakes at its deadline, as on real hardware), and that move is an input.
+    public func endIdle() throws {
+        guard let idle = idling else { return }
+        idling = nil
+        let passed = UInt64(max(0, clock() - idle.start) * settings.timebaseFrequency)
+        let advance = min(idle.ticks ?? passed, passed)
+        if advance > 0 { try logAndApply(.timeAdvance(ticks: advance)) }
+    }
+
+    /// Puts a checkpoint of the current state into the journal now (go-live points, a new backup).
+    public func checkpoint() throws {
+        try journal.append(.checkpoint(Checkpoint(state: machine.stateDigest(), outputs: outputDigest)))
+        let interval = max(1, settings.checkpointInterval)
+        nextCheckpoint = (machine.instructionCount / interval + 1) &* interval
+    }
+
+    /// Runs one slice (ending any idle period first), or reports why not.
+    public func step(limit: UInt64 = .max) throws -> Step {
+        try endIdle()
+        if machine.instructionCount >= limit { return .stopped(.instructionLimit) }
+        let reason = machine.run(instructionLimit: min(limit, machine.instructionCount &+ settings.slice))
+        if machine.instructionCount >= nextCheckpoint { try checkpoint() }
+        try journal.append(.progress(instructionCount: machine.instructionCount))
+        switch reason {
+        case .instructionLimit:
+            return machine.instructionCount >= limit ? .stopped(.instructionLimit) : .ran
+        case .idle where !settings.idlesInRealTime:
+            return .stopped(.idle)
+        case .waitingForInterrupt, .idle:
+            let ticks = machine.hart.ticksUntilTimerInterrupt
+            let now = clock()
+            idling = (now, ticks)
+            let wait = min(ticks.map { Double($0) / settings.timebaseFrequency } ?? settings.maximumIdleWait, settings.maximumIdleWait)
+            return .idle(deadline: now + wait, timerArmed: ticks != nil)
+        case .exited, .resetRequested:
+            return .stopped(reason)
+        }
+    }
+}

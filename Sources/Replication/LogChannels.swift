@@ -1,0 +1,49 @@
+/// What a primary needs from its side of the logging channel: the NIO ``PrimaryLink`` on real
+/// lines, or a simulated one. The role never touches sockets itself.
+public protocol PrimaryLogChannel: AnyObject {
+    var status: PrimaryLink.Status { get }
+    /// Assigns the next sequence number to `entry` and sends it to the backup, if there is one.
+    @discardableResult func append(_ entry: LogEntry) -> UInt64
+    /// Sends the initial state to the backup that asked for it; false if it went away.
+    @discardableResult func sendSnapshot(_ snapshot: [UInt8], generation: UInt64) -> Bool
+    /// After the primary won the arbiter without its backup: forget it, accept a new one.
+    func forgetBackup()
+}
+
+/// What a backup needs from its side of the logging channel.
+public protocol BackupLogChannel: AnyObject {
+    /// The primary's snapshot, once it has arrived whole (once).
+    func takeInitialState() -> BackupLink.InitialState?
+    /// Entries received since the last call, in sequence order.
+    func takeEntries() -> [LogEntry]
+    /// How far the backup has executed (carried in acknowledgements; the primary throttles on it).
+    func noteExecuted(_ count: UInt64)
+    /// Every line has been silent for the timeout: the primary is declared lost.
+    var isPrimaryLost: Bool { get }
+    /// Why the primary refused this node, if it did.
+    var refusedReason: String? { get }
+}
+
+/// The live primary's console: input from clients, output to them.
+public protocol ConsoleChannel: AnyObject {
+    /// Console input received since the last call.
+    func takeInput() -> [UInt8]
+    var hasInput: Bool { get }
+    /// Sends released console output to every client.
+    func write(_ bytes: [UInt8])
+}
+
+extension PrimaryLink: PrimaryLogChannel {}
+extension BackupLink: BackupLogChannel {}
+extension ConsolePort: ConsoleChannel {}
+
+/// Bugs the simulation plants on purpose to prove that its invariant checks can fail. Only the
+/// simulator sets them (through the `Simulation` SPI); `lockstep node` never does.
+public enum PlantedBug: String, Sendable, CaseIterable {
+    /// The gate releases one output before the backup acknowledged what it depends on.
+    case releaseBeforeAck = "release-before-ack"
+    /// The backup silently drops one input entry.
+    case loseEntry = "lose-entry"
+    /// A node goes live without winning the arbiter.
+    case twoPrimaries = "two-primaries"
+}

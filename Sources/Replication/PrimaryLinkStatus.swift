@@ -1,0 +1,42 @@
+extension PrimaryLink {
+    /// What the machine thread needs to know.
+    public struct Status: Sendable {
+        public init(lastSequence: UInt64, acknowledged: UInt64, backupExecuted: UInt64, hasBackup: Bool, backupLost: Bool,
+                    joinRequested: Bool, retainedEntries: Int, sentEntries: UInt64, sentBytes: UInt64) {
+            self.lastSequence = lastSequence
+            self.acknowledged = acknowledged
+            self.backupExecuted = backupExecuted
+            self.hasBackup = hasBackup
+            self.backupLost = backupLost
+            self.joinRequested = joinRequested
+            self.retainedEntries = retainedEntries
+            self.sentEntries = sentEntries
+            self.sentBytes = sentBytes
+        }
+
+        /// Sequence number of the last entry appended (0: none yet).
+        public var lastSequence: UInt64
+        /// The backup has every entry up to this one.
+        public var acknowledged: UInt64
+        /// The backup has executed up to this instruction count.
+        public var backupExecuted: UInt64
+        /// A backup is synchronised and receiving the log.
+        public var hasBackup: Bool
+        /// Every line has been silent for the timeout: the backup is gone.
+        public var backupLost: Bool
+        /// A backup asked for the initial state on this line.
+        public var joinRequested: Bool
+        /// Unacknowledged entries held for resending.
+        public var retainedEntries: Int
+        /// The backup echoed a heartbeat this primary sent less than half the heartbeat timeout
+        /// ago (by the primary's own clock). A primary releases output under its backup's
+        /// acknowledgements only while this holds. The backup declares the primary dead only
+        /// after a whole timeout without hearing it, so a primary that was frozen (stopped,
+        /// starved) long enough for that cannot release, on waking, outputs acknowledged before
+        /// the freeze: messages the backup sent during the freeze echo old times.
+        public var leaseValid: Bool = true
+        /// Entries and bytes (whole frames, one line's worth) sent to backups so far.
+        public var sentEntries: UInt64
+        public var sentBytes: UInt64
+    }
+}
