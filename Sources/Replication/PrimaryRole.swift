@@ -1,5 +1,6 @@
 import Foundation
 import Arbitration
+import HostIO
 import Machine
 import Replay
 
@@ -11,7 +12,7 @@ final class PrimaryRole {
     let configuration: NodeConfiguration
     let machine: Machine
     let link: PrimaryLink
-    let console: ConsolePort
+    let console: TCPConsole
     let arbiter: any Arbiter
     let doorbell: Doorbell
     let log: NodeLog
@@ -25,7 +26,7 @@ final class PrimaryRole {
     /// The largest console input in one log entry (far below the frame limit).
     static let maximumInputChunk = 64 << 10
 
-    init(configuration: NodeConfiguration, machine: Machine, generation: UInt64, link: PrimaryLink, console: ConsolePort,
+    init(configuration: NodeConfiguration, machine: Machine, generation: UInt64, link: PrimaryLink, console: TCPConsole,
          arbiter: any Arbiter, doorbell: Doorbell, log: NodeLog) {
         self.configuration = configuration
         self.machine = machine
