@@ -45,13 +45,22 @@ let package = Package(
         .target(name: "ELF"),
         // The whole computer: RAM, bus, devices, program loading.
         .target(name: "Machine", dependencies: ["RISCV", "ELF"], swiftSettings: optimisedInDebug),
-        // Host resources for devices (disk image files); kept out of Machine, which never touches the host.
-        .target(name: "HostIO", dependencies: ["Machine", "ELF"]),
+        // What every host-facing target shares: HOST:PORT endpoints, the monotonic clock, key files
+        // (one rule for `lockstep node` and `lockstep arbiter`).
+        .target(name: "LockstepSupport"),
+        // Host resources for devices (disk image files, the console's TCP server); kept out of
+        // Machine, which never touches the host.
+        .target(name: "HostIO", dependencies: [
+            "Machine", "ELF", "LockstepSupport",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         // The determinism boundary: events, the event-log format, recording and replaying.
         .target(name: "Replay", dependencies: ["Machine"]),
         // Who may run a VM: an atomic test-and-set on its generation, behind one protocol with
         // several backends (the built-in arbiter server, a lock file on shared storage).
         .target(name: "Arbitration", dependencies: [
+            "LockstepSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -59,7 +68,7 @@ let package = Package(
         // Primary and backup: the logging channel, the output gate, heartbeats on two lines,
         // go-live, initial sync of a new backup.
         .target(name: "Replication", dependencies: [
-            "Machine", "Replay", "HostIO", "Arbitration",
+            "Machine", "Replay", "HostIO", "Arbitration", "LockstepSupport",
             .product(name: "DequeModule", package: "swift-collections"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -67,28 +76,28 @@ let package = Package(
         ]),
         // The cluster in one process under a virtual clock and a seed: the real roles and channel
         // cores, a simulated network and arbiter, faults, invariant checks (docs/simulation.md).
-        .target(name: "Simulation", dependencies: ["Machine", "ELF", "Replay", "Arbitration", "Replication"]),
+        .target(name: "Simulation", dependencies: ["Machine", "ELF", "Replay", "Arbitration", "Replication", "LockstepSupport"]),
         .executableTarget(name: "lockstep-sim", dependencies: [
             "Simulation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The key-value workload: a client that remembers every acknowledged write and verifies
         // them (talks to the guest's key-value service over a TCP console port).
-        .target(name: "KVWorkload"),
+        .target(name: "KVWorkload", dependencies: ["LockstepSupport"]),
         // Fault injection with real processes: two `lockstep node`s, an arbiter, relays that can
         // silence a line, SIGKILL; used by the tests and the soak command.
-        .target(name: "FaultInjection", dependencies: ["KVWorkload"]),
+        .target(name: "FaultInjection", dependencies: ["KVWorkload", "LockstepSupport"]),
         .executableTarget(name: "lockstep-soak", dependencies: [
             "FaultInjection",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lockstep-kv", dependencies: [
-            "KVWorkload",
+            "KVWorkload", "LockstepSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The `lockstep` command's implementation, testable as a library.
         .target(name: "LockstepCLI", dependencies: [
-            "RISCV", "Machine", "ELF", "RISCVDisassembler", "HostIO", "Replay", "Arbitration", "Replication",
+            "RISCV", "Machine", "ELF", "RISCVDisassembler", "HostIO", "Replay", "Arbitration", "Replication", "LockstepSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lockstep", dependencies: ["LockstepCLI"]),
@@ -112,17 +121,19 @@ let package = Package(
         .testTarget(name: "ELFTests", dependencies: ["ELF"]),
         .testTarget(name: "MachineTests", dependencies: ["Machine", "RISCV", "ELF", "HostIO"]),
         .testTarget(name: "HostIOTests", dependencies: ["CTestProcessSetup", "HostIO", "Machine", "RISCV"]),
-        .testTarget(name: "LockstepCLITests", dependencies: ["CTestProcessSetup", "LockstepCLI"]),
+        .testTarget(name: "LockstepSupportTests", dependencies: ["LockstepSupport"]),
+        // The commands run as processes, and the key-file rule that `node` and `arbiter` share.
+        .testTarget(name: "LockstepCLITests", dependencies: ["CTestProcessSetup", "LockstepCLI", "Arbitration", "LockstepSupport"]),
         .testTarget(name: "ConformanceTests", dependencies: ["Conformance"]),
         // Boots the default Linux guest with the `lockstep` executable (and on QEMU).
-        .testTarget(name: "LinuxBootTests", dependencies: ["CTestProcessSetup", "KVWorkload"]),
-        .testTarget(name: "ReplayTests", dependencies: ["Replay", "Machine", "RISCV"]),
+        .testTarget(name: "LinuxBootTests", dependencies: ["CTestProcessSetup", "KVWorkload", "LockstepSupport"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Replication"]),
-        .testTarget(name: "ArbitrationTests", dependencies: ["CTestProcessSetup", "Arbitration"]),
-        .testTarget(name: "ReplicationTests", dependencies: ["CTestProcessSetup", "Replication", "Replay", "Machine",
+        .testTarget(name: "ReplayTests", dependencies: ["Replay", "Machine", "RISCV"]),
+        .testTarget(name: "ArbitrationTests", dependencies: ["CTestProcessSetup", "Arbitration", "LockstepSupport"]),
+        .testTarget(name: "ReplicationTests", dependencies: ["CTestProcessSetup", "Replication", "Replay", "Machine", "LockstepSupport",
                                                              .product(name: "NIOEmbedded", package: "swift-nio")]),
         // The client against fake key-value servers, which use HostIO's TCPConsole as the real guest does.
-        .testTarget(name: "KVWorkloadTests", dependencies: ["CTestProcessSetup", "KVWorkload", "HostIO"]),
+        .testTarget(name: "KVWorkloadTests", dependencies: ["CTestProcessSetup", "KVWorkload", "HostIO", "LockstepSupport"]),
         // Real processes: primary, backup and arbiter, killed with SIGKILL under load.
         .testTarget(name: "FaultToleranceTests", dependencies: ["CTestProcessSetup", "FaultInjection", "KVWorkload"]),
     ]

@@ -1,3 +1,4 @@
+import LockstepSupport
 import NIOCore
 
 /// The arbiter server's side of one connection: sends the hello with a fresh nonce, reads one
@@ -117,6 +118,6 @@ final class ArbiterConnectionHandler: ChannelInboundHandler {
     /// "ip:port" of a peer, for the log.
     static func describe(_ address: SocketAddress?) -> String {
         guard let address, let ip = address.ipAddress, let port = address.port else { return "an unknown address" }
-        return ArbiterAddress(host: ip, port: port).description
+        return Endpoint(host: ip, port: UInt16(port)).description
     }
 }

@@ -1,3 +1,4 @@
+import LockstepSupport
 import NIOCore
 import NIOPosix
 #if canImport(Glibc)
@@ -18,12 +19,12 @@ import Darwin
 /// disconnected.
 public final class ArbiterServer: Sendable {
     /// Where the server listens, with the port the system chose if it was started on port 0.
-    public let address: ArbiterAddress
+    public let address: Endpoint
     private let group: MultiThreadedEventLoopGroup
     private let channel: any Channel
     private let store: ArbiterStore
 
-    private init(address: ArbiterAddress, group: MultiThreadedEventLoopGroup, channel: any Channel, store: ArbiterStore) {
+    private init(address: Endpoint, group: MultiThreadedEventLoopGroup, channel: any Channel, store: ArbiterStore) {
         self.address = address
         self.group = group
         self.channel = channel
@@ -37,7 +38,7 @@ public final class ArbiterServer: Sendable {
     ///   - clientTimeout: how long a connection may stay without a request before it is closed.
     ///   - log: receives one line per refused client and per change of a VM's owner.
     public static func start(
-        listeningOn address: ArbiterAddress,
+        listeningOn address: Endpoint,
         statePath: String,
         key: SharedKey,
         clientTimeout: Duration = .seconds(10),
@@ -57,13 +58,13 @@ public final class ArbiterServer: Sendable {
                             ArbiterConnectionHandler(store: store, key: key, clientTimeout: TimeAmount(clientTimeout), log: log))
                     }
                 }
-                .bind(host: address.host, port: address.port).get()
+                .bind(host: address.host, port: Int(address.port)).get()
         } catch {
             store.close()
             try? await group.shutdownGracefully()
             throw .listenFailed(address: address.description, reason: "\(error)")
         }
-        let bound = ArbiterAddress(host: address.host, port: channel.localAddress?.port ?? address.port)
+        let bound = Endpoint(host: address.host, port: channel.localAddress?.port.map { UInt16($0) } ?? address.port)
         return ArbiterServer(address: bound, group: group, channel: channel, store: store)
     }
 

@@ -1,3 +1,4 @@
+import LockstepSupport
 import NIOCore
 import NIOPosix
 #if canImport(Glibc)
@@ -14,14 +15,14 @@ import Darwin
 /// instead of a hang, and after either the claim's outcome is unknown (see ``Arbiter``).
 public struct RemoteArbiter: Arbiter {
     /// The arbiter server.
-    public let address: ArbiterAddress
+    public let address: Endpoint
     /// The limit on connecting, and then on waiting for the answer.
     public let timeout: Duration
     private let key: SharedKey
 
     /// A client of the arbiter server at `host`:`port` that shares `key` with it.
-    public init(host: String, port: Int, key: SharedKey, timeout: Duration = .seconds(2)) {
-        self.address = ArbiterAddress(host: host, port: port)
+    public init(host: String, port: UInt16, key: SharedKey, timeout: Duration = .seconds(2)) {
+        self.address = Endpoint(host: host, port: port)
         self.key = key
         self.timeout = timeout
     }
@@ -89,7 +90,7 @@ public struct RemoteArbiter: Arbiter {
         do {
             return try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connectTimeout(TimeAmount(timeout))
-                .connect(host: address.host, port: address.port) { channel in
+                .connect(host: address.host, port: Int(address.port)) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(Framing.Decoder()))
                         return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)

@@ -1,9 +1,5 @@
 import Crypto
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import LockstepSupport
 
 /// The secret that the nodes of a cluster and their arbiter share: every request and every answer
 /// carries an HMAC-SHA256 with it, so a node only obeys its own arbiter and the arbiter only
@@ -21,22 +17,18 @@ public struct SharedKey: Sendable {
         self.bytes = Array(bytes)
     }
 
-    /// The key stored in the file at `path`: its bytes, without one trailing newline ("\n" or
-    /// "\r\n"). A missing file or an empty key is an error that names the file.
+    /// The key stored in the file at `path`, read by the rule of every key file (``KeyFile``: the
+    /// file's bytes without trailing line ends; an empty key or a file over 1 MiB is refused). A
+    /// file that cannot be read is ``ArbitrationError/fileFailed(path:operation:errno:)``; an
+    /// empty or oversized one ``ArbitrationError/invalidKey(_:)``, naming the file.
     public init(contentsOfFile path: String) throws(ArbitrationError) {
-        let contents: [UInt8]?
-        do throws(ArbitrationError) {
-            contents = try SystemFile(path: path, flags: O_RDONLY).readAll(limit: 1 << 20)
-        } catch .fileFailed(_, _, let code) {
+        let bytes: [UInt8]
+        do throws(KeyFileError) {
+            bytes = try KeyFile.read(path: path)
+        } catch .unreadable(let path, let code) {
             throw .fileFailed(path: path, operation: "reading the shared key", errno: code)
-        }
-        guard var bytes = contents else {
-            throw .invalidKey("the key file \(path) is larger than 1 MiB; is it the right file?")
-        }
-        if bytes.last == UInt8(ascii: "\n") { bytes.removeLast() }
-        if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
-        guard !bytes.isEmpty else {
-            throw .invalidKey("the key file \(path) is empty; write the cluster's shared secret into it (the same file on every node and on the arbiter)")
+        } catch {
+            throw .invalidKey(error.description)
         }
         try self.init(bytes: bytes)
     }

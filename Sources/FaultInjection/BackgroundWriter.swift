@@ -1,11 +1,12 @@
 import Foundation
 import KVWorkload
+import LockstepSupport
 
 /// A client writing to the guest's key-value service on its own thread, without pause, through
 /// every failover, remembering every acknowledged write in one ledger for the whole run. Each
 /// write has a new value, so a lost or reverted write shows at verification.
 public final class BackgroundWriter: @unchecked Sendable {
-    let endpoints: [KVWorkload.Endpoint]
+    let endpoints: [Endpoint]
     let keys: Int
     private let lock = NSLock()
     private var ledger = Ledger()
@@ -20,7 +21,7 @@ public final class BackgroundWriter: @unchecked Sendable {
     public private(set) var reconnects = 0
 
     public init(endpoints: [String], keys: Int = 50) throws {
-        self.endpoints = try endpoints.map { text throws in try KVWorkload.Endpoint(parsing: text) }
+        self.endpoints = try endpoints.map { text throws in try Endpoint(parsing: text, allowsPortZero: false) }
         self.keys = keys
     }
 

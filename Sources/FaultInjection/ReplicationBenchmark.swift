@@ -1,5 +1,6 @@
 import Foundation
 import KVWorkload
+import LockstepSupport
 
 /// Replicated vs unreplicated in one run (docs/benchmarks.md, issue 5):
 ///
@@ -51,7 +52,7 @@ public struct ReplicationBenchmark {
         try cluster.startArbiter()
         try cluster.nodes[0].start()
         try cluster.waitUntilLive(0, seconds: 60)
-        let endpoints = try cluster.endpoints.map { text throws in try KVWorkload.Endpoint(parsing: text) }
+        let endpoints = try cluster.endpoints.map { text throws in try Endpoint(parsing: text, allowsPortZero: false) }
         let client = try KVClient(endpoints: endpoints, name: "bench",
                                   options: KVClient.Options(requestTimeout: 2, connectTimeout: 1, deadline: 60, retryPause: 0.005))
         defer { client.close() }
@@ -98,7 +99,7 @@ public struct ReplicationBenchmark {
     }
 
     /// Several clients writing at once (each with one request in flight): writes per second.
-    func concurrentWrites(_ endpoints: [KVWorkload.Endpoint], label: String) -> Double {
+    func concurrentWrites(_ endpoints: [Endpoint], label: String) -> Double {
         let generator = LoadGenerator(options: LoadGenerator.Options(
             endpoints: endpoints, clients: concurrentClients, writes: concurrentClients * 300, readEvery: 1_000_000,
             client: KVClient.Options(requestTimeout: 2, connectTimeout: 1, deadline: 60, retryPause: 0.005)))

@@ -1,219 +1,246 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Foundation
+import LockstepSupport
+import NIOCore
+import NIOPosix
 
 /// A machine's console reachable over TCP, like QEMU's `-serial tcp::PORT,server,nowait`: a
 /// listening socket that accepts any number of clients. What the clients send is merged into the
-/// guest's console input in the order it is read; what the guest prints goes to every connected
+/// guest's console input in the order it arrives; what the guest prints goes to every connected
 /// client (and nowhere when none is connected). A client should send each line with one write, so
 /// that lines from two clients are not interleaved in the middle.
 ///
-/// Every socket is non-blocking and nothing here blocks the caller except ``poll(timeout:)``, which
-/// waits at most its timeout: the machine's run loop is synchronous and calls it between slices of
-/// execution. A client that does not read what the guest prints is dropped once
-/// ``maximumPendingBytes`` are waiting for it, so that it can never stall the machine.
-public final class TCPConsole: ConsoleInput {
-    /// The address listened on, as given (a numeric IPv4 or IPv6 address).
-    public let host: String
-    /// The port listened on: the one asked for, or the one the system picked for port 0.
-    public let port: UInt16
+/// The one console server of lockstep: `lockstep run --console-port` polls it as its
+/// ``ConsoleInput``, and the live primary of `lockstep node` takes its input with ``takeInput()``
+/// when its `onInput` hook (the node's doorbell) rings. The sockets are served on an event loop
+/// (the caller's, or one of the console's own), so nothing here blocks the caller except
+/// ``poll(timeout:)``, which waits at most its timeout, and ``close()``. A client that does not
+/// read what the guest prints is dropped once ``maximumPendingBytes`` wait for it, so that it can
+/// never stall the machine. Safe to use from any thread.
+public final class TCPConsole: ConsoleInput, Sendable {
+    /// The address listened on, with the port the system picked for port 0.
+    public let endpoint: Endpoint
     /// How many bytes may wait for one slow client before that client is dropped.
     public let maximumPendingBytes: Int
 
-    private var listener: Int32
-    private var clients: [Client] = []
+    private let state: State
+    private let group: any EventLoopGroup
+    private let ownsGroup: Bool
+    private let server: any Channel
 
-    private struct Client {
-        let descriptor: Int32
-        /// Output that the client's socket buffer had no room for yet.
-        var pending: [UInt8] = []
-    }
-
+    /// The address listened on, as given (a numeric IPv4 or IPv6 address).
+    public var host: String { endpoint.host }
+    /// The port listened on: the one asked for, or the one the system picked for port 0.
+    public var port: UInt16 { endpoint.port }
     /// `host:port`, with brackets around an IPv6 address.
-    public var address: String { Self.address(host: host, port: port) }
+    public var address: String { endpoint.description }
 
     /// How many clients are connected.
-    public var clientCount: Int { clients.count }
+    public var clientCount: Int { state.clientCount }
 
-    /// A TCP console is never closed: a new client can always connect.
+    /// A TCP console is never closed for input: a new client can always connect.
     public var isClosed: Bool { false }
+
+    /// Whether input is waiting.
+    public var hasInput: Bool { state.hasInput }
 
     /// Listens on `host:port`: a numeric IPv4 or IPv6 address (0.0.0.0 or :: for every interface)
     /// and a port (0: any free port, see ``port``).
-    public init(host: String = "127.0.0.1", port: UInt16 = 0, maximumPendingBytes: Int = 1 << 20) throws(TCPConsoleError) {
-        let requested = Self.address(host: host, port: port)
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV | AI_NUMERICHOST
-        var found: UnsafeMutablePointer<addrinfo>?
-        let status = getaddrinfo(host, String(port), &hints, &found)
-        guard status == 0, let info = found else {
-            throw .invalidAddress(host: host, reason: String(cString: gai_strerror(status)))
+    ///
+    /// - Parameters:
+    ///   - group: the event loops to serve the sockets on; by default a thread of the console's own.
+    ///   - onInput: called (on an event loop) whenever input arrives, to wake whoever waits for it.
+    public init(host: String = "127.0.0.1", port: UInt16 = 0, maximumPendingBytes: Int = 1 << 20,
+                group: (any EventLoopGroup)? = nil, onInput: (@Sendable () -> Void)? = nil) throws(TCPConsoleError) {
+        let requested = Endpoint(host: host, port: port)
+        let socketAddress: SocketAddress
+        do {
+            socketAddress = try SocketAddress(ipAddress: host, port: Int(port))
+        } catch {
+            throw .invalidAddress(host: host, reason: "not a numeric IPv4 or IPv6 address")
         }
-        defer { freeaddrinfo(info) }
-
-        let descriptor = socket(info.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard descriptor >= 0 else { throw .systemCall("socket", address: requested, reason: String(cString: strerror(errno))) }
-        func fail(_ call: String) -> TCPConsoleError {
-            let code = errno
-            _ = Glibc.close(descriptor)
-            switch code {
-            case EADDRINUSE: return .portInUse(address: requested)
-            case EACCES: return .permissionDenied(address: requested)
-            case EADDRNOTAVAIL: return .invalidAddress(host: host, reason: "no interface of this host has that address")
-            default: return .systemCall(call, address: requested, reason: String(cString: strerror(code)))
+        let limit = max(1, maximumPendingBytes)
+        let state = State(onInput: onInput)
+        let ownsGroup = group == nil
+        let group = group ?? MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let bootstrap = ServerBootstrap(group: group)
+            // Like QEMU: a new process may listen again at once while old connections linger in
+            // TIME_WAIT (two listeners on one port are still refused).
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.backlog, value: 16)
+            // Console lines are small: send each at once instead of waiting for more (Nagle).
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: min(1 << 16, limit / 2), high: limit))
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ClientHandler(state: state))
+                }
             }
+        let server: any Channel
+        do {
+            server = try bootstrap.bind(to: socketAddress).wait()
+        } catch {
+            if ownsGroup { Self.shutDown(group) }
+            throw Self.listenError(error, host: host, requested: requested.description)
         }
-        // Like QEMU: a new process may listen again at once while old connections linger in TIME_WAIT
-        // (two listeners on one port are still refused).
-        var one: Int32 = 1
-        guard setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size)) == 0 else { throw fail("setsockopt") }
-        guard bind(descriptor, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 else { throw fail("bind") }
-        guard listen(descriptor, 16) == 0 else { throw fail("listen") }
-        var bound = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let named = withUnsafeMutablePointer(to: &bound) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
-        }
-        guard named == 0 else { throw fail("getsockname") }
-        self.host = host
-        self.port = Self.port(of: bound)
-        self.maximumPendingBytes = max(1, maximumPendingBytes)
-        listener = descriptor
+        self.endpoint = Endpoint(host: host, port: server.localAddress?.port.map { UInt16($0) } ?? port)
+        self.maximumPendingBytes = limit
+        self.state = state
+        self.group = group
+        self.ownsGroup = ownsGroup
+        self.server = server
     }
 
     deinit { close() }
 
     /// Stops listening and disconnects every client. Later polls find nothing; writes go nowhere.
+    /// Returns once the port is closed (unless called on the console's event loop).
     public func close() {
-        disconnectClients()
-        if listener >= 0 {
-            _ = Glibc.close(listener)
-            listener = -1
+        guard let clients = state.close() else { return }
+        for channel in clients { channel.close(promise: nil) }
+        if server.eventLoop.inEventLoop || MultiThreadedEventLoopGroup.currentEventLoop != nil {
+            server.close(promise: nil)
+            if ownsGroup { group.shutdownGracefully { _ in } }
+        } else {
+            try? server.close().wait()
+            if ownsGroup { Self.shutDown(group) }
         }
     }
 
     /// Disconnects every connected client (they may connect again).
     public func disconnectClients() {
-        for client in clients { _ = Glibc.close(client.descriptor) }
-        clients.removeAll()
+        for channel in state.removeAllClients() { channel.close(promise: nil) }
     }
 
-    /// Waits up to `timeout` seconds for input and returns the bytes received from all clients.
-    /// Accepts new clients, sends output that was waiting, and drops clients that closed their end.
+    /// Console input received since the last call (or poll).
+    public func takeInput() -> [UInt8] { state.takeInput(waitingUpTo: 0) }
+
+    /// Waits up to `timeout` seconds (0: just look) for input and returns the bytes received from
+    /// all clients.
     public func poll(timeout: Double) -> ConsolePoll {
-        let milliseconds = Int32((max(0, min(timeout, 1e6)) * 1000).rounded(.up))
-        guard listener >= 0 else {
-            if milliseconds > 0 { usleep(UInt32(min(milliseconds, 1000)) * 1000) }
-            return .bytes([])
-        }
-        var entries = [pollfd(fd: listener, events: Int16(POLLIN), revents: 0)]
-        for client in clients {
-            let events = Int16(POLLIN) | (client.pending.isEmpty ? 0 : Int16(POLLOUT))
-            entries.append(pollfd(fd: client.descriptor, events: events, revents: 0))
-        }
-        guard Glibc.poll(&entries, nfds_t(entries.count), milliseconds) > 0 else { return .bytes([]) }
-        var received: [UInt8] = []
-        var gone: [Int] = []
-        for index in clients.indices {
-            let events = entries[index + 1].revents
-            guard events != 0 else { continue }
-            var alive = true
-            if events & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
-                alive = receive(from: clients[index].descriptor, into: &received)
-            }
-            if alive && events & Int16(POLLOUT) != 0 {
-                alive = send(&clients[index])
-            }
-            if !alive { gone.append(index) }
-        }
-        for index in gone.reversed() { drop(at: index) }
-        if entries[0].revents & Int16(POLLIN) != 0 { acceptClients() }
-        return .bytes(received)
+        .bytes(state.takeInput(waitingUpTo: timeout))
     }
 
-    /// Sends `bytes` to every connected client without waiting: what a client's socket has no room
-    /// for waits for the next poll, and a client with more than ``maximumPendingBytes`` waiting is
-    /// dropped.
+    /// Sends `bytes` to every connected client without waiting; a client with more than
+    /// ``maximumPendingBytes`` waiting for it is dropped.
     public func write(_ bytes: [UInt8]) {
         guard !bytes.isEmpty else { return }
-        var gone: [Int] = []
-        for index in clients.indices {
-            clients[index].pending.append(contentsOf: bytes)
-            if !send(&clients[index]) || clients[index].pending.count > maximumPendingBytes { gone.append(index) }
-        }
-        for index in gone.reversed() { drop(at: index) }
-    }
-
-    // MARK: - Sockets
-
-    private func acceptClients() {
-        while true {
-            let descriptor = accept(listener, nil, nil)
-            guard descriptor >= 0 else {
-                if errno == EINTR || errno == ECONNABORTED { continue }
-                return   // EAGAIN: no more waiting; anything else (EMFILE): try again on a later poll
+        let buffer = ByteBuffer(bytes: bytes)
+        for channel in state.connectedClients {
+            if channel.isWritable {
+                channel.writeAndFlush(buffer, promise: nil)
+            } else {
+                state.removed(channel)
+                channel.close(promise: nil)
             }
-            _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
-            _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
-            // Console lines are small: send each at once instead of waiting for more (Nagle).
-            var one: Int32 = 1
-            _ = setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-            clients.append(Client(descriptor: descriptor))
         }
     }
 
-    /// Reads everything the client has sent; false when it has closed its end or failed.
-    private func receive(from descriptor: Int32, into received: inout [UInt8]) -> Bool {
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
-            if count > 0 {
-                received.append(contentsOf: buffer[0..<count])
-                continue
-            }
-            if count < 0 && errno == EINTR { continue }
-            return count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)
+    private static func shutDown(_ group: any EventLoopGroup) {
+        try? group.syncShutdownGracefully()
+    }
+
+    private static func listenError(_ error: any Error, host: String, requested: String) -> TCPConsoleError {
+        guard let error = error as? IOError else { return .systemCall("bind", address: requested, reason: "\(error)") }
+        switch error.errnoCode {
+        case EADDRINUSE: return .portInUse(address: requested)
+        case EACCES: return .permissionDenied(address: requested)
+        case EADDRNOTAVAIL: return .invalidAddress(host: host, reason: "no interface of this host has that address")
+        default: return .systemCall("bind", address: requested, reason: String(cString: strerror(error.errnoCode)))
         }
     }
 
-    /// Sends what is pending for `client` as far as its socket takes it; false when the client is gone.
-    private func send(_ client: inout Client) -> Bool {
-        var sent = 0
-        defer { client.pending.removeFirst(sent) }
-        while sent < client.pending.count {
-            let count = client.pending[sent...].withUnsafeBytes {
-                Glibc.send(client.descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
-            }
-            if count > 0 {
-                sent += count
-                continue
-            }
-            if count < 0 && errno == EINTR { continue }
-            return count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)
+    /// What the event loop and the console's users share: the clients and the input received.
+    private final class State: @unchecked Sendable {
+        private let condition = NSCondition()
+        private var clients: [ObjectIdentifier: any Channel] = [:]   // guarded by condition
+        private var input: [UInt8] = []                               // guarded by condition
+        private var closed = false                                    // guarded by condition
+        private let onInput: (@Sendable () -> Void)?
+
+        init(onInput: (@Sendable () -> Void)?) { self.onInput = onInput }
+
+        private func locked<T>(_ body: () -> T) -> T {
+            condition.lock()
+            defer { condition.unlock() }
+            return body()
         }
-        return true
-    }
 
-    private func drop(at index: Int) {
-        _ = Glibc.close(clients[index].descriptor)
-        clients.remove(at: index)
-    }
+        var clientCount: Int { locked { clients.count } }
+        var hasInput: Bool { locked { !input.isEmpty } }
+        var connectedClients: [any Channel] { locked { Array(clients.values) } }
 
-    private static func address(host: String, port: UInt16) -> String {
-        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
-    }
-
-    private static func port(of address: sockaddr_storage) -> UInt16 {
-        let isIPv6 = address.ss_family == sa_family_t(AF_INET6)
-        return withUnsafePointer(to: address) { pointer in
-            if isIPv6 {
-                return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin6_port) }
+        /// Marks the console closed; the clients to disconnect, or nil if it was closed already.
+        func close() -> [any Channel]? {
+            let all: [any Channel]? = locked {
+                guard !closed else { return nil }
+                closed = true
+                input = []
+                defer { clients = [:] }
+                return Array(clients.values)
             }
-            return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin_port) }
+            condition.broadcast()
+            return all
         }
+
+        func removeAllClients() -> [any Channel] {
+            locked {
+                defer { clients = [:] }
+                return Array(clients.values)
+            }
+        }
+
+        func takeInput(waitingUpTo timeout: Double) -> [UInt8] {
+            condition.lock()
+            defer { condition.unlock() }
+            if input.isEmpty && timeout > 0 {
+                let deadline = Date(timeIntervalSinceNow: min(timeout, 1e6))
+                while input.isEmpty && condition.wait(until: deadline) {}
+            }
+            defer { input = [] }
+            return input
+        }
+
+        func added(_ channel: any Channel) {
+            let refused = locked {
+                guard !closed else { return true }
+                clients[ObjectIdentifier(channel)] = channel
+                return false
+            }
+            if refused { channel.close(promise: nil) }
+        }
+
+        func removed(_ channel: any Channel) {
+            locked { _ = clients.removeValue(forKey: ObjectIdentifier(channel)) }
+        }
+
+        func received(_ bytes: [UInt8]) {
+            let accepted = locked {
+                guard !closed else { return false }
+                input += bytes
+                condition.broadcast()
+                return true
+            }
+            if accepted { onInput?() }
+        }
+    }
+
+    private final class ClientHandler: ChannelInboundHandler, @unchecked Sendable {
+        typealias InboundIn = ByteBuffer
+        let state: State
+        init(state: State) { self.state = state }
+
+        func channelActive(context: ChannelHandlerContext) { state.added(context.channel) }
+        func channelInactive(context: ChannelHandlerContext) { state.removed(context.channel) }
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            var buffer = unwrapInboundIn(data)
+            if let bytes = buffer.readBytes(length: buffer.readableBytes), !bytes.isEmpty { state.received(bytes) }
+        }
+        /// More than the limit waits for this client: it does not read, drop it.
+        func channelWritabilityChanged(context: ChannelHandlerContext) {
+            guard !context.channel.isWritable else { return }
+            state.removed(context.channel)
+            context.close(promise: nil)
+        }
+        func errorCaught(context: ChannelHandlerContext, error: any Error) { context.close(promise: nil) }
     }
 }

@@ -1,3 +1,5 @@
+import LockstepSupport
+
 /// A client of the guest's key-value service (guests/linux/kvd.c) that rides out failovers.
 ///
 /// It is given the console ports of every host that may run the machine, in order. It connects

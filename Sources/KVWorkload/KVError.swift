@@ -1,7 +1,7 @@
+import LockstepSupport
+
 /// What went wrong talking to the key-value service, with what to do about it.
 public enum KVError: Error, Equatable, CustomStringConvertible {
-    /// An endpoint that does not parse.
-    case invalidEndpoint(String, reason: String)
     /// A client was given no endpoint to try.
     case noEndpoints
     /// A key, value or client name that the protocol cannot carry.
@@ -17,8 +17,6 @@ public enum KVError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .invalidEndpoint(let text, let reason):
-            return "invalid endpoint '\(text)': \(reason) (for example 127.0.0.1:7001)"
         case .noEndpoints:
             return "no endpoints given: name at least one console port, host:port"
         case .invalidToken(let token, let what):

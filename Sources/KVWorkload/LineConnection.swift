@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import LockstepSupport
 
 /// A TCP connection to a console port that sends and receives lines, with deadlines on the
 /// monotonic clock. Non-blocking underneath: no call waits past its deadline.

@@ -1,4 +1,5 @@
 import Foundation
+import LockstepSupport
 
 /// Drives the key-value service with writes (and checked reads) from several clients at once,
 /// each on its own thread with its own ``KVClient`` and ``Ledger``, and measures what the clients

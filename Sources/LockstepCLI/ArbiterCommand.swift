@@ -1,6 +1,7 @@
 import Arbitration
 import ArgumentParser
 import Dispatch
+import LockstepSupport
 
 /// `lockstep arbiter`: runs the built-in arbiter server in the foreground, or shows or claims a
 /// VM's generation at an arbiter server or in a lock file.
@@ -16,7 +17,7 @@ struct ArbiterCommand: ParsableCommand {
             The server keeps every VM's generation and owner in --state (created if missing) and \
             prints "lockstep arbiter: listening on HOST:PORT" to standard error when it is ready \
             (port 0 picks a free port). The key file holds the cluster's shared secret (any bytes; \
-            a trailing newline is ignored); nodes with another key are refused. With --lock-file, \
+            trailing line ends are ignored, as by `lockstep node`); nodes with another key are refused. With --lock-file, \
             --show and --claim use a file arbiter's lock file, or the state file of a server that \
             is stopped (--show also of a running one). See docs/arbitration.md.
 
@@ -91,7 +92,7 @@ struct ArbiterCommand: ParsableCommand {
 
     /// Runs the server until the process is stopped.
     private func serve(_ listen: String) async throws(ArbitrationError) -> Int32 {
-        let address = try ArbiterAddress(parsing: listen)
+        let address = try Self.endpoint(listen, allowsPortZero: true)
         let key = try SharedKey(contentsOfFile: keyFile!)
         let server = try await ArbiterServer.start(listeningOn: address, statePath: state!, key: key)
         printError("lockstep arbiter: listening on \(server.address)")
@@ -101,9 +102,18 @@ struct ArbiterCommand: ParsableCommand {
 
     private func makeArbiter() throws(ArbitrationError) -> any Arbiter {
         if let lockFile { return FileArbiter(path: lockFile) }
-        let address = try ArbiterAddress(parsing: connect!)
+        let address = try Self.endpoint(connect!, allowsPortZero: false)
         return RemoteArbiter(host: address.host, port: address.port, key: try SharedKey(contentsOfFile: keyFile!),
                              timeout: .milliseconds(Int64(timeout * 1000)))
+    }
+
+    /// `text` as an endpoint; an error of the arbiter's kind if it is not one.
+    private static func endpoint(_ text: String, allowsPortZero: Bool) throws(ArbitrationError) -> Endpoint {
+        do throws(EndpointError) {
+            return try Endpoint(parsing: text, allowsPortZero: allowsPortZero)
+        } catch {
+            throw .invalidAddress(error.description)
+        }
     }
 
     private static func show(_ vm: String, at arbiter: any Arbiter) async throws(ArbitrationError) -> Int32 {

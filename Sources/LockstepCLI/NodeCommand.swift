@@ -1,5 +1,6 @@
 import Arbitration
 import ArgumentParser
+import LockstepSupport
 import Machine
 import Replication
 #if canImport(Glibc)
@@ -65,48 +66,54 @@ struct NodeCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Seconds between statistics lines (log entries and bytes, guest MIPS) while a backup is attached.", valueName: "seconds"))
     var statisticsInterval: Double = 10
 
-    @Option(name: .long, help: ArgumentHelp("RISC-V Linux kernel Image (default: the default guest's).", valueName: "path"))
-    var kernel: String?
-
-    @Option(name: .long, help: ArgumentHelp("Initial ramdisk (default: the default guest's).", valueName: "path"))
-    var initrd: String?
-
-    @Option(name: .long, help: ArgumentHelp("Kernel command line.", valueName: "cmdline"))
-    var append: String = RunCommand.defaultCommandLine
-
-    @Option(name: .long, help: ArgumentHelp("Guest RAM size in MiB.", valueName: "MiB"))
-    var memory: UInt64 = 128
+    @OptionGroup
+    var guest: GuestOptions
 
     func validate() throws {
         guard listen.count == 2, peer.count == 2 else {
             throw ValidationError("give --listen twice and --peer twice: one address per line (two independent lines)")
         }
-        for address in listen + peer + [console] where Endpoint(address) == nil {
-            throw ValidationError("'\(address)' is not HOST:PORT")
-        }
+        _ = try listenEndpoints
+        _ = try peerEndpoints
+        _ = try consoleEndpoint
         guard (arbiter == nil) != (arbiterFile == nil) else {
             throw ValidationError("give exactly one of --arbiter HOST:PORT (the built-in arbiter) and --arbiter-file PATH")
         }
-        if let arbiter, Endpoint(arbiter) == nil { throw ValidationError("'\(arbiter)' is not HOST:PORT") }
+        _ = try arbiterEndpoint
         guard heartbeatInterval > 0, heartbeatTimeout > heartbeatInterval else {
             throw ValidationError("--heartbeat-timeout must be longer than --heartbeat-interval")
         }
-        guard memory >= 16, memory <= 65536 else { throw ValidationError("--memory must be between 16 and 65536 MiB") }
+    }
+
+    /// --listen, parsed (port 0: any free port).
+    var listenEndpoints: [Endpoint] { get throws { try listen.map { try Self.endpoint($0, flag: "--listen", allowsPortZero: true) } } }
+    /// --peer, parsed.
+    var peerEndpoints: [Endpoint] { get throws { try peer.map { try Self.endpoint($0, flag: "--peer", allowsPortZero: false) } } }
+    /// --console, parsed (port 0: any free port).
+    var consoleEndpoint: Endpoint { get throws { try Self.endpoint(console, flag: "--console", allowsPortZero: true) } }
+    /// --arbiter, parsed.
+    var arbiterEndpoint: Endpoint? { get throws { try arbiter.map { try Self.endpoint($0, flag: "--arbiter", allowsPortZero: false) } } }
+
+    private static func endpoint(_ text: String, flag: String, allowsPortZero: Bool) throws -> Endpoint {
+        do {
+            return try Endpoint(parsing: text, allowsPortZero: allowsPortZero)
+        } catch {
+            throw ValidationError("\(flag): \(error)")
+        }
     }
 
     func run() throws {
         if exitWithParent { ParentWatch.start() }
         let key: [UInt8]
         do {
-            key = try readKeyFile(keyFile)
+            key = try KeyFile.read(path: keyFile)
         } catch {
             printError("lockstep: \(error)")
             throw ExitCode(1)
         }
         let id = nodeID ?? "\(hostName())-\(getpid())"
         var configuration = NodeConfiguration(
-            vm: vm, nodeID: id, key: key, listen: listen.compactMap(Endpoint.init), peers: peer.compactMap(Endpoint.init),
-            console: Endpoint(console)!,
+            vm: vm, nodeID: id, key: key, listen: try listenEndpoints, peers: try peerEndpoints, console: try consoleEndpoint,
             heartbeat: HeartbeatSettings(interval: Double(heartbeatInterval) / 1000, timeout: Double(heartbeatTimeout) / 1000))
         configuration.releaseLogPath = releaseLog
         configuration.statisticsInterval = statisticsInterval
@@ -115,7 +122,7 @@ struct NodeCommand: ParsableCommand {
             arbiterBackend = FileArbiter(path: arbiterFile)
         } else {
             do {
-                arbiterBackend = try makeRemoteArbiter(Endpoint(arbiter!)!, key: key)
+                arbiterBackend = try makeRemoteArbiter(try arbiterEndpoint!, key: key)
             } catch {
                 printError("lockstep: \(error)")
                 throw ExitCode(1)
@@ -125,14 +132,8 @@ struct NodeCommand: ParsableCommand {
         let outcome: NodeOutcome
         do {
             outcome = try node.run {
-                let setup: GuestSetup
-                if let kernel {
-                    setup = try GuestSetup.linux(kernelPath: kernel, initrdPath: initrd, commandLine: append)
-                } else {
-                    let guest = try DefaultGuest.locate()
-                    setup = try GuestSetup.linux(kernelPath: guest.kernel, initrdPath: initrd ?? guest.initrd, commandLine: append)
-                }
-                let machine = try Machine(configuration: MachineConfiguration(memorySize: memory << 20,
+                let setup = try guest.linuxSetup()
+                let machine = try Machine(configuration: MachineConfiguration(memorySize: guest.memory << 20,
                                                                               entropySeed: UInt64.random(in: 0...UInt64.max)))
                 try setup.prepare(machine)
                 return machine
@@ -153,14 +154,6 @@ struct NodeCommand: ParsableCommand {
             throw ExitCode(3)
         }
     }
-}
-
-/// Reads a shared-secret file (a trailing newline is not part of the key).
-func readKeyFile(_ path: String) throws -> [UInt8] {
-    var bytes = try readGuestFile(path, what: "key file")
-    while let last = bytes.last, last == 10 || last == 13 { bytes.removeLast() }
-    guard !bytes.isEmpty else { throw GuestFileError(path: path, what: "key file", reason: "it is empty; put a shared secret in it") }
-    return bytes
 }
 
 func hostName() -> String {

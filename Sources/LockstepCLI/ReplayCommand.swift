@@ -1,4 +1,5 @@
 import ArgumentParser
+import LockstepSupport
 import Machine
 import Replay
 #if canImport(Glibc)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ELF
 import HostIO
+import LockstepSupport
 import Replay
 import Machine
 import RISCV
@@ -39,14 +40,8 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Bare-metal RISC-V ELF program to run.", valueName: "path"))
     var elf: String?
 
-    @Option(name: .long, help: ArgumentHelp("RISC-V Linux kernel Image to boot (arch/riscv/boot/Image).", valueName: "path"))
-    var kernel: String?
-
-    @Option(name: .long, help: ArgumentHelp("Initial ramdisk for the kernel (e.g. a cpio.gz).", valueName: "path"))
-    var initrd: String?
-
-    @Option(name: .long, help: ArgumentHelp("Kernel command line.", valueName: "cmdline"))
-    var append: String?
+    @OptionGroup
+    var guest: GuestOptions
 
     @Option(name: .long, help: ArgumentHelp("Raw disk image attached as a virtio-blk disk (/dev/vda); written in place.", valueName: "path"))
     var disk: String?
@@ -56,9 +51,6 @@ struct RunCommand: ParsableCommand {
 
     @Flag(name: .long, help: "Print every retired instruction (pc, encoding, disassembly) to standard error.")
     var trace = false
-
-    @Option(name: .long, help: ArgumentHelp("Guest RAM size in MiB.", valueName: "MiB"))
-    var memory: UInt64 = 128
 
     @Flag(name: .long, help: "Print the retired instruction count, run time and guest MIPS to standard error at the end.")
     var stats = false
@@ -75,24 +67,15 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The address --console-port listens on (default 127.0.0.1; 0.0.0.0 for every interface).", valueName: "address"))
     var consoleHost: String?
 
-    /// The kernel command line when none is given.
-    static let defaultCommandLine = "console=ttyS0"
-
     func validate() throws {
-        guard memory >= 1, memory <= 65536 else {
-            throw ValidationError("--memory must be between 1 and 65536 MiB (got \(memory))")
-        }
-        if elf != nil && (kernel != nil || initrd != nil || append != nil || disk != nil) {
+        if elf != nil && (guest.namesLinuxGuest || disk != nil) {
             throw ValidationError("--elf runs a bare-metal program; it cannot be combined with --kernel, --initrd, --append or --disk")
         }
-        if restore != nil && (elf != nil || kernel != nil || initrd != nil || append != nil || record != nil) {
+        if restore != nil && (elf != nil || guest.namesLinuxGuest || record != nil) {
             throw ValidationError("--restore continues a snapshot: it cannot be combined with --elf, --kernel, --initrd, --append or --record")
         }
         if record != nil && trace {
             throw ValidationError("--record and --trace cannot be combined")
-        }
-        if kernel == nil && initrd != nil && elf == nil {
-            throw ValidationError("--initrd needs --kernel (without either, the default guest boots with its own initramfs)")
         }
         if consolePort != nil && trace {
             throw ValidationError("--console-port and --trace cannot be combined (a traced run reads no console input)")
@@ -186,11 +169,7 @@ struct RunCommand: ParsableCommand {
     /// What the flags ask to boot (the default guest when nothing is named).
     private func resolveGuest() throws(GuestFileError) -> GuestSetup {
         if let elf { return try GuestSetup.elf(path: elf) }
-        if let kernel {
-            return try GuestSetup.linux(kernelPath: kernel, initrdPath: initrd, commandLine: append ?? Self.defaultCommandLine)
-        }
-        let guest = try DefaultGuest.locate()
-        return try GuestSetup.linux(kernelPath: guest.kernel, initrdPath: guest.initrd, commandLine: append ?? Self.defaultCommandLine)
+        return try guest.linuxSetup()
     }
 
     /// Where the console goes: the terminal, or with --console-port a TCP port (announced on
@@ -215,7 +194,7 @@ struct RunCommand: ParsableCommand {
         let machine: Machine
         do {
             // Fresh guest randomness per boot; a recorded session stores the seed.
-            let configuration = MachineConfiguration(memorySize: memory << 20, entropySeed: UInt64.random(in: 0...UInt64.max))
+            let configuration = MachineConfiguration(memorySize: guest.memory << 20, entropySeed: UInt64.random(in: 0...UInt64.max))
             machine = try Machine(configuration: configuration, disk: storage)
             try setup.prepare(machine)
         } catch {
@@ -345,10 +324,4 @@ func fixed(_ value: Double, digits: Int) -> String {
     var fraction = String(abs(scaled % Int64(scale)))
     while fraction.count < digits { fraction = "0" + fraction }
     return digits == 0 ? "\(whole)" : "\(whole).\(fraction)"
-}
-
-func monotonicSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }

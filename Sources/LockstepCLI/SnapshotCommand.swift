@@ -51,10 +51,10 @@ struct SnapshotCommand: ParsableCommand {
             if let elf {
                 setup = try GuestSetup.elf(path: elf)
             } else if let kernel {
-                setup = try GuestSetup.linux(kernelPath: kernel, initrdPath: initrd, commandLine: append ?? RunCommand.defaultCommandLine)
+                setup = try GuestSetup.linux(kernelPath: kernel, initrdPath: initrd, commandLine: append ?? GuestOptions.defaultCommandLine)
             } else {
                 let guest = try DefaultGuest.locate()
-                setup = try GuestSetup.linux(kernelPath: guest.kernel, initrdPath: guest.initrd, commandLine: RunCommand.defaultCommandLine)
+                setup = try GuestSetup.linux(kernelPath: guest.kernel, initrdPath: guest.initrd, commandLine: GuestOptions.defaultCommandLine)
             }
         } catch {
             printError("lockstep: \(error)")

@@ -15,7 +15,7 @@ struct LineTable {
             case .connect, .ring, .log: return (action, nil)
             }
         })
-        lines = lines.filter { held.contains($0.key) }
+        if lines.keys.contains(where: { !held.contains($0) }) { lines = lines.filter { held.contains($0.key) } }
         return effects
     }
 }

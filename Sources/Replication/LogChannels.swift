@@ -1,3 +1,5 @@
+import HostIO
+
 /// What a primary needs from its side of the logging channel: the NIO ``PrimaryLink`` on real
 /// lines, or a simulated one. The role never touches sockets itself.
 public protocol PrimaryLogChannel: AnyObject {
@@ -35,7 +37,7 @@ public protocol ConsoleChannel: AnyObject {
 
 extension PrimaryLink: PrimaryLogChannel {}
 extension BackupLink: BackupLogChannel {}
-extension ConsolePort: ConsoleChannel {}
+extension TCPConsole: ConsoleChannel {}
 
 /// Bugs the simulation plants on purpose to prove that its invariant checks can fail. Only the
 /// simulator sets them (through the `Simulation` SPI); `lockstep node` never does.

@@ -1,8 +1,6 @@
-import Foundation
+import LockstepSupport
 
-/// Seconds on the host's monotonic clock (the same clock for every process on a machine).
-public func monotonicNow() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
+/// Seconds on the host's monotonic clock: LockstepSupport's ``monotonicSeconds()`` under the name
+/// the links and roles of this module call it by.
+@inline(__always)
+func monotonicNow() -> Double { monotonicSeconds() }

@@ -1,4 +1,6 @@
 import Arbitration
+import HostIO
+import LockstepSupport
 import Machine
 import Replay
 import NIOPosix
@@ -92,11 +94,11 @@ public final class Node {
     private func runPrimary(machine: Machine, generation: UInt64, authentication: PeerAuthentication,
                             outputs: OutputDigest = OutputDigest()) throws -> NodeOutcome {
         let link = PrimaryLink(authentication: authentication, heartbeat: configuration.heartbeat, doorbell: doorbell, log: log, group: group)
-        let lines = try link.listen(on: configuration.listen.map(\.pair)).map { Endpoint(host: $0.host, port: $0.port) }
-        let console = ConsolePort(doorbell: doorbell, group: group)
-        let consolePort = try console.open(host: configuration.console.host, port: configuration.console.port)
-        log("console on \(configuration.console.host):\(consolePort); lines on " + lines.map(\.description).joined(separator: ", "))
-        onLive?(generation, consolePort, lines)
+        let lines = try link.listen(on: configuration.listen.map(\.pair)).map { Endpoint(host: $0.host, port: UInt16($0.port)) }
+        let console = try TCPConsole(host: configuration.console.host, port: configuration.console.port, group: group,
+                                     onInput: { [doorbell] in doorbell.ring() })
+        log("console on \(console.address); lines on " + lines.map(\.description).joined(separator: ", "))
+        onLive?(generation, Int(console.port), lines)
         let role = PrimaryRole(configuration: configuration, machine: machine, generation: generation, link: link,
                                console: console, log: log, clock: monotonicNow, outputs: outputs)
         let outcome = drive(role)

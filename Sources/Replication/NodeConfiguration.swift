@@ -1,28 +1,4 @@
-/// A host:port pair.
-public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
-    public var host: String
-    public var port: Int
-
-    public init(host: String, port: Int) {
-        self.host = host
-        self.port = port
-    }
-
-    /// Parses "HOST:PORT" (a bare port means 127.0.0.1).
-    public init?(_ text: String) {
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        if parts.count == 1, let port = Int(parts[0]), (0...65535).contains(port) {
-            self.init(host: "127.0.0.1", port: port)
-        } else if parts.count == 2, !parts[0].isEmpty, let port = Int(parts[1]), (0...65535).contains(port) {
-            self.init(host: String(parts[0]), port: port)
-        } else {
-            return nil
-        }
-    }
-
-    public var description: String { "\(host):\(port)" }
-    var pair: (host: String, port: Int) { (host, port) }
-}
+import LockstepSupport
 
 /// Everything a node needs to know besides the guest (docs/replication.md).
 public struct NodeConfiguration: Sendable {
@@ -62,4 +38,9 @@ public struct NodeConfiguration: Sendable {
         self.console = console
         self.heartbeat = heartbeat
     }
+}
+
+extension Endpoint {
+    /// The address as the links take it.
+    var pair: (host: String, port: Int) { (host, Int(port)) }
 }

@@ -1,5 +1,6 @@
 import Arbitration
 import ELF
+import LockstepSupport
 import Machine
 import Replay
 @_spi(Simulation) import Replication
@@ -131,7 +132,7 @@ public final class SimulatedCluster: ActionPerformer {
 
     func configuration(for node: SimulatedNode) -> NodeConfiguration {
         var configuration = NodeConfiguration(vm: "sim", nodeID: node.id, key: [1], listen: [], peers: [],
-                                              console: Endpoint(host: "sim", port: node.index))
+                                              console: Endpoint(host: "127.0.0.1", port: UInt16(node.index)))
         configuration.slice = 20_000
         configuration.statisticsInterval = 1e9
         return configuration

@@ -1,5 +1,6 @@
 import ArgumentParser
 import KVWorkload
+import LockstepSupport
 
 /// Where the service is and how long to wait for it (shared by `load` and `verify`).
 struct ServiceOptions: ParsableArguments {
@@ -19,7 +20,7 @@ struct ServiceOptions: ParsableArguments {
 
     func parsedEndpoints() throws -> [Endpoint] {
         do {
-            return try Endpoint.list(parsing: endpoints)
+            return try Endpoint.list(parsing: endpoints, allowsPortZero: false)
         } catch {
             throw ValidationError("--endpoints: \(error)")
         }

@@ -51,7 +51,7 @@ import Testing
     /// A `lockstep arbiter --listen` process, ready once it printed its listening line.
     final class ServerProcess {
         let process = Process()
-        let port: Int
+        let port: UInt16
         private let errors = Pipe()
 
         struct NotReady: Error, CustomStringConvertible {
@@ -75,7 +75,7 @@ import Testing
             }
             let text = String(decoding: line, as: UTF8.self)
             let prefix = "lockstep arbiter: listening on 127.0.0.1:"
-            guard text.hasPrefix(prefix), let port = Int(text.dropFirst(prefix.count).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            guard text.hasPrefix(prefix), let port = UInt16(text.dropFirst(prefix.count).trimmingCharacters(in: .whitespacesAndNewlines)) else {
                 process.terminate()
                 throw NotReady(stderr: text)
             }
@@ -161,7 +161,7 @@ import Testing
 
         let badAddress = try Self.lockstep(["arbiter", "--show", "vm1", "--connect", "arbiter", "--key-file", emptyKey])
         #expect(badAddress.status == 1)
-        #expect(badAddress.stderr.contains("\"arbiter\" is not HOST:PORT"))
+        #expect(badAddress.stderr.contains("'arbiter' is not HOST:PORT"))
 
         let closedPort = try RawSocket.closedPort()
         let keyFile = directory.file("key")

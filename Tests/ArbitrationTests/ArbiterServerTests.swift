@@ -1,4 +1,5 @@
 @testable import Arbitration
+import LockstepSupport
 import Foundation
 import Testing
 
@@ -186,7 +187,7 @@ import Testing
         defer { directory.remove() }
         let (busy, port) = try RawSocket.listening()
         let error = await arbitrationError {
-            try await ArbiterServer.start(listeningOn: ArbiterAddress(host: "127.0.0.1", port: port), statePath: directory.file("state"), key: testKey)
+            try await ArbiterServer.start(listeningOn: Endpoint(host: "127.0.0.1", port: port), statePath: directory.file("state"), key: testKey)
         }
         guard case .listenFailed(let address, let reason) = error else {
             Issue.record("expected listenFailed, got \(String(describing: error))")

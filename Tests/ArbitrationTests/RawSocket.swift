@@ -20,7 +20,7 @@ final class RawSocket: Sendable {
     }
 
     /// A socket listening on 127.0.0.1 at a free port (that it never accepts on, unless asked).
-    static func listening() throws -> (socket: RawSocket, port: Int) {
+    static func listening() throws -> (socket: RawSocket, port: UInt16) {
         let socket = RawSocket(descriptor: Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0))
         var address = loopback(port: 0)
         guard withSockaddr(&address, { bind(socket.descriptor, $0, $1) }) == 0 else { throw Failure(call: "bind", code: errno) }
@@ -29,11 +29,11 @@ final class RawSocket: Sendable {
         _ = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket.descriptor, $0, &length) }
         }
-        return (socket, Int(UInt16(bigEndian: address.sin_port)))
+        return (socket, UInt16(bigEndian: address.sin_port))
     }
 
     /// A fake peer: listens on a free port and runs `body` on a thread for the first connection.
-    static func servingOnce(_ body: @escaping @Sendable (RawSocket) throws -> Void) throws -> (socket: RawSocket, port: Int) {
+    static func servingOnce(_ body: @escaping @Sendable (RawSocket) throws -> Void) throws -> (socket: RawSocket, port: UInt16) {
         let (listener, port) = try listening()
         Thread {
             guard let connection = try? listener.accept() else { return }
@@ -44,11 +44,11 @@ final class RawSocket: Sendable {
     }
 
     /// A loopback port on which nothing listens (bound once, then closed).
-    static func closedPort() throws -> Int {
+    static func closedPort() throws -> UInt16 {
         try listening().port
     }
 
-    static func connect(port: Int) throws -> RawSocket {
+    static func connect(port: UInt16) throws -> RawSocket {
         let socket = RawSocket(descriptor: Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0))
         var address = loopback(port: port)
         guard withSockaddr(&address, { Glibc.connect(socket.descriptor, $0, $1) }) == 0 else { throw Failure(call: "connect", code: errno) }
@@ -110,7 +110,7 @@ final class RawSocket: Sendable {
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
-    private static func loopback(port: Int) -> sockaddr_in {
+    private static func loopback(port: UInt16) -> sockaddr_in {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = UInt16(port).bigEndian

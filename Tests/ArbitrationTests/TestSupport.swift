@@ -1,4 +1,5 @@
 @testable import Arbitration
+import LockstepSupport
 import Foundation
 import Synchronization
 import Testing
@@ -43,7 +44,7 @@ let otherKey = try! SharedKey(bytes: Array("another cluster's secret".utf8))
 /// A server on a free loopback port.
 func startServer(statePath: String, key: SharedKey = testKey, log: LogLines = LogLines(),
                  clientTimeout: Duration = .seconds(10)) async throws -> ArbiterServer {
-    try await ArbiterServer.start(listeningOn: ArbiterAddress(host: "127.0.0.1", port: 0), statePath: statePath, key: key,
+    try await ArbiterServer.start(listeningOn: Endpoint(host: "127.0.0.1", port: 0), statePath: statePath, key: key,
                                   clientTimeout: clientTimeout, log: log.sink)
 }
 

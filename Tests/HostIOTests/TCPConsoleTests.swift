@@ -142,3 +142,44 @@ import Testing
         #expect(again.port == port)
     }
 }
+
+/// The node's use of the console: no polling, a wake-up hook rings when input arrives.
+@Suite struct TCPConsoleWakeUpTests {
+    final class Rings: @unchecked Sendable {
+        private let condition = NSCondition()
+        private var count = 0
+        func ring() { condition.lock(); count += 1; condition.broadcast(); condition.unlock() }
+        /// Waits up to five seconds for a ring.
+        func waitForRing() -> Bool {
+            condition.lock()
+            defer { condition.unlock() }
+            let deadline = Date(timeIntervalSinceNow: 5)
+            while count == 0 { if !condition.wait(until: deadline) { return count > 0 } }
+            return true
+        }
+    }
+
+    @Test func inputRingsTheHookAndIsTakenWithoutPolling() throws {
+        let rings = Rings()
+        let console = try TCPConsole(onInput: { rings.ring() })
+        defer { console.close() }
+        #expect(!console.hasInput)
+        let client = try TCPConsoleTests.Client(port: console.port)
+        client.send("ls\n")
+        #expect(rings.waitForRing())
+        var input = console.takeInput()
+        for _ in 0..<100 where input.count < 3 {
+            Thread.sleep(forTimeInterval: 0.01)
+            input += console.takeInput()
+        }
+        #expect(String(decoding: input, as: UTF8.self) == "ls\n")
+        #expect(!console.hasInput)
+        #expect(console.takeInput().isEmpty)
+    }
+
+    @Test func anIPv6ConsoleSaysItsAddressInBrackets() throws {
+        guard let console = try? TCPConsole(host: "::1") else { return }   // no IPv6 loopback on this host
+        defer { console.close() }
+        #expect(console.address == "[::1]:\(console.port)")
+    }
+}

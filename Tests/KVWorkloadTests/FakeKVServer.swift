@@ -1,6 +1,7 @@
 import Foundation
 import HostIO
 import KVWorkload
+import LockstepSupport
 
 /// A key-value store that two fake servers can share: what replication gives a backup.
 final class SharedStore: @unchecked Sendable {

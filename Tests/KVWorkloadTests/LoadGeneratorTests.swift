@@ -1,4 +1,5 @@
 import KVWorkload
+import LockstepSupport
 import Testing
 
 /// LoadGenerator: several clients on one console, their summary and their merged ledger.

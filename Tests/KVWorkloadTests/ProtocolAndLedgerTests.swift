@@ -30,19 +30,6 @@ import Testing
         #expect(KVRequest.isToken(String(repeating: "x", count: 64)))
     }
 
-    @Test func endpointsParse() throws {
-        #expect(try Endpoint(parsing: "127.0.0.1:7001") == Endpoint(host: "127.0.0.1", port: 7001))
-        #expect(try Endpoint(parsing: ":7001") == Endpoint(host: "127.0.0.1", port: 7001))
-        #expect(try Endpoint(parsing: "[::1]:7002") == Endpoint(host: "::1", port: 7002))
-        #expect(Endpoint(host: "::1", port: 7002).description == "[::1]:7002")
-        #expect(try Endpoint.list(parsing: "127.0.0.1:7001, 127.0.0.1:7002").map(\.port) == [7001, 7002])
-        for bad in ["127.0.0.1", "host:0", "host:70000", "host:x", "[::1]7001"] {
-            #expect(throws: KVError.self, "\(bad)") { try Endpoint(parsing: bad) }
-        }
-        #expect(throws: KVError.noEndpoints) { try Endpoint.list(parsing: "") }
-        #expect("\(KVError.invalidEndpoint("x", reason: "expected host:port"))".contains("127.0.0.1:7001"))
-    }
-
     @Test func theLedgerAcceptsTheLastAcknowledgedValueOrALaterUnknownOne() {
         var ledger = Ledger()
         ledger.willWrite(key: "a", value: "1")

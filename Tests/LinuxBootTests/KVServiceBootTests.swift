@@ -1,5 +1,6 @@
 import Foundation
 import KVWorkload
+import LockstepSupport
 import Testing
 
 /// The guest's key-value service (kvd, lockstep.service=kv) on a TCP console port, driven by

@@ -123,7 +123,7 @@ struct ChannelPump {
 
     mutating func performPrimary(_ actions: [LinkAction]) {
         for action in actions {
-            trace.append("\(now) P \(action)")
+            trace.append("\(now) P \(Self.describe(action))")
             switch action {
             case .send(let line, let messages):
                 if open.contains(line) && !dropToBackup.contains(line.index) { toBackup += messages.map { (line, .message($0)) } }
@@ -143,7 +143,7 @@ struct ChannelPump {
 
     mutating func performBackup(_ actions: [LinkAction]) {
         for action in actions {
-            trace.append("\(now) B \(action)")
+            trace.append("\(now) B \(Self.describe(action))")
             switch action {
             case .send(let line, let messages):
                 if open.contains(line) && !dropToPrimary.contains(line.index) { toPrimary += messages.map { (line, .message($0)) } }
@@ -159,6 +159,16 @@ struct ChannelPump {
                 backupLog.append(text)
             }
         }
+    }
+
+    /// An action for the trace, with the bytes of snapshot chunks counted rather than listed.
+    static func describe(_ action: LinkAction) -> String {
+        guard case .send(let line, let messages) = action else { return "\(action)" }
+        let described = messages.map { message in
+            guard case .snapshotChunk(let generation, let start, let offset, let total, let bytes) = message else { return "\(message)" }
+            return "snapshotChunk(generation: \(generation), startSequence: \(start), offset: \(offset), total: \(total), \(bytes.count) bytes)"
+        }
+        return "send(\(line), \(described))"
     }
 
     /// A connection attempt: it fails at once on an unreachable line; otherwise both ends

@@ -19,7 +19,8 @@ import Testing
         pump.start()
         #expect(pump.status.joinRequested)
         #expect(pump.receivedByBackup.isEmpty)
-        let snapshot = (0..<2_500_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }   // three chunks
+        var snapshot = [UInt8](repeating: 0, count: 2_500_000)   // three chunks
+        for i in stride(from: 0, to: snapshot.count, by: 997) { snapshot[i] = UInt8(truncatingIfNeeded: i / 997 + 1) }
         let (sent, actions) = pump.primary.sendSnapshot(snapshot, generation: 4, now: pump.now)
         #expect(sent)
         pump.performPrimary(actions)

@@ -2,6 +2,7 @@ import Machine
 import NIOCore
 import Replay
 @testable import Replication
+import LockstepSupport
 import Testing
 
 /// The logging channel's frames: every message survives a round trip; damage, truncation,
