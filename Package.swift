@@ -56,7 +56,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         // The determinism boundary: events, the event-log format, recording and replaying.
-        .target(name: "Replay", dependencies: ["Machine"]),
+        .target(name: "Replay", dependencies: ["Machine"], swiftSettings: optimisedInDebug),
         // Who may run a VM: an atomic test-and-set on its generation, behind one protocol with
         // several backends (the built-in arbiter server, a lock file on shared storage).
         .target(name: "Arbitration", dependencies: [
@@ -73,10 +73,11 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
-        ]),
+        ], swiftSettings: optimisedInDebug),
         // The cluster in one process under a virtual clock and a seed: the real roles and channel
         // cores, a simulated network and arbiter, faults, invariant checks (docs/simulation.md).
-        .target(name: "Simulation", dependencies: ["Machine", "ELF", "Replay", "Arbitration", "Replication", "LockstepSupport"]),
+        .target(name: "Simulation", dependencies: ["Machine", "ELF", "Replay", "Arbitration", "Replication", "LockstepSupport"],
+                swiftSettings: optimisedInDebug),
         .executableTarget(name: "lockstep-sim", dependencies: [
             "Simulation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

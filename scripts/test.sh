@@ -27,5 +27,9 @@ if [ "$status" -ne 0 ]; then
     echo "=== the issues recorded in the failing run (shortened; the whole report is above) ==="
     grep -a -A 6 "recorded an issue" "$log" | cut -c 1-300 | head -n 120 || true
 fi
+# The cluster simulation: a few hundred seeded runs with faults (docs/simulation.md).
+if [ "$status" -eq 0 ]; then
+    .build/debug/lockstep-sim run --seeds 200 || status=$?
+fi
 rm -f "$log"
 exit "$status"

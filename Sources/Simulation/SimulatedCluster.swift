@@ -149,6 +149,7 @@ public final class SimulatedCluster: ActionPerformer {
         queue.schedule(at: time) { [unowned self] in
             guard !node.isAlive else { return }
             node.incarnation &+= 1
+            node.claimPending = false
             node.state = .starting
             node.heldTags = []
             trace("\(node.id): process starts")
@@ -190,7 +191,15 @@ public final class SimulatedCluster: ActionPerformer {
                                outputs: outputs, runnerSettings: runnerSettings)
         if options.plantedBug == .releaseBeforeAck { role.plantedBug = .releaseBeforeAck }
         node.heldTags = []
-        role.onHold = { [unowned node] _, tag in node.heldTags.append(tag) }
+        // The gate joins console bytes with the same tag into one output: count outputs as it does.
+        var lastWasConsole = false
+        role.onHold = { [unowned node] output, tag in
+            let console: Bool
+            if case .console(let bytes) = output { console = true; if bytes.isEmpty { return } } else { console = false }
+            if console && lastWasConsole && node.heldTags.last == tag { return }
+            lastWasConsole = console
+            node.heldTags.append(tag)
+        }
         role.onRelease = { [unowned self, unowned node, unowned link] outputs, generation, _ in
             checkRelease(node, link: link, count: outputs.count, generation: generation)
         }
@@ -231,6 +240,7 @@ public final class SimulatedCluster: ActionPerformer {
 
     /// One step of the node's role; the virtual time it took is the instructions it executed.
     func step(_ node: SimulatedNode) {
+        guard !node.claimPending else { return }
         switch node.state {
         case .primary(let role, _):
             let before = role.machine.instructionCount
@@ -240,7 +250,9 @@ public final class SimulatedCluster: ActionPerformer {
             case .continue: wake(node, at: now + cost)
             case .wait(let until): wake(node, at: max(until, now + cost))
             case .claim(let expected):
+                node.claimPending = true
                 claim(node, expected: expected) { [unowned self] outcome in
+                    node.claimPending = false
                     guard case .primary(let current, _) = node.state, current === role else { return }
                     if case .finished(let outcome) = role.claimed(outcome) { stop(node, outcome) } else { wake(node) }
                 }
@@ -480,7 +492,17 @@ public final class SimulatedCluster: ActionPerformer {
         let live = nodes.filter(\.isAlive)
         switch random.below(9) {
         case 0:
-            guard let victim = live.randomElement(using: &random) else { return }
+            // One failure at a time: the only node holding the machine is not crashed (losing
+            // both copies is outside what any replication can survive).
+            let candidates = live.filter { node in
+                switch node.state {
+                case .primary: if case .backup(let role, _) = peer(of: node).state { return role.machine != nil } else { return false }
+                case .backup: return peer(of: node).isLivePrimary
+                case .starting: return true
+                default: return false
+                }
+            }
+            guard let victim = candidates.randomElement(using: &random) else { return }
             trace("FAULT: \(victim.id) crashes")
             crash(victim)
             start(victim, at: now + random.uniform(0.1...0.5))
@@ -518,6 +540,7 @@ public final class SimulatedCluster: ActionPerformer {
         node.frozenUntil = nil
         node.stepScheduledAt = nil
         node.heldTags = []
+        node.claimPending = false
         client.primaryChanged()
     }
 

@@ -30,6 +30,8 @@ final class SimulatedNode {
     var stepScheduledAt: Double?
     /// Tags of the outputs the current primary role holds, in order (the output-rule check).
     var heldTags: [UInt64] = []
+    /// A claim is with the arbiter: the real node blocks on it, so this one takes no step.
+    var claimPending = false
 
     init(id: String, index: Int) {
         self.id = id
@@ -49,6 +51,15 @@ final class SimulatedNode {
     var backupLink: SimulatedBackupLink? {
         if case .backup(_, let link) = state { return link }
         return nil
+    }
+
+    /// Whether this node holds the machine (a primary, or a backup that has its initial state).
+    var holdsState: Bool {
+        switch state {
+        case .primary, .claimingToGoLive: return true
+        case .backup(let role, _): return role.machine != nil
+        default: return false
+        }
     }
 
     var isLivePrimary: Bool {

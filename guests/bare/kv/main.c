@@ -1,7 +1,7 @@
 /*
  * kv: a tiny key-value service on the console, for the cluster simulation (lockstep-sim).
  *
- * Reads lines from the UART (polling; between polls it arms the timer 0.5 ms ahead and waits
+ * Reads lines from the UART (polling; between polls it arms the timer 5 ms ahead and waits
  * in WFI, with the global interrupt enable off, so the hart wakes without taking a trap):
  *   "S <key> <value>"  stores the value        -> "OK <key> <value>"
  *   "G <key>"          reads it                -> "V <key> <value>" or "N <key>"
@@ -27,7 +27,7 @@ static int read_byte(void) {
 }
 
 static void wait_a_little(void) {
-    clint_set_mtimecmp(clint_mtime() + TIMEBASE_HZ / 2000);
+    clint_set_mtimecmp(clint_mtime() + TIMEBASE_HZ / 200);
     set_csr(mie, MIE_MTIE);
     __asm__ volatile ("wfi");
 }
