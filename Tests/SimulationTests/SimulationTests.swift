@@ -40,7 +40,7 @@ import Testing
         var first: [String] = [], second: [String] = []
         _ = try Self.run(seed: 42, trace: { first.append($0) })
         _ = try Self.run(seed: 42, trace: { second.append($0) })
-        #expect(first.count > 50)
+        #expect(first.count > 20, "a run with faults traces more than a few events")
         #expect(first == second)
     }
 
