@@ -40,16 +40,6 @@ public struct StateDigest: Equatable, Sendable {
         self.regions = regions
     }
 
-    /// One 64-bit value over every part and region.
-    public var combined: UInt64 {
-        var hasher = StateHasher()
-        hasher.combine(instructionCount)
-        for part in parts { hasher.combine(part.hash) }
-        hasher.combine(regionSize)
-        for region in regions { hasher.combine(region) }
-        return hasher.finalize()
-    }
-
     /// What differs between `self` (expected) and `actual`; nil when they are equal.
     public func differences(from actual: StateDigest) -> StateDifference? {
         guard self != actual else { return nil }

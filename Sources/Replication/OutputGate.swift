@@ -7,9 +7,14 @@ import Machine
 /// number. Outputs leave in the order they were produced. A pure value: the primary's machine
 /// thread and the simulation drive it alike.
 public struct OutputGate: Sendable {
+    /// One held output; console bytes are kept apart from the enum so that joining bytes with the
+    /// same tag appends in place (Deque's subscript modifies in place) instead of copying.
     struct Held: Sendable {
         var sequence: UInt64
-        var output: MachineOutput
+        var isFrame: Bool
+        var bytes: [UInt8]
+
+        var output: MachineOutput { isFrame ? .networkFrame(bytes) : .console(bytes) }
     }
     private var held: Deque<Held> = []
     /// Bytes waiting (console bytes and frame bytes).
@@ -24,14 +29,15 @@ public struct OutputGate: Sendable {
         case .console(let bytes):
             guard !bytes.isEmpty else { return }
             heldBytes += bytes.count
-            if let last = held.last, last.sequence == sequence, case .console(let previous) = last.output {
-                held[held.count - 1].output = .console(previous + bytes)
-                return
+            if let last = held.last, last.sequence == sequence, !last.isFrame {
+                held[held.count - 1].bytes.append(contentsOf: bytes)
+            } else {
+                held.append(Held(sequence: sequence, isFrame: false, bytes: bytes))
             }
         case .networkFrame(let frame):
             heldBytes += frame.count
+            held.append(Held(sequence: sequence, isFrame: true, bytes: frame))
         }
-        held.append(Held(sequence: sequence, output: output))
     }
 
     /// Removes and returns, in order, every output whose entries the backup has acknowledged.
@@ -39,13 +45,8 @@ public struct OutputGate: Sendable {
         var out: [MachineOutput] = []
         while let first = held.first, first.sequence <= sequence {
             out.append(first.output)
+            heldBytes -= first.bytes.count
             held.removeFirst()
-        }
-        for output in out {
-            switch output {
-            case .console(let bytes): heldBytes -= bytes.count
-            case .networkFrame(let frame): heldBytes -= frame.count
-            }
         }
         return out
     }

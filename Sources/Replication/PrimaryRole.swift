@@ -65,8 +65,6 @@ import Replay
         settings.slice = configuration.slice
         runner = LiveRunner(machine: machine, journal: journal, outputs: gateSink, settings: settings, outputDigest: outputs, clock: clock)
         gateSink.role = self
-        // A go-live point: the log carries the state here (a backup that joins later gets its own).
-        try? runner.checkpoint()
     }
 
     /// The output digest so far (what the guest sent).

@@ -1,0 +1,77 @@
+import Foundation
+import HostIO
+import Machine
+import Replay
+import Testing
+
+/// The live runner's rules, on the bare-metal key-value guest (it arms its timer 5 ms ahead and
+/// waits in WFI) under a virtual clock: how far guest time moves while the guest idles, that the
+/// move is logged before the input that woke it, and that every input is logged before the
+/// machine sees it.
+@Suite struct LiveRunnerTests {
+    final class ListJournal: Journal {
+        var records: [JournalRecord] = []
+        var position: UInt64 { UInt64(records.count) }
+        func append(_ record: JournalRecord) { records.append(record) }
+        var inputs: [MachineInput] { records.compactMap { if case .input(let e) = $0 { return e.input } else { return nil } } }
+    }
+
+    final class Outputs: OutputSink {
+        var tagged: [(MachineOutput, UInt64)] = []
+        func emit(_ output: MachineOutput, after position: UInt64) { tagged.append((output, position)) }
+    }
+
+    static func machine() throws -> Machine {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let machine = try Machine(configuration: MachineConfiguration(memorySize: 2 << 20))
+        try machine.load(elfAt: root.appendingPathComponent("guests/out/kv.elf").path)
+        return machine
+    }
+
+    /// Steps until the guest idles; returns the deadline.
+    static func runUntilIdle(_ runner: LiveRunner) throws -> Double {
+        for _ in 0..<1000 {
+            if case .idle(let deadline, let armed) = try runner.step() {
+                #expect(armed)
+                return deadline
+            }
+        }
+        Issue.record("the guest never idled")
+        return 0
+    }
+
+    @Test func idleTimeFollowsTheClockButNeverPassesTheTimer() throws {
+        var now = 100.0
+        let journal = ListJournal(), outputs = Outputs()
+        let runner = LiveRunner(machine: try Self.machine(), journal: journal, outputs: outputs, clock: { now })
+        // Longer than the timer: time stops at the deadline (5 ms = 50,000 ticks at 10 MHz, less what already passed).
+        let deadline = try Self.runUntilIdle(runner)
+        #expect(deadline > now && deadline <= now + 0.005 + 1e-9)
+        let ticks = runner.machine.hart.ticksUntilTimerInterrupt!
+        now += 1
+        _ = try runner.step()
+        #expect(journal.inputs.last == .timeAdvance(ticks: ticks))
+        // Shorter than the timer: exactly the time that passed.
+        _ = try Self.runUntilIdle(runner)
+        let count = journal.inputs.count
+        now += 0.001
+        try runner.deliver(.consoleBytes(Array("G k\n".utf8)))
+        #expect(Array(journal.inputs[count...]) == [.timeAdvance(ticks: 10_000), .consoleBytes(Array("G k\n".utf8))])
+    }
+
+    @Test func outputsAreTaggedWithTheLastRecordBeforeThem() throws {
+        var now = 0.0
+        let journal = ListJournal(), outputs = Outputs()
+        let runner = LiveRunner(machine: try Self.machine(), journal: journal, outputs: outputs, clock: { now })
+        _ = try Self.runUntilIdle(runner)
+        let before = outputs.tagged.count
+        now += 0.001
+        try runner.deliver(.consoleBytes(Array("S a b\n".utf8)))
+        let inputPosition = journal.position
+        for _ in 0..<20 { _ = try runner.step(); now += 0.01 }
+        let answer = outputs.tagged[before...]
+        #expect(String(decoding: answer.flatMap { if case .console(let b) = $0.0 { return b } else { return [] } }, as: UTF8.self) == "OK a b\n")
+        #expect(answer.allSatisfy { $0.1 >= inputPosition }, "an answer was tagged before the input it depends on")
+        #expect(runner.outputDigest.outputCount == UInt64(outputs.tagged.count))
+    }
+}
