@@ -407,7 +407,13 @@ public final class SimulatedCluster: ActionPerformer {
         let toPrimary = connection.backup === sender
         let receiver = toPrimary ? connection.primary : connection.backup
         let receiverIncarnation = toPrimary ? connection.primaryIncarnation : connection.backupIncarnation
-        guard lineUp[line.index] else { return }
+        guard lineUp[line.index] else {
+            // A line that is down loses the stream, as a TCP connection across it stalls: nothing
+            // sent on this connection arrives any more (it is closed by silence and reopened).
+            connection.blackholed = true
+            connections[line.connection] = connection
+            return
+        }
         var copies = 1
         var delay = random.uniform(0.00005...0.0005)
         if let fault = lineFault[line.index] {
@@ -496,7 +502,8 @@ public final class SimulatedCluster: ActionPerformer {
             // both copies is outside what any replication can survive).
             let candidates = live.filter { node in
                 switch node.state {
-                case .primary: if case .backup(let role, _) = peer(of: node).state { return role.machine != nil } else { return false }
+                // A primary only while its backup is synchronised (one that forgot a lost backup is the only copy).
+                case .primary(_, let link): return link.status.hasBackup
                 case .backup: return peer(of: node).isLivePrimary
                 case .starting: return true
                 default: return false
