@@ -1,11 +1,3 @@
-import Crypto
-import NIOCore
-#if canImport(FoundationEssentials)
-import FoundationEssentials   // DataProtocol, which Crypto's hashing takes
-#else
-import Foundation
-#endif
-
 /// The bytes of a ``ClaimTable`` on disk: the arbiter server's state file and the file arbiter's
 /// lock file share this format (docs/arbitration.md, "File format").
 ///
@@ -20,6 +12,9 @@ import Foundation
 /// Entries are sorted by VM name, so one state has one encoding. Bytes after the checksum are
 /// ignored: an in-place rewrite that ends earlier than the old contents leaves them until the file
 /// is truncated.
+///
+/// This file is the format on plain bytes with the checksum function as a parameter (fuzz/StateFile
+/// fuzzes it without Crypto); StateFileFormat+SHA256.swift reads files and uses SHA-256.
 enum StateFileFormat {
     static let magic: [UInt8] = Array("LSARBITR".utf8)
     static let version: UInt8 = 1
@@ -27,36 +22,31 @@ enum StateFileFormat {
     /// Larger files are refused as corrupt instead of being read into memory.
     static let maximumFileSize = 64 << 20
 
-    /// The table stored in `file`.
-    static func read(_ file: borrowing SystemFile) throws(ArbitrationError) -> ClaimTable {
-        guard let bytes = try file.readAll(limit: maximumFileSize) else {
-            throw .corruptStateFile(path: file.path, detail: "larger than \(maximumFileSize) bytes")
+    /// The bytes of `table`, ending with `checksum` of the bytes before it.
+    static func encode(_ table: ClaimTable, checksum: (ArraySlice<UInt8>) -> [UInt8]) -> [UInt8] {
+        func write<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
+            withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
         }
-        return try decode(bytes, path: file.path)
-    }
-
-    static func encode(_ table: ClaimTable) -> [UInt8] {
-        var buffer = ByteBuffer()
-        buffer.writeBytes(magic)
-        buffer.writeInteger(version)
-        buffer.writeInteger(UInt32(table.entries.count))
+        var bytes = magic
+        bytes.append(version)
+        write(UInt32(table.entries.count), to: &bytes)
         for (vm, entry) in table.entries.sorted(by: { $0.key < $1.key }) {
-            buffer.writeInteger(UInt16(vm.utf8.count))
-            buffer.writeString(vm)
-            buffer.writeInteger(entry.generation)
-            buffer.writeInteger(UInt16(entry.owner.utf8.count))
-            buffer.writeString(entry.owner)
+            write(UInt16(vm.utf8.count), to: &bytes)
+            bytes += vm.utf8
+            write(entry.generation, to: &bytes)
+            write(UInt16(entry.owner.utf8.count), to: &bytes)
+            bytes += entry.owner.utf8
         }
-        var bytes = Array(buffer.readableBytesView)
-        bytes += checksum(of: bytes[...])
+        bytes += checksum(bytes[...])
         return bytes
     }
 
-    /// The table stored in `bytes`, read from `path` (named in the error).
-    static func decode(_ bytes: [UInt8], path: String) throws(ArbitrationError) -> ClaimTable {
+    /// The table stored in `bytes`, read from `path` (named in the error), whose stored checksum
+    /// must be `checksum` of the bytes before it.
+    static func decode(_ bytes: [UInt8], path: String, checksum: (ArraySlice<UInt8>) -> [UInt8]) throws(ArbitrationError) -> ClaimTable {
         func corrupt(_ detail: String) -> ArbitrationError { .corruptStateFile(path: path, detail: detail) }
         guard !bytes.isEmpty else { throw corrupt("the file is empty") }
-        var buffer = ByteBuffer(bytes: bytes)
+        var buffer = Reader(bytes: bytes)
         guard buffer.readBytes(length: magic.count) == magic else { throw corrupt("no LSARBITR magic at the start") }
         guard let version = buffer.readInteger(as: UInt8.self), let count = buffer.readInteger(as: UInt32.self) else {
             throw corrupt("truncated header")
@@ -73,7 +63,7 @@ enum StateFileFormat {
         }
         let contentLength = buffer.readerIndex
         guard let stored = buffer.readBytes(length: checksumLength) else { throw corrupt("truncated before the checksum") }
-        guard stored == checksum(of: bytes[..<contentLength]) else { throw corrupt("checksum mismatch") }
+        guard stored == checksum(bytes[..<contentLength]) else { throw corrupt("checksum mismatch") }
 
         var entries: [String: ClaimTable.Entry] = [:]
         for (vmBytes, generation, ownerBytes) in raw {
@@ -88,7 +78,19 @@ enum StateFileFormat {
         return ClaimTable(entries: entries)
     }
 
-    private static func checksum(of bytes: ArraySlice<UInt8>) -> [UInt8] {
-        Array(SHA256.hash(data: bytes))
+    /// Big-endian reads from the front of a byte array; nil when the bytes run out.
+    private struct Reader {
+        let bytes: [UInt8]
+        var readerIndex = 0
+
+        mutating func readBytes(length: Int) -> [UInt8]? {
+            guard length <= bytes.count - readerIndex else { return nil }
+            defer { readerIndex += length }
+            return Array(bytes[readerIndex..<(readerIndex + length)])
+        }
+
+        mutating func readInteger<T: FixedWidthInteger>(as: T.Type) -> T? {
+            readBytes(length: MemoryLayout<T>.size).map { $0.reduce(0) { $0 << 8 | T($1) } }
+        }
     }
 }

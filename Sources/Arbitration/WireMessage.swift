@@ -1,11 +1,3 @@
-import Crypto
-import NIOCore
-#if canImport(FoundationEssentials)
-import FoundationEssentials   // DataProtocol, which Crypto's HMAC takes
-#else
-import Foundation
-#endif
-
 /// One message of the arbiter protocol (docs/arbitration.md, "Wire protocol"), and its bytes.
 ///
 /// A connection carries exactly one exchange: the server sends ``hello(nonce:)``, the client one
@@ -16,6 +8,9 @@ import Foundation
 /// the request), an answer's over (the server's nonce, the whole request, the answer). So a
 /// request cannot be replayed on another connection, and an answer cannot be replayed to another
 /// request, nor forged without the key.
+///
+/// This file holds the format on plain bytes, without SwiftNIO or Crypto (fuzz/Arbiter fuzzes it
+/// with a stand-in MAC); WireMessage+Authentication.swift adds the HMAC-SHA256 under the key.
 enum WireMessage: Equatable, Sendable {
     /// Server to client, first, unauthenticated: the nonce that this connection's MACs cover.
     case hello(nonce: [UInt8])
@@ -86,63 +81,85 @@ enum WireMessage: Equatable, Sendable {
         }
     }
 
-    /// The message's bytes; authenticated kinds end with the HMAC under `key` over `context`
-    /// followed by the message.
-    func encoded(key: SharedKey, context: [UInt8]) -> [UInt8] {
-        var buffer = ByteBuffer()
-        buffer.writeBytes(Self.magic)
-        buffer.writeInteger(Self.version)
-        buffer.writeInteger(kind.rawValue)
+    /// The message's bytes; authenticated kinds end with `sign(bytes)`, the MAC of the bytes
+    /// before it (``encoded(key:context:)`` signs with the HMAC).
+    func encoded(signedBy sign: ([UInt8]) -> [UInt8]) -> [UInt8] {
+        var bytes = Self.magic
+        bytes.append(Self.version)
+        bytes.append(kind.rawValue)
         switch self {
         case .hello(let nonce):
-            buffer.writeBytes(nonce)
+            bytes += nonce
         case .claim(let clientNonce, let vm, let expectedGeneration, let owner):
-            buffer.writeBytes(clientNonce)
-            buffer.writeInteger(expectedGeneration)
-            Self.write(vm, to: &buffer)
-            Self.write(owner, to: &buffer)
+            bytes += clientNonce
+            Self.write(expectedGeneration, to: &bytes)
+            Self.write(vm, to: &bytes)
+            Self.write(owner, to: &bytes)
         case .current(let clientNonce, let vm):
-            buffer.writeBytes(clientNonce)
-            Self.write(vm, to: &buffer)
+            bytes += clientNonce
+            Self.write(vm, to: &bytes)
         case .won(let generation):
-            buffer.writeInteger(generation)
+            Self.write(generation, to: &bytes)
         case .lost(let generation, let owner), .state(let generation, let owner):
-            buffer.writeInteger(generation)
-            Self.write(owner, to: &buffer)
+            Self.write(generation, to: &bytes)
+            Self.write(owner, to: &bytes)
         case .failed(let reason):
-            Self.write(String(decoding: reason.utf8.prefix(512), as: UTF8.self), to: &buffer)
+            Self.write(String(decoding: reason.utf8.prefix(512), as: UTF8.self), to: &bytes)
         case .refused(let refusal):
-            buffer.writeInteger(refusal.rawValue)
+            bytes.append(refusal.rawValue)
         }
-        let bytes = Array(buffer.readableBytesView)
-        return kind.isAuthenticated ? bytes + Self.authenticationCode(for: bytes, key: key, context: context) : bytes
+        return kind.isAuthenticated ? bytes + sign(bytes) : bytes
     }
 
-    /// The message in `bytes`, whose MAC (if its kind has one) must be valid under `key` over
-    /// `context`. The header is checked first, then the MAC, and only then the body.
-    static func decode(_ bytes: [UInt8], key: SharedKey, context: [UInt8]) throws(DecodingError) -> WireMessage {
-        var buffer = ByteBuffer(bytes: bytes)
-        guard buffer.readBytes(length: magic.count) == magic else { throw .notArbiterProtocol }
-        guard let version = buffer.readInteger(as: UInt8.self) else { throw .malformed("no version") }
+    /// The message in `bytes`. If its kind carries a MAC, `verify(signed, mac)` must accept the
+    /// MAC (the last ``macLength`` bytes) of the bytes before it (``decode(_:key:context:)``
+    /// checks the HMAC). The header is checked first, then the MAC, and only then the body.
+    static func decode(_ bytes: [UInt8], verify: (_ signed: [UInt8], _ mac: [UInt8]) -> Bool) throws(DecodingError) -> WireMessage {
+        var reader = Reader(bytes: bytes)
+        guard reader.read(magic.count) == magic else { throw .notArbiterProtocol }
+        guard let version = reader.read(1)?.first else { throw .malformed("no version") }
         guard version == Self.version else { throw .version(version) }
-        guard let kindByte = buffer.readInteger(as: UInt8.self), let kind = Kind(rawValue: kindByte) else {
+        guard let kindByte = reader.read(1)?.first, let kind = Kind(rawValue: kindByte) else {
             throw .malformed("unknown message kind")
         }
         if kind.isAuthenticated {
-            guard buffer.readableBytes >= macLength else { throw .malformed("too short for its MAC") }
-            let signed = Array(bytes[..<(bytes.count - macLength)])
-            guard HMAC<SHA256>.isValidAuthenticationCode(Array(bytes.suffix(macLength)), authenticating: context + signed,
-                                                          using: key.symmetricKey) else {
+            guard reader.remaining >= macLength else { throw .malformed("too short for its MAC") }
+            guard verify(Array(bytes[..<(bytes.count - macLength)]), Array(bytes.suffix(macLength))) else {
                 throw .badAuthentication
             }
-            buffer.moveWriterIndex(to: buffer.writerIndex - macLength)
+            reader.end -= macLength
         }
-        let message = try decodeBody(kind, from: &buffer)
-        guard buffer.readableBytes == 0 else { throw .malformed("\(buffer.readableBytes) bytes after the message") }
+        let message = try decodeBody(kind, from: &reader)
+        guard reader.remaining == 0 else { throw .malformed("\(reader.remaining) bytes after the message") }
         return message
     }
 
-    private static func decodeBody(_ kind: Kind, from buffer: inout ByteBuffer) throws(DecodingError) -> WireMessage {
+    /// Reads from the front of `bytes`, up to `end`.
+    private struct Reader {
+        let bytes: [UInt8]
+        var offset = 0
+        var end: Int
+
+        init(bytes: [UInt8]) {
+            self.bytes = bytes
+            end = bytes.count
+        }
+
+        var remaining: Int { end - offset }
+
+        mutating func read(_ count: Int) -> [UInt8]? {
+            guard count <= remaining else { return nil }
+            defer { offset += count }
+            return Array(bytes[offset..<(offset + count)])
+        }
+
+        /// A big-endian integer.
+        mutating func read<T: FixedWidthInteger>(_: T.Type) -> T? {
+            read(MemoryLayout<T>.size).map { $0.reduce(0) { $0 << 8 | T($1) } }
+        }
+    }
+
+    private static func decodeBody(_ kind: Kind, from buffer: inout Reader) throws(DecodingError) -> WireMessage {
         switch kind {
         case .hello:
             return .hello(nonce: try read(serverNonceLength, from: &buffer))
@@ -162,37 +179,34 @@ enum WireMessage: Equatable, Sendable {
         case .failed:
             return .failed(reason: try readString(from: &buffer))
         case .refused:
-            guard let byte = buffer.readInteger(as: UInt8.self), let refusal = Refusal(rawValue: byte) else {
+            guard let byte = buffer.read(UInt8.self), let refusal = Refusal(rawValue: byte) else {
                 throw .malformed("unknown refusal")
             }
             return .refused(refusal)
         }
     }
 
-    private static func authenticationCode(for bytes: [UInt8], key: SharedKey, context: [UInt8]) -> [UInt8] {
-        var hmac = HMAC<SHA256>(key: key.symmetricKey)
-        hmac.update(data: context)
-        hmac.update(data: bytes)
-        return Array(hmac.finalize())
+    private static func write<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
+        withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
     }
 
-    private static func write(_ string: String, to buffer: inout ByteBuffer) {
-        buffer.writeInteger(UInt16(string.utf8.count))
-        buffer.writeString(string)
+    private static func write(_ string: String, to bytes: inout [UInt8]) {
+        write(UInt16(string.utf8.count), to: &bytes)
+        bytes += string.utf8
     }
 
-    private static func read(_ count: Int, from buffer: inout ByteBuffer) throws(DecodingError) -> [UInt8] {
-        guard let bytes = buffer.readBytes(length: count) else { throw .malformed("truncated") }
+    private static func read(_ count: Int, from buffer: inout Reader) throws(DecodingError) -> [UInt8] {
+        guard let bytes = buffer.read(count) else { throw .malformed("truncated") }
         return bytes
     }
 
-    private static func readGeneration(from buffer: inout ByteBuffer) throws(DecodingError) -> UInt64 {
-        guard let generation = buffer.readInteger(as: UInt64.self) else { throw .malformed("truncated") }
+    private static func readGeneration(from buffer: inout Reader) throws(DecodingError) -> UInt64 {
+        guard let generation = buffer.read(UInt64.self) else { throw .malformed("truncated") }
         return generation
     }
 
-    private static func readString(from buffer: inout ByteBuffer) throws(DecodingError) -> String {
-        guard let length = buffer.readInteger(as: UInt16.self) else { throw .malformed("truncated") }
+    private static func readString(from buffer: inout Reader) throws(DecodingError) -> String {
+        guard let length = buffer.read(UInt16.self) else { throw .malformed("truncated") }
         guard let string = String(validating: try read(Int(length), from: &buffer), as: UTF8.self) else {
             throw .malformed("a string that is not UTF-8")
         }

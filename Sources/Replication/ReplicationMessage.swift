@@ -1,4 +1,3 @@
-import NIOCore
 import Replay
 
 /// One entry of the replicated log: the live runner's journal records (an input at an
@@ -62,11 +61,12 @@ public enum ReplicationMessage: Equatable, Sendable {
         }
     }
 
-    /// Writes the payload (everything after the kind byte).
-    func writePayload(to buffer: inout ByteBuffer) {
-        func writeBlob(_ bytes: [UInt8]) {
-            buffer.writeInteger(UInt32(bytes.count), endianness: .little)
-            buffer.writeBytes(bytes)
+    /// Appends the payload (everything after the kind byte) to `bytes`.
+    func writePayload(to bytes: inout [UInt8]) {
+        func writeU64(_ value: UInt64) { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
+        func writeBlob(_ blob: [UInt8]) {
+            withUnsafeBytes(of: UInt32(blob.count).littleEndian) { bytes.append(contentsOf: $0) }
+            bytes.append(contentsOf: blob)
         }
         switch self {
         case .hello(let hello):
@@ -80,43 +80,66 @@ public enum ReplicationMessage: Equatable, Sendable {
         case .join:
             break
         case .heartbeat(let time):
-            buffer.writeInteger(time, endianness: .little)
+            writeU64(time)
         case .resume(let next):
-            buffer.writeInteger(next, endianness: .little)
-        case .snapshotChunk(let generation, let start, let offset, let total, let bytes):
-            buffer.writeInteger(generation, endianness: .little)
-            buffer.writeInteger(start, endianness: .little)
-            buffer.writeInteger(offset, endianness: .little)
-            buffer.writeInteger(total, endianness: .little)
-            writeBlob(bytes)
+            writeU64(next)
+        case .snapshotChunk(let generation, let start, let offset, let total, let chunk):
+            writeU64(generation)
+            writeU64(start)
+            writeU64(offset)
+            writeU64(total)
+            writeBlob(chunk)
         case .entry(let sequence, let entry):
-            buffer.writeInteger(sequence, endianness: .little)
+            writeU64(sequence)
             switch entry {
             case .input(let event):
-                buffer.writeInteger(UInt8(0))
+                bytes.append(0)
                 writeBlob(LogRecord.event(event).encoded)
             case .progress(let count):
-                buffer.writeInteger(UInt8(1))
-                buffer.writeInteger(count, endianness: .little)
+                bytes.append(1)
+                writeU64(count)
             case .checkpoint(let checkpoint):
-                buffer.writeInteger(UInt8(2))
+                bytes.append(2)
                 writeBlob(checkpoint.encoded())
             }
         case .ack(let sequence, let executed, let echo):
-            buffer.writeInteger(sequence, endianness: .little)
-            buffer.writeInteger(executed, endianness: .little)
-            buffer.writeInteger(echo, endianness: .little)
+            writeU64(sequence)
+            writeU64(executed)
+            writeU64(echo)
+        }
+    }
+
+    /// Little-endian reads from a payload; nil when the bytes run out.
+    struct PayloadReader {
+        let bytes: UnsafeRawBufferPointer
+        var offset = 0
+
+        init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+        var remaining: Int { bytes.count - offset }
+
+        mutating func readBytes(length: Int) -> [UInt8]? {
+            guard length >= 0, length <= remaining else { return nil }
+            defer { offset += length }
+            return Array(bytes[offset..<(offset + length)])
+        }
+
+        mutating func readInteger<T: FixedWidthInteger>(as: T.Type = T.self) -> T? {
+            guard MemoryLayout<T>.size <= remaining else { return nil }
+            defer { offset += MemoryLayout<T>.size }
+            return T(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self))
         }
     }
 
     /// Reads a message of `kind` from the payload; the payload must be used exactly.
-    static func read(kind rawKind: UInt8, payload: inout ByteBuffer) throws(ReplicationError) -> ReplicationMessage {
+    static func read(kind rawKind: UInt8, payload bytes: UnsafeRawBufferPointer) throws(ReplicationError) -> ReplicationMessage {
+        var payload = PayloadReader(bytes)
         func u64(_ what: String) throws(ReplicationError) -> UInt64 {
-            guard let value = payload.readInteger(endianness: .little, as: UInt64.self) else { throw .malformedMessage("truncated \(what)") }
+            guard let value = payload.readInteger(as: UInt64.self) else { throw .malformedMessage("truncated \(what)") }
             return value
         }
         func blob(_ what: String, limit: Int = 1 << 22) throws(ReplicationError) -> [UInt8] {
-            guard let count = payload.readInteger(endianness: .little, as: UInt32.self) else { throw .malformedMessage("truncated length of \(what)") }
+            guard let count = payload.readInteger(as: UInt32.self) else { throw .malformedMessage("truncated length of \(what)") }
             guard count <= limit, let bytes = payload.readBytes(length: Int(count)) else { throw .malformedMessage("truncated or oversized \(what)") }
             return bytes
         }
@@ -168,7 +191,7 @@ public enum ReplicationMessage: Equatable, Sendable {
             message = .ack(sequence: try u64("the acknowledged sequence"), executedCount: try u64("the executed count"),
                            echo: try u64("the echoed primary time"))
         }
-        guard payload.readableBytes == 0 else { throw .malformedMessage("\(payload.readableBytes) stray bytes after a \(kind) message") }
+        guard payload.remaining == 0 else { throw .malformedMessage("\(payload.remaining) stray bytes after a \(kind) message") }
         return message
     }
 }

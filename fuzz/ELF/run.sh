@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the ELF parser's libFuzzer harness and fuzzes it for N seconds (default 60).
 #
-#   fuzz/ELF/run.sh [seconds] [extra libFuzzer flags...]
+#   fuzz/ELF/run.sh [seconds|check] [extra libFuzzer flags...]
 #
+# `check` runs the seeds and regressions/ once (-runs=0) instead of fuzzing.
 # Inputs in fuzz/ELF/regressions/ (past findings) are always part of the corpus.
 # Environment: FUZZ_WORK (default /tmp/lockstep-fuzz-elf) holds the binary, the corpus, and any
 # crash-*/timeout-*/oom-* reproducers; JOBS (default 1) runs that many fuzzing processes.
@@ -76,6 +77,13 @@ pn_xnum="\xff\xff"
 max64="\xff\xff\xff\xff\xff\xff\xff\xff"
 start="_start\x00"
 DICT
+
+if [[ "$seconds" == check ]]; then
+    echo "== running the seeds and the regressions once"
+    cd "$work"
+    exec "$work/fuzz-elf" -runs=0 -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$artifacts/" \
+        "$seeds" "$here/regressions" "$@"
+fi
 
 parallel=()
 if [[ "${JOBS:-1}" -gt 1 ]]; then
