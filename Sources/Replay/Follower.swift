@@ -16,9 +16,16 @@ public final class Follower {
     public var onOutput: (MachineOutput) -> Void = { _ in }
 
     /// Whether the output digest is still to be adopted from the first checkpoint.
-    private var adoptsOutputs: Bool
-    /// False when the followed run's outputs before this point could not be learnt.
-    private var comparesOutputs = true
+    /// What the followed run had sent before following began.
+    private enum OutputBaseline {
+        /// Given at the start: every checkpoint's output digest is compared.
+        case known
+        /// Learnt from the first checkpoint, if it is taken where following began.
+        case fromFirstCheckpoint
+        /// Not learnt (the first checkpoint came after outputs): outputs are not compared.
+        case unknown
+    }
+    private var baseline: OutputBaseline
 
     /// Takes over `machine`'s output sink and idle handling (idle time comes from the log).
     /// `outputs` is the digest of what the followed run had sent before this point; nil when it
@@ -28,7 +35,7 @@ public final class Follower {
         self.machine = machine
         lastMatch = machine.instructionCount
         outputDigest = outputs ?? OutputDigest()
-        adoptsOutputs = outputs == nil
+        baseline = outputs == nil ? .fromFirstCheckpoint : .known
         machine.skipsIdleTime = false
         machine.onOutput = { [unowned self] output in
             outputDigest.add(output)
@@ -82,13 +89,12 @@ public final class Follower {
         if let difference = checkpoint.state.differences(from: actual) {
             throw .stateDiffers(difference, lastMatch: lastMatch)
         }
-        if adoptsOutputs {
-            // Only a checkpoint at the count where following began says what was sent before it.
-            adoptsOutputs = false
-            comparesOutputs = outputDigest.outputCount == 0
-            if comparesOutputs { outputDigest = checkpoint.outputs }
+        if baseline == .fromFirstCheckpoint {
+            // Only a checkpoint before this machine sent anything says what was sent before it.
+            baseline = outputDigest.outputCount == 0 ? .known : .unknown
+            if baseline == .known { outputDigest = checkpoint.outputs }
         }
-        guard !comparesOutputs || checkpoint.outputs == outputDigest else {
+        guard baseline == .unknown || checkpoint.outputs == outputDigest else {
             throw .outputsDiffer(instructionCount: machine.instructionCount, expected: checkpoint.outputs, actual: outputDigest)
         }
         lastMatch = machine.instructionCount

@@ -91,10 +91,10 @@ public struct BackupChannel: Sendable {
         unacknowledged = false
         var silent: [LineID] = []
         var declared = false
+        var rejoin: [LinkAction] = []
         for index in monitor.silentLines(at: now) {
             if let line = lines[index] { silent.append(line) }
-            lines[index] = nil
-            monitor.forget(line: index)
+            rejoin += drop(lineIndex: index)
         }
         if synced, !primaryLost, monitor.peerIsDead(at: now) {
             primaryLost = true
@@ -114,6 +114,7 @@ public struct BackupChannel: Sendable {
             actions.append(.ring)
         }
         guard !stopped else { return actions }
+        actions += rejoin
         if !synced && lines.isEmpty && lastWaitingReport.map({ now - $0 > 5 }) ?? true {
             lastWaitingReport = now
             actions.append(.log("waiting for the primary at " + peers.joined(separator: ", ")))
@@ -143,8 +144,11 @@ public struct BackupChannel: Sendable {
         actions.append(.log("line \(line.index + 1) up to primary '\(peer)'"))
         if synced {
             actions.append(.send(line, [.resume(nextSequence: nextSequence)]))
-        } else if joinLine == nil {
+        } else if joinLine == nil || joinLine == line.index {
+            // A new connection on the joining line replaces the one the state was coming on:
+            // what arrived of it is dropped, and the join starts over here.
             joinLine = line.index
+            snapshotBytes = []
             actions.append(.send(line, [.join]))
         }
         return actions
@@ -220,13 +224,24 @@ public struct BackupChannel: Sendable {
     /// was receiving the initial state drops what it had: the next join starts over.
     public mutating func lineClosed(_ line: LineID, now: Double) -> [LinkAction] {
         guard lines[line.index] == line else { return [] }
-        lines[line.index] = nil
-        monitor.forget(line: line.index)
-        if joinLine == line.index && !synced {
-            joinLine = nil
-            snapshotBytes = []
-        }
-        return stopped ? [] : [.log("line \(line.index + 1) to the primary closed")]
+        let rejoin = drop(lineIndex: line.index)
+        return stopped ? [] : [.log("line \(line.index + 1) to the primary closed")] + rejoin
+    }
+
+    /// Forgets the line at `index`, closed or gone silent. If the initial state was coming on
+    /// it, what arrived is dropped and the backup joins again on another line that is up (a
+    /// join that waited for a dead line would wait forever while the other line's heartbeats
+    /// keep both sides content: found by the cluster simulation).
+    private mutating func drop(lineIndex index: Int) -> [LinkAction] {
+        lines[index] = nil
+        monitor.forget(line: index)
+        guard joinLine == index, !synced else { return [] }
+        joinLine = nil
+        snapshotBytes = []
+        guard !stopped, let other = orderedLines.first else { return [] }
+        joinLine = other.index
+        return [.log("the initial state was coming on line \(index + 1), which is gone: joining again on line \(other.index + 1)"),
+                .send(other, [.join])]
     }
 
     /// The primary refused this node on `line` (and closes it): the machine thread learns why.

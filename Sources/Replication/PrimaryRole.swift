@@ -42,7 +42,7 @@ import Replay
     /// For the periodic statistics line.
     private var statistics: (time: Double, entries: UInt64, bytes: UInt64, instructions: UInt64)
     /// Called with each release (the simulation checks the output rule with it).
-    public var onRelease: ((_ outputs: [MachineOutput], _ generation: UInt64, _ acknowledged: UInt64) -> Void)?
+    public var onRelease: ((_ outputs: [MachineOutput], _ generation: UInt64) -> Void)?
     /// Called with each output the gate takes and its tag (the simulation checks releases with it).
     public var onHold: ((_ output: MachineOutput, _ after: UInt64) -> Void)?
     @_spi(Simulation) public var plantedBug: PlantedBug?
@@ -196,7 +196,7 @@ import Replay
             outputs = gate.releaseAll()
         }
         guard !outputs.isEmpty else { return }
-        onRelease?(outputs, generation, status.acknowledged)
+        onRelease?(outputs, generation)
         var bytes = 0
         for output in outputs {
             switch output {

@@ -200,7 +200,7 @@ public final class SimulatedCluster: ActionPerformer {
             lastWasConsole = console
             node.heldTags.append(tag)
         }
-        role.onRelease = { [unowned self, unowned node, unowned link] outputs, generation, _ in
+        role.onRelease = { [unowned self, unowned node, unowned link] outputs, generation in
             checkRelease(node, link: link, count: outputs.count, generation: generation)
         }
         node.state = .primary(role, link)
@@ -502,8 +502,11 @@ public final class SimulatedCluster: ActionPerformer {
             // both copies is outside what any replication can survive).
             let candidates = live.filter { node in
                 switch node.state {
-                // A primary only while its backup is synchronised (one that forgot a lost backup is the only copy).
-                case .primary(_, let link): return link.status.hasBackup
+                // A primary only while its backup holds the state and the primary counts on it (a
+                // primary that forgot a lost backup, or whose snapshot is still in flight, is the only copy).
+                case .primary(_, let link):
+                    guard link.status.hasBackup, case .backup(let role, _) = peer(of: node).state else { return false }
+                    return role.machine != nil
                 case .backup: return peer(of: node).isLivePrimary
                 case .starting: return true
                 default: return false

@@ -56,6 +56,28 @@ import Testing
         #expect(pump.status.leaseValid)
     }
 
+    /// The initial state is sent on the line the backup joined on; that line goes silent (the
+    /// snapshot never arrives) while the other line stays up and keeps both sides' heartbeats
+    /// going. The backup must join again on the other line, not wait forever (found by lockstep-sim).
+    @Test func aJoinWhoseLineGoesSilentStartsOverOnTheOtherLine() {
+        var pump = ChannelPump()
+        pump.start()
+        #expect(pump.status.joinRequested)
+        let joinedOn = 0   // the backup joins on the first line that comes up
+        pump.dropToBackup.insert(joinedOn)
+        pump.dropToPrimary.insert(joinedOn)
+        pump.performPrimary(pump.primary.sendSnapshot([1, 2, 3], generation: 1, now: pump.now).actions)
+        pump.run()
+        #expect(pump.backup.takeInitialState() == nil)
+        #expect(!pump.status.joinRequested)
+        pump.advance(by: 2 * ChannelPump.heartbeat.timeout)
+        #expect(pump.status.joinRequested, "the backup did not join again on the line that is up")
+        pump.performPrimary(pump.primary.sendSnapshot([4, 5, 6], generation: 1, now: pump.now).actions)
+        pump.run()
+        #expect(pump.backup.takeInitialState()?.snapshot == [4, 5, 6])
+        #expect(pump.backupLog.contains { $0.contains("joining again on line 2") })
+    }
+
     @Test func aLostLineIsReportedAndTheOtherCarriesTheLog() {
         var pump = ChannelPump()
         pump.synchronised()
