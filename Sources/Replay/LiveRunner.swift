@@ -26,8 +26,9 @@ public final class LiveRunner {
         public var timebaseFrequency: Double = Double(PlatformDescription.defaultTimebaseFrequency)
         /// Whether guest time follows the host's clock while the guest idles (a kernel, a
         /// replicated machine). When false (a bare-metal program run on its own), an idle guest
-        /// has its time jumped straight to its timer's deadline, deterministically and without
-        /// an input, and a guest that idles with no timer armed stops (``Machine/StopReason/idle``).
+        /// has its time jumped straight to its timer's deadline, without waiting, and a guest
+        /// that idles with no timer armed stops (``Machine/StopReason/idle``). Either way the
+        /// move is a logged input, so a follower reproduces it.
         public var idlesInRealTime = true
 
         public init() {}
@@ -67,7 +68,7 @@ public final class LiveRunner {
         self.clock = clock
         let interval = max(1, settings.checkpointInterval)
         nextCheckpoint = (machine.instructionCount / interval + 1) &* interval
-        machine.skipsIdleTime = !settings.idlesInRealTime
+        machine.skipsIdleTime = false
         machine.onOutput = { [unowned self] output in
             self.outputDigest.add(output)
             self.outputs.emit(output, after: self.journal.position)
@@ -125,8 +126,11 @@ public final class LiveRunner {
         switch reason {
         case .instructionLimit:
             return machine.instructionCount >= limit ? .stopped(.instructionLimit) : .ran
-        case .idle where !settings.idlesInRealTime:
-            return .stopped(.idle)
+        case .waitingForInterrupt where !settings.idlesInRealTime:
+            // Straight to the timer; with none armed, or one due but masked, nothing can wake the guest.
+            guard let ticks = machine.hart.ticksUntilTimerInterrupt, ticks > 0 else { return .stopped(.idle) }
+            try logAndApply(.timeAdvance(ticks: ticks))
+            return .ran
         case .waitingForInterrupt, .idle:
             let ticks = machine.hart.ticksUntilTimerInterrupt
             let now = clock()

@@ -21,11 +21,33 @@ import Testing
         func emit(_ output: MachineOutput, after position: UInt64) { tagged.append((output, position)) }
     }
 
-    static func machine() throws -> Machine {
+    static func machine(_ guest: String = "kv") throws -> Machine {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let machine = try Machine(configuration: MachineConfiguration(memorySize: 2 << 20))
-        try machine.load(elfAt: root.appendingPathComponent("guests/out/kv.elf").path)
+        try machine.load(elfAt: root.appendingPathComponent("guests/out/\(guest).elf").path)
         return machine
+    }
+
+    /// A bare-metal program run deterministically (idle time jumps to the timer) is followed
+    /// exactly: the jumps are logged inputs, not something the follower must guess.
+    @Test func aDeterministicBareMetalRunIsFollowedExactly() throws {
+        let journal = ListJournal(), outputs = Outputs()
+        var settings = LiveRunner.Settings()
+        settings.idlesInRealTime = false
+        settings.checkpointInterval = 500
+        let live = try Self.machine("timer")
+        let runner = LiveRunner(machine: live, journal: journal, outputs: outputs, settings: settings, clock: { 0 })
+        var stop: Machine.StopReason?
+        while stop == nil { if case .stopped(let reason) = try runner.step() { stop = reason } }
+        #expect(stop == .exited(code: 0))
+        #expect(journal.inputs.contains { if case .timeAdvance = $0 { true } else { false } })
+        let follower = Follower(machine: try Self.machine("timer"))
+        var end: Machine.StopReason?
+        for record in journal.records { end = try follower.take(record) ?? end }
+        #expect(follower.checkpointsMatched > 0)
+        #expect(follower.outputDigest == runner.outputDigest)
+        #expect(follower.machine.stateHash() == live.stateHash())
+        #expect(end == .exited(code: 0))
     }
 
     /// Steps until the guest idles; returns the deadline.
