@@ -32,5 +32,8 @@ fi
 if [ "$status" -eq 0 ]; then
     .build/debug/lockstep-sim run --seeds 200 || status=$?
 fi
+if [ "$status" -eq 0 ]; then
+    .build/debug/lockstep-sim run --guest linux --seeds 2 --first-seed 1000 || status=$?
+fi
 rm -f "$log"
 exit "$status"

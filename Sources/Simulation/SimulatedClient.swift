@@ -1,9 +1,12 @@
-/// A client of the guest's key-value service: writes `S k<n> v<n>` to the live primary's
-/// console, remembers every write acknowledged by an `OK` line that the primary released, follows
-/// the service to the other node on a failover (resending what was not acknowledged), and at the
-/// end reads every acknowledged key back.
+/// A client of the guest's key-value service: once the service said it is ready, writes `k<n> =
+/// v<n>` to the live primary's console, remembers every write acknowledged by an answer that the
+/// primary released, follows the service to the other node on a failover (resending what was not
+/// acknowledged), and at the end reads every acknowledged key back.
 final class SimulatedClient {
     unowned var cluster: SimulatedCluster!
+    let dialect: ServiceDialect
+    /// The service printed its ready line (requests typed before it may be lost by a booting guest).
+    private var serviceReady = false
     private var attached: SimulatedNode?
     private var pending: [UInt64] = []
     private var nextKey: UInt64 = 0
@@ -15,6 +18,10 @@ final class SimulatedClient {
 
     var progressReport: String {
         "attached to \(attached?.id ?? "nothing"), \(pending.count) writes pending, \(toVerify.count) reads unanswered"
+    }
+
+    init(dialect: ServiceDialect) {
+        self.dialect = dialect
     }
 
     func start() { schedule() }
@@ -29,17 +36,17 @@ final class SimulatedClient {
 
     private func tick() {
         attach()
-        guard let node = attached else { return }
+        guard let node = attached, serviceReady else { return }
         if verifying {
             // Ask again for what has not been answered (a failover may have lost the request).
             let keys = toVerify.sorted().prefix(20)
-            for key in keys { node.console.type(Array("G k\(key)\n".utf8)) }
+            for key in keys { node.console.type(Array(dialect.read(key).utf8)) }
             if !keys.isEmpty { cluster.wake(node) }
             return
         }
         if pending.count < 3 {
             pending.append(nextKey)
-            node.console.type(Array("S k\(nextKey) v\(nextKey)\n".utf8))
+            node.console.type(Array(dialect.write(nextKey).utf8))
             nextKey += 1
             cluster.wake(node)
         }
@@ -59,7 +66,7 @@ final class SimulatedClient {
         attached = node
         buffer = []
         // Resend what was never acknowledged (writing the same value again is harmless).
-        for key in pending { node.console.type(Array("S k\(key) v\(key)\n".utf8)) }
+        if serviceReady { for key in pending { node.console.type(Array(dialect.write(key).utf8)) } }
         cluster.wake(node)
     }
 
@@ -67,31 +74,31 @@ final class SimulatedClient {
         guard node === attached else { return }
         buffer += bytes
         while let newline = buffer.firstIndex(of: 10) {
-            let line = String(decoding: buffer[..<newline], as: UTF8.self)
+            var line = String(decoding: buffer[..<newline], as: UTF8.self)
+            if line.hasSuffix("\r") { line.removeLast() }
             buffer.removeSubrange(...newline)
             handle(line)
         }
     }
 
     private func handle(_ line: String) {
-        let words = line.split(separator: " ").map(String.init)
-        guard words.count >= 2, words[1].hasPrefix("k"), let key = UInt64(words[1].dropFirst()) else { return }
-        switch words[0] {
-        case "OK":
+        if line.hasPrefix(dialect.ready) { serviceReady = true }
+        switch dialect.parse(line) {
+        case .written(let key)?:
             acknowledged.insert(key)
             pending.removeAll { $0 == key }
-        case "V":
+        case .value(let key, let value)?:
             guard toVerify.contains(key) else { return }
-            if words.count == 3 && words[2] == "v\(key)" {
+            if value == "v\(key)" {
                 toVerify.remove(key)
             } else {
-                cluster.violate(.lostWrite, "k\(key) was acknowledged with v\(key) but reads \(words.dropFirst(2).joined(separator: " "))")
+                cluster.violate(.lostWrite, "k\(key) was acknowledged with v\(key) but reads \(value)")
             }
-        case "N":
+        case .missing(let key)?:
             if toVerify.contains(key) {
                 cluster.violate(.lostWrite, "k\(key) was acknowledged (v\(key)) but the service does not know it")
             }
-        default:
+        case nil:
             break
         }
         if verifying && toVerify.isEmpty { verified = true }

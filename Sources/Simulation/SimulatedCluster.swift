@@ -13,8 +13,8 @@ public final class SimulatedCluster: ActionPerformer {
     /// How one run is set up.
     public struct Options {
         public var seed: UInt64
-        /// The guest: a bare-metal key-value service (guests/bare/kv) as an ELF image.
-        public var program: [UInt8]
+        /// The guest and its key-value service.
+        public var guest: SimulatedGuest
         /// Faults are injected until this virtual time; then everything heals.
         public var faultPhase: Double = 3.0
         /// After the faults, the cluster must verify every acknowledged write within this long.
@@ -23,9 +23,9 @@ public final class SimulatedCluster: ActionPerformer {
         /// Write each event of the run to this (the `--trace` of one seed).
         public var trace: ((String) -> Void)?
 
-        public init(seed: UInt64, program: [UInt8]) {
+        public init(seed: UInt64, guest: SimulatedGuest) {
             self.seed = seed
-            self.program = program
+            self.guest = guest
         }
     }
 
@@ -43,7 +43,6 @@ public final class SimulatedCluster: ActionPerformer {
     let queue = EventQueue()
     var random: SeededRandom
     let nodes: [SimulatedNode]
-    let elf: ELFFile
     var violations: [Violation] = []
     let heartbeat = HeartbeatSettings()
     /// The arbiter's table: generation and owner of the VM.
@@ -77,12 +76,11 @@ public final class SimulatedCluster: ActionPerformer {
 
     public var now: Double { queue.now }
 
-    public init(options: Options) throws {
+    public init(options: Options) {
         self.options = options
         random = SeededRandom(seed: options.seed)
-        elf = try ELFFile(bytes: options.program)
         nodes = [SimulatedNode(id: "A", index: 0), SimulatedNode(id: "B", index: 1)]
-        client = SimulatedClient()
+        client = SimulatedClient(dialect: options.guest.serviceDialect)
         client.cluster = self
         for node in nodes {
             node.console.onWrite = { [unowned self, unowned node] bytes in client.received(bytes, from: node) }
@@ -133,14 +131,14 @@ public final class SimulatedCluster: ActionPerformer {
     func configuration(for node: SimulatedNode) -> NodeConfiguration {
         var configuration = NodeConfiguration(vm: "sim", nodeID: node.id, key: [1], listen: [], peers: [],
                                               console: Endpoint(host: "127.0.0.1", port: UInt16(node.index)))
-        configuration.slice = 20_000
+        configuration.slice = options.guest.slice
         configuration.statisticsInterval = 1e9
         return configuration
     }
 
     var runnerSettings: LiveRunner.Settings {
         var settings = LiveRunner.Settings()
-        settings.checkpointInterval = 400_000
+        settings.checkpointInterval = options.guest.checkpointInterval
         return settings
     }
 
@@ -158,8 +156,7 @@ public final class SimulatedCluster: ActionPerformer {
                     claim(node, expected: 0) { [unowned self] outcome in
                         if case .won(let generation) = outcome {
                             do {
-                                let machine = try Machine(configuration: MachineConfiguration(memorySize: 2 << 20, entropySeed: options.seed))
-                                try machine.load(elf: elf)
+                                let machine = try options.guest.makeMachine(seed: options.seed)
                                 becomePrimary(node, machine: machine, generation: generation, outputs: OutputDigest())
                             } catch {
                                 violate(.unexpectedStop, "cannot build the guest: \(error)")

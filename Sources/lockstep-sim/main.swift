@@ -29,7 +29,9 @@ struct Run: ParsableCommand {
     @Flag(help: "Print the run event by event (with --seed).") var trace = false
     @Option(help: "Plant a bug to show the checks can fail: release-before-ack, lose-entry, two-primaries.")
     var plant: String?
-    @Option(help: "The guest program (default: guests/out/kv.elf next to the current directory).") var program: String = "guests/out/kv.elf"
+    @Option(help: "The guest: bare (guests/bare/kv, thousands of runs a minute) or linux (the default Linux guest running kvd, seconds a run).")
+    var guest: String = "bare"
+    @Option(help: "The bare-metal guest program.") var program: String = "guests/out/kv.elf"
 
     func validate() throws {
         if let plant, PlantedBug(rawValue: plant) == nil {
@@ -37,21 +39,20 @@ struct Run: ParsableCommand {
         }
         if trace && seed == nil { throw ValidationError("--trace needs --seed (one run)") }
         if seeds == 0 { throw ValidationError("--seeds must be at least 1") }
+        if guest != "bare" && guest != "linux" { throw ValidationError("--guest must be bare or linux (got '\(guest)')") }
     }
 
     func run() throws {
-        guard let bytes = FileManager.default.contents(atPath: program) else {
-            throw ValidationError("cannot read the guest program \(program): build it with guests/build.sh")
-        }
+        let simulated = try loadGuest()
         let range = seed.map { $0...$0 } ?? firstSeed...(firstSeed + seeds - 1)
         var passed = 0, failed = 0
         var acknowledged = 0, failovers = 0, faults = 0
         let started = Date()
         for current in range {
-            var options = SimulatedCluster.Options(seed: current, program: [UInt8](bytes))
+            var options = SimulatedCluster.Options(seed: current, guest: simulated)
             options.plantedBug = plant.flatMap(PlantedBug.init(rawValue:))
             if trace { options.trace = { print($0) } }
-            let result = try SimulatedCluster(options: options).run()
+            let result = SimulatedCluster(options: options).run()
             acknowledged += result.acknowledgedWrites
             failovers += result.failovers
             faults += result.faults
@@ -67,6 +68,33 @@ struct Run: ParsableCommand {
         print("\(acknowledged) acknowledged writes, \(failovers) failovers, \(faults) faults in \(String(format: "%.1f", seconds)) s")
         print("\(passed) passed, \(failed) failed")
         if failed > 0 { throw ExitCode(1) }
+    }
+}
+
+extension Run {
+    /// Reads the guest's images; a missing or malformed one is an error that says how to build it.
+    func loadGuest() throws -> SimulatedGuest {
+        func read(_ path: String, _ what: String, build: String) throws -> [UInt8] {
+            guard let bytes = FileManager.default.contents(atPath: path) else {
+                throw ValidationError("cannot read the \(what) \(path): build it with \(build)")
+            }
+            return [UInt8](bytes)
+        }
+        do {
+            if guest == "linux" {
+                let environment = ProcessInfo.processInfo.environment
+                let cache = environment["LOCKSTEP_CACHE"].flatMap { $0.isEmpty ? nil : $0 }
+                    ?? (environment["HOME"] ?? "/root") + "/.cache/lockstep"
+                let directory = cache + "/linux/current"
+                return try .linux(kernel: try read(directory + "/Image", "kernel", build: "guests/linux/build.sh"),
+                                  initrd: try read(directory + "/initramfs.cpio.gz", "initramfs", build: "guests/linux/build.sh"))
+            }
+            return try .bareMetal(program: try read(program, "guest program", build: "guests/build.sh"))
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            throw ValidationError("the guest cannot be used: \(error)")
+        }
     }
 }
 

@@ -18,10 +18,10 @@ import Testing
     }
 
     static func run(seed: UInt64, plant: PlantedBug? = nil, trace: ((String) -> Void)? = nil) throws -> SimulatedCluster.Result {
-        var options = SimulatedCluster.Options(seed: seed, program: try program())
+        var options = SimulatedCluster.Options(seed: seed, guest: try .bareMetal(program: try program()))
         options.plantedBug = plant
         options.trace = trace
-        return try SimulatedCluster(options: options).run()
+        return SimulatedCluster(options: options).run()
     }
 
     @Test func seedsPassWithFaults() throws {
@@ -50,5 +50,33 @@ import Testing
             if !(try Self.run(seed: seed, plant: bug).violations.isEmpty) { return }
         }
         Issue.record("\(bug.rawValue) was not caught in 300 seeds")
+    }
+}
+
+/// The slower tier: the default Linux guest running kvd, with the same faults and checks.
+@Suite struct LinuxSimulationTests {
+    @Test func aLinuxSeedPassesAndALostEntryIsCaught() throws {
+        let directory = RecordedImages.directory
+        guard let kernel = FileManager.default.contents(atPath: directory + "/Image"),
+              let initrd = FileManager.default.contents(atPath: directory + "/initramfs.cpio.gz") else {
+            throw SimulationTests.GuestMissing(path: directory + "/Image (guests/linux/build.sh)")
+        }
+        let guest = try SimulatedGuest.linux(kernel: [UInt8](kernel), initrd: [UInt8](initrd))
+        let passing = SimulatedCluster(options: .init(seed: 1, guest: guest)).run()
+        #expect(passing.violations.isEmpty, "\(passing.violations)")
+        #expect(passing.acknowledgedWrites > 20)
+        var planted = SimulatedCluster.Options(seed: 1, guest: guest)
+        planted.plantedBug = .loseEntry
+        #expect(!SimulatedCluster(options: planted).run().violations.isEmpty)
+    }
+}
+
+/// Where guests/linux/build.sh caches the default guest.
+enum RecordedImages {
+    static var directory: String {
+        let environment = ProcessInfo.processInfo.environment
+        let cache = environment["LOCKSTEP_CACHE"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (environment["HOME"] ?? "/root") + "/.cache/lockstep"
+        return cache + "/linux/current"
     }
 }
