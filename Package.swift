@@ -76,7 +76,7 @@ let package = Package(
         ], swiftSettings: optimisedInDebug),
         // The cluster in one process under a virtual clock and a seed: the real roles and channel
         // cores, a simulated network and arbiter, faults, invariant checks (docs/simulation.md).
-        .target(name: "Simulation", dependencies: ["Machine", "ELF", "Replay", "Arbitration", "Replication", "LockstepSupport"],
+        .target(name: "Simulation", dependencies: ["Machine", "ELF", "Replay", "HostIO", "Arbitration", "Replication", "LockstepSupport"],
                 swiftSettings: optimisedInDebug),
         .executableTarget(name: "lockstep-sim", dependencies: [
             "Simulation",

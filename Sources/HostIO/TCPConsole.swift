@@ -10,13 +10,13 @@ import NIOPosix
 /// that lines from two clients are not interleaved in the middle.
 ///
 /// The one console server of lockstep: `lockstep run --console-port` polls it as its
-/// ``ConsoleInput``, and the live primary of `lockstep node` takes its input with ``takeInput()``
+/// ``ConsoleBackend``, and the live primary of `lockstep node` takes its input with ``takeInput()``
 /// when its `onInput` hook (the node's doorbell) rings. The sockets are served on an event loop
 /// (the caller's, or one of the console's own), so nothing here blocks the caller except
 /// ``poll(timeout:)``, which waits at most its timeout, and ``close()``. A client that does not
 /// read what the guest prints is dropped once ``maximumPendingBytes`` wait for it, so that it can
 /// never stall the machine. Safe to use from any thread.
-public final class TCPConsole: ConsoleInput, Sendable {
+public final class TCPConsole: ConsoleBackend, Sendable {
     /// The address listened on, with the port the system picked for port 0.
     public let endpoint: Endpoint
     /// How many bytes may wait for one slow client before that client is dropped.

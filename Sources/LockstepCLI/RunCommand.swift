@@ -174,9 +174,11 @@ struct RunCommand: ParsableCommand {
 
     /// Where the console goes: the terminal, or with --console-port a TCP port (announced on
     /// standard error once listening). No input when tracing.
-    private func makeConsole() throws -> (input: (any ConsoleInput)?, output: ConsoleWriter) {
+    private func makeConsole() throws -> (input: (any ConsoleBackend)?, output: ConsoleWriter) {
         guard let consolePort else {
-            return (trace ? nil : TerminalInput(), ConsoleWriter(descriptor: 1))
+            guard !trace else { return (nil, ConsoleWriter(descriptor: 1)) }
+            let terminal = TerminalConsole()
+            return (terminal, ConsoleWriter { terminal.write($0) })
         }
         let tcp: TCPConsole
         do {
@@ -212,7 +214,7 @@ struct RunCommand: ParsableCommand {
 
     /// Runs the machine until it stops, printing statistics if asked; returns how it stopped and
     /// the digest of every output (for the recording's end record).
-    private func runOnce(_ machine: Machine, input: (any ConsoleInput)?, console: ConsoleWriter,
+    private func runOnce(_ machine: Machine, input: (any ConsoleBackend)?, console: ConsoleWriter,
                          recorder: Recorder?) throws -> (stop: RunStop, outputs: OutputDigest) {
         let limit = maxInstructions ?? .max
         let started = monotonicSeconds()
@@ -261,7 +263,7 @@ struct RunCommand: ParsableCommand {
     /// input (terminal or TCP) is delivered between slices, real time passes while a kernel
     /// idles, and with a recorder every input and checkpoint is logged. Nobody follows this run,
     /// so outputs go straight to the console.
-    private func runInteractive(_ machine: Machine, limit: UInt64, console: ConsoleWriter, input: any ConsoleInput,
+    private func runInteractive(_ machine: Machine, limit: UInt64, console: ConsoleWriter, input: any ConsoleBackend,
                                 recorder: Recorder?) throws -> (RunStop, OutputDigest) {
         var settings = LiveRunner.Settings()
         // A kernel (the machine serves SBI) lives in real time; a bare-metal program stays deterministic.

@@ -1,5 +1,3 @@
-import HostIO
-
 /// What a primary needs from its side of the logging channel: the NIO ``PrimaryLink`` on real
 /// lines, or a simulated one. The role never touches sockets itself.
 public protocol PrimaryLogChannel: AnyObject {
@@ -26,18 +24,8 @@ public protocol BackupLogChannel: AnyObject {
     var refusedReason: String? { get }
 }
 
-/// The live primary's console: input from clients, output to them.
-public protocol ConsoleChannel: AnyObject {
-    /// Console input received since the last call.
-    func takeInput() -> [UInt8]
-    var hasInput: Bool { get }
-    /// Sends released console output to every client.
-    func write(_ bytes: [UInt8])
-}
-
 extension PrimaryLink: PrimaryLogChannel {}
 extension BackupLink: BackupLogChannel {}
-extension TCPConsole: ConsoleChannel {}
 
 /// Bugs the simulation plants on purpose to prove that its invariant checks can fail. Only the
 /// simulator sets them (through the `Simulation` SPI); `lockstep node` never does.

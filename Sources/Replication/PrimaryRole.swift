@@ -1,5 +1,6 @@
 import Arbitration
 import Foundation
+import HostIO
 import Machine
 import Replay
 
@@ -26,7 +27,7 @@ import Replay
     let configuration: NodeConfiguration
     public let machine: Machine
     let link: any PrimaryLogChannel
-    let console: any ConsoleChannel
+    let console: any ConsoleBackend
     let log: NodeLog
     let releaseLog: ReleaseLog?
     let clock: () -> Double
@@ -48,7 +49,7 @@ import Replay
     @_spi(Simulation) public var plantedBug: PlantedBug?
 
     public init(configuration: NodeConfiguration, machine: Machine, generation: UInt64, link: any PrimaryLogChannel,
-         console: any ConsoleChannel, log: NodeLog, clock: @escaping () -> Double, outputs: OutputDigest = OutputDigest(),
+         console: any ConsoleBackend, log: NodeLog, clock: @escaping () -> Double, outputs: OutputDigest = OutputDigest(),
          runnerSettings: LiveRunner.Settings? = nil) {
         self.configuration = configuration
         self.machine = machine

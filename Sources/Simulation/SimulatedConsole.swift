@@ -1,8 +1,8 @@
-@_spi(Simulation) import Replication
+import HostIO
 
 /// A node's console port in the simulation: what the client types waits here for the primary;
 /// what the primary releases goes to whoever listens.
-final class SimulatedConsole: ConsoleChannel {
+final class SimulatedConsole: ConsoleBackend {
     private var input: [UInt8] = []
     /// Receives released output.
     var onWrite: ([UInt8]) -> Void = { _ in }
@@ -13,5 +13,7 @@ final class SimulatedConsole: ConsoleChannel {
         return input
     }
     var hasInput: Bool { !input.isEmpty }
+    func poll(timeout: Double) -> ConsolePoll { .bytes(takeInput()) }
+    var isClosed: Bool { false }
     func write(_ bytes: [UInt8]) { onWrite(bytes) }
 }

@@ -3,20 +3,22 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import HostIO
 
-/// Console input from the host's standard input, as QEMU's `-nographic` does it: the terminal in
-/// raw mode (so Ctrl-C and friends reach the guest), and Ctrl-A as an escape key: Ctrl-A X quits,
-/// Ctrl-A Ctrl-A sends a literal Ctrl-A. Works the same when standard input is a pipe.
-final class TerminalInput: ConsoleInput {
+/// The console on the host's terminal, as QEMU's `-nographic` does it: standard input in raw mode
+/// (so Ctrl-C and friends reach the guest), with Ctrl-A as an escape key (Ctrl-A X quits, Ctrl-A
+/// Ctrl-A sends a literal Ctrl-A), and output to standard output. Works the same when standard
+/// input is a pipe.
+public final class TerminalConsole: ConsoleBackend {
     private let descriptor: Int32
+    private let outputDescriptor: Int32
     private var savedAttributes: termios?
     private var escapePending = false
     /// Standard input reached end of file: nothing more will ever arrive.
-    private(set) var isClosed = false
+    public private(set) var isClosed = false
 
-    init(descriptor: Int32 = 0) {
+    public init(descriptor: Int32 = 0, outputDescriptor: Int32 = 1) {
         self.descriptor = descriptor
+        self.outputDescriptor = outputDescriptor
         if isatty(descriptor) == 1 {
             var attributes = termios()
             if tcgetattr(descriptor, &attributes) == 0 {
@@ -30,7 +32,7 @@ final class TerminalInput: ConsoleInput {
     }
 
     /// Puts the terminal back the way it was. Safe to call more than once.
-    func restore() {
+    public func restore() {
         if var attributes = savedAttributes {
             tcsetattr(descriptor, TCSANOW, &attributes)
             savedAttributes = nil
@@ -39,8 +41,29 @@ final class TerminalInput: ConsoleInput {
 
     deinit { restore() }
 
+    /// Input waiting now; a Ctrl-A X typed here is noticed by the next ``poll(timeout:)``... or
+    /// lost: the primary of a replicated VM has no terminal (only `lockstep run` does).
+    public func takeInput() -> [UInt8] { poll(timeout: 0).bytes }
+
+    public var hasInput: Bool {
+        guard !isClosed else { return false }
+        var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        return Glibc.poll(&entry, 1, 0) > 0
+    }
+
+    /// Writes to standard output, all of it (a terminal that cannot take it is gone: dropped).
+    public func write(_ bytes: [UInt8]) {
+        var start = 0
+        while start < bytes.count {
+            let written = bytes[start...].withUnsafeBytes { Glibc.write(outputDescriptor, $0.baseAddress, $0.count) }
+            if written < 0 && errno == EINTR { continue }
+            if written <= 0 { break }
+            start += written
+        }
+    }
+
     /// Waits up to `timeout` seconds (0: just look) for input and returns what arrived.
-    func poll(timeout: Double) -> ConsolePoll {
+    public func poll(timeout: Double) -> ConsolePoll {
         if isClosed {
             if timeout > 0 { usleep(UInt32(min(timeout, 1) * 1e6)) }
             return .bytes([])
