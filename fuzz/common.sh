@@ -1,14 +1,15 @@
 # Shared by the fuzz/<Name>/run.sh scripts (sourced, not run).
 #
 # lockstep_fuzz_modules NAME...  builds the named library modules of Sources/ (and what they
-# import) with plain swiftc into $FUZZ_MODULES (default /tmp/lockstep-fuzz-modules), once, and
-# again only when a source file is newer than the build. ELF, Machine and Replay are instrumented
+# import) with plain swiftc into $FUZZ_MODULES (default /tmp/lockstep-fuzz-modules/<a hash of this
+# clone's path>, so that two clones never share modules), once, and again only when a source file
+# is newer than the build. ELF, Machine and Replay are instrumented
 # (-sanitize=fuzzer,address) so that libFuzzer sees their coverage; RISCV and CRISCVFloat, which
 # only the snapshot target's restored machine runs, are plain -O to keep the build short.
 # Afterwards FUZZ_MODULE_FLAGS holds the swiftc flags that import and link them.
 
 lockstep_fuzz_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-lockstep_fuzz_mods="${FUZZ_MODULES:-/tmp/lockstep-fuzz-modules}"
+lockstep_fuzz_mods="${FUZZ_MODULES:-/tmp/lockstep-fuzz-modules/$(printf '%s' "$lockstep_fuzz_root" | sha256sum | cut -c1-12)}"
 FUZZ_MODULE_FLAGS=()
 _lockstep_import=()
 _lockstep_link=()

@@ -16,7 +16,7 @@ public enum ConsolePoll: Equatable, Sendable {
 /// one): input for the guest, and the guest's released output. `lockstep run` waits on it with
 /// ``poll(timeout:)`` while the guest idles; a replicated primary takes input with
 /// ``takeInput()`` and sleeps on its doorbell, which the backend's wake-up hook rings (see
-/// ``TCPConsole``'s `onInput`). The network and disk backends of the next issues join this layer.
+/// ``TCPConsole``'s `onInput`). The network backends (``NetworkBackend``) wake the same wait with ``wake()``.
 public protocol ConsoleBackend: AnyObject {
     /// Waits up to `timeout` seconds (0: just look) for input and returns what arrived. May return
     /// early with no bytes (for instance when a TCP client connects).
@@ -34,4 +34,8 @@ public protocol ConsoleBackend: AnyObject {
 
     /// Sends released console output to the console's reader(s).
     func write(_ bytes: [UInt8])
+
+    /// Makes a ``poll(timeout:)`` in progress (or the next one) return at once, from any thread:
+    /// another source of input (a network frame) needs the machine thread.
+    func wake()
 }

@@ -120,6 +120,8 @@ public final class TCPConsole: ConsoleBackend, Sendable {
         .bytes(state.takeInput(waitingUpTo: timeout))
     }
 
+    public func wake() { state.wake() }
+
     /// Sends `bytes` to every connected client without waiting; a client with more than
     /// ``maximumPendingBytes`` waiting for it is dropped.
     public func write(_ bytes: [UInt8]) {
@@ -155,6 +157,7 @@ public final class TCPConsole: ConsoleBackend, Sendable {
         private var clients: [ObjectIdentifier: any Channel] = [:]   // guarded by condition
         private var input: [UInt8] = []                               // guarded by condition
         private var closed = false                                    // guarded by condition
+        private var woken = false                                     // guarded by condition
         private let onInput: (@Sendable () -> Void)?
 
         init(onInput: (@Sendable () -> Void)?) { self.onInput = onInput }
@@ -194,8 +197,9 @@ public final class TCPConsole: ConsoleBackend, Sendable {
             defer { condition.unlock() }
             if input.isEmpty && timeout > 0 {
                 let deadline = Date(timeIntervalSinceNow: min(timeout, 1e6))
-                while input.isEmpty && condition.wait(until: deadline) {}
+                while input.isEmpty && !woken && condition.wait(until: deadline) {}
             }
+            woken = false
             defer { input = [] }
             return input
         }
@@ -211,6 +215,11 @@ public final class TCPConsole: ConsoleBackend, Sendable {
 
         func removed(_ channel: any Channel) {
             locked { _ = clients.removeValue(forKey: ObjectIdentifier(channel)) }
+        }
+
+        func wake() {
+            locked { woken = true }
+            condition.broadcast()
         }
 
         func received(_ bytes: [UInt8]) {

@@ -13,12 +13,25 @@ public final class TerminalConsole: ConsoleBackend {
     private let outputDescriptor: Int32
     private var savedAttributes: termios?
     private var escapePending = false
+    /// A pipe whose read end ``poll(timeout:)`` watches beside standard input; ``wake()`` writes
+    /// a byte into it.
+    private let wakePipe: (read: Int32, write: Int32)
     /// Standard input reached end of file: nothing more will ever arrive.
     public private(set) var isClosed = false
 
     public init(descriptor: Int32 = 0, outputDescriptor: Int32 = 1) {
         self.descriptor = descriptor
         self.outputDescriptor = outputDescriptor
+        var ends: [Int32] = [-1, -1]
+        if pipe(&ends) == 0 {
+            for end in ends {
+                _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK)
+                _ = fcntl(end, F_SETFD, FD_CLOEXEC)
+            }
+        } else {
+            ends = [-1, -1]
+        }
+        wakePipe = (ends[0], ends[1])
         if isatty(descriptor) == 1 {
             var attributes = termios()
             if tcgetattr(descriptor, &attributes) == 0 {
@@ -39,7 +52,21 @@ public final class TerminalConsole: ConsoleBackend {
         }
     }
 
-    deinit { restore() }
+    deinit {
+        restore()
+        if wakePipe.read >= 0 { Glibc.close(wakePipe.read); Glibc.close(wakePipe.write) }
+    }
+
+    public func wake() {
+        var byte: UInt8 = 1
+        _ = Glibc.write(wakePipe.write, &byte, 1)   // a full pipe is as good: a wake-up is pending
+    }
+
+    /// Empties the wake-up pipe.
+    private func drainWakeups() {
+        var buffer = [UInt8](repeating: 0, count: 64)
+        while buffer.withUnsafeMutableBytes({ read(wakePipe.read, $0.baseAddress, $0.count) }) > 0 {}
+    }
 
     /// Input waiting now; a Ctrl-A X typed here is noticed by the next ``poll(timeout:)``... or
     /// lost: the primary of a replicated VM has no terminal (only `lockstep run` does).
@@ -64,14 +91,14 @@ public final class TerminalConsole: ConsoleBackend {
 
     /// Waits up to `timeout` seconds (0: just look) for input and returns what arrived.
     public func poll(timeout: Double) -> ConsolePoll {
-        if isClosed {
-            if timeout > 0 { usleep(UInt32(min(timeout, 1) * 1e6)) }
-            return .bytes([])
-        }
-        var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
         // Round up: a wait shorter than a millisecond must not become a busy poll.
         let milliseconds = Int32((max(0, min(timeout, 1e6)) * 1000).rounded(.up))
-        guard Glibc.poll(&entry, 1, milliseconds) > 0 else { return .bytes([]) }
+        // Standard input (unless closed: then only the wake-up pipe) and the wake-up pipe.
+        var entries = [pollfd(fd: isClosed ? -1 : descriptor, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: wakePipe.read, events: Int16(POLLIN), revents: 0)]
+        guard Glibc.poll(&entries, 2, milliseconds) > 0 else { return .bytes([]) }
+        if entries[1].revents != 0 { drainWakeups() }
+        guard !isClosed, entries[0].revents != 0 else { return .bytes([]) }
         var buffer = [UInt8](repeating: 0, count: 4096)
         let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
         if count <= 0 {

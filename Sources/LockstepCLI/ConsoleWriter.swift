@@ -45,7 +45,7 @@ final class ConsoleWriter: OutputSink {
 }
 
 extension ConsoleWriter {
-    /// Console output of a run nobody follows leaves at once; frames have no backend yet.
+    /// Console output of a run nobody follows leaves at once (frames: see ``RunOutputs``).
     func emit(_ output: MachineOutput, after position: UInt64) {
         if case .console(let bytes) = output { for byte in bytes { append(byte) } }
     }

@@ -7,6 +7,9 @@ public enum MachineInput: Equatable, Sendable {
     /// An Ethernet frame for the network card (dropped, deterministically, if the guest has
     /// posted no receive buffer).
     case networkFrame([UInt8])
+    /// The host asks the guest to announce its network identity (VIRTIO_NET_F_GUEST_ANNOUNCE): a
+    /// backup that went live, so that switches and peers learn where the guest now is.
+    case networkAnnounce
     /// Guest time moves forward by this many ticks without instructions: how long an idle guest
     /// (WFI) waited, as the host decided.
     case timeAdvance(ticks: UInt64)
@@ -18,6 +21,7 @@ extension Machine {
         switch input {
         case .consoleBytes(let bytes): uart.receive(bytes)
         case .networkFrame(let frame): _ = network.receive(frame: frame)
+        case .networkAnnounce: network.announce()
         case .timeAdvance(let ticks): hart.advanceTime(by: ticks)
         }
     }

@@ -4,7 +4,7 @@ enum SnapshotFormat {
     /// "LOCKSNAP".
     static let magic: [UInt8] = Array("LOCKSNAP".utf8)
     /// The version this build writes and reads.
-    static let version: UInt32 = 1
+    static let version: UInt32 = 2
     /// Magic, version, kind, header CRC.
     static let headerSize = 20
     /// Bytes before a section's payload: tag, length, CRC.

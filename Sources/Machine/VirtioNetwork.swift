@@ -1,7 +1,12 @@
 /// A virtio network device (device id 1; virtio 1.2 §5.1) with no offloads.
 ///
-/// Queue 0 receives, queue 1 transmits; there is no control queue. Offered features:
-/// VIRTIO_NET_F_MAC (the address in ``mac``) and VIRTIO_NET_F_STATUS (``linkUp``). Without
+/// Queue 0 receives, queue 1 transmits, queue 2 is the control queue. Offered features:
+/// VIRTIO_NET_F_MAC (the address in ``mac``), VIRTIO_NET_F_STATUS (``linkUp``),
+/// VIRTIO_NET_F_CTRL_VQ and VIRTIO_NET_F_GUEST_ANNOUNCE: ``announce()`` sets the announce bit in
+/// the status and raises a configuration interrupt, the guest's driver sends gratuitous ARPs for
+/// its addresses and acknowledges on the control queue (class ANNOUNCE, command ACK), which clears
+/// the bit (virtio 1.2 §5.1.6.5.4). A backup that goes live asks for this so that the network
+/// learns where the guest now is. Without
 /// VIRTIO_NET_F_MRG_RXBUF or any GSO feature, every frame fits in one receive buffer; with
 /// VIRTIO_F_VERSION_1 each buffer starts with the 12-byte `virtio_net_hdr`.
 ///
@@ -19,11 +24,29 @@ public final class VirtioNetwork: VirtioDevice {
     public static let receiveQueue = 0
     /// The transmit queue.
     public static let transmitQueue = 1
+    /// The control queue (without VIRTIO_NET_F_MQ, the queue after the one receive/transmit pair).
+    public static let controlQueue = 2
 
     /// Device feature bits (virtio 1.2 §5.1.3).
     public enum Feature {
         public static let mac: UInt64 = 1 << 5        // VIRTIO_NET_F_MAC
         public static let status: UInt64 = 1 << 16     // VIRTIO_NET_F_STATUS
+        public static let controlQueue: UInt64 = 1 << 17   // VIRTIO_NET_F_CTRL_VQ
+        public static let guestAnnounce: UInt64 = 1 << 21  // VIRTIO_NET_F_GUEST_ANNOUNCE
+    }
+
+    /// Status bits in the configuration space (virtio 1.2 §5.1.4).
+    enum StatusBit {
+        static let linkUp: UInt8 = 1       // VIRTIO_NET_S_LINK_UP
+        static let announce: UInt8 = 2     // VIRTIO_NET_S_ANNOUNCE
+    }
+
+    /// Control queue classes, commands and answers (virtio 1.2 §5.1.6.5).
+    enum Control {
+        static let announceClass: UInt8 = 3   // VIRTIO_NET_CTRL_ANNOUNCE
+        static let announceAck: UInt8 = 0     // VIRTIO_NET_CTRL_ANNOUNCE_ACK
+        static let ok: UInt8 = 0              // VIRTIO_NET_OK
+        static let error: UInt8 = 1           // VIRTIO_NET_ERR
     }
 
     /// The device's MAC address (6 bytes).
@@ -47,6 +70,10 @@ public final class VirtioNetwork: VirtioDevice {
         }
     }
     private var linkState = true
+    /// VIRTIO_NET_S_ANNOUNCE: an announcement was asked for and the driver has not acknowledged it.
+    public private(set) var announcePending = false
+    /// How many announcements the driver acknowledged (for tests and reports).
+    public private(set) var acknowledgedAnnouncements = 0
 
     private weak var transport: VirtioMMIO?
 
@@ -57,14 +84,15 @@ public final class VirtioNetwork: VirtioDevice {
     }
 
     public var deviceID: UInt32 { 1 }
-    public var deviceFeatures: UInt64 { Feature.mac | Feature.status }
-    public var queueCount: Int { 2 }
+    public var deviceFeatures: UInt64 { Feature.mac | Feature.status | Feature.controlQueue | Feature.guestAnnounce }
+    public var queueCount: Int { 3 }
     public var maximumQueueSize: Int { 256 }
 
     /// `struct virtio_net_config`: mac, status (the fields after it exist only with features not
     /// offered).
     public var configuration: [UInt8] {
-        mac + [linkUp ? 1 : 0, 0]
+        let status = (linkUp ? StatusBit.linkUp : 0) | (announcePending ? StatusBit.announce : 0)
+        return mac + [status, 0]
     }
 
     public func attach(to transport: VirtioMMIO) { self.transport = transport }
@@ -73,8 +101,48 @@ public final class VirtioNetwork: VirtioDevice {
         switch queue {
         case VirtioNetwork.transmitQueue: transmit()
         case VirtioNetwork.receiveQueue: onReceiveBuffersAvailable?()
+        case VirtioNetwork.controlQueue: serveControlQueue()
         default: break
         }
+    }
+
+    public func reset() { announcePending = false }
+
+    /// Asks the guest to announce itself (gratuitous ARP for each of its addresses): sets
+    /// VIRTIO_NET_S_ANNOUNCE and raises a configuration interrupt. Does nothing if the driver did
+    /// not accept VIRTIO_NET_F_GUEST_ANNOUNCE (or is not running); the host's own RARP
+    /// announcement still moves the MAC address then. An input: called only through
+    /// ``Machine/apply(_:)``.
+    func announce() {
+        guard let transport, transport.isLive, transport.hasNegotiated(Feature.guestAnnounce | Feature.controlQueue) else { return }
+        announcePending = true
+        transport.configurationChanged()
+    }
+
+    /// Each control request: `{u8 class, u8 command}`, the command's data, then one writable byte
+    /// for the answer. Only ANNOUNCE/ACK is offered; anything else is answered VIRTIO_NET_ERR, as
+    /// QEMU answers a class it does not know.
+    private func serveControlQueue() {
+        guard let transport else { return }
+        var served = false
+        while let request = transport.nextRequest(queue: VirtioNetwork.controlQueue) {
+            guard request.readableLength >= 2, request.writableLength >= 1 else {
+                transport.fail("virtio-net: control request without its header or answer byte")
+                return
+            }
+            let header = request.read(from: transport.memory, offset: 0, count: 2)
+            var answer = Control.error
+            if header[0] == Control.announceClass, header[1] == Control.announceAck {
+                if announcePending { acknowledgedAnnouncements += 1 }
+                announcePending = false
+                answer = Control.ok
+            }
+            // The answer byte is the last writable byte of the chain.
+            request.write([answer], to: transport.memory, offset: request.writableLength - 1)
+            transport.complete(request, written: 1)
+            served = true
+        }
+        if served { transport.notifyDriver(queue: VirtioNetwork.controlQueue) }
     }
 
     /// Delivers an incoming Ethernet frame (without FCS) to the guest: fills the next receive
@@ -129,11 +197,14 @@ public final class VirtioNetwork: VirtioDevice {
 // MARK: Snapshot
 
 extension VirtioNetwork {
-    /// Writes the MAC address (checked on restore), the link state and the drop counter.
+    /// Writes the MAC address (checked on restore), the link state, the drop counter and the
+    /// announcement state.
     public func save(to writer: inout StateWriter) {
         writer.writeBytes(mac)
         writer.writeBool(linkState)
         writer.writeUInt64(UInt64(droppedFrames))
+        writer.writeBool(announcePending)
+        writer.writeUInt64(UInt64(acknowledgedAnnouncements))
     }
 
     /// Reads what ``save(to:)`` wrote; the MAC address must be this device's.
@@ -141,12 +212,17 @@ extension VirtioNetwork {
         let savedMAC = Array(try reader.readBytes(count: 6, "virtio-net MAC address"))
         let link = try reader.readBool("virtio-net link state")
         let dropped = try reader.readUInt64("virtio-net dropped frames")
+        let announcing = try reader.readBool("virtio-net announcement pending")
+        let announced = try reader.readUInt64("virtio-net acknowledged announcements")
         guard savedMAC == mac else {
             throw .deviceMismatch("the network card's MAC address is \(Self.format(savedMAC)) in the snapshot and \(Self.format(mac)) on this machine")
         }
         guard dropped <= UInt64(Int.max) else { throw reader.invalid("virtio-net dropped frame count \(dropped) is too large") }
+        guard announced <= UInt64(Int.max) else { throw reader.invalid("virtio-net announcement count \(announced) is too large") }
         linkState = link
         droppedFrames = Int(dropped)
+        announcePending = announcing
+        acknowledgedAnnouncements = Int(announced)
     }
 
     private static func format(_ mac: [UInt8]) -> String {

@@ -83,6 +83,8 @@ enum EventLogCoding {
             case .timeAdvance(let ticks):
                 w.u8(EventLogFormat.InputKind.timeAdvance.rawValue)
                 w.u64(ticks)
+            case .networkAnnounce:
+                w.u8(EventLogFormat.InputKind.networkAnnounce.rawValue)
             }
         case .checkpoint(let checkpoint):
             w.u8(EventLogFormat.RecordKind.checkpoint.rawValue)
@@ -115,6 +117,7 @@ enum EventLogCoding {
             case .consoleBytes?: return .event(Event(instructionCount: count, input: .consoleBytes(try r.data("console bytes"))))
             case .networkFrame?: return .event(Event(instructionCount: count, input: .networkFrame(try r.data("a network frame"))))
             case .timeAdvance?: return .event(Event(instructionCount: count, input: .timeAdvance(ticks: try r.u64("a time advance"))))
+            case .networkAnnounce?: return .event(Event(instructionCount: count, input: .networkAnnounce))
             case nil: throw .malformed(offset: inputOffset, what: "unknown input kind \(r.bytes[inputOffset])")
             }
         case .checkpoint:

@@ -10,7 +10,8 @@
 /// count, u32 part count, each part a string name and a u64 digest, u64 RAM region size, u64 RAM
 /// base, u32 region count, a u64 digest per region, u64 output count, u64 output bytes, u64 output
 /// digest). Version 1 had kind 2, a bare state hash, where version 2 has checkpoints.
-/// Input kinds: 1 console bytes (u32 length + bytes), 2 network frame (same), 3 time advance (u64).
+/// Input kinds: 1 console bytes (u32 length + bytes), 2 network frame (same), 3 time advance (u64),
+/// 4 network announcement (no data).
 /// Strings are u32 length + UTF-8. Optional values have a u8 presence flag.
 public enum EventLogFormat {
     public static let magic: [UInt8] = Array("LSTPLOG\0".utf8)
@@ -26,6 +27,7 @@ public enum EventLogFormat {
         case consoleBytes = 1
         case networkFrame = 2
         case timeAdvance = 3
+        case networkAnnounce = 4
     }
 
     /// Largest record payload a reader accepts (a frame or a burst of typed input is far smaller).

@@ -8,6 +8,9 @@ public protocol PrimaryLogChannel: AnyObject {
     @discardableResult func sendSnapshot(_ snapshot: [UInt8], generation: UInt64) -> Bool
     /// After the primary won the arbiter without its backup: forget it, accept a new one.
     func forgetBackup()
+    /// Called after each acknowledgement from the backup is taken in, on whatever thread the
+    /// channel runs (the primary releases the outputs it covers at once, not at its next step).
+    var onAcknowledged: (() -> Void)? { get set }
 }
 
 /// What a backup needs from its side of the logging channel.

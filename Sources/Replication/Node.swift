@@ -15,18 +15,25 @@ import NIOPosix
 /// A backup whose primary is lost executes every entry it holds, claims the next generation and,
 /// if it wins, goes live: it opens its console port, listens for a new backup and continues the
 /// same machine as primary. A primary whose backup is lost continues alone only if it wins.
+///
+/// The guest's network backend is made (and checked) by the caller before the node starts, but
+/// started only when this node is the live primary: a backup's backend neither sends nor
+/// receives. A backup that goes live announces the guest's MAC from this host; a node that loses
+/// the arbiter takes the backend down before anything else.
 public final class Node {
     public let configuration: NodeConfiguration
     let arbiter: any Arbiter
+    let network: (any NetworkBackend)?
     let log: NodeLog
     let doorbell = Doorbell()
     let group: MultiThreadedEventLoopGroup
     /// Called once this node is the live primary, with its console port and line addresses (for tests and the CLI).
     public var onLive: ((_ generation: UInt64, _ consolePort: Int, _ lines: [Endpoint]) -> Void)?
 
-    public init(configuration: NodeConfiguration, arbiter: any Arbiter) {
+    public init(configuration: NodeConfiguration, arbiter: any Arbiter, network: (any NetworkBackend)? = nil) {
         self.configuration = configuration
         self.arbiter = arbiter
+        self.network = network
         log = NodeLog(nodeID: configuration.nodeID)
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     }
@@ -81,8 +88,10 @@ public final class Node {
             switch claimGeneration(arbiter: arbiter, vm: configuration.vm, expected: generation, owner: configuration.nodeID, log: log) {
             case .won(let newGeneration):
                 log("won the arbiter: live as primary of VM '\(configuration.vm)' at generation \(newGeneration)")
-                return try runPrimary(machine: machine, generation: newGeneration, authentication: authentication, outputs: outputs)
+                return try runPrimary(machine: machine, generation: newGeneration, authentication: authentication,
+                                      outputs: outputs, goesLive: true)
             case .lost(let generation, let owner):
+                network?.takeDown()
                 log("lost the arbiter to '\(owner)' (generation \(generation)): stopping this VM")
                 return .lostArbitration(generation: generation, owner: owner)
             }
@@ -92,7 +101,11 @@ public final class Node {
     }
 
     private func runPrimary(machine: Machine, generation: UInt64, authentication: PeerAuthentication,
-                            outputs: OutputDigest = OutputDigest()) throws -> NodeOutcome {
+                            outputs: OutputDigest = OutputDigest(), goesLive: Bool = false) throws -> NodeOutcome {
+        if let network {
+            try network.start(onFrame: { [doorbell] in doorbell.ring() })
+            log("network: \(network.summary)")
+        }
         let link = PrimaryLink(authentication: authentication, heartbeat: configuration.heartbeat, doorbell: doorbell, log: log, group: group)
         let lines = try link.listen(on: configuration.listen.map(\.pair)).map { Endpoint(host: $0.host, port: UInt16($0.port)) }
         let console = try TCPConsole(host: configuration.console.host, port: configuration.console.port, group: group,
@@ -100,7 +113,8 @@ public final class Node {
         log("console on \(console.address); lines on " + lines.map(\.description).joined(separator: ", "))
         onLive?(generation, Int(console.port), lines)
         let role = PrimaryRole(configuration: configuration, machine: machine, generation: generation, link: link,
-                               console: console, log: log, clock: monotonicNow, outputs: outputs)
+                               console: console, network: network, announces: goesLive, log: log, clock: monotonicNow,
+                               outputs: outputs)
         let outcome = drive(role)
         console.close()
         link.shutdown()

@@ -24,6 +24,13 @@ public final class PrimaryLink: LineOwner, @unchecked Sendable {
     private var table = LineTable()
     private var servers: [Channel] = []
     private var timer: RepeatedTask?
+    private var acknowledgementHandler: (() -> Void)?
+
+    /// Called on the event loop after each acknowledgement is taken in (outside the lock).
+    public var onAcknowledged: (() -> Void)? {
+        get { lock.withLock { acknowledgementHandler } }
+        set { lock.withLock { acknowledgementHandler = newValue } }
+    }
 
     public init(authentication: PeerAuthentication, heartbeat: HeartbeatSettings, doorbell: Doorbell,
                 log: NodeLog, group: EventLoopGroup) {
@@ -134,6 +141,7 @@ public final class PrimaryLink: LineOwner, @unchecked Sendable {
         // A resend (`resume`) is sent after the lock, but before any entry appended from now on:
         // those are written from the machine thread, so they queue behind this handler.
         drive { core, now in core.received(message, on: line.id, now: now) }
+        if case .ack = message { onAcknowledged?() }
     }
 
     func lineReadComplete(_ line: Line) {}

@@ -2,6 +2,7 @@ import Arbitration
 import Foundation
 import HostIO
 import Machine
+import NIOConcurrencyHelpers
 import Replay
 
 /// The live node, as a state machine the owner steps: runs the guest with the ``LiveRunner``
@@ -9,6 +10,14 @@ import Replay
 /// the ``OutputGate`` until the backup has acknowledged the entries it depends on, sends a joining
 /// backup the state, and when its backup is lost asks the owner to claim the arbiter and
 /// continues alone only if it wins.
+///
+/// Frames from the host network are inputs, taken each step like console input. Outputs leave
+/// the gate as soon as an acknowledgement covers the input they depend on: the link calls back
+/// on its own thread when an acknowledgement arrives (``PrimaryLogChannel/onAcknowledged``), so a
+/// reply frame does not wait for the guest's slice to end; the gate is shared under a lock for
+/// that. A role made for a backup that went live (`announces`) asks the guest to announce itself
+/// (VIRTIO_NET_F_GUEST_ANNOUNCE) and sends the host's RARP rounds for the guest's MAC
+/// (``MACAnnouncement``); one that loses the arbiter takes its network down before anything else.
 ///
 /// ``step()`` never blocks: it says what the owner must do next (call again, wait until a time
 /// or a doorbell ring, claim the arbiter). ``Node`` drives it on a thread with real links; the
@@ -28,11 +37,20 @@ import Replay
     public let machine: Machine
     let link: any PrimaryLogChannel
     let console: any ConsoleBackend
+    let network: (any NetworkBackend)?
     let log: NodeLog
     let releaseLog: ReleaseLog?
     let clock: () -> Double
+    /// Guarded by `gateLock` (the link's thread reads it when it releases).
     public private(set) var generation: UInt64
+    /// The gate and everything a release touches, shared by the machine thread and the link's
+    /// thread (releases on acknowledgements). Lock order: this lock, then the link's.
+    private let gateLock = NIOLock()
     private var gate = OutputGate()
+    /// Whether the guest must still be asked to announce itself (a backup gone live).
+    private var announcePending: Bool
+    /// The host's RARP rounds still to send.
+    private var announcement: MACAnnouncement?
     private var runner: LiveRunner!
     private let journal: LinkJournal
     private let gateSink: GateSink
@@ -48,14 +66,21 @@ import Replay
     public var onHold: ((_ output: MachineOutput, _ after: UInt64) -> Void)?
     @_spi(Simulation) public var plantedBug: PlantedBug?
 
+    /// - Parameters:
+    ///   - network: the host side of the guest's network card, already started (nil: none; the
+    ///     guest's frames are dropped).
+    ///   - announces: this node was the backup and goes live: announce the guest's MAC from here.
     public init(configuration: NodeConfiguration, machine: Machine, generation: UInt64, link: any PrimaryLogChannel,
-         console: any ConsoleBackend, log: NodeLog, clock: @escaping () -> Double, outputs: OutputDigest = OutputDigest(),
+         console: any ConsoleBackend, network: (any NetworkBackend)? = nil, announces: Bool = false,
+         log: NodeLog, clock: @escaping () -> Double, outputs: OutputDigest = OutputDigest(),
          runnerSettings: LiveRunner.Settings? = nil) {
         self.configuration = configuration
         self.machine = machine
         self.generation = generation
         self.link = link
         self.console = console
+        self.network = network
+        announcePending = announces
         self.log = log
         self.clock = clock
         releaseLog = configuration.releaseLogPath.flatMap { ReleaseLog(path: $0) }
@@ -66,6 +91,7 @@ import Replay
         settings.slice = configuration.slice
         runner = LiveRunner(machine: machine, journal: journal, outputs: gateSink, settings: settings, outputDigest: outputs, clock: clock)
         gateSink.role = self
+        link.onAcknowledged = { [weak self] in self?.release() }
     }
 
     /// The output digest so far (what the guest sent).
@@ -75,7 +101,7 @@ import Replay
     public func step() -> Step {
         if let finishing {
             release()
-            if gate.isEmpty || link.status.backupLost || clock() >= finishing.deadline {
+            if gateLock.withLock({ gate.isEmpty }) || link.status.backupLost || clock() >= finishing.deadline {
                 release()
                 return .finished(finishing.outcome)
             }
@@ -88,12 +114,22 @@ import Replay
             return .claim(expected: generation)
         }
         reportStatisticsIfDue()
-        let input = console.takeInput()
         do {
+            if announcePending {
+                announcePending = false
+                try runner.deliver(.networkAnnounce)
+                announcement = MACAnnouncement(mac: machine.network.mac, start: clock())
+                log("announcing the guest's MAC address \(Self.format(mac: machine.network.mac)) from this host")
+            }
+            let input = console.takeInput()
             if !input.isEmpty { try runner.deliver(.consoleBytes(input)) }
+            if let network {
+                for frame in network.takeFrames() { try runner.deliver(.networkFrame(frame)) }
+            }
         } catch {
             return .finished(.diverged("cannot log an input: \(error)"))
         }
+        sendDueAnnouncements()
         if mustThrottle() {
             release()
             if mustThrottle() { return .wait(until: clock() + 0.05) }
@@ -101,8 +137,9 @@ import Replay
         if runner.isIdle, let deadline = idleDeadline {
             release()
             let status = link.status
-            if !(console.hasInput || status.joinRequested || status.backupLost) && clock() < deadline {
-                return .wait(until: deadline)
+            let networkInput = network?.hasFrames ?? false
+            if !(console.hasInput || networkInput || status.joinRequested || status.backupLost) && clock() < deadline {
+                return .wait(until: min(deadline, announcement?.nextDeadline ?? deadline))
             }
         }
         idleDeadline = nil
@@ -114,7 +151,7 @@ import Replay
             return .continue
         case .idle(let deadline, _):
             idleDeadline = deadline
-            return .wait(until: deadline)
+            return .wait(until: min(deadline, announcement?.nextDeadline ?? deadline))
         case .stopped(.exited(let code)):
             finishing = (.guestExited(code: code), clock() + 2 * configuration.heartbeat.timeout)
             return .continue
@@ -130,12 +167,13 @@ import Replay
     public func claimed(_ outcome: ArbitrationOutcome) -> Step {
         switch outcome {
         case .won(let newGeneration):
-            generation = newGeneration
+            gateLock.withLock { generation = newGeneration }
             link.forgetBackup()
             log("won the arbiter: primary of VM '\(configuration.vm)' alone at generation \(generation); waiting for a new backup")
             release()
             return .continue
         case .lost(let current, let owner):
+            network?.takeDown()   // first: a stale primary must not win the guest's MAC address back
             log("lost the arbiter to '\(owner)' (generation \(current)): stopping this VM; its output is not released")
             return .finished(.lostArbitration(generation: current, owner: owner))
         }
@@ -175,40 +213,58 @@ import Replay
         Throttle.mustPause(link.status, instructionCount: machine.instructionCount, configuration: configuration)
     }
 
-    /// An output the guest produced, tagged with the last entry appended before it.
+    /// An output the guest produced, tagged with the last input logged before it. A frame whose
+    /// input the backup has acknowledged already leaves at once, mid-slice.
     fileprivate func hold(_ output: MachineOutput, after sequence: UInt64) {
         onHold?(output, sequence)
-        gate.hold(output, after: sequence)
+        gateLock.withLock { gate.hold(output, after: sequence) }
+        if case .networkFrame = output { release() }
     }
 
-    /// Sends what the backup's acknowledgements allow (everything, when alone).
+    /// The host's RARP rounds that are due (a backup gone live), sent at once: they are the
+    /// host's own frames, not the guest's, and this node has won the arbiter.
+    private func sendDueAnnouncements() {
+        guard var schedule = announcement else { return }
+        for _ in 0..<schedule.due(at: clock()) { network?.send(schedule.frame) }
+        announcement = schedule.nextDeadline == nil ? nil : schedule
+    }
+
+    /// Sends what the backup's acknowledgements allow (everything, when alone). Called on the
+    /// machine thread and, on each acknowledgement, on the link's thread.
     private func release() {
-        let status = link.status
-        var outputs: [MachineOutput]
-        if status.hasBackup || status.backupLost {
-            // Without a fresh word from the backup, hold even what it acknowledged (see leaseValid).
-            guard status.leaseValid || plantedBug == .releaseBeforeAck else { return }
-            outputs = gate.release(acknowledged: status.acknowledged)
-            if plantedBug == .releaseBeforeAck, outputs.isEmpty, let oldest = gate.oldestSequence {
-                outputs = gate.release(acknowledged: oldest)   // planted: one output leaves early
-                plantedBug = nil
+        gateLock.withLock {
+            let status = link.status
+            var outputs: [MachineOutput]
+            if status.hasBackup || status.backupLost {
+                // Without a fresh word from the backup, hold even what it acknowledged (see leaseValid).
+                guard status.leaseValid || plantedBug == .releaseBeforeAck else { return }
+                outputs = gate.release(acknowledged: status.acknowledged)
+                if plantedBug == .releaseBeforeAck, outputs.isEmpty, let oldest = gate.oldestSequence {
+                    outputs = gate.release(acknowledged: oldest)   // planted: one output leaves early
+                    plantedBug = nil
+                }
+            } else {
+                outputs = gate.releaseAll()
             }
-        } else {
-            outputs = gate.releaseAll()
-        }
-        guard !outputs.isEmpty else { return }
-        onRelease?(outputs, generation)
-        var bytes = 0
-        for output in outputs {
-            switch output {
-            case .console(let data):
-                console.write(data)
-                bytes += data.count
-            case .networkFrame:
-                break   // no network backend yet: a frame that may leave is dropped here
+            guard !outputs.isEmpty else { return }
+            onRelease?(outputs, generation)
+            var bytes = 0
+            for output in outputs {
+                switch output {
+                case .console(let data):
+                    console.write(data)
+                    bytes += data.count
+                case .networkFrame(let frame):
+                    network?.send(frame)   // dropped when the VM has no network backend
+                    bytes += frame.count
+                }
             }
+            releaseLog?.record(generation: generation, node: configuration.nodeID, bytes: bytes)
         }
-        releaseLog?.record(generation: generation, node: configuration.nodeID, bytes: bytes)
+    }
+
+    static func format(mac: [UInt8]) -> String {
+        mac.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: ":")
     }
 }
 

@@ -181,10 +181,10 @@ public final class SimulatedCluster: ActionPerformer {
         wake(node)
     }
 
-    func becomePrimary(_ node: SimulatedNode, machine: Machine, generation: UInt64, outputs: OutputDigest) {
+    func becomePrimary(_ node: SimulatedNode, machine: Machine, generation: UInt64, outputs: OutputDigest, goesLive: Bool = false) {
         let link = SimulatedPrimaryLink(node: node, network: self, vm: "sim", heartbeat: heartbeat)
         let role = PrimaryRole(configuration: configuration(for: node), machine: machine, generation: generation, link: link,
-                               console: node.console, log: log(for: node), clock: { [unowned self] in now },
+                               console: node.console, announces: goesLive, log: log(for: node), clock: { [unowned self] in now },
                                outputs: outputs, runnerSettings: runnerSettings)
         if options.plantedBug == .releaseBeforeAck { role.plantedBug = .releaseBeforeAck }
         node.heldTags = []
@@ -270,11 +270,11 @@ public final class SimulatedCluster: ActionPerformer {
                     switch outcome {
                     case .won(let newGeneration):
                         failovers += 1
-                        becomePrimary(node, machine: machine, generation: newGeneration, outputs: outputs)
+                        becomePrimary(node, machine: machine, generation: newGeneration, outputs: outputs, goesLive: true)
                     case .lost(let current, let owner):
                         if options.plantedBug == .twoPrimaries {
                             // Planted: go live although another node won.
-                            becomePrimary(node, machine: machine, generation: current, outputs: outputs)
+                            becomePrimary(node, machine: machine, generation: current, outputs: outputs, goesLive: true)
                         } else {
                             stop(node, .lostArbitration(generation: current, owner: owner))
                         }
@@ -441,6 +441,9 @@ public final class SimulatedCluster: ActionPerformer {
         if let link = node.primaryLink {
             if case .refuse(let reason) = message { perform(link.core.refused(line, reason: reason, now: now), from: node); return }
             perform(link.core.received(message, on: line, now: now), from: node)
+            // A frozen node's machine thread is stopped, but its link's thread is not: as on
+            // real sockets, an acknowledgement releases the outputs it covers at once.
+            if case .ack = message { link.onAcknowledged?() }
         } else if let link = node.backupLink {
             if case .refuse(let reason) = message { perform(link.core.refused(line, reason: reason, now: now), from: node); return }
             var actions = link.core.received(message, on: line, now: now)

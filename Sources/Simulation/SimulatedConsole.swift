@@ -16,4 +16,5 @@ final class SimulatedConsole: ConsoleBackend {
     func poll(timeout: Double) -> ConsolePoll { .bytes(takeInput()) }
     var isClosed: Bool { false }
     func write(_ bytes: [UInt8]) { onWrite(bytes) }
+    func wake() {}   // the simulation's machine thread never sleeps in poll
 }

@@ -11,6 +11,8 @@ final class SimulatedPrimaryLink: PrimaryLogChannel {
     var core: PrimaryChannel
     unowned let node: SimulatedNode
     unowned let network: any ActionPerformer
+    /// The role's release on acknowledgements (called as the NIO adapter calls it).
+    var onAcknowledged: (() -> Void)?
 
     init(node: SimulatedNode, network: any ActionPerformer, vm: String, heartbeat: HeartbeatSettings) {
         self.node = node

@@ -195,9 +195,9 @@ import Testing
         }
         // A future version.
         var future = try Self.sample().snapshot
-        future[8] = 2
-        #expect(throws: SnapshotError.unsupportedVersion(found: 2, supported: 1)) { try target.restoreSnapshot(future) }
-        #expect(throws: SnapshotError.unsupportedVersion(found: 2, supported: 1)) { try SnapshotInfo(future) }
+        future[8] = 3
+        #expect(throws: SnapshotError.unsupportedVersion(found: 3, supported: 2)) { try target.restoreSnapshot(future) }
+        #expect(throws: SnapshotError.unsupportedVersion(found: 3, supported: 2)) { try SnapshotInfo(future) }
     }
 
     @Test func trailingBytesAreRefused() throws {

@@ -22,12 +22,61 @@ import Testing
         #expect(driver.read32(Reg.deviceID) == 1)
         let features = driver.deviceFeatures()
         #expect(features & (1 << 5) != 0 && features & (1 << 16) != 0)   // MAC, STATUS
+        #expect(features & (1 << 17) != 0 && features & (1 << 21) != 0)  // CTRL_VQ, GUEST_ANNOUNCE
         #expect(features & 0xFFFF & ~(1 << 5) == 0)                      // no offloads
+        #expect(features & (1 << 22) == 0)                               // no multiqueue
         #expect((0..<6).map { UInt8(driver.config(UInt64($0), size: 1)) } == [0x52, 0x54, 0x00, 0x12, 0x34, 0x56])
         #expect(driver.config(6, size: 2) == 1)                           // VIRTIO_NET_S_LINK_UP
         #expect(driver.read32(Reg.queueNumMax) == 256)
         driver.write32(Reg.queueSel, 2)
-        #expect(driver.read32(Reg.queueNumMax) == 0)                      // no control queue
+        #expect(driver.read32(Reg.queueNumMax) == 256)                    // the control queue
+        driver.write32(Reg.queueSel, 3)
+        #expect(driver.read32(Reg.queueNumMax) == 0)
+    }
+
+    /// virtio 1.2 §5.1.6.5.4: the device sets VIRTIO_NET_S_ANNOUNCE and interrupts; the driver
+    /// acknowledges with class 3 (ANNOUNCE), command 0 (ACK), which clears the bit.
+    @Test func announcementIsAskedForAndAcknowledgedOnTheControlQueue() {
+        let device = VirtioNetwork()
+        let driver = VirtioTestDriver(device: device)
+        driver.start(queueCount: 3)
+        device.announce()
+        #expect(device.announcePending)
+        #expect(driver.config(6, size: 2) == 1 | 2)                       // LINK_UP | ANNOUNCE
+        #expect(driver.acknowledgeInterrupt() & 2 != 0)                  // configuration change
+        // The ACK as Linux's virtnet_send_command lays it out: header, (no data), answer byte.
+        let request = driver.submit(2, [.readable([3, 0]), .writable(1)])
+        #expect(driver.takeUsed(2).map(\.length) == [1])
+        #expect(driver.memory.read(at: request.addresses[1], count: 1) == [0])   // VIRTIO_NET_OK
+        #expect(!device.announcePending && device.acknowledgedAnnouncements == 1)
+        #expect(driver.config(6, size: 2) == 1)
+        // A command the device does not offer is answered VIRTIO_NET_ERR (class 0 RX, PROMISC).
+        let other = driver.submit(2, [.readable([0, 0, 1]), .writable(1)])
+        _ = driver.takeUsed(2)
+        #expect(driver.memory.read(at: other.addresses[1], count: 1) == [1])
+    }
+
+    @Test func announcementWithoutTheFeatureDoesNothing() {
+        let device = VirtioNetwork()
+        let driver = VirtioTestDriver(device: device)
+        driver.start(queueCount: 3, features: { $0 & ~(1 << 21) })
+        device.announce()
+        #expect(!device.announcePending)
+        #expect(driver.config(6, size: 2) == 1)
+        #expect(driver.read32(Reg.interruptStatus) == 0)
+    }
+
+    @Test func aPendingAnnouncementSurvivesASnapshot() throws {
+        let device = VirtioNetwork()
+        let driver = VirtioTestDriver(device: device)
+        driver.start(queueCount: 3)
+        device.announce()
+        var writer = StateWriter()
+        device.save(to: &writer)
+        let copy = VirtioNetwork()
+        var reader = StateReader(writer.bytes)
+        try copy.restore(from: &reader)
+        #expect(copy.announcePending)
     }
 
     @Test func linkChangesRaiseAConfigurationInterrupt() {

@@ -6,7 +6,7 @@
 # `check` runs the seed corpus and regressions/ once (-runs=0) instead of fuzzing.
 # Environment: FUZZ_WORK (default /tmp/lockstep-fuzz-eventlog) holds the binary, the corpus, and
 # any crash-*/timeout-*/oom-* reproducers; JOBS (default 1) runs that many fuzzing processes;
-# FUZZ_MODULES (default /tmp/lockstep-fuzz-modules) caches the Machine and Replay modules.
+# FUZZ_MODULES (default /tmp/lockstep-fuzz-modules/<clone hash>) caches the Machine and Replay modules.
 # Reproduce a finding with: $FUZZ_WORK/fuzz-eventlog $FUZZ_WORK/artifacts/crash-<hash>
 set -euo pipefail
 

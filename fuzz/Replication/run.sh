@@ -10,7 +10,7 @@
 # Machine and Replay modules; SwiftNIO is not needed.
 # Environment: FUZZ_WORK (default /tmp/lockstep-fuzz-replication) holds the binary, the corpus,
 # and any crash-*/timeout-*/oom-* reproducers; JOBS (default 1) runs that many fuzzing processes;
-# FUZZ_MODULES (default /tmp/lockstep-fuzz-modules) caches the Machine and Replay modules.
+# FUZZ_MODULES (default /tmp/lockstep-fuzz-modules/<clone hash>) caches the Machine and Replay modules.
 # Reproduce a finding with: $FUZZ_WORK/fuzz-replication $FUZZ_WORK/artifacts/crash-<hash>
 set -euo pipefail
 
