@@ -26,6 +26,8 @@ public final class Cluster: @unchecked Sendable {
         /// Relays on the lines (so that they can be silenced). Benchmarks go without: a relay is
         /// two more hops and a thread wake-up each way.
         public var relays = true
+        /// More arguments for node A and node B (for instance each node's `--netdev`).
+        public var nodeArguments: [[String]] = [[], []]
 
         public init(lockstep: String) { self.lockstep = lockstep }
     }
@@ -80,6 +82,7 @@ public final class Cluster: @unchecked Sendable {
                           "--heartbeat-timeout", "\(options.heartbeatTimeoutMilliseconds)",
                           "--append", options.append, "--memory", "\(options.memoryMiB)",
                           "--statistics-interval", "\(options.statisticsInterval)"]
+            arguments += options.nodeArguments[index]
             nodes.append(NodeProcess(name: name, executable: options.lockstep, arguments: arguments, directory: directory))
         }
         self.nodes = nodes
