@@ -133,8 +133,9 @@ let package = Package(
         .testTarget(name: "ArbitrationTests", dependencies: ["CTestProcessSetup", "Arbitration", "LockstepSupport"]),
         .testTarget(name: "ReplicationTests", dependencies: ["CTestProcessSetup", "Replication", "Replay", "Machine", "LockstepSupport",
                                                              .product(name: "NIOEmbedded", package: "swift-nio")]),
-        // The client against fake key-value servers, which use HostIO's TCPConsole as the real guest does.
-        .testTarget(name: "KVWorkloadTests", dependencies: ["CTestProcessSetup", "KVWorkload", "HostIO", "LockstepSupport"]),
+        // The client against fake key-value servers, which use HostIO's TCPConsole as the real guest does;
+        // the Redis client against a real redis-server on a port from FaultInjection's TestPorts.
+        .testTarget(name: "KVWorkloadTests", dependencies: ["CTestProcessSetup", "KVWorkload", "HostIO", "LockstepSupport", "FaultInjection"]),
         // Real processes: primary, backup and arbiter, killed with SIGKILL under load.
         .testTarget(name: "FaultToleranceTests", dependencies: ["CTestProcessSetup", "FaultInjection", "KVWorkload"]),
     ]

@@ -2,7 +2,8 @@
 # Installs the Debian packages Lockstep's guests, tests and benchmarks need, when missing:
 # the RISC-V cross toolchain (guests, conformance programs, objdump for the disassembler test),
 # QEMU (the reference the CPU is compared against) and dtc (to decompile QEMU's device tree and
-# ours for the device-tree tests).
+# ours for the device-tree tests), and redis-server with redis-tools (the Redis client's tests
+# run a real server).
 set -euo pipefail
 need=()
 command -v riscv64-linux-gnu-gcc >/dev/null 2>&1 || need+=(gcc-riscv64-linux-gnu)
@@ -10,6 +11,8 @@ command -v riscv64-linux-gnu-objdump >/dev/null 2>&1 || need+=(binutils-riscv64-
 command -v qemu-system-riscv64 >/dev/null 2>&1 || need+=(qemu-system-misc)
 command -v dtc >/dev/null 2>&1 || need+=(device-tree-compiler)
 command -v make >/dev/null 2>&1 || need+=(make)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
 if ((${#need[@]})); then
     sudo=()
     [[ "$(id -u)" == 0 ]] || sudo=(sudo)

@@ -51,9 +51,15 @@ public struct Ledger: Sendable, Equatable {
     /// Reads every key with an acknowledged value back through `client` and reports the writes
     /// that were lost or reverted.
     public func verify(using client: KVClient) throws(KVError) -> VerificationReport {
+        try verify { key throws(KVError) in try client.get(key) }
+    }
+
+    /// Reads every key with an acknowledged value back with `read` (the key's value, nil when it
+    /// has none) and reports the writes that were lost or reverted: the check of any store.
+    public func verify<Failure: Error>(reading read: (String) throws(Failure) -> String?) throws(Failure) -> VerificationReport {
         var report = VerificationReport(acknowledgedWrites: acknowledgedWrites)
         for key in values.keys.sorted() {
-            let found = try client.get(key)
+            let found = try read(key)
             report.keysChecked += 1
             if let lost = check(key: key, found: found) {
                 report.lost.append(lost)

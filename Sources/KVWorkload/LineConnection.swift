@@ -1,87 +1,29 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import LockstepSupport
 
 /// A TCP connection to a console port that sends and receives lines, with deadlines on the
-/// monotonic clock. Non-blocking underneath: no call waits past its deadline.
+/// monotonic clock: no call waits past its deadline.
 final class LineConnection {
     /// Why a connection failed (the client then tries the endpoints again).
-    enum Problem: Error, CustomStringConvertible {
-        case cannotConnect(Endpoint, reason: String)
-        case timedOut(Endpoint)
-        case closed(Endpoint)
-        case failed(Endpoint, reason: String)
+    typealias Problem = TCPStream.Problem
 
-        var description: String {
-            switch self {
-            case .cannotConnect(let endpoint, let reason): return "cannot connect to \(endpoint): \(reason)"
-            case .timedOut(let endpoint): return "no answer from \(endpoint) in time"
-            case .closed(let endpoint): return "\(endpoint) closed the connection"
-            case .failed(let endpoint, let reason): return "connection to \(endpoint) failed: \(reason)"
-            }
-        }
-    }
-
-    let endpoint: Endpoint
-    private var descriptor: Int32
+    private let stream: TCPStream
     private var received: [UInt8] = []
+
+    var endpoint: Endpoint { stream.endpoint }
 
     /// Connects to `endpoint`, giving up after `timeout` seconds.
     init(to endpoint: Endpoint, timeout: Double) throws(Problem) {
-        self.endpoint = endpoint
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        hints.ai_flags = AI_NUMERICSERV
-        var found: UnsafeMutablePointer<addrinfo>?
-        let status = getaddrinfo(endpoint.host, String(endpoint.port), &hints, &found)
-        guard status == 0, let info = found else {
-            throw .cannotConnect(endpoint, reason: String(cString: gai_strerror(status)))
-        }
-        defer { freeaddrinfo(info) }
-        descriptor = socket(info.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard descriptor >= 0 else { throw .cannotConnect(endpoint, reason: Self.lastError()) }
-        var one: Int32 = 1
-        _ = setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        if connect(descriptor, info.pointee.ai_addr, info.pointee.ai_addrlen) != 0 {
-            guard errno == EINPROGRESS else { throw failure(.cannotConnect(endpoint, reason: Self.lastError())) }
-            guard wait(for: POLLOUT, until: monotonicSeconds() + timeout) else { throw failure(.timedOut(endpoint)) }
-            var code: Int32 = 0
-            var length = socklen_t(MemoryLayout<Int32>.size)
-            getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &code, &length)
-            guard code == 0 else { throw failure(.cannotConnect(endpoint, reason: String(cString: strerror(code)))) }
-        }
+        stream = try TCPStream(to: endpoint, timeout: timeout)
     }
-
-    deinit { close() }
 
     /// Closes the connection (idempotent).
     func close() {
-        if descriptor >= 0 {
-            _ = Glibc.close(descriptor)
-            descriptor = -1
-        }
+        stream.close()
     }
 
     /// Sends `line` and a newline.
     func send(_ line: String, until deadline: Double) throws(Problem) {
-        let bytes = Array((line + "\n").utf8)
-        var sent = 0
-        while sent < bytes.count {
-            let count = bytes[sent...].withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if count > 0 {
-                sent += count
-            } else if count < 0 && errno == EINTR {
-                continue
-            } else if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
-                guard wait(for: POLLOUT, until: deadline) else { throw .timedOut(endpoint) }
-            } else {
-                throw .failed(endpoint, reason: Self.lastError())
-            }
-        }
+        try stream.send(Array((line + "\n").utf8), until: deadline)
     }
 
     /// The next line received (without "\r" and "\n"), waiting until `deadline` at most.
@@ -92,36 +34,7 @@ final class LineConnection {
                 received.removeSubrange(...newline)
                 return String(line.trimmingSpaces)
             }
-            guard wait(for: POLLIN, until: deadline) else { throw .timedOut(endpoint) }
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
-            if count > 0 {
-                received += buffer[0..<count]
-            } else if count == 0 {
-                throw .closed(endpoint)
-            } else if errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK {
-                throw .failed(endpoint, reason: Self.lastError())
-            }
+            received += try stream.receive(until: deadline)
         }
     }
-
-    /// Waits until the socket is ready for `events` (or has failed); false at the deadline.
-    private func wait(for events: Int32, until deadline: Double) -> Bool {
-        while true {
-            let left = deadline - monotonicSeconds()
-            guard left > 0 else { return false }
-            var entry = pollfd(fd: descriptor, events: Int16(events), revents: 0)
-            let ready = poll(&entry, 1, Int32((left * 1000).rounded(.up)))
-            if ready > 0 { return true }
-            if ready < 0 && errno != EINTR { return true }   // let the next call report the error
-        }
-    }
-
-    /// Closes the socket and passes `problem` on.
-    private func failure(_ problem: Problem) -> Problem {
-        close()
-        return problem
-    }
-
-    private static func lastError() -> String { String(cString: strerror(errno)) }
 }

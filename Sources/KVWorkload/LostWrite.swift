@@ -1,6 +1,6 @@
 /// An acknowledged write that the service no longer holds: the key is missing or has another
 /// value (one that was never written after the acknowledged one).
-public struct LostWrite: Sendable, Equatable, CustomStringConvertible {
+public struct LostWrite: Sendable, Equatable, Codable, CustomStringConvertible {
     public var key: String
     /// The last value acknowledged for the key.
     public var acknowledged: String
