@@ -48,10 +48,15 @@ let package = Package(
         // What every host-facing target shares: HOST:PORT endpoints, the monotonic clock, key files
         // (one rule for `lockstep node` and `lockstep arbiter`).
         .target(name: "LockstepSupport"),
-        // Host resources for devices (disk image files, the console's TCP server); kept out of
-        // Machine, which never touches the host.
+        // libslirp 4.7 (Debian bookworm's libslirp-dev), the user-mode network stack of
+        // `--netdev user`. No pkgConfig: Debian's slirp.pc requires glib-2.0's development files,
+        // which the header does not need; the module map names the header as <slirp/libslirp.h>
+        // and links -lslirp, both on the default search paths.
+        .systemLibrary(name: "CSlirp"),
+        // Host resources for devices (disk image files, the console's TCP server, the network
+        // backends); kept out of Machine, which never touches the host.
         .target(name: "HostIO", dependencies: [
-            "Machine", "ELF", "LockstepSupport",
+            "Machine", "ELF", "LockstepSupport", "CSlirp",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),

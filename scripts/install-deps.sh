@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Lockstep's guests, tests and benchmarks need, when missing:
 # the RISC-V cross toolchain (guests, conformance programs, objdump for the disassembler test),
-# QEMU (the reference the CPU is compared against) and dtc (to decompile QEMU's device tree and
-# ours for the device-tree tests), and redis-server with redis-tools (the Redis client's tests
-# run a real server).
+# QEMU (the reference the CPU is compared against), dtc (to decompile QEMU's device tree and
+# ours for the device-tree tests), libslirp's headers (`--netdev user`; the CSlirp target links
+# -lslirp) with pkg-config, iproute2 (the TAP and bridge tests configure interfaces with `ip`),
+# and redis-server with redis-tools (the Redis client's tests run a real server; the network
+# benchmark runs redis-benchmark).
 set -euo pipefail
 need=()
 command -v riscv64-linux-gnu-gcc >/dev/null 2>&1 || need+=(gcc-riscv64-linux-gnu)
@@ -13,6 +15,9 @@ command -v dtc >/dev/null 2>&1 || need+=(device-tree-compiler)
 command -v make >/dev/null 2>&1 || need+=(make)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
+[[ -f /usr/include/slirp/libslirp.h ]] || need+=(libslirp-dev)
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+command -v ip >/dev/null 2>&1 || [[ -x /sbin/ip ]] || [[ -x /usr/sbin/ip ]] || need+=(iproute2)
 if ((${#need[@]})); then
     sudo=()
     [[ "$(id -u)" == 0 ]] || sudo=(sudo)
