@@ -7,8 +7,14 @@
 /// A backend is made (and its configuration checked) when the node starts, but neither sends
 /// nor receives until ``start(onFrame:)``: a backup starts its backend only when it goes live.
 public protocol NetworkBackend: AnyObject {
-    /// Begins receiving and sending. `onFrame` is called, on any thread, whenever frames arrive,
-    /// to wake the machine thread (it must not block). Calling it twice is an error to avoid.
+    /// Begins receiving and sending. `onFrame` is called, on any thread (usually the backend's
+    /// own), whenever frames arrive, to wake the machine thread: it must not block, nor call
+    /// ``takeDown()`` or ``close()``, which wait for that thread. Calling it twice is an error to
+    /// avoid (the backends ignore the second call).
+    ///
+    /// - Throws: what the backend found wrong when it tried to go live (a host port in use, no
+    ///   privileges to bring a TAP device up), or ``NetworkBackendError/stopped(_:)`` after
+    ///   ``takeDown()`` or ``close()``.
     func start(onFrame: @escaping @Sendable () -> Void) throws(NetworkBackendError)
 
     /// Frames received since the last call, oldest first (Ethernet header onwards, no FCS).
@@ -25,9 +31,12 @@ public protocol NetworkBackend: AnyObject {
     /// before anything else): when this returns nothing more is sent or received.
     func takeDown()
 
-    /// Releases every host resource (closes sockets; removes a TAP this backend created).
+    /// Takes the backend down (if it is not already) and releases every host resource: closes
+    /// sockets, removes a TAP device this backend created, detaches one it attached to a bridge.
+    /// Idempotent.
     func close()
 
-    /// What it is, for logs ("tap ls0 on bridge br0", "user mode, hostfwd tcp 127.0.0.1:8080-:80").
+    /// What it is, for logs ("tap ls0 on bridge br0", "user mode (10.0.2.0/24, ...), hostfwd
+    /// tcp:127.0.0.1:8080-:80").
     var summary: String { get }
 }
