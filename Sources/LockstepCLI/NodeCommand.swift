@@ -1,7 +1,9 @@
 import Arbitration
 import ArgumentParser
+import HostIO
 import LockstepSupport
 import Machine
+import Replay
 import Replication
 #if canImport(Glibc)
 import Glibc
@@ -20,6 +22,14 @@ struct NodeCommand: ParsableCommand {
             silent for the heartbeat timeout), the backup executes what it holds, wins the \
             arbiter and goes live: it opens its console port and accepts a new backup. The guest's \
             console is a TCP port (--console) on the live node only.
+
+            --netdev gives the guest a network as QEMU's -netdev does (docs/networking.md): \
+            `bridge,br=BRIDGE` (a new TAP on that bridge: the way a client's TCP connection \
+            survives a failover, because the guest keeps its MAC address and the live node \
+            announces it from its own host), `tap,ifname=NAME`, `user[,hostfwd=...]` (user-mode \
+            networking: a failover keeps the service but not the connections), or `none` (the \
+            default). The backend is checked at start and used only while this node is the \
+            live primary; a node that loses the arbiter takes it down before anything else.
 
             Exit status: the guest's exit code when it powers off; 2 when the node lost the \
             arbiter and stopped its VM; 3 when the peer refused this node or execution diverged; 1 \
@@ -66,6 +76,9 @@ struct NodeCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Seconds between statistics lines (log entries and bytes, guest MIPS) while a backup is attached.", valueName: "seconds"))
     var statisticsInterval: Double = 10
 
+    @Option(name: .long, help: ArgumentHelp("The guest's network, as QEMU's -netdev: bridge,br=BRIDGE, tap,ifname=NAME, user[,hostfwd=...], or none.", valueName: "spec"))
+    var netdev: String = "none"
+
     @OptionGroup
     var guest: GuestOptions
 
@@ -80,6 +93,7 @@ struct NodeCommand: ParsableCommand {
             throw ValidationError("give exactly one of --arbiter HOST:PORT (the built-in arbiter) and --arbiter-file PATH")
         }
         _ = try arbiterEndpoint
+        do { _ = try NetdevConfiguration(parsing: netdev) } catch { throw ValidationError("\(error)") }
         guard heartbeatInterval > 0, heartbeatTimeout > heartbeatInterval else {
             throw ValidationError("--heartbeat-timeout must be longer than --heartbeat-interval")
         }
@@ -128,7 +142,16 @@ struct NodeCommand: ParsableCommand {
                 throw ExitCode(1)
             }
         }
-        let node = Node(configuration: configuration, arbiter: arbiterBackend)
+        let network: (any NetworkBackend)?
+        do {
+            network = try makeNetworkBackend(try NetdevConfiguration(parsing: netdev))
+        } catch {
+            printError("lockstep: \(error)")
+            throw ExitCode(1)
+        }
+        defer { network?.close() }
+        if network != nil { configuration.slice = LiveRunner.Settings.networkSlice }
+        let node = Node(configuration: configuration, arbiter: arbiterBackend, network: network)
         let outcome: NodeOutcome
         do {
             outcome = try node.run {

@@ -26,6 +26,13 @@ struct RunCommand: ParsableCommand {
             send reaches the guest, what the guest prints goes to all of them. Standard input is not \
             read. Once listening, `lockstep: console on HOST:PORT` is printed to standard error.
 
+            --netdev gives a Linux guest its network as QEMU's -netdev does: `user` (the \
+            default: user-mode networking through libslirp, no root needed; the guest is \
+            10.0.2.15 behind a NAT at 10.0.2.2; add `,hostfwd=tcp:127.0.0.1:8080-:80` to reach a \
+            guest port from the host), `tap,ifname=NAME`, `bridge,br=BRIDGE` (a new TAP on that \
+            bridge, removed at exit), or `none`. A bare-metal program (--elf) has no network \
+            unless --netdev is given.
+
             With --elf, runs a bare-metal RISC-V ELF program (RV64GC, linked at 0x80000000 like \
             QEMU's virt machine) and exits with the program's exit code (SiFive test device or HTIF \
             tohost). Bare-metal execution is fully deterministic: the same program always retires \
@@ -67,6 +74,9 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The address --console-port listens on (default 127.0.0.1; 0.0.0.0 for every interface).", valueName: "address"))
     var consoleHost: String?
 
+    @Option(name: .long, help: ArgumentHelp("The guest's network, as QEMU's -netdev: user[,hostfwd=tcp:ADDR:PORT-:GUESTPORT]... (default for a Linux guest), tap,ifname=NAME, bridge,br=BRIDGE, or none.", valueName: "spec"))
+    var netdev: String?
+
     func validate() throws {
         if elf != nil && (guest.namesLinuxGuest || disk != nil) {
             throw ValidationError("--elf runs a bare-metal program; it cannot be combined with --kernel, --initrd, --append or --disk")
@@ -82,6 +92,23 @@ struct RunCommand: ParsableCommand {
         }
         if consoleHost != nil && consolePort == nil {
             throw ValidationError("--console-host needs --console-port")
+        }
+        if let netdev {
+            do { _ = try NetdevConfiguration(parsing: netdev) } catch { throw ValidationError("\(error)") }
+            if trace { throw ValidationError("--netdev and --trace cannot be combined (a traced run takes no input)") }
+        }
+    }
+
+    /// The network backend --netdev asks for (user mode by default for a Linux guest; none for a
+    /// bare-metal program or a traced run unless named). Its configuration is checked now.
+    private func makeNetwork(linuxGuest: Bool) throws -> (any NetworkBackend)? {
+        guard !trace else { return nil }
+        guard let spec = netdev ?? (linuxGuest ? "user" : nil) else { return nil }
+        do {
+            return try makeNetworkBackend(try NetdevConfiguration(parsing: spec))
+        } catch {
+            printError("lockstep: \(error)")
+            throw ExitCode(1)
         }
     }
 
@@ -109,6 +136,8 @@ struct RunCommand: ParsableCommand {
             }
         }
         let (input, console) = try makeConsole()
+        let network = try makeNetwork(linuxGuest: setup.isLinux)
+        defer { network?.close() }
         // A Linux guest that reboots (SBI system reset) gets a new machine and boots again, as on
         // QEMU; a bare-metal program that asks for a reset stops, and so does a recording.
         while true {
@@ -124,7 +153,7 @@ struct RunCommand: ParsableCommand {
                     throw ExitCode(1)
                 }
             }
-            let (stop, outputs) = try runOnce(machine, input: input, console: console, recorder: recorder)
+            let (stop, outputs) = try runOnce(machine, input: input, console: console, network: network, recorder: recorder)
             if let recorder {
                 let end: SessionEnd.Stop
                 switch stop {
@@ -163,7 +192,9 @@ struct RunCommand: ParsableCommand {
             throw ExitCode(1)
         }
         let (input, console) = try makeConsole()
-        try report(try runOnce(machine, input: input, console: console, recorder: nil).stop, machine: machine)
+        let network = try makeNetwork(linuxGuest: machine.servesSBI)
+        defer { network?.close() }
+        try report(try runOnce(machine, input: input, console: console, network: network, recorder: nil).stop, machine: machine)
     }
 
     /// What the flags ask to boot (the default guest when nothing is named).
@@ -215,14 +246,15 @@ struct RunCommand: ParsableCommand {
     /// Runs the machine until it stops, printing statistics if asked; returns how it stopped and
     /// the digest of every output (for the recording's end record).
     private func runOnce(_ machine: Machine, input: (any ConsoleBackend)?, console: ConsoleWriter,
-                         recorder: Recorder?) throws -> (stop: RunStop, outputs: OutputDigest) {
+                         network: (any NetworkBackend)?, recorder: Recorder?) throws -> (stop: RunStop, outputs: OutputDigest) {
         let limit = maxInstructions ?? .max
         let started = monotonicSeconds()
         let stop: RunStop
         var outputs = OutputDigest()
         if let input {
             do {
-                (stop, outputs) = try runInteractive(machine, limit: limit, console: console, input: input, recorder: recorder)
+                (stop, outputs) = try runInteractive(machine, limit: limit, console: console, input: input, network: network,
+                                                     recorder: recorder)
             } catch {
                 printError("lockstep: \(error)")
                 throw ExitCode(1)
@@ -262,14 +294,22 @@ struct RunCommand: ParsableCommand {
     /// Runs the machine with the live runner (the same engine as a replicated primary): console
     /// input (terminal or TCP) is delivered between slices, real time passes while a kernel
     /// idles, and with a recorder every input and checkpoint is logged. Nobody follows this run,
-    /// so outputs go straight to the console.
+    /// so outputs go straight to the console and the network. Frames from the network are inputs
+    /// like typed bytes; their arrival wakes the console's wait.
     private func runInteractive(_ machine: Machine, limit: UInt64, console: ConsoleWriter, input: any ConsoleBackend,
-                                recorder: Recorder?) throws -> (RunStop, OutputDigest) {
+                                network: (any NetworkBackend)?, recorder: Recorder?) throws -> (RunStop, OutputDigest) {
         var settings = LiveRunner.Settings()
         // A kernel (the machine serves SBI) lives in real time; a bare-metal program stays deterministic.
         settings.idlesInRealTime = machine.servesSBI
-        let runner = LiveRunner(machine: machine, journal: recorder ?? DiscardingJournal(), outputs: console,
+        if network != nil { settings.slice = LiveRunner.Settings.networkSlice }
+        let runner = LiveRunner(machine: machine, journal: recorder ?? DiscardingJournal(),
+                                outputs: RunOutputs(console: console, network: network),
                                 settings: settings, clock: monotonicSeconds)
+        if let network {
+            let waker = ConsoleWaker(console: input)
+            try network.start(onFrame: { waker.console.wake() })
+            printError("lockstep: network: \(network.summary)")
+        }
         while true {
             let wait: Double
             switch try runner.step(limit: limit) {
@@ -282,9 +322,12 @@ struct RunCommand: ParsableCommand {
                 return (.machine(reason), runner.outputDigest)
             }
             console.flush()
-            switch input.poll(timeout: wait) {
+            switch input.poll(timeout: network?.hasFrames == true ? 0 : wait) {
             case .quit: return (.quit, runner.outputDigest)
             case .bytes(let bytes): if !bytes.isEmpty { try runner.deliver(.consoleBytes(bytes)) }
+            }
+            if let network {
+                for frame in network.takeFrames() { try runner.deliver(.networkFrame(frame)) }
             }
         }
     }
@@ -309,6 +352,12 @@ struct RunCommand: ParsableCommand {
             if reason != .instructionLimit || machine.instructionCount >= limit { trace.flush(); return reason }
         }
     }
+}
+
+/// Carries a console to the network backend's thread for ``ConsoleBackend/wake()``, which the
+/// protocol requires to be callable from any thread (the only member called there).
+private struct ConsoleWaker: @unchecked Sendable {
+    let console: any ConsoleBackend
 }
 
 /// Writes a line to standard error.

@@ -9,7 +9,7 @@ struct LockstepSoak: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lockstep-soak",
         abstract: "Fault injection against two lockstep nodes: soak rounds and the replication benchmark.",
-        subcommands: [Run.self, Bench.self],
+        subcommands: [Run.self, Bench.self, NetBench.self],
         defaultSubcommand: Run.self)
 
     struct Run: ParsableCommand {
@@ -89,6 +89,31 @@ struct LockstepSoak: ParsableCommand {
             benchmark.report = say
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-bench-\(UUID().uuidString)")
             try benchmark.run(directory: directory)
+        }
+    }
+}
+
+extension LockstepSoak {
+    struct NetBench: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "net-bench",
+            abstract: "Redis in the guest under redis-benchmark: Lockstep unreplicated, replicated, and QEMU TCG, through user-mode networking.")
+
+        @Option(help: "The lockstep executable.") var lockstep = ".build/release/lockstep"
+        @Option(help: "The guest image directory (guests/linux/build.sh prints it).") var images: String
+        @Option(help: "Requests per redis-benchmark run.") var requests = 20_000
+        @Option(help: "Concurrent clients of the throughput run.") var clients = 8
+        @Option(help: "Guest memory in MiB.") var memory = 256
+
+        func run() throws {
+            var benchmark = NetworkBenchmark(lockstep: lockstep, images: images)
+            benchmark.requests = requests
+            benchmark.clients = clients
+            benchmark.memoryMiB = memory
+            benchmark.report = say
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-net-bench-\(UUID().uuidString)")
+            try benchmark.run(directory: directory)
+            say("logs: \(directory.path)")
         }
     }
 }
