@@ -3,7 +3,8 @@
 # the RISC-V cross toolchain (guests, conformance programs, objdump for the disassembler test),
 # QEMU (the reference the CPU is compared against), dtc (to decompile QEMU's device tree and
 # ours for the device-tree tests), libslirp's headers (`--netdev user`; the CSlirp target links
-# -lslirp) with pkg-config, iproute2 (the TAP and bridge tests configure interfaces with `ip`),
+# -lslirp) with pkg-config, iproute2 (the TAP and bridge tests configure interfaces with `ip`; the network-namespace
+# lab) with iputils-ping,
 # and redis-server with redis-tools (the Redis client's tests run a real server; the network
 # benchmark runs redis-benchmark).
 set -euo pipefail
@@ -18,6 +19,7 @@ command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
 [[ -f /usr/include/slirp/libslirp.h ]] || need+=(libslirp-dev)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 command -v ip >/dev/null 2>&1 || [[ -x /sbin/ip ]] || [[ -x /usr/sbin/ip ]] || need+=(iproute2)
+command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
 if ((${#need[@]})); then
     sudo=()
     [[ "$(id -u)" == 0 ]] || sudo=(sudo)

@@ -2,20 +2,31 @@ import Foundation
 
 /// One `lockstep node` (or `lockstep arbiter`) process, restartable; each incarnation writes its
 /// standard error to its own log file.
+///
+/// With a `namespace`, the process runs in that network namespace through
+/// `ip netns exec NAMESPACE EXECUTABLE ARGUMENTS...` (``NetworkLab/spawn(in:name:executable:arguments:directory:)``
+/// makes these). `ip` replaces itself with the executable, so the process id, SIGKILL and SIGSTOP
+/// are the executable's own.
 public final class NodeProcess: @unchecked Sendable {
     public let name: String
     let executable: String
     let arguments: [String]
     let directory: URL
+    /// The network namespace the process runs in (nil: this process's own).
+    public let namespace: String?
     private var process: Process?
     public private(set) var incarnation = 0
 
-    public init(name: String, executable: String, arguments: [String], directory: URL) {
+    public init(name: String, executable: String, arguments: [String], directory: URL, namespace: String? = nil) {
         self.name = name
         self.executable = executable
         self.arguments = arguments
         self.directory = directory
+        self.namespace = namespace
     }
+
+    /// The current incarnation's process id (nil before the first start).
+    public var processIdentifier: Int32? { process?.processIdentifier }
 
     /// The current incarnation's log.
     public var logURL: URL { directory.appendingPathComponent("\(name)-\(incarnation).log") }
@@ -31,8 +42,16 @@ public final class NodeProcess: @unchecked Sendable {
         incarnation += 1
         FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
+        if let namespace {
+            guard let ip = NetworkLab.ipExecutable else {
+                throw FaultInjectionError.setup("cannot run \(name) in namespace \(namespace): `ip` not found (install iproute2)")
+            }
+            process.executableURL = URL(fileURLWithPath: ip)
+            process.arguments = ["netns", "exec", namespace, executable] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+        }
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: logURL)
