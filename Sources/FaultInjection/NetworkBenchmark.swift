@@ -75,7 +75,7 @@ public struct NetworkBenchmark {
         try process.start()
         defer { process.kill() }
         try waitForRedis(port: port, process: process)
-        return try measure(label: "Lockstep, unreplicated", port: port, processes: [("lockstep run", process.processIdentifier)])
+        return try measure(label: "Lockstep, unreplicated", port: port, processes: [("lockstep run", process.processIdentifier ?? 0)])
     }
 
     func replicated(directory: URL) throws -> Figures {
@@ -92,8 +92,8 @@ public struct NetworkBenchmark {
         try waitForRedis(port: ports[0], process: cluster.nodes[0])
         Thread.sleep(forTimeInterval: 0.5)
         let offset = cluster.nodes[0].log.count
-        var processes = [("primary", cluster.nodes[0].processIdentifier), ("backup", cluster.nodes[1].processIdentifier)]
-        if let arbiter = cluster.arbiterProcess { processes.append(("arbiter", arbiter.processIdentifier)) }
+        var processes = [("primary", cluster.nodes[0].processIdentifier ?? 0), ("backup", cluster.nodes[1].processIdentifier ?? 0)]
+        if let arbiter = cluster.arbiterProcess { processes.append(("arbiter", arbiter.processIdentifier ?? 0)) }
         let figures = try measure(label: "Lockstep, replicated", port: ports[0], processes: processes)
         let log = String(cluster.nodes[0].log.dropFirst(offset))
         report("  logging channel during the replicated run (the primary's statistics, 2 s windows):")
@@ -111,7 +111,7 @@ public struct NetworkBenchmark {
         try process.start()
         defer { process.kill() }
         try waitForRedis(port: port, process: process)
-        return try measure(label: "QEMU TCG", port: port, processes: [("qemu", process.processIdentifier)])
+        return try measure(label: "QEMU TCG", port: port, processes: [("qemu", process.processIdentifier ?? 0)])
     }
 
     // MARK: Measuring

@@ -35,9 +35,6 @@ public final class NodeProcess: @unchecked Sendable {
 
     public var isRunning: Bool { process?.isRunning ?? false }
 
-    /// The current incarnation's process id (0 before the first start).
-    public var processIdentifier: Int32 { process?.processIdentifier ?? 0 }
-
     public func start() throws {
         incarnation += 1
         FileManager.default.createFile(atPath: logURL.path, contents: nil)
