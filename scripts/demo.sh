@@ -1,13 +1,27 @@
 #!/usr/bin/env bash
-# The main job on its default: install what is missing, build the default Linux guest and
-# Lockstep, and boot the guest to a busybox shell on this terminal (`lockstep run` with no
-# arguments). Ctrl-A X quits, or type `poweroff -f` in the guest.
+# The main job on its default: what Lockstep is for, on this machine. Installs what is missing,
+# builds the default Linux guest and Lockstep, then starts an arbiter and two hosts (network
+# namespaces when run as root; loopback and user-mode networking otherwise, and it says which),
+# boots the Redis guest protected on them, drives a client over one TCP connection, kills the
+# primary with SIGKILL and prints a timeline (protected; primary lost; backup live after N ms;
+# client stalled N ms, connection kept, 0 writes lost; re-protected) before it cleans up.
+#
+#   scripts/demo.sh            the failover demo
+#   scripts/demo.sh --shell    the guest's busybox shell on this terminal instead (`lockstep run`;
+#                              Ctrl-A X quits); further arguments go to `lockstep run`
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 scripts/install-deps.sh
 guests/build.sh
 guests/linux/build.sh >/dev/null
-swift build -c release --product lockstep 2>&1 | grep -vE '^\[|^Building|^Compiling|^Write' || true
-echo "== lockstep run   (Ctrl-A X quits)"
-exec "$root/.build/release/lockstep" run "$@"
+quiet() { grep -vE '^\[|^Building|^Compiling|^Write' || true; }
+if [[ "${1:-}" == --shell ]]; then
+    shift
+    swift build -c release --product lockstep 2>&1 | quiet
+    echo "== lockstep run   (Ctrl-A X quits)"
+    exec "$root/.build/release/lockstep" run "$@"
+fi
+for product in lockstep lockstep-kv lockstep-soak; do swift build -c release --product "$product" 2>&1 | quiet; done
+exec "$root/.build/release/lockstep-soak" demo --lockstep "$root/.build/release/lockstep" \
+    --lockstep-kv "$root/.build/release/lockstep-kv" "$@"

@@ -9,7 +9,7 @@ struct LockstepSoak: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lockstep-soak",
         abstract: "Fault injection against two lockstep nodes: soak rounds and the replication benchmark.",
-        subcommands: [Run.self, Bench.self, NetBench.self],
+        subcommands: [Run.self, Bench.self, NetBench.self, Demo.self],
         defaultSubcommand: Run.self)
 
     struct Run: ParsableCommand {
@@ -114,6 +114,27 @@ extension LockstepSoak {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-net-bench-\(UUID().uuidString)")
             try benchmark.run(directory: directory)
             say("logs: \(directory.path)")
+        }
+    }
+}
+
+extension LockstepSoak {
+    struct Demo: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The failover demo: Redis protected on two hosts, a client, SIGKILL of the primary, a timeline.")
+
+        @Option(help: "The lockstep executable.") var lockstep = ".build/release/lockstep"
+        @Option(help: "The lockstep-kv executable.") var lockstepKV = ".build/release/lockstep-kv"
+        @Option(help: "Guest memory in MiB.") var memory = 256
+
+        func run() throws {
+            var demo = FailoverDemo(lockstep: lockstep, lockstepKV: lockstepKV)
+            demo.memoryMiB = memory
+            demo.say = say
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-demo-\(UUID().uuidString)")
+            let passed = try demo.run(directory: directory)
+            say(passed ? "done: no acknowledged write lost" : "PROBLEM: see the logs in \(directory.path)")
+            if passed { try? FileManager.default.removeItem(at: directory) } else { throw ExitCode(1) }
         }
     }
 }
