@@ -9,7 +9,7 @@ struct LockstepSoak: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lockstep-soak",
         abstract: "Fault injection against two lockstep nodes: soak rounds and the replication benchmark.",
-        subcommands: [Run.self, Bench.self, NetBench.self, Demo.self],
+        subcommands: [Run.self, Network.self, Bench.self, NetBench.self, Demo.self],
         defaultSubcommand: Run.self)
 
     struct Run: ParsableCommand {
@@ -119,6 +119,60 @@ extension LockstepSoak {
 }
 
 extension LockstepSoak {
+    struct Network: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "network",
+            abstract: "Network faults round after round against Redis in the guest, one client connection throughout (root).",
+            discussion: """
+                Deploys the VM in network namespaces (hosts, a LAN, two lines, the arbiter; \
+                docs/networking.md), the guest running Redis on a TAP on each host's bridge, and \
+                a client in its own namespace that holds ONE TCP connection for the whole soak and \
+                writes without pause. Each round injects one fault (SIGKILL of the primary or the \
+                backup, a partition, the primary's LAN port cut, a kill after re-protection), then \
+                protects the VM again. At the end every acknowledged write is read back. Exit \
+                status 1 if the connection was lost, a write was lost or two primaries released.
+                """)
+
+        @Option(help: "The lockstep executable.") var lockstep = ".build/release/lockstep"
+        @Option(help: "The lockstep-kv executable.") var lockstepKV = ".build/release/lockstep-kv"
+        @Option(help: "Rounds to run.") var rounds = 10
+        @Option(help: "Faults to draw from (comma-separated).") var faults = NetworkFault.allCases.map(\.rawValue).joined(separator: ",")
+        @Option(help: "Seed for the random choices.") var seed: UInt64 = 1
+
+        func run() throws {
+            let kinds = try faults.split(separator: ",").map { name throws -> NetworkFault in
+                guard let fault = NetworkFault(rawValue: String(name)) else {
+                    throw ValidationError("unknown fault '\(name)'; known: \(NetworkFault.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                return fault
+            }
+            guard NetworkLab.isAvailable else {
+                throw ValidationError("network namespaces are not available here (\(NetworkLab.unavailableReason ?? "?")): run as root")
+            }
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-net-soak-\(UUID().uuidString)")
+            let cluster = try LabCluster(options: LabCluster.Options(lockstep: lockstep, lockstepKV: lockstepKV), directory: directory)
+            defer { cluster.stop() }
+            try cluster.start()
+            let client = try cluster.startClient(seconds: 36_000)
+            var random = SeededGenerator(seed: seed)
+            for index in 1...rounds {
+                Thread.sleep(forTimeInterval: Double.random(in: 1...3, using: &random))
+                let fault = kinds[Int.random(in: 0..<kinds.count, using: &random)]
+                try cluster.inject(fault)
+                try cluster.reprotect()
+                say("round \(index): \(fault), then protected again")
+            }
+            Thread.sleep(forTimeInterval: 2)
+            client.stop()
+            let summary = try client.summary()
+            let violations = cluster.releaseViolations()
+            say("client: \(summary)")
+            say(violations.isEmpty ? "release log: never two primaries" : "release log: TWO PRIMARIES: \(violations)")
+            say("logs: \(directory.path)")
+            if !summary.passed || !violations.isEmpty { throw ExitCode(1) }
+        }
+    }
+
     struct Demo: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "The failover demo: Redis protected on two hosts, a client, SIGKILL of the primary, a timeline.")

@@ -15,13 +15,8 @@ func lockstepKVExecutable() -> String {
 /// released output.
 @Suite(.serialized, .enabled(if: NetworkLab.isAvailable, "needs root and iproute2 (network namespaces)"))
 struct NetworkFailoverTests {
-    enum Fault: String, CaseIterable, CustomTestStringConvertible {
-        case killPrimary, killBackup, partition, cutPrimaryLAN, killPrimaryAfterReprotection
-        var testDescription: String { rawValue }
-    }
-
-    @Test(arguments: Fault.allCases)
-    func oneConnectionSurvives(_ fault: Fault) throws {
+    @Test(arguments: NetworkFault.allCases)
+    func oneConnectionSurvives(_ fault: NetworkFault) throws {
         let directory = temporaryDirectory("net-\(fault.rawValue)")
         let cluster = try LabCluster(options: LabCluster.Options(lockstep: lockstepExecutable(), lockstepKV: lockstepKVExecutable()),
                                      directory: directory)
@@ -29,37 +24,7 @@ struct NetworkFailoverTests {
         try cluster.start()
         let client = try cluster.startClient(seconds: 600)
         Thread.sleep(forTimeInterval: 3)   // writing under protection
-        guard let primary = cluster.primary else { Issue.record("no primary before the fault\n\(cluster.logs)"); return }
-        let backup = 1 - primary
-        let backupLog = cluster.nodes[backup].log.count, primaryLog = cluster.nodes[primary].log.count
-        switch fault {
-        case .killPrimary:
-            cluster.nodes[primary].kill()
-            try cluster.nodes[backup].waitForLog("live as primary", after: backupLog, seconds: 30)
-        case .killBackup:
-            cluster.nodes[backup].kill()
-            try cluster.nodes[primary].waitForLog("won the arbiter", after: primaryLog, seconds: 30)
-        case .partition:
-            try cluster.lab.partition()
-            // Both claim; the arbiter lets one go on, and the other stops with its TAP down.
-            try waitUntil(seconds: 30) {
-                cluster.nodes[primary].log.dropFirst(primaryLog).contains("lost the arbiter")
-                    || cluster.nodes[backup].log.dropFirst(backupLog).contains("lost the arbiter")
-            }
-            try cluster.lab.heal()
-        case .cutPrimaryLAN:
-            try cluster.lab.cutLAN(primary == 0 ? .a : .b)
-            Thread.sleep(forTimeInterval: 2)
-            try cluster.lab.restoreLAN(primary == 0 ? .a : .b)
-        case .killPrimaryAfterReprotection:
-            cluster.nodes[primary].kill()
-            try cluster.nodes[backup].waitForLog("live as primary", after: backupLog, seconds: 30)
-            try cluster.rejoin(primary)   // re-protected: the old primary's host is the new backup
-            Thread.sleep(forTimeInterval: 2)
-            let again = cluster.nodes[primary].log.count
-            cluster.nodes[backup].kill()
-            try cluster.nodes[primary].waitForLog("live as primary", after: again, seconds: 30)
-        }
+        try cluster.inject(fault)
         Thread.sleep(forTimeInterval: 4)   // writing after the fault
         client.stop()
         let summary = try client.summary()
@@ -71,14 +36,5 @@ struct NetworkFailoverTests {
         // Writes went on after the fault: the last seconds acknowledged some.
         #expect(summary.acknowledgedPerSecond.suffix(3).contains { $0 > 0 }, "no writes after the fault: \(report)")
         #expect(cluster.releaseViolations().isEmpty, "two primaries released output: \(cluster.releaseViolations())\n\(report)")
-    }
-
-    func waitUntil(seconds: Double, _ condition: () -> Bool) throws {
-        let deadline = Date(timeIntervalSinceNow: seconds)
-        while Date() < deadline {
-            if condition() { return }
-            usleep(50_000)
-        }
-        throw FaultInjectionError.timeout("condition not met within \(seconds) s")
     }
 }
