@@ -157,6 +157,15 @@ public final class VirtioMMIO: MemoryMappedDevice {
         }
     }
 
+    /// Whether the driver may have a buffer waiting in `queue`, without changing any state: a
+    /// query the host may make at any moment, unlogged. A ring it cannot read counts as having
+    /// one, so that the request that finds it broken is made (and fails the device) where it is
+    /// logged.
+    public func mayHaveAvailableRequests(queue: Int) -> Bool {
+        guard isLive, queue < queues.count, queues[queue].ready else { return false }
+        return (try? queues[queue].pendingCount(memory) > 0) ?? true
+    }
+
     /// Puts back `request`, which must be the chain most recently taken from its queue and not
     /// completed; it will be the next one taken.
     public func giveBack(_ request: VirtioRequest) {

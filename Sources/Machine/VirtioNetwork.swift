@@ -145,6 +145,14 @@ public final class VirtioNetwork: VirtioDevice {
         if served { transport.notifyDriver(queue: VirtioNetwork.controlQueue) }
     }
 
+    /// Whether a frame delivered now would find a receive buffer (the driver is running and has
+    /// posted one). A pure query: the host asks it before logging a frame, and keeps frames while
+    /// it is false, as QEMU's net queue does (`qemu_can_receive_packet`), instead of offering
+    /// frames the device would have to drop.
+    public var canReceive: Bool {
+        transport?.mayHaveAvailableRequests(queue: VirtioNetwork.receiveQueue) ?? false
+    }
+
     /// Delivers an incoming Ethernet frame (without FCS) to the guest: fills the next receive
     /// buffer (zeroed header with `num_buffers` = 1, then the frame) and interrupts.
     ///

@@ -63,6 +63,14 @@ public final class LiveRunner {
     public private(set) var outputDigest = OutputDigest()
     /// Journal position of the last input logged (what every output produced from now on depends on).
     private var lastInputPosition: UInt64
+    /// Frames from the host the guest has no receive buffer for yet, oldest first (``pendingFrames``).
+    private var framesWaiting: [[UInt8]] = []
+    private var framesWaitingStart = 0
+    /// How many frames wait for receive buffers at most; beyond, the oldest are dropped, as a NIC
+    /// drops what its ring cannot hold.
+    public static let maximumWaitingFrames = 1024
+    /// Frames dropped because too many waited.
+    public private(set) var droppedFrames = 0
 
     /// Takes over `machine`'s output sink and idle handling.
     /// `outputDigest` is what the machine had sent before (a backup going live continues its follower's).
@@ -89,7 +97,20 @@ public final class LiveRunner {
 
     /// Logs `input` at the current count, then applies it. Ends an idle period first, so that the
     /// time the guest waited is logged before what woke it.
+    ///
+    /// A network frame waits (unlogged) until the guest has a receive buffer for it, as frames
+    /// wait in QEMU's net queue: delivered at once if it can, else at the next step at which the
+    /// guest has posted buffers (see ``pendingFrames``).
     public func deliver(_ input: MachineInput) throws {
+        if case .networkFrame(let frame) = input {
+            framesWaiting.append(frame)
+            if framesWaiting.count - framesWaitingStart > Self.maximumWaitingFrames {
+                framesWaitingStart += 1
+                droppedFrames += 1
+            }
+            try deliverWaitingFrames()
+            return
+        }
         try endIdle()
         if case .consoleBytes(let bytes) = input, bytes.count > settings.maximumInputChunk {
             var start = 0
@@ -100,6 +121,24 @@ public final class LiveRunner {
             }
         } else {
             try logAndApply(input)
+        }
+    }
+
+    /// Frames waiting for the guest's receive buffers.
+    public var pendingFrames: Int { framesWaiting.count - framesWaitingStart }
+
+    /// Delivers waiting frames while the guest has receive buffers for them.
+    private func deliverWaitingFrames() throws {
+        guard framesWaitingStart < framesWaiting.count, machine.network.canReceive else { return }
+        try endIdle()
+        while framesWaitingStart < framesWaiting.count, machine.network.canReceive {
+            let frame = framesWaiting[framesWaitingStart]
+            framesWaitingStart += 1
+            try logAndApply(.networkFrame(frame))
+        }
+        if framesWaitingStart == framesWaiting.count || framesWaitingStart > 256 {
+            framesWaiting.removeFirst(framesWaitingStart)
+            framesWaitingStart = 0
         }
     }
 
@@ -129,6 +168,7 @@ public final class LiveRunner {
     /// Runs one slice (ending any idle period first), or reports why not.
     public func step(limit: UInt64 = .max) throws -> Step {
         try endIdle()
+        try deliverWaitingFrames()
         if machine.instructionCount >= limit { return .stopped(.instructionLimit) }
         let reason = machine.run(instructionLimit: min(limit, machine.instructionCount &+ settings.slice))
         if machine.instructionCount >= nextCheckpoint { try checkpoint() }
