@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Builds Lockstep's Linux guest: a riscv64 kernel Image from Debian's
 # linux-source-6.1 and a busybox initramfs (initramfs.cpio.gz) from Debian's
-# busybox source package, both with Debian's riscv64-linux-gnu cross compiler.
+# busybox source package, with redis-server from Debian's redis source package
+# in it, all with Debian's riscv64-linux-gnu cross compiler.
 #
 # The images are cached outside the clone, in
 #     ${LOCKSTEP_CACHE:-$HOME/.cache/lockstep}/linux/KEY/
 # where KEY is a hash of every input (this script, kernel.config,
-# busybox.config, init, the exact linux-source-6.1 and busybox source versions
-# and the cross toolchain's package versions). A build happens only when that
-# directory does not exist yet; it is made in a temporary directory and renamed
-# into place, so the directory is either complete or absent.
+# busybox.config, init, kvd.c, the exact linux-source-6.1, busybox and redis
+# source versions and the cross toolchain's package versions). A build happens
+# only when that directory does not exist yet; it is made in a temporary
+# directory and renamed into place, so the directory is either complete or
+# absent.
 #
 #   guests/linux/build.sh              build if needed; the last (only) line on
 #                                      stdout is the image directory
@@ -24,7 +26,7 @@
 # Missing Debian packages are installed with apt-get (sudo when not root). If
 # apt has no deb-src entries, a deb-src twin of every existing deb entry is
 # written to /etc/apt/sources.list.d/lockstep-deb-src.{sources,list} and
-# apt-get update is run, so that `apt-get source busybox` works.
+# apt-get update is run, so that `apt-get source busybox` (and redis) works.
 # Everything but the final directory goes to stderr. Set LOCKSTEP_KEEP_WORK=1
 # to keep the temporary work tree (sources and objects) for inspection.
 set -euo pipefail
@@ -141,13 +143,19 @@ else
     linux_ver="$(candidate_or_update linux-source-6.1)"
 fi
 
-# busybox: the source version of the candidate binary package (this works
-# without deb-src entries); exactly that source version is fetched below.
-bb_bin_ver="$(candidate_or_update busybox)"
-busybox_ver="$(apt-cache show "busybox=$bb_bin_ver" | awk -v bin="$bb_bin_ver" '
-    /^Package:/ { if (seen) exit; seen = 1 }
-    /^Source:/ { if (match($0, /\(.*\)/)) v = substr($0, RSTART + 1, RLENGTH - 2) }
-    END { print (v == "" ? bin : v) }')"
+# source_version BINARY: the source version of apt's candidate for the binary
+# package BINARY (this works without deb-src entries); exactly that source
+# version is fetched below.
+source_version() {
+    local bin_ver
+    bin_ver="$(candidate_or_update "$1")"
+    apt-cache show "$1=$bin_ver" | awk -v bin="$bin_ver" '
+        /^Package:/ { if (seen) exit; seen = 1 }
+        /^Source:/ { if (match($0, /\(.*\)/)) v = substr($0, RSTART + 1, RLENGTH - 2) }
+        END { print (v == "" ? bin : v) }'
+}
+busybox_ver="$(source_version busybox)"
+redis_ver="$(source_version redis-server)"
 
 gcc_path="$(readlink -f "$(command -v ${cross}gcc)")"
 gcc_pkg="$(dpkg -S "$gcc_path" | head -n1 | sed 's/: .*//')"
@@ -160,6 +168,7 @@ inputs="lockstep linux guest inputs v1
 $(cd "$here" && sha256sum build.sh kernel.config busybox.config init kvd.c)
 linux-source-6.1 $linux_ver
 busybox (source) $busybox_ver
+redis (source) $redis_ver
 ${cross}gcc $(${cross}gcc -dumpfullversion)
 $toolchain"
 key="$(printf '%s' "$inputs" | sha256sum | cut -c1-16)"
@@ -193,7 +202,7 @@ fi
 
 # --- build ------------------------------------------------------------------------
 
-log "building key $key: linux-source-6.1 $linux_ver, busybox $busybox_ver, $gcc_pkg"
+log "building key $key: linux-source-6.1 $linux_ver, busybox $busybox_ver, redis $redis_ver, $gcc_pkg"
 install_pkgs "linux-source-6.1=$linux_ver" build-essential flex bison bc libssl-dev \
     libelf-dev cpio xz-utils gzip dpkg-dev util-linux
 
@@ -282,17 +291,26 @@ log "kernel built in $((SECONDS - t0)) s"
 cp "$kobj/arch/riscv/boot/Image" "$kobj/vmlinux" "$kobj/System.map" "$stage/"
 cp "$kobj/.config" "$stage/kernel.config"
 
+# fetch_source PACKAGE VERSION: `apt-get source PACKAGE=VERSION` into
+# $work/PACKAGE-src (adding deb-src entries first if apt has none for it);
+# prints the unpacked source directory.
+fetch_source() {
+    local pkg="$1" ver="$2" dir
+    if ! (cd "$work" && apt-get source --print-uris "$pkg=$ver" >/dev/null 2>&1); then
+        add_deb_src
+        (cd "$work" && apt-get source --print-uris "$pkg=$ver" >/dev/null 2>&1) ||
+            die "apt-get source $pkg=$ver does not resolve even with deb-src entries"
+    fi
+    log "apt-get source $pkg=$ver"
+    mkdir -p "$work/$pkg-src"
+    run "apt-get source $pkg" env -C "$work/$pkg-src" apt-get source -q "$pkg=$ver"
+    dir="$(find "$work/$pkg-src" -mindepth 1 -maxdepth 1 -type d -name "$pkg-*" | head -n1)"
+    [[ -d "$dir" ]] || die "apt-get source $pkg unpacked nothing"
+    echo "$dir"
+}
+
 # Busybox ---------------------------------------------------------------------------
-if ! (cd "$work" && apt-get source --print-uris "busybox=$busybox_ver" >/dev/null 2>&1); then
-    add_deb_src
-    (cd "$work" && apt-get source --print-uris "busybox=$busybox_ver" >/dev/null 2>&1) ||
-        die "apt-get source busybox=$busybox_ver does not resolve even with deb-src entries"
-fi
-log "apt-get source busybox=$busybox_ver"
-mkdir -p "$work/busybox-src"
-run "apt-get source busybox" env -C "$work/busybox-src" apt-get source -q "busybox=$busybox_ver"
-bbsrc="$(find "$work/busybox-src" -mindepth 1 -maxdepth 1 -type d -name 'busybox-*' | head -n1)"
-[[ -d "$bbsrc" ]] || die "apt-get source busybox unpacked nothing"
+bbsrc="$(fetch_source busybox "$busybox_ver")"
 bbmake() { make -C "$bbsrc" CROSS_COMPILE="$cross" "$@"; }
 run "busybox defconfig" bbmake defconfig
 while IFS= read -r line; do
@@ -320,10 +338,35 @@ run "kvd build" "${cross}gcc" -static -O2 -Wall -Wextra -Werror -o "$work/kvd" "
 [[ "$(${cross}readelf -l "$work/kvd")" != *INTERP* ]] || die "kvd is not static"
 install -D -m 0755 "$work/kvd" "$rootfs/usr/bin/kvd"
 
+# redis-server (/init runs it with lockstep.service=redis) ----------------------------
+# The bundled dependencies it links (hiredis, lua, hdr_histogram) are built by
+# the same make with the same CC, AR, RANLIB and CFLAGS; glibc malloc instead of
+# the bundled jemalloc; no TLS, no systemd. uname_M names the target for the
+# Makefile's per-machine choices (it would otherwise look at the build machine).
+# The work tree's path is mapped away in the debug info, which the build ID is
+# a hash of, so that the stripped binary does not depend on it; the release
+# header's build id comes from SOURCE_DATE_EPOCH.
+rsrc="$(fetch_source redis "$redis_ver")"
+log "building redis-server (make -j$jobs)"
+t0=$SECONDS
+run "redis build" make -C "$rsrc" -j"$jobs" CC="${cross}gcc" AR="${cross}ar" \
+    RANLIB="${cross}ranlib" CFLAGS="-ffile-prefix-map=$rsrc=redis" MALLOC=libc \
+    BUILD_TLS=no USE_SYSTEMD=no LDFLAGS=-static uname_M=riscv64 redis-server
+log "redis-server built in $((SECONDS - t0)) s"
+[[ "$(${cross}readelf -l "$rsrc/src/redis-server")" != *INTERP* ]] || die "redis-server is not static"
+install -d "$rootfs/usr/bin"
+run "redis strip" "${cross}strip" -o "$rootfs/usr/bin/redis-server" "$rsrc/src/redis-server"
+
 # Initramfs -------------------------------------------------------------------------
 rm -f "$rootfs/linuxrc"
-mkdir -p "$rootfs"/{dev,proc,sys,tmp,mnt,root,etc,run,var}
+mkdir -p "$rootfs"/{dev,proc,sys,tmp,mnt,root,etc,run,var/www}
 install -m 0755 "$here/init" "$rootfs/init"
+# What httpd serves with lockstep.service=http.
+cat >"$rootfs/var/www/index.html" <<'EOF'
+<!DOCTYPE html>
+<html><head><title>Lockstep</title></head>
+<body><p>Hello from Lockstep's Linux guest (busybox httpd).</p></body></html>
+EOF
 printf 'root:x:0:0:root:/root:/bin/sh\n' >"$rootfs/etc/passwd"
 printf 'root:x:0:\n' >"$rootfs/etc/group"
 cat >"$rootfs/etc/shinit" <<'EOF'
