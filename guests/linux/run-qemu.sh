@@ -6,7 +6,12 @@
 #     --disk FILE     attach FILE (raw image, e.g. from mkfs.ext4) as virtio-blk
 #                     (/dev/vda in the guest); may be given more than once
 #     --net           virtio-net with QEMU user networking (eth0 10.0.2.15/24,
-#                     gateway 10.0.2.2, DNS 10.0.2.3; set up by /init)
+#                     gateway 10.0.2.2, DNS 10.0.2.3; set up by /init, or by the
+#                     kernel when --append has ip=...)
+#     --forward HOSTPORT:GUESTPORT
+#                     --net, and forward TCP connections to 127.0.0.1:HOSTPORT
+#                     on this machine to the guest's port GUESTPORT; may be
+#                     given more than once
 #     --rng           virtio-rng fed from the host's /dev/urandom (/dev/hwrng)
 #     --all           --net and --rng
 #     --mem SIZE      guest RAM (default 256M)
@@ -25,6 +30,8 @@ append=""
 dry=0
 devs=()
 ndisks=0
+net=-1      # where the virtio-net arguments go in devs (in option order), if any
+hostfwd=""
 while (($#)); do
     case "$1" in
         --disk)
@@ -32,7 +39,12 @@ while (($#)); do
             devs+=(-drive "file=$2,format=raw,if=none,id=disk$ndisks" -device "virtio-blk-device,drive=disk$ndisks")
             ndisks=$((ndisks + 1))
             shift 2 ;;
-        --net) devs+=(-netdev user,id=net0 -device virtio-net-device,netdev=net0); shift ;;
+        --net) ((net >= 0)) || { net=${#devs[@]}; devs+=(net); }; shift ;;
+        --forward)
+            [[ "${2:-}" =~ ^[0-9]+:[0-9]+$ ]] || { echo "run-qemu.sh: --forward needs HOSTPORT:GUESTPORT" >&2; exit 2; }
+            ((net >= 0)) || { net=${#devs[@]}; devs+=(net); }
+            hostfwd+=",hostfwd=tcp:127.0.0.1:${2%%:*}-:${2##*:}"
+            shift 2 ;;
         --rng) devs+=(-object rng-random,filename=/dev/urandom,id=rng0 -device virtio-rng-device,rng=rng0); shift ;;
         --all) set -- --net --rng "${@:2}" ;;
         --mem) mem="$2"; shift 2 ;;
@@ -60,6 +72,11 @@ if ! command -v qemu-system-riscv64 >/dev/null 2>&1 ||
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 update -qq >&2
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 \
         install -y -qq --no-install-recommends qemu-system-misc qemu-system-data >&2
+fi
+
+if ((net >= 0)); then
+    devs=("${devs[@]:0:net}" -netdev "user,id=net0$hostfwd" -device virtio-net-device,netdev=net0
+          "${devs[@]:net+1}")
 fi
 
 cmdline="console=ttyS0 earlycon=sbi${append:+ $append}"
