@@ -42,8 +42,18 @@ public struct NetworkBenchmark {
         var seconds: Double
     }
 
+    /// The `lockstep-kv` executable, for the lab's failover measurement (next to `lockstep` by default).
+    public var lockstepKV: String {
+        URL(fileURLWithPath: lockstep).deletingLastPathComponent().appendingPathComponent("lockstep-kv").path
+    }
+
     public func run(directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        if NetworkLab.isAvailable {
+            try inLab(directory: directory.appendingPathComponent("lab"))
+        } else {
+            report("(no network namespaces here: \(NetworkLab.unavailableReason ?? "?"); the bridge measurements are skipped)")
+        }
         var all: [Figures] = []
         all.append(try unreplicated(directory: directory))
         all.append(try replicated(directory: directory.appendingPathComponent("replicated")))
@@ -114,6 +124,88 @@ public struct NetworkBenchmark {
         return try measure(label: "QEMU TCG", port: port, processes: [("qemu", process.processIdentifier ?? 0)])
     }
 
+    // MARK: On a bridge, in the namespace lab
+
+    /// The replicated VM as deployed (``LabCluster``: TAPs on bridges, the client in its own
+    /// namespace): redis-benchmark with the primary alone and with the backup attached, ping round
+    /// trips to the guest, and the stall a client with one connection sees across SIGKILL of the
+    /// primary.
+    func inLab(directory: URL) throws {
+        var options = LabCluster.Options(lockstep: lockstep, lockstepKV: lockstepKV)
+        options.memoryMiB = memoryMiB
+        let cluster = try LabCluster(options: options, directory: directory)
+        defer { cluster.stop() }
+        try cluster.arbiterProcess.start()
+        try cluster.arbiterProcess.waitForLog("listening on", seconds: 30)
+        try cluster.nodes[0].start()
+        try cluster.nodes[0].waitForLog("console on", seconds: 60)
+        try cluster.waitForService(seconds: 180)
+        report("on a bridge (network namespaces, the client in its own; the guest on a TAP on each host's bridge):")
+        let alone = try measureInLab(cluster, label: "primary alone", processes: [("primary", cluster.nodes[0].processIdentifier ?? 0)])
+        let alonePing = try ping(cluster)
+        try cluster.rejoin(1)
+        Thread.sleep(forTimeInterval: 0.5)
+        let offset = cluster.nodes[0].log.count
+        let pair = try measureInLab(cluster, label: "replicated", processes: [("primary", cluster.nodes[0].processIdentifier ?? 0),
+                                                                          ("backup", cluster.nodes[1].processIdentifier ?? 0)])
+        let pairPing = try ping(cluster)
+        for line in String(cluster.nodes[0].log.dropFirst(offset)).split(separator: "\n") where line.contains(" log: ") {
+            report("    " + line)
+        }
+        report(String(format: "  ping round trip to the guest (50 pings, 20 ms apart): alone min/avg/max %@ ms; replicated %@ ms", alonePing, pairPing))
+        report(String(format: "  replicated/alone requests per second: 1 client %.3f, %d clients %.3f; added latency p50 %+.3f ms (1 client), %+.3f ms (%d clients)",
+                      pair.single.requestsPerSecond / alone.single.requestsPerSecond, clients,
+                      pair.concurrent.requestsPerSecond / alone.concurrent.requestsPerSecond,
+                      pair.single.p50 - alone.single.p50, pair.concurrent.p50 - alone.concurrent.p50, clients))
+        let client = try cluster.startClient(seconds: 600)
+        Thread.sleep(forTimeInterval: 3)
+        let killed = monotonicSeconds()
+        try cluster.inject(.killPrimary)
+        let live = monotonicSeconds() - killed
+        Thread.sleep(forTimeInterval: 3)
+        client.stop()
+        let summary = try client.summary()
+        report(String(format: "  failover (SIGKILL of the primary): backup live after %.0f ms; the client's one connection %@, longest stall %.0f ms, %d writes acknowledged, %d lost",
+                      live * 1000, summary.connectionKept ? "kept" : "LOST", summary.longestStallMilliseconds,
+                      summary.acknowledgedWrites, summary.lostWrites.count))
+    }
+
+    func measureInLab(_ cluster: LabCluster, label: String, processes: [(String, Int32)]) throws -> Figures {
+        let guest = cluster.lab.configuration.guestLANAddress
+        let before = processes.map { ProcessCPU.seconds(of: $0.1) }
+        let started = monotonicSeconds()
+        var benchmarkCPU = 0.0
+        func run(_ arguments: [String]) throws -> RedisBenchmarkResult {
+            let output = try cluster.lab.run(in: .client, "/bin/bash", [
+                "-c", RedisBenchmarkResult.command(redisBenchmark, host: guest, port: 6379, arguments: arguments)], timeout: 600)
+            guard output.succeeded else { throw FaultInjectionError.setup("redis-benchmark in the lab: \(output)") }
+            let (result, cpu) = try RedisBenchmarkResult.parse(output.standardOutput, arguments: arguments)
+            benchmarkCPU += cpu
+            return result
+        }
+        let single = try run(["-c", "1", "-n", "\(requests)", "-t", "set,get"])
+        let concurrent = try run(["-c", "\(clients)", "-n", "\(requests)", "-t", "set,get"])
+        let bulk = try run(["-c", "1", "-n", "\(bulkRequests)", "-d", "65536", "-t", "set,get"])
+        var cpu = zip(processes, before).map { ($0.0.0, ProcessCPU.seconds(of: $0.0.1) - $0.1) }
+        cpu.append(("redis-benchmark", benchmarkCPU))
+        let figures = Figures(label: label, single: single, concurrent: concurrent, bulk: bulk, cpu: cpu, seconds: monotonicSeconds() - started)
+        report(String(format: "  %@: 1 client %.0f req/s (p50 %.3f ms, p99 %.3f ms); %d clients %.0f req/s (p50 %.3f ms, p99 %.3f ms); bulk 64 KiB: in %.1f MB/s, out %.1f MB/s",
+                      label, single.requestsPerSecond, single.p50, single.p99, clients, concurrent.requestsPerSecond,
+                      concurrent.p50, concurrent.p99, bulk.megabytesIn, bulk.megabytesOut))
+        report("    CPU seconds (\(String(format: "%.1f", figures.seconds)) s wall): " + cpu.map { String(format: "%@ %.2f", $0.0, $0.1) }.joined(separator: ", "))
+        return figures
+    }
+
+    /// "min/avg/max" of 50 pings from the client to the guest.
+    func ping(_ cluster: LabCluster) throws -> String {
+        let output = try cluster.lab.run(in: .client, "ping", ["-c", "50", "-i", "0.02", "-q", "-n", cluster.lab.configuration.guestLANAddress], timeout: 60)
+        guard let line = output.standardOutput.split(separator: "\n").first(where: { $0.contains("min/avg/max") }),
+              let values = line.split(separator: "=").last?.trimmingCharacters(in: .whitespaces).split(separator: "/") else {
+            throw FaultInjectionError.setup("ping printed no round trips: \(output)")
+        }
+        return values.prefix(3).joined(separator: "/")
+    }
+
     // MARK: Measuring
 
     func measure(label: String, port: Int, processes: [(String, Int32)]) throws -> Figures {
@@ -166,12 +258,17 @@ struct RedisBenchmarkResult {
     var megabytesIn: Double { (tests["SET"]?.rps ?? 0) * Double(valueSize) / 1e6 }
     var megabytesOut: Double { (tests["GET"]?.rps ?? 0) * Double(valueSize) / 1e6 }
 
-    /// Runs redis-benchmark with `--csv` under bash, whose `times` gives the CPU time it used.
+    /// The bash command that runs redis-benchmark with `--csv` and then `times` (whose last line
+    /// is the CPU time its children used).
+    static func command(_ executable: String, host: String, port: Int, arguments: [String]) -> String {
+        ([executable, "-h", host, "-p", "\(port)", "--csv"] + arguments).map { "'\($0)'" }.joined(separator: " ") + " && times"
+    }
+
+    /// Runs redis-benchmark here (see ``command(_:host:port:arguments:)``).
     static func run(_ executable: String, port: Int, arguments: [String]) throws -> (RedisBenchmarkResult, Double) {
-        let quoted = ([executable, "-h", "127.0.0.1", "-p", "\(port)", "--csv"] + arguments).map { "'\($0)'" }.joined(separator: " ")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["-c", quoted + " && times"]
+        process.arguments = ["-c", command(executable, host: "127.0.0.1", port: port, arguments: arguments)]
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice
@@ -181,6 +278,11 @@ struct RedisBenchmarkResult {
         guard process.terminationStatus == 0 else {
             throw FaultInjectionError.setup("redis-benchmark \(arguments.joined(separator: " ")) failed (status \(process.terminationStatus)): \(output)")
         }
+        return try parse(output, arguments: arguments)
+    }
+
+    /// Reads what ``command(_:host:port:arguments:)`` printed: the results and the CPU seconds.
+    static func parse(_ output: String, arguments: [String]) throws -> (RedisBenchmarkResult, Double) {
         var tests: [String: (Double, Double, Double)] = [:]
         var cpu = 0.0
         for line in output.split(separator: "\n") {

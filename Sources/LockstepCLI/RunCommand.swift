@@ -308,7 +308,8 @@ struct RunCommand: ParsableCommand {
         if let network {
             let waker = ConsoleWaker(console: input)
             try network.start(onFrame: { waker.console.wake() })
-            printError("lockstep: network: \(network.summary)")
+            // Said only when asked for: the default's line would mix with the guest's console.
+            if netdev != nil { printError("lockstep: network: \(network.summary)") }
         }
         while true {
             let wait: Double

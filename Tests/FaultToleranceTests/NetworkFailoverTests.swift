@@ -37,4 +37,27 @@ struct NetworkFailoverTests {
         #expect(summary.acknowledgedPerSecond.suffix(3).contains { $0 > 0 }, "no writes after the fault: \(report)")
         #expect(cluster.releaseViolations().isEmpty, "two primaries released output: \(cluster.releaseViolations())\n\(report)")
     }
+
+    /// Debian's redis-benchmark, 8 connections, across SIGKILL of the primary: it finishes every
+    /// request without an error (a reset connection would be one).
+    @Test func redisBenchmarkRunsAcrossAFailover() throws {
+        let directory = temporaryDirectory("net-benchmark")
+        let cluster = try LabCluster(options: LabCluster.Options(lockstep: lockstepExecutable(), lockstepKV: lockstepKVExecutable()),
+                                     directory: directory)
+        defer { cluster.stop(); removeTemporaryDirectory(directory) }
+        try cluster.start()
+        let guest = cluster.lab.configuration.guestLANAddress
+        // Its output goes to the process's log (standard error).
+        let benchmark = try cluster.lab.spawn(in: .client, name: "redis-benchmark", executable: "/bin/sh", arguments: [
+            "-c", "exec redis-benchmark -h \(guest) -p 6379 -c 8 -n 40000 -t set,get --csv 1>&2"], directory: directory)
+        Thread.sleep(forTimeInterval: 3)
+        #expect(benchmark.isRunning, "redis-benchmark ended before the failover: \(benchmark.log)")
+        try cluster.inject(.killPrimary)
+        let status = benchmark.waitForExit(seconds: 300)
+        let log = benchmark.log
+        #expect(status == 0, "redis-benchmark exited with \(status.map(String.init) ?? "no status (still running)"):\n\(log)\n\(cluster.logs)")
+        #expect(!log.localizedCaseInsensitiveContains("error"), "\(log)")
+        #expect(log.contains("\"SET\"") && log.contains("\"GET\""), "no results: \(log)")
+        print("NetworkFailoverTests redis-benchmark across a failover:\n\(log)")
+    }
 }

@@ -94,9 +94,9 @@ import Testing
         try LinuxBootTests.requireImages()
         let snapshot = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-\(getpid()).snap")
         defer { try? FileManager.default.removeItem(at: snapshot) }
-        let taken = try Self.run(["snapshot", "--at", "75000000", "--output", snapshot.path])
+        let taken = try Self.run(["snapshot", "--at", "140000000", "--output", snapshot.path])
         #expect(taken.status == 0, "\(taken.stderr)")
-        #expect(taken.stderr.contains("snapshot at instruction 75000000"))
+        #expect(taken.stderr.contains("snapshot at instruction 140000000"))
 
         let session = try ConsoleSession(executable: LinuxBootTests.lockstep, arguments: ["run", "--restore", snapshot.path])
         session.send(line: "echo restored-and-running")

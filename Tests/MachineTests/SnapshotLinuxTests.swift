@@ -8,12 +8,12 @@ import Testing
 /// same state hash at the same instruction count. Also with an incremental snapshot applied to
 /// the restored base, and with console input typed at the shell after the restore.
 @Suite(.serialized) struct SnapshotLinuxTests {
-    /// Where the run ends: past the shell prompt (about 66M instructions) and a command typed there.
-    static let end: UInt64 = 100_000_000
+    /// Where the run ends: past the shell prompt (about 105M instructions) and a command typed there.
+    static let end: UInt64 = 170_000_000
     /// When the command is typed.
-    static let inputAt: UInt64 = 80_000_000
+    static let inputAt: UInt64 = 150_000_000
     static let input = "echo snapshot-ok; ls /\n"
-    static let snapshotPoints: [UInt64] = [20_000_000, 40_000_000, 80_000_001]
+    static let snapshotPoints: [UInt64] = [30_000_000, 70_000_000, 150_000_001]
 
     /// The cached images of the default guest (guests/linux/build.sh), as LinuxBootTests finds them.
     static func images() throws -> (kernel: LinuxImage, initrd: [UInt8]) {
