@@ -12,4 +12,5 @@ scripts/install-deps.sh
 images="$(guests/linux/build.sh | tail -n 1)"
 swift build -c release --product lockstep >/dev/null
 swift build -c release --product lockstep-soak >/dev/null
+swift build -c release --product lockstep-kv >/dev/null
 exec .build/release/lockstep-soak net-bench --lockstep .build/release/lockstep --images "$images" "$@"

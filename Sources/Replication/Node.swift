@@ -1,3 +1,4 @@
+import Foundation
 import Arbitration
 import HostIO
 import LockstepSupport
@@ -69,16 +70,7 @@ public final class Node {
                               group: group, peers: configuration.peers.map(\.pair))
         link.start()
         let role = BackupRole(configuration: configuration, link: link, log: log, clock: monotonicNow)
-        var ending: BackupRole.Step = .continue
-        following: while true {
-            let ticket = doorbell.ticket
-            ending = role.step()
-            switch ending {
-            case .continue: continue
-            case .wait(let until): doorbell.wait(after: ticket, seconds: until - monotonicNow())
-            case .primaryLost, .stopped: break following
-            }
-        }
+        let ending = follow(role)
         link.shutdown()
         switch ending {
         case .stopped(let outcome):
@@ -99,6 +91,34 @@ public final class Node {
             preconditionFailure("the backup loop ends only when the role stops or goes live")
         }
     }
+
+    /// Steps the backup until its primary is lost or it stops, on a thread of its own whose
+    /// scheduling priority is lowered (``backupNice``), then returns on the caller's thread.
+    ///
+    /// Why: on a host that also runs the primary or other busy work, the backup's replay competes
+    /// for the cores with the threads whose speed the guest's clients see: the primary's machine
+    /// thread and both nodes' event loops, which carry the log and its acknowledgements (every
+    /// output waits for one). The replay only needs to keep up on average (the primary throttles
+    /// it at `maximumBackupLag`), so it yields to them. It runs on its own thread so that the
+    /// caller's thread, which continues as the live primary after a failover, keeps its priority
+    /// (raising a priority back needs privileges).
+    private func follow(_ role: BackupRole) -> BackupRole.Step {
+        let box = FollowBox(role: role, doorbell: doorbell)
+        let thread = Thread { [box] in
+            #if os(Linux)
+            // On Linux the nice value is a thread's own, and `who` 0 names the calling thread
+            // (setpriority(2), "Bugs": per-thread under NPTL).
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Node.backupNice)
+            #endif
+            box.run()
+        }
+        thread.stackSize = 16 << 20
+        thread.start()
+        return box.waitForEnd()
+    }
+
+    /// The backup's replay thread's nice value (19: the lowest priority).
+    static let backupNice: Int32 = 19
 
     private func runPrimary(machine: Machine, generation: UInt64, authentication: PeerAuthentication,
                             outputs: OutputDigest = OutputDigest(), goesLive: Bool = false) throws -> NodeOutcome {
@@ -137,5 +157,45 @@ public final class Node {
             case .finished(let outcome): return outcome
             }
         }
+    }
+}
+
+/// The backup's loop and its outcome, handed to the replay thread and back (the role and its
+/// link are used by that thread alone until it ends; the caller waits for the end).
+private final class FollowBox: @unchecked Sendable {
+    let role: BackupRole
+    let doorbell: Doorbell
+    private var ending: BackupRole.Step = .continue
+    private let done = NSCondition()
+    private var finished = false
+
+    init(role: BackupRole, doorbell: Doorbell) {
+        self.role = role
+        self.doorbell = doorbell
+    }
+
+    func run() {
+        var step: BackupRole.Step = .continue
+        following: while true {
+            let ticket = doorbell.ticket
+            step = role.step()
+            switch step {
+            case .continue: continue
+            case .wait(let until): doorbell.wait(after: ticket, seconds: until - monotonicNow())
+            case .primaryLost, .stopped: break following
+            }
+        }
+        done.lock()
+        ending = step
+        finished = true
+        done.signal()
+        done.unlock()
+    }
+
+    func waitForEnd() -> BackupRole.Step {
+        done.lock()
+        while !finished { done.wait() }
+        defer { done.unlock() }
+        return ending
     }
 }
