@@ -8,6 +8,14 @@ public enum MachineOutput: Equatable, Sendable {
     /// An Ethernet frame the network card transmitted (virtio-net header removed).
     case networkFrame([UInt8])
 
+    /// How many bytes it carries.
+    public var byteCount: Int {
+        switch self {
+        case .console(let bytes): return bytes.count
+        case .networkFrame(let frame): return frame.count
+        }
+    }
+
     /// A short name of the kind, for reports.
     public var kindName: String {
         switch self {

@@ -51,6 +51,21 @@ public struct OutputGate: Sendable {
         return out
     }
 
+    /// Puts `outputs` back at the front, in order, as if produced after entry `sequence` (outputs
+    /// taken by ``release(acknowledged:)`` that could not be sent after all).
+    public mutating func putBack(_ outputs: [MachineOutput], after sequence: UInt64) {
+        for output in outputs.reversed() {
+            switch output {
+            case .console(let bytes):
+                heldBytes += bytes.count
+                held.prepend(Held(sequence: sequence, isFrame: false, bytes: bytes))
+            case .networkFrame(let frame):
+                heldBytes += frame.count
+                held.prepend(Held(sequence: sequence, isFrame: true, bytes: frame))
+            }
+        }
+    }
+
     /// Everything held, regardless of acknowledgements (a primary running alone after it won the arbiter).
     public mutating func releaseAll() -> [MachineOutput] { release(acknowledged: .max) }
 

@@ -231,35 +231,54 @@ import Replay
 
     /// Sends what the backup's acknowledgements allow (everything, when alone). Called on the
     /// machine thread and, on each acknowledgement, on the link's thread.
+    ///
+    /// With a backup, the lease is looked at again right before each output is sent: a primary
+    /// frozen (SIGSTOP, a stalled host) between deciding and sending must not send, once it
+    /// thaws, what it decided before its backup went live. What is not sent goes back to the
+    /// gate. The release log's time is read right after the sends.
     private func release() {
         gateLock.withLock {
+            guard gate.oldestSequence != nil else { return }
             let status = link.status
+            let guarded = status.hasBackup || status.backupLost
             var outputs: [MachineOutput]
-            if status.hasBackup || status.backupLost {
+            if guarded {
                 // Without a fresh word from the backup, hold even what it acknowledged (see leaseValid).
                 guard status.leaseValid || plantedBug == .releaseBeforeAck else { return }
                 outputs = gate.release(acknowledged: status.acknowledged)
                 if plantedBug == .releaseBeforeAck, outputs.isEmpty, let oldest = gate.oldestSequence {
                     outputs = gate.release(acknowledged: oldest)   // planted: one output leaves early
                     plantedBug = nil
+                    onRelease?(outputs, generation)
+                    send(outputs)
+                    return
                 }
             } else {
                 outputs = gate.releaseAll()
             }
             guard !outputs.isEmpty else { return }
-            onRelease?(outputs, generation)
-            var bytes = 0
-            for output in outputs {
-                switch output {
-                case .console(let data):
-                    console.write(data)
-                    bytes += data.count
-                case .networkFrame(let frame):
-                    network?.send(frame)   // dropped when the VM has no network backend
-                    bytes += frame.count
-                }
+            var sent = 0
+            while sent < outputs.count {
+                if guarded && !link.status.leaseValid { break }
+                send([outputs[sent]])
+                sent += 1
             }
-            releaseLog?.record(generation: generation, node: configuration.nodeID, bytes: bytes)
+            if sent < outputs.count { gate.putBack(Array(outputs[sent...]), after: status.acknowledged) }
+            guard sent > 0 else { return }
+            let released = Array(outputs[..<sent])
+            let time = monotonicNow()
+            onRelease?(released, generation)
+            releaseLog?.record(generation: generation, node: configuration.nodeID, bytes: released.reduce(0) { $0 + $1.byteCount }, at: time)
+        }
+    }
+
+    /// Writes outputs to the console and the network backend.
+    private func send(_ outputs: [MachineOutput]) {
+        for output in outputs {
+            switch output {
+            case .console(let data): console.write(data)
+            case .networkFrame(let frame): network?.send(frame)   // dropped when the VM has no network backend
+            }
         }
     }
 

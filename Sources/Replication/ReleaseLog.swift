@@ -15,8 +15,9 @@ final class ReleaseLog {
 
     deinit { close(descriptor) }
 
-    func record(generation: UInt64, node: String, bytes: Int) {
-        let ns = UInt64(monotonicNow() * 1e9)
+    /// One release of `bytes` at `time` (the monotonic clock, seconds; read right after the sends).
+    func record(generation: UInt64, node: String, bytes: Int, at time: Double) {
+        let ns = UInt64(time * 1e9)
         let line = "\(ns) \(generation) \(node) \(bytes)\n"
         _ = Array(line.utf8).withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
     }
