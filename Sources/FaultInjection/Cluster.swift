@@ -113,12 +113,7 @@ public final class Cluster: @unchecked Sendable {
     }
 
     /// The node that is the live primary now (running, and its current incarnation went live and did not stop).
-    public var primary: Int? {
-        nodes.indices.first { index in
-            let log = nodes[index].log
-            return nodes[index].isRunning && log.contains("console on") && !log.contains("stopping")
-        }
-    }
+    public var primary: Int? { nodes.livePrimary }
 
     /// The node that is a synchronised backup now.
     public var backup: Int? {
@@ -152,14 +147,5 @@ public final class Cluster: @unchecked Sendable {
     }
 
     /// All logs, for a failure report.
-    public var logs: String {
-        var text = ""
-        for process in nodes + (arbiterProcess.map { [$0] } ?? []) {
-            for incarnation in 1...max(1, process.incarnation) {
-                let url = directory.appendingPathComponent("\(process.name)-\(incarnation).log")
-                text += "--- \(process.name) #\(incarnation)\n" + ((try? String(contentsOf: url, encoding: .utf8)) ?? "") + "\n"
-            }
-        }
-        return text
-    }
+    public var logs: String { (nodes + (arbiterProcess.map { [$0] } ?? [])).logs(in: directory) }
 }

@@ -45,11 +45,7 @@ public struct FailoverDemo {
         let cluster = try LabCluster(options: options, directory: directory)
         defer { cluster.stop(); line("stopped every process and removed the namespaces") }
         line("starting the arbiter and host A; A boots the Redis guest at \(cluster.serviceEndpoint)")
-        try cluster.arbiterProcess.start()
-        try cluster.arbiterProcess.waitForLog("listening on", seconds: 30)
-        try cluster.nodes[0].start()
-        try cluster.nodes[0].waitForLog("console on", seconds: 60)
-        try cluster.waitForService(seconds: 180)
+        try cluster.startPrimary()
         line("Redis answers; host B joins as the backup (the machine copied while the guest pauses)")
         try cluster.rejoin(1)
         if let pause = cluster.nodes[0].log.split(separator: "\n").last(where: { $0.contains("initial state") }) {

@@ -77,12 +77,18 @@ public final class LabCluster: @unchecked Sendable {
     /// Starts the arbiter, node A (which boots the VM), waits for Redis to answer over the LAN,
     /// then starts node B (which joins as backup).
     public func start(redisTimeout: Double = 180) throws {
+        try startPrimary(redisTimeout: redisTimeout)
+        try rejoin(1)
+    }
+
+    /// Starts the arbiter and node A (which boots the VM) and waits for Redis to answer over the
+    /// LAN: the VM runs unprotected until ``rejoin(_:)`` starts node B.
+    public func startPrimary(redisTimeout: Double = 180) throws {
         try arbiterProcess.start()
         try arbiterProcess.waitForLog("listening on", seconds: 30)
         try nodes[0].start()
         try nodes[0].waitForLog("console on", seconds: 60)
         try waitForService(seconds: redisTimeout)
-        try rejoin(1)
     }
 
     /// Restarts node `index` (after a kill); it joins the live primary as backup.
@@ -92,12 +98,7 @@ public final class LabCluster: @unchecked Sendable {
     }
 
     /// The node that is the live primary now.
-    public var primary: Int? {
-        nodes.indices.first { index in
-            let log = nodes[index].log
-            return nodes[index].isRunning && log.contains("console on") && !log.contains("stopping")
-        }
-    }
+    public var primary: Int? { nodes.livePrimary }
 
     /// Waits until the guest's Redis answers PING from the client namespace.
     public func waitForService(seconds: Double) throws {
@@ -141,16 +142,7 @@ public final class LabCluster: @unchecked Sendable {
     }
 
     /// All logs, for a failure report.
-    public var logs: String {
-        var text = ""
-        for process in nodes + [arbiterProcess] {
-            for incarnation in 1...max(1, process.incarnation) {
-                let url = directory.appendingPathComponent("\(process.name)-\(incarnation).log")
-                text += "--- \(process.name) #\(incarnation)\n" + ((try? String(contentsOf: url, encoding: .utf8)) ?? "") + "\n"
-            }
-        }
-        return text
-    }
+    public var logs: String { (nodes + [arbiterProcess]).logs(in: directory) }
 }
 
 /// A `lockstep-kv redis-load` process in the lab's client namespace.

@@ -135,11 +135,7 @@ public struct NetworkBenchmark {
         options.memoryMiB = memoryMiB
         let cluster = try LabCluster(options: options, directory: directory)
         defer { cluster.stop() }
-        try cluster.arbiterProcess.start()
-        try cluster.arbiterProcess.waitForLog("listening on", seconds: 30)
-        try cluster.nodes[0].start()
-        try cluster.nodes[0].waitForLog("console on", seconds: 60)
-        try cluster.waitForService(seconds: 180)
+        try cluster.startPrimary()
         report("on a bridge (network namespaces, the client in its own; the guest on a TAP on each host's bridge):")
         let alone = try measureInLab(cluster, label: "primary alone", processes: [("primary", cluster.nodes[0].processIdentifier ?? 0)])
         let alonePing = try ping(cluster)

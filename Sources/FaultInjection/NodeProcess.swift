@@ -98,3 +98,26 @@ public final class NodeProcess: @unchecked Sendable {
         throw FaultInjectionError.timeout("\(name) did not log '\(text)' within \(seconds) s; its log:\n\(log)")
     }
 }
+
+extension Array where Element == NodeProcess {
+    /// The index of the node that is the live primary now (running, and its current incarnation
+    /// went live and did not stop).
+    var livePrimary: Int? {
+        indices.first { index in
+            let log = self[index].log
+            return self[index].isRunning && log.contains("console on") && !log.contains("stopping")
+        }
+    }
+
+    /// Every incarnation's log of every process, for a failure report.
+    func logs(in directory: URL) -> String {
+        var text = ""
+        for process in self {
+            for incarnation in 1...Swift.max(1, process.incarnation) {
+                let url = directory.appendingPathComponent("\(process.name)-\(incarnation).log")
+                text += "--- \(process.name) #\(incarnation)\n" + ((try? String(contentsOf: url, encoding: .utf8)) ?? "") + "\n"
+            }
+        }
+        return text
+    }
+}
