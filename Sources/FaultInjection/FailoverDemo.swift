@@ -18,6 +18,8 @@ public struct FailoverDemo {
     /// Seconds of writing before and after the kill.
     public var writeSeconds = 4.0
     public var say: (String) -> Void = { print($0) }
+    /// Loopback and user-mode networking even where namespaces are available.
+    public var loopbackOnly = false
     private let started = monotonicSeconds()
 
     public init(lockstep: String, lockstepKV: String) {
@@ -32,8 +34,9 @@ public struct FailoverDemo {
     /// Runs the demo; true when no acknowledged write was lost (and, with namespaces, the
     /// connection was kept).
     public func run(directory: URL) throws -> Bool {
-        if NetworkLab.isAvailable { return try inNamespaces(directory: directory) }
-        say("lockstep demo: no network namespaces here (\(NetworkLab.unavailableReason ?? "?")): the nodes run on loopback with user-mode networking")
+        if NetworkLab.isAvailable && !loopbackOnly { return try inNamespaces(directory: directory) }
+        say("lockstep demo: " + (loopbackOnly ? "--loopback" : "no network namespaces here (\(NetworkLab.unavailableReason ?? "?"))")
+            + ": the nodes run on loopback with user-mode networking")
         return try onLoopback(directory: directory)
     }
 
