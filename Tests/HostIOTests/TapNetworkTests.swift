@@ -85,10 +85,16 @@ import Testing
         #expect(Self.isUp(name) == true)
         let tapMAC = try #require(Self.sysfs(name, "address")).split(separator: ":").map { UInt8($0, radix: 16)! }
 
-        tap.send(TestFrames.arpRequest(sender: guestAddress, target: hostAddress))
-        let reply = try #require(waiter.waitForFrame(from: tap) { frame in
-            TestFrames.arp(in: frame).flatMap { $0.isReply && $0.senderAddress == hostAddress ? $0 : nil }
-        })
+        // ARP is unreliable by nature (a request that reaches an interface in the instant it comes
+        // up may go unanswered): ask again every second, for up to 10 s, as a resolver does.
+        var answer: TestFrames.ARP?
+        for _ in 0..<10 where answer == nil {
+            tap.send(TestFrames.arpRequest(sender: guestAddress, target: hostAddress))
+            answer = waiter.waitForFrame(from: tap, timeout: 1) { frame in
+                TestFrames.arp(in: frame).flatMap { $0.isReply && $0.senderAddress == hostAddress ? $0 : nil }
+            }
+        }
+        let reply = try #require(answer)
         #expect(reply.destinationMAC == TestFrames.guestMAC)
         #expect(reply.targetAddress == guestAddress)
         #expect(reply.senderMAC == tapMAC)
