@@ -68,9 +68,11 @@ import Testing
     func kernelAnswersTheGuestsARPAndTakeDownAndCloseRemoveTheTap() throws {
         let name = Self.uniqueName("lstt")
         defer { Self.remove(name) }
-        // A /30 of 192.0.2.0/24 (TEST-NET-1) of this process's own, so that runs do not collide.
-        let base = 4 * Int(getpid() % 64)
-        let hostAddress = "192.0.2.\(base + 1)", guestAddress = "192.0.2.\(base + 2)"
+        // A /30 of 203.0.113.0/24 (TEST-NET-3) of this process's own, so that runs do not collide.
+        // (Not TEST-NET-1: this kind of machine has 192.0.2.2/24 on its own eth0, and a guest
+        // address equal to the host's own is an address conflict the kernel does not answer.)
+        let base = 4 * (1 + Int(getpid() % 60))
+        let hostAddress = "203.0.113.\(base + 1)", guestAddress = "203.0.113.\(base + 2)"
 
         let tap = try TapNetwork(interfaceName: name)
         defer { tap.close() }
