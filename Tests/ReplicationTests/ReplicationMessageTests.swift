@@ -218,6 +218,22 @@ import Testing
         gate.hold(.console([1]), after: 100)
         #expect(gate.releaseAll() == [.console([1])])
     }
+
+    /// Outputs taken for sending but not sent (the lease ran out in between) go back in front,
+    /// in order, and leave first next time.
+    @Test func outputsPutBackLeaveFirst() {
+        var gate = OutputGate()
+        gate.hold(Self.console("a"), after: 1)
+        gate.hold(.networkFrame([1, 2, 3]), after: 2)
+        gate.hold(Self.console("b"), after: 7)
+        let taken = gate.release(acknowledged: 2)
+        #expect(taken == [Self.console("a"), .networkFrame([1, 2, 3])])
+        gate.putBack(Array(taken[1...]), after: 2)
+        #expect(gate.heldBytes == 4 && gate.oldestSequence == 2)
+        #expect(gate.release(acknowledged: 1) == [])
+        #expect(gate.release(acknowledged: 7) == [.networkFrame([1, 2, 3]), Self.console("b")])
+        #expect(gate.isEmpty && gate.heldBytes == 0)
+    }
 }
 
 @Suite struct SilenceMonitorTests {
