@@ -119,7 +119,7 @@ import Replay
                 announcePending = false
                 try runner.deliver(.networkAnnounce)
                 announcement = MACAnnouncement(mac: machine.network.mac, start: clock())
-                log("announcing the guest's MAC address \(Self.format(mac: machine.network.mac)) from this host")
+                log("announcing the guest's MAC address \(VirtioNetwork.format(machine.network.mac)) from this host")
             }
             let input = console.takeInput()
             if !input.isEmpty { try runner.deliver(.consoleBytes(input)) }
@@ -280,10 +280,6 @@ import Replay
             case .networkFrame(let frame): network?.send(frame)   // dropped when the VM has no network backend
             }
         }
-    }
-
-    static func format(mac: [UInt8]) -> String {
-        mac.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: ":")
     }
 }
 
