@@ -18,6 +18,7 @@ import Testing
                                                regionSize: 4096, ramBase: 0x8000_0000, regions: [1, 2, 3]),
                             outputs: OutputDigest(outputCount: 2, byteCount: 7, value: 0x99))),
         .event(Event(instructionCount: 2_000, input: .networkFrame([1, 2, 3, 4]))),
+        .event(Event(instructionCount: 2_500, input: .networkAnnounce)),
         .end(SessionEnd(instructionCount: 3_000, stateHash: 0x77, outputByteCount: 5, outputHash: 0x55, stop: .exited(code: 3))),
     ]
 
