@@ -90,7 +90,7 @@ public struct FailoverDemo {
         try cluster.startArbiter()
         try cluster.nodes[0].start()
         try cluster.waitUntilLive(0, seconds: 60)
-        try waitForRedis(port: ports[0])
+        try waitForRedis(port: ports[0], process: cluster.nodes[0], seconds: 180)
         try cluster.rejoin(1)
         line("protected: A primary, B backup (B forwards 127.0.0.1:\(ports[1]) once live)")
         let writer = RedisWriter(options: RedisWriter.Options(endpoint: Endpoint(host: "127.0.0.1", port: UInt16(ports[0])), keys: 500,
@@ -115,17 +115,5 @@ public struct FailoverDemo {
         line("client: \(ledger.acknowledgedWrites) writes acknowledged through A; connected again through B's forward: \(lost) lost")
         line("(with user-mode networking a failover keeps the service, not the connection; run as root for namespaces and a bridge)")
         return lost == 0
-    }
-
-    func waitForRedis(port: Int) throws {
-        let deadline = monotonicSeconds() + 180
-        while monotonicSeconds() < deadline {
-            if let client = try? RedisClient(endpoint: Endpoint(host: "127.0.0.1", port: UInt16(port)), connectTimeout: 1, requestTimeout: 2) {
-                defer { client.close() }
-                if (try? client.ping()) == "PONG" { return }
-            }
-            usleep(300_000)
-        }
-        throw FaultInjectionError.timeout("Redis did not answer on 127.0.0.1:\(port)")
     }
 }

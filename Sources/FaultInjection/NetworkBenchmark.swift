@@ -84,7 +84,7 @@ public struct NetworkBenchmark {
             "--netdev", "user,hostfwd=tcp:127.0.0.1:\(port)-:6379"], directory: directory)
         try process.start()
         defer { process.kill() }
-        try waitForRedis(port: port, process: process)
+        try waitForRedis(port: port, process: process, seconds: 120)
         return try measure(label: "Lockstep, unreplicated", port: port, processes: [("lockstep run", process.processIdentifier ?? 0)])
     }
 
@@ -99,7 +99,7 @@ public struct NetworkBenchmark {
         let cluster = try Cluster(options: options, directory: directory)
         defer { cluster.stop() }
         try cluster.start()
-        try waitForRedis(port: ports[0], process: cluster.nodes[0])
+        try waitForRedis(port: ports[0], process: cluster.nodes[0], seconds: 120)
         Thread.sleep(forTimeInterval: 0.5)
         let offset = cluster.nodes[0].log.count
         var processes = [("primary", cluster.nodes[0].processIdentifier ?? 0), ("backup", cluster.nodes[1].processIdentifier ?? 0)]
@@ -120,7 +120,7 @@ public struct NetworkBenchmark {
             directory: directory)
         try process.start()
         defer { process.kill() }
-        try waitForRedis(port: port, process: process)
+        try waitForRedis(port: port, process: process, seconds: 120)
         return try measure(label: "QEMU TCG", port: port, processes: [("qemu", process.processIdentifier ?? 0)])
     }
 
@@ -168,28 +168,12 @@ public struct NetworkBenchmark {
 
     func measureInLab(_ cluster: LabCluster, label: String, processes: [(String, Int32)]) throws -> Figures {
         let guest = cluster.lab.configuration.guestLANAddress
-        let before = processes.map { ProcessCPU.seconds(of: $0.1) }
-        let started = monotonicSeconds()
-        var benchmarkCPU = 0.0
-        func run(_ arguments: [String]) throws -> RedisBenchmarkResult {
+        return try measure(label: label, processes: processes) { arguments in
             let output = try cluster.lab.run(in: .client, "/bin/bash", [
                 "-c", RedisBenchmarkResult.command(redisBenchmark, host: guest, port: 6379, arguments: arguments)], timeout: 600)
             guard output.succeeded else { throw FaultInjectionError.setup("redis-benchmark in the lab: \(output)") }
-            let (result, cpu) = try RedisBenchmarkResult.parse(output.standardOutput, arguments: arguments)
-            benchmarkCPU += cpu
-            return result
+            return try RedisBenchmarkResult.parse(output.standardOutput, arguments: arguments)
         }
-        let single = try run(["-c", "1", "-n", "\(requests)", "-t", "set,get"])
-        let concurrent = try run(["-c", "\(clients)", "-n", "\(requests)", "-t", "set,get"])
-        let bulk = try run(["-c", "1", "-n", "\(bulkRequests)", "-d", "65536", "-t", "set,get"])
-        var cpu = zip(processes, before).map { ($0.0.0, ProcessCPU.seconds(of: $0.0.1) - $0.1) }
-        cpu.append(("redis-benchmark", benchmarkCPU))
-        let figures = Figures(label: label, single: single, concurrent: concurrent, bulk: bulk, cpu: cpu, seconds: monotonicSeconds() - started)
-        report(String(format: "  %@: 1 client %.0f req/s (p50 %.3f ms, p99 %.3f ms); %d clients %.0f req/s (p50 %.3f ms, p99 %.3f ms); bulk 64 KiB: in %.1f MB/s, out %.1f MB/s",
-                      label, single.requestsPerSecond, single.p50, single.p99, clients, concurrent.requestsPerSecond,
-                      concurrent.p50, concurrent.p99, bulk.megabytesIn, bulk.megabytesOut))
-        report("    CPU seconds (\(String(format: "%.1f", figures.seconds)) s wall): " + cpu.map { String(format: "%@ %.2f", $0.0, $0.1) }.joined(separator: ", "))
-        return figures
     }
 
     /// "min/avg/max" of 50 pings from the client to the guest.
@@ -205,12 +189,21 @@ public struct NetworkBenchmark {
     // MARK: Measuring
 
     func measure(label: String, port: Int, processes: [(String, Int32)]) throws -> Figures {
+        try measure(label: label, processes: processes) { arguments in
+            try RedisBenchmarkResult.run(redisBenchmark, port: port, arguments: arguments)
+        }
+    }
+
+    /// The three redis-benchmark runs (1 client, `clients` clients, bulk) through `benchmark`
+    /// (which returns a run's result and the CPU seconds it used), with every process's CPU time.
+    func measure(label: String, processes: [(String, Int32)],
+                 benchmark: ([String]) throws -> (RedisBenchmarkResult, Double)) throws -> Figures {
         report("\(label):")
         let before = processes.map { ProcessCPU.seconds(of: $0.1) }
         let started = monotonicSeconds()
         var benchmarkCPU = 0.0
         func run(_ arguments: [String]) throws -> RedisBenchmarkResult {
-            let (result, cpu) = try RedisBenchmarkResult.run(redisBenchmark, port: port, arguments: arguments)
+            let (result, cpu) = try benchmark(arguments)
             benchmarkCPU += cpu
             return result
         }
@@ -220,25 +213,11 @@ public struct NetworkBenchmark {
         report(String(format: "  %d clients: %.0f req/s, p50 %.3f ms, p99 %.3f ms", clients, concurrent.requestsPerSecond, concurrent.p50, concurrent.p99))
         let bulk = try run(["-c", "1", "-n", "\(bulkRequests)", "-d", "65536", "-t", "set,get"])
         report(String(format: "  bulk (64 KiB values): into the guest %.1f MB/s, out of it %.1f MB/s", bulk.megabytesIn, bulk.megabytesOut))
-        let seconds = monotonicSeconds() - started
         var cpu = zip(processes, before).map { ($0.0.0, ProcessCPU.seconds(of: $0.0.1) - $0.1) }
         cpu.append(("redis-benchmark", benchmarkCPU))
-        return Figures(label: label, single: single, concurrent: concurrent, bulk: bulk, cpu: cpu, seconds: seconds)
-    }
-
-    /// Waits until Redis in the guest answers PING through the forward.
-    func waitForRedis(port: Int, process: NodeProcess, seconds: Double = 120) throws {
-        let deadline = monotonicSeconds() + seconds
-        let endpoint = Endpoint(host: "127.0.0.1", port: UInt16(port))
-        while monotonicSeconds() < deadline {
-            if let client = try? RedisClient(endpoint: endpoint, connectTimeout: 1, requestTimeout: 2) {
-                defer { client.close() }
-                if (try? client.ping()) == "PONG" { return }
-            }
-            guard process.isRunning else { throw FaultInjectionError.setup("\(process.name) exited before Redis answered; its log:\n\(process.log)") }
-            usleep(200_000)
-        }
-        throw FaultInjectionError.timeout("Redis on port \(port) did not answer PING within \(seconds) s; log:\n\(process.log)")
+        let figures = Figures(label: label, single: single, concurrent: concurrent, bulk: bulk, cpu: cpu, seconds: monotonicSeconds() - started)
+        report("  CPU seconds (\(String(format: "%.1f", figures.seconds)) s wall): " + cpu.map { String(format: "%@ %.2f", $0.0, $0.1) }.joined(separator: ", "))
+        return figures
     }
 }
 
@@ -314,4 +293,20 @@ enum ProcessCPU {
         guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
+}
+
+/// Waits until Redis in the guest answers PING through a forward on 127.0.0.1:`port`, while
+/// `process` (the machine running it) still runs.
+func waitForRedis(port: Int, process: NodeProcess, seconds: Double) throws {
+    let deadline = monotonicSeconds() + seconds
+    let endpoint = Endpoint(host: "127.0.0.1", port: UInt16(port))
+    while monotonicSeconds() < deadline {
+        if let client = try? RedisClient(endpoint: endpoint, connectTimeout: 1, requestTimeout: 2) {
+            defer { client.close() }
+            if (try? client.ping()) == "PONG" { return }
+        }
+        guard process.isRunning else { throw FaultInjectionError.setup("\(process.name) exited before Redis answered; its log:\n\(process.log)") }
+        usleep(200_000)
+    }
+    throw FaultInjectionError.timeout("Redis on 127.0.0.1:\(port) did not answer PING within \(seconds) s; log:\n\(process.log)")
 }
