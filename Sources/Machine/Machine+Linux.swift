@@ -18,7 +18,8 @@ extension Machine {
     /// the Image at RAM + text_offset (2 MiB), the device tree (generated here) at the top of RAM
     /// aligned down to 2 MiB, the initrd just below it; the hart in S-mode at the kernel's first
     /// instruction with a0 = hart id 0, a1 = device tree address, satp = 0; SBI served by the
-    /// machine (``SupervisorBinaryInterface``).
+    /// machine (``SupervisorBinaryInterface``). The images and the hart become the machine's
+    /// ``bootImage``, what ``reboot()`` returns to.
     @discardableResult
     public func bootLinux(kernel: LinuxImage, initrd: [UInt8]? = nil, commandLine: String) throws(MachineError) -> LinuxBootLayout {
         let ramBase = memory.base
@@ -68,6 +69,10 @@ extension Machine {
         hart.setRegister(11, treeStart)
         hart.pc = kernelStart
         hart.privilege = .supervisor
+        var regions = [BootImage.Region(address: kernelStart, bytes: kernel.bytes)]
+        if let initrd, let initrdRange { regions.append(BootImage.Region(address: initrdRange.lowerBound, bytes: initrd)) }
+        regions.append(BootImage.Region(address: treeStart, bytes: tree))
+        recordBootImage(regions)
         return LinuxBootLayout(kernel: kernelStart..<kernelEnd, initrd: initrdRange, deviceTree: treeStart..<(treeStart + size))
     }
 }

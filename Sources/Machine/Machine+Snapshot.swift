@@ -50,6 +50,8 @@ extension Machine {
                     w.writeUInt64(base?.digest ?? 0)
                 case .disk:
                     DiskIdentity.save(diskIdentity, to: &w)
+                case .boot:
+                    bootImage.save(to: &w)
                 case .ram:
                     writeRAM(kind, to: &w)
                 case .end:
@@ -130,6 +132,8 @@ extension Machine {
             writer.writeUInt64(htif?.toHost ?? 0)
             writer.writeBool(htif?.fromHost != nil)
             writer.writeUInt64(htif?.fromHost ?? 0)
+            writer.writeBool(isResetRequested)
+            writer.writeUInt64(bootImage.digest)
         case .hart:
             hart.exportState().save(to: &writer)
         case .clint:
@@ -141,7 +145,7 @@ extension Machine {
         case .virtio:
             writer.writeUInt32(UInt32(virtioSlots.count))
             for slot in virtioSlots { slot.save(to: &writer) }
-        case .configuration, .base, .disk, .ram, .end:
+        case .configuration, .base, .disk, .boot, .ram, .end:
             preconditionFailure("\(section.name) is not machine state")
         }
     }
@@ -162,7 +166,13 @@ extension Machine {
             }
             let hasFromHost = try reader.readBool("HTIF fromhost flag")
             let fromHost = try reader.readUInt64("HTIF fromhost address")
+            let resetRequested = try reader.readBool("reset request flag")
+            let bootDigest = try reader.readUInt64("boot image digest")
+            guard bootDigest == bootImage.digest else {
+                throw reader.invalid("the boot image digest is 0x\(String(bootDigest, radix: 16)), the machine's boot image has 0x\(String(bootImage.digest, radix: 16))")
+            }
             servesSBI = sbi
+            isResetRequested = resetRequested
             installHTIF(toHost: hasHTIF ? toHost : nil, fromHost: hasFromHost ? fromHost : nil)
         case .hart:
             let state = try HartArchitecturalState(from: &reader)
@@ -183,7 +193,7 @@ extension Machine {
                 throw .deviceMismatch("the snapshot has \(count) virtio slots, this machine \(virtioSlots.count)")
             }
             for slot in virtioSlots { try slot.restore(from: &reader) }
-        case .configuration, .base, .disk, .ram, .end:
+        case .configuration, .base, .disk, .boot, .ram, .end:
             preconditionFailure("\(section.name) is not machine state")
         }
         try reader.expectEnd("section \(section.name)")
@@ -235,6 +245,10 @@ extension Machine {
         try checkDisk(snapshotDisk)
         var ramReader = sections[.ram]!
         let pages = try readRAM(&ramReader)
+        var newBootImage: BootImage?
+        if var bootReader = sections[.boot] {
+            newBootImage = try BootImage(from: &bootReader, memory: memory, configuration: configuration)
+        }
 
         // Everything outside RAM, all or nothing: on an error the machine gets its state back.
         var backup: [SnapshotSection: [UInt8]] = [:]
@@ -243,7 +257,9 @@ extension Machine {
             saveMachineSection(section, to: &writer)
             backup[section] = writer.bytes
         }
+        let oldBootImage = bootImage
         do throws(SnapshotError) {
+            if let newBootImage { bootImage = newBootImage }
             for section in Machine.restoreOrder {
                 var reader = sections[section]!
                 try restoreMachineSection(section, from: &reader)
@@ -253,6 +269,7 @@ extension Machine {
                                     what: "the configuration says instruction \(snapshotCount), the hart \(hart.instructionCount)")
             }
         } catch {
+            bootImage = oldBootImage
             for section in Machine.restoreOrder {
                 var reader = StateReader(backup[section]!)
                 do { try restoreMachineSection(section, from: &reader) } catch {
@@ -317,7 +334,7 @@ extension Machine {
     }
 
     /// Zero-fills the pages in `range` that are not all zero already.
-    private func zeroPages(_ range: Range<Int>) {
+    func zeroPages(_ range: Range<Int>) {
         let pageSize = Int(GuestMemory.pageSize)
         for index in range where !memory.isUntouched(page: index) {
             let zero = memory.withRAMBytes { Machine.isZero(UnsafeRawBufferPointer(rebasing: $0[index * pageSize..<(index + 1) * pageSize])) }

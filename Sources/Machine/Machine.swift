@@ -18,7 +18,8 @@ public final class Machine {
         case instructionLimit
         /// The guest waits for an interrupt that nothing can deliver (WFI with no armed timer).
         case idle
-        /// The guest asked for a reset (not supported yet: the owner decides what to do).
+        /// The guest asked for a reset (SBI system reset, the SiFive test device). The machine
+        /// stays stopped (``isResetRequested``) until the owner calls ``reboot()``.
         case resetRequested
         /// The guest waits for an interrupt (WFI) and ``skipsIdleTime`` is off: the owner decides
         /// how far guest time moves (``Hart/advanceTime(by:)``) or delivers an input, then runs on.
@@ -71,6 +72,16 @@ public final class Machine {
 
     /// A stop a device asked for during the current run (nil between runs).
     var pendingStop: StopReason?
+    /// Whether the guest asked for a reset and the machine has not rebooted since: until
+    /// ``reboot()``, ``run(instructionLimit:)`` returns ``StopReason/resetRequested`` at once and
+    /// executes nothing (a follower must not run past the reset; the owner decides what happens).
+    /// Part of the machine state (snapshots, ``stateHash()``).
+    public internal(set) var isResetRequested = false
+    /// What the machine booted (see ``BootImage``): ``reboot()`` returns to it.
+    public internal(set) var bootImage: BootImage
+    /// The devices' state (their snapshot sections) right after the machine was built:
+    /// ``reboot()`` puts it back.
+    var powerOnDeviceState: [SnapshotSection: [UInt8]] = [:]
     /// Where dirty-page tracking started: the base of the next incremental snapshot.
     var dirtyTrackingBase: SnapshotBase?
 
@@ -124,6 +135,7 @@ public final class Machine {
             transport.connect(to: plic, source: Int(PlatformDescription.virtioMMIOIRQ(slot: slot)))
         }
         hart.pc = MachineConfiguration.ramBase
+        bootImage = BootImage(regions: [], hart: hart.exportState(), servesSBI: false)
         uart.output = { [unowned self] byte in emitConsole(byte) }
         network.onTransmit = { [unowned self] frame in onOutput(.networkFrame(frame)) }
         testDevice.onRequest = { [unowned self] request in
@@ -138,6 +150,11 @@ public final class Machine {
             case .shutdown(let failure): stop(.exited(code: failure ? 1 : 0))
             case .reboot: stop(.resetRequested)
             }
+        }
+        for section in Machine.deviceSections {
+            var writer = StateWriter()
+            saveMachineSection(section, to: &writer)
+            powerOnDeviceState[section] = writer.bytes
         }
     }
 
@@ -169,6 +186,7 @@ public final class Machine {
         if let toHost = elf.symbol(named: "tohost"), memory.contains(toHost, count: 8) {
             installHTIF(toHost: toHost, fromHost: elf.symbol(named: "fromhost"))
         }
+        recordBootImage(elf.segments.map { BootImage.Region(address: $0.physicalAddress, bytes: $0.data) })
     }
 
     /// Enables HTIF on the word `toHost` (replacing any HTIF there was), or removes it (nil).
@@ -194,20 +212,19 @@ public final class Machine {
         set { hart.supervisorCallHandler = newValue ? { [unowned self] _ in sbi.handleCall() } : nil }
     }
 
-    /// Instructions retired since reset.
+    /// Instructions retired since the machine was created (reboots included).
     public var instructionCount: UInt64 { hart.instructionCount }
 
-    /// Runs until the guest powers off, the instruction count reaches `instructionLimit`
-    /// (counted from reset), or the guest idles forever.
+    /// Runs until the guest powers off or asks for a reset, the instruction count reaches
+    /// `instructionLimit` (counted from the machine's creation; a reboot does not reset it), or
+    /// the guest idles forever. After a reset request it executes nothing until ``reboot()``.
     public func run(instructionLimit: UInt64 = .max) -> StopReason {
+        if isResetRequested { return .resetRequested }
         while true {
-            if let reason = pendingStop {
-                pendingStop = nil
-                return reason
-            }
+            if let reason = takePendingStop() { return reason }
             switch hart.run(until: instructionLimit) {
             case .limit:
-                if let reason = pendingStop { pendingStop = nil; return reason }
+                if let reason = takePendingStop() { return reason }
                 return .instructionLimit
             case .stopRequested:
                 continue
@@ -221,5 +238,13 @@ public final class Machine {
                 }
             }
         }
+    }
+
+    /// The stop a device asked for during this run, if any (a reset request sticks).
+    private func takePendingStop() -> StopReason? {
+        guard let reason = pendingStop else { return nil }
+        pendingStop = nil
+        if reason == .resetRequested { isResetRequested = true }
+        return reason
     }
 }

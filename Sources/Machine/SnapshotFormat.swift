@@ -4,7 +4,7 @@ enum SnapshotFormat {
     /// "LOCKSNAP".
     static let magic: [UInt8] = Array("LOCKSNAP".utf8)
     /// The version this build writes and reads.
-    static let version: UInt32 = 2
+    static let version: UInt32 = 3
     /// Magic, version, kind, header CRC.
     static let headerSize = 20
     /// Bytes before a section's payload: tag, length, CRC.
@@ -13,7 +13,7 @@ enum SnapshotFormat {
     /// The sections of a snapshot of `kind`, in file order.
     static func sections(_ kind: SnapshotKind) -> [SnapshotSection] {
         switch kind {
-        case .full: [.configuration, .disk] + SnapshotSection.machineState + [.ram, .end]
+        case .full: [.configuration, .disk, .boot] + SnapshotSection.machineState + [.ram, .end]
         case .incremental: [.configuration, .base, .disk] + SnapshotSection.machineState + [.ram, .end]
         }
     }
@@ -102,6 +102,7 @@ enum SnapshotSection: UInt32, CaseIterable {
     case configuration = 0x464E_4F43   // "CONF"
     case base = 0x4553_4142            // "BASE"
     case disk = 0x4B53_4944            // "DISK"
+    case boot = 0x544F_4F42            // "BOOT"
     case machine = 0x4843_414D         // "MACH"
     case hart = 0x5452_4148            // "HART"
     case clint = 0x544E_4C43           // "CLNT"

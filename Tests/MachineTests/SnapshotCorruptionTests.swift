@@ -71,7 +71,7 @@ import Testing
     @Test func theSampleRestores() throws {
         let (machine, snapshot) = try Self.sample()
         let names = Self.sections(snapshot).map(\.tag)
-        #expect(names == ["CONF", "DISK", "MACH", "HART", "CLNT", "PLIC", "UART", "VIRT", "RAM ", "END "])
+        #expect(names == ["CONF", "DISK", "BOOT", "MACH", "HART", "CLNT", "PLIC", "UART", "VIRT", "RAM ", "END "])
         let info = try SnapshotInfo(snapshot)
         #expect(info.kind == .full && info.configuration == Self.configuration && info.instructionCount == Self.samplePoint)
         let copy = try Self.blank()
@@ -141,7 +141,7 @@ import Testing
         let (_, snapshot) = try Self.sample()
         let target = try Self.target()
         let hash = target.stateHash()
-        let sections = Self.sections(snapshot).filter { ["MACH", "HART", "CLNT", "PLIC", "UART", "VIRT", "DISK", "CONF"].contains($0.tag) }
+        let sections = Self.sections(snapshot).filter { ["BOOT", "MACH", "HART", "CLNT", "PLIC", "UART", "VIRT", "DISK", "CONF"].contains($0.tag) }
         var random = Random(state: 3)
         var accepted = 0, refused = 0
         for _ in 0..<300 {
@@ -195,9 +195,17 @@ import Testing
         }
         // A future version.
         var future = try Self.sample().snapshot
-        future[8] = 3
-        #expect(throws: SnapshotError.unsupportedVersion(found: 3, supported: 2)) { try target.restoreSnapshot(future) }
-        #expect(throws: SnapshotError.unsupportedVersion(found: 3, supported: 2)) { try SnapshotInfo(future) }
+        future[8] = 4
+        #expect(throws: SnapshotError.unsupportedVersion(found: 4, supported: 3)) { try target.restoreSnapshot(future) }
+        #expect(throws: SnapshotError.unsupportedVersion(found: 4, supported: 3)) { try SnapshotInfo(future) }
+        // Version 2, before the boot image: refused with the versions named, the machine unchanged.
+        var older = try Self.sample().snapshot
+        older[8] = 2
+        let before = target.stateHash()
+        #expect(throws: SnapshotError.unsupportedVersion(found: 2, supported: 3)) { try target.restoreSnapshot(older) }
+        #expect(throws: SnapshotError.unsupportedVersion(found: 2, supported: 3)) { try SnapshotInfo(older) }
+        #expect(target.stateHash() == before)
+        #expect(SnapshotError.unsupportedVersion(found: 2, supported: 3).description.contains("version 2 is not supported (this build reads version 3)"))
     }
 
     @Test func trailingBytesAreRefused() throws {
