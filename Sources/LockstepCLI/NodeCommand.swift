@@ -169,7 +169,7 @@ struct NodeCommand: ParsableCommand {
         case .guestExited(let code):
             if code != 0 { throw ExitCode(code) }
         case .guestReset:
-            printError("lockstep: the guest asked for a reset; a replicated VM stops instead")
+            printError("lockstep: the guest asked for a reset and this VM does not reboot guests; stopping")
         case .lostArbitration:
             throw ExitCode(2)
         case .refused(let reason), .diverged(let reason):

@@ -138,44 +138,37 @@ struct RunCommand: ParsableCommand {
         let (input, console) = try makeConsole()
         let network = try makeNetwork(linuxGuest: setup.isLinux)
         defer { network?.close() }
-        // A Linux guest that reboots (SBI system reset) gets a new machine and boots again, as on
-        // QEMU; a bare-metal program that asks for a reset stops, and so does a recording.
-        while true {
-            let machine = try makeMachine(setup, disk: storage)
-            var recorder: Recorder?
-            if let record {
-                let session = SessionDescription(configuration: machine.configuration, boot: setup.bootDescription,
-                                                 disk: diskDescription, initialStateHash: machine.stateHash())
-                do {
-                    recorder = Recorder(writer: try EventLogWriter(path: record, session: session))
-                } catch {
-                    printError("lockstep: \(error)")
-                    throw ExitCode(1)
-                }
+        // A Linux guest that reboots (SBI system reset) boots again on the same machine, as on
+        // QEMU (the live runner reboots it, and a recording logs the reboot); a bare-metal
+        // program that asks for a reset stops.
+        let machine = try makeMachine(setup, disk: storage)
+        var recorder: Recorder?
+        if let record {
+            let session = SessionDescription(configuration: machine.configuration, boot: setup.bootDescription,
+                                             disk: diskDescription, initialStateHash: machine.stateHash())
+            do {
+                recorder = Recorder(writer: try EventLogWriter(path: record, session: session))
+            } catch {
+                printError("lockstep: \(error)")
+                throw ExitCode(1)
             }
-            let (stop, outputs) = try runOnce(machine, input: input, console: console, network: network, recorder: recorder)
-            if let recorder {
-                let end: SessionEnd.Stop
-                switch stop {
-                case .machine(.exited(let code)): end = .exited(code: code)
-                case .machine(.resetRequested): end = .reset
-                default: end = .stoppedByHost
-                }
-                do {
-                    try recorder.finish(end, machine: machine, outputs: outputs)
-                } catch {
-                    printError("lockstep: \(error)")
-                    throw ExitCode(1)
-                }
-            }
-            if stop == .machine(.resetRequested) && setup.isLinux && record == nil {
-                console.flush()
-                printError("lockstep: the guest rebooted")
-                continue
-            }
-            try report(stop, machine: machine)
-            return
         }
+        let (stop, outputs) = try runOnce(machine, input: input, console: console, network: network, recorder: recorder)
+        if let recorder {
+            let end: SessionEnd.Stop
+            switch stop {
+            case .machine(.exited(let code)): end = .exited(code: code)
+            case .machine(.resetRequested): end = .reset
+            default: end = .stoppedByHost
+            }
+            do {
+                try recorder.finish(end, machine: machine, outputs: outputs)
+            } catch {
+                printError("lockstep: \(error)")
+                throw ExitCode(1)
+            }
+        }
+        try report(stop, machine: machine)
     }
 
     /// Continues a snapshot interactively.
@@ -226,7 +219,8 @@ struct RunCommand: ParsableCommand {
     private func makeMachine(_ setup: GuestSetup, disk storage: FileDisk?) throws -> Machine {
         let machine: Machine
         do {
-            // Fresh guest randomness per boot; a recorded session stores the seed.
+            // Fresh guest randomness per run (a reboot continues the entropy stream); a recorded
+            // session stores the seed.
             let configuration = MachineConfiguration(memorySize: guest.memory << 20, entropySeed: UInt64.random(in: 0...UInt64.max))
             machine = try Machine(configuration: configuration, disk: storage)
             try setup.prepare(machine)
@@ -286,8 +280,7 @@ struct RunCommand: ParsableCommand {
             printError("lockstep: the guest waits for an interrupt that can never arrive (WFI with no timer armed) at pc 0x\(String(machine.hart.pc, radix: 16)); stopping")
             throw ExitCode(125)
         case .resetRequested:
-            printError(record != nil ? "lockstep: the guest asked for a reset; the recording ends here"
-                                     : "lockstep: the guest asked for a reset; a bare-metal machine stops instead")
+            printError("lockstep: the guest asked for a reset; a bare-metal program stops instead" + (record != nil ? " (the recording ends here)" : ""))
         }
     }
 
@@ -299,8 +292,10 @@ struct RunCommand: ParsableCommand {
     private func runInteractive(_ machine: Machine, limit: UInt64, console: ConsoleWriter, input: any ConsoleBackend,
                                 network: (any NetworkBackend)?, recorder: Recorder?) throws -> (RunStop, OutputDigest) {
         var settings = LiveRunner.Settings()
-        // A kernel (the machine serves SBI) lives in real time; a bare-metal program stays deterministic.
+        // A kernel (the machine serves SBI) lives in real time and reboots when it asks to; a
+        // bare-metal program stays deterministic and stops when it asks for a reset.
         settings.idlesInRealTime = machine.servesSBI
+        settings.rebootsOnReset = machine.servesSBI
         if network != nil { settings.slice = LiveRunner.Settings.networkSlice }
         let runner = LiveRunner(machine: machine, journal: recorder ?? DiscardingJournal(),
                                 outputs: RunOutputs(console: console, network: network),
@@ -315,6 +310,10 @@ struct RunCommand: ParsableCommand {
             let wait: Double
             switch try runner.step(limit: limit) {
             case .ran:
+                wait = 0
+            case .rebooted:
+                console.flush()
+                printError("lockstep: the guest rebooted")
                 wait = 0
             case .idle(let deadline, let timerArmed):
                 if !timerArmed && input.isClosed { return (.machine(.idle), runner.outputDigest) }
@@ -349,6 +348,12 @@ struct RunCommand: ParsableCommand {
                 let line = String(repeating: "0", count: max(0, 16 - pcText.count)) + pcText + ": " + padded + "  "
                     + RISCVDisassembler.disassemble(bits, pc: pc) + "\n"
                 for byte in line.utf8 { trace.append(byte) }
+            }
+            if reason == .resetRequested && machine.servesSBI {
+                trace.flush()
+                printError("lockstep: the guest rebooted")
+                machine.reboot()
+                continue
             }
             if reason != .instructionLimit || machine.instructionCount >= limit { trace.flush(); return reason }
         }

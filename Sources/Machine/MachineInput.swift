@@ -13,6 +13,10 @@ public enum MachineInput: Equatable, Sendable {
     /// Guest time moves forward by this many ticks without instructions: how long an idle guest
     /// (WFI) waited, as the host decided.
     case timeAdvance(ticks: UInt64)
+    /// The machine reboots (``Machine/reboot()``): the guest asked for a reset at this count
+    /// and the host decided to reboot it rather than stop. A follower applies it only where its
+    /// own machine asked for the reset (``Machine/isResetRequested``).
+    case reboot
 }
 
 extension Machine {
@@ -23,6 +27,7 @@ extension Machine {
         case .networkFrame(let frame): _ = network.receive(frame: frame)
         case .networkAnnounce: network.announce()
         case .timeAdvance(let ticks): hart.advanceTime(by: ticks)
+        case .reboot: reboot()
         }
     }
 }

@@ -85,6 +85,8 @@ enum EventLogCoding {
                 w.u64(ticks)
             case .networkAnnounce:
                 w.u8(EventLogFormat.InputKind.networkAnnounce.rawValue)
+            case .reboot:
+                w.u8(EventLogFormat.InputKind.reboot.rawValue)
             }
         case .checkpoint(let checkpoint):
             w.u8(EventLogFormat.RecordKind.checkpoint.rawValue)
@@ -118,6 +120,7 @@ enum EventLogCoding {
             case .networkFrame?: return .event(Event(instructionCount: count, input: .networkFrame(try r.data("a network frame"))))
             case .timeAdvance?: return .event(Event(instructionCount: count, input: .timeAdvance(ticks: try r.u64("a time advance"))))
             case .networkAnnounce?: return .event(Event(instructionCount: count, input: .networkAnnounce))
+            case .reboot?: return .event(Event(instructionCount: count, input: .reboot))
             case nil: throw .malformed(offset: inputOffset, what: "unknown input kind \(r.bytes[inputOffset])")
             }
         case .checkpoint:

@@ -1,7 +1,7 @@
-/// The event-log file format, version 2 (all integers little-endian):
+/// The event-log file format, version 3 (all integers little-endian):
 ///
 ///     magic      8 bytes  "LSTPLOG\0"
-///     version    u16      2
+///     version    u16      3
 ///     header     u32 length, then that many bytes, then u32 CRC-32 of them (the session description)
 ///     records    each: u32 payload length, u32 CRC-32 of kind + payload, u8 kind, payload
 ///
@@ -9,13 +9,15 @@
 /// u64 output bytes, u64 output digest, u8 stop, i32 code), 4 checkpoint (``Checkpoint``: u64
 /// count, u32 part count, each part a string name and a u64 digest, u64 RAM region size, u64 RAM
 /// base, u32 region count, a u64 digest per region, u64 output count, u64 output bytes, u64 output
-/// digest). Version 1 had kind 2, a bare state hash, where version 2 has checkpoints.
+/// digest). Version 1 had kind 2, a bare state hash, where version 2 has checkpoints. Version 3
+/// added input kind 5 and the machine state its hashes cover grew (snapshot format 3: the boot
+/// image's digest and the reset request), so a version-2 log cannot be replayed.
 /// Input kinds: 1 console bytes (u32 length + bytes), 2 network frame (same), 3 time advance (u64),
-/// 4 network announcement (no data).
+/// 4 network announcement (no data), 5 reboot (no data).
 /// Strings are u32 length + UTF-8. Optional values have a u8 presence flag.
 public enum EventLogFormat {
     public static let magic: [UInt8] = Array("LSTPLOG\0".utf8)
-    public static let version: UInt16 = 2
+    public static let version: UInt16 = 3
 
     enum RecordKind: UInt8 {
         case event = 1
@@ -28,6 +30,7 @@ public enum EventLogFormat {
         case networkFrame = 2
         case timeAdvance = 3
         case networkAnnounce = 4
+        case reboot = 5
     }
 
     /// Largest record payload a reader accepts (a frame or a burst of typed input is far smaller).

@@ -4,6 +4,11 @@ import Machine
 /// replicated backup: runs the machine exactly to each record's instruction count (never past
 /// it), delivers inputs there, and compares every ``Checkpoint`` with its own state and outputs,
 /// stopping with a ``Divergence`` that names what differs.
+///
+/// A guest that asks for a reset stops its machine there (``Machine/isResetRequested``); the
+/// followed run logged a ``MachineInput/reboot`` at that very count, which the follower applies.
+/// A reboot record anywhere else, or any record past a reset request that is not the reboot, is
+/// a divergence.
 public final class Follower {
     public let machine: Machine
     /// Every output the machine produced (a backup's are discarded; a replay's are compared).
@@ -44,9 +49,16 @@ public final class Follower {
     }
 
     /// Runs to exactly `target`. Returns how the machine stopped if it powered off or asked for
-    /// a reset exactly there (nil otherwise).
+    /// a reset exactly there (nil otherwise). A machine that asked for a reset runs no further:
+    /// a later target means the followed run did not reboot where this guest asked to.
     @discardableResult
     public func run(to target: UInt64) throws(Divergence) -> Machine.StopReason? {
+        if machine.isResetRequested {
+            if machine.instructionCount < target {
+                throw .rebootMissing(instructionCount: machine.instructionCount, next: target)
+            }
+            return .resetRequested
+        }
         while machine.instructionCount < target {
             let reason = machine.run(instructionLimit: target)
             switch reason {
@@ -57,7 +69,12 @@ public final class Follower {
                 if machine.instructionCount < target {
                     throw .idleBeforeTarget(instructionCount: machine.instructionCount, target: target)
                 }
-            case .exited, .resetRequested:
+            case .resetRequested:
+                if machine.instructionCount < target {
+                    throw .rebootMissing(instructionCount: machine.instructionCount, next: target)
+                }
+                return reason
+            case .exited:
                 if machine.instructionCount < target {
                     throw .stoppedEarly(instructionCount: machine.instructionCount, target: target, reason: "\(reason)")
                 }
@@ -68,11 +85,23 @@ public final class Follower {
     }
 
     /// Takes one record: runs to its count, then applies the input or checks the checkpoint.
+    /// Returns how the machine stopped at the record's count, as ``run(to:)`` does (nil after a
+    /// reboot record: the machine runs again).
     @discardableResult
     public func take(_ record: JournalRecord) throws(Divergence) -> Machine.StopReason? {
-        let stop = try run(to: record.instructionCount)
+        var stop = try run(to: record.instructionCount)
         switch record {
         case .input(let event):
+            switch (event.input, machine.isResetRequested) {
+            case (.reboot, true):
+                stop = nil
+            case (.reboot, false):
+                throw .unexpectedReboot(instructionCount: machine.instructionCount)
+            case (_, true):
+                throw .rebootMissing(instructionCount: machine.instructionCount, next: record.instructionCount)
+            case (_, false):
+                break
+            }
             machine.apply(event.input)
             inputsApplied += 1
         case .progress:

@@ -36,6 +36,11 @@ public final class LiveRunner {
         /// that idles with no timer armed stops (``Machine/StopReason/idle``). Either way the
         /// move is a logged input, so a follower reproduces it.
         public var idlesInRealTime = true
+        /// Whether a guest that asks for a reset is rebooted (``Machine/reboot()``, logged as
+        /// ``MachineInput/reboot`` at the count where it asked) and goes on, as a kernel's
+        /// `reboot` expects, or stops (``Step/stopped(_:)`` with
+        /// ``Machine/StopReason/resetRequested``), as a bare-metal test program run on its own does.
+        public var rebootsOnReset = true
 
         public init() {}
     }
@@ -47,7 +52,11 @@ public final class LiveRunner {
         /// The guest waits for an interrupt: wait until `deadline` (host clock) or until an input
         /// arrives, then call again. `timerArmed` is false when only an input can wake the guest.
         case idle(deadline: Double, timerArmed: Bool)
-        /// The machine stopped (power-off, reset, the instruction limit).
+        /// The guest asked for a reset and the machine rebooted (the reboot is in the journal,
+        /// at the count where the guest asked); call again.
+        case rebooted
+        /// The machine stopped (power-off, a reset without ``Settings/rebootsOnReset``, the
+        /// instruction limit).
         case stopped(Machine.StopReason)
     }
 
@@ -143,6 +152,11 @@ public final class LiveRunner {
     }
 
     private func logAndApply(_ input: MachineInput) throws {
+        if machine.isResetRequested, settings.rebootsOnReset, input != .reboot {
+            // A machine handed over stopped at a reset request (a backup that went live before its
+            // primary logged the reboot): reboot it first, so no input lands between the two.
+            try logAndApply(.reboot)
+        }
         try journal.append(.input(Event(instructionCount: machine.instructionCount, input: input)))
         lastInputPosition = journal.position
         machine.apply(input)
@@ -187,6 +201,9 @@ public final class LiveRunner {
             idling = (now, ticks)
             let wait = min(ticks.map { Double($0) / settings.timebaseFrequency } ?? settings.maximumIdleWait, settings.maximumIdleWait)
             return .idle(deadline: now + wait, timerArmed: ticks != nil)
+        case .resetRequested where settings.rebootsOnReset:
+            try logAndApply(.reboot)
+            return .rebooted
         case .exited, .resetRequested:
             return .stopped(reason)
         }

@@ -79,8 +79,10 @@ import Replay
             do {
                 switch try follower.take(entry) {
                 case .exited(let code)?: return .guestExited(code: code)
-                case .resetRequested?: return .guestReset
-                default: break
+                default: break   // a reset request waits for the primary's reboot entry at the same count
+                }
+                if case .input(let event) = entry, event.input == .reboot {
+                    log("the guest rebooted at instruction \(event.instructionCount), as on the primary")
                 }
             } catch {
                 log("\(error); stopping this backup (restart it to join again from a fresh state)")

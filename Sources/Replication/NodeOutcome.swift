@@ -2,8 +2,9 @@
 public enum NodeOutcome: Equatable, Sendable {
     /// The guest powered off with this exit code.
     case guestExited(code: Int32)
-    /// The guest asked for a reset (a replicated VM stops rather than reboot: the backup would
-    /// need a new initial state).
+    /// The guest asked for a reset and the primary's live runner does not reboot guests
+    /// (``LiveRunner/Settings/rebootsOnReset`` off). A Linux guest's reboot is not an outcome: it
+    /// is an entry in the log, and both nodes reboot the machine at the same count.
     case guestReset
     /// Another node won the arbiter: this one stopped its VM.
     case lostArbitration(generation: UInt64, owner: String)

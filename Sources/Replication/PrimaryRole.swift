@@ -149,6 +149,9 @@ import Replay
         switch result {
         case .ran:
             return .continue
+        case .rebooted:
+            log("the guest rebooted at instruction \(machine.instructionCount); the VM stays replicated")
+            return .continue
         case .idle(let deadline, _):
             idleDeadline = deadline
             return .wait(until: min(deadline, announcement?.nextDeadline ?? deadline))

@@ -19,6 +19,7 @@ import Testing
                             outputs: OutputDigest(outputCount: 2, byteCount: 7, value: 0x99))),
         .event(Event(instructionCount: 2_000, input: .networkFrame([1, 2, 3, 4]))),
         .event(Event(instructionCount: 2_500, input: .networkAnnounce)),
+        .event(Event(instructionCount: 2_600, input: .reboot)),
         .end(SessionEnd(instructionCount: 3_000, stateHash: 0x77, outputByteCount: 5, outputHash: 0x55, stop: .exited(code: 3))),
     ]
 
@@ -40,6 +41,10 @@ import Testing
         var future = Self.bytes
         future[8] = 9   // version 9
         #expect(throws: EventLogError.unsupportedVersion(9)) { try EventLog(bytes: future) }
+        var older = Self.bytes
+        older[8] = 2   // version 2: no reboot input, and its state hashes cover less
+        #expect(throws: EventLogError.unsupportedVersion(2)) { try EventLog(bytes: older) }
+        #expect(EventLogError.unsupportedVersion(2).description.contains("record the session again"))
     }
 
     @Test func truncationIsReportedWithItsOffset() {

@@ -20,6 +20,7 @@ import Testing
         .entry(sequence: 9, .input(Event(instructionCount: 124_000, input: .networkFrame(Array(repeating: 1, count: 60))))),
         .entry(sequence: 10, .progress(instructionCount: 2_000_000)),
         .entry(sequence: 11, .input(Event(instructionCount: 2_000_001, input: .networkAnnounce))),
+        .entry(sequence: 12, .input(Event(instructionCount: 2_000_002, input: .reboot))),
         .ack(sequence: 10, executedCount: 1_999_000, echo: 123_456_789),
         .heartbeat(time: 987_654_321),
     ]

@@ -104,6 +104,8 @@ private func seeds() -> [(name: String, bytes: [UInt8])] {
         .event(Event(instructionCount: 10, input: .consoleBytes(Array("ls\n".utf8)))),
         .event(Event(instructionCount: 10, input: .networkFrame([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x52, 0x54, 0x00, 0x12, 0x34, 0x56, 0x08, 0x06]))),
         .event(Event(instructionCount: 20, input: .timeAdvance(ticks: 1000))),
+        .event(Event(instructionCount: 25, input: .networkAnnounce)),
+        .event(Event(instructionCount: 30, input: .reboot)),
         .checkpoint(seedCheckpoint),
     ]
     func end(_ count: UInt64, _ stop: SessionEnd.Stop) -> LogRecord {

@@ -94,6 +94,7 @@ private func seeds() -> [(name: String, bytes: [UInt8])] {
         ("entry-network", .entry(sequence: 2, .input(Event(instructionCount: 1001, input: .networkFrame([0xFF, 0xFF, 0x08, 0x06]))))),
         ("entry-time", .entry(sequence: 3, .input(Event(instructionCount: 1002, input: .timeAdvance(ticks: 50))))),
         ("entry-progress", .entry(sequence: 4, .progress(instructionCount: 5000))),
+        ("entry-reboot", .entry(sequence: 6, .input(Event(instructionCount: 5001, input: .reboot)))),
         ("entry-checkpoint", .entry(sequence: 5, .checkpoint(Checkpoint(
             state: StateDigest(instructionCount: 5000, parts: [.init(name: "registers", hash: 1), .init(name: "CSRs", hash: 2)],
                                regionSize: 1 << 20, ramBase: 0x8000_0000, regions: [3, 4]),
