@@ -67,6 +67,38 @@ import Testing
         #expect(foreign.stderr.contains("not a Lockstep event log"))
     }
 
+    /// `reboot -f` at the shell of a recorded session: the machine reboots in the same process
+    /// (the reboot is an input in the log), the session goes on, and the replay reproduces both
+    /// boots byte for byte.
+    @Test func aRecordedRebootReplays() throws {
+        try LinuxBootTests.requireImages()
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-reboot-session-\(getpid()).log")
+        defer { try? FileManager.default.removeItem(at: log) }
+        let session = try ConsoleSession(executable: LinuxBootTests.lockstep, arguments: ["run", "--record", log.path])
+        try session.expect(LinuxBootTests.prompt, timeout: LinuxBootTests.bootTimeout)
+        session.send(line: "echo first-boot-$((1+1)) > /tmp/x; cat /tmp/x")
+        try session.expect("first-boot-2", timeout: LinuxBootTests.commandTimeout)
+        try session.expect(LinuxBootTests.prompt, timeout: LinuxBootTests.commandTimeout)
+        session.send(line: "reboot -f")
+        try session.expect("the guest rebooted", timeout: LinuxBootTests.commandTimeout)
+        try session.expect("init ready", timeout: LinuxBootTests.bootTimeout)
+        try session.expect(LinuxBootTests.prompt, timeout: LinuxBootTests.commandTimeout)
+        session.send(line: "ls /tmp/x 2>&1; echo second-boot-$((2+2))")
+        try session.expect("second-boot-4", timeout: LinuxBootTests.commandTimeout)
+        try session.expect(LinuxBootTests.prompt, timeout: LinuxBootTests.commandTimeout)
+        session.send(line: "poweroff -f")
+        #expect(session.waitForExit(timeout: LinuxBootTests.commandTimeout) == 0)
+
+        let replay = try Self.run(["replay", log.path])
+        #expect(replay.status == 0, "\(replay.stderr)")
+        #expect(replay.stderr.contains("replay matches"))
+        #expect(replay.stdout.components(separatedBy: "init ready").count == 3, "two boots: \(replay.stdout)")
+        #expect(replay.stdout.contains("first-boot-2"))
+        #expect(replay.stdout.contains("No such file"))
+        #expect(replay.stdout.contains("second-boot-4"))
+        #expect(session.transcript.contains(replay.stdout.suffix(200)))
+    }
+
     @Test func aSessionOnATCPConsoleRecordsAndReplays() throws {
         try LinuxBootTests.requireImages()
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-tcp-session-\(getpid()).log")
