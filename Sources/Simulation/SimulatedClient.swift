@@ -2,6 +2,13 @@
 /// v<n>` to the live primary's console, remembers every write acknowledged by an answer that the
 /// primary released, follows the service to the other node on a failover (resending what was not
 /// acknowledged), and at the end reads every acknowledged key back.
+///
+/// The reboot fault: the client asks the guest to reset its machine (`R`). The guest's table is
+/// in RAM, so a reboot forgets it: the client forgets what was acknowledged before the rebooted
+/// guest's ready line (released in order, after every answer of the boot before) and resends what
+/// is pending. Ready lines carry the guest's time, which goes on across reboots: a new boot is a
+/// later time, the same time is the same line again (after a failover), an earlier one is a
+/// violation, and so is a reboot the client did not ask for.
 final class SimulatedClient {
     unowned var cluster: SimulatedCluster!
     let dialect: ServiceDialect
@@ -15,6 +22,10 @@ final class SimulatedClient {
     private var verifying = false
     private var toVerify: Set<UInt64> = []
     private(set) var verified = false
+    /// The guest time in the latest boot's ready line (bare-metal service).
+    private var bootStamp: UInt64?
+    private var rebootsRequested = 0
+    private(set) var rebootsSeen = 0
 
     var progressReport: String {
         "attached to \(attached?.id ?? "nothing"), \(pending.count) writes pending, \(toVerify.count) reads unanswered"
@@ -83,6 +94,7 @@ final class SimulatedClient {
 
     private func handle(_ line: String) {
         if line.hasPrefix(dialect.ready) { serviceReady = true }
+        if let stamp = dialect.bootStamp(line) { noteBoot(stamp) }
         switch dialect.parse(line) {
         case .written(let key)?:
             acknowledged.insert(key)
@@ -102,6 +114,35 @@ final class SimulatedClient {
             break
         }
         if verifying && toVerify.isEmpty { verified = true }
+    }
+
+    /// The reboot fault: asks the guest to reset its machine (if it can and the client is attached).
+    /// Returns whether the request was typed.
+    func requestReboot() -> Bool {
+        guard let request = dialect.reboot, let node = attached, serviceReady, !verifying else { return false }
+        rebootsRequested += 1
+        node.console.type(Array(request.utf8))
+        cluster.wake(node)
+        return true
+    }
+
+    /// A ready line: a new boot if its time is later than the last one's.
+    private func noteBoot(_ stamp: UInt64) {
+        defer { bootStamp = max(bootStamp ?? 0, stamp) }
+        guard let last = bootStamp else { return }
+        if stamp < last {
+            cluster.violate(.unexpectedReboot, "a ready line with guest time \(stamp) after one with \(last)")
+            return
+        }
+        guard stamp > last else { return }   // the same line again, from the new primary
+        rebootsSeen += 1
+        if rebootsSeen > rebootsRequested {
+            cluster.violate(.unexpectedReboot, "the guest rebooted \(rebootsSeen) times, the client asked \(rebootsRequested) times")
+        }
+        // The rebooted guest forgot its table; what was typed before its ready line may be lost.
+        acknowledged = []
+        if verifying { toVerify = [] }
+        if let node = attached { for key in pending { node.console.type(Array(dialect.write(key).utf8)) } }
     }
 
     /// The faults are over: read every acknowledged key back.

@@ -35,6 +35,8 @@ public final class SimulatedCluster: ActionPerformer {
         public var violations: [Violation]
         public var acknowledgedWrites: Int
         public var failovers: Int
+        /// Guest reboots the client saw (the reboot fault).
+        public var reboots: Int
         public var faults: Int
         public var virtualSeconds: Double
     }
@@ -113,7 +115,7 @@ public final class SimulatedCluster: ActionPerformer {
             violate(.noProgress, "the client could not verify its \(client.acknowledged.count) acknowledged writes within \(options.livenessDeadline) s of the faults stopping (\(client.progressReport))")
         }
         return Result(seed: options.seed, violations: violations, acknowledgedWrites: client.acknowledged.count,
-                      failovers: failovers, faults: faults, virtualSeconds: now)
+                      failovers: failovers, reboots: client.rebootsSeen, faults: faults, virtualSeconds: now)
     }
 
     // MARK: Nodes
@@ -292,6 +294,7 @@ public final class SimulatedCluster: ActionPerformer {
         trace("\(node.id): stops: \(outcome)")
         if case .diverged(let report) = outcome { violate(.divergence, "\(node.id): \(report)") }
         if case .guestExited = outcome { violate(.unexpectedStop, "\(node.id): the guest powered off") }
+        if case .guestReset = outcome { violate(.unexpectedStop, "\(node.id): the guest's reboot stopped the node") }
         closeConnections(of: node, notifyPeer: true)
         node.state = .stopped(outcome)
         client.primaryChanged()
@@ -496,7 +499,8 @@ public final class SimulatedCluster: ActionPerformer {
         guard !faultsOver else { return }
         faults += 1
         let live = nodes.filter(\.isAlive)
-        switch random.below(9) {
+        // The reboot fault exists where the guest's service can be asked to reboot.
+        switch random.below(options.guest.serviceDialect.reboot == nil ? 9 : 10) {
         case 0:
             // One failure at a time: the only node holding the machine is not crashed (losing
             // both copies is outside what any replication can survive).
@@ -534,6 +538,8 @@ public final class SimulatedCluster: ActionPerformer {
             trace("FAULT: the arbiter is unreachable")
             arbiterReachable = false
             queue.schedule(after: random.uniform(0.1...0.8)) { [unowned self] in arbiterReachable = true; trace("the arbiter is back") }
+        case 9:
+            if client.requestReboot() { trace("FAULT: the client asks the guest to reboot") }
         default:
             let index = Int(random.below(2))
             let kind = ["delay", "duplicate", "loss", "reorder"][Int(random.below(4))]

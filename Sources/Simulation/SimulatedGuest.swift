@@ -57,6 +57,15 @@ enum ServiceDialect {
     /// The line the service prints once it listens.
     var ready: String { self == .kvd ? "@kv READY" : "kv ready" }
 
+    /// The request that makes the guest reset its machine (nil: the service has none).
+    var reboot: String? { self == .kvd ? nil : "R\n" }
+
+    /// The guest time a ready line carries (`kv ready <mtime>`): it tells one boot from the next.
+    func bootStamp(_ line: String) -> UInt64? {
+        guard self == .bareMetal, line.hasPrefix(ready + " ") else { return nil }
+        return UInt64(line.dropFirst(ready.count + 1))
+    }
+
     func write(_ n: UInt64) -> String { self == .kvd ? "SET w\(n) k\(n) v\(n)\n" : "S k\(n) v\(n)\n" }
     func read(_ n: UInt64) -> String { self == .kvd ? "GET r\(n) k\(n)\n" : "G k\(n)\n" }
 

@@ -7,6 +7,7 @@ public struct Violation: Error, Equatable, Sendable, CustomStringConvertible {
         case lostWrite = "an acknowledged write was lost"
         case noProgress = "no progress after the faults stopped"
         case unexpectedStop = "a node stopped unexpectedly"
+        case unexpectedReboot = "the guest rebooted unasked, or its time went back"
     }
     public var kind: Kind
     public var time: Double

@@ -46,7 +46,7 @@ struct Run: ParsableCommand {
         let simulated = try loadGuest()
         let range = seed.map { $0...$0 } ?? firstSeed...(firstSeed + seeds - 1)
         var passed = 0, failed = 0
-        var acknowledged = 0, failovers = 0, faults = 0
+        var acknowledged = 0, failovers = 0, reboots = 0, faults = 0
         let started = Date()
         for current in range {
             var options = SimulatedCluster.Options(seed: current, guest: simulated)
@@ -55,6 +55,7 @@ struct Run: ParsableCommand {
             let result = SimulatedCluster(options: options).run()
             acknowledged += result.acknowledgedWrites
             failovers += result.failovers
+            reboots += result.reboots
             faults += result.faults
             if result.violations.isEmpty {
                 passed += 1
@@ -65,7 +66,7 @@ struct Run: ParsableCommand {
             }
         }
         let seconds = Date().timeIntervalSince(started)
-        print("\(acknowledged) acknowledged writes, \(failovers) failovers, \(faults) faults in \(String(format: "%.1f", seconds)) s")
+        print("\(acknowledged) acknowledged writes, \(failovers) failovers, \(reboots) guest reboots, \(faults) faults in \(String(format: "%.1f", seconds)) s")
         print("\(passed) passed, \(failed) failed")
         if failed > 0 { throw ExitCode(1) }
     }

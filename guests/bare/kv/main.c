@@ -6,7 +6,11 @@
  *   "S <key> <value>"  stores the value        -> "OK <key> <value>"
  *   "G <key>"          reads it                -> "V <key> <value>" or "N <key>"
  *   "Q"                powers off (exit 0)
+ *   "R"                resets the machine (SiFive test device): the table is gone after the reboot
  * Anything else                                -> "E"
+ * At start it prints "kv ready <mtime>": guest time goes on across a reboot, so the number tells
+ * one boot from the next (a client that sees a line twice, replayed after a failover, sees the
+ * same number).
  * Keys and values are up to 15 and 31 characters; the table holds 256 keys (the oldest
  * slot is reused when it is full, which the simulation never reaches).
  */
@@ -15,6 +19,7 @@
 #define UART_RBR 0
 #define UART_LSR_DR 0x01
 #define KEYS 256
+#define TEST_RESET 0x7777   /* SiFive test device: reset the machine */
 
 static char keys[KEYS][16];
 static char values[KEYS][32];
@@ -64,6 +69,9 @@ static void handle(char *line) {
         else { print_str("V "); print_str(keys[slot]); print_str(" "); puts(values[slot]); }
     } else if (line[0] == 'Q' && line[1] == 0) {
         exit(0);
+    } else if (line[0] == 'R' && line[1] == 0) {
+        *(volatile uint32_t *)TEST_DEV_BASE = TEST_RESET;
+        for (;;) __asm__ volatile ("wfi");
     } else {
         puts("E");
     }
@@ -72,7 +80,9 @@ static void handle(char *line) {
 int main(void) {
     char line[64];
     int length = 0;
-    puts("kv ready");
+    print_str("kv ready ");
+    print_udec(clint_mtime());
+    putchar('\n');
     for (;;) {
         int c = read_byte();
         if (c < 0) { wait_a_little(); continue; }
