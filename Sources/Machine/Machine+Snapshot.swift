@@ -34,7 +34,7 @@ extension Machine {
     }
 
     private func writeSnapshot(_ kind: SnapshotKind, base: SnapshotBase?) throws(SnapshotError) -> [UInt8] {
-        let diskIdentity = try disk.map { device throws(SnapshotError) in try DiskIdentity(of: device.storage) }
+        let diskIdentity = try disk.map { device throws(SnapshotError) in try DiskIdentity(of: device) }
         var writer = StateWriter(reservingCapacity: 1 << 20)
         SnapshotFormat.writeHeader(kind, to: &writer)
         for section in SnapshotFormat.sections(kind) {
@@ -359,7 +359,7 @@ extension Machine {
             if device.storage.sectorCount != theirs.sectorCount || device.storage.isReadOnly != theirs.isReadOnly {
                 throw .diskMismatch("the snapshot's disk has \(theirs.sectorCount) sectors\(theirs.isReadOnly ? " (read-only)" : ""), this machine's \(device.storage.sectorCount)\(device.storage.isReadOnly ? " (read-only)" : "")")
             }
-            let ours = try DiskIdentity(of: device.storage)
+            let ours = try DiskIdentity(of: device)
             guard ours == theirs else {
                 throw .diskMismatch("its contents differ (hash 0x\(String(ours.contentHash, radix: 16)), the snapshot's 0x\(String(theirs.contentHash, radix: 16))): attach the disk image as it was when the snapshot was taken")
             }

@@ -17,6 +17,9 @@ public struct BackupChannel: Sendable {
     private var lines: [Int: LineID] = [:]
     private var connecting: Set<Int> = []
     private var joinLine: Int?
+    /// What this backup sends to join: `join`, or `joinWithDisk` with its disk's report.
+    public var joinMessage: ReplicationMessage = .join
+    private var diskTransfers: [DiskTransfer] = []
     private var snapshotBytes: [UInt8] = []
     private var snapshotGeneration: UInt64 = 0
     private var initialState: BackupLink.InitialState?
@@ -47,6 +50,12 @@ public struct BackupChannel: Sendable {
     public mutating func takeInitialState() -> BackupLink.InitialState? {
         defer { initialState = nil }
         return initialState
+    }
+
+    /// Removes and returns the disk copy's messages received so far, in order.
+    public mutating func takeDiskTransfers() -> [DiskTransfer] {
+        defer { diskTransfers.removeAll(keepingCapacity: true) }
+        return diskTransfers
     }
 
     /// Removes and returns the entries received so far, in order.
@@ -149,7 +158,7 @@ public struct BackupChannel: Sendable {
             // what arrived of it is dropped, and the join starts over here.
             joinLine = line.index
             snapshotBytes = []
-            actions.append(.send(line, [.join]))
+            actions.append(.send(line, [joinMessage]))
         }
         return actions
     }
@@ -200,7 +209,15 @@ public struct BackupChannel: Sendable {
             // An older sequence number is a copy from the other line (or a resend): dropped.
         case .heartbeat(let time):
             primaryTime = max(primaryTime, time)
-        case .hello, .proof, .refuse, .join, .resume, .ack:
+        case .diskPlan(let instance, let generation, let full, let extents):
+            guard !synced, joinLine == line.index, case .joinWithDisk = joinMessage else { problem = "an unexpected disk plan"; break }
+            diskTransfers.append(.plan(instance: instance, generation: generation, full: full, extents: extents))
+            ring = true
+        case .diskExtent(let index, let bytes):
+            guard !synced, joinLine == line.index, case .joinWithDisk = joinMessage else { problem = "an unexpected disk extent"; break }
+            diskTransfers.append(.extent(index: index, bytes: bytes))
+            ring = true
+        case .hello, .proof, .refuse, .join, .resume, .ack, .joinWithDisk:
             problem = "a primary does not send \(message.kind)"
         }
         if let problem {
@@ -241,7 +258,7 @@ public struct BackupChannel: Sendable {
         guard !stopped, let other = orderedLines.first else { return [] }
         joinLine = other.index
         return [.log("the initial state was coming on line \(index + 1), which is gone: joining again on line \(other.index + 1)"),
-                .send(other, [.join])]
+                .send(other, [joinMessage])]
     }
 
     /// The primary refused this node on `line` (and closes it): the machine thread learns why.

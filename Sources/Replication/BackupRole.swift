@@ -1,3 +1,4 @@
+import HostIO
 import Machine
 import Replay
 
@@ -17,23 +18,30 @@ import Replay
 
     let configuration: NodeConfiguration
     let link: any BackupLogChannel
+    /// This node's copy of the VM's disk (nil: a disk-less VM).
+    let disk: MirroredDisk?
     let log: NodeLog
     let clock: () -> Double
     private var follower: Follower?
     private var generation: UInt64 = 0
+    /// The disk copy under way: whose disk it makes this one, and what arrived.
+    private var resync: (instance: [UInt8], full: Bool, planned: UInt64, received: UInt64, bytes: UInt64)?
     @_spi(Simulation) public var plantedBug: PlantedBug?
     /// The machine being followed (nil before the initial state arrived).
     public var machine: Machine? { follower?.machine }
 
-    public init(configuration: NodeConfiguration, link: any BackupLogChannel, log: NodeLog, clock: @escaping () -> Double) {
+    public init(configuration: NodeConfiguration, link: any BackupLogChannel, disk: MirroredDisk? = nil, log: NodeLog,
+                clock: @escaping () -> Double) {
         self.configuration = configuration
         self.link = link
+        self.disk = disk
         self.log = log
         self.clock = clock
     }
 
     public func step() -> Step {
         guard let follower else {
+            if let stop = takeDiskTransfers() { return .stopped(stop) }
             if let state = link.takeInitialState() { return start(state) }
             if let reason = link.refusedReason { return .stopped(.refused(reason)) }
             return .wait(until: clock() + 0.5)
@@ -50,15 +58,49 @@ import Replay
         return .wait(until: clock() + 0.1)
     }
 
-    /// Builds the machine from the primary's snapshot.
+    /// Writes the disk copy's extents as they arrive (the record marks each before it is
+    /// written, so a copy cut short is resumed correctly by the next join); an outcome if the
+    /// disk cannot be written.
+    private func takeDiskTransfers() -> NodeOutcome? {
+        guard let disk else { return nil }
+        for transfer in link.takeDiskTransfers() {
+            do {
+                switch transfer {
+                case .plan(let instance, let generation, let full, let extents):
+                    try disk.beginResync(full: full)
+                    resync = (instance, full, extents, 0, 0)
+                    log("disk: \(full ? "full" : "quick") resync from the primary (generation \(generation)): \(extents) extents planned")
+                case .extent(let index, let bytes):
+                    guard resync != nil else { return .refused("the primary sent a disk extent before its plan") }
+                    try disk.writeExtent(Int(index), bytes)
+                    resync!.received += 1
+                    resync!.bytes += UInt64(bytes.count)
+                }
+            } catch {
+                log("disk: \(error); stopping this backup")
+                return .refused("disk: \(error)")
+            }
+        }
+        return nil
+    }
+
+    /// Builds the machine from the primary's snapshot (with this node's disk, now a copy of the
+    /// primary's: the snapshot's disk identity proves it).
     private func start(_ state: BackupLink.InitialState) -> Step {
         let machine: Machine
         do {
             let info = try SnapshotInfo(state.snapshot)
-            machine = try Machine(configuration: info.configuration)
+            machine = try Machine(configuration: info.configuration, disk: disk)
             try machine.restoreSnapshot(state.snapshot)
         } catch {
             return .stopped(.refused(ReplicationError.badSnapshot("\(error)").description))
+        }
+        if let disk {
+            guard let resync else { return .stopped(.refused("the primary sent its state without a disk plan")) }
+            do { try disk.adopt(instance: resync.instance, generation: state.generation) } catch {
+                return .stopped(.refused("disk: \(error)"))
+            }
+            log("disk: resync done (\(resync.received) extent messages, \(resync.bytes) bytes of data); the disk is the primary's at generation \(state.generation)")
         }
         generation = state.generation
         // The primary's outputs are the ones that leave; the backup's are only digested, and the

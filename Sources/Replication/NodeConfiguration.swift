@@ -25,6 +25,10 @@ public struct NodeConfiguration: Sendable {
     /// If set, a line per output release ("MONOTONIC_NS GENERATION NODE BYTES") is appended
     /// here: tests check from it that two primaries never released output at once.
     public var releaseLogPath: String?
+    /// Bytes per second a disk copy to a joining backup sends at most (`--sync-rate`).
+    public var diskSyncRate: Double = 200 * 1_048_576
+    /// `--resync full`: a joining backup asks for its whole disk.
+    public var resyncFull = false
     /// Seconds between two statistics lines of a primary with a backup (log entries, bytes, MIPS).
     public var statisticsInterval: Double = 10
 

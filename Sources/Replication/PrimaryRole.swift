@@ -38,6 +38,8 @@ import Replay
     let link: any PrimaryLogChannel
     let console: any ConsoleBackend
     let network: (any NetworkBackend)?
+    /// This node's copy of the VM's disk (nil: a disk-less VM).
+    let disk: MirroredDisk?
     let log: NodeLog
     let releaseLog: ReleaseLog?
     let clock: () -> Double
@@ -58,6 +60,8 @@ import Replay
     private var idleDeadline: Double?
     /// The guest stopped: let the backup acknowledge the rest until the deadline.
     private var finishing: (outcome: NodeOutcome, deadline: Double)?
+    /// A disk copy to a joining backup, under way (the join it serves, by number).
+    private var copy: (join: UInt64, instance: [UInt8], state: DiskCopy, reported: Double)?
     /// For the periodic statistics line.
     private var statistics: (time: Double, entries: UInt64, bytes: UInt64, instructions: UInt64)
     /// Called with each release (the simulation checks the output rule with it).
@@ -71,7 +75,7 @@ import Replay
     ///     guest's frames are dropped).
     ///   - announces: this node was the backup and goes live: announce the guest's MAC from here.
     public init(configuration: NodeConfiguration, machine: Machine, generation: UInt64, link: any PrimaryLogChannel,
-         console: any ConsoleBackend, network: (any NetworkBackend)? = nil, announces: Bool = false,
+         console: any ConsoleBackend, network: (any NetworkBackend)? = nil, disk: MirroredDisk? = nil, announces: Bool = false,
          log: NodeLog, clock: @escaping () -> Double, outputs: OutputDigest = OutputDigest(),
          runnerSettings: LiveRunner.Settings? = nil) {
         self.configuration = configuration
@@ -80,6 +84,7 @@ import Replay
         self.link = link
         self.console = console
         self.network = network
+        self.disk = disk
         announcePending = announces
         self.log = log
         self.clock = clock
@@ -92,6 +97,7 @@ import Replay
         runner = LiveRunner(machine: machine, journal: journal, outputs: gateSink, settings: settings, outputDigest: outputs, clock: clock)
         gateSink.role = self
         link.onAcknowledged = { [weak self] in self?.release() }
+        disk?.onWrite = { [weak self] extents in self?.copy?.state.noteWritten(extents) }
     }
 
     /// The output digest so far (what the guest sent).
@@ -108,7 +114,7 @@ import Replay
             return .wait(until: min(finishing.deadline, clock() + 0.02))
         }
         let status = link.status
-        if status.joinRequested { sendState() }
+        if status.joinRequested { serveJoin(status) } else { copy = nil }
         if status.backupLost {
             log("holding output; asking the arbiter to continue alone (generation \(generation) -> \(generation + 1))")
             return .claim(expected: generation)
@@ -141,6 +147,10 @@ import Replay
             if !(console.hasInput || networkInput || status.joinRequested || status.backupLost) && clock() < deadline {
                 return .wait(until: min(deadline, announcement?.nextDeadline ?? deadline))
             }
+            if copy != nil && clock() < deadline && !(console.hasInput || networkInput || status.backupLost) {
+                // Only the disk copy has work: wait for its rate, not for the guest.
+                return .wait(until: min(deadline, clock() + max(copy!.state.wait(), 0.001)))
+            }
         }
         idleDeadline = nil
         let result: LiveRunner.Step
@@ -151,7 +161,8 @@ import Replay
             return .continue
         case .idle(let deadline, _):
             idleDeadline = deadline
-            return .wait(until: min(deadline, announcement?.nextDeadline ?? deadline))
+            let copyDeadline = copy.map { clock() + max($0.state.wait(), 0.001) } ?? deadline
+            return .wait(until: min(deadline, announcement?.nextDeadline ?? deadline, copyDeadline))
         case .stopped(.exited(let code)):
             finishing = (.guestExited(code: code), clock() + 2 * configuration.heartbeat.timeout)
             return .continue
@@ -167,6 +178,12 @@ import Replay
     public func claimed(_ outcome: ArbitrationOutcome) -> Step {
         switch outcome {
         case .won(let newGeneration):
+            do { try disk?.beginGeneration(newGeneration) } catch {
+                // The record must say which generation later writes belong to; without it a
+                // returning backup could be resynced wrongly.
+                log("cannot record generation \(newGeneration) on the disk: \(error); stopping")
+                return .finished(.diverged("disk record: \(error)"))
+            }
             gateLock.withLock { generation = newGeneration }
             link.forgetBackup()
             log("won the arbiter: primary of VM '\(configuration.vm)' alone at generation \(generation); waiting for a new backup")
@@ -179,10 +196,92 @@ import Replay
         }
     }
 
-    /// A joining backup gets the state, then a checkpoint at the same count to check it against.
-    private func sendState() {
-        do {
+    /// A joining backup: without disks, the state at once (``sendState()``). With a disk, the
+    /// primary first decides what of the disk to copy (``ResyncPlan``), copies it while the guest
+    /// runs (``DiskCopy``: rounds, the guest's writes sent again, at `--sync-rate`), and when
+    /// little is left, sends the rest and the state in one pause.
+    private func serveJoin(_ status: PrimaryLink.Status) {
+        guard let disk, machine.disk != nil else {
+            if status.joinReport != nil {
+                link.refuseJoin(reason: "VM '\(configuration.vm)' has no disk on its primary: start the backup without --disk")
+                return
+            }
+            sendState()
+            return
+        }
+        guard let report = status.joinReport else {
+            link.refuseJoin(reason: "VM '\(configuration.vm)' has a disk: start the backup with --disk and its own copy of the image")
+            return
+        }
+        if copy?.join != status.joinNumber {
+            guard let record = disk.record else {
+                link.refuseJoin(reason: "the primary's disk has no record")
+                return
+            }
+            switch ResyncPlan.decide(primary: record, backup: report) {
+            case .refuse(let reason):
+                copy = nil
+                link.refuseJoin(reason: reason)
+                return
+            case .copy(let extents, let full):
+                let extentBytes = Int(record.extentSectors) * 512
+                let state = DiskCopy(plan: extents, full: full, extentBytes: extentBytes,
+                                     bytesPerSecond: configuration.diskSyncRate, now: clock())
+                copy = (status.joinNumber, record.instance, state, clock())
+                guard link.sendDiskMessages([.diskPlan(instance: record.instance, generation: generation, full: full,
+                                                      extents: UInt64(extents.count))]) else { copy = nil; return }
+                log("disk: \(full ? "full" : "quick") resync of the backup's disk: \(extents.count) of \(record.extentCount) extents (\(megabytes(UInt64(extents.count * extentBytes))) MiB) at up to \(megabytes(UInt64(configuration.diskSyncRate))) MiB/s while the guest runs")
+            }
+        }
+        guard var current = copy else { return }
+        let now = clock()
+        if current.state.mayFinish {
             let started = clock()
+            guard let sent = sendExtents(current.state.rest(), on: &current.state, from: disk) else { copy = nil; return }
+            copy = nil
+            log("disk: final pause: \(sent) extents; \(current.state.sentExtents) extents (\(megabytes(current.state.sentBytes)) MiB on the wire) in \(current.state.rounds) round(s), \(String(format: "%.2f", now - current.state.started)) s")
+            sendState(pausedSince: started)
+            return
+        }
+        guard sendExtents(current.state.next(now: now), on: &current.state, from: disk) != nil else { copy = nil; return }
+        if now - current.reported >= 1 {
+            let elapsed = max(now - current.state.started, 0.001)
+            let rate = Double(current.state.sentBytes) / elapsed
+            let left = Double(current.state.pending.count * current.state.extentBytes)
+            log("disk: round \(current.state.rounds), \(current.state.sentExtents) extents sent (\(megabytes(current.state.sentBytes)) MiB, \(megabytes(UInt64(rate))) MiB/s), \(current.state.pending.count) left (~\(String(format: "%.1f", left / max(rate, 1))) s)")
+            current.reported = now
+        }
+        copy = current
+    }
+
+    /// Reads and sends `extents` (all-zero ones as empty messages); nil if the backup went away
+    /// or the disk cannot be read (then the backup is refused).
+    private func sendExtents(_ extents: [Int], on state: inout DiskCopy, from disk: MirroredDisk) -> Int? {
+        guard !extents.isEmpty else { return 0 }
+        var messages: [ReplicationMessage] = []
+        var bytes: UInt64 = 0
+        for index in extents {
+            let data: [UInt8]
+            do { data = try disk.readExtent(index) } catch {
+                log("disk: cannot read extent \(index) for the backup: \(error)")
+                link.refuseJoin(reason: "the primary cannot read its disk: \(error)")
+                return nil
+            }
+            let zero = data.allSatisfy { $0 == 0 }
+            bytes += UInt64(zero ? 0 : data.count)
+            messages.append(.diskExtent(index: UInt64(index), bytes: zero ? [] : data))
+        }
+        guard link.sendDiskMessages(messages) else { return nil }
+        state.sent(extents: extents.count, bytes: bytes)
+        return extents.count
+    }
+
+    private func megabytes(_ bytes: UInt64) -> String { String(format: "%.1f", Double(bytes) / 1_048_576) }
+
+    /// A joining backup gets the state, then a checkpoint at the same count to check it against.
+    private func sendState(pausedSince: Double? = nil) {
+        do {
+            let started = pausedSince ?? clock()
             let snapshot = try machine.saveSnapshot()
             let paused = clock() - started
             if link.sendSnapshot(snapshot, generation: generation) {
