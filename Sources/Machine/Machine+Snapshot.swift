@@ -232,6 +232,9 @@ extension Machine {
         var diskReader = sections[.disk]!
         let snapshotDisk = try DiskIdentity.read(from: &diskReader)
         try diskReader.expectEnd("section DISK")
+        // The owner may have changed the medium since this machine last saw it (a copy brought
+        // up to date): its digest is read afresh, so the check is against the disk as it is.
+        disk?.mediumChanged()
         try checkDisk(snapshotDisk)
         var ramReader = sections[.ram]!
         let pages = try readRAM(&ramReader)

@@ -1,3 +1,4 @@
+import HostIO
 import Machine
 import NIOCore
 import Replay
@@ -22,6 +23,12 @@ import Testing
         .entry(sequence: 11, .input(Event(instructionCount: 2_000_001, input: .networkAnnounce))),
         .ack(sequence: 10, executedCount: 1_999_000, echo: 123_456_789),
         .heartbeat(time: 987_654_321),
+        .joinWithDisk(DiskReport(instance: Array(0..<16), generation: 4, sectorCount: 1 << 21, extentSectors: 512,
+                                 state: .partialResync, historyTrusted: true, written: [0x81] + [UInt8](repeating: 0, count: 511),
+                                 wantsFull: false)),
+        .diskPlan(instance: Array(0..<16), generation: 5, full: true, extents: 4096),
+        .diskExtent(index: 17, bytes: Array(repeating: 0x5A, count: 512 * 512)),
+        .diskExtent(index: 18, bytes: []),
     ]
 
     func frame(_ message: ReplicationMessage) -> [UInt8] {
