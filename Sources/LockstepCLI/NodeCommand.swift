@@ -85,6 +85,9 @@ struct NodeCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("How a joining backup's disk is brought up to date: auto (only what changed, when the records prove the rest equal; otherwise the backup is refused) or full (overwrite the backup's whole disk).", valueName: "auto|full"))
     var resync: String = "auto"
 
+    @Option(name: .long, help: ArgumentHelp("When a guest's disk flush completes: primary (durable on the primary's disk; the backup holds the log to redo it) or both (durable on both nodes' disks: the guest waits for the backup).", valueName: "primary|both"))
+    var diskSync: String = "primary"
+
     @Option(name: .long, help: ArgumentHelp("Most MiB per second a primary sends when it copies its disk to a joining backup.", valueName: "MiB/s"))
     var syncRate: Double = 200
 
@@ -108,6 +111,9 @@ struct NodeCommand: ParsableCommand {
         }
         guard syncRate > 0, syncRate.isFinite else { throw ValidationError("--sync-rate must be a positive number of MiB per second") }
         if resync == "full" && disk == nil { throw ValidationError("--resync full needs --disk") }
+        guard DiskSyncMode(rawValue: diskSync) != nil else {
+            throw ValidationError("--disk-sync must be primary or both, not '\(diskSync)'")
+        }
         guard heartbeatInterval > 0, heartbeatTimeout > heartbeatInterval else {
             throw ValidationError("--heartbeat-timeout must be longer than --heartbeat-interval")
         }
@@ -145,6 +151,7 @@ struct NodeCommand: ParsableCommand {
             heartbeat: HeartbeatSettings(interval: Double(heartbeatInterval) / 1000, timeout: Double(heartbeatTimeout) / 1000))
         configuration.releaseLogPath = releaseLog
         configuration.resyncFull = resync == "full"
+        configuration.diskSync = DiskSyncMode(rawValue: diskSync) ?? .primary
         configuration.diskSyncRate = syncRate * 1_048_576
         configuration.statisticsInterval = statisticsInterval
         let arbiterBackend: any Arbiter

@@ -44,6 +44,8 @@ public final class VirtioBlock: VirtioDevice {
     /// The GET_ID answer: up to 20 bytes, zero-padded.
     public let serial: [UInt8]
     private weak var transport: VirtioMMIO?
+    /// Called after each flush request completed (successfully or not), on the machine's thread.
+    var onFlush: (() -> Void)?
     /// The digest of the medium's contents, updated on every write (see ``contentDigest()``).
     private var digest = DiskContentDigest()
 
@@ -155,6 +157,7 @@ public final class VirtioBlock: VirtioDevice {
             }
         case RequestType.flush:
             do { try storage.flush(); status = Status.ok } catch { status = Status.ioError }
+            onFlush?()
         case RequestType.getID:
             let n = min(VirtioBlock.serialLength, writable - 1)
             var id = serial

@@ -47,6 +47,9 @@ public final class LiveRunner {
         /// The guest waits for an interrupt: wait until `deadline` (host clock) or until an input
         /// arrives, then call again. `timerArmed` is false when only an input can wake the guest.
         case idle(deadline: Double, timerArmed: Bool)
+        /// The guest's disk completed a flush at this count (the machine was asked to stop
+        /// there: ``Machine/stopsAtDiskFlush``); the progress mark up to it is in the journal.
+        case flushed(at: UInt64)
         /// The machine stopped (power-off, reset, the instruction limit).
         case stopped(Machine.StopReason)
     }
@@ -187,6 +190,8 @@ public final class LiveRunner {
             idling = (now, ticks)
             let wait = min(ticks.map { Double($0) / settings.timebaseFrequency } ?? settings.maximumIdleWait, settings.maximumIdleWait)
             return .idle(deadline: now + wait, timerArmed: ticks != nil)
+        case .diskFlushed:
+            return .flushed(at: machine.instructionCount)
         case .exited, .resetRequested:
             return .stopped(reason)
         }

@@ -27,6 +27,8 @@ public struct BackupChannel: Sendable {
     private var entries: Deque<LogEntry> = []
     private var nextSequence: UInt64 = 1
     private var executed: UInt64 = 0
+    /// The executed count the last acknowledgement carried.
+    private var acknowledgedExecuted: UInt64 = 0
     /// The latest time (the primary's clock) in a heartbeat from the primary: echoed back.
     private var primaryTime: UInt64 = 0
     private var unacknowledged = false
@@ -67,6 +69,16 @@ public struct BackupChannel: Sendable {
     /// What the machine thread has executed (reported to the primary with acknowledgements).
     public mutating func noteExecuted(_ count: UInt64) { executed = count }
 
+    /// The machine thread has executed everything it received: if that moved the executed count
+    /// since the last acknowledgement, say so now rather than at the next heartbeat (a primary
+    /// waiting for its backup to reach a disk flush, `--disk-sync both`, waits for this).
+    public mutating func caughtUp() -> [LinkAction] {
+        guard synced, !stopped, executed > acknowledgedExecuted else { return [] }
+        acknowledgedExecuted = executed
+        let ack = ReplicationMessage.ack(sequence: nextSequence - 1, executedCount: executed, echo: primaryTime)
+        return orderedLines.map { LinkAction.send($0, [ack]) }
+    }
+
     /// Every line silent for the timeout after the backup was synchronised.
     public var isPrimaryLost: Bool { primaryLost }
 
@@ -97,6 +109,7 @@ public struct BackupChannel: Sendable {
     public mutating func tick(now: Double) -> [LinkAction] {
         guard !stopped else { return [] }
         let beat: [ReplicationMessage] = [.heartbeat(time: primaryTime), .ack(sequence: nextSequence - 1, executedCount: executed, echo: primaryTime)]
+        acknowledgedExecuted = executed
         unacknowledged = false
         var silent: [LineID] = []
         var declared = false
@@ -233,6 +246,7 @@ public struct BackupChannel: Sendable {
     public mutating func readComplete(on line: LineID, now: Double) -> [LinkAction] {
         guard unacknowledged, !stopped else { return [] }
         unacknowledged = false
+        acknowledgedExecuted = executed
         let ack = ReplicationMessage.ack(sequence: nextSequence - 1, executedCount: executed, echo: primaryTime)
         return orderedLines.map { LinkAction.send($0, [ack]) }
     }

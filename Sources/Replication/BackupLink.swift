@@ -78,6 +78,11 @@ public final class BackupLink: LineOwner, @unchecked Sendable {
         lock.withLock { core.noteExecuted(count) }
     }
 
+    /// The machine thread executed everything it received (see ``BackupChannel/caughtUp()``).
+    public func reportCaughtUp() {
+        drive { core, _ in core.caughtUp() }
+    }
+
     /// Every line silent for the timeout after the backup was synchronised.
     public var isPrimaryLost: Bool { lock.withLock { core.isPrimaryLost } }
 

@@ -50,6 +50,7 @@ import Replay
         if let stop = execute(entries, on: follower) { return .stopped(stop) }
         link.noteExecuted(follower.machine.instructionCount)
         if !entries.isEmpty { return .continue }
+        link.reportCaughtUp()
         if link.isPrimaryLost {
             if let stop = execute(link.takeEntries(), on: follower) { return .stopped(stop) }
             return .primaryLost(follower.machine, generation: generation, outputs: follower.outputDigest)

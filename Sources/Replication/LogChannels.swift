@@ -31,6 +31,8 @@ public protocol BackupLogChannel: AnyObject {
     var refusedReason: String? { get }
     /// The disk copy's messages received since the last call, in order.
     func takeDiskTransfers() -> [DiskTransfer]
+    /// The backup executed everything it received: acknowledge its progress now.
+    func reportCaughtUp()
 }
 
 extension PrimaryLogChannel {
@@ -41,6 +43,7 @@ extension PrimaryLogChannel {
 
 extension BackupLogChannel {
     public func takeDiskTransfers() -> [DiskTransfer] { [] }
+    public func reportCaughtUp() {}
 }
 
 extension PrimaryLink: PrimaryLogChannel {}

@@ -60,6 +60,9 @@ import Replay
     private var idleDeadline: Double?
     /// The guest stopped: let the backup acknowledge the rest until the deadline.
     private var finishing: (outcome: NodeOutcome, deadline: Double)?
+    /// `--disk-sync both`: the count of a disk flush the backup must execute before the guest
+    /// runs on.
+    private var flushBarrier: UInt64?
     /// A disk copy to a joining backup, under way (the join it serves, by number).
     private var copy: (join: UInt64, instance: [UInt8], state: DiskCopy, reported: Double)?
     /// For the periodic statistics line.
@@ -98,6 +101,7 @@ import Replay
         gateSink.role = self
         link.onAcknowledged = { [weak self] in self?.release() }
         disk?.onWrite = { [weak self] extents in self?.copy?.state.noteWritten(extents) }
+        machine.stopsAtDiskFlush = configuration.diskSync == .both
     }
 
     /// The output digest so far (what the guest sent).
@@ -140,6 +144,14 @@ import Replay
             release()
             if mustThrottle() { return .wait(until: clock() + 0.05) }
         }
+        if let barrier = flushBarrier {
+            let status = link.status
+            if status.hasBackup && !status.backupLost && status.backupExecuted < barrier {
+                release()
+                return .wait(until: clock() + 0.05)   // the backup's acknowledgement rings
+            }
+            flushBarrier = nil
+        }
         if runner.isIdle, let deadline = idleDeadline {
             release()
             let status = link.status
@@ -158,6 +170,9 @@ import Replay
         release()
         switch result {
         case .ran:
+            return .continue
+        case .flushed(let count):
+            flushBarrier = count
             return .continue
         case .idle(let deadline, _):
             idleDeadline = deadline
