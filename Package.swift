@@ -142,6 +142,6 @@ let package = Package(
         // the Redis client against a real redis-server on a port from FaultInjection's TestPorts.
         .testTarget(name: "KVWorkloadTests", dependencies: ["CTestProcessSetup", "KVWorkload", "HostIO", "LockstepSupport", "FaultInjection"]),
         // Real processes: primary, backup and arbiter, killed with SIGKILL under load.
-        .testTarget(name: "FaultToleranceTests", dependencies: ["CTestProcessSetup", "FaultInjection", "KVWorkload"]),
+        .testTarget(name: "FaultToleranceTests", dependencies: ["CTestProcessSetup", "FaultInjection", "KVWorkload", "HostIO"]),
     ]
 )
