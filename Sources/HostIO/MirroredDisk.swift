@@ -111,6 +111,13 @@ public final class MirroredDisk: BlockStorage, @unchecked Sendable {
         do { try writeSectors(at: sector, data.isEmpty ? [UInt8](repeating: 0, count: length) : data) } catch { throw .image(error.description) }
     }
 
+    /// Bytes in extent `index` (the last one may be short; 0 outside the disk or without a record).
+    public func extentLength(_ index: Int) -> Int {
+        guard let record = record, index >= 0, index < record.extentCount else { return 0 }
+        let sector = UInt64(index) * record.extentSectors
+        return Int(min(record.extentSectors, image.sectorCount - sector)) * 512
+    }
+
     /// One extent's contents (a primary copying to its backup).
     public func readExtent(_ index: Int) throws(MirroredDiskError) -> [UInt8] {
         guard let record = record else { throw .image("no record") }

@@ -226,9 +226,9 @@ public struct BackupChannel: Sendable {
             guard !synced, joinLine == line.index, case .joinWithDisk = joinMessage else { problem = "an unexpected disk plan"; break }
             diskTransfers.append(.plan(instance: instance, generation: generation, full: full, extents: extents))
             ring = true
-        case .diskExtent(let index, let bytes):
+        case .diskExtent(let index, let compressed, let bytes):
             guard !synced, joinLine == line.index, case .joinWithDisk = joinMessage else { problem = "an unexpected disk extent"; break }
-            diskTransfers.append(.extent(index: index, bytes: bytes))
+            diskTransfers.append(.extent(index: index, compressed: compressed, bytes: bytes))
             ring = true
         case .hello, .proof, .refuse, .join, .resume, .ack, .joinWithDisk:
             problem = "a primary does not send \(message.kind)"

@@ -71,9 +71,16 @@ import Replay
                     try disk.beginResync(full: full)
                     resync = (instance, full, extents, 0, 0)
                     log("disk: \(full ? "full" : "quick") resync from the primary (generation \(generation)): \(extents) extents planned")
-                case .extent(let index, let bytes):
+                case .extent(let index, let compressed, let bytes):
                     guard resync != nil else { return .refused("the primary sent a disk extent before its plan") }
-                    try disk.writeExtent(Int(index), bytes)
+                    if compressed {
+                        guard let data = Zstd.decompress(bytes, length: disk.extentLength(Int(index))) else {
+                            return .refused("the primary sent a disk extent that does not decompress")
+                        }
+                        try disk.writeExtent(Int(index), data)
+                    } else {
+                        try disk.writeExtent(Int(index), bytes)
+                    }
                     resync!.received += 1
                     resync!.bytes += UInt64(bytes.count)
                 }

@@ -282,9 +282,14 @@ import Replay
                 link.refuseJoin(reason: "the primary cannot read its disk: \(error)")
                 return nil
             }
-            let zero = data.allSatisfy { $0 == 0 }
-            bytes += UInt64(zero ? 0 : data.count)
-            messages.append(.diskExtent(index: UInt64(index), bytes: zero ? [] : data))
+            if data.allSatisfy({ $0 == 0 }) {
+                messages.append(.diskExtent(index: UInt64(index), compressed: false, bytes: []))
+                continue
+            }
+            let packed = Zstd.compress(data)
+            let compressed = packed.count < data.count
+            bytes += UInt64(compressed ? packed.count : data.count)
+            messages.append(.diskExtent(index: UInt64(index), compressed: compressed, bytes: compressed ? packed : data))
         }
         guard link.sendDiskMessages(messages) else { return nil }
         state.sent(extents: extents.count, bytes: bytes)

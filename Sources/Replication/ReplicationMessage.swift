@@ -50,8 +50,9 @@ public enum ReplicationMessage: Equatable, Sendable {
     /// once, when the guest writes them again during the copy), then the snapshot. After it, the
     /// backup's disk belongs to `instance` at `generation`.
     case diskPlan(instance: [UInt8], generation: UInt64, full: Bool, extents: UInt64)
-    /// Primary -> backup: one extent of the disk (an empty `bytes`: all zeros).
-    case diskExtent(index: UInt64, bytes: [UInt8])
+    /// Primary -> backup: one extent of the disk: its bytes, a zstd frame of them
+    /// (`compressed`), or nothing (all zeros).
+    case diskExtent(index: UInt64, compressed: Bool, bytes: [UInt8])
 
     enum Kind: UInt8 {
         case hello = 1, proof, refuse, join, resume, snapshotChunk, entry, ack, heartbeat, joinWithDisk, diskPlan, diskExtent
@@ -133,8 +134,9 @@ public enum ReplicationMessage: Equatable, Sendable {
             writeU64(generation)
             bytes.append(full ? 1 : 0)
             writeU64(extents)
-        case .diskExtent(let index, let data):
+        case .diskExtent(let index, let compressed, let data):
             writeU64(index)
+            bytes.append(compressed ? 1 : 0)
             writeBlob(data)
         }
     }
@@ -240,7 +242,9 @@ public enum ReplicationMessage: Equatable, Sendable {
             guard let full = payload.readInteger(as: UInt8.self) else { throw .malformedMessage("truncated plan flag") }
             message = .diskPlan(instance: instance, generation: generation, full: full != 0, extents: try u64("the extent count"))
         case .diskExtent:
-            message = .diskExtent(index: try u64("the extent index"), bytes: try blob("the extent"))
+            let index = try u64("the extent index")
+            guard let compressed = payload.readInteger(as: UInt8.self), compressed <= 1 else { throw .malformedMessage("truncated or unknown extent encoding") }
+            message = .diskExtent(index: index, compressed: compressed == 1, bytes: try blob("the extent"))
         }
         guard payload.remaining == 0 else { throw .malformedMessage("\(payload.remaining) stray bytes after a \(kind) message") }
         return message

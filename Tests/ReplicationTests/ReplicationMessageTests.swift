@@ -27,8 +27,9 @@ import Testing
                                  state: .partialResync, historyTrusted: true, written: [0x81] + [UInt8](repeating: 0, count: 511),
                                  wantsFull: false)),
         .diskPlan(instance: Array(0..<16), generation: 5, full: true, extents: 4096),
-        .diskExtent(index: 17, bytes: Array(repeating: 0x5A, count: 512 * 512)),
-        .diskExtent(index: 18, bytes: []),
+        .diskExtent(index: 17, compressed: false, bytes: Array(repeating: 0x5A, count: 512 * 512)),
+        .diskExtent(index: 18, compressed: true, bytes: Array(repeating: 0x5B, count: 300)),
+        .diskExtent(index: 19, compressed: false, bytes: []),
     ]
 
     func frame(_ message: ReplicationMessage) -> [UInt8] {
