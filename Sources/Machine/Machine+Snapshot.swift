@@ -33,7 +33,7 @@ extension Machine {
         return try writeSnapshot(.incremental, base: base)
     }
 
-    private func writeSnapshot(_ kind: SnapshotKind, base: SnapshotBase?) throws(SnapshotError) -> [UInt8] {
+    func writeSnapshot(_ kind: SnapshotKind, base: SnapshotBase?) throws(SnapshotError) -> [UInt8] {
         let diskIdentity = try disk.map { device throws(SnapshotError) in try DiskIdentity(of: device) }
         var writer = StateWriter(reservingCapacity: 1 << 20)
         SnapshotFormat.writeHeader(kind, to: &writer)
@@ -84,7 +84,7 @@ extension Machine {
                     writer.writeBytes(page(index))
                     entries += 1
                 }
-            case .incremental:
+            case .incremental, .liveCopy:
                 for index in memory.dirtyPages ?? [] {
                     writer.writeUInt32(UInt32(index))
                     if Machine.isZero(page(index)) {

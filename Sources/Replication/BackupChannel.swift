@@ -19,7 +19,7 @@ public struct BackupChannel: Sendable {
     private var joinLine: Int?
     /// What this backup sends to join: `join`, or `joinWithDisk` with its disk's report.
     public var joinMessage: ReplicationMessage = .join
-    private var diskTransfers: [DiskTransfer] = []
+    private var copyTransfers: [CopyTransfer] = []
     private var snapshotBytes: [UInt8] = []
     private var snapshotGeneration: UInt64 = 0
     private var initialState: BackupLink.InitialState?
@@ -55,9 +55,9 @@ public struct BackupChannel: Sendable {
     }
 
     /// Removes and returns the disk copy's messages received so far, in order.
-    public mutating func takeDiskTransfers() -> [DiskTransfer] {
-        defer { diskTransfers.removeAll(keepingCapacity: true) }
-        return diskTransfers
+    public mutating func takeCopyTransfers() -> [CopyTransfer] {
+        defer { copyTransfers.removeAll(keepingCapacity: true) }
+        return copyTransfers
     }
 
     /// Removes and returns the entries received so far, in order.
@@ -223,14 +223,18 @@ public struct BackupChannel: Sendable {
         case .heartbeat(let time):
             primaryTime = max(primaryTime, time)
         case .diskPlan(let instance, let generation, let full, let extents):
-            guard !synced, joinLine == line.index, case .joinWithDisk = joinMessage else { problem = "an unexpected disk plan"; break }
-            diskTransfers.append(.plan(instance: instance, generation: generation, full: full, extents: extents))
+            guard !synced, joinLine == line.index, joinMessage != .join else { problem = "an unexpected copy plan"; break }
+            copyTransfers.append(.plan(instance: instance, generation: generation, full: full, extents: extents))
             ring = true
         case .diskExtent(let index, let compressed, let bytes):
             guard !synced, joinLine == line.index, case .joinWithDisk = joinMessage else { problem = "an unexpected disk extent"; break }
-            diskTransfers.append(.extent(index: index, compressed: compressed, bytes: bytes))
+            copyTransfers.append(.extent(index: index, compressed: compressed, bytes: bytes))
             ring = true
-        case .hello, .proof, .refuse, .join, .resume, .ack, .joinWithDisk:
+        case .ramPages(let pages, let compressed, let bytes):
+            guard !synced, joinLine == line.index, joinMessage != .join else { problem = "unexpected memory pages"; break }
+            copyTransfers.append(.pages(pages, compressed: compressed, bytes: bytes))
+            ring = true
+        case .hello, .proof, .refuse, .join, .resume, .ack, .joinWithDisk, .joinLive:
             problem = "a primary does not send \(message.kind)"
         }
         if let problem {

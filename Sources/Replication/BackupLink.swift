@@ -43,8 +43,8 @@ public final class BackupLink: LineOwner, @unchecked Sendable {
     }
 
     /// The disk copy's messages received since the last call, in order.
-    public func takeDiskTransfers() -> [DiskTransfer] {
-        lock.withLock { core.takeDiskTransfers() }
+    public func takeCopyTransfers() -> [CopyTransfer] {
+        lock.withLock { core.takeCopyTransfers() }
     }
 
     /// Starts connecting the lines.

@@ -26,6 +26,10 @@ import Replay
     private var generation: UInt64 = 0
     /// The disk copy under way: whose disk it makes this one, and what arrived.
     private var resync: (instance: [UInt8], full: Bool, planned: UInt64, received: UInt64, bytes: UInt64)?
+    /// RAM pages of a live copy, the latest of each, until the final snapshot builds the machine.
+    private var pages: [UInt32: [UInt8]] = [:]
+    /// Whether the primary began a live copy (its plan arrived) for the current join.
+    private var liveCopy = false
     @_spi(Simulation) public var plantedBug: PlantedBug?
     /// The machine being followed (nil before the initial state arrived).
     public var machine: Machine? { follower?.machine }
@@ -41,7 +45,7 @@ import Replay
 
     public func step() -> Step {
         guard let follower else {
-            if let stop = takeDiskTransfers() { return .stopped(stop) }
+            if let stop = takeCopyTransfers() { return .stopped(stop) }
             if let state = link.takeInitialState() { return start(state) }
             if let reason = link.refusedReason { return .stopped(.refused(reason)) }
             return .wait(until: clock() + 0.5)
@@ -62,17 +66,28 @@ import Replay
     /// Writes the disk copy's extents as they arrive (the record marks each before it is
     /// written, so a copy cut short is resumed correctly by the next join); an outcome if the
     /// disk cannot be written.
-    private func takeDiskTransfers() -> NodeOutcome? {
-        guard let disk else { return nil }
-        for transfer in link.takeDiskTransfers() {
+    private func takeCopyTransfers() -> NodeOutcome? {
+        for transfer in link.takeCopyTransfers() {
             do {
                 switch transfer {
                 case .plan(let instance, let generation, let full, let extents):
+                    pages = [:]
+                    liveCopy = true
+                    guard let disk else { continue }
                     try disk.beginResync(full: full)
                     resync = (instance, full, extents, 0, 0)
                     log("disk: \(full ? "full" : "quick") resync from the primary (generation \(generation)): \(extents) extents planned")
+                case .pages(let indices, let compressed, let bytes):
+                    guard liveCopy else { return .refused("the primary sent memory pages before its plan") }
+                    let length = indices.count * 4096
+                    guard let data = compressed ? Zstd.decompress(bytes, length: length) : bytes, data.count == length else {
+                        return .refused("the primary sent memory pages that do not decompress to \(indices.count) pages")
+                    }
+                    for (position, index) in indices.enumerated() {
+                        pages[index] = Array(data[(position * 4096)..<((position + 1) * 4096)])
+                    }
                 case .extent(let index, let compressed, let bytes):
-                    guard resync != nil else { return .refused("the primary sent a disk extent before its plan") }
+                    guard let disk, resync != nil else { return .refused("the primary sent a disk extent before its plan") }
                     if compressed {
                         guard let data = Zstd.decompress(bytes, length: disk.extentLength(Int(index))) else {
                             return .refused("the primary sent a disk extent that does not decompress")
@@ -99,6 +114,17 @@ import Replay
         do {
             let info = try SnapshotInfo(state.snapshot)
             machine = try Machine(configuration: info.configuration, disk: disk)
+            if !pages.isEmpty {
+                // The live copy's pages first; the final snapshot brings the rest (its checkpoint,
+                // next in the log, proves the whole).
+                let indices = pages.keys.sorted()
+                var bytes: [UInt8] = []
+                bytes.reserveCapacity(indices.count * 4096)
+                for index in indices { bytes += pages[index]! }
+                try machine.writeRAMPages(indices.map { Int($0) }, bytes)
+                log("memory: \(indices.count) pages from the live copy")
+                pages = [:]
+            }
             try machine.restoreSnapshot(state.snapshot)
         } catch {
             return .stopped(.refused(ReplicationError.badSnapshot("\(error)").description))

@@ -2,11 +2,10 @@ import HostIO
 
 /// The bookkeeping of a disk copy to a joining backup while the guest runs (pre-copy): the
 /// extents still to send, in rounds over the disk, with what the guest writes meanwhile marked
-/// again; bounded by a rate; ending in a final pause once what is left is small. Pure: the
-/// primary reads and sends what ``next(now:)`` names, and reports the guest's writes.
+/// again; ending in a final pause once what is left is small. Pure: the primary reads and sends
+/// what ``next(budget:)`` names (within the copy's rate, ``CopyRate``), and reports the guest's
+/// writes.
 public struct DiskCopy: Sendable {
-    /// What the copy sends at most per second (`--sync-rate`).
-    public let bytesPerSecond: Double
     /// Extent size in bytes.
     public let extentBytes: Int
     /// The copy may end (final pause) when at most this many extents are left ...
@@ -22,21 +21,15 @@ public struct DiskCopy: Sendable {
     public private(set) var rounds = 1
     public let started: Double
     private var cursor = 0
-    private var allowance: Double = 0
-    private var lastTime: Double
 
-    public init(plan: ExtentSet, full: Bool, extentBytes: Int, bytesPerSecond: Double, now: Double,
-                finalExtents: Int = 32, maximumRounds: Int = 30) {
+    public init(plan: ExtentSet, full: Bool, extentBytes: Int, now: Double, finalExtents: Int = 32, maximumRounds: Int = 30) {
         pending = plan
         self.full = full
         plannedExtents = plan.count
         self.extentBytes = extentBytes
-        self.bytesPerSecond = bytesPerSecond
         self.finalExtents = finalExtents
         self.maximumRounds = maximumRounds
         started = now
-        lastTime = now
-        allowance = Double(extentBytes)   // the first extent at once
     }
 
     /// The guest wrote these extents: they go again (or for the first time).
@@ -47,18 +40,17 @@ public struct DiskCopy: Sendable {
     /// Whether the final pause may come now.
     public var mayFinish: Bool { pending.count <= finalExtents || rounds > maximumRounds }
 
-    /// The extents to send now (the rate allows them), in disk order, each removed from the
-    /// pending set; the caller reports the bytes it sent with ``sent(bytes:)``.
-    public mutating func next(now: Double) -> [Int] {
-        allowance = min(allowance + (now - lastTime) * bytesPerSecond, max(bytesPerSecond * 0.1, Double(extentBytes)))
-        lastTime = now
+    /// The extents to send now, in disk order, as many as `budget` bytes allow (each costs an
+    /// extent's size), each removed from the pending set; the caller reports what it sent with
+    /// ``sent(extents:bytes:)``.
+    public mutating func next(budget: inout Double) -> [Int] {
         var batch: [Int] = []
-        while allowance >= Double(extentBytes) {
+        while budget >= Double(extentBytes) {
             guard let index = pending.first(from: cursor) ?? wrap() else { break }
             pending.remove(index)
             cursor = index + 1
             batch.append(index)
-            allowance -= Double(extentBytes)
+            budget -= Double(extentBytes)
         }
         return batch
     }
@@ -74,11 +66,6 @@ public struct DiskCopy: Sendable {
     public mutating func sent(extents: Int, bytes: UInt64) {
         sentExtents += extents
         sentBytes += bytes
-    }
-
-    /// Seconds until the rate allows the next extent.
-    public func wait() -> Double {
-        max(0, (Double(extentBytes) - allowance) / bytesPerSecond)
     }
 
     /// Starts a new round at the beginning of the disk, if anything is pending.

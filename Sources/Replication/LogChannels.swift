@@ -30,7 +30,7 @@ public protocol BackupLogChannel: AnyObject {
     /// Why the primary refused this node, if it did.
     var refusedReason: String? { get }
     /// The disk copy's messages received since the last call, in order.
-    func takeDiskTransfers() -> [DiskTransfer]
+    func takeCopyTransfers() -> [CopyTransfer]
     /// The backup executed everything it received: acknowledge its progress now.
     func reportCaughtUp()
 }
@@ -42,7 +42,7 @@ extension PrimaryLogChannel {
 }
 
 extension BackupLogChannel {
-    public func takeDiskTransfers() -> [DiskTransfer] { [] }
+    public func takeCopyTransfers() -> [CopyTransfer] { [] }
     public func reportCaughtUp() {}
 }
 

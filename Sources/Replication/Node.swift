@@ -94,7 +94,7 @@ public final class Node {
                 log("'\(owner)' moved VM '\(configuration.vm)' to generation \(generation) first: joining it as backup")
             }
         }
-        let joinMessage: ReplicationMessage = disk.map { .joinWithDisk(DiskReport(disk: $0, wantsFull: configuration.resyncFull)) } ?? .join
+        let joinMessage: ReplicationMessage = disk.map { .joinWithDisk(DiskReport(disk: $0, wantsFull: configuration.resyncFull)) } ?? .joinLive
         let link = BackupLink(authentication: authentication, heartbeat: configuration.heartbeat, doorbell: doorbell, log: log,
                               group: group, peers: configuration.peers.map(\.pair), joinMessage: joinMessage)
         link.start()

@@ -29,6 +29,7 @@ public struct PrimaryChannel: Sendable {
     private var joinLine: Int?
     private var joinReport: DiskReport?
     private var joinNumber: UInt64 = 0
+    private var joinLive = false
     private var latestEcho: UInt64 = 0
     private var sentEntries: UInt64 = 0
     private var sentBytes: UInt64 = 0
@@ -55,6 +56,7 @@ public struct PrimaryChannel: Sendable {
         status.leaseValid = Self.nanoseconds(now) &- latestEcho < halfTimeout
         status.joinReport = joinLine == nil ? nil : joinReport
         status.joinNumber = joinNumber
+        status.joinLive = joinLine != nil && joinLive
         return status
     }
 
@@ -178,12 +180,13 @@ public struct PrimaryChannel: Sendable {
         var ring = false
         var actions: [LinkAction] = []
         switch message {
-        case .join, .joinWithDisk:
+        case .join, .joinWithDisk, .joinLive:
             synced = false
             liveLines = []
             retained = []
             joinLine = line.index
             if case .joinWithDisk(let report) = message { joinReport = report } else { joinReport = nil }
+            joinLive = message != .join
             joinNumber += 1
             ring = true
         case .resume(let next):
@@ -207,7 +210,7 @@ public struct PrimaryChannel: Sendable {
             if executed > backupExecuted { backupExecuted = executed; ring = true }
         case .heartbeat(let echo):
             renewLease(echo, now: now, ring: &ring)
-        case .hello, .proof, .refuse, .snapshotChunk, .entry, .diskPlan, .diskExtent:
+        case .hello, .proof, .refuse, .snapshotChunk, .entry, .diskPlan, .diskExtent, .ramPages:
             actions.append(.refuse(line, reason: "a backup does not send \(message.kind)"))
         }
         if ring { actions.append(.ring) }

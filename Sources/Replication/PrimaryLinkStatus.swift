@@ -31,6 +31,8 @@ extension PrimaryLink {
         /// Counts joins: a new number means a new join (a disk copy under way for an older one
         /// is abandoned).
         public var joinNumber: UInt64 = 0
+        /// The joining backup asked for a live copy (`joinLive` or `joinWithDisk`), not one snapshot.
+        public var joinLive = false
         /// Unacknowledged entries held for resending.
         public var retainedEntries: Int
         /// The backup echoed a heartbeat this primary sent less than half the heartbeat timeout

@@ -63,8 +63,8 @@ import Replay
     /// `--disk-sync both`: the count of a disk flush the backup must execute before the guest
     /// runs on.
     private var flushBarrier: UInt64?
-    /// A disk copy to a joining backup, under way (the join it serves, by number).
-    private var copy: (join: UInt64, instance: [UInt8], state: DiskCopy, reported: Double)?
+    /// A live copy to a joining backup, under way.
+    private var copy: LiveCopySender?
     /// For the periodic statistics line.
     private var statistics: (time: Double, entries: UInt64, bytes: UInt64, instructions: UInt64)
     /// Called with each release (the simulation checks the output rule with it).
@@ -100,7 +100,7 @@ import Replay
         runner = LiveRunner(machine: machine, journal: journal, outputs: gateSink, settings: settings, outputDigest: outputs, clock: clock)
         gateSink.role = self
         link.onAcknowledged = { [weak self] in self?.release() }
-        disk?.onWrite = { [weak self] extents in self?.copy?.state.noteWritten(extents) }
+        disk?.onWrite = { [weak self] extents in self?.copy?.noteDiskWrite(extents) }
         machine.stopsAtDiskFlush = configuration.diskSync == .both
     }
 
@@ -118,7 +118,12 @@ import Replay
             return .wait(until: min(finishing.deadline, clock() + 0.02))
         }
         let status = link.status
-        if status.joinRequested { serveJoin(status) } else { copy = nil }
+        if status.joinRequested {
+            serveJoin(status)
+        } else if let copy {
+            copy.abandon()
+            self.copy = nil
+        }
         if status.backupLost {
             log("holding output; asking the arbiter to continue alone (generation \(generation) -> \(generation + 1))")
             return .claim(expected: generation)
@@ -161,7 +166,7 @@ import Replay
             }
             if copy != nil && clock() < deadline && !(console.hasInput || networkInput || status.backupLost) {
                 // Only the disk copy has work: wait for its rate, not for the guest.
-                return .wait(until: min(deadline, clock() + max(copy!.state.wait(), 0.001)))
+                return .wait(until: min(deadline, clock() + max(copy!.wait, 0.001)))
             }
         }
         idleDeadline = nil
@@ -176,7 +181,7 @@ import Replay
             return .continue
         case .idle(let deadline, _):
             idleDeadline = deadline
-            let copyDeadline = copy.map { clock() + max($0.state.wait(), 0.001) } ?? deadline
+            let copyDeadline = copy.map { clock() + max($0.wait, 0.001) } ?? deadline
             return .wait(until: min(deadline, announcement?.nextDeadline ?? deadline, copyDeadline))
         case .stopped(.exited(let code)):
             finishing = (.guestExited(code: code), clock() + 2 * configuration.heartbeat.timeout)
@@ -211,98 +216,79 @@ import Replay
         }
     }
 
-    /// A joining backup: without disks, the state at once (``sendState()``). With a disk, the
-    /// primary first decides what of the disk to copy (``ResyncPlan``), copies it while the guest
-    /// runs (``DiskCopy``: rounds, the guest's writes sent again, at `--sync-rate`), and when
-    /// little is left, sends the rest and the state in one pause.
+    /// A joining backup. One that asked for a snapshot (`join`) gets the state at once
+    /// (``sendState()``). One that asked for a live copy (`joinLive`, or `joinWithDisk` with its
+    /// disk's report) gets memory pages and, with a disk, the extents the primary decides to copy
+    /// (``ResyncPlan``), while the guest runs (``LiveCopySender``); when little is left, the rest
+    /// and the state in one pause.
     private func serveJoin(_ status: PrimaryLink.Status) {
-        guard let disk, machine.disk != nil else {
-            if status.joinReport != nil {
-                link.refuseJoin(reason: "VM '\(configuration.vm)' has no disk on its primary: start the backup without --disk")
+        if let copy, copy.join != status.joinNumber {
+            copy.abandon()
+            self.copy = nil
+        }
+        let hasDisk = disk != nil && machine.disk != nil
+        guard status.joinLive else {
+            if hasDisk {
+                link.refuseJoin(reason: "VM '\(configuration.vm)' has a disk: start the backup with --disk and its own copy of the image")
                 return
             }
             sendState()
             return
         }
-        guard let report = status.joinReport else {
-            link.refuseJoin(reason: "VM '\(configuration.vm)' has a disk: start the backup with --disk and its own copy of the image")
-            return
-        }
-        if copy?.join != status.joinNumber {
-            guard let record = disk.record else {
-                link.refuseJoin(reason: "the primary's disk has no record")
+        if copy == nil {
+            var diskCopy: DiskCopy?
+            var instance: [UInt8] = []
+            var full = false
+            switch (hasDisk, status.joinReport) {
+            case (false, nil):
+                break
+            case (false, _?):
+                link.refuseJoin(reason: "VM '\(configuration.vm)' has no disk on its primary: start the backup without --disk")
                 return
-            }
-            switch ResyncPlan.decide(primary: record, backup: report) {
-            case .refuse(let reason):
-                copy = nil
-                link.refuseJoin(reason: reason)
+            case (true, nil):
+                link.refuseJoin(reason: "VM '\(configuration.vm)' has a disk: start the backup with --disk and its own copy of the image")
                 return
-            case .copy(let extents, let full):
-                let extentBytes = Int(record.extentSectors) * 512
-                let state = DiskCopy(plan: extents, full: full, extentBytes: extentBytes,
-                                     bytesPerSecond: configuration.diskSyncRate, now: clock())
-                copy = (status.joinNumber, record.instance, state, clock())
-                guard link.sendDiskMessages([.diskPlan(instance: record.instance, generation: generation, full: full,
-                                                      extents: UInt64(extents.count))]) else { copy = nil; return }
-                log("disk: \(full ? "full" : "quick") resync of the backup's disk: \(extents.count) of \(record.extentCount) extents (\(megabytes(UInt64(extents.count * extentBytes))) MiB) at up to \(megabytes(UInt64(configuration.diskSyncRate))) MiB/s while the guest runs")
+            case (true, let report?):
+                guard let record = disk!.record else {
+                    link.refuseJoin(reason: "the primary's disk has no record")
+                    return
+                }
+                switch ResyncPlan.decide(primary: record, backup: report) {
+                case .refuse(let reason):
+                    link.refuseJoin(reason: reason)
+                    return
+                case .copy(let extents, let isFull):
+                    let extentBytes = Int(record.extentSectors) * 512
+                    diskCopy = DiskCopy(plan: extents, full: isFull, extentBytes: extentBytes, now: clock())
+                    instance = record.instance
+                    full = isFull
+                    log("disk: \(isFull ? "full" : "quick") resync of the backup's disk: \(extents.count) of \(record.extentCount) extents (\(LiveCopySender.megabytes(UInt64(extents.count * extentBytes))) MiB)")
+                }
             }
+            guard link.sendDiskMessages([.diskPlan(instance: instance, generation: generation, full: full,
+                                                  extents: UInt64(diskCopy?.plannedExtents ?? 0))]) else { return }
+            copy = LiveCopySender(join: status.joinNumber, machine: machine, link: link, disk: hasDisk ? disk : nil,
+                                  diskCopy: diskCopy, bytesPerSecond: configuration.diskSyncRate, log: log, now: clock())
         }
-        guard var current = copy else { return }
-        let now = clock()
-        if current.state.mayFinish {
+        guard let sender = copy else { return }
+        if sender.mayFinish {
             let started = clock()
-            guard let sent = sendExtents(current.state.rest(), on: &current.state, from: disk) else { copy = nil; return }
             copy = nil
-            log("disk: final pause: \(sent) extents; \(current.state.sentExtents) extents (\(megabytes(current.state.sentBytes)) MiB on the wire) in \(current.state.rounds) round(s), \(String(format: "%.2f", now - current.state.started)) s")
-            sendState(pausedSince: started)
+            guard let snapshot = sender.finish() else { return }
+            sendState(snapshot: snapshot, pausedSince: started)
             return
         }
-        guard sendExtents(current.state.next(now: now), on: &current.state, from: disk) != nil else { copy = nil; return }
-        if now - current.reported >= 1 {
-            let elapsed = max(now - current.state.started, 0.001)
-            let rate = Double(current.state.sentBytes) / elapsed
-            let left = Double(current.state.pending.count * current.state.extentBytes)
-            log("disk: round \(current.state.rounds), \(current.state.sentExtents) extents sent (\(megabytes(current.state.sentBytes)) MiB, \(megabytes(UInt64(rate))) MiB/s), \(current.state.pending.count) left (~\(String(format: "%.1f", left / max(rate, 1))) s)")
-            current.reported = now
+        if !sender.step(now: clock()) {
+            sender.abandon()
+            copy = nil
         }
-        copy = current
     }
-
-    /// Reads and sends `extents` (all-zero ones as empty messages); nil if the backup went away
-    /// or the disk cannot be read (then the backup is refused).
-    private func sendExtents(_ extents: [Int], on state: inout DiskCopy, from disk: MirroredDisk) -> Int? {
-        guard !extents.isEmpty else { return 0 }
-        var messages: [ReplicationMessage] = []
-        var bytes: UInt64 = 0
-        for index in extents {
-            let data: [UInt8]
-            do { data = try disk.readExtent(index) } catch {
-                log("disk: cannot read extent \(index) for the backup: \(error)")
-                link.refuseJoin(reason: "the primary cannot read its disk: \(error)")
-                return nil
-            }
-            if data.allSatisfy({ $0 == 0 }) {
-                messages.append(.diskExtent(index: UInt64(index), compressed: false, bytes: []))
-                continue
-            }
-            let packed = Zstd.compress(data)
-            let compressed = packed.count < data.count
-            bytes += UInt64(compressed ? packed.count : data.count)
-            messages.append(.diskExtent(index: UInt64(index), compressed: compressed, bytes: compressed ? packed : data))
-        }
-        guard link.sendDiskMessages(messages) else { return nil }
-        state.sent(extents: extents.count, bytes: bytes)
-        return extents.count
-    }
-
-    private func megabytes(_ bytes: UInt64) -> String { String(format: "%.1f", Double(bytes) / 1_048_576) }
 
     /// A joining backup gets the state, then a checkpoint at the same count to check it against.
-    private func sendState(pausedSince: Double? = nil) {
+    private func sendState(snapshot finalSnapshot: [UInt8]? = nil, pausedSince: Double? = nil) {
         do {
             let started = pausedSince ?? clock()
-            let snapshot = try machine.saveSnapshot()
+            let snapshot = try finalSnapshot ?? machine.saveSnapshot()
             let paused = clock() - started
             if link.sendSnapshot(snapshot, generation: generation) {
                 log("the guest paused \(Int((paused * 1000).rounded())) ms for the initial state")

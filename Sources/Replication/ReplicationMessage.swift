@@ -50,12 +50,19 @@ public enum ReplicationMessage: Equatable, Sendable {
     /// once, when the guest writes them again during the copy), then the snapshot. After it, the
     /// backup's disk belongs to `instance` at `generation`.
     case diskPlan(instance: [UInt8], generation: UInt64, full: Bool, extents: UInt64)
+    /// Backup -> primary: a node with no machine and no disk asks for the state by live copy
+    /// (memory pages while the guest runs, then a short pause); `join` asks for one snapshot.
+    case joinLive
+    /// Primary -> backup: RAM pages of a live copy (4096 bytes each, in the order of `pages`;
+    /// `compressed`: one zstd frame of them).
+    case ramPages(pages: [UInt32], compressed: Bool, bytes: [UInt8])
     /// Primary -> backup: one extent of the disk: its bytes, a zstd frame of them
     /// (`compressed`), or nothing (all zeros).
     case diskExtent(index: UInt64, compressed: Bool, bytes: [UInt8])
 
     enum Kind: UInt8 {
-        case hello = 1, proof, refuse, join, resume, snapshotChunk, entry, ack, heartbeat, joinWithDisk, diskPlan, diskExtent
+        case hello = 1, proof, refuse, join, resume, snapshotChunk, entry, ack, heartbeat, joinWithDisk, diskPlan, diskExtent,
+             joinLive, ramPages
     }
 
     var kind: Kind {
@@ -72,6 +79,8 @@ public enum ReplicationMessage: Equatable, Sendable {
         case .joinWithDisk: return .joinWithDisk
         case .diskPlan: return .diskPlan
         case .diskExtent: return .diskExtent
+        case .joinLive: return .joinLive
+        case .ramPages: return .ramPages
         }
     }
 
@@ -136,6 +145,13 @@ public enum ReplicationMessage: Equatable, Sendable {
             writeU64(extents)
         case .diskExtent(let index, let compressed, let data):
             writeU64(index)
+            bytes.append(compressed ? 1 : 0)
+            writeBlob(data)
+        case .joinLive:
+            break
+        case .ramPages(let pages, let compressed, let data):
+            withUnsafeBytes(of: UInt32(pages.count).littleEndian) { bytes.append(contentsOf: $0) }
+            for page in pages { withUnsafeBytes(of: page.littleEndian) { bytes.append(contentsOf: $0) } }
             bytes.append(compressed ? 1 : 0)
             writeBlob(data)
         }
@@ -245,6 +261,17 @@ public enum ReplicationMessage: Equatable, Sendable {
             let index = try u64("the extent index")
             guard let compressed = payload.readInteger(as: UInt8.self), compressed <= 1 else { throw .malformedMessage("truncated or unknown extent encoding") }
             message = .diskExtent(index: index, compressed: compressed == 1, bytes: try blob("the extent"))
+        case .joinLive:
+            message = .joinLive
+        case .ramPages:
+            guard let count = payload.readInteger(as: UInt32.self), count <= 4096 else { throw .malformedMessage("truncated or oversized page list") }
+            var pages: [UInt32] = []
+            for _ in 0..<count {
+                guard let page = payload.readInteger(as: UInt32.self) else { throw .malformedMessage("truncated page list") }
+                pages.append(page)
+            }
+            guard let compressed = payload.readInteger(as: UInt8.self), compressed <= 1 else { throw .malformedMessage("truncated or unknown page encoding") }
+            message = .ramPages(pages: pages, compressed: compressed == 1, bytes: try blob("the pages"))
         }
         guard payload.remaining == 0 else { throw .malformedMessage("\(payload.remaining) stray bytes after a \(kind) message") }
         return message
