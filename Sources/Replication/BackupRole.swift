@@ -45,8 +45,12 @@ import Replay
 
     public func step() -> Step {
         guard let follower else {
+            // The state first: every piece of the copy arrived before it, so the pieces taken
+            // next include all of them (taken the other way round, pieces that arrived in
+            // between would be missed).
+            let state = link.takeInitialState()
             if let stop = takeCopyTransfers() { return .stopped(stop) }
-            if let state = link.takeInitialState() { return start(state) }
+            if let state { return start(state) }
             if let reason = link.refusedReason { return .stopped(.refused(reason)) }
             return .wait(until: clock() + 0.5)
         }
