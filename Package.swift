@@ -53,10 +53,12 @@ let package = Package(
         // which the header does not need; the module map names the header as <slirp/libslirp.h>
         // and links -lslirp, both on the default search paths.
         .systemLibrary(name: "CSlirp"),
+        // libzstd (Debian's libzstd-dev): the disk copy to a joining backup is compressed.
+        .systemLibrary(name: "CZstd"),
         // Host resources for devices (disk image files, the console's TCP server, the network
         // backends); kept out of Machine, which never touches the host.
         .target(name: "HostIO", dependencies: [
-            "Machine", "ELF", "LockstepSupport", "CSlirp",
+            "Machine", "ELF", "LockstepSupport", "CSlirp", "CZstd",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
@@ -142,6 +144,6 @@ let package = Package(
         // the Redis client against a real redis-server on a port from FaultInjection's TestPorts.
         .testTarget(name: "KVWorkloadTests", dependencies: ["CTestProcessSetup", "KVWorkload", "HostIO", "LockstepSupport", "FaultInjection"]),
         // Real processes: primary, backup and arbiter, killed with SIGKILL under load.
-        .testTarget(name: "FaultToleranceTests", dependencies: ["CTestProcessSetup", "FaultInjection", "KVWorkload"]),
+        .testTarget(name: "FaultToleranceTests", dependencies: ["CTestProcessSetup", "FaultInjection", "KVWorkload", "HostIO"]),
     ]
 )

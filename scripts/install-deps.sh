@@ -5,7 +5,8 @@
 # ours for the device-tree tests), libslirp's headers (`--netdev user`; the CSlirp target links
 # -lslirp) with pkg-config, iproute2 (the TAP and bridge tests configure interfaces with `ip`; the network-namespace
 # lab) with iputils-ping,
-# and redis-server with redis-tools (the Redis client's tests run a real server; the network
+# libzstd's headers (the CZstd target: a disk copy to a joining backup is compressed), e2fsprogs
+# (mkfs.ext4 formats the disks of the disk tests), and redis-server with redis-tools (the Redis client's tests run a real server; the network
 # benchmark runs redis-benchmark).
 set -euo pipefail
 need=()
@@ -17,9 +18,11 @@ command -v make >/dev/null 2>&1 || need+=(make)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
 [[ -f /usr/include/slirp/libslirp.h ]] || need+=(libslirp-dev)
+[[ -f /usr/include/zstd.h ]] || need+=(libzstd-dev)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 command -v ip >/dev/null 2>&1 || [[ -x /sbin/ip ]] || [[ -x /usr/sbin/ip ]] || need+=(iproute2)
 command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
+command -v mkfs.ext4 >/dev/null 2>&1 || [[ -x /sbin/mkfs.ext4 ]] || [[ -x /usr/sbin/mkfs.ext4 ]] || need+=(e2fsprogs)
 if ((${#need[@]})); then
     sudo=()
     [[ "$(id -u)" == 0 ]] || sudo=(sudo)

@@ -18,6 +18,12 @@ public final class LabCluster: @unchecked Sendable {
         public var heartbeatTimeoutMilliseconds = 400
         /// The guest's service (`lockstep.service=`): redis or http.
         public var service = "redis"
+        /// A mirrored disk of this many MiB per node (nil: none): node A's image is formatted
+        /// ext4 (the guest mounts it on /data, and Redis keeps an fsync-always append-only file
+        /// there), node B's is blank until its first join copies A's in full.
+        public var diskMiB: Int?
+        /// `--disk-sync` for both nodes.
+        public var diskSync = "primary"
 
         public init(lockstep: String, lockstepKV: String) {
             self.lockstep = lockstep
@@ -48,7 +54,12 @@ public final class LabCluster: @unchecked Sendable {
         arbiterProcess = try lab.process(in: .arbiter, name: "arbiter", executable: options.lockstep, arguments: [
             "arbiter", "--listen", arbiterAddress, "--state", directory.appendingPathComponent("arbiter.state").path,
             "--key-file", keyFile, "--exit-with-parent"], directory: directory)
-        let append = "console=ttyS0 quiet lockstep.service=\(options.service) \(configuration.guestKernelArgument)"
+        var append = "console=ttyS0 quiet lockstep.service=\(options.service) \(configuration.guestKernelArgument)"
+        if let diskMiB = options.diskMiB {
+            append += " lockstep.data=/dev/vda"
+            try LabCluster.makeImage(diskMiB: diskMiB, at: directory.appendingPathComponent("A.img").path, formatted: true)
+            try LabCluster.makeImage(diskMiB: diskMiB, at: directory.appendingPathComponent("B.img").path, formatted: false)
+        }
         var nodes: [NodeProcess] = []
         for host in [LabHost.a, .b] {
             let index = host.rawValue, other: LabHost = host == .a ? .b : .a
@@ -65,6 +76,9 @@ public final class LabCluster: @unchecked Sendable {
                           "--heartbeat-interval", "\(options.heartbeatIntervalMilliseconds)",
                           "--heartbeat-timeout", "\(options.heartbeatTimeoutMilliseconds)",
                           "--append", append, "--memory", "\(options.memoryMiB)", "--statistics-interval", "5"]
+            if options.diskMiB != nil {
+                arguments += ["--disk", directory.appendingPathComponent(index == 0 ? "A.img" : "B.img").path, "--disk-sync", options.diskSync]
+            }
             nodes.append(try lab.process(in: host == .a ? .hostA : .hostB, name: index == 0 ? "A" : "B",
                                          executable: options.lockstep, arguments: arguments, directory: directory))
         }
@@ -78,7 +92,41 @@ public final class LabCluster: @unchecked Sendable {
     /// then starts node B (which joins as backup).
     public func start(redisTimeout: Double = 180) throws {
         try startPrimary(redisTimeout: redisTimeout)
-        try rejoin(1)
+        try rejoin(1, resyncFull: options.diskMiB != nil)
+    }
+
+    /// A raw image of `diskMiB` MiB, ext4 if `formatted` (Debian's mkfs.ext4, e2fsprogs).
+    public static func makeImage(diskMiB: Int, at path: String, formatted: Bool) throws {
+        guard FileManager.default.createFile(atPath: path, contents: nil),
+              let handle = FileHandle(forWritingAtPath: path) else { throw FaultInjectionError.setup("cannot create \(path)") }
+        try handle.truncate(atOffset: UInt64(diskMiB) << 20)
+        try handle.close()
+        guard formatted else { return }
+        guard let mkfs = ShortCommand.find("mkfs.ext4") else {
+            throw FaultInjectionError.setup("mkfs.ext4 not found: install e2fsprogs")
+        }
+        let output = try ShortCommand.run(mkfs, ["-q", "-F", "-L", "lockstep-data", path], timeout: 60)
+        guard output.succeeded else { throw FaultInjectionError.setup("mkfs.ext4 \(path): \(output)") }
+    }
+
+    /// SIGKILLs both nodes at once (a power cut of both hosts), then starts both again from
+    /// their disks: the one whose disk is the newest boots the guest from it, the other joins.
+    public func restartBoth(redisTimeout: Double = 180) throws {
+        for node in nodes { node.kill() }
+        for node in nodes {
+            _ = node.waitForExit(seconds: 10)
+        }
+        for node in nodes { try node.start() }
+        let deadline = monotonicSeconds() + 60
+        while nodes.livePrimary == nil {
+            guard monotonicSeconds() < deadline else {
+                throw FaultInjectionError.timeout("no node booted the VM from its disk after both restarted; logs:\n\(logs)")
+            }
+            usleep(100_000)
+        }
+        try waitForService(seconds: redisTimeout)
+        let backup = 1 - nodes.livePrimary!
+        try nodes[backup].waitForLog("backup of VM", seconds: 120)
     }
 
     /// Starts the arbiter and node A (which boots the VM) and waits for Redis to answer over the
@@ -91,10 +139,12 @@ public final class LabCluster: @unchecked Sendable {
         try waitForService(seconds: redisTimeout)
     }
 
-    /// Restarts node `index` (after a kill); it joins the live primary as backup.
-    public func rejoin(_ index: Int) throws {
+    /// Restarts node `index` (after a kill); it joins the live primary as backup (with
+    /// `--resync full` if asked: its disk is overwritten whole).
+    public func rejoin(_ index: Int, resyncFull: Bool = false) throws {
+        nodes[index].extraArguments = resyncFull ? ["--resync", "full"] : []
         try nodes[index].start()
-        try nodes[index].waitForLog("backup of VM", seconds: 60)
+        try nodes[index].waitForLog("backup of VM", seconds: 120)
     }
 
     /// The node that is the live primary now.
@@ -124,8 +174,17 @@ public final class LabCluster: @unchecked Sendable {
         let json = directory.appendingPathComponent("\(name)-\(UUID().uuidString.prefix(8)).json")
         let process = try lab.spawn(in: .client, name: name, executable: options.lockstepKV, arguments: [
             "redis-load", "--endpoint", serviceEndpoint, "--duration", "\(seconds)", "--json", json.path,
-            "--request-timeout", "30", "--keys", "500"], directory: directory)
+            "--ledger", json.path + ".ledger", "--request-timeout", "30", "--keys", "500"], directory: directory)
         return RedisLoad(process: process, json: json)
+    }
+
+    /// Reads back, on a new connection from the client namespace, every acknowledged write of a
+    /// client that has finished (``RedisLoad/ledgerPath``): after both nodes restarted from
+    /// their disks, for instance. The tool's report, and whether nothing was lost.
+    public func verify(ledger path: String) throws -> (passed: Bool, report: String) {
+        let output = try lab.run(in: .client, options.lockstepKV, ["redis-verify", "--endpoint", serviceEndpoint, "--ledger", path],
+                                 timeout: 180)
+        return (output.succeeded, "\(output)")
     }
 
     /// Every pair of overlapping output releases by two primaries, from the release log.
@@ -157,6 +216,9 @@ public final class RedisLoad: @unchecked Sendable {
 
     /// Acknowledged writes so far (from its progress lines).
     public var progressLog: String { process.log }
+
+    /// Where the client writes its ledger (every acknowledged write) when its write phase ends.
+    public var ledgerPath: String { json.path + ".ledger" }
 
     /// Ends the write phase now (SIGTERM: the client finishes the write in flight, then verifies).
     public func stop() {

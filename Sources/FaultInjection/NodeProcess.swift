@@ -16,6 +16,9 @@ public final class NodeProcess: @unchecked Sendable {
     public let namespace: String?
     private var process: Process?
     public private(set) var incarnation = 0
+    /// Arguments added after `arguments` when the process starts (for one incarnation's
+    /// options, such as a backup's first `--resync full`).
+    public var extraArguments: [String] = []
 
     public init(name: String, executable: String, arguments: [String], directory: URL, namespace: String? = nil) {
         self.name = name
@@ -44,10 +47,10 @@ public final class NodeProcess: @unchecked Sendable {
                 throw FaultInjectionError.setup("cannot run \(name) in namespace \(namespace): `ip` not found (install iproute2)")
             }
             process.executableURL = URL(fileURLWithPath: ip)
-            process.arguments = ["netns", "exec", namespace, executable] + arguments
+            process.arguments = ["netns", "exec", namespace, executable] + arguments + extraArguments
         } else {
             process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
+            process.arguments = arguments + extraArguments
         }
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice

@@ -79,6 +79,18 @@ struct NodeCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The guest's network, as QEMU's -netdev: bridge,br=BRIDGE, tap,ifname=NAME, user[,hostfwd=...], or none.", valueName: "spec"))
     var netdev: String = "none"
 
+    @Option(name: .long, help: ArgumentHelp("This node's copy of the VM's disk: a raw image, with its record beside it in IMAGE.lockstep (docs/disks.md). Each node has its own copy; nothing is shared.", valueName: "image"))
+    var disk: String?
+
+    @Option(name: .long, help: ArgumentHelp("How a joining backup's disk is brought up to date: auto (only what changed, when the records prove the rest equal; otherwise the backup is refused) or full (overwrite the backup's whole disk).", valueName: "auto|full"))
+    var resync: String = "auto"
+
+    @Option(name: .long, help: ArgumentHelp("When a guest's disk flush completes: primary (durable on the primary's disk; the backup holds the log to redo it) or both (durable on both nodes' disks: the guest waits for the backup).", valueName: "primary|both"))
+    var diskSync: String = "primary"
+
+    @Option(name: .long, help: ArgumentHelp("Most MiB per second a primary sends when it copies its disk to a joining backup.", valueName: "MiB/s"))
+    var syncRate: Double = 200
+
     @OptionGroup
     var guest: GuestOptions
 
@@ -94,6 +106,14 @@ struct NodeCommand: ParsableCommand {
         }
         _ = try arbiterEndpoint
         do { _ = try NetdevConfiguration(parsing: netdev) } catch { throw ValidationError("\(error)") }
+        guard resync == "auto" || resync == "full" else {
+            throw ValidationError("--resync must be auto or full, not '\(resync)'")
+        }
+        guard syncRate > 0, syncRate.isFinite else { throw ValidationError("--sync-rate must be a positive number of MiB per second") }
+        if resync == "full" && disk == nil { throw ValidationError("--resync full needs --disk") }
+        guard DiskSyncMode(rawValue: diskSync) != nil else {
+            throw ValidationError("--disk-sync must be primary or both, not '\(diskSync)'")
+        }
         guard heartbeatInterval > 0, heartbeatTimeout > heartbeatInterval else {
             throw ValidationError("--heartbeat-timeout must be longer than --heartbeat-interval")
         }
@@ -130,6 +150,9 @@ struct NodeCommand: ParsableCommand {
             vm: vm, nodeID: id, key: key, listen: try listenEndpoints, peers: try peerEndpoints, console: try consoleEndpoint,
             heartbeat: HeartbeatSettings(interval: Double(heartbeatInterval) / 1000, timeout: Double(heartbeatTimeout) / 1000))
         configuration.releaseLogPath = releaseLog
+        configuration.resyncFull = resync == "full"
+        configuration.diskSync = DiskSyncMode(rawValue: diskSync) ?? .primary
+        configuration.diskSyncRate = syncRate * 1_048_576
         configuration.statisticsInterval = statisticsInterval
         let arbiterBackend: any Arbiter
         if let arbiterFile {
@@ -151,13 +174,22 @@ struct NodeCommand: ParsableCommand {
         }
         defer { network?.close() }
         if network != nil { configuration.slice = LiveRunner.Settings.networkSlice }
-        let node = Node(configuration: configuration, arbiter: arbiterBackend, network: network)
+        let mirroredDisk: MirroredDisk?
+        do {
+            mirroredDisk = try disk.map { path throws(MirroredDiskError) in try MirroredDisk(path: path, vm: vm) }
+        } catch {
+            printError("lockstep: --disk: \(error)")
+            throw ExitCode(1)
+        }
+        defer { mirroredDisk?.closeCleanly() }
+        let node = Node(configuration: configuration, arbiter: arbiterBackend, network: network, disk: mirroredDisk)
         let outcome: NodeOutcome
         do {
             outcome = try node.run {
                 let setup = try guest.linuxSetup()
                 let machine = try Machine(configuration: MachineConfiguration(memorySize: guest.memory << 20,
-                                                                              entropySeed: UInt64.random(in: 0...UInt64.max)))
+                                                                              entropySeed: UInt64.random(in: 0...UInt64.max)),
+                                          disk: mirroredDisk)
                 try setup.prepare(machine)
                 return machine
             }

@@ -276,6 +276,8 @@ struct RunCommand: ParsableCommand {
         case .instructionLimit:
             printError("lockstep: stopped after \(machine.instructionCount) instructions (--max-instructions) at pc 0x\(String(machine.hart.pc, radix: 16))")
             throw ExitCode(124)
+        case .diskFlushed:
+            break   // never asked for by `run`
         case .idle, .waitingForInterrupt:
             printError("lockstep: the guest waits for an interrupt that can never arrive (WFI with no timer armed) at pc 0x\(String(machine.hart.pc, radix: 16)); stopping")
             throw ExitCode(125)
@@ -309,7 +311,7 @@ struct RunCommand: ParsableCommand {
         while true {
             let wait: Double
             switch try runner.step(limit: limit) {
-            case .ran:
+            case .ran, .flushed:
                 wait = 0
             case .rebooted:
                 console.flush()

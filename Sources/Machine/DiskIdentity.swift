@@ -4,31 +4,17 @@
 public struct DiskIdentity: Equatable, Sendable, CustomStringConvertible {
     public var sectorCount: UInt64
     public var isReadOnly: Bool
-    /// ``StateHasher`` over all sectors in order.
+    /// The disk's ``DiskContentDigest``.
     public var contentHash: UInt64
 
-    /// Sectors read per storage call while hashing.
-    static let chunkSectors: UInt64 = 256
-
-    /// Reads the whole medium (a cost proportional to its size) and hashes it.
-    public init(of storage: any BlockStorage) throws(SnapshotError) {
-        sectorCount = storage.sectorCount
-        isReadOnly = storage.isReadOnly
-        var hasher = StateHasher()
-        var sector: UInt64 = 0
-        while sector < sectorCount {
-            let count = min(DiskIdentity.chunkSectors, sectorCount - sector)
-            let data: [UInt8]
-            do { data = try storage.readSectors(at: sector, count: Int(count)) } catch {
-                throw .diskUnreadable("sectors \(sector)..<\(sector + count): \(error.description)")
-            }
-            guard data.count == Int(count) * 512 else {
-                throw .diskUnreadable("sectors \(sector)..<\(sector + count) gave \(data.count) bytes")
-            }
-            data.withUnsafeBytes { hasher.combine(bytes: $0) }
-            sector += count
+    /// The identity of the disk behind `device`, from its content digest (a read of the whole
+    /// medium the first time the device is asked, nothing after: see ``DiskContentDigest``).
+    public init(of device: VirtioBlock) throws(SnapshotError) {
+        sectorCount = device.storage.sectorCount
+        isReadOnly = device.storage.isReadOnly
+        do { contentHash = try device.contentDigest() } catch {
+            throw .diskUnreadable(error.description)
         }
-        contentHash = hasher.finalize()
     }
 
     init(sectorCount: UInt64, isReadOnly: Bool, contentHash: UInt64) {

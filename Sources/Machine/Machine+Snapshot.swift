@@ -33,8 +33,8 @@ extension Machine {
         return try writeSnapshot(.incremental, base: base)
     }
 
-    private func writeSnapshot(_ kind: SnapshotKind, base: SnapshotBase?) throws(SnapshotError) -> [UInt8] {
-        let diskIdentity = try disk.map { device throws(SnapshotError) in try DiskIdentity(of: device.storage) }
+    func writeSnapshot(_ kind: SnapshotKind, base: SnapshotBase?) throws(SnapshotError) -> [UInt8] {
+        let diskIdentity = try disk.map { device throws(SnapshotError) in try DiskIdentity(of: device) }
         var writer = StateWriter(reservingCapacity: 1 << 20)
         SnapshotFormat.writeHeader(kind, to: &writer)
         for section in SnapshotFormat.sections(kind) {
@@ -86,7 +86,7 @@ extension Machine {
                     writer.writeBytes(page(index))
                     entries += 1
                 }
-            case .incremental:
+            case .incremental, .liveCopy:
                 for index in memory.dirtyPages ?? [] {
                     writer.writeUInt32(UInt32(index))
                     if Machine.isZero(page(index)) {
@@ -242,6 +242,9 @@ extension Machine {
         var diskReader = sections[.disk]!
         let snapshotDisk = try DiskIdentity.read(from: &diskReader)
         try diskReader.expectEnd("section DISK")
+        // The owner may have changed the medium since this machine last saw it (a copy brought
+        // up to date): its digest is read afresh, so the check is against the disk as it is.
+        disk?.mediumChanged()
         try checkDisk(snapshotDisk)
         var ramReader = sections[.ram]!
         let pages = try readRAM(&ramReader)
@@ -376,7 +379,7 @@ extension Machine {
             if device.storage.sectorCount != theirs.sectorCount || device.storage.isReadOnly != theirs.isReadOnly {
                 throw .diskMismatch("the snapshot's disk has \(theirs.sectorCount) sectors\(theirs.isReadOnly ? " (read-only)" : ""), this machine's \(device.storage.sectorCount)\(device.storage.isReadOnly ? " (read-only)" : "")")
             }
-            let ours = try DiskIdentity(of: device.storage)
+            let ours = try DiskIdentity(of: device)
             guard ours == theirs else {
                 throw .diskMismatch("its contents differ (hash 0x\(String(ours.contentHash, radix: 16)), the snapshot's 0x\(String(theirs.contentHash, radix: 16))): attach the disk image as it was when the snapshot was taken")
             }

@@ -11,11 +11,16 @@ extension Machine {
     /// their snapshot serialization, then RAM page by page (see ``StateHasher/combine(ram:)``:
     /// each non-zero 4 KiB page with its index; all-zero pages only through their absence, so a
     /// mostly empty RAM hashes at memory speed). Not cryptographic: it detects
-    /// accidents, not adversaries. The disk is left out because hashing it costs a read of the
-    /// whole medium (``DiskIdentity`` does that when a snapshot is taken).
+    /// accidents, not adversaries. With a disk, its content digest comes last
+    /// (``DiskContentDigest``: kept up to date as the guest writes; the first hash of a machine
+    /// reads the whole medium once). A disk that cannot be read hashes as its error's absence of
+    /// a digest (a fixed value), which a healthy peer's hash will not match.
     public func stateHash() -> UInt64 {
         var hasher = StateHasher()
         machineStateBytes().withUnsafeBytes { hasher.combine(bytes: $0) }
+        if let disk {
+            hasher.combine((try? disk.contentDigest()) ?? 0xD15C_0000_BAD0_BAD0)
+        }
         memory.withRAMBytes { hasher.combine(ram: $0, untouched: memory.isUntouched(page:)) }
         return hasher.finalize()
     }

@@ -24,7 +24,15 @@ public final class Machine {
         /// The guest waits for an interrupt (WFI) and ``skipsIdleTime`` is off: the owner decides
         /// how far guest time moves (``Hart/advanceTime(by:)``) or delivers an input, then runs on.
         case waitingForInterrupt
+        /// The guest's disk completed a flush, and ``stopsAtDiskFlush`` is on: the owner may wait
+        /// (without executing) before running on. Nothing in the machine changes by stopping here.
+        case diskFlushed
     }
+
+    /// When true, ``run(instructionLimit:)`` returns ``StopReason/diskFlushed`` right after the
+    /// instruction whose disk request was a flush (a replicated primary with `--disk-sync both`
+    /// waits there for its backup to flush the same writes). A host policy, not guest state.
+    public var stopsAtDiskFlush = false
 
     /// When true (the default, fully deterministic), a guest waiting in WFI for its timer has
     /// guest time jumped straight to the timer's deadline. When false, ``run(instructionLimit:)``
@@ -144,6 +152,7 @@ public final class Machine {
             case .reset: stop(.resetRequested)
             }
         }
+        disk?.onFlush = { [unowned self] in if stopsAtDiskFlush { stop(.diskFlushed) } }
         sbi.consoleOutput = { [unowned self] byte in emitConsole(byte) }
         sbi.onSystemRequest = { [unowned self] request in
             switch request {

@@ -27,6 +27,8 @@ public enum SnapshotError: Error, Equatable, Sendable, CustomStringConvertible {
     case dirtyTrackingNotStarted
     /// The machine's disk could not be read to compute its identity.
     case diskUnreadable(String)
+    /// A live copy's pages or final snapshot were misused (the text says how).
+    case liveCopy(String)
 
     public var description: String {
         switch self {
@@ -56,6 +58,8 @@ public enum SnapshotError: Error, Equatable, Sendable, CustomStringConvertible {
             return "an incremental snapshot needs dirty-page tracking: call startDirtyTracking() when taking the base snapshot"
         case .diskUnreadable(let why):
             return "cannot read the machine's disk to identify it: \(why)"
+        case .liveCopy(let why):
+            return "live copy: \(why)"
         }
     }
 }

@@ -15,6 +15,7 @@ enum SnapshotFormat {
         switch kind {
         case .full: [.configuration, .disk, .boot] + SnapshotSection.machineState + [.ram, .end]
         case .incremental: [.configuration, .base, .disk] + SnapshotSection.machineState + [.ram, .end]
+        case .liveCopy: [.configuration, .disk, .boot] + SnapshotSection.machineState + [.ram, .end]
         }
     }
 
@@ -61,7 +62,7 @@ enum SnapshotFormat {
         let computed = CRC32.checksum(Array(bytes[0..<16]))
         guard stored == computed else { throw .checksumMismatch(offset: 0, section: "header", stored: stored, computed: computed) }
         guard let kind = SnapshotKind(rawValue: kindValue) else {
-            throw .invalidValue(offset: kindOffset, what: "snapshot kind \(kindValue), expected 1 (full) or 2 (incremental)")
+            throw .invalidValue(offset: kindOffset, what: "snapshot kind \(kindValue), expected 1 (full), 2 (incremental) or 3 (live copy)")
         }
         var readers: [SnapshotSection: StateReader] = [:]
         for section in sections(kind) {
@@ -95,6 +96,11 @@ public enum SnapshotKind: UInt32, Sendable {
     /// Machine state plus the RAM pages dirtied since dirty-page tracking started: applies only
     /// to a machine in that base state (restored from the base snapshot).
     case incremental = 2
+    /// The end of a live copy (``Machine/saveLiveCopySnapshot()``): machine state plus the RAM
+    /// pages written since the copy last took them; applies to a machine whose RAM received
+    /// every page the copy sent (``Machine/writeRAMPages(_:_:)``). The checkpoint that follows
+    /// in a replication log proves the result.
+    case liveCopy = 3
 }
 
 /// A section of a snapshot file; the raw value is its tag, four ASCII characters read in file order.

@@ -44,6 +44,10 @@ public final class VirtioBlock: VirtioDevice {
     /// The GET_ID answer: up to 20 bytes, zero-padded.
     public let serial: [UInt8]
     private weak var transport: VirtioMMIO?
+    /// Called after each flush request completed (successfully or not), on the machine's thread.
+    var onFlush: (() -> Void)?
+    /// The digest of the medium's contents, updated on every write (see ``contentDigest()``).
+    private var digest = DiskContentDigest()
 
     /// A block device on `storage` answering GET_ID with `serial` (truncated to 20 bytes).
     public init(storage: any BlockStorage, serial: String = "lockstep-disk") {
@@ -74,6 +78,18 @@ public final class VirtioBlock: VirtioDevice {
     }
 
     public func attach(to transport: VirtioMMIO) { self.transport = transport }
+
+    /// The digest of the whole medium's contents (``DiskContentDigest``): the first call reads the
+    /// medium; later ones cost nothing, because every write the device makes updates it.
+    public func contentDigest() throws(BlockStorageError) -> UInt64 { try digest.value(of: storage) }
+
+    /// Reads the medium now for ``contentDigest()``, so that the first snapshot or state hash
+    /// does not pay for it (a node does this before it serves).
+    public func prepareDigest() throws(BlockStorageError) { try digest.prepare(storage) }
+
+    /// The medium was changed from outside the machine (a resync wrote it): the digest is
+    /// computed again when next asked for.
+    public func mediumChanged() { digest.invalidate() }
 
     public func queueNotified(_ queue: Int) {
         guard let transport else { return }
@@ -126,7 +142,10 @@ public final class VirtioBlock: VirtioDevice {
                     let n = min(VirtioBlock.chunkSectors, count - done)
                     let data = request.read(from: memory, offset: 16 + done * VirtioBlock.sectorSize,
                                             count: n * VirtioBlock.sectorSize)
-                    do { try storage.writeSectors(at: sector + UInt64(done), data) } catch {
+                    do {
+                        try storage.writeSectors(at: sector + UInt64(done), data)
+                        try digest.noteWritten(storage, sector: sector + UInt64(done), count: n)
+                    } catch {
                         failed = true
                         break
                     }
@@ -138,6 +157,7 @@ public final class VirtioBlock: VirtioDevice {
             }
         case RequestType.flush:
             do { try storage.flush(); status = Status.ok } catch { status = Status.ioError }
+            onFlush?()
         case RequestType.getID:
             let n = min(VirtioBlock.serialLength, writable - 1)
             var id = serial

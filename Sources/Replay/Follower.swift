@@ -62,7 +62,7 @@ public final class Follower {
         while machine.instructionCount < target {
             let reason = machine.run(instructionLimit: target)
             switch reason {
-            case .instructionLimit:
+            case .instructionLimit, .diskFlushed:
                 continue
             case .waitingForInterrupt, .idle:
                 // Waiting exactly at the next record's count is what the live run saw too.

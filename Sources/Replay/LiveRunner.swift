@@ -55,6 +55,9 @@ public final class LiveRunner {
         /// The guest asked for a reset and the machine rebooted (the reboot is in the journal,
         /// at the count where the guest asked); call again.
         case rebooted
+        /// The guest's disk completed a flush at this count (the machine was asked to stop
+        /// there: ``Machine/stopsAtDiskFlush``); the progress mark up to it is in the journal.
+        case flushed(at: UInt64)
         /// The machine stopped (power-off, a reset without ``Settings/rebootsOnReset``, the
         /// instruction limit).
         case stopped(Machine.StopReason)
@@ -204,6 +207,8 @@ public final class LiveRunner {
         case .resetRequested where settings.rebootsOnReset:
             try logAndApply(.reboot)
             return .rebooted
+        case .diskFlushed:
+            return .flushed(at: machine.instructionCount)
         case .exited, .resetRequested:
             return .stopped(reason)
         }

@@ -17,6 +17,9 @@ public struct BackupChannel: Sendable {
     private var lines: [Int: LineID] = [:]
     private var connecting: Set<Int> = []
     private var joinLine: Int?
+    /// What this backup sends to join: `join`, or `joinWithDisk` with its disk's report.
+    public var joinMessage: ReplicationMessage = .join
+    private var copyTransfers: [CopyTransfer] = []
     private var snapshotBytes: [UInt8] = []
     private var snapshotGeneration: UInt64 = 0
     private var initialState: BackupLink.InitialState?
@@ -24,6 +27,8 @@ public struct BackupChannel: Sendable {
     private var entries: Deque<LogEntry> = []
     private var nextSequence: UInt64 = 1
     private var executed: UInt64 = 0
+    /// The executed count the last acknowledgement carried.
+    private var acknowledgedExecuted: UInt64 = 0
     /// The latest time (the primary's clock) in a heartbeat from the primary: echoed back.
     private var primaryTime: UInt64 = 0
     private var unacknowledged = false
@@ -49,6 +54,12 @@ public struct BackupChannel: Sendable {
         return initialState
     }
 
+    /// Removes and returns the disk copy's messages received so far, in order.
+    public mutating func takeCopyTransfers() -> [CopyTransfer] {
+        defer { copyTransfers.removeAll(keepingCapacity: true) }
+        return copyTransfers
+    }
+
     /// Removes and returns the entries received so far, in order.
     public mutating func takeEntries() -> [LogEntry] {
         defer { entries.removeAll(keepingCapacity: true) }
@@ -57,6 +68,16 @@ public struct BackupChannel: Sendable {
 
     /// What the machine thread has executed (reported to the primary with acknowledgements).
     public mutating func noteExecuted(_ count: UInt64) { executed = count }
+
+    /// The machine thread has executed everything it received: if that moved the executed count
+    /// since the last acknowledgement, say so now rather than at the next heartbeat (a primary
+    /// waiting for its backup to reach a disk flush, `--disk-sync both`, waits for this).
+    public mutating func caughtUp() -> [LinkAction] {
+        guard synced, !stopped, executed > acknowledgedExecuted else { return [] }
+        acknowledgedExecuted = executed
+        let ack = ReplicationMessage.ack(sequence: nextSequence - 1, executedCount: executed, echo: primaryTime)
+        return orderedLines.map { LinkAction.send($0, [ack]) }
+    }
 
     /// Every line silent for the timeout after the backup was synchronised.
     public var isPrimaryLost: Bool { primaryLost }
@@ -88,6 +109,7 @@ public struct BackupChannel: Sendable {
     public mutating func tick(now: Double) -> [LinkAction] {
         guard !stopped else { return [] }
         let beat: [ReplicationMessage] = [.heartbeat(time: primaryTime), .ack(sequence: nextSequence - 1, executedCount: executed, echo: primaryTime)]
+        acknowledgedExecuted = executed
         unacknowledged = false
         var silent: [LineID] = []
         var declared = false
@@ -149,7 +171,7 @@ public struct BackupChannel: Sendable {
             // what arrived of it is dropped, and the join starts over here.
             joinLine = line.index
             snapshotBytes = []
-            actions.append(.send(line, [.join]))
+            actions.append(.send(line, [joinMessage]))
         }
         return actions
     }
@@ -200,7 +222,19 @@ public struct BackupChannel: Sendable {
             // An older sequence number is a copy from the other line (or a resend): dropped.
         case .heartbeat(let time):
             primaryTime = max(primaryTime, time)
-        case .hello, .proof, .refuse, .join, .resume, .ack:
+        case .diskPlan(let instance, let generation, let full, let extents):
+            guard !synced, joinLine == line.index, joinMessage != .join else { problem = "an unexpected copy plan"; break }
+            copyTransfers.append(.plan(instance: instance, generation: generation, full: full, extents: extents))
+            ring = true
+        case .diskExtent(let index, let compressed, let bytes):
+            guard !synced, joinLine == line.index, case .joinWithDisk = joinMessage else { problem = "an unexpected disk extent"; break }
+            copyTransfers.append(.extent(index: index, compressed: compressed, bytes: bytes))
+            ring = true
+        case .ramPages(let pages, let compressed, let bytes):
+            guard !synced, joinLine == line.index, joinMessage != .join else { problem = "unexpected memory pages"; break }
+            copyTransfers.append(.pages(pages, compressed: compressed, bytes: bytes))
+            ring = true
+        case .hello, .proof, .refuse, .join, .resume, .ack, .joinWithDisk, .joinLive:
             problem = "a primary does not send \(message.kind)"
         }
         if let problem {
@@ -216,6 +250,7 @@ public struct BackupChannel: Sendable {
     public mutating func readComplete(on line: LineID, now: Double) -> [LinkAction] {
         guard unacknowledged, !stopped else { return [] }
         unacknowledged = false
+        acknowledgedExecuted = executed
         let ack = ReplicationMessage.ack(sequence: nextSequence - 1, executedCount: executed, echo: primaryTime)
         return orderedLines.map { LinkAction.send($0, [ack]) }
     }
@@ -241,7 +276,7 @@ public struct BackupChannel: Sendable {
         guard !stopped, let other = orderedLines.first else { return [] }
         joinLine = other.index
         return [.log("the initial state was coming on line \(index + 1), which is gone: joining again on line \(other.index + 1)"),
-                .send(other, [.join])]
+                .send(other, [joinMessage])]
     }
 
     /// The primary refused this node on `line` (and closes it): the machine thread learns why.

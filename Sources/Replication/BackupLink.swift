@@ -31,7 +31,7 @@ public final class BackupLink: LineOwner, @unchecked Sendable {
     private var timer: RepeatedTask?
 
     public init(authentication: PeerAuthentication, heartbeat: HeartbeatSettings, doorbell: Doorbell, log: NodeLog,
-                group: EventLoopGroup, peers: [(host: String, port: Int)]) {
+                group: EventLoopGroup, peers: [(host: String, port: Int)], joinMessage: ReplicationMessage = .join) {
         self.authentication = authentication
         self.heartbeat = heartbeat
         self.doorbell = doorbell
@@ -39,6 +39,12 @@ public final class BackupLink: LineOwner, @unchecked Sendable {
         self.group = group
         self.peers = peers
         core = BackupChannel(peers: peers.map { "\($0.host):\($0.port)" }, heartbeat: heartbeat, now: monotonicNow())
+        core.joinMessage = joinMessage
+    }
+
+    /// The disk copy's messages received since the last call, in order.
+    public func takeCopyTransfers() -> [CopyTransfer] {
+        lock.withLock { core.takeCopyTransfers() }
     }
 
     /// Starts connecting the lines.
@@ -70,6 +76,11 @@ public final class BackupLink: LineOwner, @unchecked Sendable {
     /// What the machine thread has executed (reported to the primary with acknowledgements).
     public func noteExecuted(_ count: UInt64) {
         lock.withLock { core.noteExecuted(count) }
+    }
+
+    /// The machine thread executed everything it received (see ``BackupChannel/caughtUp()``).
+    public func reportCaughtUp() {
+        drive { core, _ in core.caughtUp() }
     }
 
     /// Every line silent for the timeout after the backup was synchronised.

@@ -1,3 +1,4 @@
+import HostIO
 import Machine
 import Replay
 
@@ -17,24 +18,39 @@ import Replay
 
     let configuration: NodeConfiguration
     let link: any BackupLogChannel
+    /// This node's copy of the VM's disk (nil: a disk-less VM).
+    let disk: MirroredDisk?
     let log: NodeLog
     let clock: () -> Double
     private var follower: Follower?
     private var generation: UInt64 = 0
+    /// The disk copy under way: whose disk it makes this one, and what arrived.
+    private var resync: (instance: [UInt8], full: Bool, planned: UInt64, received: UInt64, bytes: UInt64)?
+    /// RAM pages of a live copy, the latest of each, until the final snapshot builds the machine.
+    private var pages: [UInt32: [UInt8]] = [:]
+    /// Whether the primary began a live copy (its plan arrived) for the current join.
+    private var liveCopy = false
     @_spi(Simulation) public var plantedBug: PlantedBug?
     /// The machine being followed (nil before the initial state arrived).
     public var machine: Machine? { follower?.machine }
 
-    public init(configuration: NodeConfiguration, link: any BackupLogChannel, log: NodeLog, clock: @escaping () -> Double) {
+    public init(configuration: NodeConfiguration, link: any BackupLogChannel, disk: MirroredDisk? = nil, log: NodeLog,
+                clock: @escaping () -> Double) {
         self.configuration = configuration
         self.link = link
+        self.disk = disk
         self.log = log
         self.clock = clock
     }
 
     public func step() -> Step {
         guard let follower else {
-            if let state = link.takeInitialState() { return start(state) }
+            // The state first: every piece of the copy arrived before it, so the pieces taken
+            // next include all of them (taken the other way round, pieces that arrived in
+            // between would be missed).
+            let state = link.takeInitialState()
+            if let stop = takeCopyTransfers() { return .stopped(stop) }
+            if let state { return start(state) }
             if let reason = link.refusedReason { return .stopped(.refused(reason)) }
             return .wait(until: clock() + 0.5)
         }
@@ -42,6 +58,7 @@ import Replay
         if let stop = execute(entries, on: follower) { return .stopped(stop) }
         link.noteExecuted(follower.machine.instructionCount)
         if !entries.isEmpty { return .continue }
+        link.reportCaughtUp()
         if link.isPrimaryLost {
             if let stop = execute(link.takeEntries(), on: follower) { return .stopped(stop) }
             return .primaryLost(follower.machine, generation: generation, outputs: follower.outputDigest)
@@ -50,15 +67,78 @@ import Replay
         return .wait(until: clock() + 0.1)
     }
 
-    /// Builds the machine from the primary's snapshot.
+    /// Writes the disk copy's extents as they arrive (the record marks each before it is
+    /// written, so a copy cut short is resumed correctly by the next join); an outcome if the
+    /// disk cannot be written.
+    private func takeCopyTransfers() -> NodeOutcome? {
+        for transfer in link.takeCopyTransfers() {
+            do {
+                switch transfer {
+                case .plan(let instance, let generation, let full, let extents):
+                    pages = [:]
+                    liveCopy = true
+                    guard let disk else { continue }
+                    try disk.beginResync(full: full)
+                    resync = (instance, full, extents, 0, 0)
+                    log("disk: \(full ? "full" : "quick") resync from the primary (generation \(generation)): \(extents) extents planned")
+                case .pages(let indices, let compressed, let bytes):
+                    guard liveCopy else { return .refused("the primary sent memory pages before its plan") }
+                    let length = indices.count * 4096
+                    guard let data = compressed ? Zstd.decompress(bytes, length: length) : bytes, data.count == length else {
+                        return .refused("the primary sent memory pages that do not decompress to \(indices.count) pages")
+                    }
+                    for (position, index) in indices.enumerated() {
+                        pages[index] = Array(data[(position * 4096)..<((position + 1) * 4096)])
+                    }
+                case .extent(let index, let compressed, let bytes):
+                    guard let disk, resync != nil else { return .refused("the primary sent a disk extent before its plan") }
+                    if compressed {
+                        guard let data = Zstd.decompress(bytes, length: disk.extentLength(Int(index))) else {
+                            return .refused("the primary sent a disk extent that does not decompress")
+                        }
+                        try disk.writeExtent(Int(index), data)
+                    } else {
+                        try disk.writeExtent(Int(index), bytes)
+                    }
+                    resync!.received += 1
+                    resync!.bytes += UInt64(bytes.count)
+                }
+            } catch {
+                log("disk: \(error); stopping this backup")
+                return .refused("disk: \(error)")
+            }
+        }
+        return nil
+    }
+
+    /// Builds the machine from the primary's snapshot (with this node's disk, now a copy of the
+    /// primary's: the snapshot's disk identity proves it).
     private func start(_ state: BackupLink.InitialState) -> Step {
         let machine: Machine
         do {
             let info = try SnapshotInfo(state.snapshot)
-            machine = try Machine(configuration: info.configuration)
+            machine = try Machine(configuration: info.configuration, disk: disk)
+            if !pages.isEmpty {
+                // The live copy's pages first; the final snapshot brings the rest (its checkpoint,
+                // next in the log, proves the whole).
+                let indices = pages.keys.sorted()
+                var bytes: [UInt8] = []
+                bytes.reserveCapacity(indices.count * 4096)
+                for index in indices { bytes += pages[index]! }
+                try machine.writeRAMPages(indices.map { Int($0) }, bytes)
+                log("memory: \(indices.count) pages from the live copy")
+                pages = [:]
+            }
             try machine.restoreSnapshot(state.snapshot)
         } catch {
             return .stopped(.refused(ReplicationError.badSnapshot("\(error)").description))
+        }
+        if let disk {
+            guard let resync else { return .stopped(.refused("the primary sent its state without a disk plan")) }
+            do { try disk.adopt(instance: resync.instance, generation: state.generation) } catch {
+                return .stopped(.refused("disk: \(error)"))
+            }
+            log("disk: resync done (\(resync.received) extent messages, \(resync.bytes) bytes of data); the disk is the primary's at generation \(state.generation)")
         }
         generation = state.generation
         // The primary's outputs are the ones that leave; the backup's are only digested, and the

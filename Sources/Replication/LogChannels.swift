@@ -6,6 +6,10 @@ public protocol PrimaryLogChannel: AnyObject {
     @discardableResult func append(_ entry: LogEntry) -> UInt64
     /// Sends the initial state to the backup that asked for it; false if it went away.
     @discardableResult func sendSnapshot(_ snapshot: [UInt8], generation: UInt64) -> Bool
+    /// Sends part of a disk copy to the joining backup; false if it went away.
+    func sendDiskMessages(_ messages: [ReplicationMessage]) -> Bool
+    /// Refuses the joining backup, saying why.
+    func refuseJoin(reason: String)
     /// After the primary won the arbiter without its backup: forget it, accept a new one.
     func forgetBackup()
     /// Called after each acknowledgement from the backup is taken in, on whatever thread the
@@ -25,6 +29,21 @@ public protocol BackupLogChannel: AnyObject {
     var isPrimaryLost: Bool { get }
     /// Why the primary refused this node, if it did.
     var refusedReason: String? { get }
+    /// The disk copy's messages received since the last call, in order.
+    func takeCopyTransfers() -> [CopyTransfer]
+    /// The backup executed everything it received: acknowledge its progress now.
+    func reportCaughtUp()
+}
+
+extension PrimaryLogChannel {
+    /// Channels of disk-less machines (the simulation's) carry no disk copy.
+    public func sendDiskMessages(_ messages: [ReplicationMessage]) -> Bool { false }
+    public func refuseJoin(reason: String) {}
+}
+
+extension BackupLogChannel {
+    public func takeCopyTransfers() -> [CopyTransfer] { [] }
+    public func reportCaughtUp() {}
 }
 
 extension PrimaryLink: PrimaryLogChannel {}

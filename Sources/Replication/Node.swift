@@ -25,16 +25,20 @@ public final class Node {
     public let configuration: NodeConfiguration
     let arbiter: any Arbiter
     let network: (any NetworkBackend)?
+    /// This node's copy of the VM's disk (docs/disks.md).
+    let disk: MirroredDisk?
     let log: NodeLog
     let doorbell = Doorbell()
     let group: MultiThreadedEventLoopGroup
     /// Called once this node is the live primary, with its console port and line addresses (for tests and the CLI).
     public var onLive: ((_ generation: UInt64, _ consolePort: Int, _ lines: [Endpoint]) -> Void)?
 
-    public init(configuration: NodeConfiguration, arbiter: any Arbiter, network: (any NetworkBackend)? = nil) {
+    public init(configuration: NodeConfiguration, arbiter: any Arbiter, network: (any NetworkBackend)? = nil,
+                disk: MirroredDisk? = nil) {
         self.configuration = configuration
         self.arbiter = arbiter
         self.network = network
+        self.disk = disk
         log = NodeLog(nodeID: configuration.nodeID)
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     }
@@ -49,27 +53,52 @@ public final class Node {
             try await arbiter.current(vm: configuration.vm)
         })
         var startsVM = false
+        var coldStart: UInt64?
         switch current {
         case .success(let state) where state.generation == 0:
+            if let record = disk?.record, record.generation > 0, record.state == .consistent {
+                throw NodeStartError.diskAhead(vm: configuration.vm, generation: record.generation)
+            }
             switch claimGeneration(arbiter: arbiter, vm: configuration.vm, expected: 0, owner: configuration.nodeID, log: log) {
             case .won: startsVM = true
             case .lost(let generation, let owner): log("'\(owner)' started VM '\(configuration.vm)' first (generation \(generation)): joining it")
             }
         case .success(let state):
-            log("VM '\(configuration.vm)' is at generation \(state.generation) (owner '\(state.owner)'): joining its primary as backup")
+            if let generation = coldStartGeneration(state) {
+                coldStart = generation
+            } else {
+                log("VM '\(configuration.vm)' is at generation \(state.generation) (owner '\(state.owner)'): joining its primary as backup")
+            }
         case .failure(let error):
             throw error
         }
 
         if startsVM {
+            var instance = [UInt8](repeating: 0, count: 16)
+            for i in instance.indices { instance[i] = UInt8.random(in: 0...255) }
+            try disk?.start(instance: instance, generation: 1)
             let machine = try makeMachine()
+            try machine.disk?.prepareDigest()
             log("started VM '\(configuration.vm)' at generation 1: primary, alone until a backup joins")
             return try runPrimary(machine: machine, generation: 1, authentication: authentication)
         }
+        if let coldStart {
+            switch claimGeneration(arbiter: arbiter, vm: configuration.vm, expected: coldStart, owner: configuration.nodeID, log: log) {
+            case .won(let generation):
+                try disk?.beginGeneration(generation)
+                let machine = try makeMachine()
+                try machine.disk?.prepareDigest()
+                log("no primary of VM '\(configuration.vm)' answers and this node's disk is the newest (generation \(coldStart)): booting the guest from it at generation \(generation)")
+                return try runPrimary(machine: machine, generation: generation, authentication: authentication)
+            case .lost(let generation, let owner):
+                log("'\(owner)' moved VM '\(configuration.vm)' to generation \(generation) first: joining it as backup")
+            }
+        }
+        let joinMessage: ReplicationMessage = disk.map { .joinWithDisk(DiskReport(disk: $0, wantsFull: configuration.resyncFull)) } ?? .joinLive
         let link = BackupLink(authentication: authentication, heartbeat: configuration.heartbeat, doorbell: doorbell, log: log,
-                              group: group, peers: configuration.peers.map(\.pair))
+                              group: group, peers: configuration.peers.map(\.pair), joinMessage: joinMessage)
         link.start()
-        let role = BackupRole(configuration: configuration, link: link, log: log, clock: monotonicNow)
+        let role = BackupRole(configuration: configuration, link: link, disk: disk, log: log, clock: monotonicNow)
         let ending = follow(role)
         link.shutdown()
         switch ending {
@@ -79,6 +108,7 @@ public final class Node {
             log("executed the whole log to instruction \(machine.instructionCount); claiming generation \(generation + 1)")
             switch claimGeneration(arbiter: arbiter, vm: configuration.vm, expected: generation, owner: configuration.nodeID, log: log) {
             case .won(let newGeneration):
+                try disk?.beginGeneration(newGeneration)
                 log("won the arbiter: live as primary of VM '\(configuration.vm)' at generation \(newGeneration)")
                 return try runPrimary(machine: machine, generation: newGeneration, authentication: authentication,
                                       outputs: outputs, goesLive: true)
@@ -90,6 +120,41 @@ public final class Node {
         case .continue, .wait:
             preconditionFailure("the backup loop ends only when the role stops or goes live")
         }
+    }
+
+    /// Whether this node should boot the VM from its disk: the VM is at `state.generation`, this
+    /// node was its primary then (the arbiter's owner), its disk is consistent at that generation
+    /// (so it holds every write the VM made), and after twice the heartbeat timeout (time for a
+    /// backup that outlived the primary to claim) the generation has not moved and no primary
+    /// listens at the peer addresses. Both nodes stopped at once (a power cut, an operator) and
+    /// this one came back: the guest boots again from its disk, as after a power cut.
+    private func coldStartGeneration(_ state: (generation: UInt64, owner: String)) -> UInt64? {
+        guard let record = disk?.record, record.state == .consistent, record.generation == state.generation,
+              state.owner == configuration.nodeID else { return nil }
+        log("this node was the primary of VM '\(configuration.vm)' at generation \(state.generation) and its disk is at that generation: waiting \(Int(2 * configuration.heartbeat.timeout * 1000)) ms for a live primary")
+        usleep(UInt32(2 * configuration.heartbeat.timeout * 1_000_000))
+        let again = blockingArbiterCall({ [arbiter, configuration] () async throws(ArbitrationError) -> (generation: UInt64, owner: String) in
+            try await arbiter.current(vm: configuration.vm)
+        })
+        guard case .success(let now) = again, now.generation == state.generation, now.owner == state.owner else { return nil }
+        for peer in configuration.peers where Node.accepts(peer) {
+            log("a primary listens at \(peer): joining it")
+            return nil
+        }
+        return state.generation
+    }
+
+    /// Whether something accepts a TCP connection at `endpoint` (a live primary's line).
+    static func accepts(_ endpoint: Endpoint) -> Bool {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(endpoint.host, String(endpoint.port), &hints, &list) == 0, let first = list else { return false }
+        defer { freeaddrinfo(list) }
+        let fd = socket(first.pointee.ai_family, first.pointee.ai_socktype, first.pointee.ai_protocol)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        return connect(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0
     }
 
     /// Steps the backup until its primary is lost or it stops, on a thread of its own whose
@@ -133,7 +198,7 @@ public final class Node {
         log("console on \(console.address); lines on " + lines.map(\.description).joined(separator: ", "))
         onLive?(generation, Int(console.port), lines)
         let role = PrimaryRole(configuration: configuration, machine: machine, generation: generation, link: link,
-                               console: console, network: network, announces: goesLive, log: log, clock: monotonicNow,
+                               console: console, network: network, disk: disk, announces: goesLive, log: log, clock: monotonicNow,
                                outputs: outputs)
         let outcome = drive(role)
         console.close()

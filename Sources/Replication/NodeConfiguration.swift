@@ -25,6 +25,14 @@ public struct NodeConfiguration: Sendable {
     /// If set, a line per output release ("MONOTONIC_NS GENERATION NODE BYTES") is appended
     /// here: tests check from it that two primaries never released output at once.
     public var releaseLogPath: String?
+    /// Bytes per second a disk copy to a joining backup sends at most (`--sync-rate`).
+    public var diskSyncRate: Double = 200 * 1_048_576
+    /// When a guest's disk flush completes (`--disk-sync`): on the primary's disk only, or on
+    /// both nodes' (the primary's guest waits, executing nothing, until its backup has
+    /// executed the flush too).
+    public var diskSync: DiskSyncMode = .primary
+    /// `--resync full`: a joining backup asks for its whole disk.
+    public var resyncFull = false
     /// Seconds between two statistics lines of a primary with a backup (log entries, bytes, MIPS).
     public var statisticsInterval: Double = 10
 

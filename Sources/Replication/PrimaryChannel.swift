@@ -27,6 +27,9 @@ public struct PrimaryChannel: Sendable {
     private var synced = false
     private var lost = false
     private var joinLine: Int?
+    private var joinReport: DiskReport?
+    private var joinNumber: UInt64 = 0
+    private var joinLive = false
     private var latestEcho: UInt64 = 0
     private var sentEntries: UInt64 = 0
     private var sentBytes: UInt64 = 0
@@ -51,6 +54,9 @@ public struct PrimaryChannel: Sendable {
                                         hasBackup: synced && !lost, backupLost: lost, joinRequested: joinLine != nil,
                                         retainedEntries: retained.count, sentEntries: sentEntries, sentBytes: sentBytes)
         status.leaseValid = Self.nanoseconds(now) &- latestEcho < halfTimeout
+        status.joinReport = joinLine == nil ? nil : joinReport
+        status.joinNumber = joinNumber
+        status.joinLive = joinLine != nil && joinLive
         return status
     }
 
@@ -102,6 +108,21 @@ public struct PrimaryChannel: Sendable {
             .send(line, messages),
             .log("sent the initial state (\(snapshot.count) bytes, generation \(generation)) to backup \(backupID ?? "?"); the log starts at entry \(start)"),
         ])
+    }
+
+    /// Sends part of the disk copy to the backup that is joining (`sent` false if it went away);
+    /// the join stays open until ``sendSnapshot(_:generation:now:)``.
+    public mutating func sendDiskMessages(_ messages: [ReplicationMessage], now: Double) -> (sent: Bool, actions: [LinkAction]) {
+        guard let index = joinLine, let line = lines[index] else { joinLine = nil; return (false, []) }
+        for message in messages { sentBytes += UInt64(ReplicationFrameCodec.frameSize(message)) }
+        return (true, [.send(line, messages)])
+    }
+
+    /// Refuses the joining backup (its disk cannot be used), saying why.
+    public mutating func refuseJoin(reason: String, now: Double) -> [LinkAction] {
+        guard let index = joinLine, let line = lines[index] else { joinLine = nil; return [] }
+        joinLine = nil
+        return [.log("refused backup '\(backupID ?? "?")': \(reason)"), .refuse(line, reason: reason)]
     }
 
     /// After the primary won the arbiter without its backup: forget it, accept a new one.
@@ -159,11 +180,14 @@ public struct PrimaryChannel: Sendable {
         var ring = false
         var actions: [LinkAction] = []
         switch message {
-        case .join:
+        case .join, .joinWithDisk, .joinLive:
             synced = false
             liveLines = []
             retained = []
             joinLine = line.index
+            if case .joinWithDisk(let report) = message { joinReport = report } else { joinReport = nil }
+            joinLive = message != .join
+            joinNumber += 1
             ring = true
         case .resume(let next):
             guard synced, !lost else {
@@ -186,7 +210,7 @@ public struct PrimaryChannel: Sendable {
             if executed > backupExecuted { backupExecuted = executed; ring = true }
         case .heartbeat(let echo):
             renewLease(echo, now: now, ring: &ring)
-        case .hello, .proof, .refuse, .snapshotChunk, .entry:
+        case .hello, .proof, .refuse, .snapshotChunk, .entry, .diskPlan, .diskExtent, .ramPages:
             actions.append(.refuse(line, reason: "a backup does not send \(message.kind)"))
         }
         if ring { actions.append(.ring) }

@@ -109,6 +109,21 @@ public final class PrimaryLink: LineOwner, @unchecked Sendable {
         }
     }
 
+    /// Sends part of a disk copy to the joining backup; false if it went away.
+    public func sendDiskMessages(_ messages: [ReplicationMessage]) -> Bool {
+        lock.withLock {
+            let (sent, actions) = core.sendDiskMessages(messages, now: monotonicNow())
+            // Under the lock, as the snapshot is: the snapshot that ends the copy comes after.
+            table.resolve(actions, held: core.lineIDs).perform(doorbell: doorbell, log: log)
+            return sent
+        }
+    }
+
+    /// Refuses the joining backup, saying why.
+    public func refuseJoin(reason: String) {
+        drive { core, now in core.refuseJoin(reason: reason, now: now) }
+    }
+
     /// After the primary won the arbiter without its backup: forget it, accept a new one.
     public func forgetBackup() {
         drive { core, _ in core.forgetBackup() }

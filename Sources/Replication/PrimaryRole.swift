@@ -38,6 +38,8 @@ import Replay
     let link: any PrimaryLogChannel
     let console: any ConsoleBackend
     let network: (any NetworkBackend)?
+    /// This node's copy of the VM's disk (nil: a disk-less VM).
+    let disk: MirroredDisk?
     let log: NodeLog
     let releaseLog: ReleaseLog?
     let clock: () -> Double
@@ -58,6 +60,11 @@ import Replay
     private var idleDeadline: Double?
     /// The guest stopped: let the backup acknowledge the rest until the deadline.
     private var finishing: (outcome: NodeOutcome, deadline: Double)?
+    /// `--disk-sync both`: the count of a disk flush the backup must execute before the guest
+    /// runs on.
+    private var flushBarrier: UInt64?
+    /// A live copy to a joining backup, under way.
+    private var copy: LiveCopySender?
     /// For the periodic statistics line.
     private var statistics: (time: Double, entries: UInt64, bytes: UInt64, instructions: UInt64)
     /// Called with each release (the simulation checks the output rule with it).
@@ -71,7 +78,7 @@ import Replay
     ///     guest's frames are dropped).
     ///   - announces: this node was the backup and goes live: announce the guest's MAC from here.
     public init(configuration: NodeConfiguration, machine: Machine, generation: UInt64, link: any PrimaryLogChannel,
-         console: any ConsoleBackend, network: (any NetworkBackend)? = nil, announces: Bool = false,
+         console: any ConsoleBackend, network: (any NetworkBackend)? = nil, disk: MirroredDisk? = nil, announces: Bool = false,
          log: NodeLog, clock: @escaping () -> Double, outputs: OutputDigest = OutputDigest(),
          runnerSettings: LiveRunner.Settings? = nil) {
         self.configuration = configuration
@@ -80,6 +87,7 @@ import Replay
         self.link = link
         self.console = console
         self.network = network
+        self.disk = disk
         announcePending = announces
         self.log = log
         self.clock = clock
@@ -92,6 +100,8 @@ import Replay
         runner = LiveRunner(machine: machine, journal: journal, outputs: gateSink, settings: settings, outputDigest: outputs, clock: clock)
         gateSink.role = self
         link.onAcknowledged = { [weak self] in self?.release() }
+        disk?.onWrite = { [weak self] extents in self?.copy?.noteDiskWrite(extents) }
+        machine.stopsAtDiskFlush = configuration.diskSync == .both
     }
 
     /// The output digest so far (what the guest sent).
@@ -108,7 +118,12 @@ import Replay
             return .wait(until: min(finishing.deadline, clock() + 0.02))
         }
         let status = link.status
-        if status.joinRequested { sendState() }
+        if status.joinRequested {
+            serveJoin(status)
+        } else if let copy {
+            copy.abandon()
+            self.copy = nil
+        }
         if status.backupLost {
             log("holding output; asking the arbiter to continue alone (generation \(generation) -> \(generation + 1))")
             return .claim(expected: generation)
@@ -134,12 +149,24 @@ import Replay
             release()
             if mustThrottle() { return .wait(until: clock() + 0.05) }
         }
+        if let barrier = flushBarrier {
+            let status = link.status
+            if status.hasBackup && !status.backupLost && status.backupExecuted < barrier {
+                release()
+                return .wait(until: clock() + 0.05)   // the backup's acknowledgement rings
+            }
+            flushBarrier = nil
+        }
         if runner.isIdle, let deadline = idleDeadline {
             release()
             let status = link.status
             let networkInput = network?.hasFrames ?? false
             if !(console.hasInput || networkInput || status.joinRequested || status.backupLost) && clock() < deadline {
                 return .wait(until: min(deadline, announcement?.nextDeadline ?? deadline))
+            }
+            if copy != nil && clock() < deadline && !(console.hasInput || networkInput || status.backupLost) {
+                // Only the disk copy has work: wait for its rate, not for the guest.
+                return .wait(until: min(deadline, clock() + max(copy!.wait, 0.001)))
             }
         }
         idleDeadline = nil
@@ -152,9 +179,13 @@ import Replay
         case .rebooted:
             log("the guest rebooted at instruction \(machine.instructionCount); the VM stays replicated")
             return .continue
+        case .flushed(let count):
+            flushBarrier = count
+            return .continue
         case .idle(let deadline, _):
             idleDeadline = deadline
-            return .wait(until: min(deadline, announcement?.nextDeadline ?? deadline))
+            let copyDeadline = copy.map { clock() + max($0.wait, 0.001) } ?? deadline
+            return .wait(until: min(deadline, announcement?.nextDeadline ?? deadline, copyDeadline))
         case .stopped(.exited(let code)):
             finishing = (.guestExited(code: code), clock() + 2 * configuration.heartbeat.timeout)
             return .continue
@@ -170,6 +201,12 @@ import Replay
     public func claimed(_ outcome: ArbitrationOutcome) -> Step {
         switch outcome {
         case .won(let newGeneration):
+            do { try disk?.beginGeneration(newGeneration) } catch {
+                // The record must say which generation later writes belong to; without it a
+                // returning backup could be resynced wrongly.
+                log("cannot record generation \(newGeneration) on the disk: \(error); stopping")
+                return .finished(.diverged("disk record: \(error)"))
+            }
             gateLock.withLock { generation = newGeneration }
             link.forgetBackup()
             log("won the arbiter: primary of VM '\(configuration.vm)' alone at generation \(generation); waiting for a new backup")
@@ -182,11 +219,79 @@ import Replay
         }
     }
 
-    /// A joining backup gets the state, then a checkpoint at the same count to check it against.
-    private func sendState() {
-        do {
+    /// A joining backup. One that asked for a snapshot (`join`) gets the state at once
+    /// (``sendState()``). One that asked for a live copy (`joinLive`, or `joinWithDisk` with its
+    /// disk's report) gets memory pages and, with a disk, the extents the primary decides to copy
+    /// (``ResyncPlan``), while the guest runs (``LiveCopySender``); when little is left, the rest
+    /// and the state in one pause.
+    private func serveJoin(_ status: PrimaryLink.Status) {
+        if let copy, copy.join != status.joinNumber {
+            copy.abandon()
+            self.copy = nil
+        }
+        let hasDisk = disk != nil && machine.disk != nil
+        guard status.joinLive else {
+            if hasDisk {
+                link.refuseJoin(reason: "VM '\(configuration.vm)' has a disk: start the backup with --disk and its own copy of the image")
+                return
+            }
+            sendState()
+            return
+        }
+        if copy == nil {
+            var diskCopy: DiskCopy?
+            var instance: [UInt8] = []
+            var full = false
+            switch (hasDisk, status.joinReport) {
+            case (false, nil):
+                break
+            case (false, _?):
+                link.refuseJoin(reason: "VM '\(configuration.vm)' has no disk on its primary: start the backup without --disk")
+                return
+            case (true, nil):
+                link.refuseJoin(reason: "VM '\(configuration.vm)' has a disk: start the backup with --disk and its own copy of the image")
+                return
+            case (true, let report?):
+                guard let record = disk!.record else {
+                    link.refuseJoin(reason: "the primary's disk has no record")
+                    return
+                }
+                switch ResyncPlan.decide(primary: record, backup: report) {
+                case .refuse(let reason):
+                    link.refuseJoin(reason: reason)
+                    return
+                case .copy(let extents, let isFull):
+                    let extentBytes = Int(record.extentSectors) * 512
+                    diskCopy = DiskCopy(plan: extents, full: isFull, extentBytes: extentBytes, now: clock())
+                    instance = record.instance
+                    full = isFull
+                    log("disk: \(isFull ? "full" : "quick") resync of the backup's disk: \(extents.count) of \(record.extentCount) extents (\(LiveCopySender.megabytes(UInt64(extents.count * extentBytes))) MiB)")
+                }
+            }
+            guard link.sendDiskMessages([.diskPlan(instance: instance, generation: generation, full: full,
+                                                  extents: UInt64(diskCopy?.plannedExtents ?? 0))]) else { return }
+            copy = LiveCopySender(join: status.joinNumber, machine: machine, link: link, disk: hasDisk ? disk : nil,
+                                  diskCopy: diskCopy, bytesPerSecond: configuration.diskSyncRate, log: log, now: clock())
+        }
+        guard let sender = copy else { return }
+        if sender.mayFinish {
             let started = clock()
-            let snapshot = try machine.saveSnapshot()
+            copy = nil
+            guard let snapshot = sender.finish() else { return }
+            sendState(snapshot: snapshot, pausedSince: started)
+            return
+        }
+        if !sender.step(now: clock()) {
+            sender.abandon()
+            copy = nil
+        }
+    }
+
+    /// A joining backup gets the state, then a checkpoint at the same count to check it against.
+    private func sendState(snapshot finalSnapshot: [UInt8]? = nil, pausedSince: Double? = nil) {
+        do {
+            let started = pausedSince ?? clock()
+            let snapshot = try finalSnapshot ?? machine.saveSnapshot()
             let paused = clock() - started
             if link.sendSnapshot(snapshot, generation: generation) {
                 log("the guest paused \(Int((paused * 1000).rounded())) ms for the initial state")

@@ -1,3 +1,4 @@
+import HostIO
 import Replay
 
 /// One entry of the replicated log: the live runner's journal records (an input at an
@@ -42,9 +43,26 @@ public enum ReplicationMessage: Equatable, Sendable {
     /// echo). The echo is the primary's lease: it proves the backup still followed it after
     /// that moment of the primary's own clock.
     case heartbeat(time: UInt64)
+    /// Backup -> primary: a node with no machine but a disk asks for the initial state and says
+    /// what its disk holds (the primary decides what to copy: ``ResyncPlan``).
+    case joinWithDisk(DiskReport)
+    /// Primary -> backup: the disk copy begins: `extents` extents will follow (some more than
+    /// once, when the guest writes them again during the copy), then the snapshot. After it, the
+    /// backup's disk belongs to `instance` at `generation`.
+    case diskPlan(instance: [UInt8], generation: UInt64, full: Bool, extents: UInt64)
+    /// Backup -> primary: a node with no machine and no disk asks for the state by live copy
+    /// (memory pages while the guest runs, then a short pause); `join` asks for one snapshot.
+    case joinLive
+    /// Primary -> backup: RAM pages of a live copy (4096 bytes each, in the order of `pages`;
+    /// `compressed`: one zstd frame of them).
+    case ramPages(pages: [UInt32], compressed: Bool, bytes: [UInt8])
+    /// Primary -> backup: one extent of the disk: its bytes, a zstd frame of them
+    /// (`compressed`), or nothing (all zeros).
+    case diskExtent(index: UInt64, compressed: Bool, bytes: [UInt8])
 
     enum Kind: UInt8 {
-        case hello = 1, proof, refuse, join, resume, snapshotChunk, entry, ack, heartbeat
+        case hello = 1, proof, refuse, join, resume, snapshotChunk, entry, ack, heartbeat, joinWithDisk, diskPlan, diskExtent,
+             joinLive, ramPages
     }
 
     var kind: Kind {
@@ -58,6 +76,11 @@ public enum ReplicationMessage: Equatable, Sendable {
         case .entry: return .entry
         case .ack: return .ack
         case .heartbeat: return .heartbeat
+        case .joinWithDisk: return .joinWithDisk
+        case .diskPlan: return .diskPlan
+        case .diskExtent: return .diskExtent
+        case .joinLive: return .joinLive
+        case .ramPages: return .ramPages
         }
     }
 
@@ -106,6 +129,31 @@ public enum ReplicationMessage: Equatable, Sendable {
             writeU64(sequence)
             writeU64(executed)
             writeU64(echo)
+        case .joinWithDisk(let report):
+            writeBlob(report.instance)
+            writeU64(report.generation)
+            writeU64(report.sectorCount)
+            writeU64(report.extentSectors)
+            bytes.append(report.state.rawValue)
+            bytes.append(report.historyTrusted ? 1 : 0)
+            bytes.append(report.wantsFull ? 1 : 0)
+            writeBlob(report.written)
+        case .diskPlan(let instance, let generation, let full, let extents):
+            writeBlob(instance)
+            writeU64(generation)
+            bytes.append(full ? 1 : 0)
+            writeU64(extents)
+        case .diskExtent(let index, let compressed, let data):
+            writeU64(index)
+            bytes.append(compressed ? 1 : 0)
+            writeBlob(data)
+        case .joinLive:
+            break
+        case .ramPages(let pages, let compressed, let data):
+            withUnsafeBytes(of: UInt32(pages.count).littleEndian) { bytes.append(contentsOf: $0) }
+            for page in pages { withUnsafeBytes(of: page.littleEndian) { bytes.append(contentsOf: $0) } }
+            bytes.append(compressed ? 1 : 0)
+            writeBlob(data)
         }
     }
 
@@ -190,6 +238,40 @@ public enum ReplicationMessage: Equatable, Sendable {
         case .ack:
             message = .ack(sequence: try u64("the acknowledged sequence"), executedCount: try u64("the executed count"),
                            echo: try u64("the echoed primary time"))
+        case .joinWithDisk:
+            let instance = try blob("the disk instance", limit: 64)
+            let generation = try u64("the disk generation")
+            let sectors = try u64("the disk size")
+            let extentSectors = try u64("the extent size")
+            guard let rawState = payload.readInteger(as: UInt8.self), let state = DiskRecord.State(rawValue: rawState) else {
+                throw .malformedMessage("truncated or unknown disk state")
+            }
+            guard let trusted = payload.readInteger(as: UInt8.self), let full = payload.readInteger(as: UInt8.self) else {
+                throw .malformedMessage("truncated disk flags")
+            }
+            message = .joinWithDisk(DiskReport(instance: instance, generation: generation, sectorCount: sectors, extentSectors: extentSectors,
+                                               state: state, historyTrusted: trusted != 0, written: try blob("the written extents"),
+                                               wantsFull: full != 0))
+        case .diskPlan:
+            let instance = try blob("the disk instance", limit: 64)
+            let generation = try u64("the generation")
+            guard let full = payload.readInteger(as: UInt8.self) else { throw .malformedMessage("truncated plan flag") }
+            message = .diskPlan(instance: instance, generation: generation, full: full != 0, extents: try u64("the extent count"))
+        case .diskExtent:
+            let index = try u64("the extent index")
+            guard let compressed = payload.readInteger(as: UInt8.self), compressed <= 1 else { throw .malformedMessage("truncated or unknown extent encoding") }
+            message = .diskExtent(index: index, compressed: compressed == 1, bytes: try blob("the extent"))
+        case .joinLive:
+            message = .joinLive
+        case .ramPages:
+            guard let count = payload.readInteger(as: UInt32.self), count <= 4096 else { throw .malformedMessage("truncated or oversized page list") }
+            var pages: [UInt32] = []
+            for _ in 0..<count {
+                guard let page = payload.readInteger(as: UInt32.self) else { throw .malformedMessage("truncated page list") }
+                pages.append(page)
+            }
+            guard let compressed = payload.readInteger(as: UInt8.self), compressed <= 1 else { throw .malformedMessage("truncated or unknown page encoding") }
+            message = .ramPages(pages: pages, compressed: compressed == 1, bytes: try blob("the pages"))
         }
         guard payload.remaining == 0 else { throw .malformedMessage("\(payload.remaining) stray bytes after a \(kind) message") }
         return message

@@ -14,6 +14,6 @@ struct LockstepKV: ParsableCommand {
             redis-load is the other workload: a Redis server (in the guest, or anywhere) written to \
             over one connection that must survive, every acknowledged write read back at the end.
             """,
-        subcommands: [LoadCommand.self, VerifyCommand.self, RedisLoadCommand.self]
+        subcommands: [LoadCommand.self, VerifyCommand.self, RedisLoadCommand.self, RedisVerifyCommand.self]
     )
 }

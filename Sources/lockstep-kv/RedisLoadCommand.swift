@@ -48,6 +48,9 @@ struct RedisLoadCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Seconds to wait for the connection.", valueName: "seconds"))
     var connectTimeout: Double = 2
 
+    @Option(name: .long, help: ArgumentHelp("Write the ledger (every acknowledged write) to this file, for `lockstep-kv redis-verify`.", valueName: "path"))
+    var ledger: String?
+
     @Flag(name: .long, help: "No progress lines.")
     var quiet = false
 
@@ -80,10 +83,19 @@ struct RedisLoadCommand: ParsableCommand {
             }
         }
         if signals.received { reportError("lockstep-kv: stopped by a signal; reading the acknowledged writes back") }
+        var passed = true
+        if let ledger {
+            do {
+                try writer.ledger.text.write(toFile: ledger, atomically: true, encoding: .utf8)
+            } catch {
+                reportError("lockstep-kv: cannot write the ledger to \(ledger): \(error)")
+                passed = false
+            }
+        }
         writer.verify()
         let summary = writer.summary
         print(summary)
-        var passed = summary.passed
+        passed = passed && summary.passed
         if let json {
             do {
                 try summary.json().write(to: URL(fileURLWithPath: json), options: .atomic)

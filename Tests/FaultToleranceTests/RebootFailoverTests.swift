@@ -34,7 +34,7 @@ import Testing
 
         // The primary dies: the backup goes live with the rebooted guest.
         cluster.nodes[0].kill()
-        try cluster.waitUntilLive(1, seconds: 10)
+        try cluster.waitUntilLive(1, seconds: 30)
         let read = ConsoleProbe.ask(port: cluster.consolePorts[1], command: "cat /tmp/y; ls /tmp/x 2>&1", expecting: "No such file", seconds: 10)
         #expect(read?.contains("after") == true, "\(read ?? "no answer")\n\(cluster.logs)")
 

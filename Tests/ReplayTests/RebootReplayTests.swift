@@ -33,7 +33,7 @@ import Testing
                 switch step {
                 case .idle(let deadline, _): now = deadline + 0.001   // a little past it, as a host wakes
                 case .stopped: return
-                case .ran, .rebooted: now += 0.0001
+                case .ran, .rebooted, .flushed: now += 0.0001
                 }
             }
         }

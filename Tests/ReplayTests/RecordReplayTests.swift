@@ -53,7 +53,7 @@ import Testing
             switch try runner.step(limit: end) {
             case .idle(let deadline, _):
                 now = min(deadline, now + Double(1 + random.next() % 200_000) / 10_000_000)
-            case .ran, .rebooted, .stopped:
+            case .ran, .rebooted, .flushed, .stopped:
                 now += 0.001
             }
             if random.next() % 8 == 0 {

@@ -1,3 +1,4 @@
+import HostIO
 import Machine
 import NIOCore
 import Replay
@@ -23,6 +24,13 @@ import Testing
         .entry(sequence: 12, .input(Event(instructionCount: 2_000_002, input: .reboot))),
         .ack(sequence: 10, executedCount: 1_999_000, echo: 123_456_789),
         .heartbeat(time: 987_654_321),
+        .joinWithDisk(DiskReport(instance: Array(0..<16), generation: 4, sectorCount: 1 << 21, extentSectors: 512,
+                                 state: .partialResync, historyTrusted: true, written: [0x81] + [UInt8](repeating: 0, count: 511),
+                                 wantsFull: false)),
+        .diskPlan(instance: Array(0..<16), generation: 5, full: true, extents: 4096),
+        .diskExtent(index: 17, compressed: false, bytes: Array(repeating: 0x5A, count: 512 * 512)),
+        .diskExtent(index: 18, compressed: true, bytes: Array(repeating: 0x5B, count: 300)),
+        .diskExtent(index: 19, compressed: false, bytes: []),
     ]
 
     func frame(_ message: ReplicationMessage) -> [UInt8] {

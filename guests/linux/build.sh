@@ -7,7 +7,7 @@
 # The images are cached outside the clone, in
 #     ${LOCKSTEP_CACHE:-$HOME/.cache/lockstep}/linux/KEY/
 # where KEY is a hash of every input (this script, kernel.config,
-# busybox.config, init, kvd.c, the exact linux-source-6.1, busybox and redis
+# busybox.config, init, kvd.c, diskbench.c, the exact linux-source-6.1, busybox and redis
 # source versions and the cross toolchain's package versions). A build happens
 # only when that directory does not exist yet; it is made in a temporary
 # directory and renamed into place, so the directory is either complete or
@@ -165,7 +165,7 @@ for p in "$gcc_pkg" binutils-riscv64-linux-gnu libc6-dev-riscv64-cross linux-lib
 done
 
 inputs="lockstep linux guest inputs v1
-$(cd "$here" && sha256sum build.sh kernel.config busybox.config init kvd.c)
+$(cd "$here" && sha256sum build.sh kernel.config busybox.config init kvd.c diskbench.c)
 linux-source-6.1 $linux_ver
 busybox (source) $busybox_ver
 redis (source) $redis_ver
@@ -337,6 +337,10 @@ cp "$bbsrc/.config" "$stage/busybox.config"
 run "kvd build" "${cross}gcc" -static -O2 -Wall -Wextra -Werror -o "$work/kvd" "$here/kvd.c"
 [[ "$(${cross}readelf -l "$work/kvd")" != *INTERP* ]] || die "kvd is not static"
 install -D -m 0755 "$work/kvd" "$rootfs/usr/bin/kvd"
+
+# diskbench, the guest side of benchmarks/disk.sh --------------------------------------
+run "diskbench build" "${cross}gcc" -static -O2 -Wall -Wextra -Werror -o "$work/diskbench" "$here/diskbench.c"
+install -D -m 0755 "$work/diskbench" "$rootfs/usr/bin/diskbench"
 
 # redis-server (/init runs it with lockstep.service=redis) ----------------------------
 # The bundled dependencies it links (hiredis, lua, hdr_histogram) are built by

@@ -1,0 +1,165 @@
+import Foundation
+import HostIO
+import Machine
+
+/// A primary's live copy to one joining backup (docs/disks.md, "The copy while the guest runs"):
+/// RAM pages in rounds over what the guest wrote meanwhile (``Machine/beginLiveCopy()``), and,
+/// with a disk, the extents of the resync plan likewise (``DiskCopy``), together within
+/// `--sync-rate` (``CopyRate``); when what is left is small, the role pauses the guest and
+/// ``finish()`` sends the rest and the final snapshot.
+///
+/// Used on the machine thread only, between slices.
+final class LiveCopySender {
+    /// The join it serves (a new join abandons it).
+    let join: UInt64
+    let machine: Machine
+    let link: any PrimaryLogChannel
+    let disk: MirroredDisk?
+    let log: NodeLog
+    private(set) var diskCopy: DiskCopy?
+    private var rate: CopyRate
+    private var ramPending: [Int]
+    private var ramCursor = 0
+    private(set) var ramRounds = 1
+    private(set) var ramPagesSent = 0
+    private(set) var ramBytesSent: UInt64 = 0
+    let started: Double
+    private var reported: Double
+
+    /// Pages per message (256 KiB before compression).
+    static let pagesPerBatch = 64
+    /// The final pause may come when at most this many pages were written since the last round ...
+    static let finalPages = 256
+    /// ... or after this many rounds.
+    static let maximumRounds = 30
+
+    init(join: UInt64, machine: Machine, link: any PrimaryLogChannel, disk: MirroredDisk?, diskCopy: DiskCopy?,
+         bytesPerSecond: Double, log: NodeLog, now: Double) {
+        self.join = join
+        self.machine = machine
+        self.link = link
+        self.disk = disk
+        self.diskCopy = diskCopy
+        self.log = log
+        let unit = Double(max(LiveCopySender.pagesPerBatch * 4096, diskCopy?.extentBytes ?? 0))
+        rate = CopyRate(bytesPerSecond: bytesPerSecond, unit: unit, now: now)
+        ramPending = machine.beginLiveCopy()
+        started = now
+        reported = now
+        log("live copy to the backup: \(ramPending.count) memory pages (\(Self.megabytes(UInt64(ramPending.count * 4096))) MiB) at up to \(Self.megabytes(UInt64(bytesPerSecond))) MiB/s while the guest runs")
+    }
+
+    /// The guest wrote these disk extents.
+    func noteDiskWrite(_ extents: ClosedRange<Int>) { diskCopy?.noteWritten(extents) }
+
+    /// Whether the final pause may come now.
+    var mayFinish: Bool {
+        let ramDone = ramCursor >= ramPending.count
+            && (machine.writtenPageCount <= Self.finalPages || ramRounds > Self.maximumRounds)
+        return ramDone && (diskCopy?.mayFinish ?? true)
+    }
+
+    /// Sends what the rate allows now; false if the backup went away (or the disk failed).
+    func step(now: Double) -> Bool {
+        var budget = rate.budget(now: now)
+        let batchBytes = Double(Self.pagesPerBatch * 4096)
+        while budget >= batchBytes || (budget > 0 && ramCursor < ramPending.count && ramPending.count - ramCursor < Self.pagesPerBatch) {
+            if ramCursor >= ramPending.count {
+                // A round is over: the next one is what the guest wrote meanwhile.
+                guard machine.writtenPageCount > Self.finalPages, ramRounds <= Self.maximumRounds else { break }
+                ramPending = machine.takeWrittenPages()
+                ramCursor = 0
+                ramRounds += 1
+                continue
+            }
+            let batch = Array(ramPending[ramCursor..<min(ramCursor + Self.pagesPerBatch, ramPending.count)])
+            ramCursor += batch.count
+            guard sendPages(batch) else { return false }
+            budget -= Double(batch.count * 4096)
+        }
+        if var copy = diskCopy {
+            let extents = copy.next(budget: &budget)
+            guard sendExtents(extents, on: &copy) else { return false }
+            diskCopy = copy
+        }
+        rate.keep(budget)
+        if now - reported >= 1 {
+            reported = now
+            let elapsed = max(now - started, 0.001)
+            let bytes = ramBytesSent + (diskCopy?.sentBytes ?? 0)
+            var line = "live copy: memory round \(ramRounds), \(ramPagesSent) pages sent, \(max(0, ramPending.count - ramCursor)) left in the round, \(machine.writtenPageCount) written since it began"
+            if let diskCopy {
+                line += "; disk round \(diskCopy.rounds), \(diskCopy.sentExtents) extents sent, \(diskCopy.pending.count) left"
+            }
+            log(line + "; \(Self.megabytes(bytes)) MiB on the wire (\(Self.megabytes(UInt64(Double(bytes) / elapsed))) MiB/s)")
+        }
+        return true
+    }
+
+    /// Seconds until the rate allows more.
+    var wait: Double { rate.wait }
+
+    /// With the guest stopped: sends the disk's remaining extents, then returns the final
+    /// snapshot (the state and the pages written since the last round); nil if the backup went
+    /// away or the state cannot be saved.
+    func finish() -> [UInt8]? {
+        if var copy = diskCopy {
+            guard sendExtents(copy.rest(), on: &copy) else { machine.endLiveCopy(); return nil }
+            diskCopy = copy
+        }
+        let finalPages = machine.writtenPageCount
+        let snapshot: [UInt8]
+        do { snapshot = try machine.saveLiveCopySnapshot() } catch {
+            log("cannot save the machine's state for the backup: \(error)")
+            return nil
+        }
+        var line = "live copy: final pause: \(finalPages) memory pages"
+        if let diskCopy { line += " and \(diskCopy.sentExtents) disk extents in \(diskCopy.rounds) round(s) (\(Self.megabytes(diskCopy.sentBytes)) MiB on the wire)" }
+        log(line + "; memory: \(ramPagesSent) pages in \(ramRounds) round(s) (\(Self.megabytes(ramBytesSent)) MiB on the wire) before it")
+        return snapshot
+    }
+
+    /// The backup went away or a new join replaced this one.
+    func abandon() { machine.endLiveCopy() }
+
+    private func sendPages(_ pages: [Int]) -> Bool {
+        let raw = machine.ramPages(pages)
+        let packed = Zstd.compress(raw)
+        let compressed = packed.count < raw.count
+        let message = ReplicationMessage.ramPages(pages: pages.map { UInt32($0) }, compressed: compressed, bytes: compressed ? packed : raw)
+        guard link.sendDiskMessages([message]) else { return false }
+        ramPagesSent += pages.count
+        ramBytesSent += UInt64(compressed ? packed.count : raw.count)
+        return true
+    }
+
+    /// Reads and sends `extents` (all-zero ones as empty messages, others zstd-compressed when
+    /// that is smaller); false if the backup went away or the disk cannot be read (then the
+    /// backup is refused).
+    private func sendExtents(_ extents: [Int], on state: inout DiskCopy) -> Bool {
+        guard !extents.isEmpty, let disk else { return true }
+        var messages: [ReplicationMessage] = []
+        var bytes: UInt64 = 0
+        for index in extents {
+            let data: [UInt8]
+            do { data = try disk.readExtent(index) } catch {
+                log("disk: cannot read extent \(index) for the backup: \(error)")
+                link.refuseJoin(reason: "the primary cannot read its disk: \(error)")
+                return false
+            }
+            if data.allSatisfy({ $0 == 0 }) {
+                messages.append(.diskExtent(index: UInt64(index), compressed: false, bytes: []))
+                continue
+            }
+            let packed = Zstd.compress(data)
+            let compressed = packed.count < data.count
+            bytes += UInt64(compressed ? packed.count : data.count)
+            messages.append(.diskExtent(index: UInt64(index), compressed: compressed, bytes: compressed ? packed : data))
+        }
+        guard link.sendDiskMessages(messages) else { return false }
+        state.sent(extents: extents.count, bytes: bytes)
+        return true
+    }
+
+    static func megabytes(_ bytes: UInt64) -> String { String(format: "%.1f", Double(bytes) / 1_048_576) }
+}
