@@ -24,6 +24,8 @@ public final class LabCluster: @unchecked Sendable {
         public var diskMiB: Int?
         /// `--disk-sync` for both nodes.
         public var diskSync = "primary"
+        /// `--sync-rate` for both nodes (MiB/s; nil: the default).
+        public var syncRateMiB: Double?
 
         public init(lockstep: String, lockstepKV: String) {
             self.lockstep = lockstep
@@ -78,6 +80,7 @@ public final class LabCluster: @unchecked Sendable {
                           "--append", append, "--memory", "\(options.memoryMiB)", "--statistics-interval", "5"]
             if options.diskMiB != nil {
                 arguments += ["--disk", directory.appendingPathComponent(index == 0 ? "A.img" : "B.img").path, "--disk-sync", options.diskSync]
+                if let rate = options.syncRateMiB { arguments += ["--sync-rate", "\(rate)"] }
             }
             nodes.append(try lab.process(in: host == .a ? .hostA : .hostB, name: index == 0 ? "A" : "B",
                                          executable: options.lockstep, arguments: arguments, directory: directory))
