@@ -40,16 +40,22 @@ class PipeConsole:
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self.output = b""
 
+    def source(self):
+        return self.process.stdout
+
+    def receive(self):
+        return os.read(self.process.stdout.fileno(), 65536)
+
     def read_until(self, marker, timeout):
         end = time.time() + timeout
         while marker not in self.output:
             if time.time() > end:
                 sys.exit(f"timeout waiting for {marker!r}; output:\n{self.output[-3000:].decode(errors='replace')}")
-            ready, _, _ = select.select([self.process.stdout], [], [], 0.5)
+            ready, _, _ = select.select([self.source()], [], [], 0.5)
             if ready:
-                chunk = os.read(self.process.stdout.fileno(), 65536)
+                chunk = self.receive()
                 if not chunk:
-                    sys.exit(f"the guest ended; output:\n{self.output[-3000:].decode(errors='replace')}")
+                    sys.exit(f"the guest's console ended; output:\n{self.output[-3000:].decode(errors='replace')}")
                 self.output += chunk
         text = self.output.decode(errors="replace")
         self.output = b""
@@ -82,20 +88,11 @@ class TCPConsole(PipeConsole):
                 time.sleep(0.2)
         self.output = b""
 
-    def read_until(self, marker, timeout):
-        end = time.time() + timeout
-        while marker not in self.output:
-            if time.time() > end:
-                sys.exit(f"timeout waiting for {marker!r}; output:\n{self.output[-3000:].decode(errors='replace')}")
-            ready, _, _ = select.select([self.socket], [], [], 0.5)
-            if ready:
-                chunk = self.socket.recv(65536)
-                if not chunk:
-                    sys.exit("the console closed")
-                self.output += chunk
-        text = self.output.decode(errors="replace")
-        self.output = b""
-        return text
+    def source(self):
+        return self.socket
+
+    def receive(self):
+        return self.socket.recv(65536)
 
     def send(self, line):
         self.socket.sendall(line.encode() + b"\n")

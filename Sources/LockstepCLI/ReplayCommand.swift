@@ -17,8 +17,9 @@ struct ReplayCommand: ParsableCommand {
             hashes, the console output and how the session ended. The guest's console output goes \
             to standard output, byte for byte as recorded.
 
-            A recorded disk must be given again with --disk unless it is still at its recorded path \
-            unchanged; replay never writes to it (it runs on a copy in memory).
+            A recorded disk is taken from LOG.disk, the copy `run --record` kept of it as it was at \
+            the start (or --disk, or the recorded path); replay never writes to it (it runs on a \
+            copy in memory).
 
             Exit status: 0 when the replay matches; 3 when it diverges (the message names the \
             instruction count); 1 when the log or the images cannot be used.
@@ -28,7 +29,7 @@ struct ReplayCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The event log written by `lockstep run --record`.", valueName: "log"))
     var log: String
 
-    @Option(name: .long, help: ArgumentHelp("The disk image as it was when the session was recorded (default: the recorded path).", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("The disk image as it was when the session was recorded (default: LOG.disk, else the recorded path).", valueName: "path"))
     var disk: String?
 
     @Flag(name: .long, help: "Do not print the guest's console output.")
@@ -85,7 +86,9 @@ struct ReplayCommand: ParsableCommand {
         }
         var storage: MemoryBlockStorage?
         if let recorded = session.disk {
-            let path = disk ?? recorded.path
+            // The copy `run --record` kept beside the log, else the recorded path.
+            let saved = log + ".disk"
+            let path = disk ?? (access(saved, F_OK) == 0 ? saved : recorded.path)
             let bytes = try readGuestFile(path, what: "disk image")
             try check(UInt64(bytes.count) == recorded.byteCount && SessionDescription.contentHash(bytes) == recorded.hash,
                       path: path, what: "disk image")

@@ -126,9 +126,12 @@ struct RunCommand: ParsableCommand {
         if let disk {
             do {
                 storage = try FileDisk(path: disk)
-                if record != nil {
+                if let record {
                     let bytes = try readGuestFile(disk, what: "disk image")
                     diskDescription = .init(path: disk, byteCount: UInt64(bytes.count), hash: SessionDescription.contentHash(bytes))
+                    // The session writes the disk: keep it as it was at the start for the replay.
+                    try DiskImageCopy.copy(from: disk, to: record + ".disk")
+                    printError("lockstep: the disk as it was at the start is saved in \(record).disk (replay uses it)")
                 }
             } catch {
                 printError("lockstep: disk image \(disk): \(error)")
@@ -173,17 +176,30 @@ struct RunCommand: ParsableCommand {
 
     /// Continues a snapshot interactively.
     private func runRestored(_ path: String) throws {
+        var restoredDiskCopy: String?
         let machine: Machine
         do {
             let bytes = try readGuestFile(path, what: "snapshot")
             let info = try SnapshotInfo(bytes)
-            let storage = try disk.map { path throws in try FileDisk(path: path) }
+            var diskPath = disk
+            if diskPath == nil, access(path + ".disk", F_OK) == 0 {
+                // The disk saved with the snapshot: the run gets a private copy, so that the
+                // snapshot stays restorable (give --disk to keep what the run writes).
+                let directory = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+                let copy = "\(directory)/lockstep-restore-\(getpid()).img"
+                try DiskImageCopy.copy(from: path + ".disk", to: copy)
+                restoredDiskCopy = copy
+                diskPath = copy
+                printError("lockstep: running on a copy of \(path).disk (the snapshot stays restorable; --disk keeps the changes)")
+            }
+            let storage = try diskPath.map { path throws in try FileDisk(path: path) }
             machine = try Machine(configuration: info.configuration, disk: storage)
             try machine.restoreSnapshot(bytes)
         } catch {
             printError("lockstep: \(path): \(error)")
             throw ExitCode(1)
         }
+        defer { if let restoredDiskCopy { unlink(restoredDiskCopy) } }
         let (input, console) = try makeConsole()
         let network = try makeNetwork(linuxGuest: machine.servesSBI)
         defer { network?.close() }

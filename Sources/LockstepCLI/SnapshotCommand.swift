@@ -92,6 +92,16 @@ struct SnapshotCommand: ParsableCommand {
             throw ExitCode(1)
         }
         printError("lockstep: snapshot at instruction \(at) written to \(output) (\(bytes.count) bytes)")
+        if let disk {
+            // The disk as it is at the snapshot, kept beside it: `run --restore` uses a copy of it.
+            do {
+                try DiskImageCopy.copy(from: disk, to: output + ".disk")
+            } catch {
+                printError("lockstep: \(error)")
+                throw ExitCode(1)
+            }
+            printError("lockstep: the disk at that instruction is saved in \(output).disk")
+        }
     }
 }
 

@@ -140,15 +140,8 @@ extension LockstepSoak {
         @Option(help: "Seed for the random choices.") var seed: UInt64 = 1
 
         func run() throws {
-            let kinds = try faults.split(separator: ",").map { name throws -> NetworkFault in
-                guard let fault = NetworkFault(rawValue: String(name)) else {
-                    throw ValidationError("unknown fault '\(name)'; known: \(NetworkFault.allCases.map(\.rawValue).joined(separator: ", "))")
-                }
-                return fault
-            }
-            guard NetworkLab.isAvailable else {
-                throw ValidationError("network namespaces are not available here (\(NetworkLab.unavailableReason ?? "?")): run as root")
-            }
+            let kinds: [NetworkFault] = try parseFaults(faults)
+            try requireNetworkLab()
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-net-soak-\(UUID().uuidString)")
             let cluster = try LabCluster(options: LabCluster.Options(lockstep: lockstep, lockstepKV: lockstepKV), directory: directory)
             defer { cluster.stop() }
@@ -195,15 +188,8 @@ extension LockstepSoak {
         @Option(help: "Seed for the random choices.") var seed: UInt64 = 1
 
         func run() throws {
-            let kinds = try faults.split(separator: ",").map { name throws -> DiskFault in
-                guard let fault = DiskFault(rawValue: String(name)) else {
-                    throw ValidationError("unknown fault '\(name)'; known: \(DiskFault.allCases.map(\.rawValue).joined(separator: ", "))")
-                }
-                return fault
-            }
-            guard NetworkLab.isAvailable else {
-                throw ValidationError("network namespaces are not available here (\(NetworkLab.unavailableReason ?? "?")): run as root")
-            }
+            let kinds: [DiskFault] = try parseFaults(faults)
+            try requireNetworkLab()
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-disk-soak-\(UUID().uuidString)")
             var options = LabCluster.Options(lockstep: lockstep, lockstepKV: lockstepKV)
             options.diskMiB = 64
@@ -254,6 +240,23 @@ extension LockstepSoak {
             say(passed ? "done: no acknowledged write lost" : "PROBLEM: see the logs in \(directory.path)")
             if passed { try? FileManager.default.removeItem(at: directory) } else { throw ExitCode(1) }
         }
+    }
+}
+
+/// The faults named in a comma-separated list, or a validation error that lists the known ones.
+func parseFaults<Fault: RawRepresentable & CaseIterable>(_ list: String) throws -> [Fault] where Fault.RawValue == String {
+    try list.split(separator: ",").map { name throws -> Fault in
+        guard let fault = Fault(rawValue: String(name)) else {
+            throw ValidationError("unknown fault '\(name)'; known: \(Fault.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return fault
+    }
+}
+
+/// Network namespaces are needed (root and iproute2).
+func requireNetworkLab() throws {
+    guard NetworkLab.isAvailable else {
+        throw ValidationError("network namespaces are not available here (\(NetworkLab.unavailableReason ?? "?")): run as root")
     }
 }
 
