@@ -74,7 +74,9 @@ public final class FileDisk: BlockStorage {
 
     public func flush() throws(BlockStorageError) {
         guard !isReadOnly else { return }
-        guard fsync(descriptor) == 0 else { throw FileDisk.error("fsync of \(path) failed") }
+        // fdatasync, as QEMU's raw backend does: the data and what is needed to read it back
+        // (allocations) become durable; the file's times need not (an image keeps its size).
+        guard fdatasync(descriptor) == 0 else { throw FileDisk.error("fdatasync of \(path) failed") }
     }
 
     private func checkRange(_ sector: UInt64, _ count: Int) throws(BlockStorageError) {

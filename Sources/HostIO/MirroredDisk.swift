@@ -176,7 +176,7 @@ public final class MirroredDisk: BlockStorage, @unchecked Sendable {
         guard written == bytes.count, ftruncate(recordFile, off_t(bytes.count)) == 0 else {
             throw .record(recordPath, .unreadable(String(cString: strerror(errno))))
         }
-        if sync && fsync(recordFile) != 0 { throw .record(recordPath, .unreadable(String(cString: strerror(errno)))) }
+        if sync && fdatasync(recordFile) != 0 { throw .record(recordPath, .unreadable(String(cString: strerror(errno)))) }
     }
 
     private static func readAll(_ fd: Int32) -> [UInt8] {

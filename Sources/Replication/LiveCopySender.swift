@@ -78,8 +78,13 @@ final class LiveCopySender {
             budget -= Double(batch.count * 4096)
         }
         if var copy = diskCopy {
-            let extents = copy.next(budget: &budget)
+            let before = copy.sentBytes
+            var allowance = budget
+            let extents = copy.next(budget: &allowance)
             guard sendExtents(extents, on: &copy) else { return false }
+            // The rate is for the wire: an extent costs what it sent (all-zero ones nothing but
+            // a token 4 KiB each, for the reading), not its size.
+            budget -= Double(copy.sentBytes - before) + Double(extents.count * 4096)
             diskCopy = copy
         }
         rate.keep(budget)

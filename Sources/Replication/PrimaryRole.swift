@@ -292,10 +292,15 @@ import Replay
         do {
             let started = pausedSince ?? clock()
             let snapshot = try finalSnapshot ?? machine.saveSnapshot()
-            let paused = clock() - started
+            let saved = clock()
             if link.sendSnapshot(snapshot, generation: generation) {
-                log("the guest paused \(Int((paused * 1000).rounded())) ms for the initial state")
+                let sent = clock()
                 try runner.checkpoint()
+                // The whole pause: until the guest runs again (after the checkpoint that lets the
+                // backup prove what it received).
+                let end = clock()
+                func ms(_ seconds: Double) -> Int { Int((seconds * 1000).rounded()) }
+                log("the guest paused \(ms(end - started)) ms for the initial state (\(ms(saved - started)) ms the rest of the copy and the state, \(ms(sent - saved)) ms queuing \(snapshot.count) bytes, \(ms(end - sent)) ms the checkpoint)")
             }
         } catch {
             log("cannot snapshot the machine for the backup: \(error)")

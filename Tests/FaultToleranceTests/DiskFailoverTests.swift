@@ -4,7 +4,7 @@ import HostIO
 import Testing
 
 /// Mirrored disks with real `lockstep node` processes (issue 15): each node has its own image;
-/// files written with `sync` survive failovers; a node that comes back with the disk it had is
+/// files written with `sync` survive a reboot of the replicated guest and two failovers; a node that comes back with the disk it had is
 /// resynced with only what changed (counted in extents); disks that cannot be proven equal are
 /// refused with a message that says what to do.
 @Suite(.serialized) struct DiskFailoverTests {
@@ -43,6 +43,13 @@ import Testing
         let one = ConsoleProbe.ask(port: cluster.consolePorts[0], command: "echo first > /data/one; sync; echo w$((1+1))",
                                    expecting: "w2", seconds: 20)
         #expect(one != nil, "\(cluster.logs)")
+        // The guest reboots while replicated: both nodes reboot it at the same instruction, it
+        // mounts its disk again, and the pair stays protected.
+        _ = ConsoleProbe.ask(port: cluster.consolePorts[0], command: "reboot -f", expecting: "rebooting", seconds: 5)
+        let afterReboot = ConsoleProbe.ask(port: cluster.consolePorts[0], command: "cat /proc/uptime; cat /data/one",
+                                           expecting: "first", seconds: 60)
+        #expect(afterReboot != nil, "\(cluster.logs)")
+        #expect(cluster.nodes[0].log.contains("the guest rebooted") && cluster.backup == 1, "\(cluster.logs)")
         cluster.nodes[0].kill()
         try cluster.waitUntilLive(1, seconds: 20)
         let read = ConsoleProbe.ask(port: cluster.consolePorts[1], command: "cat /data/one; echo second > /data/two; sync; echo r$((2+1))",
