@@ -6,7 +6,9 @@
 # -lslirp) with pkg-config, iproute2 (the TAP and bridge tests configure interfaces with `ip`; the network-namespace
 # lab) with iputils-ping,
 # and redis-server with redis-tools (the Redis client's tests run a real server; the network
-# benchmark runs redis-benchmark).
+# benchmark runs redis-benchmark); debootstrap, qemu-user-static and binfmt-support for the Debian
+# guest (guests/debian/build.sh, which runs in the background in scripts/test.sh: installing them
+# here keeps two apt-gets from running at once).
 set -euo pipefail
 need=()
 command -v riscv64-linux-gnu-gcc >/dev/null 2>&1 || need+=(gcc-riscv64-linux-gnu)
@@ -20,6 +22,9 @@ command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 command -v ip >/dev/null 2>&1 || [[ -x /sbin/ip ]] || [[ -x /usr/sbin/ip ]] || need+=(iproute2)
 command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
+command -v debootstrap >/dev/null 2>&1 || [[ -x /usr/sbin/debootstrap ]] || need+=(debootstrap)
+[[ -x /usr/bin/qemu-riscv64-static ]] || need+=(qemu-user-static)
+command -v update-binfmts >/dev/null 2>&1 || [[ -x /usr/sbin/update-binfmts ]] || need+=(binfmt-support)
 if ((${#need[@]})); then
     sudo=()
     [[ "$(id -u)" == 0 ]] || sudo=(sudo)

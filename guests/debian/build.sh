@@ -74,7 +74,9 @@ variant=minbase
 # the root file system at boot (minbase no longer has it in trixie).
 packages=(systemd systemd-sysv udev iproute2 e2fsprogs redis-server linux-image-riscv64 initramfs-tools)
 disk_size="${LOCKSTEP_DEBIAN_DISK_SIZE:-2G}"
-cmdline="console=ttyS0 root=/dev/vda rw"
+# ro, as Debian boots: the initrd checks / (e2fsck) before mounting it read-only, and systemd
+# remounts it read-write as /etc/fstab says.
+cmdline="console=ttyS0 root=/dev/vda ro"
 cache_root="${LOCKSTEP_CACHE:-$HOME/.cache/lockstep}/debian"
 
 # --- apt helpers (as guests/linux/build.sh) -------------------------------------------
@@ -207,6 +209,9 @@ cleanup() {
     fi
 }
 trap cleanup EXIT
+# Stopped by a signal: clean up too (bash runs the EXIT trap on exit, not on a fatal signal).
+trap 'exit 143' TERM
+trap 'exit 130' INT
 buildlog="$work/build.log"
 : >"$buildlog"
 run() {
