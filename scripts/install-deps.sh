@@ -6,8 +6,10 @@
 # -lslirp) with pkg-config, iproute2 (the TAP and bridge tests configure interfaces with `ip`; the network-namespace
 # lab) with iputils-ping,
 # libzstd's headers (the CZstd target: a disk copy to a joining backup is compressed), e2fsprogs
-# (mkfs.ext4 formats the disks of the disk tests), and redis-server with redis-tools (the Redis client's tests run a real server; the network
-# benchmark runs redis-benchmark).
+# (mkfs.ext4 formats the disks of the disk tests), and redis-server with redis-tools (the Redis
+# client's tests run a real server; the network benchmark runs redis-benchmark); debootstrap,
+# qemu-user-static and binfmt-support for the Debian guest (guests/debian/build.sh, which runs in
+# the background in scripts/test.sh: installing them here keeps two apt-gets from running at once).
 set -euo pipefail
 need=()
 command -v riscv64-linux-gnu-gcc >/dev/null 2>&1 || need+=(gcc-riscv64-linux-gnu)
@@ -23,6 +25,9 @@ command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 command -v ip >/dev/null 2>&1 || [[ -x /sbin/ip ]] || [[ -x /usr/sbin/ip ]] || need+=(iproute2)
 command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
 command -v mkfs.ext4 >/dev/null 2>&1 || [[ -x /sbin/mkfs.ext4 ]] || [[ -x /usr/sbin/mkfs.ext4 ]] || need+=(e2fsprogs)
+command -v debootstrap >/dev/null 2>&1 || [[ -x /usr/sbin/debootstrap ]] || need+=(debootstrap)
+[[ -x /usr/bin/qemu-riscv64-static ]] || need+=(qemu-user-static)
+command -v update-binfmts >/dev/null 2>&1 || [[ -x /usr/sbin/update-binfmts ]] || need+=(binfmt-support)
 if ((${#need[@]})); then
     sudo=()
     [[ "$(id -u)" == 0 ]] || sudo=(sudo)
