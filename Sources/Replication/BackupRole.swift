@@ -31,6 +31,9 @@ import Replay
     /// Whether the primary began a live copy (its plan arrived) for the current join.
     private var liveCopy = false
     @_spi(Simulation) public var plantedBug: PlantedBug?
+    /// Instructions the last step had to execute to reach the newest entry it took: how far
+    /// behind the primary's log the backup was (``BackupPriority`` acts on it).
+    public private(set) var backlog: UInt64 = 0
     /// The machine being followed (nil before the initial state arrived).
     public var machine: Machine? { follower?.machine }
 
@@ -55,6 +58,9 @@ import Replay
             return .wait(until: clock() + 0.5)
         }
         let entries = link.takeEntries()
+        let start = follower.machine.instructionCount
+        let target = entries.last?.instructionCount ?? start
+        backlog = target > start ? target - start : 0
         if let stop = execute(entries, on: follower) { return .stopped(stop) }
         link.noteExecuted(follower.machine.instructionCount)
         if !entries.isEmpty { return .continue }

@@ -170,19 +170,14 @@ public final class Node {
     private func follow(_ role: BackupRole) -> BackupRole.Step {
         let box = FollowBox(role: role, doorbell: doorbell)
         let thread = Thread { [box] in
-            #if os(Linux)
-            // On Linux the nice value is a thread's own, and `who` 0 names the calling thread
-            // (setpriority(2), "Bugs": per-thread under NPTL).
-            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Node.backupNice)
-            #endif
-            box.run()
+            box.run()   // at the priority BackupPriority chooses
         }
         thread.stackSize = 16 << 20
         thread.start()
         return box.waitForEnd()
     }
 
-    /// The backup's replay thread's nice value (19: the lowest priority).
+    /// The backup's replay thread's nice value while it keeps up (19: the lowest priority).
     static let backupNice: Int32 = 19
 
     private func runPrimary(machine: Machine, generation: UInt64, authentication: PeerAuthentication,
@@ -241,9 +236,11 @@ private final class FollowBox: @unchecked Sendable {
 
     func run() {
         var step: BackupRole.Step = .continue
+        var priority = BackupPriority()
         following: while true {
             let ticket = doorbell.ticket
             step = role.step()
+            priority.update(backlog: role.backlog)
             switch step {
             case .continue: continue
             case .wait(let until): doorbell.wait(after: ticket, seconds: until - monotonicNow())
