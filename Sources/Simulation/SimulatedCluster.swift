@@ -37,6 +37,9 @@ public final class SimulatedCluster: ActionPerformer {
         public var failovers: Int
         /// Guest reboots the client saw (the reboot fault).
         public var reboots: Int
+        /// Keys read back missing that a reboot the client asked for but did not see may have
+        /// erased (not violations; see ``SimulatedClient``).
+        public var keysErasedByUnseenReboots: Int = 0
         public var faults: Int
         public var virtualSeconds: Double
     }
@@ -114,8 +117,10 @@ public final class SimulatedCluster: ActionPerformer {
         if violations.isEmpty && !client.verified {
             violate(.noProgress, "the client could not verify its \(client.acknowledged.count) acknowledged writes within \(options.livenessDeadline) s of the faults stopping (\(client.progressReport))")
         }
-        return Result(seed: options.seed, violations: violations, acknowledgedWrites: client.acknowledged.count,
-                      failovers: failovers, reboots: client.rebootsSeen, faults: faults, virtualSeconds: now)
+        var result = Result(seed: options.seed, violations: violations, acknowledgedWrites: client.acknowledged.count,
+                            failovers: failovers, reboots: client.rebootsSeen, faults: faults, virtualSeconds: now)
+        result.keysErasedByUnseenReboots = client.keysErasedByAnUnseenReboot
+        return result
     }
 
     // MARK: Nodes
