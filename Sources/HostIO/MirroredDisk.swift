@@ -16,12 +16,13 @@ public final class MirroredDisk: BlockStorage, @unchecked Sendable {
     public let image: FileDisk
     public let recordPath: String
     public let vm: String
-    /// Guards `record` and `recordDirty` (the machine thread writes; a copy reads the record from
+    /// Guards `record` (the machine thread writes; a copy reads the record from
     /// the same thread, but statistics may come from others).
     private let lock = NIOLock()
     private var _record: DiskRecord?
-    private var recordDirty = false
     private var recordFile: Int32 = -1
+    /// The record on file changed since it was last made durable (machine thread only).
+    private var recordUnsynced = false
     /// Called with the extents of every write (machine thread).
     public var onWrite: ((ClosedRange<Int>) -> Void)?
 
@@ -148,18 +149,25 @@ public final class MirroredDisk: BlockStorage, @unchecked Sendable {
             let range = _record!.extents(sector: sector, count: count)
             var changed = false
             for index in range where index < _record!.extentCount { changed = _record!.markWritten(index) || changed }
-            if changed { recordDirty = true }
             return (range, changed)
         }
         if changed {
             do { try saveRecord(sync: false) } catch { throw BlockStorageError(error.description) }
+            recordUnsynced = true
         }
         try image.writeSectors(at: sector, data)
         if let extents { onWrite?(extents) }
     }
 
+    /// Makes the record durable first (only if a write changed it since: the record on file is
+    /// current, written as each extent was first marked), then the image.
     public func flush() throws(BlockStorageError) {
-        do { try saveRecord(sync: true) } catch { throw BlockStorageError(error.description) }
+        if recordUnsynced {
+            guard fdatasync(recordFile) == 0 else {
+                throw BlockStorageError("fdatasync of \(recordPath) failed: \(String(cString: strerror(errno)))")
+            }
+            recordUnsynced = false
+        }
         try image.flush()
     }
 
@@ -167,16 +175,14 @@ public final class MirroredDisk: BlockStorage, @unchecked Sendable {
 
     /// Writes the record (whole; it is small) and, if `sync`, makes it durable.
     private func saveRecord(sync: Bool) throws(MirroredDiskError) {
-        let bytes: [UInt8]? = lock.withLock {
-            recordDirty = false
-            return _record?.encoded
-        }
+        let bytes: [UInt8]? = lock.withLock { _record?.encoded }
         guard let bytes else { return }
         let written = bytes.withUnsafeBytes { pwrite(recordFile, $0.baseAddress, $0.count, 0) }
         guard written == bytes.count, ftruncate(recordFile, off_t(bytes.count)) == 0 else {
             throw .record(recordPath, .unreadable(String(cString: strerror(errno))))
         }
         if sync && fdatasync(recordFile) != 0 { throw .record(recordPath, .unreadable(String(cString: strerror(errno)))) }
+        if sync { recordUnsynced = false }
     }
 
     private static func readAll(_ fd: Int32) -> [UInt8] {

@@ -13,23 +13,19 @@ public struct DiskCopy: Sendable {
     /// ... or after this many rounds, whatever is left (a guest that writes faster than the copy).
     public let maximumRounds: Int
     public private(set) var pending: ExtentSet
-    public let full: Bool
     public let plannedExtents: Int
     public private(set) var sentExtents = 0
     public private(set) var sentBytes: UInt64 = 0
     /// Completed passes over the disk (the first pass is round 1).
     public private(set) var rounds = 1
-    public let started: Double
     private var cursor = 0
 
-    public init(plan: ExtentSet, full: Bool, extentBytes: Int, now: Double, finalExtents: Int = 32, maximumRounds: Int = 30) {
+    public init(plan: ExtentSet, extentBytes: Int, finalExtents: Int = 32, maximumRounds: Int = 30) {
         pending = plan
-        self.full = full
         plannedExtents = plan.count
         self.extentBytes = extentBytes
         self.finalExtents = finalExtents
         self.maximumRounds = maximumRounds
-        started = now
     }
 
     /// The guest wrote these extents: they go again (or for the first time).

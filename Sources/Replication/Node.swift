@@ -145,16 +145,24 @@ public final class Node {
     }
 
     /// Whether something accepts a TCP connection at `endpoint` (a live primary's line).
-    static func accepts(_ endpoint: Endpoint) -> Bool {
+    /// At most `timeout` seconds: the other host may be down (a connection to it would otherwise
+    /// wait for TCP's own timeout, minutes, while the VM stays down).
+    static func accepts(_ endpoint: Endpoint, timeout: Double = 1) -> Bool {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var list: UnsafeMutablePointer<addrinfo>?
         guard getaddrinfo(endpoint.host, String(endpoint.port), &hints, &list) == 0, let first = list else { return false }
         defer { freeaddrinfo(list) }
-        let fd = socket(first.pointee.ai_family, first.pointee.ai_socktype, first.pointee.ai_protocol)
+        let fd = socket(first.pointee.ai_family, first.pointee.ai_socktype | Int32(SOCK_NONBLOCK.rawValue), first.pointee.ai_protocol)
         guard fd >= 0 else { return false }
         defer { close(fd) }
-        return connect(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0
+        if connect(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0 { return true }
+        guard errno == EINPROGRESS else { return false }
+        var poller = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+        guard poll(&poller, 1, Int32(timeout * 1000)) == 1 else { return false }
+        var failure: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        return getsockopt(fd, SOL_SOCKET, SO_ERROR, &failure, &length) == 0 && failure == 0
     }
 
     /// Steps the backup until its primary is lost or it stops, on a thread of its own whose

@@ -262,7 +262,7 @@ import Replay
                     return
                 case .copy(let extents, let isFull):
                     let extentBytes = Int(record.extentSectors) * 512
-                    diskCopy = DiskCopy(plan: extents, full: isFull, extentBytes: extentBytes, now: clock())
+                    diskCopy = DiskCopy(plan: extents, extentBytes: extentBytes)
                     instance = record.instance
                     full = isFull
                     log("disk: \(isFull ? "full" : "quick") resync of the backup's disk: \(extents.count) of \(record.extentCount) extents (\(LiveCopySender.megabytes(UInt64(extents.count * extentBytes))) MiB)")
