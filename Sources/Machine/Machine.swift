@@ -254,6 +254,17 @@ public final class Machine {
         guard let reason = pendingStop else { return nil }
         pendingStop = nil
         if reason == .resetRequested { isResetRequested = true }
+        if reason == .diskFlushed { settleInstructionBoundary() }
         return reason
+    }
+
+    /// Finishes the instruction boundary a stop request cut short, executing nothing: a hart
+    /// stopped by a device returns before it looks at interrupts, but one that runs to the same
+    /// count as a limit (a follower replaying this run, which does not stop at flushes) takes a
+    /// pending interrupt there before it returns. Taking it here too leaves both in one state at
+    /// that count, so a checkpoint or a snapshot taken at the stop matches the follower's.
+    private func settleInstructionBoundary() {
+        let count = hart.instructionCount
+        while hart.run(until: count) == .stopRequested {}
     }
 }
