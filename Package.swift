@@ -64,10 +64,16 @@ let package = Package(
         ]),
         // The determinism boundary: events, the event-log format, recording and replaying.
         .target(name: "Replay", dependencies: ["Machine"], swiftSettings: optimisedInDebug),
+        // A client of etcd v3 through its JSON gateway (HTTP/1.1 with swift-nio's codec).
+        .target(name: "Etcd", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
         // Who may run a VM: an atomic test-and-set on its generation, behind one protocol with
-        // several backends (the built-in arbiter server, a lock file on shared storage).
+        // several backends (the built-in arbiter server, a lock file on shared storage, etcd).
         .target(name: "Arbitration", dependencies: [
-            "LockstepSupport",
+            "LockstepSupport", "Etcd",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -105,7 +111,7 @@ let package = Package(
         ]),
         // The `lockstep` command's implementation, testable as a library.
         .target(name: "LockstepCLI", dependencies: [
-            "RISCV", "Machine", "ELF", "RISCVDisassembler", "HostIO", "Replay", "Arbitration", "Replication", "LockstepSupport",
+            "RISCV", "Machine", "ELF", "RISCVDisassembler", "HostIO", "Replay", "Arbitration", "Etcd", "Replication", "LockstepSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lockstep", dependencies: ["LockstepCLI"]),
@@ -137,7 +143,7 @@ let package = Package(
         .testTarget(name: "LinuxBootTests", dependencies: ["CTestProcessSetup", "KVWorkload", "LockstepSupport"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Replication"]),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "Machine", "RISCV", "HostIO"]),
-        .testTarget(name: "ArbitrationTests", dependencies: ["CTestProcessSetup", "Arbitration", "LockstepSupport"]),
+        .testTarget(name: "ArbitrationTests", dependencies: ["CTestProcessSetup", "Arbitration", "LockstepSupport", "Etcd", "FaultInjection"]),
         .testTarget(name: "ReplicationTests", dependencies: ["CTestProcessSetup", "Replication", "Replay", "Machine", "LockstepSupport",
                                                              .product(name: "NIOEmbedded", package: "swift-nio")]),
         // The client against fake key-value servers, which use HostIO's TCPConsole as the real guest does;

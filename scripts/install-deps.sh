@@ -9,7 +9,8 @@
 # (mkfs.ext4 formats the disks of the disk tests), and redis-server with redis-tools (the Redis
 # client's tests run a real server; the network benchmark runs redis-benchmark); debootstrap,
 # qemu-user-static and binfmt-support for the Debian guest (guests/debian/build.sh, which runs in
-# the background in scripts/test.sh: installing them here keeps two apt-gets from running at once).
+# the background in scripts/test.sh: installing them here keeps two apt-gets from running at once);
+# etcd-server (etcd as the arbiter and the pool's store: the tests start their own members).
 set -euo pipefail
 need=()
 command -v riscv64-linux-gnu-gcc >/dev/null 2>&1 || need+=(gcc-riscv64-linux-gnu)
@@ -27,6 +28,7 @@ command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
 command -v mkfs.ext4 >/dev/null 2>&1 || [[ -x /sbin/mkfs.ext4 ]] || [[ -x /usr/sbin/mkfs.ext4 ]] || need+=(e2fsprogs)
 command -v debootstrap >/dev/null 2>&1 || [[ -x /usr/sbin/debootstrap ]] || need+=(debootstrap)
 [[ -x /usr/bin/qemu-riscv64-static ]] || need+=(qemu-user-static)
+command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
 command -v update-binfmts >/dev/null 2>&1 || [[ -x /usr/sbin/update-binfmts ]] || need+=(binfmt-support)
 if ((${#need[@]})); then
     sudo=()

@@ -37,7 +37,7 @@ public enum ArbitrationError: Error, Equatable, Sendable, CustomStringConvertibl
     public var description: String {
         switch self {
         case .unreachable(let address, let reason):
-            return "cannot reach the arbiter at \(address): \(reason); check that `lockstep arbiter` runs there and that the address and port are right"
+            return "cannot reach the arbiter at \(address): \(reason); check that the arbiter (`lockstep arbiter`, or the etcd members) runs there and that the addresses and ports are right"
         case .timeout(let address, let seconds):
             return "the arbiter at \(address) did not answer within \(seconds) s; check the network path and the arbiter host, or raise the timeout"
         case .authenticationFailed(let address):

@@ -12,6 +12,8 @@ public final class Cluster: @unchecked Sendable {
         case server
         /// A lock file both nodes open.
         case file
+        /// A three-member etcd cluster (``EtcdCluster``) on loopback.
+        case etcd
     }
 
     public struct Options: Sendable {
@@ -36,6 +38,8 @@ public final class Cluster: @unchecked Sendable {
     public let directory: URL
     public let nodes: [NodeProcess]
     public let arbiterProcess: NodeProcess?
+    /// The etcd cluster, with ``ArbiterKind/etcd``.
+    public let etcd: EtcdCluster?
     public let consolePorts: [Int]
     let relays: [[LineRelay]]
     let arbiterPort: Int
@@ -54,6 +58,8 @@ public final class Cluster: @unchecked Sendable {
         consolePorts = try (0..<2).map { _ in try TestPorts.reserve() }
         arbiterPort = try TestPorts.reserve()
         var arbiterArguments: [String]
+        etcd = options.arbiter == .etcd
+            ? try EtcdCluster(count: 3, directory: directory.appendingPathComponent("etcd"), start: false) : nil
         switch options.arbiter {
         case .server:
             arbiterArguments = ["--arbiter", "127.0.0.1:\(arbiterPort)"]
@@ -64,6 +70,9 @@ public final class Cluster: @unchecked Sendable {
                                          directory: directory)
         case .file:
             arbiterArguments = ["--arbiter-file", directory.appendingPathComponent("arbiter.lock").path]
+            arbiterProcess = nil
+        case .etcd:
+            arbiterArguments = ["--etcd", etcd!.clientURLs]
             arbiterProcess = nil
         }
         var nodes: [NodeProcess] = []
@@ -100,10 +109,24 @@ public final class Cluster: @unchecked Sendable {
         try nodes[1].waitForLog("backup of VM", seconds: 60)
     }
 
+    /// Starts the arbiter (every etcd member not running), or starts it again after ``stopArbiter()``.
     public func startArbiter() throws {
+        try etcd?.start()
         guard let arbiterProcess else { return }
         try arbiterProcess.start()
         try arbiterProcess.waitForLog("listening on", seconds: 30)
+    }
+
+    /// Whether the arbiter can be stopped (a lock file cannot).
+    public var arbiterCanStop: Bool { arbiterProcess != nil || etcd != nil }
+
+    /// Stops the arbiter: kills the arbiter process, or two of the three etcd members (no quorum).
+    public func stopArbiter() {
+        arbiterProcess?.kill()
+        if let etcd {
+            etcd.kill(member: 0)
+            etcd.kill(member: 1)
+        }
     }
 
     /// Restarts a node (after a kill or a stop); it joins the live primary as backup.
@@ -143,6 +166,7 @@ public final class Cluster: @unchecked Sendable {
     public func stop() {
         for node in nodes { node.kill() }
         arbiterProcess?.kill()
+        etcd?.shutdown()
         for pair in relays { for relay in pair { relay.close() } }
     }
 

@@ -134,12 +134,12 @@ public final class Soak {
             try writer.waitForProgress(5, seconds: 30)
             try cluster.rejoin(primary)
         case .arbiterDown:
-            cluster.arbiterProcess?.kill()
+            cluster.stopArbiter()
             try writer.waitForProgress(10, seconds: 30)
             cluster.nodes[primary].kill()
             survivor = backup
             Thread.sleep(forTimeInterval: 3 * Double(cluster.options.heartbeatTimeoutMilliseconds) / 1000)
-            if cluster.arbiterProcess != nil && cluster.nodes[backup].log.contains("console on") {
+            if cluster.arbiterCanStop && cluster.nodes[backup].log.contains("console on") {
                 throw FaultInjectionError.setup("the backup went live without the arbiter\n\(cluster.logs)")
             }
             try cluster.startArbiter()

@@ -1,4 +1,5 @@
 import Arbitration
+import Etcd
 import ArgumentParser
 import Dispatch
 import LockstepSupport
@@ -11,8 +12,8 @@ struct ArbiterCommand: ParsableCommand {
         abstract: "Run the arbiter that decides which host may run a VM, or ask it.",
         discussion: """
             Serve:  lockstep arbiter --listen HOST:PORT --state FILE --key-file FILE
-            Show:   lockstep arbiter --show VM (--connect HOST:PORT --key-file FILE | --lock-file FILE)
-            Claim:  lockstep arbiter --claim VM --expected N --owner NODE (--connect HOST:PORT --key-file FILE | --lock-file FILE)
+            Show:   lockstep arbiter --show VM (--connect HOST:PORT --key-file FILE | --lock-file FILE | --etcd URL,...)
+            Claim:  lockstep arbiter --claim VM --expected N --owner NODE (--connect HOST:PORT --key-file FILE | --lock-file FILE | --etcd URL,...)
 
             The server keeps every VM's generation and owner in --state (created if missing) and \
             prints "lockstep arbiter: listening on HOST:PORT" to standard error when it is ready \
@@ -52,6 +53,9 @@ struct ArbiterCommand: ParsableCommand {
     @Option(name: .customLong("lock-file"), help: ArgumentHelp("Show or claim in this lock file (or state file).", valueName: "path"))
     var lockFile: String?
 
+    @Option(name: .long, help: ArgumentHelp("Show or claim in this etcd v3 cluster (its members' client URLs, comma-separated).", valueName: "http://host:port,..."))
+    var etcd: String?
+
     @Option(name: .long, help: ArgumentHelp("Seconds to wait for the arbiter server (connecting, then answering).", valueName: "seconds"))
     var timeout: Double = 2
 
@@ -60,9 +64,14 @@ struct ArbiterCommand: ParsableCommand {
         guard modes == 1 else { throw ValidationError("give exactly one of --listen, --show and --claim") }
         if listen != nil {
             guard state != nil, keyFile != nil else { throw ValidationError("--listen needs --state and --key-file") }
-            guard connect == nil, lockFile == nil else { throw ValidationError("--listen serves; --connect and --lock-file are for --show and --claim") }
+            guard connect == nil, lockFile == nil, etcd == nil else {
+                throw ValidationError("--listen serves; --connect, --lock-file and --etcd are for --show and --claim")
+            }
         } else {
-            guard (connect != nil) != (lockFile != nil) else { throw ValidationError("give either --connect HOST:PORT or --lock-file FILE") }
+            guard [connect != nil, lockFile != nil, etcd != nil].filter({ $0 }).count == 1 else {
+                throw ValidationError("give one of --connect HOST:PORT, --lock-file FILE and --etcd URL[,URL...]")
+            }
+            do { _ = try etcd.map(EtcdEndpoint.list) } catch { throw ValidationError("--etcd: \(error)") }
             guard connect == nil || keyFile != nil else { throw ValidationError("--connect needs --key-file") }
         }
         if claim != nil {
@@ -102,6 +111,11 @@ struct ArbiterCommand: ParsableCommand {
 
     private func makeArbiter() throws(ArbitrationError) -> any Arbiter {
         if let lockFile { return FileArbiter(path: lockFile) }
+        if let etcd {
+            let endpoints: [EtcdEndpoint]
+            do { endpoints = try EtcdEndpoint.list(etcd) } catch { throw .invalidAddress("\(error)") }
+            return EtcdArbiter(client: EtcdClient(endpoints: endpoints, timeout: .milliseconds(Int64(timeout * 1000))))
+        }
         let address = try Self.endpoint(connect!, allowsPortZero: false)
         return RemoteArbiter(host: address.host, port: address.port, key: try SharedKey(contentsOfFile: keyFile!),
                              timeout: .milliseconds(Int64(timeout * 1000)))

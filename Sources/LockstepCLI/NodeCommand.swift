@@ -1,4 +1,5 @@
 import Arbitration
+import Etcd
 import ArgumentParser
 import HostIO
 import LockstepSupport
@@ -61,6 +62,9 @@ struct NodeCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Lock file on storage both hosts share, used as the arbiter instead.", valueName: "path"))
     var arbiterFile: String?
 
+    @Option(name: .long, help: ArgumentHelp("etcd v3 cluster used as the arbiter instead: its members' client URLs, comma-separated (the VM's generation is /lockstep/vms/NAME/generation).", valueName: "http://host:port,..."))
+    var etcd: String?
+
     @Option(name: .long, help: ArgumentHelp("Milliseconds between heartbeats on each line.", valueName: "ms"))
     var heartbeatInterval: Int = 50
 
@@ -101,10 +105,11 @@ struct NodeCommand: ParsableCommand {
         _ = try listenEndpoints
         _ = try peerEndpoints
         _ = try consoleEndpoint
-        guard (arbiter == nil) != (arbiterFile == nil) else {
-            throw ValidationError("give exactly one of --arbiter HOST:PORT (the built-in arbiter) and --arbiter-file PATH")
+        guard [arbiter != nil, arbiterFile != nil, etcd != nil].filter({ $0 }).count == 1 else {
+            throw ValidationError("give exactly one of --arbiter HOST:PORT (the built-in arbiter), --arbiter-file PATH and --etcd URL[,URL...]")
         }
         _ = try arbiterEndpoint
+        do { _ = try etcd.map(EtcdEndpoint.list) } catch { throw ValidationError("--etcd: \(error)") }
         do { _ = try NetdevConfiguration(parsing: netdev) } catch { throw ValidationError("\(error)") }
         guard resync == "auto" || resync == "full" else {
             throw ValidationError("--resync must be auto or full, not '\(resync)'")
@@ -157,6 +162,8 @@ struct NodeCommand: ParsableCommand {
         let arbiterBackend: any Arbiter
         if let arbiterFile {
             arbiterBackend = FileArbiter(path: arbiterFile)
+        } else if let etcd {
+            arbiterBackend = EtcdArbiter(client: EtcdClient(endpoints: (try? EtcdEndpoint.list(etcd)) ?? [], timeout: .seconds(2)))
         } else {
             do {
                 arbiterBackend = try makeRemoteArbiter(try arbiterEndpoint!, key: key)

@@ -37,8 +37,13 @@ import Replay
     /// The machine being followed (nil before the initial state arrived).
     public var machine: Machine? { follower?.machine }
 
+    /// The newest generation of the VM this node knew of when it set out to join (the arbiter's):
+    /// a primary whose state carries an older one has been replaced and is refused (fencing).
+    let fence: UInt64
+
     public init(configuration: NodeConfiguration, link: any BackupLogChannel, disk: MirroredDisk? = nil, log: NodeLog,
-                clock: @escaping () -> Double) {
+                clock: @escaping () -> Double, fence: UInt64 = 0) {
+        self.fence = fence
         self.configuration = configuration
         self.link = link
         self.disk = disk
@@ -81,6 +86,7 @@ import Replay
             do {
                 switch transfer {
                 case .plan(let instance, let generation, let full, let extents):
+                    if let stale = refusalIfStale(generation) { return stale }
                     pages = [:]
                     liveCopy = true
                     guard let disk else { continue }
@@ -120,6 +126,7 @@ import Replay
     /// Builds the machine from the primary's snapshot (with this node's disk, now a copy of the
     /// primary's: the snapshot's disk identity proves it).
     private func start(_ state: BackupLink.InitialState) -> Step {
+        if let stale = refusalIfStale(state.generation) { return .stopped(stale) }
         let machine: Machine
         do {
             let info = try SnapshotInfo(state.snapshot)
@@ -153,6 +160,15 @@ import Replay
         log("backup of VM '\(configuration.vm)' at generation \(generation), from instruction \(machine.instructionCount)")
         link.noteExecuted(machine.instructionCount)
         return .continue
+    }
+
+    /// The refusal of a primary whose generation is older than ``fence``: it has been replaced,
+    /// and nothing it sends (disk extents included) may be taken.
+    private func refusalIfStale(_ generation: UInt64) -> NodeOutcome? {
+        guard generation < fence else { return nil }
+        return .refused("the primary that answered runs VM '\(configuration.vm)' at generation \(generation), "
+            + "but the arbiter had it at generation \(fence): that primary has been replaced (fenced) and must stop; "
+            + "this node took nothing from it. Start this node again to join the live primary")
     }
 
     /// Follows `entries`; an outcome when following must stop.

@@ -54,6 +54,8 @@ public final class Node {
         })
         var startsVM = false
         var coldStart: UInt64?
+        // The newest generation this node knows of: a primary offering an older one is stale (fenced).
+        var fence: UInt64 = 0
         switch current {
         case .success(let state) where state.generation == 0:
             if let record = disk?.record, record.generation > 0, record.state == .consistent {
@@ -61,9 +63,12 @@ public final class Node {
             }
             switch claimGeneration(arbiter: arbiter, vm: configuration.vm, expected: 0, owner: configuration.nodeID, log: log) {
             case .won: startsVM = true
-            case .lost(let generation, let owner): log("'\(owner)' started VM '\(configuration.vm)' first (generation \(generation)): joining it")
+            case .lost(let generation, let owner):
+                fence = generation
+                log("'\(owner)' started VM '\(configuration.vm)' first (generation \(generation)): joining it")
             }
         case .success(let state):
+            fence = state.generation
             if let generation = coldStartGeneration(state) {
                 coldStart = generation
             } else {
@@ -91,6 +96,7 @@ public final class Node {
                 log("no primary of VM '\(configuration.vm)' answers and this node's disk is the newest (generation \(coldStart)): booting the guest from it at generation \(generation)")
                 return try runPrimary(machine: machine, generation: generation, authentication: authentication)
             case .lost(let generation, let owner):
+                fence = max(fence, generation)
                 log("'\(owner)' moved VM '\(configuration.vm)' to generation \(generation) first: joining it as backup")
             }
         }
@@ -98,7 +104,7 @@ public final class Node {
         let link = BackupLink(authentication: authentication, heartbeat: configuration.heartbeat, doorbell: doorbell, log: log,
                               group: group, peers: configuration.peers.map(\.pair), joinMessage: joinMessage)
         link.start()
-        let role = BackupRole(configuration: configuration, link: link, disk: disk, log: log, clock: monotonicNow)
+        let role = BackupRole(configuration: configuration, link: link, disk: disk, log: log, clock: monotonicNow, fence: fence)
         let ending = follow(role)
         link.shutdown()
         switch ending {

@@ -32,6 +32,7 @@ struct LockstepSoak: ParsableCommand {
         @Option(help: "Seed for the random choices.") var seed: UInt64 = 1
         @Option(help: "Heartbeat timeout in milliseconds.") var heartbeatTimeout = 400
         @Flag(help: "Use a lock file instead of the arbiter server.") var fileArbiter = false
+        @Flag(help: "Use a three-member etcd cluster (Debian's etcd-server) as the arbiter; arbiter-down kills two members.") var etcdArbiter = false
 
         func run() throws {
             let kinds = try faults.split(separator: ",").map { name throws -> Fault in
@@ -42,7 +43,8 @@ struct LockstepSoak: ParsableCommand {
             }
             var options = Cluster.Options(lockstep: lockstep)
             options.heartbeatTimeoutMilliseconds = heartbeatTimeout
-            options.arbiter = fileArbiter ? .file : .server
+            guard !(fileArbiter && etcdArbiter) else { throw ValidationError("give at most one of --file-arbiter and --etcd-arbiter") }
+            options.arbiter = fileArbiter ? .file : etcdArbiter ? .etcd : .server
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-soak-\(UUID().uuidString)")
             let soak = try Soak(options: options, directory: directory)
             defer { soak.stop() }

@@ -1,11 +1,14 @@
 @testable import Arbitration
+import Etcd
+import FaultInjection
+import Foundation
 import Testing
 
-/// The contract of ``Arbiter``, checked the same way on both backends: the built-in server
-/// (through ``RemoteArbiter``) and the lock file (``FileArbiter``).
+/// The contract of ``Arbiter``, checked the same way on every backend: the built-in server
+/// (through ``RemoteArbiter``), the lock file (``FileArbiter``) and a real etcd (``EtcdArbiter``).
 @Suite struct ArbiterContractTests {
     enum Backend: String, CaseIterable, CustomTestStringConvertible {
-        case server, file
+        case server, file, etcd
         var testDescription: String { rawValue }
     }
 
@@ -14,23 +17,32 @@ import Testing
         let backend: Backend
         let directory: TemporaryDirectory
         var server: ArbiterServer?
+        var etcd: EtcdCluster?
         var statePath: String { directory.file(backend == .server ? "arbiter.state" : "vms.lock") }
 
         init(_ backend: Backend) async throws {
             self.backend = backend
             directory = try TemporaryDirectory()
             if backend == .server { server = try await startServer(statePath: statePath) }
+            if backend == .etcd { etcd = try EtcdCluster(directory: URL(fileURLWithPath: directory.file("etcd"))) }
         }
 
         func arbiter() -> any Arbiter {
             switch backend {
             case .server: client(of: server!)
             case .file: FileArbiter(path: statePath)
+            case .etcd: EtcdArbiter(client: EtcdClient(endpoints: try! EtcdEndpoint.list(etcd!.clientURLs)))
             }
         }
 
-        /// The server stopped and started again on its state file (the file backend has no process).
+        /// The server stopped and started again on its state file (the file backend has no
+        /// process); etcd killed and started again on its data directory.
         func restart() async throws {
+            if let etcd {
+                etcd.kill(member: 0)
+                try etcd.restart(member: 0)
+                try etcd.waitUntilServing()
+            }
             guard let old = server else { return }
             await old.stop()
             server = try await startServer(statePath: statePath)
@@ -38,6 +50,7 @@ import Testing
 
         func tearDown() async {
             await server?.stop()
+            etcd?.shutdown()
             directory.remove()
         }
     }

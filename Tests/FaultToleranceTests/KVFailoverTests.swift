@@ -6,9 +6,10 @@ import Testing
 /// The fast fault-injection set that CI runs: the key-value guest on two nodes under a continuous
 /// write load, each fault once (SIGKILL of the primary, of the backup, a silent line, a partition,
 /// the arbiter stopped), every acknowledged write read back after each, and the release log
-/// checked for two primaries. `lockstep-soak run --rounds N` runs as many as asked.
+/// checked for two primaries; with each arbiter backend (the built-in server, a lock file, a
+/// three-member etcd cluster that loses its quorum in the arbiter round). `lockstep-soak run --rounds N` runs as many as asked.
 @Suite(.serialized) struct KVFailoverTests {
-    @Test(arguments: [Cluster.ArbiterKind.server, .file])
+    @Test(arguments: [Cluster.ArbiterKind.server, .file, .etcd])
     func everyFaultOnceLosesNoAcknowledgedWrite(arbiter: Cluster.ArbiterKind) throws {
         var options = Cluster.Options(lockstep: lockstepExecutable())
         options.arbiter = arbiter
