@@ -70,6 +70,8 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
+        // A pool of hosts on etcd: VMs declared, placed and re-protected by agents (docs/pool.md).
+        .target(name: "Pool", dependencies: ["Etcd"]),
         // Who may run a VM: an atomic test-and-set on its generation, behind one protocol with
         // several backends (the built-in arbiter server, a lock file on shared storage, etcd).
         .target(name: "Arbitration", dependencies: [
@@ -111,7 +113,7 @@ let package = Package(
         ]),
         // The `lockstep` command's implementation, testable as a library.
         .target(name: "LockstepCLI", dependencies: [
-            "RISCV", "Machine", "ELF", "RISCVDisassembler", "HostIO", "Replay", "Arbitration", "Etcd", "Replication", "LockstepSupport",
+            "RISCV", "Machine", "ELF", "RISCVDisassembler", "HostIO", "Replay", "Arbitration", "Etcd", "Pool", "Replication", "LockstepSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lockstep", dependencies: ["LockstepCLI"]),
@@ -143,6 +145,7 @@ let package = Package(
         .testTarget(name: "LinuxBootTests", dependencies: ["CTestProcessSetup", "KVWorkload", "LockstepSupport"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Replication"]),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "Machine", "RISCV", "HostIO"]),
+        .testTarget(name: "PoolTests", dependencies: ["Pool"]),
         .testTarget(name: "ArbitrationTests", dependencies: ["CTestProcessSetup", "Arbitration", "LockstepSupport", "Etcd", "FaultInjection"]),
         .testTarget(name: "ReplicationTests", dependencies: ["CTestProcessSetup", "Replication", "Replay", "Machine", "LockstepSupport",
                                                              .product(name: "NIOEmbedded", package: "swift-nio")]),

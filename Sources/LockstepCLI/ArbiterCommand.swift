@@ -151,7 +151,7 @@ struct ArbiterCommand: ParsableCommand {
 /// Runs `body` on the Swift concurrency pool and blocks until it returns its exit status: the
 /// root command is a synchronous `ParsableCommand`, so its subcommands cannot be
 /// `AsyncParsableCommand`s.
-private func waitFor(_ body: @escaping @Sendable () async -> Int32) -> Int32 {
+func waitFor(_ body: @escaping @Sendable () async -> Int32) -> Int32 {
     let status = ExitStatusBox()
     let done = DispatchSemaphore(value: 0)
     Task {

@@ -5,7 +5,8 @@ public struct LockstepCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "lockstep",
         abstract: "Run RISC-V virtual machines that survive the loss of a host.",
-        subcommands: [RunCommand.self, ReplayCommand.self, SnapshotCommand.self, NodeCommand.self, ArbiterCommand.self]
+        subcommands: [RunCommand.self, ReplayCommand.self, SnapshotCommand.self, NodeCommand.self, ArbiterCommand.self,
+                      AgentCommand.self, VMCommand.self, StatusCommand.self]
     )
 
     public init() {}

@@ -1,0 +1,144 @@
+import Foundation
+
+/// A pool on this machine: a three-member etcd cluster and `hosts` agents (`lockstep agent`),
+/// each host a loopback address of its own (127.0.1.N), so that the nodes of one VM on two hosts
+/// use the same ports as on real hosts. Killing a host SIGKILLs its nodes and its agent, as a
+/// host's loss does. The setup of the pool tests and of `lockstep-soak pool`.
+public final class PoolCluster: @unchecked Sendable {
+    public struct Options: Sendable {
+        public var lockstep: String
+        public var hosts = 3
+        public var hostMemoryMiB = 1024
+        /// The agents' lease (seconds): how long a dead host stays registered.
+        public var leaseSeconds = 3
+        public var heartbeatTimeoutMilliseconds = 400
+
+        public init(lockstep: String) { self.lockstep = lockstep }
+    }
+
+    public let options: Options
+    public let directory: URL
+    public let etcd: EtcdCluster
+    public let agents: [NodeProcess]
+    public let hostNames: [String]
+
+    public init(options: Options, directory: URL) throws {
+        signal(SIGPIPE, SIG_IGN)
+        self.options = options
+        self.directory = directory
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let keyFile = directory.appendingPathComponent("key").path
+        try Data("lockstep-pool-key-\(UUID().uuidString)\n".utf8).write(to: URL(fileURLWithPath: keyFile))
+        etcd = try EtcdCluster(count: 3, directory: directory.appendingPathComponent("etcd"), start: false)
+        hostNames = (1...options.hosts).map { "h\($0)" }
+        let urls = etcd.clientURLs
+        agents = hostNames.enumerated().map { index, name in
+            NodeProcess(name: "agent-\(name)", executable: options.lockstep, arguments: [
+                "agent", "--etcd", urls, "--host", name, "--address", Self.address(index),
+                "--memory", "\(options.hostMemoryMiB)", "--data", directory.appendingPathComponent(name).path,
+                "--key-file", keyFile, "--lease", "\(options.leaseSeconds)", "--exit-with-parent",
+                "--node-argument=--heartbeat-timeout", "--node-argument=\(options.heartbeatTimeoutMilliseconds)",
+            ], directory: directory)
+        }
+    }
+
+    /// Host `index`'s address (127.0.1.(index + 1)).
+    public static func address(_ index: Int) -> String { "127.0.1.\(index + 1)" }
+
+    /// The etcd URLs, for `lockstep vm` and `lockstep status`.
+    public var etcdURLs: String { etcd.clientURLs }
+
+    /// Starts etcd and every agent.
+    public func start() throws {
+        try etcd.start()
+        for agent in agents { try agent.start() }
+        for agent in agents { try agent.waitForLog("registered host", seconds: 30) }
+    }
+
+    /// Runs `lockstep ARGUMENTS --etcd URLS` and returns what it printed; throws if it failed.
+    @discardableResult
+    public func lockstep(_ arguments: [String]) throws -> String {
+        let result = try ShortCommand.run(options.lockstep, arguments + ["--etcd", etcdURLs], timeout: 30)
+        guard result.succeeded else { throw FaultInjectionError.setup("lockstep \(arguments.joined(separator: " ")) failed: \(result)") }
+        return result.standardOutput
+    }
+
+    /// The console endpoints of a VM whose ports start at `basePort`, on every host.
+    public func consoleEndpoints(basePort: Int) -> [String] {
+        hostNames.indices.map { "\(Self.address($0)):\(basePort + 2)" }
+    }
+
+    /// The status line of `vm` from `lockstep status` (its row of the VM table).
+    public func statusRow(_ vm: String) throws -> String {
+        try lockstep(["vm", "list"]).split(separator: "\n").first { $0.hasPrefix(vm + " ") }.map(String.init) ?? ""
+    }
+
+    /// Waits until `vm` is protected with its primary and backup on two of `hosts` (any if nil);
+    /// returns the row and the seconds it took.
+    @discardableResult
+    public func waitUntilProtected(_ vm: String, on hosts: Set<String>? = nil, seconds: Double) throws -> (row: String, seconds: Double) {
+        let started = Date()
+        var row = ""
+        while Date().timeIntervalSince(started) < seconds {
+            row = (try? statusRow(vm)) ?? ""
+            let fields = row.split(separator: " ").map(String.init)
+            let nodes = fields.filter { $0.contains(":primary") || $0.contains(":backup") }.map { String($0.split(separator: ":")[0]) }
+            if fields.contains("protected") && nodes.count == 2 && (hosts.map { Set(nodes).isSubset(of: $0) } ?? true) {
+                return (row, Date().timeIntervalSince(started))
+            }
+            usleep(100_000)
+        }
+        throw FaultInjectionError.timeout("VM \(vm) was not protected\(hosts.map { " on \($0.sorted())" } ?? "") within \(seconds) s; last status: \(row)\n\(logs)")
+    }
+
+    /// The hosts of `vm`'s primary and backup now, from the status table.
+    public func roles(_ vm: String) throws -> (primary: String?, backup: String?) {
+        let fields = try statusRow(vm).split(separator: " ").map(String.init)
+        func host(_ role: String) -> String? { fields.first { $0.hasSuffix(":" + role) }.map { String($0.split(separator: ":")[0]) } }
+        return (host("primary") ?? host("primary-alone"), host("backup"))
+    }
+
+    /// The loss of host `name`: SIGKILL of its nodes, then of its agent.
+    public func killHost(_ name: String) {
+        for pid in ProcessTable.find(containing: ["--node-id", name, "node"]) where pid != getpid() { kill(pid, SIGKILL) }
+        agents[hostNames.firstIndex(of: name)!].kill()
+    }
+
+    /// Starts a killed host's agent again.
+    public func restartHost(_ name: String) throws {
+        try agents[hostNames.firstIndex(of: name)!].start()
+    }
+
+    public func stop() {
+        for agent in agents { agent.kill() }
+        for name in hostNames {
+            for pid in ProcessTable.find(containing: ["--node-id", name, "node"]) where pid != getpid() { kill(pid, SIGKILL) }
+        }
+        etcd.shutdown()
+    }
+
+    /// Every agent's log and each host's node logs.
+    public var logs: String {
+        var text = agents.logs(in: directory)
+        for name in hostNames {
+            let hostDirectory = directory.appendingPathComponent(name)
+            for file in (try? FileManager.default.contentsOfDirectory(atPath: hostDirectory.path)) ?? [] where file.hasSuffix(".log") {
+                text += "\n--- \(name)/\(file) ---\n" + ((try? String(contentsOf: hostDirectory.appendingPathComponent(file), encoding: .utf8)) ?? "")
+            }
+        }
+        return text
+    }
+}
+
+/// Processes by their command line (`/proc/PID/cmdline`).
+enum ProcessTable {
+    /// The pids whose argument list contains every one of `arguments` as a whole argument.
+    static func find(containing arguments: [String]) -> [Int32] {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+        return entries.compactMap { entry -> Int32? in
+            guard let pid = Int32(entry), let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { return nil }
+            let words = Set(data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) })
+            return arguments.allSatisfy(words.contains) ? pid : nil
+        }
+    }
+}

@@ -1,0 +1,115 @@
+import ArgumentParser
+import Etcd
+import Foundation
+import Pool
+
+/// Runs a pool request and exits with status 1 and its message if it fails.
+func runPoolRequest(_ command: String, _ body: @escaping @Sendable () async throws(PoolError) -> Void) throws {
+    let status = waitFor {
+        do throws(PoolError) {
+            try await body()
+            return 0
+        } catch {
+            printError("lockstep \(command): \(error)")
+            return 1
+        }
+    }
+    if status != 0 { throw ExitCode(status) }
+}
+
+/// `lockstep vm`: declare, list, show and delete the pool's VMs in etcd (docs/pool.md).
+struct VMCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vm",
+        abstract: "Declare, list, show and delete the pool's VMs (the agents run them).",
+        subcommands: [Create.self, List.self, Show.self, Delete.self]
+    )
+
+    struct EtcdOption: ParsableArguments {
+        @Option(name: .long, help: ArgumentHelp("The etcd members' client URLs, comma-separated.", valueName: "http://host:port,..."))
+        var etcd = "http://127.0.0.1:2379"
+
+        func store() throws -> PoolStore {
+            do { return PoolStore(client: EtcdClient(endpoints: try EtcdEndpoint.list(etcd))) } catch {
+                throw ValidationError("--etcd: \(error)")
+            }
+        }
+    }
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Declare a VM; the pool places and starts it.")
+        @OptionGroup var options: EtcdOption
+        @Argument(help: "The VM's name.") var name: String
+        @Option(help: ArgumentHelp("Guest memory in MiB.", valueName: "MiB")) var memory = 256
+        @Option(help: ArgumentHelp("A mirrored ext4 disk of this many MiB on each host (mounted on /data with lockstep.data=/dev/vda).", valueName: "MiB"))
+        var diskMiB: Int?
+        @Option(help: ArgumentHelp("The guest kernel's command line.", valueName: "line")) var append = "console=ttyS0 quiet lockstep.service=kv"
+        @Option(help: ArgumentHelp("--netdev of the nodes (e.g. bridge,br=br0).", valueName: "spec")) var netdev: String?
+        @Option(help: ArgumentHelp("--disk-sync of the nodes: primary or both.", valueName: "mode")) var diskSync = "primary"
+        @Option(help: ArgumentHelp("First of the VM's three ports on every host (0: the pool picks).", valueName: "port")) var basePort = 0
+
+        func run() throws {
+            guard diskSync == "primary" || diskSync == "both" else { throw ValidationError("--disk-sync must be primary or both") }
+            let store = try options.store()
+            let spec = VMSpec(name: name, memoryMiB: memory, diskMiB: diskMiB, append: append, netdev: netdev, diskSync: diskSync, basePort: basePort)
+            try runPoolRequest("vm create") { () async throws(PoolError) in
+                let created = try await store.create(spec)
+                print("VM '\(created.name)' declared: \(created.memoryMiB) MiB\(created.diskMiB.map { ", a \($0) MiB disk" } ?? ""), ports \(created.basePort)-\(created.basePort + 2) on its hosts")
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the VMs with where they run.")
+        @OptionGroup var options: EtcdOption
+        func run() throws {
+            let store = try options.store()
+            try runPoolRequest("vm list") { () async throws(PoolError) in
+                print(PoolStatusTable.vms(try await store.vms()), terminator: "")
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one VM: its declaration, placement, generation and nodes.")
+        @OptionGroup var options: EtcdOption
+        @Argument(help: "The VM's name.") var name: String
+        func run() throws {
+            let store = try options.store()
+            let name = name
+            try runPoolRequest("vm show") { () async throws(PoolError) in
+                let state = try await store.vms()
+                guard let text = PoolStatusTable.vm(name, in: state) else { throw .noSuchVM(name) }
+                print(text, terminator: "")
+            }
+        }
+    }
+
+    struct Delete: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a VM: its nodes are stopped (disk images stay on the hosts).")
+        @OptionGroup var options: EtcdOption
+        @Argument(help: "The VM's name.") var name: String
+        func run() throws {
+            let store = try options.store()
+            let name = name
+            try runPoolRequest("vm delete") { () async throws(PoolError) in
+                try await store.delete(vm: name)
+                print("VM '\(name)' deleted")
+            }
+        }
+    }
+}
+
+/// `lockstep status`: the pool's VMs and hosts in one table.
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "The pool's VMs and hosts, from etcd.")
+    @OptionGroup var options: VMCommand.EtcdOption
+    func run() throws {
+        let store = try options.store()
+        try runPoolRequest("status") { () async throws(PoolError) in
+            let hosts = try await store.hosts()
+            let state = try await store.vms()
+            print(PoolStatusTable.vms(state) + "\n" + PoolStatusTable.hosts(hosts, state), terminator: "")
+        }
+    }
+}

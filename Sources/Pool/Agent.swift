@@ -1,0 +1,173 @@
+import Etcd
+import Foundation
+
+/// `lockstep agent`: one per host of a pool. It registers the host in etcd under a lease, runs the
+/// `lockstep node`s that the VMs' placements put on this host (and stops those they no longer
+/// do), reports what each does, and, while it is the pool's leader, places the VMs
+/// (``PoolScheduler``): a VM that lost a host gets a new one at once, and its node there joins the
+/// survivor by live copy. docs/pool.md.
+public final class Agent: @unchecked Sendable {
+    public struct Configuration: Sendable {
+        public var host: HostRecord
+        /// The etcd members' client URLs, as given (passed on to the nodes as `--etcd`).
+        public var etcdURLs: String
+        /// Where the VMs' disks and node logs go.
+        public var dataDirectory: String
+        /// The `lockstep` executable the nodes run.
+        public var lockstep: String
+        /// The pool's shared key file (every node's `--key-file`).
+        public var keyFile: String
+        /// The host's lease in etcd (seconds): a host silent this long is gone.
+        public var leaseSeconds = 3
+        /// Seconds between rounds.
+        public var interval = 0.25
+        /// More arguments for every node (heartbeat settings, statistics).
+        public var nodeArguments: [String] = []
+
+        public init(host: HostRecord, etcdURLs: String, dataDirectory: String, lockstep: String, keyFile: String) {
+            self.host = host
+            self.etcdURLs = etcdURLs
+            self.dataDirectory = dataDirectory
+            self.lockstep = lockstep
+            self.keyFile = keyFile
+        }
+    }
+
+    public let configuration: Configuration
+    let store: PoolStore
+    let log: @Sendable (String) -> Void
+    private var lease: Int64 = 0
+    private var leading = false
+    private var nodes: [String: NodeSupervisor] = [:]
+    private var reported: [String: NodeStatus] = [:]
+
+    public init(configuration: Configuration, store: PoolStore, log: @escaping @Sendable (String) -> Void) {
+        self.configuration = configuration
+        self.store = store
+        self.log = log
+    }
+
+    /// Runs until the task is cancelled; stops every node it started on the way out.
+    public func run() async {
+        defer { for node in nodes.values { node.stop() } }
+        var lastError = ""
+        while !Task.isCancelled {
+            do throws(PoolError) {
+                try await round()
+                if !lastError.isEmpty { log("etcd answers again"); lastError = "" }
+            } catch {
+                let text = "\(error)"
+                if text != lastError { log("\(text); retrying") }
+                lastError = text
+            }
+            try? await Task.sleep(for: .milliseconds(Int(configuration.interval * 1000)))
+        }
+    }
+
+    /// One round: renew the lease, lead if nobody does, run what is placed here, report.
+    func round() async throws(PoolError) {
+        try await renewLease()
+        if try await store.campaign(configuration.host.name, lease: lease) {
+            if !leading { log("leading the pool: placing VMs") }
+            leading = true
+            try await place()
+        } else {
+            leading = false
+        }
+        try await superviseNodes()
+    }
+
+    private func renewLease() async throws(PoolError) {
+        if lease != 0 {
+            let ttl: Int64
+            do { ttl = try await store.client.keepAlive(lease: lease) } catch { throw .etcd(error) }
+            if ttl > 0 { return }
+            log("the host's lease expired (etcd did not hear from it for \(configuration.leaseSeconds) s): registering again")
+            reported = [:]
+        }
+        do { lease = try await store.client.grantLease(ttl: configuration.leaseSeconds).id } catch { throw .etcd(error) }
+        try await store.register(configuration.host, lease: lease)
+        log("registered host '\(configuration.host.name)' (\(configuration.host.address), \(configuration.host.memoryMiB) MiB)")
+    }
+
+    /// The leader's work: new placements where hosts are gone or VMs are new.
+    private func place() async throws(PoolError) {
+        let hosts = try await store.hosts()
+        let state = try await store.vms()
+        let changes = PoolScheduler.plan(hosts: hosts, vms: state.specs, placements: state.placements)
+        for (vm, placement) in changes.sorted(by: { $0.key < $1.key }) {
+            let before = state.placements[vm]?.hosts ?? []
+            if try await store.setPlacement(placement, vm: vm, ifRevision: state.placementRevisions[vm] ?? 0) {
+                let reason = placement.waiting.map { " (waiting: \($0))" } ?? ""
+                log("VM '\(vm)': placed on \(placement.hosts.joined(separator: ", ")), was \(before.isEmpty ? "nowhere" : before.joined(separator: ", "))\(reason)")
+            }
+        }
+    }
+
+    /// Starts, keeps and stops this host's nodes to match the placements, and reports them.
+    private func superviseNodes() async throws(PoolError) {
+        let hosts = Dictionary(try await store.hosts().map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let state = try await store.vms()
+        let me = configuration.host.name
+        let now = Date().timeIntervalSince1970
+        var placedHere: Set<String> = []
+        for spec in state.specs {
+            guard let placement = state.placements[spec.name], placement.hosts.contains(me) else { continue }
+            placedHere.insert(spec.name)
+            let peerName = placement.hosts.first { $0 != me }
+            let peerAddress = peerName.flatMap { hosts[$0]?.address }
+            let supervisor = nodes[spec.name] ?? NodeSupervisor(vm: spec.name, logURL: logURL(spec.name))
+            nodes[spec.name] = supervisor
+            if !supervisor.isRunning, peerName != nil, peerAddress == nil, state.generations[spec.name] != nil {
+                // The peer is placed but not registered (a host coming back): wait for the leader to move it.
+                continue
+            }
+            do {
+                let arguments = try nodeArguments(spec, peer: peerAddress)
+                supervisor.ensureRunning(executable: configuration.lockstep, arguments: arguments, peer: peerAddress, now: now)
+            } catch {
+                log("VM '\(spec.name)': cannot prepare its node: \(error)")
+            }
+            supervisor.refresh()
+            let status = NodeStatus(host: me, role: supervisor.status, detail: supervisor.detail, updated: now)
+            if reported[spec.name].map({ $0.role != status.role || $0.detail != status.detail }) ?? true {
+                try await store.report(status, vm: spec.name, lease: lease)
+                if reported[spec.name]?.role != status.role { log("VM '\(spec.name)': node \(status.role.rawValue)") }
+                reported[spec.name] = status
+            }
+        }
+        for (vm, supervisor) in nodes where !placedHere.contains(vm) {
+            log("VM '\(vm)' is no longer placed here: stopping its node")
+            supervisor.stop()
+            nodes[vm] = nil
+            reported[vm] = nil
+            try? await store.clearReport(vm: vm, host: me)
+        }
+    }
+
+    private func logURL(_ vm: String) -> URL {
+        URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("\(vm).log")
+    }
+
+    /// The node's command line on this host, toward `peer` (its address; nil while the VM has no
+    /// second host: the node's own address stands in, and it runs alone).
+    func nodeArguments(_ spec: VMSpec, peer: String?) throws -> [String] {
+        let address = configuration.host.address
+        let other = peer ?? address
+        var arguments = ["node", "--vm", spec.name, "--node-id", configuration.host.name, "--key-file", configuration.keyFile,
+                         "--etcd", configuration.etcdURLs, "--exit-with-parent",
+                         "--listen", "\(address):\(spec.basePort)", "--listen", "\(address):\(spec.basePort + 1)",
+                         "--peer", "\(other):\(spec.basePort)", "--peer", "\(other):\(spec.basePort + 1)",
+                         "--console", "\(address):\(spec.basePort + 2)",
+                         "--memory", "\(spec.memoryMiB)", "--append", spec.append]
+        if let netdev = spec.netdev { arguments += ["--netdev", netdev] }
+        if let diskMiB = spec.diskMiB {
+            let image = URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("\(spec.name).img").path
+            let isNew = !FileManager.default.fileExists(atPath: image + ".lockstep")
+            if !FileManager.default.fileExists(atPath: image) { try DiskImageFile.create(image, mebibytes: diskMiB) }
+            arguments += ["--disk", image, "--disk-sync", spec.diskSync]
+            if isNew { arguments += ["--resync", "full"] }
+        }
+        return arguments + configuration.nodeArguments
+    }
+}

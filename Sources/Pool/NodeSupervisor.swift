@@ -1,0 +1,99 @@
+import Foundation
+
+/// One VM's `lockstep node` on this host: started with the arguments its placement implies,
+/// started again when it ends while the VM is still placed here, stopped when it no longer is;
+/// what it is doing is read from its log (the lines docs/replication.md lists).
+final class NodeSupervisor {
+    let vm: String
+    let logURL: URL
+    private(set) var arguments: [String]
+    private(set) var peer: String?
+    private var process: Process?
+    private var startedAt = 0.0
+    private var restarts = 0
+    private(set) var status: NodeStatus.Role = .starting
+    private(set) var detail = ""
+    private var logOffset: UInt64 = 0
+
+    init(vm: String, logURL: URL) {
+        self.vm = vm
+        self.logURL = logURL
+        self.arguments = []
+    }
+
+    var isRunning: Bool { process?.isRunning ?? false }
+
+    /// Starts the node with `arguments` (peer `peer`) unless it runs; waits a little longer after
+    /// each quick end, so a node that cannot start does not spin.
+    func ensureRunning(executable: String, arguments: [String], peer: String?, now: Double) {
+        if isRunning {
+            // A node still joining, started toward another peer: start it again toward the
+            // placement's (it waits for a primary that is gone). A synced backup is left alone:
+            // it goes live by itself when its primary is lost.
+            if peer != self.peer && status == .starting { stop() } else { return }
+        }
+        let backoff = min(10.0, 0.5 * Double(1 << min(restarts, 5)))
+        if process != nil && now - startedAt < backoff { return }
+        if process != nil, let process, process.terminationStatus != 0 || now - startedAt < 5 { restarts += 1 } else { restarts = 0 }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        if !FileManager.default.fileExists(atPath: logURL.path) { FileManager.default.createFile(atPath: logURL.path, contents: nil) }
+        guard let handle = try? FileHandle(forWritingTo: logURL) else { return }
+        handle.seekToEndOfFile()
+        process.standardError = handle
+        do { try process.run() } catch {
+            detail = "cannot start \(executable): \(error)"
+            status = .stopped
+            return
+        }
+        self.process = process
+        self.arguments = arguments
+        self.peer = peer
+        startedAt = now
+        status = .starting
+    }
+
+    /// SIGTERM, then SIGKILL if it lingers.
+    func stop() {
+        guard let process, process.isRunning else { return }
+        process.terminate()
+        let deadline = Date(timeIntervalSinceNow: 3)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        status = .stopped
+    }
+
+    /// Reads the log's new lines and updates ``status`` and ``detail``.
+    func refresh() {
+        if let process, !process.isRunning {
+            status = .stopped
+        }
+        guard let handle = try? FileHandle(forReadingFrom: logURL) else { return }
+        defer { try? handle.close() }
+        handle.seek(toFileOffset: logOffset)
+        let data = handle.readDataToEndOfFile()
+        logOffset += UInt64(data.count)
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+            let text = String(line)
+            if let role = Self.role(of: text) { status = isRunning ? role : .stopped }
+            if Self.isNotable(text) { detail = String(text.prefix(300)) }
+        }
+    }
+
+    /// The role a node's log line implies, if any.
+    static func role(of line: String) -> NodeStatus.Role? {
+        if line.contains("the guest paused") && line.contains("for the initial state") { return .primary }
+        if line.contains("backup of VM") { return .backup }
+        if line.contains("started VM") || line.contains("won the arbiter") || line.contains("holding output")
+            || line.contains("live copy to the backup") || line.contains("booting the guest from it") { return .primaryAlone }
+        return nil
+    }
+
+    static func isNotable(_ line: String) -> Bool {
+        role(of: line) != nil || line.contains("copy") || line.contains("resync") || line.contains("refused")
+            || line.contains("diverged") || line.contains("lost") || line.contains("error") || line.contains("cannot")
+    }
+}

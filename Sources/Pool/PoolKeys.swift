@@ -1,0 +1,19 @@
+/// Where the pool keeps its state in etcd (docs/pool.md).
+public struct PoolKeys: Sendable {
+    /// The root of every key (`/lockstep`).
+    public let root: String
+
+    public init(root: String = "/lockstep") { self.root = root }
+
+    public var hosts: String { "\(root)/hosts/" }
+    public func host(_ name: String) -> String { "\(root)/hosts/\(name)" }
+    public var vms: String { "\(root)/vms/" }
+    public func spec(_ vm: String) -> String { "\(root)/vms/\(vm)/spec" }
+    public func placement(_ vm: String) -> String { "\(root)/vms/\(vm)/placement" }
+    public func nodes(_ vm: String) -> String { "\(root)/vms/\(vm)/nodes/" }
+    public func node(_ vm: String, host: String) -> String { "\(root)/vms/\(vm)/nodes/\(host)" }
+    /// The VM's generation: the arbiter's key (``Arbitration/EtcdArbiter``).
+    public func generation(_ vm: String) -> String { "\(root)/vms/\(vm)/generation" }
+    /// The agent that places VMs now.
+    public var leader: String { "\(root)/leader" }
+}

@@ -1,0 +1,108 @@
+import Foundation
+
+/// A host of the pool as its agent registers it in etcd (`/lockstep/hosts/<name>`, bound to the
+/// agent's lease: the key disappears when the host stops renewing it).
+public struct HostRecord: Codable, Equatable, Sendable {
+    /// The host's name (its nodes' `--node-id`).
+    public var name: String
+    /// The address its nodes listen on for lines and consoles, and that peers dial.
+    public var address: String
+    /// Memory the host offers to guests (MiB).
+    public var memoryMiB: Int
+    /// Whether the host takes new VMs (false while it is drained).
+    public var schedulable: Bool
+
+    public init(name: String, address: String, memoryMiB: Int, schedulable: Bool = true) {
+        self.name = name
+        self.address = address
+        self.memoryMiB = memoryMiB
+        self.schedulable = schedulable
+    }
+}
+
+/// A VM as declared (`lockstep vm create`; `/lockstep/vms/<name>/spec`): what its nodes run.
+public struct VMSpec: Codable, Equatable, Sendable {
+    public var name: String
+    public var memoryMiB: Int
+    /// A mirrored disk of this size per node (nil: none). Each host keeps its copy in its data
+    /// directory; a new copy is filled by the live copy from the primary.
+    public var diskMiB: Int?
+    /// The guest kernel's command line.
+    public var append: String
+    /// `--netdev` of the nodes (nil: none).
+    public var netdev: String?
+    /// `--disk-sync` of the nodes.
+    public var diskSync: String
+    /// The VM's ports on every host: lines at `basePort` and `basePort + 1`, console at `basePort + 2`.
+    public var basePort: Int
+
+    public init(name: String, memoryMiB: Int, diskMiB: Int? = nil, append: String, netdev: String? = nil,
+                diskSync: String = "primary", basePort: Int) {
+        self.name = name
+        self.memoryMiB = memoryMiB
+        self.diskMiB = diskMiB
+        self.append = append
+        self.netdev = netdev
+        self.diskSync = diskSync
+        self.basePort = basePort
+    }
+}
+
+/// Where a VM's two nodes run (`/lockstep/vms/<name>/placement`), decided by the pool's leader.
+public struct Placement: Codable, Equatable, Sendable {
+    /// The hosts that run the VM's nodes (at most two; fewer while no host has room).
+    public var hosts: [String]
+    /// Why the VM has fewer than two hosts, for `lockstep vm show` and the status page.
+    public var waiting: String?
+
+    public init(hosts: [String], waiting: String? = nil) {
+        self.hosts = hosts
+        self.waiting = waiting
+    }
+}
+
+/// What a node of a VM is doing, as its host's agent sees it (`/lockstep/vms/<vm>/nodes/<host>`,
+/// bound to the agent's lease).
+public struct NodeStatus: Codable, Equatable, Sendable {
+    public enum Role: String, Codable, Sendable {
+        /// Started, not yet primary or backup.
+        case starting
+        /// The live primary, with a backup in step.
+        case primary
+        /// The live primary without a backup (alone, or while a new one is copied).
+        case primaryAlone = "primary-alone"
+        /// A backup in step with its primary.
+        case backup
+        /// The node process is not running (it ended; the agent starts it again).
+        case stopped
+    }
+
+    public var host: String
+    public var role: Role
+    /// The node's last line of interest (a copy's progress, why it stopped).
+    public var detail: String
+    /// When the agent wrote this (seconds since 1970).
+    public var updated: Double
+
+    public init(host: String, role: Role, detail: String, updated: Double) {
+        self.host = host
+        self.role = role
+        self.detail = detail
+        self.updated = updated
+    }
+}
+
+/// JSON in and out of etcd values.
+enum PoolJSON {
+    static func encode<T: Encodable>(_ value: T) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return [UInt8]((try? encoder.encode(value)) ?? Data())
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ bytes: [UInt8], key: String) throws(PoolError) -> T {
+        do { return try JSONDecoder().decode(type, from: Data(bytes)) } catch {
+            throw .malformedRecord(key: key, detail: "\(error)")
+        }
+    }
+}

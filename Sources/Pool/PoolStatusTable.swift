@@ -1,0 +1,61 @@
+import Foundation
+
+/// The pool's state as text tables (`lockstep status`, `lockstep vm list`/`show`).
+public enum PoolStatusTable {
+    /// Whether a VM is protected: a primary and a backup in step.
+    public static func protection(_ nodes: [NodeStatus]) -> String {
+        let roles = nodes.map(\.role)
+        if roles.contains(.primary) && roles.contains(.backup) { return "protected" }
+        if roles.contains(.primaryAlone) || roles.contains(.primary) {
+            return nodes.count > 1 ? "re-protecting" : "not protected"
+        }
+        return "not running"
+    }
+
+    public static func vms(_ state: PoolStore.VMState) -> String {
+        var rows = [["VM", "MEMORY", "DISK", "STATE", "GENERATION", "NODES", "WAITING"]]
+        for spec in state.specs.sorted(by: { $0.name < $1.name }) {
+            let nodes = (state.nodes[spec.name] ?? []).sorted { $0.host < $1.host }
+            rows.append([spec.name, "\(spec.memoryMiB) MiB", spec.diskMiB.map { "\($0) MiB" } ?? "-", protection(nodes),
+                         state.generations[spec.name].map { "\($0.generation)" } ?? "0",
+                         nodes.map { "\($0.host):\($0.role.rawValue)" }.joined(separator: " "),
+                         state.placements[spec.name]?.waiting ?? (state.placements[spec.name] == nil ? "not placed yet" : "-")])
+        }
+        return table(rows)
+    }
+
+    public static func hosts(_ hosts: [HostRecord], _ state: PoolStore.VMState) -> String {
+        var rows = [["HOST", "ADDRESS", "MEMORY", "USED", "VMS"]]
+        for host in hosts.sorted(by: { $0.name < $1.name }) {
+            let placed = state.specs.filter { state.placements[$0.name]?.hosts.contains(host.name) ?? false }
+            rows.append([host.name + (host.schedulable ? "" : " (drained)"), host.address, "\(host.memoryMiB) MiB",
+                         "\(placed.map(\.memoryMiB).reduce(0, +)) MiB", placed.map(\.name).joined(separator: " ")])
+        }
+        return table(rows)
+    }
+
+    public static func vm(_ name: String, in state: PoolStore.VMState) -> String? {
+        guard let spec = state.specs.first(where: { $0.name == name }) else { return nil }
+        let nodes = (state.nodes[name] ?? []).sorted { $0.host < $1.host }
+        var text = "VM \(name): \(protection(nodes)), generation \(state.generations[name].map { "\($0.generation) (owner \($0.owner))" } ?? "0")\n"
+        text += "  memory \(spec.memoryMiB) MiB, disk \(spec.diskMiB.map { "\($0) MiB (\(spec.diskSync))" } ?? "none"), ports \(spec.basePort)-\(spec.basePort + 2)\n"
+        text += "  append: \(spec.append)\n"
+        if let placement = state.placements[name] {
+            text += "  placed on: \(placement.hosts.joined(separator: ", "))\(placement.waiting.map { " (waiting: \($0))" } ?? "")\n"
+        } else {
+            text += "  placed on: nothing yet (no agent leads the pool, or it has not looked yet)\n"
+        }
+        for node in nodes { text += "  node on \(node.host): \(node.role.rawValue) - \(node.detail)\n" }
+        return text
+    }
+
+    static func table(_ rows: [[String]]) -> String {
+        guard let first = rows.first else { return "" }
+        var widths = Array(repeating: 0, count: first.count)
+        for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+        return rows.map { row in
+            row.enumerated().map { i, cell in i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
+                .joined(separator: "  ")
+        }.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,0 +1,123 @@
+import Etcd
+import Foundation
+
+/// The pool's state in etcd, read and written as records (docs/pool.md for the keys).
+public struct PoolStore: Sendable {
+    public let client: EtcdClient
+    public let keys: PoolKeys
+
+    public init(client: EtcdClient, keys: PoolKeys = PoolKeys()) {
+        self.client = client
+        self.keys = keys
+    }
+
+    /// Everything about the VMs, from one read.
+    public struct VMState: Sendable {
+        public var specs: [VMSpec] = []
+        public var placements: [String: Placement] = [:]
+        /// The etcd revision of each placement as read (for a compare-and-set).
+        public var placementRevisions: [String: Int64] = [:]
+        public var nodes: [String: [NodeStatus]] = [:]
+        public var generations: [String: (generation: UInt64, owner: String)] = [:]
+    }
+
+    /// The hosts alive (their lease is renewed).
+    public func hosts() async throws(PoolError) -> [HostRecord] {
+        let values: [EtcdKeyValue]
+        do { values = try await client.list(prefix: keys.hosts).keyValues } catch { throw .etcd(error) }
+        var hosts: [HostRecord] = []
+        for value in values { hosts.append(try PoolJSON.decode(HostRecord.self, value.value, key: value.keyString)) }
+        return hosts
+    }
+
+    public func vms() async throws(PoolError) -> VMState {
+        let values: [EtcdKeyValue]
+        do { values = try await client.list(prefix: keys.vms).keyValues } catch { throw .etcd(error) }
+        var state = VMState()
+        for value in values {
+            let key = value.keyString
+            let parts = key.dropFirst(keys.vms.count).split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count >= 2 else { continue }
+            let vm = parts[0]
+            switch parts[1] {
+            case "spec": state.specs.append(try PoolJSON.decode(VMSpec.self, value.value, key: key))
+            case "placement":
+                state.placements[vm] = try PoolJSON.decode(Placement.self, value.value, key: key)
+                state.placementRevisions[vm] = value.modRevision
+            case "nodes" where parts.count == 3:
+                state.nodes[vm, default: []].append(try PoolJSON.decode(NodeStatus.self, value.value, key: key))
+            case "generation":
+                if let object = (try? JSONSerialization.jsonObject(with: Data(value.value))) as? [String: Any],
+                   let text = object["generation"] as? String, let generation = UInt64(text) {
+                    state.generations[vm] = (generation, object["owner"] as? String ?? "")
+                }
+            default: break
+            }
+        }
+        return state
+    }
+
+    /// Declares a VM; refuses a name that exists. Its ports are the first block of three free
+    /// on every host (`basePort` 7100, 7110, ...) unless `spec.basePort` is set (non-zero).
+    public func create(_ spec: VMSpec) async throws(PoolError) -> VMSpec {
+        guard !spec.name.isEmpty, !spec.name.contains("/"), spec.name.utf8.count <= 200 else {
+            throw .invalid("a VM name is 1 to 200 bytes without '/': \"\(spec.name)\"")
+        }
+        guard spec.memoryMiB >= 16 else { throw .invalid("--memory must be at least 16 MiB") }
+        var spec = spec
+        if spec.basePort == 0 {
+            let taken = Set(try await vms().specs.map(\.basePort))
+            spec.basePort = stride(from: 7100, to: 60000, by: 10).first { !taken.contains($0) } ?? 0
+            guard spec.basePort != 0 else { throw .invalid("no free ports left for another VM") }
+        }
+        let result: EtcdTransactionResult
+        do {
+            result = try await client.transaction(if: [EtcdCompare(key: keys.spec(spec.name), .equal, .version(0))],
+                                                  then: [.put(keys.spec(spec.name), PoolJSON.encode(spec))])
+        } catch { throw .etcd(error) }
+        guard result.succeeded else { throw .vmExists(spec.name) }
+        return spec
+    }
+
+    /// Deletes a VM's every key (its generation included): the agents stop its nodes.
+    public func delete(vm: String) async throws(PoolError) {
+        let deleted: Int64
+        do { deleted = try await client.delete(keys.vms + vm + "/", prefix: true) } catch { throw .etcd(error) }
+        guard deleted > 0 else { throw .noSuchVM(vm) }
+    }
+
+    /// Writes a placement if it has not changed since `revision` (0: it did not exist).
+    public func setPlacement(_ placement: Placement, vm: String, ifRevision revision: Int64) async throws(PoolError) -> Bool {
+        do {
+            let key = keys.placement(vm)
+            let compare = revision == 0 ? EtcdCompare(key: key, .equal, .version(0)) : EtcdCompare(key: key, .equal, .modRevision(revision))
+            return try await client.transaction(if: [compare], then: [.put(key, PoolJSON.encode(placement))]).succeeded
+        } catch { throw .etcd(error) }
+    }
+
+    /// Registers (or re-registers) a host under `lease`.
+    public func register(_ host: HostRecord, lease: Int64) async throws(PoolError) {
+        do { try await client.put(keys.host(host.name), PoolJSON.encode(host), lease: lease) } catch { throw .etcd(error) }
+    }
+
+    public func report(_ status: NodeStatus, vm: String, lease: Int64) async throws(PoolError) {
+        do { try await client.put(keys.node(vm, host: status.host), PoolJSON.encode(status), lease: lease) } catch { throw .etcd(error) }
+    }
+
+    public func clearReport(vm: String, host: String) async throws(PoolError) {
+        do { try await client.delete(keys.node(vm, host: host)) } catch { throw .etcd(error) }
+    }
+
+    /// Becomes the pool's leader if nobody is (the key bound to `lease`); true if `name` leads now.
+    public func campaign(_ name: String, lease: Int64) async throws(PoolError) -> Bool {
+        do {
+            let result = try await client.transaction(
+                if: [EtcdCompare(key: keys.leader, .equal, .createRevision(0))],
+                then: [.put(keys.leader, Array(name.utf8), lease: lease)],
+                else: [.get(keys.leader)])
+            if result.succeeded { return true }
+            guard case .range(let values)? = result.results.first, let value = values.first else { return false }
+            return value.value == Array(name.utf8) && value.lease == lease
+        } catch { throw .etcd(error) }
+    }
+}

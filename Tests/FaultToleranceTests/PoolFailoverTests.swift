@@ -1,0 +1,82 @@
+import FaultInjection
+import Foundation
+import Testing
+
+/// A pool of three hosts (`lockstep agent` on 127.0.1.1-3) on a three-member etcd runs the
+/// key-value VM declared with `lockstep vm create`, under a continuous write load. The host of its
+/// primary dies (its node and agent SIGKILLed): the backup goes live and the pool re-protects the
+/// VM on the third host by itself. Then the host of the new backup dies, and the pool re-protects
+/// it on the host that came back. Every acknowledged write is read back; `lockstep vm delete`
+/// stops the nodes.
+@Suite(.serialized, .enabled(if: EtcdCluster.executable != nil, "needs etcd (apt-get install etcd-server)"))
+struct PoolFailoverTests {
+    /// Three consecutive free loopback ports (the VM's lines and console).
+    static func basePort() throws -> Int {
+        while true {
+            let ports = try (0..<3).map { _ in try TestPorts.reserve() }
+            if ports[1] == ports[0] + 1 && ports[2] == ports[0] + 2 { return ports[0] }
+        }
+    }
+
+    @Test func theLossOfAHostIsRepairedByThePool() throws {
+        let directory = temporaryDirectory("pool")
+        let pool = try PoolCluster(options: PoolCluster.Options(lockstep: lockstepExecutable()), directory: directory)
+        defer { pool.stop(); removeTemporaryDirectory(directory) }
+        try pool.start()
+        let base = try Self.basePort()
+        try pool.lockstep(["vm", "create", "kv", "--memory", "128", "--base-port", "\(base)"])
+        try pool.waitUntilProtected("kv", seconds: 180)
+
+        let writer = try BackgroundWriter(endpoints: pool.consoleEndpoints(basePort: base))
+        writer.start()
+        defer { writer.stop() }
+        try writer.waitForProgress(20, seconds: 60)
+
+        // The primary's host dies.
+        let (primary, backup) = try pool.roles("kv")
+        let first = try #require(primary), second = try #require(backup)
+        pool.killHost(first)
+        let others = Set(pool.hostNames).subtracting([first])
+        let repaired = try pool.waitUntilProtected("kv", on: others, seconds: 120)
+        #expect(try pool.roles("kv").primary == second, "the backup did not go live: \(repaired.row)")
+        try writer.waitForProgress(20, seconds: 60)
+        writer.stop()
+        var report = try writer.verify()
+        #expect(report.lost.isEmpty, "lost after the primary's host died: \(report.lost)\n\(pool.logs)")
+        writer.start()
+        print("pool: primary host \(first) killed; protected again on \(others.sorted()) after \(String(format: "%.1f", repaired.seconds)) s")
+
+        // The host comes back (empty of VMs); then the new backup's host dies.
+        try pool.restartHost(first)
+        let third = try #require(try pool.roles("kv").backup)
+        pool.killHost(third)
+        let again = try pool.waitUntilProtected("kv", on: Set(pool.hostNames).subtracting([third]), seconds: 120)
+        #expect(try pool.roles("kv").primary == second, "the primary changed when its backup's host died: \(again.row)")
+        try writer.waitForProgress(20, seconds: 60)
+        writer.stop()
+        report = try writer.verify()
+        #expect(report.lost.isEmpty, "lost after the backup's host died: \(report.lost)\n\(pool.logs)")
+        #expect(report.acknowledgedWrites > 60)
+        print("pool: backup host \(third) killed; protected again after \(String(format: "%.1f", again.seconds)) s; \(report.acknowledgedWrites) writes acknowledged, none lost")
+
+        // What an operator sees, then the VM goes.
+        let shown = try pool.lockstep(["vm", "show", "kv"])
+        #expect(shown.contains("VM kv: protected"), "\(shown)")
+        try pool.lockstep(["vm", "delete", "kv"])
+        let deadline = Date(timeIntervalSinceNow: 30)
+        while Date() < deadline && !pool.hostNames.allSatisfy({ ProcessTableProbe.nodes(of: $0) == 0 }) { usleep(100_000) }
+        #expect(pool.hostNames.allSatisfy { ProcessTableProbe.nodes(of: $0) == 0 }, "nodes still run after vm delete")
+    }
+}
+
+/// Counts a host's node processes (by their command lines).
+enum ProcessTableProbe {
+    static func nodes(of host: String) -> Int {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return 0 }
+        return entries.filter { entry in
+            guard Int32(entry) != nil, let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { return false }
+            let words = Set(data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) })
+            return words.contains("node") && words.contains("--node-id") && words.contains(host)
+        }.count
+    }
+}

@@ -1,0 +1,103 @@
+import Pool
+import Testing
+
+/// The placement rules (``PoolScheduler``), driven directly.
+@Suite struct PoolSchedulerTests {
+    static func host(_ name: String, _ memory: Int = 1024, schedulable: Bool = true) -> HostRecord {
+        HostRecord(name: name, address: "10.0.0.\(name.count)", memoryMiB: memory, schedulable: schedulable)
+    }
+    static func vm(_ name: String, _ memory: Int = 256) -> VMSpec {
+        VMSpec(name: name, memoryMiB: memory, append: "console=ttyS0", basePort: 7100)
+    }
+
+    @Test func aNewVMGetsTheTwoHostsWithTheMostRoom() {
+        let hosts = [Self.host("a", 1024), Self.host("b", 4096), Self.host("c", 2048)]
+        let plan = PoolScheduler.plan(hosts: hosts, vms: [Self.vm("web")], placements: [:])
+        #expect(plan["web"] == Placement(hosts: ["b", "c"]))
+    }
+
+    @Test func aDeadHostIsReplacedAndTheSurvivorStaysFirst() {
+        let hosts = [Self.host("a"), Self.host("c")]
+        let plan = PoolScheduler.plan(hosts: hosts, vms: [Self.vm("web")], placements: ["web": Placement(hosts: ["b", "a"])])
+        #expect(plan["web"] == Placement(hosts: ["a", "c"]))
+    }
+
+    @Test func unchangedPlacementsAreNotRewritten() {
+        let hosts = [Self.host("a"), Self.host("b"), Self.host("c")]
+        #expect(PoolScheduler.plan(hosts: hosts, vms: [Self.vm("web")], placements: ["web": Placement(hosts: ["a", "b"])]).isEmpty)
+    }
+
+    @Test func memoryIsCountedAndAVMWaitsWithAReason() {
+        // Two hosts of 512 MiB: the first 384 MiB VM takes both; the second fits nowhere.
+        let hosts = [Self.host("a", 512), Self.host("b", 512)]
+        let plan = PoolScheduler.plan(hosts: hosts, vms: [Self.vm("one", 384), Self.vm("two", 384)], placements: [:])
+        #expect(plan["one"] == Placement(hosts: ["a", "b"]))
+        #expect(plan["two"]?.hosts == [])
+        #expect(plan["two"]?.waiting?.contains("384 MiB") == true)
+    }
+
+    @Test func aVMWithoutASpareHostRunsUnprotectedAndSaysSo() {
+        let plan = PoolScheduler.plan(hosts: [Self.host("a")], vms: [Self.vm("web")], placements: ["web": Placement(hosts: ["a", "b"])])
+        #expect(plan["web"]?.hosts == ["a"])
+        #expect(plan["web"]?.waiting?.contains("unprotected") == true)
+    }
+
+    @Test func aVMWhoseHostsAreAllGoneKeepsThemAndWaits() {
+        let plan = PoolScheduler.plan(hosts: [Self.host("c")], vms: [Self.vm("web")], placements: ["web": Placement(hosts: ["a", "b"])])
+        #expect(plan["web"]?.hosts == ["a", "b"])
+        #expect(plan["web"]?.waiting?.contains("gone") == true)
+    }
+
+    @Test func aDrainedHostTakesNothingNewButKeepsWhatItRuns() {
+        let hosts = [Self.host("a", schedulable: false), Self.host("b"), Self.host("c")]
+        #expect(PoolScheduler.plan(hosts: hosts, vms: [Self.vm("old")], placements: ["old": Placement(hosts: ["a", "b"])]).isEmpty)
+        #expect(PoolScheduler.plan(hosts: hosts, vms: [Self.vm("new")], placements: [:])["new"] == Placement(hosts: ["b", "c"]))
+    }
+
+    @Test func randomPoolsNeverOvercommitOrDoublePlace() {
+        var random = SplitMix(seed: 42)
+        for _ in 0..<500 {
+            let hosts = (0..<Int(random.next() % 5 + 1)).map { Self.host("h\($0)", Int(random.next() % 4 + 1) * 256) }
+            let vms = (0..<Int(random.next() % 6)).map { Self.vm("v\($0)", Int(random.next() % 3 + 1) * 128) }
+            var placements: [String: Placement] = [:]
+            for vm in vms where random.next() % 2 == 0 {
+                placements[vm.name] = Placement(hosts: ["h\(random.next() % 6)", "h\(random.next() % 6)"].uniqued())
+            }
+            let plan = PoolScheduler.plan(hosts: hosts, vms: vms, placements: placements)
+            var final = placements
+            for (name, placement) in plan { final[name] = placement }
+            var used: [String: Int] = [:]
+            for vm in vms {
+                let placed = final[vm.name]?.hosts ?? []
+                #expect(Set(placed).count == placed.count, "placed twice on one host: \(placed)")
+                #expect(placed.count <= 2)
+                for name in placed where hosts.contains(where: { $0.name == name }) { used[name, default: 0] += vm.memoryMiB }
+                if placed.count < 2 { #expect(final[vm.name]?.waiting != nil, "\(vm.name) short of hosts without a reason") }
+            }
+            for host in hosts {
+                // Hosts only take what fits, except what they already ran before the plan.
+                let before = vms.filter { placements[$0.name]?.hosts.contains(host.name) ?? false }.map(\.memoryMiB).reduce(0, +)
+                #expect(used[host.name, default: 0] <= max(host.memoryMiB, before))
+            }
+        }
+    }
+}
+
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+extension Array where Element == String {
+    func uniqued() -> [String] {
+        var seen: Set<String> = []
+        return filter { seen.insert($0).inserted }
+    }
+}
