@@ -71,7 +71,7 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         // A pool of hosts on etcd: VMs declared, placed and re-protected by agents (docs/pool.md).
-        .target(name: "Pool", dependencies: ["Etcd"]),
+        .target(name: "Pool", dependencies: ["Etcd", "KVWorkload", "LockstepSupport"]),
         // Who may run a VM: an atomic test-and-set on its generation, behind one protocol with
         // several backends (the built-in arbiter server, a lock file on shared storage, etcd).
         .target(name: "Arbitration", dependencies: [
@@ -145,7 +145,7 @@ let package = Package(
         .testTarget(name: "LinuxBootTests", dependencies: ["CTestProcessSetup", "KVWorkload", "LockstepSupport"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Replication"]),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "Machine", "RISCV", "HostIO"]),
-        .testTarget(name: "PoolTests", dependencies: ["Pool"]),
+        .testTarget(name: "PoolTests", dependencies: ["Pool", "CTestProcessSetup"]),
         .testTarget(name: "ArbitrationTests", dependencies: ["CTestProcessSetup", "Arbitration", "LockstepSupport", "Etcd", "FaultInjection"]),
         .testTarget(name: "ReplicationTests", dependencies: ["CTestProcessSetup", "Replication", "Replay", "Machine", "LockstepSupport",
                                                              .product(name: "NIOEmbedded", package: "swift-nio")]),

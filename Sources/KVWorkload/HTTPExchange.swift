@@ -35,6 +35,17 @@ public enum HTTPExchange {
         return try parse(received, what: "\(method) \(path) on \(endpoint)")
     }
 
+    /// Whether a TCP connection to `endpoint` is accepted within `timeout` seconds.
+    public static func connects(to endpoint: Endpoint, timeout: Double) throws(Failure) -> Bool {
+        do {
+            let stream = try TCPStream(to: endpoint, timeout: timeout)
+            stream.close()
+            return true
+        } catch {
+            throw Failure(description: "connect to \(endpoint): \(error)")
+        }
+    }
+
     static func parse(_ bytes: [UInt8], what: String) throws(Failure) -> Answer {
         let separator: [UInt8] = [13, 10, 13, 10]
         guard let end = bytes.indices.first(where: { bytes[$0...].starts(with: separator) }) else {

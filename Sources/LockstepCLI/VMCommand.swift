@@ -47,13 +47,20 @@ struct VMCommand: ParsableCommand {
         @Option(help: ArgumentHelp("--netdev of the nodes (e.g. bridge,br=br0).", valueName: "spec")) var netdev: String?
         @Option(help: ArgumentHelp("--disk-sync of the nodes: primary or both.", valueName: "mode")) var diskSync = "primary"
         @Option(help: ArgumentHelp("First of the VM's three ports on every host (0: the pool picks).", valueName: "port")) var basePort = 0
+        @Option(help: ArgumentHelp("Probe the service from the primary's host: tcp://, http:// or redis://ADDRESS:PORT[/PATH].", valueName: "url"))
+        var probe: String?
+        @Option(help: ArgumentHelp("p99 probe latency above which the VM is degraded.", valueName: "ms")) var probeThreshold = 100.0
 
         func run() throws {
             guard diskSync == "primary" || diskSync == "both" else { throw ValidationError("--disk-sync must be primary or both") }
             let store = try options.store()
-            let spec = VMSpec(name: name, memoryMiB: memory, diskMiB: diskMiB, append: append, netdev: netdev, diskSync: diskSync, basePort: basePort)
+            var spec = VMSpec(name: name, memoryMiB: memory, diskMiB: diskMiB, append: append, netdev: netdev, diskSync: diskSync, basePort: basePort)
+            do { spec.probe = try probe.map { text throws(PoolError) in try ProbeSpec(parsing: text, thresholdMilliseconds: probeThreshold) } } catch {
+                throw ValidationError("--probe: \(error)")
+            }
+            let finalSpec = spec
             try runPoolRequest("vm create") { () async throws(PoolError) in
-                let created = try await store.create(spec)
+                let created = try await store.create(finalSpec)
                 print("VM '\(created.name)' declared: \(created.memoryMiB) MiB\(created.diskMiB.map { ", a \($0) MiB disk" } ?? ""), ports \(created.basePort)-\(created.basePort + 2) on its hosts")
             }
         }

@@ -40,6 +40,7 @@ public final class Agent: @unchecked Sendable {
     private var leading = false
     private var nodes: [String: NodeSupervisor] = [:]
     private var reported: [String: NodeStatus] = [:]
+    private var probers: [String: ServiceProber] = [:]
 
     public init(configuration: Configuration, store: PoolStore, log: @escaping @Sendable (String) -> Void) {
         self.configuration = configuration
@@ -49,7 +50,10 @@ public final class Agent: @unchecked Sendable {
 
     /// Runs until the task is cancelled; stops every node it started on the way out.
     public func run() async {
-        defer { for node in nodes.values { node.stop() } }
+        defer {
+            for node in nodes.values { node.stop() }
+            for prober in probers.values { prober.stop() }
+        }
         var lastError = ""
         while !Task.isCancelled {
             do throws(PoolError) {
@@ -129,20 +133,37 @@ public final class Agent: @unchecked Sendable {
                 log("VM '\(spec.name)': cannot prepare its node: \(error)")
             }
             supervisor.refresh()
-            let status = NodeStatus(host: me, role: supervisor.status, detail: supervisor.detail, updated: now)
-            if reported[spec.name].map({ $0.role != status.role || $0.detail != status.detail }) ?? true {
+            let health = probe(spec, live: supervisor.status == .primary || supervisor.status == .primaryAlone)
+            let status = NodeStatus(host: me, role: supervisor.status, detail: supervisor.detail, updated: now, health: health)
+            let last = reported[spec.name]
+            let healthDue = health != nil && (last?.health?.state != health?.state || now - (last?.updated ?? 0) >= 2)
+            if last.map({ $0.role != status.role || $0.detail != status.detail || healthDue || (health == nil) != ($0.health == nil) }) ?? true {
                 try await store.report(status, vm: spec.name, lease: lease)
                 if reported[spec.name]?.role != status.role { log("VM '\(spec.name)': node \(status.role.rawValue)") }
                 reported[spec.name] = status
             }
         }
         for (vm, supervisor) in nodes where !placedHere.contains(vm) {
+            probers.removeValue(forKey: vm)?.stop()
             log("VM '\(vm)' is no longer placed here: stopping its node")
             supervisor.stop()
             nodes[vm] = nil
             reported[vm] = nil
             try? await store.clearReport(vm: vm, host: me)
         }
+    }
+
+    /// The service's health while the VM's primary is on this host (probing starts and stops with it).
+    private func probe(_ spec: VMSpec, live: Bool) -> ServiceHealth? {
+        guard live, let probe = spec.probe else {
+            probers.removeValue(forKey: spec.name)?.stop()
+            return nil
+        }
+        if let prober = probers[spec.name], prober.spec == probe { return prober.health }
+        probers[spec.name]?.stop()
+        let prober = ServiceProber(spec: probe)
+        probers[spec.name] = prober
+        return prober.health
     }
 
     private func logURL(_ vm: String) -> URL {

@@ -35,6 +35,8 @@ public struct VMSpec: Codable, Equatable, Sendable {
     public var diskSync: String
     /// The VM's ports on every host: lines at `basePort` and `basePort + 1`, console at `basePort + 2`.
     public var basePort: Int
+    /// How the agent of the primary's host probes the VM's service (nil: not probed).
+    public var probe: ProbeSpec?
 
     public init(name: String, memoryMiB: Int, diskMiB: Int? = nil, append: String, netdev: String? = nil,
                 diskSync: String = "primary", basePort: Int) {
@@ -83,12 +85,15 @@ public struct NodeStatus: Codable, Equatable, Sendable {
     public var detail: String
     /// When the agent wrote this (seconds since 1970).
     public var updated: Double
+    /// The VM's service as this host's probes see it (while the primary runs here).
+    public var health: ServiceHealth?
 
-    public init(host: String, role: Role, detail: String, updated: Double) {
+    public init(host: String, role: Role, detail: String, updated: Double, health: ServiceHealth? = nil) {
         self.host = host
         self.role = role
         self.detail = detail
         self.updated = updated
+        self.health = health
     }
 }
 

@@ -13,15 +13,23 @@ public enum PoolStatusTable {
     }
 
     public static func vms(_ state: PoolStore.VMState) -> String {
-        var rows = [["VM", "MEMORY", "DISK", "STATE", "GENERATION", "NODES", "WAITING"]]
+        var rows = [["VM", "MEMORY", "DISK", "STATE", "GENERATION", "NODES", "HEALTH", "WAITING"]]
         for spec in state.specs.sorted(by: { $0.name < $1.name }) {
             let nodes = (state.nodes[spec.name] ?? []).sorted { $0.host < $1.host }
             rows.append([spec.name, "\(spec.memoryMiB) MiB", spec.diskMiB.map { "\($0) MiB" } ?? "-", protection(nodes),
                          state.generations[spec.name].map { "\($0.generation)" } ?? "0",
                          nodes.map { "\($0.host):\($0.role.rawValue)" }.joined(separator: " "),
+                         health(nodes),
                          state.placements[spec.name]?.waiting ?? (state.placements[spec.name] == nil ? "not placed yet" : "-")])
         }
         return table(rows)
+    }
+
+    /// The primary's probe results: state and p50/p99 in milliseconds ("-" when not probed).
+    public static func health(_ nodes: [NodeStatus]) -> String {
+        guard let health = nodes.compactMap(\.health).first else { return "-" }
+        let format = { (value: Double?) in value.map { String(format: "%.1f", $0) } ?? "?" }
+        return "\(health.state.rawValue) p50=\(format(health.p50))ms p99=\(format(health.p99))ms"
     }
 
     public static func hosts(_ hosts: [HostRecord], _ state: PoolStore.VMState) -> String {
@@ -45,7 +53,16 @@ public enum PoolStatusTable {
         } else {
             text += "  placed on: nothing yet (no agent leads the pool, or it has not looked yet)\n"
         }
-        for node in nodes { text += "  node on \(node.host): \(node.role.rawValue) - \(node.detail)\n" }
+        if let probe = spec.probe {
+            text += "  probe: \(probe.kind.rawValue)://\(probe.address):\(probe.port)\(probe.kind == .http ? probe.path : ""), degraded above p99 \(probe.thresholdMilliseconds) ms\n"
+        }
+        for node in nodes {
+            text += "  node on \(node.host): \(node.role.rawValue) - \(node.detail)\n"
+            if let health = node.health {
+                let format = { (value: Double?) in value.map { String(format: "%.2f", $0) } ?? "?" }
+                text += "    service \(health.state.rawValue): p50 \(format(health.p50)) ms, p99 \(format(health.p99)) ms, p99.9 \(format(health.p999)) ms; \(health.failures) of \(health.probes) probes failed in 30 s\n"
+            }
+        }
         return text
     }
 
