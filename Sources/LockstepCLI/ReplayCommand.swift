@@ -35,6 +35,10 @@ struct ReplayCommand: ParsableCommand {
     @Flag(name: .long, help: "Do not print the guest's console output.")
     var quiet = false
 
+    func validate() throws {
+        try DiskImageList.validate(disk)
+    }
+
     func run() throws {
         let eventLog: EventLog
         do {
