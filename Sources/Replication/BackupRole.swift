@@ -104,7 +104,7 @@ import Replay
                     }
                 case .extent(let place, let index, let compressed, let bytes):
                     guard resync != nil else { return .refused("the primary sent a disk extent before its plan") }
-                    guard place < disks.count else { return .refused("the primary sent an extent of disk \(place + 1); this node has \(disks.count)") }
+                    guard place < disks.count else { return .refused("the primary sent an extent of disk \(UInt64(place) + 1); this node has \(disks.count)") }
                     let disk = disks[Int(place)]
                     let extent = Int(clamping: index)   // writeExtent refuses one beyond the disk
                     if compressed {
