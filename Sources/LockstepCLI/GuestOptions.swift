@@ -1,7 +1,8 @@
 import ArgumentParser
 
 /// The guest flags of `lockstep run` and `lockstep node`: the same spellings, help and limits in
-/// both (`run` adds --elf and --disk, which a replicated node does not support).
+/// both (`run` adds --elf, which a replicated node does not support; each has its own --disk,
+/// `node`'s with a record beside each image).
 struct GuestOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("RISC-V Linux kernel Image to boot (arch/riscv/boot/Image; default: the default guest's).", valueName: "path"))
     var kernel: String?

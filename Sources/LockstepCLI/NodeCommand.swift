@@ -83,16 +83,16 @@ struct NodeCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The guest's network, as QEMU's -netdev: bridge,br=BRIDGE, tap,ifname=NAME, user[,hostfwd=...], or none.", valueName: "spec"))
     var netdev: String = "none"
 
-    @Option(name: .long, help: ArgumentHelp("This node's copy of the VM's disk: a raw image, with its record beside it in IMAGE.lockstep (docs/disks.md). Each node has its own copy; nothing is shared.", valueName: "image"))
-    var disk: String?
+    @Option(name: .long, help: ArgumentHelp("This node's copy of a disk of the VM: a raw image, with its record beside it in IMAGE.lockstep (docs/disks.md). Each node has its own copy; nothing is shared. Repeat it for more disks (at most \(Machine.maximumDiskCount)), in the same order on both nodes: the first is /dev/vda, the second /dev/vdb, and so on.", valueName: "image"))
+    var disk: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp("How a joining backup's disk is brought up to date: auto (only what changed, when the records prove the rest equal; otherwise the backup is refused) or full (overwrite the backup's whole disk).", valueName: "auto|full"))
+    @Option(name: .long, help: ArgumentHelp("How a joining backup's disks are brought up to date: auto (only what changed on each, when the records prove the rest equal; otherwise the backup is refused) or full (overwrite the backup's disks whole).", valueName: "auto|full"))
     var resync: String = "auto"
 
     @Option(name: .long, help: ArgumentHelp("When a guest's disk flush completes: primary (durable on the primary's disk; the backup holds the log to redo it) or both (durable on both nodes' disks: the guest waits for the backup).", valueName: "primary|both"))
     var diskSync: String = "primary"
 
-    @Option(name: .long, help: ArgumentHelp("Most MiB per second a primary sends when it copies its disk to a joining backup.", valueName: "MiB/s"))
+    @Option(name: .long, help: ArgumentHelp("Most MiB per second a primary sends when it copies its memory and disks to a joining backup.", valueName: "MiB/s"))
     var syncRate: Double = 200
 
     @OptionGroup
@@ -115,7 +115,8 @@ struct NodeCommand: ParsableCommand {
             throw ValidationError("--resync must be auto or full, not '\(resync)'")
         }
         guard syncRate > 0, syncRate.isFinite else { throw ValidationError("--sync-rate must be a positive number of MiB per second") }
-        if resync == "full" && disk == nil { throw ValidationError("--resync full needs --disk") }
+        if resync == "full" && disk.isEmpty { throw ValidationError("--resync full needs --disk") }
+        try DiskImageList.validate(disk)
         guard DiskSyncMode(rawValue: diskSync) != nil else {
             throw ValidationError("--disk-sync must be primary or both, not '\(diskSync)'")
         }
@@ -181,22 +182,24 @@ struct NodeCommand: ParsableCommand {
         }
         defer { network?.close() }
         if network != nil { configuration.slice = LiveRunner.Settings.networkSlice }
-        let mirroredDisk: MirroredDisk?
-        do {
-            mirroredDisk = try disk.map { path throws(MirroredDiskError) in try MirroredDisk(path: path, vm: vm) }
-        } catch {
-            printError("lockstep: --disk: \(error)")
-            throw ExitCode(1)
+        var mirroredDisks: [MirroredDisk] = []
+        defer { for disk in mirroredDisks { disk.closeCleanly() } }
+        for path in disk {
+            do {
+                mirroredDisks.append(try MirroredDisk(path: path, vm: vm))
+            } catch {
+                printError("lockstep: --disk \(path): \(error)")
+                throw ExitCode(1)
+            }
         }
-        defer { mirroredDisk?.closeCleanly() }
-        let node = Node(configuration: configuration, arbiter: arbiterBackend, network: network, disk: mirroredDisk)
+        let node = Node(configuration: configuration, arbiter: arbiterBackend, network: network, disks: mirroredDisks)
         let outcome: NodeOutcome
         do {
             outcome = try node.run {
                 let setup = try guest.linuxSetup()
                 let machine = try Machine(configuration: MachineConfiguration(memorySize: guest.memory << 20,
                                                                               entropySeed: UInt64.random(in: 0...UInt64.max)),
-                                          disk: mirroredDisk)
+                                          disks: mirroredDisks)
                 try setup.prepare(machine)
                 return machine
             }

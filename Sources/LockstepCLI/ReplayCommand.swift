@@ -17,9 +17,9 @@ struct ReplayCommand: ParsableCommand {
             hashes, the console output and how the session ended. The guest's console output goes \
             to standard output, byte for byte as recorded.
 
-            A recorded disk is taken from LOG.disk, the copy `run --record` kept of it as it was at \
-            the start (or --disk, or the recorded path); replay never writes to it (it runs on a \
-            copy in memory).
+            Recorded disks are taken from LOG.disk, LOG.disk2, ..., the copies `run --record` kept \
+            of them as they were at the start (or --disk, given once per recorded disk in order, \
+            or the recorded paths); replay never writes to them (it runs on copies in memory).
 
             Exit status: 0 when the replay matches; 3 when it diverges (the message names the \
             instruction count); 1 when the log or the images cannot be used.
@@ -29,11 +29,15 @@ struct ReplayCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The event log written by `lockstep run --record`.", valueName: "log"))
     var log: String
 
-    @Option(name: .long, help: ArgumentHelp("The disk image as it was when the session was recorded (default: LOG.disk, else the recorded path).", valueName: "path"))
-    var disk: String?
+    @Option(name: .long, help: ArgumentHelp("A disk image as it was when the session was recorded; give it once per recorded disk, in order (default: LOG.disk, LOG.disk2, ..., else the recorded paths).", valueName: "path"))
+    var disk: [String] = []
 
     @Flag(name: .long, help: "Do not print the guest's console output.")
     var quiet = false
+
+    func validate() throws {
+        try DiskImageList.validate(disk)
+    }
 
     func run() throws {
         let eventLog: EventLog
@@ -84,19 +88,23 @@ struct ReplayCommand: ParsableCommand {
                 try check(initrdHash == recordedInitrd, path: initrdPath ?? "", what: "initrd")
             }
         }
-        var storage: MemoryBlockStorage?
-        if let recorded = session.disk {
+        guard disk.isEmpty || disk.count == session.disks.count else {
+            throw GuestFileError(path: log, what: "event log",
+                                 reason: "the session was recorded with \(session.disks.count) disk(s), --disk is given \(disk.count) time(s): give it once per recorded disk, in order, or not at all (LOG.disk, LOG.disk2, ... or the recorded paths are used)")
+        }
+        var storages: [MemoryBlockStorage] = []
+        for (index, recorded) in session.disks.enumerated() {
             // The copy `run --record` kept beside the log, else the recorded path.
-            let saved = log + ".disk"
-            let path = disk ?? (access(saved, F_OK) == 0 ? saved : recorded.path)
+            let saved = DiskImageList.keptCopy(of: log, index: index)
+            let path = disk.isEmpty ? (access(saved, F_OK) == 0 ? saved : recorded.path) : disk[index]
             let bytes = try readGuestFile(path, what: "disk image")
             try check(UInt64(bytes.count) == recorded.byteCount && SessionDescription.contentHash(bytes) == recorded.hash,
                       path: path, what: "disk image")
-            storage = MemoryBlockStorage(contents: bytes)
+            storages.append(MemoryBlockStorage(contents: bytes))
         }
         let machine: Machine
         do {
-            machine = try Machine(configuration: session.configuration, disk: storage)
+            machine = try Machine(configuration: session.configuration, disks: storages)
         } catch {
             throw GuestFileError(path: log, what: "event log", reason: "its machine cannot be built: \(error)")
         }

@@ -50,8 +50,8 @@ struct RunCommand: ParsableCommand {
     @OptionGroup
     var guest: GuestOptions
 
-    @Option(name: .long, help: ArgumentHelp("Raw disk image attached as a virtio-blk disk (/dev/vda); written in place.", valueName: "path"))
-    var disk: String?
+    @Option(name: .long, help: ArgumentHelp(DiskImageList.help + " Written in place.", valueName: "path"))
+    var disk: [String] = []
 
     @Option(name: .long, help: ArgumentHelp("Stop after this many retired instructions and say so.", valueName: "count"))
     var maxInstructions: UInt64?
@@ -65,7 +65,7 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Record the session (every input with its instruction count, state hashes) into this event log; `lockstep replay` re-executes it.", valueName: "path"))
     var record: String?
 
-    @Option(name: .long, help: ArgumentHelp("Continue from a snapshot written by `lockstep snapshot` (with the same --disk, if it had one) instead of booting.", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("Continue from a snapshot written by `lockstep snapshot` instead of booting: on copies of the disks kept beside it (SNAPSHOT.disk, SNAPSHOT.disk2, ...), or on the --disk images given, in the snapshot's order.", valueName: "path"))
     var restore: String?
 
     @Option(name: .long, help: ArgumentHelp("Put the guest console on this TCP port instead of the terminal (0: any free port; the port is printed to standard error).", valueName: "port"))
@@ -78,7 +78,8 @@ struct RunCommand: ParsableCommand {
     var netdev: String?
 
     func validate() throws {
-        if elf != nil && (guest.namesLinuxGuest || disk != nil) {
+        try DiskImageList.validate(disk)
+        if elf != nil && (guest.namesLinuxGuest || !disk.isEmpty) {
             throw ValidationError("--elf runs a bare-metal program; it cannot be combined with --kernel, --initrd, --append or --disk")
         }
         if restore != nil && (elf != nil || guest.namesLinuxGuest || record != nil) {
@@ -121,17 +122,19 @@ struct RunCommand: ParsableCommand {
             printError("lockstep: \(error)")
             throw ExitCode(1)
         }
-        var storage: FileDisk?
-        var diskDescription: SessionDescription.Disk?
-        if let disk {
+        var storages: [FileDisk] = []
+        var diskDescriptions: [SessionDescription.Disk] = []
+        for (index, disk) in disk.enumerated() {
             do {
-                storage = try FileDisk(path: disk)
+                storages.append(try FileDisk(path: disk))
                 if let record {
                     let bytes = try readGuestFile(disk, what: "disk image")
-                    diskDescription = .init(path: disk, byteCount: UInt64(bytes.count), hash: SessionDescription.contentHash(bytes))
+                    diskDescriptions.append(.init(path: disk, byteCount: UInt64(bytes.count), hash: SessionDescription.contentHash(bytes)))
                     // The session writes the disk: keep it as it was at the start for the replay.
-                    try DiskImageCopy.copy(from: disk, to: record + ".disk")
-                    printError("lockstep: the disk as it was at the start is saved in \(record).disk (replay uses it)")
+                    let kept = DiskImageList.keptCopy(of: record, index: index)
+                    try DiskImageCopy.copy(from: disk, to: kept)
+                    let which = self.disk.count > 1 ? "\(DiskImageList.name(index)) " : "disk "
+                    printError("lockstep: the \(which)as it was at the start is saved in \(kept) (replay uses it)")
                 }
             } catch {
                 printError("lockstep: disk image \(disk): \(error)")
@@ -144,11 +147,11 @@ struct RunCommand: ParsableCommand {
         // A Linux guest that reboots (SBI system reset) boots again on the same machine, as on
         // QEMU (the live runner reboots it, and a recording logs the reboot); a bare-metal
         // program that asks for a reset stops.
-        let machine = try makeMachine(setup, disk: storage)
+        let machine = try makeMachine(setup, disks: storages)
         var recorder: Recorder?
         if let record {
             let session = SessionDescription(configuration: machine.configuration, boot: setup.bootDescription,
-                                             disk: diskDescription, initialStateHash: machine.stateHash())
+                                             disks: diskDescriptions, initialStateHash: machine.stateHash())
             do {
                 recorder = Recorder(writer: try EventLogWriter(path: record, session: session))
             } catch {
@@ -176,30 +179,36 @@ struct RunCommand: ParsableCommand {
 
     /// Continues a snapshot interactively.
     private func runRestored(_ path: String) throws {
-        var restoredDiskCopy: String?
+        var restoredDiskCopies: [String] = []
+        defer { for copy in restoredDiskCopies { unlink(copy) } }
         let machine: Machine
         do {
             let bytes = try readGuestFile(path, what: "snapshot")
             let info = try SnapshotInfo(bytes)
-            var diskPath = disk
-            if diskPath == nil, access(path + ".disk", F_OK) == 0 {
-                // The disk saved with the snapshot: the run gets a private copy, so that the
+            var diskPaths = disk
+            let kept = info.disks.indices.map { DiskImageList.keptCopy(of: path, index: $0) }
+            if diskPaths.isEmpty, !kept.isEmpty {
+                // The disks saved with the snapshot: the run gets private copies, so that the
                 // snapshot stays restorable (give --disk to keep what the run writes).
+                if let missing = kept.first(where: { access($0, F_OK) != 0 }) {
+                    throw GuestFileError(path: missing, what: "disk image", reason: "the snapshot was taken with \(kept.count) disk(s) and this copy of one is missing: keep \(kept.joined(separator: ", ")) beside the snapshot, or give --disk \(kept.count) time(s) with the images as they were at the snapshot, in order")
+                }
                 let directory = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
-                let copy = "\(directory)/lockstep-restore-\(getpid()).img"
-                try DiskImageCopy.copy(from: path + ".disk", to: copy)
-                restoredDiskCopy = copy
-                diskPath = copy
-                printError("lockstep: running on a copy of \(path).disk (the snapshot stays restorable; --disk keeps the changes)")
+                for (index, source) in kept.enumerated() {
+                    let copy = "\(directory)/lockstep-restore-\(getpid())-\(index + 1).img"
+                    try DiskImageCopy.copy(from: source, to: copy)
+                    restoredDiskCopies.append(copy)
+                }
+                diskPaths = restoredDiskCopies
+                printError("lockstep: running on a copy of \(kept.joined(separator: ", ")) (the snapshot stays restorable; --disk keeps the changes)")
             }
-            let storage = try diskPath.map { path throws in try FileDisk(path: path) }
-            machine = try Machine(configuration: info.configuration, disk: storage)
+            let storages = try diskPaths.map { path throws in try FileDisk(path: path) }
+            machine = try Machine(configuration: info.configuration, disks: storages)
             try machine.restoreSnapshot(bytes)
         } catch {
             printError("lockstep: \(path): \(error)")
             throw ExitCode(1)
         }
-        defer { if let restoredDiskCopy { unlink(restoredDiskCopy) } }
         let (input, console) = try makeConsole()
         let network = try makeNetwork(linuxGuest: machine.servesSBI)
         defer { network?.close() }
@@ -232,13 +241,13 @@ struct RunCommand: ParsableCommand {
     }
 
     /// A new machine with the program or kernel loaded, ready to run.
-    private func makeMachine(_ setup: GuestSetup, disk storage: FileDisk?) throws -> Machine {
+    private func makeMachine(_ setup: GuestSetup, disks storages: [FileDisk]) throws -> Machine {
         let machine: Machine
         do {
             // Fresh guest randomness per run (a reboot continues the entropy stream); a recorded
             // session stores the seed.
             let configuration = MachineConfiguration(memorySize: guest.memory << 20, entropySeed: UInt64.random(in: 0...UInt64.max))
-            machine = try Machine(configuration: configuration, disk: storage)
+            machine = try Machine(configuration: configuration, disks: storages)
             try setup.prepare(machine)
         } catch {
             printError("lockstep: \(error)")

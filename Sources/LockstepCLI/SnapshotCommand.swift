@@ -15,9 +15,9 @@ struct SnapshotCommand: ParsableCommand {
         discussion: """
             Boots the default Linux guest (or --kernel/--initrd/--append, or a bare-metal --elf \
             program), runs it with no input to the instruction count given with --at, and writes \
-            the machine's complete state (hart, devices, RAM, the disk's identity) to --output. \
-            Continue it with `lockstep run --restore FILE` (with the same --disk, if any). The \
-            format is described in docs/snapshots.md.
+            the machine's complete state (hart, devices, RAM, the disks' identities) to --output, \
+            and each --disk as it is then beside it (FILE.disk, FILE.disk2, ...). Continue it with \
+            `lockstep run --restore FILE`. The format is described in docs/snapshots.md.
             """
     )
 
@@ -39,11 +39,15 @@ struct SnapshotCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Kernel command line.", valueName: "cmdline"))
     var append: String?
 
-    @Option(name: .long, help: ArgumentHelp("Raw disk image attached as a virtio-blk disk.", valueName: "path"))
-    var disk: String?
+    @Option(name: .long, help: ArgumentHelp(DiskImageList.help, valueName: "path"))
+    var disk: [String] = []
 
     @Option(name: .long, help: ArgumentHelp("Guest RAM size in MiB.", valueName: "MiB"))
     var memory: UInt64 = 128
+
+    func validate() throws {
+        try DiskImageList.validate(disk)
+    }
 
     func run() throws {
         let setup: GuestSetup
@@ -62,8 +66,8 @@ struct SnapshotCommand: ParsableCommand {
         }
         let machine: Machine
         do {
-            let storage = try disk.map { path throws in try FileDisk(path: path) }
-            machine = try Machine(configuration: MachineConfiguration(memorySize: memory << 20), disk: storage)
+            let storages = try disk.map { path throws in try FileDisk(path: path) }
+            machine = try Machine(configuration: MachineConfiguration(memorySize: memory << 20), disks: storages)
             try setup.prepare(machine)
         } catch {
             printError("lockstep: \(error)")
@@ -92,15 +96,17 @@ struct SnapshotCommand: ParsableCommand {
             throw ExitCode(1)
         }
         printError("lockstep: snapshot at instruction \(at) written to \(output) (\(bytes.count) bytes)")
-        if let disk {
+        for (index, image) in disk.enumerated() {
             // The disk as it is at the snapshot, kept beside it: `run --restore` uses a copy of it.
+            let kept = DiskImageList.keptCopy(of: output, index: index)
             do {
-                try DiskImageCopy.copy(from: disk, to: output + ".disk")
+                try DiskImageCopy.copy(from: image, to: kept)
             } catch {
                 printError("lockstep: \(error)")
                 throw ExitCode(1)
             }
-            printError("lockstep: the disk at that instruction is saved in \(output).disk")
+            let which = disk.count > 1 ? DiskImageList.name(index) : "disk"
+            printError("lockstep: the \(which) at that instruction is saved in \(kept)")
         }
     }
 }

@@ -27,20 +27,35 @@ public struct DiskIdentity: Equatable, Sendable, CustomStringConvertible {
         "\(sectorCount) sectors\(isReadOnly ? ", read-only" : ""), content hash 0x\(String(contentHash, radix: 16))"
     }
 
-    /// Writes an optional identity (a machine without a disk writes "absent").
-    static func save(_ identity: DiskIdentity?, to writer: inout StateWriter) {
-        writer.writeBool(identity != nil)
-        writer.writeUInt64(identity?.sectorCount ?? 0)
-        writer.writeBool(identity?.isReadOnly ?? false)
-        writer.writeUInt64(identity?.contentHash ?? 0)
+    /// Writes the `DISK` section's payload (format 4): the disk count, then each identity in
+    /// the machine's disk order.
+    static func save(_ identities: [DiskIdentity], to writer: inout StateWriter) {
+        writer.writeUInt32(UInt32(identities.count))
+        for identity in identities {
+            writer.writeUInt64(identity.sectorCount)
+            writer.writeBool(identity.isReadOnly)
+            writer.writeUInt64(identity.contentHash)
+        }
     }
 
-    /// Reads what ``save(_:to:)`` wrote.
-    static func read(from reader: inout StateReader) throws(SnapshotError) -> DiskIdentity? {
-        let present = try reader.readBool("disk presence")
+    /// Reads what ``save(_:to:)`` wrote, or, from a snapshot of format `version` 3 (one disk at
+    /// most), its presence flag and one identity.
+    static func read(from reader: inout StateReader, version: UInt32) throws(SnapshotError) -> [DiskIdentity] {
+        if version < 4 {
+            let present = try reader.readBool("disk presence")
+            let identity = try readOne(&reader)
+            return present ? [identity] : []
+        }
+        let count = try reader.readCount(maximum: Machine.maximumDiskCount, "number of disks")
+        var identities: [DiskIdentity] = []
+        for _ in 0..<count { identities.append(try readOne(&reader)) }
+        return identities
+    }
+
+    private static func readOne(_ reader: inout StateReader) throws(SnapshotError) -> DiskIdentity {
         let sectors = try reader.readUInt64("disk sector count")
         let readOnly = try reader.readBool("disk read-only flag")
         let hash = try reader.readUInt64("disk content hash")
-        return present ? DiskIdentity(sectorCount: sectors, isReadOnly: readOnly, contentHash: hash) : nil
+        return DiskIdentity(sectorCount: sectors, isReadOnly: readOnly, contentHash: hash)
     }
 }

@@ -3,9 +3,9 @@ import RISCV
 /// Snapshots of the whole machine (format in docs/snapshots.md).
 ///
 /// A snapshot holds the hart (every architectural register and CSR), every device including
-/// virtio queues in flight, the identity of the disk (capacity and a hash of its contents) and
+/// virtio queues in flight, the identity of each disk (capacity and a hash of its contents) and
 /// RAM (pages that are all zero are left out). Restored into a machine with the same configuration
-/// and disk, in this process or another, the machine continues exactly as the original would:
+/// and disks, in this process or another, the machine continues exactly as the original would:
 /// same output, same ``stateHash()`` at the same instruction count.
 ///
 /// Take and restore snapshots between runs (when ``run(instructionLimit:)`` has returned), not
@@ -16,7 +16,7 @@ extension Machine {
 
     /// A full snapshot of the machine.
     ///
-    /// Throws only when the disk cannot be read (its contents are hashed).
+    /// Throws only when a disk cannot be read (its contents are hashed).
     public func saveSnapshot() throws(SnapshotError) -> [UInt8] {
         try writeSnapshot(.full, base: nil)
     }
@@ -34,7 +34,8 @@ extension Machine {
     }
 
     func writeSnapshot(_ kind: SnapshotKind, base: SnapshotBase?) throws(SnapshotError) -> [UInt8] {
-        let diskIdentity = try disk.map { device throws(SnapshotError) in try DiskIdentity(of: device) }
+        var diskIdentities: [DiskIdentity] = []
+        for device in disks { diskIdentities.append(try DiskIdentity(of: device)) }
         var writer = StateWriter(reservingCapacity: 1 << 20)
         SnapshotFormat.writeHeader(kind, to: &writer)
         for section in SnapshotFormat.sections(kind) {
@@ -49,7 +50,7 @@ extension Machine {
                     w.writeUInt64(base?.instructionCount ?? 0)
                     w.writeUInt64(base?.digest ?? 0)
                 case .disk:
-                    DiskIdentity.save(diskIdentity, to: &w)
+                    DiskIdentity.save(diskIdentities, to: &w)
                 case .boot:
                     bootImage.save(to: &w)
                 case .ram:
@@ -218,12 +219,12 @@ extension Machine {
     /// Restores a snapshot taken by ``saveSnapshot()``, or applies one taken by
     /// ``saveIncrementalSnapshot()`` to a machine in its base state.
     ///
-    /// The machine must have the snapshot's configuration (``SnapshotInfo`` reads it) and a disk
-    /// with the identity the snapshot recorded. Everything is checked before anything changes:
+    /// The machine must have the snapshot's configuration (``SnapshotInfo`` reads it) and disks
+    /// with the identities the snapshot recorded, in the same order. Everything is checked before anything changes:
     /// on error the machine is as it was. On success dirty-page tracking is off and the machine
     /// continues exactly where the snapshot was taken.
     public func restoreSnapshot(_ bytes: [UInt8]) throws(SnapshotError) {
-        let (kind, sections) = try SnapshotFormat.parse(bytes)
+        let (kind, version, sections) = try SnapshotFormat.parse(bytes)
         var configurationReader = sections[.configuration]!
         let (snapshotConfiguration, snapshotCount) = try Machine.readConfiguration(&configurationReader)
         try checkConfiguration(snapshotConfiguration)
@@ -240,12 +241,12 @@ extension Machine {
             }
         }
         var diskReader = sections[.disk]!
-        let snapshotDisk = try DiskIdentity.read(from: &diskReader)
+        let snapshotDisks = try DiskIdentity.read(from: &diskReader, version: version)
         try diskReader.expectEnd("section DISK")
-        // The owner may have changed the medium since this machine last saw it (a copy brought
-        // up to date): its digest is read afresh, so the check is against the disk as it is.
-        disk?.mediumChanged()
-        try checkDisk(snapshotDisk)
+        // The owner may have changed a medium since this machine last saw it (a copy brought
+        // up to date): the digests are read afresh, so the check is against the disks as they are.
+        for disk in disks { disk.mediumChanged() }
+        try checkDisks(snapshotDisks)
         var ramReader = sections[.ram]!
         let pages = try readRAM(&ramReader)
         var newBootImage: BootImage?
@@ -367,21 +368,25 @@ extension Machine {
         }
     }
 
-    private func checkDisk(_ snapshot: DiskIdentity?) throws(SnapshotError) {
-        switch (snapshot, disk) {
-        case (nil, nil):
-            return
-        case (nil, _?):
-            throw .diskMismatch("the snapshot was taken without a disk, this machine has one: create it without a disk")
-        case (let theirs?, nil):
-            throw .diskMismatch("the snapshot was taken with a disk (\(theirs)), this machine has none: attach the disk image as it was when the snapshot was taken")
-        case (let theirs?, let device?):
+    /// Checks that the machine's disks are the snapshot's: as many, and each with the identity
+    /// the snapshot recorded for its place.
+    private func checkDisks(_ snapshot: [DiskIdentity]) throws(SnapshotError) {
+        func count(_ n: Int) -> String { n == 0 ? "no disk" : n == 1 ? "1 disk" : "\(n) disks" }
+        guard snapshot.count == disks.count else {
+            if snapshot.isEmpty {
+                throw .diskMismatch("the snapshot was taken without a disk, this machine has \(count(disks.count)): create it without a disk")
+            }
+            throw .diskMismatch("the snapshot was taken with \(count(snapshot.count)) (\(snapshot.map(\.description).joined(separator: "; "))), this machine has \(count(disks.count)): attach the snapshot's disk images, in the order they had, as they were when the snapshot was taken")
+        }
+        for (index, (theirs, device)) in zip(snapshot, disks).enumerated() {
+            // Which disk, when there are several: its place (1: the first, /dev/vda in Linux).
+            let which = disks.count > 1 ? "disk \(index + 1) of \(disks.count): " : ""
             if device.storage.sectorCount != theirs.sectorCount || device.storage.isReadOnly != theirs.isReadOnly {
-                throw .diskMismatch("the snapshot's disk has \(theirs.sectorCount) sectors\(theirs.isReadOnly ? " (read-only)" : ""), this machine's \(device.storage.sectorCount)\(device.storage.isReadOnly ? " (read-only)" : "")")
+                throw .diskMismatch("\(which)the snapshot's disk has \(theirs.sectorCount) sectors\(theirs.isReadOnly ? " (read-only)" : ""), this machine's \(device.storage.sectorCount)\(device.storage.isReadOnly ? " (read-only)" : "")")
             }
             let ours = try DiskIdentity(of: device)
             guard ours == theirs else {
-                throw .diskMismatch("its contents differ (hash 0x\(String(ours.contentHash, radix: 16)), the snapshot's 0x\(String(theirs.contentHash, radix: 16))): attach the disk image as it was when the snapshot was taken")
+                throw .diskMismatch("\(which)its contents differ (hash 0x\(String(ours.contentHash, radix: 16)), the snapshot's 0x\(String(theirs.contentHash, radix: 16))): attach the disk image as it was when the snapshot was taken")
             }
         }
     }

@@ -32,10 +32,9 @@ extension Machine {
         for (index, slot) in virtioSlots.enumerated() {
             let kind: String
             switch index {
-            case Machine.diskSlot where disk != nil: kind = " (block)"
             case Machine.networkSlot: kind = " (network)"
             case Machine.entropySlot: kind = " (entropy)"
-            default: kind = ""
+            default: kind = slot.device is VirtioBlock ? " (block)" : ""
             }
             digest("virtio slot \(index)\(kind)") { slot.save(to: &$0) }
         }

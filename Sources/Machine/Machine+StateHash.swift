@@ -5,20 +5,20 @@ extension Machine {
     /// should be identical (a recording and its replay, a primary and its backup, a machine and
     /// its restored snapshot).
     ///
-    /// Covers everything a snapshot holds except the disk: the hart (instruction count, pc,
+    /// Covers everything a snapshot holds except the disks: the hart (instruction count, pc,
     /// privilege, every CSR, the register files, reservation, timer), every device (CLINT, PLIC,
     /// UART, the virtio transports with their queues and devices, HTIF, whether SBI is served), in
     /// their snapshot serialization, then RAM page by page (see ``StateHasher/combine(ram:)``:
     /// each non-zero 4 KiB page with its index; all-zero pages only through their absence, so a
     /// mostly empty RAM hashes at memory speed). Not cryptographic: it detects
-    /// accidents, not adversaries. With a disk, its content digest comes last
+    /// accidents, not adversaries. With disks, their content digests come last, in order
     /// (``DiskContentDigest``: kept up to date as the guest writes; the first hash of a machine
-    /// reads the whole medium once). A disk that cannot be read hashes as its error's absence of
+    /// reads each whole medium once). A disk that cannot be read hashes as its error's absence of
     /// a digest (a fixed value), which a healthy peer's hash will not match.
     public func stateHash() -> UInt64 {
         var hasher = StateHasher()
         machineStateBytes().withUnsafeBytes { hasher.combine(bytes: $0) }
-        if let disk {
+        for disk in disks {
             hasher.combine((try? disk.contentDigest()) ?? 0xD15C_0000_BAD0_BAD0)
         }
         memory.withRAMBytes { hasher.combine(ram: $0, untouched: memory.isUntouched(page:)) }

@@ -2,7 +2,7 @@ import ELF
 import RISCV
 
 /// A complete RISC-V computer laid out like QEMU's `virt` machine: one hart, RAM at 0x8000_0000,
-/// a CLINT, a PLIC, a 16550 UART, eight virtio-mmio slots (disk, network, entropy), the SiFive
+/// a CLINT, a PLIC, a 16550 UART, eight virtio-mmio slots (disks, network, entropy), the SiFive
 /// test finisher and, when a bare-metal program defines `tohost`, HTIF. It runs bare-metal ELF
 /// programs (``load(elf:)``) or boots Linux (``bootLinux(kernel:initrd:commandLine:)``).
 ///
@@ -24,13 +24,13 @@ public final class Machine {
         /// The guest waits for an interrupt (WFI) and ``skipsIdleTime`` is off: the owner decides
         /// how far guest time moves (``Hart/advanceTime(by:)``) or delivers an input, then runs on.
         case waitingForInterrupt
-        /// The guest's disk completed a flush, and ``stopsAtDiskFlush`` is on: the owner may wait
+        /// One of the guest's disks completed a flush, and ``stopsAtDiskFlush`` is on: the owner may wait
         /// (without executing) before running on. Nothing in the machine changes by stopping here.
         case diskFlushed
     }
 
     /// When true, ``run(instructionLimit:)`` returns ``StopReason/diskFlushed`` right after the
-    /// instruction whose disk request was a flush (a replicated primary with `--disk-sync both`
+    /// instruction whose disk request was a flush, on any disk (a replicated primary with `--disk-sync both`
     /// waits there for its backup to flush the same writes). A host policy, not guest state.
     public var stopsAtDiskFlush = false
 
@@ -57,8 +57,11 @@ public final class Machine {
     public let network: VirtioNetwork
     /// The entropy device (slot 6), fed from ``MachineConfiguration/entropySeed``.
     public let entropy: VirtioEntropy
-    /// The disk (slot 7), when the machine was built with one.
-    public let disk: VirtioBlock?
+    /// The disks, in the order they were given (``diskSlots``: the first in slot 7, `/dev/vda`
+    /// in Linux, the second `/dev/vdb`, ...); empty when the machine was built without one.
+    public let disks: [VirtioBlock]
+    /// The first disk (`/dev/vda`), if any.
+    public var disk: VirtioBlock? { disks.first }
     /// The SBI the machine serves to a kernel booted with ``bootLinux(kernel:initrd:commandLine:)``.
     public let sbi: SupervisorBinaryInterface
 
@@ -96,10 +99,35 @@ public final class Machine {
     /// Slots of the devices in the virtio-mmio window: where QEMU's `virt` puts a disk, an
     /// entropy device and a network card given in that order (it fills the last slot first), so
     /// the same guest sees the same layout on both.
-    public static let diskSlot = 7, entropySlot = 6, networkSlot = 5
+    public static let entropySlot = 6, networkSlot = 5
+    /// The slots of the disks, in the order the disks are given: where QEMU's `virt` puts
+    /// `-device virtio-blk-device` given first, then (after the entropy device and the network
+    /// card) the others, each in the highest free slot. Linux probes the transports from the
+    /// highest address down (the device tree lists them so), so the first disk is `/dev/vda`,
+    /// the second `/dev/vdb`, and so on. Slots 1 and 0 stay free for other devices.
+    public static let diskSlots = [7, 4, 3, 2]
+    /// The most disks a machine has (``diskSlots``).
+    public static let maximumDiskCount = diskSlots.count
 
-    /// Builds the machine; `disk`, if given, becomes a virtio-blk disk (`/dev/vda` in Linux).
-    public init(configuration: MachineConfiguration = MachineConfiguration(), disk storage: (any BlockStorage)? = nil) throws(MachineError) {
+    /// The serial number (virtio-blk GET_ID; `/sys/block/vdX/serial` in Linux) of the disk at
+    /// `index` (from 0, in the order given): `lockstep-disk` for the first, `lockstep-disk2` for
+    /// the second, ...
+    public static func diskSerial(_ index: Int) -> String {
+        index == 0 ? "lockstep-disk" : "lockstep-disk\(index + 1)"
+    }
+
+    /// Builds the machine with at most one disk; `disk`, if given, becomes a virtio-blk disk
+    /// (`/dev/vda` in Linux).
+    public convenience init(configuration: MachineConfiguration = MachineConfiguration(), disk storage: (any BlockStorage)?) throws(MachineError) {
+        try self.init(configuration: configuration, disks: storage.map { [$0] } ?? [])
+    }
+
+    /// Builds the machine; each of `disks` (at most ``maximumDiskCount``) becomes a virtio-blk
+    /// disk, in order (``diskSlots``: `/dev/vda`, `/dev/vdb`, ... in Linux).
+    public init(configuration: MachineConfiguration = MachineConfiguration(), disks storages: [any BlockStorage] = []) throws(MachineError) {
+        guard storages.count <= Machine.maximumDiskCount else {
+            throw .tooManyDisks(storages.count, maximum: Machine.maximumDiskCount)
+        }
         let size = configuration.memorySize
         guard size >= 1 << 20, size <= 64 << 30, size % GuestMemory.pageSize == 0 else {
             throw .invalidMemorySize(size)
@@ -119,15 +147,15 @@ public final class Machine {
         plic = PLIC()
         network = VirtioNetwork()
         entropy = VirtioEntropy(source: SeededEntropySource(seed: configuration.entropySeed))
-        disk = storage.map { VirtioBlock(storage: $0) }
+        let blockDevices = storages.enumerated().map { VirtioBlock(storage: $1, serial: Machine.diskSerial($0)) }
+        disks = blockDevices
         var slots: [VirtioMMIO] = []
         for slot in 0..<VirtioMMIO.slotCount {
             let device: (any VirtioDevice)?
             switch slot {
-            case Machine.diskSlot: device = disk
             case Machine.networkSlot: device = network
             case Machine.entropySlot: device = entropy
-            default: device = nil
+            default: device = Machine.diskSlots.firstIndex(of: slot).flatMap { $0 < blockDevices.count ? blockDevices[$0] : nil }
             }
             slots.append(VirtioMMIO(memory: memory, device: device))
         }
@@ -152,7 +180,9 @@ public final class Machine {
             case .reset: stop(.resetRequested)
             }
         }
-        disk?.onFlush = { [unowned self] in if stopsAtDiskFlush { stop(.diskFlushed) } }
+        for disk in disks {
+            disk.onFlush = { [unowned self] in if stopsAtDiskFlush { stop(.diskFlushed) } }
+        }
         sbi.consoleOutput = { [unowned self] byte in emitConsole(byte) }
         sbi.onSystemRequest = { [unowned self] request in
             switch request {

@@ -11,6 +11,8 @@ public enum MachineError: Error, CustomStringConvertible, Equatable {
     case invalidKernel(String)
     /// Kernel, initrd and device tree do not fit into RAM together.
     case imagesDoNotFit(needed: UInt64, ramSize: UInt64)
+    /// More disks than the machine has slots for (``Machine/maximumDiskCount``).
+    case tooManyDisks(Int, maximum: Int)
 
     public var description: String {
         func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
@@ -31,6 +33,8 @@ public enum MachineError: Error, CustomStringConvertible, Equatable {
             return "not a RISC-V Linux kernel Image: \(why)"
         case .imagesDoNotFit(let needed, let ramSize):
             return "kernel, initrd and device tree need \(needed >> 20) MiB but the machine has \(ramSize >> 20) MiB of RAM: give it more memory (--memory)"
+        case .tooManyDisks(let count, let maximum):
+            return "\(count) disks given, but a machine has at most \(maximum) (one per free virtio-mmio slot: \(Machine.diskSlots.map(String.init).joined(separator: ", "))): give at most \(maximum) --disk images"
         }
     }
 }

@@ -17,7 +17,7 @@ public enum SnapshotError: Error, Equatable, Sendable, CustomStringConvertible {
     case trailingBytes(offset: Int, what: String, count: Int)
     /// The snapshot was taken on a machine configured differently from the one restoring it.
     case configurationMismatch(field: String, snapshot: UInt64, machine: UInt64)
-    /// The machine's disk is not the disk the snapshot was taken with (the text says how).
+    /// The machine's disks are not the disks the snapshot was taken with (the text says how).
     case diskMismatch(String)
     /// A device of the machine differs from the snapshot's (the text says how).
     case deviceMismatch(String)
@@ -25,7 +25,7 @@ public enum SnapshotError: Error, Equatable, Sendable, CustomStringConvertible {
     case baseMismatch(String)
     /// An incremental snapshot was asked for while dirty-page tracking is off.
     case dirtyTrackingNotStarted
-    /// The machine's disk could not be read to compute its identity.
+    /// A disk of the machine could not be read to compute its identity.
     case diskUnreadable(String)
     /// A live copy's pages or final snapshot were misused (the text says how).
     case liveCopy(String)
@@ -37,7 +37,8 @@ public enum SnapshotError: Error, Equatable, Sendable, CustomStringConvertible {
         case .notASnapshot:
             return "not a Lockstep snapshot (no \"LOCKSNAP\" magic at byte offset 0)"
         case .unsupportedVersion(let found, let supported):
-            return "snapshot format version \(found) is not supported (this build reads version \(supported)): use the Lockstep that wrote it"
+            let readable = SnapshotFormat.readableVersions
+            return "snapshot format version \(found) is not supported (this build writes version \(supported) and reads versions \(readable.lowerBound) to \(readable.upperBound)): use the Lockstep that wrote it"
         case .invalidValue(let offset, let what):
             return "invalid snapshot at byte offset \(offset): \(what)"
         case .checksumMismatch(let offset, let section, let stored, let computed):
@@ -49,7 +50,7 @@ public enum SnapshotError: Error, Equatable, Sendable, CustomStringConvertible {
         case .configurationMismatch(let field, let snapshot, let machine):
             return "the snapshot was taken on a machine with \(field) \(snapshot), this machine has \(machine): create the machine with the snapshot's configuration (SnapshotInfo tells it)"
         case .diskMismatch(let why):
-            return "the machine's disk differs from the snapshot's: \(why)"
+            return "the machine's disks differ from the snapshot's: \(why)"
         case .deviceMismatch(let why):
             return "the machine's devices differ from the snapshot's: \(why)"
         case .baseMismatch(let why):
@@ -57,7 +58,7 @@ public enum SnapshotError: Error, Equatable, Sendable, CustomStringConvertible {
         case .dirtyTrackingNotStarted:
             return "an incremental snapshot needs dirty-page tracking: call startDirtyTracking() when taking the base snapshot"
         case .diskUnreadable(let why):
-            return "cannot read the machine's disk to identify it: \(why)"
+            return "cannot read a disk of the machine to identify it: \(why)"
         case .liveCopy(let why):
             return "live copy: \(why)"
         }

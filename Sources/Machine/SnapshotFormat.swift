@@ -3,8 +3,11 @@
 enum SnapshotFormat {
     /// "LOCKSNAP".
     static let magic: [UInt8] = Array("LOCKSNAP".utf8)
-    /// The version this build writes and reads.
-    static let version: UInt32 = 3
+    /// The version this build writes. Version 4 lists every disk in `DISK` (a count, then an
+    /// identity per disk); version 3 held one disk at most (a presence flag and an identity).
+    static let version: UInt32 = 4
+    /// The versions this build reads: 3 (snapshots of machines with at most one disk) and 4.
+    static let readableVersions: ClosedRange<UInt32> = 3...4
     /// Magic, version, kind, header CRC.
     static let headerSize = 20
     /// Bytes before a section's payload: tag, length, CRC.
@@ -44,8 +47,9 @@ enum SnapshotFormat {
 
     /// Reads the header and the sections of `bytes` up to and including `last` (all of them if
     /// nil), checking the magic, the version, every checksum, the order and that nothing follows
-    /// the `END ` section. Returns the kind and a reader for each section's payload.
-    static func parse(_ bytes: [UInt8], through last: SnapshotSection? = nil) throws(SnapshotError) -> (SnapshotKind, [SnapshotSection: StateReader]) {
+    /// the `END ` section. Returns the kind, the format version and a reader for each section's
+    /// payload.
+    static func parse(_ bytes: [UInt8], through last: SnapshotSection? = nil) throws(SnapshotError) -> (SnapshotKind, UInt32, [SnapshotSection: StateReader]) {
         var reader = StateReader(bytes)
         guard bytes.count >= magic.count else {
             if bytes.elementsEqual(magic.prefix(bytes.count)) {
@@ -55,7 +59,7 @@ enum SnapshotFormat {
         }
         guard Array(try reader.readBytes(count: magic.count, "the snapshot magic")) == magic else { throw .notASnapshot }
         let found = try reader.readUInt32("the format version")
-        guard found == version else { throw .unsupportedVersion(found: found, supported: version) }
+        guard readableVersions.contains(found) else { throw .unsupportedVersion(found: found, supported: version) }
         let kindValue = try reader.readUInt32("the snapshot kind")
         let kindOffset = reader.fieldOffset
         let stored = try reader.readUInt32("the header checksum")
@@ -82,10 +86,10 @@ enum SnapshotFormat {
                 throw .checksumMismatch(offset: tagOffset, section: section.name, stored: stored, computed: computed)
             }
             readers[section] = payload
-            if section == last { return (kind, readers) }
+            if section == last { return (kind, found, readers) }
         }
         try reader.expectEnd("the END section")
-        return (kind, readers)
+        return (kind, found, readers)
     }
 }
 
@@ -135,19 +139,27 @@ enum SnapshotSection: UInt32, CaseIterable {
 /// What a snapshot file says about itself, read without restoring it: enough to build a machine
 /// to restore it onto.
 public struct SnapshotInfo: Equatable, Sendable {
+    /// The format version of the file (3 or 4).
     public var formatVersion: UInt32
     public var kind: SnapshotKind
     /// The configuration of the machine it was taken on (a restoring machine needs the same).
     public var configuration: MachineConfiguration
     /// The instruction count at which it was taken.
     public var instructionCount: UInt64
+    /// The identities of the machine's disks, in order (a restoring machine needs disks with the
+    /// same identities, in the same order).
+    public var disks: [DiskIdentity]
 
-    /// Reads the header and the configuration section (checking their checksums only).
+    /// Reads the header, the configuration section and the disks' identities (checking their
+    /// checksums only).
     public init(_ bytes: [UInt8]) throws(SnapshotError) {
-        let (kind, sections) = try SnapshotFormat.parse(bytes, through: .configuration)
+        let (kind, version, sections) = try SnapshotFormat.parse(bytes, through: .disk)
         var reader = sections[.configuration]!
         let (configuration, count) = try Machine.readConfiguration(&reader)
-        formatVersion = SnapshotFormat.version
+        var diskReader = sections[.disk]!
+        disks = try DiskIdentity.read(from: &diskReader, version: version)
+        try diskReader.expectEnd("section DISK")
+        formatVersion = version
         self.kind = kind
         self.configuration = configuration
         instructionCount = count

@@ -22,7 +22,7 @@ public struct EventLog: Equatable, Sendable {
         }
         var r = ByteReader(bytes, from: EventLogFormat.magic.count)
         let version = try r.u16("the format version")
-        guard version == EventLogFormat.version else { throw .unsupportedVersion(version) }
+        guard EventLogFormat.readableVersions.contains(version) else { throw .unsupportedVersion(version) }
 
         let headerLengthOffset = r.offset
         let headerLength = try r.u32("the header length")
@@ -34,7 +34,7 @@ public struct EventLog: Equatable, Sendable {
         let headerCRC = try r.u32("the header checksum")
         guard CRC32.checksum(header) == headerCRC else { throw .checksumMismatch(offset: headerStart, what: "session header") }
         var headerReader = ByteReader(bytes, from: headerStart, to: headerStart + Int(headerLength))
-        let session = try EventLogCoding.decodeSession(&headerReader)
+        let session = try EventLogCoding.decodeSession(&headerReader, version: version)
         guard headerReader.atEnd else { throw .malformed(offset: headerReader.offset, what: "extra bytes in the session header") }
 
         var records: [LogRecord] = []

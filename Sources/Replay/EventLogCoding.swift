@@ -23,8 +23,8 @@ enum EventLogCoding {
             }
             w.string(commandLine)
         }
-        w.u8(session.disk == nil ? 0 : 1)
-        if let disk = session.disk {
+        w.u32(UInt32(session.disks.count))
+        for disk in session.disks {
             w.string(disk.path)
             w.u64(disk.byteCount)
             w.u64(disk.hash)
@@ -33,7 +33,9 @@ enum EventLogCoding {
         return w.bytes
     }
 
-    static func decodeSession(_ r: inout ByteReader) throws(EventLogError) -> SessionDescription {
+    /// Reads a session description written by ``encode(_:)-(SessionDescription)``, or by format
+    /// `version` 3 (a presence flag and at most one disk where version 4 has a disk count).
+    static func decodeSession(_ r: inout ByteReader, version: UInt16 = EventLogFormat.version) throws(EventLogError) -> SessionDescription {
         let memorySize = try r.u64("the memory size")
         let instructionsPerTick = try r.u64("instructions per tick")
         let entropySeed = try r.u64("the entropy seed")
@@ -55,15 +57,25 @@ enum EventLogCoding {
         case let other:
             throw .malformed(offset: kindOffset, what: "unknown boot kind \(other)")
         }
-        var disk: SessionDescription.Disk?
-        if try r.u8("the disk flag") != 0 {
-            disk = .init(path: try r.string("the disk path"), byteCount: try r.u64("the disk size"), hash: try r.u64("the disk hash"))
+        func readDisk() throws(EventLogError) -> SessionDescription.Disk {
+            .init(path: try r.string("the disk path"), byteCount: try r.u64("the disk size"), hash: try r.u64("the disk hash"))
+        }
+        var disks: [SessionDescription.Disk] = []
+        if version < 4 {
+            if try r.u8("the disk flag") != 0 { disks.append(try readDisk()) }
+        } else {
+            let countOffset = r.offset
+            let count = try r.u32("the disk count")
+            guard count <= UInt32(Machine.maximumDiskCount) else {
+                throw .malformed(offset: countOffset, what: "\(count) disks (a machine has at most \(Machine.maximumDiskCount))")
+            }
+            for _ in 0..<count { disks.append(try readDisk()) }
         }
         let initial = try r.u64("the initial state hash")
         guard instructionsPerTick > 0 else { throw .malformed(offset: 8, what: "instructions per tick is 0") }
         return SessionDescription(
             configuration: MachineConfiguration(memorySize: memorySize, instructionsPerTick: instructionsPerTick, entropySeed: entropySeed),
-            boot: boot, disk: disk, initialStateHash: initial)
+            boot: boot, disks: disks, initialStateHash: initial)
     }
 
     /// Kind byte followed by the payload.

@@ -20,7 +20,8 @@ public enum EventLogError: Error, Equatable, CustomStringConvertible {
         case .notAnEventLog:
             return "not a Lockstep event log (no \"LSTPLOG\" magic at offset 0)"
         case .unsupportedVersion(let version):
-            return "event log format version \(version) is not supported by this Lockstep (it reads version \(EventLogFormat.version))" + (version < EventLogFormat.version ? "; record the session again with this Lockstep" : "")
+            let readable = EventLogFormat.readableVersions
+            return "event log format version \(version) is not supported by this Lockstep (it reads versions \(readable.lowerBound) to \(readable.upperBound))" + (version < readable.lowerBound ? "; record the session again with this Lockstep" : "; replay it with the Lockstep that recorded it")
         case .truncated(let offset, let expected):
             return "the log is truncated at byte \(offset): expected \(expected)"
         case .checksumMismatch(let offset, let what):

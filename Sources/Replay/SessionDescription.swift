@@ -11,7 +11,8 @@ public struct SessionDescription: Equatable, Sendable {
         case linux(kernelPath: String, kernelHash: UInt64, initrdPath: String?, initrdHash: UInt64?, commandLine: String)
     }
 
-    /// A disk image attached as virtio-blk, as it was when the session started.
+    /// A disk image attached as virtio-blk, as it was when the session started: where it was,
+    /// its size and a hash of its contents.
     public struct Disk: Equatable, Sendable {
         public var path: String
         public var byteCount: UInt64
@@ -25,14 +26,16 @@ public struct SessionDescription: Equatable, Sendable {
 
     public var configuration: MachineConfiguration
     public var boot: Boot
-    public var disk: Disk?
+    /// The disks, in the machine's order (the first is `/dev/vda` in Linux); at most
+    /// ``Machine/maximumDiskCount``.
+    public var disks: [Disk]
     /// ``Machine/stateHash()`` before the first instruction.
     public var initialStateHash: UInt64
 
-    public init(configuration: MachineConfiguration, boot: Boot, disk: Disk?, initialStateHash: UInt64) {
+    public init(configuration: MachineConfiguration, boot: Boot, disks: [Disk], initialStateHash: UInt64) {
         self.configuration = configuration
         self.boot = boot
-        self.disk = disk
+        self.disks = disks
         self.initialStateHash = initialStateHash
     }
 

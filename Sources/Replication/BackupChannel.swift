@@ -17,7 +17,7 @@ public struct BackupChannel: Sendable {
     private var lines: [Int: LineID] = [:]
     private var connecting: Set<Int> = []
     private var joinLine: Int?
-    /// What this backup sends to join: `join`, or `joinWithDisk` with its disk's report.
+    /// What this backup sends to join: `join`, `joinLive`, or `joinWithDisks` with its disks' reports.
     public var joinMessage: ReplicationMessage = .join
     private var copyTransfers: [CopyTransfer] = []
     private var snapshotBytes: [UInt8] = []
@@ -222,19 +222,19 @@ public struct BackupChannel: Sendable {
             // An older sequence number is a copy from the other line (or a resend): dropped.
         case .heartbeat(let time):
             primaryTime = max(primaryTime, time)
-        case .diskPlan(let instance, let generation, let full, let extents):
+        case .diskPlan(let generation, let disks):
             guard !synced, joinLine == line.index, joinMessage != .join else { problem = "an unexpected copy plan"; break }
-            copyTransfers.append(.plan(instance: instance, generation: generation, full: full, extents: extents))
+            copyTransfers.append(.plan(generation: generation, disks: disks))
             ring = true
-        case .diskExtent(let index, let compressed, let bytes):
-            guard !synced, joinLine == line.index, case .joinWithDisk = joinMessage else { problem = "an unexpected disk extent"; break }
-            copyTransfers.append(.extent(index: index, compressed: compressed, bytes: bytes))
+        case .diskExtent(let disk, let index, let compressed, let bytes):
+            guard !synced, joinLine == line.index, case .joinWithDisks = joinMessage else { problem = "an unexpected disk extent"; break }
+            copyTransfers.append(.extent(disk: disk, index: index, compressed: compressed, bytes: bytes))
             ring = true
         case .ramPages(let pages, let compressed, let bytes):
             guard !synced, joinLine == line.index, joinMessage != .join else { problem = "unexpected memory pages"; break }
             copyTransfers.append(.pages(pages, compressed: compressed, bytes: bytes))
             ring = true
-        case .hello, .proof, .refuse, .join, .resume, .ack, .joinWithDisk, .joinLive:
+        case .hello, .proof, .refuse, .join, .resume, .ack, .joinWithDisks, .joinLive:
             problem = "a primary does not send \(message.kind)"
         }
         if let problem {

@@ -18,14 +18,14 @@ import Replay
 
     let configuration: NodeConfiguration
     let link: any BackupLogChannel
-    /// This node's copy of the VM's disk (nil: a disk-less VM).
-    let disk: MirroredDisk?
+    /// This node's copies of the VM's disks, in `--disk` order (empty: a disk-less VM).
+    let disks: [MirroredDisk]
     let log: NodeLog
     let clock: () -> Double
     private var follower: Follower?
     private var generation: UInt64 = 0
-    /// The disk copy under way: whose disk it makes this one, and what arrived.
-    private var resync: (instance: [UInt8], full: Bool, planned: UInt64, received: UInt64, bytes: UInt64)?
+    /// The disk copy under way: per disk, its plan (whose disk it makes this one); what arrived.
+    private var resync: (plans: [DiskCopyPlan], received: UInt64, bytes: UInt64)?
     /// RAM pages of a live copy, the latest of each, until the final snapshot builds the machine.
     private var pages: [UInt32: [UInt8]] = [:]
     /// Whether the primary began a live copy (its plan arrived) for the current join.
@@ -41,12 +41,12 @@ import Replay
     /// a primary whose state carries an older one has been replaced and is refused (fencing).
     let fence: UInt64
 
-    public init(configuration: NodeConfiguration, link: any BackupLogChannel, disk: MirroredDisk? = nil, log: NodeLog,
+    public init(configuration: NodeConfiguration, link: any BackupLogChannel, disks: [MirroredDisk] = [], log: NodeLog,
                 clock: @escaping () -> Double, fence: UInt64 = 0) {
         self.fence = fence
         self.configuration = configuration
         self.link = link
-        self.disk = disk
+        self.disks = disks
         self.log = log
         self.clock = clock
     }
@@ -85,14 +85,20 @@ import Replay
         for transfer in link.takeCopyTransfers() {
             do {
                 switch transfer {
-                case .plan(let instance, let generation, let full, let extents):
+                case .plan(let generation, let plans):
                     if let stale = refusalIfStale(generation) { return stale }
                     pages = [:]
                     liveCopy = true
-                    guard let disk else { continue }
-                    try disk.beginResync(full: full)
-                    resync = (instance, full, extents, 0, 0)
-                    log("disk: \(full ? "full" : "quick") resync from the primary (generation \(generation)): \(extents) extents planned")
+                    guard !disks.isEmpty else { continue }
+                    guard plans.count == disks.count else {
+                        return .refused("the primary's copy plan names \(plans.count) disks, this node has \(disks.count): start it with the primary's number of --disk")
+                    }
+                    for (place, (disk, plan)) in zip(disks, plans).enumerated() {
+                        try disk.beginResync(full: plan.full)
+                        let which = disks.count > 1 ? " of disk \(place + 1) of \(disks.count) (\(disk.image.path))" : ""
+                        log("disk: \(plan.full ? "full" : "quick") resync\(which) from the primary (generation \(generation)): \(plan.extents) extents planned")
+                    }
+                    resync = (plans, 0, 0)
                 case .pages(let indices, let compressed, let bytes):
                     guard liveCopy else { return .refused("the primary sent memory pages before its plan") }
                     let length = indices.count * 4096
@@ -102,15 +108,18 @@ import Replay
                     for (position, index) in indices.enumerated() {
                         pages[index] = Array(data[(position * 4096)..<((position + 1) * 4096)])
                     }
-                case .extent(let index, let compressed, let bytes):
-                    guard let disk, resync != nil else { return .refused("the primary sent a disk extent before its plan") }
+                case .extent(let place, let index, let compressed, let bytes):
+                    guard resync != nil else { return .refused("the primary sent a disk extent before its plan") }
+                    guard place < disks.count else { return .refused("the primary sent an extent of disk \(UInt64(place) + 1); this node has \(disks.count)") }
+                    let disk = disks[Int(place)]
+                    let extent = Int(clamping: index)   // writeExtent refuses one beyond the disk
                     if compressed {
-                        guard let data = Zstd.decompress(bytes, length: disk.extentLength(Int(index))) else {
+                        guard let data = Zstd.decompress(bytes, length: disk.extentLength(extent)) else {
                             return .refused("the primary sent a disk extent that does not decompress")
                         }
-                        try disk.writeExtent(Int(index), data)
+                        try disk.writeExtent(extent, data)
                     } else {
-                        try disk.writeExtent(Int(index), bytes)
+                        try disk.writeExtent(extent, bytes)
                     }
                     resync!.received += 1
                     resync!.bytes += UInt64(bytes.count)
@@ -123,14 +132,14 @@ import Replay
         return nil
     }
 
-    /// Builds the machine from the primary's snapshot (with this node's disk, now a copy of the
-    /// primary's: the snapshot's disk identity proves it).
+    /// Builds the machine from the primary's snapshot (with this node's disks, now copies of the
+    /// primary's: the snapshot's disk identities prove it).
     private func start(_ state: BackupLink.InitialState) -> Step {
         if let stale = refusalIfStale(state.generation) { return .stopped(stale) }
         let machine: Machine
         do {
             let info = try SnapshotInfo(state.snapshot)
-            machine = try Machine(configuration: info.configuration, disk: disk)
+            machine = try Machine(configuration: info.configuration, disks: disks)
             if !pages.isEmpty {
                 // The live copy's pages first; the final snapshot brings the rest (its checkpoint,
                 // next in the log, proves the whole).
@@ -146,12 +155,17 @@ import Replay
         } catch {
             return .stopped(.refused(ReplicationError.badSnapshot("\(error)").description))
         }
-        if let disk {
-            guard let resync else { return .stopped(.refused("the primary sent its state without a disk plan")) }
-            do { try disk.adopt(instance: resync.instance, generation: state.generation) } catch {
+        if !disks.isEmpty {
+            guard let resync, resync.plans.count == disks.count else {
+                return .stopped(.refused("the primary sent its state without a plan for this node's \(disks.count) disk(s)"))
+            }
+            do {
+                for (disk, plan) in zip(disks, resync.plans) { try disk.adopt(instance: plan.instance, generation: state.generation) }
+            } catch {
                 return .stopped(.refused("disk: \(error)"))
             }
-            log("disk: resync done (\(resync.received) extent messages, \(resync.bytes) bytes of data); the disk is the primary's at generation \(state.generation)")
+            let what = disks.count > 1 ? "the \(disks.count) disks are" : "the disk is"
+            log("disk: resync done (\(resync.received) extent messages, \(resync.bytes) bytes of data); \(what) the primary's at generation \(state.generation)")
         }
         generation = state.generation
         // The primary's outputs are the ones that leave; the backup's are only digested, and the

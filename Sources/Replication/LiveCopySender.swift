@@ -4,9 +4,9 @@ import Machine
 
 /// A primary's live copy to one joining backup (docs/disks.md, "The copy while the guest runs"):
 /// RAM pages in rounds over what the guest wrote meanwhile (``Machine/beginLiveCopy()``), and,
-/// with a disk, the extents of the resync plan likewise (``DiskCopy``), together within
-/// `--sync-rate` (``CopyRate``); when what is left is small, the role pauses the guest and
-/// ``finish()`` sends the rest and the final snapshot.
+/// with disks, the extents of each disk's resync plan likewise, disk after disk (``DiskCopy``),
+/// together within `--sync-rate` (``CopyRate``); when what is left is small, the role pauses the
+/// guest and ``finish()`` sends the rest and the final snapshot.
 ///
 /// Used on the machine thread only, between slices.
 final class LiveCopySender {
@@ -14,7 +14,8 @@ final class LiveCopySender {
     let join: UInt64
     let machine: Machine
     let link: any PrimaryLogChannel
-    let disk: MirroredDisk?
+    /// The VM's disks, in order (empty: a disk-less VM).
+    let disks: [MirroredDisk]
     let log: NodeLog
     private(set) var diskCopy: DiskCopy?
     private var rate: CopyRate
@@ -33,15 +34,15 @@ final class LiveCopySender {
     /// ... or after this many rounds.
     static let maximumRounds = 30
 
-    init(join: UInt64, machine: Machine, link: any PrimaryLogChannel, disk: MirroredDisk?, diskCopy: DiskCopy?,
+    init(join: UInt64, machine: Machine, link: any PrimaryLogChannel, disks: [MirroredDisk], diskCopy: DiskCopy?,
          bytesPerSecond: Double, log: NodeLog, now: Double) {
         self.join = join
         self.machine = machine
         self.link = link
-        self.disk = disk
+        self.disks = disks
         self.diskCopy = diskCopy
         self.log = log
-        let unit = Double(max(LiveCopySender.pagesPerBatch * 4096, diskCopy?.extentBytes ?? 0))
+        let unit = Double(max(LiveCopySender.pagesPerBatch * 4096, diskCopy?.extentBytes.max() ?? 0))
         rate = CopyRate(bytesPerSecond: bytesPerSecond, unit: unit, now: now)
         ramPending = machine.beginLiveCopy()
         started = now
@@ -49,8 +50,8 @@ final class LiveCopySender {
         log("live copy to the backup: \(ramPending.count) memory pages (\(Self.megabytes(UInt64(ramPending.count * 4096))) MiB) at up to \(Self.megabytes(UInt64(bytesPerSecond))) MiB/s while the guest runs")
     }
 
-    /// The guest wrote these disk extents.
-    func noteDiskWrite(_ extents: ClosedRange<Int>) { diskCopy?.noteWritten(extents) }
+    /// The guest wrote these extents of disk `disk` (its place).
+    func noteDiskWrite(disk: Int, _ extents: ClosedRange<Int>) { diskCopy?.noteWritten(disk: disk, extents) }
 
     /// Whether the final pause may come now.
     var mayFinish: Bool {
@@ -94,7 +95,7 @@ final class LiveCopySender {
             let bytes = ramBytesSent + (diskCopy?.sentBytes ?? 0)
             var line = "live copy: memory round \(ramRounds), \(ramPagesSent) pages sent, \(max(0, ramPending.count - ramCursor)) left in the round, \(machine.writtenPageCount) written since it began"
             if let diskCopy {
-                line += "; disk round \(diskCopy.rounds), \(diskCopy.sentExtents) extents sent, \(diskCopy.pending.count) left"
+                line += "; disk round \(diskCopy.rounds), \(diskCopy.sentExtents) extents sent, \(diskCopy.pendingCount) left"
             }
             log(line + "; \(Self.megabytes(bytes)) MiB on the wire (\(Self.megabytes(UInt64(Double(bytes) / elapsed))) MiB/s)")
         }
@@ -104,7 +105,7 @@ final class LiveCopySender {
     /// Seconds until the rate allows more.
     var wait: Double { rate.wait }
 
-    /// With the guest stopped: sends the disk's remaining extents, then returns the final
+    /// With the guest stopped: sends the disks' remaining extents, then returns the final
     /// snapshot (the state and the pages written since the last round); nil if the backup went
     /// away or the state cannot be saved.
     func finish() -> [UInt8]? {
@@ -139,27 +140,29 @@ final class LiveCopySender {
     }
 
     /// Reads and sends `extents` (all-zero ones as empty messages, others zstd-compressed when
-    /// that is smaller); false if the backup went away or the disk cannot be read (then the
+    /// that is smaller); false if the backup went away or a disk cannot be read (then the
     /// backup is refused).
-    private func sendExtents(_ extents: [Int], on state: inout DiskCopy) -> Bool {
-        guard !extents.isEmpty, let disk else { return true }
+    private func sendExtents(_ extents: [DiskCopy.Extent], on state: inout DiskCopy) -> Bool {
+        guard !extents.isEmpty else { return true }
         var messages: [ReplicationMessage] = []
         var bytes: UInt64 = 0
-        for index in extents {
+        for extent in extents {
+            let disk = disks[extent.disk]
             let data: [UInt8]
-            do { data = try disk.readExtent(index) } catch {
-                log("disk: cannot read extent \(index) for the backup: \(error)")
-                link.refuseJoin(reason: "the primary cannot read its disk: \(error)")
+            do { data = try disk.readExtent(extent.index) } catch {
+                log("disk \(disk.image.path): cannot read extent \(extent.index) for the backup: \(error)")
+                link.refuseJoin(reason: "the primary cannot read its disk \(disk.image.path): \(error)")
                 return false
             }
+            let place = UInt32(extent.disk), index = UInt64(extent.index)
             if data.allSatisfy({ $0 == 0 }) {
-                messages.append(.diskExtent(index: UInt64(index), compressed: false, bytes: []))
+                messages.append(.diskExtent(disk: place, index: index, compressed: false, bytes: []))
                 continue
             }
             let packed = Zstd.compress(data)
             let compressed = packed.count < data.count
             bytes += UInt64(compressed ? packed.count : data.count)
-            messages.append(.diskExtent(index: UInt64(index), compressed: compressed, bytes: compressed ? packed : data))
+            messages.append(.diskExtent(disk: place, index: index, compressed: compressed, bytes: compressed ? packed : data))
         }
         guard link.sendDiskMessages(messages) else { return false }
         state.sent(extents: extents.count, bytes: bytes)

@@ -25,8 +25,8 @@ public final class Node {
     public let configuration: NodeConfiguration
     let arbiter: any Arbiter
     let network: (any NetworkBackend)?
-    /// This node's copy of the VM's disk (docs/disks.md).
-    let disk: MirroredDisk?
+    /// This node's copies of the VM's disks, in `--disk` order (docs/disks.md).
+    let disks: [MirroredDisk]
     let log: NodeLog
     let doorbell = Doorbell()
     let group: MultiThreadedEventLoopGroup
@@ -34,11 +34,11 @@ public final class Node {
     public var onLive: ((_ generation: UInt64, _ consolePort: Int, _ lines: [Endpoint]) -> Void)?
 
     public init(configuration: NodeConfiguration, arbiter: any Arbiter, network: (any NetworkBackend)? = nil,
-                disk: MirroredDisk? = nil) {
+                disks: [MirroredDisk] = []) {
         self.configuration = configuration
         self.arbiter = arbiter
         self.network = network
-        self.disk = disk
+        self.disks = disks
         log = NodeLog(nodeID: configuration.nodeID)
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     }
@@ -58,8 +58,10 @@ public final class Node {
         var fence: UInt64 = 0
         switch current {
         case .success(let state) where state.generation == 0:
-            if let record = disk?.record, record.generation > 0, record.state == .consistent {
-                throw NodeStartError.diskAhead(vm: configuration.vm, generation: record.generation)
+            for disk in disks {
+                if let record = disk.record, record.generation > 0, record.state == .consistent {
+                    throw NodeStartError.diskAhead(vm: configuration.vm, generation: record.generation, image: disk.image.path)
+                }
             }
             switch claimGeneration(arbiter: arbiter, vm: configuration.vm, expected: 0, owner: configuration.nodeID, log: log) {
             case .won: startsVM = true
@@ -79,32 +81,37 @@ public final class Node {
         }
 
         if startsVM {
-            var instance = [UInt8](repeating: 0, count: 16)
-            for i in instance.indices { instance[i] = UInt8.random(in: 0...255) }
-            try disk?.start(instance: instance, generation: 1)
+            for disk in disks {
+                // An instance per disk: a disk given at another place on the other node (the
+                // order of --disk swapped) is another instance there, and refused.
+                var instance = [UInt8](repeating: 0, count: 16)
+                for i in instance.indices { instance[i] = UInt8.random(in: 0...255) }
+                try disk.start(instance: instance, generation: 1)
+            }
             let machine = try makeMachine()
-            try machine.disk?.prepareDigest()
+            for disk in machine.disks { try disk.prepareDigest() }
             log("started VM '\(configuration.vm)' at generation 1: primary, alone until a backup joins")
             return try runPrimary(machine: machine, generation: 1, authentication: authentication)
         }
         if let coldStart {
             switch claimGeneration(arbiter: arbiter, vm: configuration.vm, expected: coldStart, owner: configuration.nodeID, log: log) {
             case .won(let generation):
-                try disk?.beginGeneration(generation)
+                for disk in disks { try disk.beginGeneration(generation) }
                 let machine = try makeMachine()
-                try machine.disk?.prepareDigest()
-                log("no primary of VM '\(configuration.vm)' answers and this node's disk is the newest (generation \(coldStart)): booting the guest from it at generation \(generation)")
+                for disk in machine.disks { try disk.prepareDigest() }
+                log("no primary of VM '\(configuration.vm)' answers and this node's \(disks.count > 1 ? "disks are" : "disk is") the newest (generation \(coldStart)): booting the guest from \(disks.count > 1 ? "them" : "it") at generation \(generation)")
                 return try runPrimary(machine: machine, generation: generation, authentication: authentication)
             case .lost(let generation, let owner):
                 fence = max(fence, generation)
                 log("'\(owner)' moved VM '\(configuration.vm)' to generation \(generation) first: joining it as backup")
             }
         }
-        let joinMessage: ReplicationMessage = disk.map { .joinWithDisk(DiskReport(disk: $0, wantsFull: configuration.resyncFull)) } ?? .joinLive
+        let joinMessage: ReplicationMessage = disks.isEmpty
+            ? .joinLive : .joinWithDisks(disks.map { DiskReport(disk: $0, wantsFull: configuration.resyncFull) })
         let link = BackupLink(authentication: authentication, heartbeat: configuration.heartbeat, doorbell: doorbell, log: log,
                               group: group, peers: configuration.peers.map(\.pair), joinMessage: joinMessage)
         link.start()
-        let role = BackupRole(configuration: configuration, link: link, disk: disk, log: log, clock: monotonicNow, fence: fence)
+        let role = BackupRole(configuration: configuration, link: link, disks: disks, log: log, clock: monotonicNow, fence: fence)
         let ending = follow(role)
         link.shutdown()
         switch ending {
@@ -114,7 +121,7 @@ public final class Node {
             log("executed the whole log to instruction \(machine.instructionCount); claiming generation \(generation + 1)")
             switch claimGeneration(arbiter: arbiter, vm: configuration.vm, expected: generation, owner: configuration.nodeID, log: log) {
             case .won(let newGeneration):
-                try disk?.beginGeneration(newGeneration)
+                for disk in disks { try disk.beginGeneration(newGeneration) }
                 log("won the arbiter: live as primary of VM '\(configuration.vm)' at generation \(newGeneration)")
                 return try runPrimary(machine: machine, generation: newGeneration, authentication: authentication,
                                       outputs: outputs, goesLive: true)
@@ -128,16 +135,18 @@ public final class Node {
         }
     }
 
-    /// Whether this node should boot the VM from its disk: the VM is at `state.generation`, this
-    /// node was its primary then (the arbiter's owner), its disk is consistent at that generation
-    /// (so it holds every write the VM made), and after twice the heartbeat timeout (time for a
+    /// Whether this node should boot the VM from its disks: the VM is at `state.generation`, this
+    /// node was its primary then (the arbiter's owner), each of its disks is consistent at that
+    /// generation (so it holds every write the VM made), and after twice the heartbeat timeout (time for a
     /// backup that outlived the primary to claim) the generation has not moved and no primary
     /// listens at the peer addresses. Both nodes stopped at once (a power cut, an operator) and
     /// this one came back: the guest boots again from its disk, as after a power cut.
     private func coldStartGeneration(_ state: (generation: UInt64, owner: String)) -> UInt64? {
-        guard let record = disk?.record, record.state == .consistent, record.generation == state.generation,
-              state.owner == configuration.nodeID else { return nil }
-        log("this node was the primary of VM '\(configuration.vm)' at generation \(state.generation) and its disk is at that generation: waiting \(Int(2 * configuration.heartbeat.timeout * 1000)) ms for a live primary")
+        guard !disks.isEmpty, state.owner == configuration.nodeID,
+              disks.allSatisfy({ disk in
+                  disk.record.map { $0.state == .consistent && $0.generation == state.generation } ?? false
+              }) else { return nil }
+        log("this node was the primary of VM '\(configuration.vm)' at generation \(state.generation) and its \(disks.count > 1 ? "disks are" : "disk is") at that generation: waiting \(Int(2 * configuration.heartbeat.timeout * 1000)) ms for a live primary")
         usleep(UInt32(2 * configuration.heartbeat.timeout * 1_000_000))
         let again = blockingArbiterCall({ [arbiter, configuration] () async throws(ArbitrationError) -> (generation: UInt64, owner: String) in
             try await arbiter.current(vm: configuration.vm)
@@ -207,7 +216,7 @@ public final class Node {
         log("console on \(console.address); lines on " + lines.map(\.description).joined(separator: ", "))
         onLive?(generation, Int(console.port), lines)
         let role = PrimaryRole(configuration: configuration, machine: machine, generation: generation, link: link,
-                               console: console, network: network, disk: disk, announces: goesLive, log: log, clock: monotonicNow,
+                               console: console, network: network, disks: disks, announces: goesLive, log: log, clock: monotonicNow,
                                outputs: outputs)
         let outcome = drive(role)
         console.close()

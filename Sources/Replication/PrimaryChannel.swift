@@ -27,7 +27,7 @@ public struct PrimaryChannel: Sendable {
     private var synced = false
     private var lost = false
     private var joinLine: Int?
-    private var joinReport: DiskReport?
+    private var joinReports: [DiskReport]?
     private var joinNumber: UInt64 = 0
     private var joinLive = false
     private var latestEcho: UInt64 = 0
@@ -54,7 +54,7 @@ public struct PrimaryChannel: Sendable {
                                         hasBackup: synced && !lost, backupLost: lost, joinRequested: joinLine != nil,
                                         retainedEntries: retained.count, sentEntries: sentEntries, sentBytes: sentBytes)
         status.leaseValid = Self.nanoseconds(now) &- latestEcho < halfTimeout
-        status.joinReport = joinLine == nil ? nil : joinReport
+        status.joinReports = joinLine == nil ? nil : joinReports
         status.joinNumber = joinNumber
         status.joinLive = joinLine != nil && joinLive
         return status
@@ -180,12 +180,12 @@ public struct PrimaryChannel: Sendable {
         var ring = false
         var actions: [LinkAction] = []
         switch message {
-        case .join, .joinWithDisk, .joinLive:
+        case .join, .joinWithDisks, .joinLive:
             synced = false
             liveLines = []
             retained = []
             joinLine = line.index
-            if case .joinWithDisk(let report) = message { joinReport = report } else { joinReport = nil }
+            if case .joinWithDisks(let reports) = message { joinReports = reports } else { joinReports = nil }
             joinLive = message != .join
             joinNumber += 1
             ring = true

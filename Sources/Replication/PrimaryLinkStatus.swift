@@ -26,12 +26,13 @@ extension PrimaryLink {
         public var backupLost: Bool
         /// A backup asked for the initial state on this line.
         public var joinRequested: Bool
-        /// What the joining backup said about its disk (nil: it joined without one).
-        public var joinReport: DiskReport?
+        /// What the joining backup said about its disks, in `--disk` order (nil: it joined
+        /// without disks).
+        public var joinReports: [DiskReport]?
         /// Counts joins: a new number means a new join (a disk copy under way for an older one
         /// is abandoned).
         public var joinNumber: UInt64 = 0
-        /// The joining backup asked for a live copy (`joinLive` or `joinWithDisk`), not one snapshot.
+        /// The joining backup asked for a live copy (`joinLive` or `joinWithDisks`), not one snapshot.
         public var joinLive = false
         /// Unacknowledged entries held for resending.
         public var retainedEntries: Int

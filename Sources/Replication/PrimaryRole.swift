@@ -38,8 +38,8 @@ import Replay
     let link: any PrimaryLogChannel
     let console: any ConsoleBackend
     let network: (any NetworkBackend)?
-    /// This node's copy of the VM's disk (nil: a disk-less VM).
-    let disk: MirroredDisk?
+    /// This node's copies of the VM's disks, in `--disk` order (empty: a disk-less VM).
+    let disks: [MirroredDisk]
     let log: NodeLog
     let releaseLog: ReleaseLog?
     let clock: () -> Double
@@ -78,7 +78,7 @@ import Replay
     ///     guest's frames are dropped).
     ///   - announces: this node was the backup and goes live: announce the guest's MAC from here.
     public init(configuration: NodeConfiguration, machine: Machine, generation: UInt64, link: any PrimaryLogChannel,
-         console: any ConsoleBackend, network: (any NetworkBackend)? = nil, disk: MirroredDisk? = nil, announces: Bool = false,
+         console: any ConsoleBackend, network: (any NetworkBackend)? = nil, disks: [MirroredDisk] = [], announces: Bool = false,
          log: NodeLog, clock: @escaping () -> Double, outputs: OutputDigest = OutputDigest(),
          runnerSettings: LiveRunner.Settings? = nil) {
         self.configuration = configuration
@@ -87,7 +87,7 @@ import Replay
         self.link = link
         self.console = console
         self.network = network
-        self.disk = disk
+        self.disks = disks
         announcePending = announces
         self.log = log
         self.clock = clock
@@ -100,7 +100,9 @@ import Replay
         runner = LiveRunner(machine: machine, journal: journal, outputs: gateSink, settings: settings, outputDigest: outputs, clock: clock)
         gateSink.role = self
         link.onAcknowledged = { [weak self] in self?.release() }
-        disk?.onWrite = { [weak self] extents in self?.copy?.noteDiskWrite(extents) }
+        for (place, disk) in disks.enumerated() {
+            disk.onWrite = { [weak self] extents in self?.copy?.noteDiskWrite(disk: place, extents) }
+        }
         machine.stopsAtDiskFlush = configuration.diskSync == .both
     }
 
@@ -201,10 +203,12 @@ import Replay
     public func claimed(_ outcome: ArbitrationOutcome) -> Step {
         switch outcome {
         case .won(let newGeneration):
-            do { try disk?.beginGeneration(newGeneration) } catch {
-                // The record must say which generation later writes belong to; without it a
+            do {
+                for disk in disks { try disk.beginGeneration(newGeneration) }
+            } catch {
+                // The records must say which generation later writes belong to; without it a
                 // returning backup could be resynced wrongly.
-                log("cannot record generation \(newGeneration) on the disk: \(error); stopping")
+                log("cannot record generation \(newGeneration) on the disks: \(error); stopping")
                 return .finished(.diverged("disk record: \(error)"))
             }
             gateLock.withLock { generation = newGeneration }
@@ -220,19 +224,20 @@ import Replay
     }
 
     /// A joining backup. One that asked for a snapshot (`join`) gets the state at once
-    /// (``sendState()``). One that asked for a live copy (`joinLive`, or `joinWithDisk` with its
-    /// disk's report) gets memory pages and, with a disk, the extents the primary decides to copy
-    /// (``ResyncPlan``), while the guest runs (``LiveCopySender``); when little is left, the rest
-    /// and the state in one pause.
+    /// (``sendState()``). One that asked for a live copy (`joinLive`, or `joinWithDisks` with its
+    /// disks' reports) gets memory pages and, with disks, the extents the primary decides to copy
+    /// to each (``ResyncDecision``), while the guest runs (``LiveCopySender``); when little is
+    /// left, the rest and the state in one pause.
     private func serveJoin(_ status: PrimaryLink.Status) {
         if let copy, copy.join != status.joinNumber {
             copy.abandon()
             self.copy = nil
         }
-        let hasDisk = disk != nil && machine.disk != nil
+        let hasDisks = !disks.isEmpty
+        let diskCount = ResyncDecision.count(disks.count)
         guard status.joinLive else {
-            if hasDisk {
-                link.refuseJoin(reason: "VM '\(configuration.vm)' has a disk: start the backup with --disk and its own copy of the image")
+            if hasDisks {
+                link.refuseJoin(reason: "VM '\(configuration.vm)' has \(diskCount): start the backup with --disk given \(disks.count) time\(disks.count == 1 ? "" : "s"), each its own copy of the image")
                 return
             }
             sendState()
@@ -240,37 +245,41 @@ import Replay
         }
         if copy == nil {
             var diskCopy: DiskCopy?
-            var instance: [UInt8] = []
-            var full = false
-            switch (hasDisk, status.joinReport) {
+            var plans: [DiskCopyPlan] = []
+            switch (hasDisks, status.joinReports) {
             case (false, nil):
                 break
             case (false, _?):
                 link.refuseJoin(reason: "VM '\(configuration.vm)' has no disk on its primary: start the backup without --disk")
                 return
             case (true, nil):
-                link.refuseJoin(reason: "VM '\(configuration.vm)' has a disk: start the backup with --disk and its own copy of the image")
+                link.refuseJoin(reason: "VM '\(configuration.vm)' has \(diskCount): start the backup with --disk given \(disks.count) time\(disks.count == 1 ? "" : "s"), each its own copy of the image")
                 return
-            case (true, let report?):
-                guard let record = disk!.record else {
-                    link.refuseJoin(reason: "the primary's disk has no record")
-                    return
+            case (true, let reports?):
+                var records: [DiskRecord] = []
+                for disk in disks {
+                    guard let record = disk.record else {
+                        link.refuseJoin(reason: "the primary's disk \(disk.image.path) has no record")
+                        return
+                    }
+                    records.append(record)
                 }
-                switch ResyncPlan.decide(primary: record, backup: report) {
+                switch ResyncDecision.decide(primary: records, backup: reports) {
                 case .refuse(let reason):
                     link.refuseJoin(reason: reason)
                     return
-                case .copy(let extents, let isFull):
-                    let extentBytes = Int(record.extentSectors) * 512
-                    diskCopy = DiskCopy(plan: extents, extentBytes: extentBytes)
-                    instance = record.instance
-                    full = isFull
-                    log("disk: \(isFull ? "full" : "quick") resync of the backup's disk: \(extents.count) of \(record.extentCount) extents (\(LiveCopySender.megabytes(UInt64(extents.count * extentBytes))) MiB)")
+                case .copy(let decided):
+                    let extentBytes = records.map { Int($0.extentSectors) * 512 }
+                    diskCopy = DiskCopy(plans: decided.map(\.extents), extentBytes: extentBytes)
+                    for (place, (record, disk)) in zip(records, decided).enumerated() {
+                        plans.append(DiskCopyPlan(instance: record.instance, full: disk.full, extents: UInt64(disk.extents.count)))
+                        let which = records.count > 1 ? " \(place + 1) of \(records.count)" : ""
+                        log("disk: \(disk.full ? "full" : "quick") resync of the backup's disk\(which): \(disk.extents.count) of \(record.extentCount) extents (\(LiveCopySender.megabytes(UInt64(disk.extents.count * extentBytes[place]))) MiB)")
+                    }
                 }
             }
-            guard link.sendDiskMessages([.diskPlan(instance: instance, generation: generation, full: full,
-                                                  extents: UInt64(diskCopy?.plannedExtents ?? 0))]) else { return }
-            copy = LiveCopySender(join: status.joinNumber, machine: machine, link: link, disk: hasDisk ? disk : nil,
+            guard link.sendDiskMessages([.diskPlan(generation: generation, disks: plans)]) else { return }
+            copy = LiveCopySender(join: status.joinNumber, machine: machine, link: link, disks: disks,
                                   diskCopy: diskCopy, bytesPerSecond: configuration.diskSyncRate, log: log, now: clock())
         }
         guard let sender = copy else { return }

@@ -12,7 +12,9 @@ import Machine
 /// own); ReplicationFrameCodec.swift adapts it to NIO's `ByteBuffer` and channel pipeline.
 public enum ReplicationFrameCodec {
     public static let magic: [UInt8] = Array("LSRP".utf8)
-    public static let version: UInt8 = 1
+    /// The protocol version. Version 2 carries a VM's disks (several): `joinWithDisks`,
+    /// `diskPlan` with a plan per disk, `diskExtent` with the disk's place.
+    public static let version: UInt8 = 2
     /// Large enough for a snapshot chunk (1 MiB) and its header.
     public static let maximumFrameLength = 2 << 20
 

@@ -1,4 +1,5 @@
 import HostIO
+import Machine
 import Replay
 
 /// One entry of the replicated log: the live runner's journal records (an input at an
@@ -43,25 +44,26 @@ public enum ReplicationMessage: Equatable, Sendable {
     /// echo). The echo is the primary's lease: it proves the backup still followed it after
     /// that moment of the primary's own clock.
     case heartbeat(time: UInt64)
-    /// Backup -> primary: a node with no machine but a disk asks for the initial state and says
-    /// what its disk holds (the primary decides what to copy: ``ResyncPlan``).
-    case joinWithDisk(DiskReport)
-    /// Primary -> backup: the disk copy begins: `extents` extents will follow (some more than
-    /// once, when the guest writes them again during the copy), then the snapshot. After it, the
-    /// backup's disk belongs to `instance` at `generation`.
-    case diskPlan(instance: [UInt8], generation: UInt64, full: Bool, extents: UInt64)
+    /// Backup -> primary: a node with no machine but disks asks for the initial state and says
+    /// what each of its disks holds, in `--disk` order (at most ``Machine/maximumDiskCount``; the
+    /// primary decides what to copy: ``ResyncDecision``).
+    case joinWithDisks([DiskReport])
+    /// Primary -> backup: the live copy begins: per disk, in order, its plan (the extents that
+    /// will follow, some more than once when the guest writes them again during the copy); then
+    /// the snapshot. After it, each backup disk belongs to its plan's instance at `generation`.
+    case diskPlan(generation: UInt64, disks: [DiskCopyPlan])
     /// Backup -> primary: a node with no machine and no disk asks for the state by live copy
     /// (memory pages while the guest runs, then a short pause); `join` asks for one snapshot.
     case joinLive
     /// Primary -> backup: RAM pages of a live copy (4096 bytes each, in the order of `pages`;
     /// `compressed`: one zstd frame of them).
     case ramPages(pages: [UInt32], compressed: Bool, bytes: [UInt8])
-    /// Primary -> backup: one extent of the disk: its bytes, a zstd frame of them
-    /// (`compressed`), or nothing (all zeros).
-    case diskExtent(index: UInt64, compressed: Bool, bytes: [UInt8])
+    /// Primary -> backup: one extent of disk `disk` (its place, from 0): its bytes, a zstd frame
+    /// of them (`compressed`), or nothing (all zeros).
+    case diskExtent(disk: UInt32, index: UInt64, compressed: Bool, bytes: [UInt8])
 
     enum Kind: UInt8 {
-        case hello = 1, proof, refuse, join, resume, snapshotChunk, entry, ack, heartbeat, joinWithDisk, diskPlan, diskExtent,
+        case hello = 1, proof, refuse, join, resume, snapshotChunk, entry, ack, heartbeat, joinWithDisks, diskPlan, diskExtent,
              joinLive, ramPages
     }
 
@@ -76,7 +78,7 @@ public enum ReplicationMessage: Equatable, Sendable {
         case .entry: return .entry
         case .ack: return .ack
         case .heartbeat: return .heartbeat
-        case .joinWithDisk: return .joinWithDisk
+        case .joinWithDisks: return .joinWithDisks
         case .diskPlan: return .diskPlan
         case .diskExtent: return .diskExtent
         case .joinLive: return .joinLive
@@ -87,6 +89,7 @@ public enum ReplicationMessage: Equatable, Sendable {
     /// Appends the payload (everything after the kind byte) to `bytes`.
     func writePayload(to bytes: inout [UInt8]) {
         func writeU64(_ value: UInt64) { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
+        func writeU32(_ value: UInt32) { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
         func writeBlob(_ blob: [UInt8]) {
             withUnsafeBytes(of: UInt32(blob.count).littleEndian) { bytes.append(contentsOf: $0) }
             bytes.append(contentsOf: blob)
@@ -129,21 +132,28 @@ public enum ReplicationMessage: Equatable, Sendable {
             writeU64(sequence)
             writeU64(executed)
             writeU64(echo)
-        case .joinWithDisk(let report):
-            writeBlob(report.instance)
-            writeU64(report.generation)
-            writeU64(report.sectorCount)
-            writeU64(report.extentSectors)
-            bytes.append(report.state.rawValue)
-            bytes.append(report.historyTrusted ? 1 : 0)
-            bytes.append(report.wantsFull ? 1 : 0)
-            writeBlob(report.written)
-        case .diskPlan(let instance, let generation, let full, let extents):
-            writeBlob(instance)
+        case .joinWithDisks(let reports):
+            writeU32(UInt32(reports.count))
+            for report in reports {
+                writeBlob(report.instance)
+                writeU64(report.generation)
+                writeU64(report.sectorCount)
+                writeU64(report.extentSectors)
+                bytes.append(report.state.rawValue)
+                bytes.append(report.historyTrusted ? 1 : 0)
+                bytes.append(report.wantsFull ? 1 : 0)
+                writeBlob(report.written)
+            }
+        case .diskPlan(let generation, let disks):
             writeU64(generation)
-            bytes.append(full ? 1 : 0)
-            writeU64(extents)
-        case .diskExtent(let index, let compressed, let data):
+            writeU32(UInt32(disks.count))
+            for plan in disks {
+                writeBlob(plan.instance)
+                bytes.append(plan.full ? 1 : 0)
+                writeU64(plan.extents)
+            }
+        case .diskExtent(let disk, let index, let compressed, let data):
+            writeU32(disk)
             writeU64(index)
             bytes.append(compressed ? 1 : 0)
             writeBlob(data)
@@ -190,6 +200,13 @@ public enum ReplicationMessage: Equatable, Sendable {
             guard let count = payload.readInteger(as: UInt32.self) else { throw .malformedMessage("truncated length of \(what)") }
             guard count <= limit, let bytes = payload.readBytes(length: Int(count)) else { throw .malformedMessage("truncated or oversized \(what)") }
             return bytes
+        }
+        func diskCount() throws(ReplicationError) -> Int {
+            guard let count = payload.readInteger(as: UInt32.self) else { throw .malformedMessage("truncated disk count") }
+            guard count <= UInt32(Machine.maximumDiskCount) else {
+                throw .malformedMessage("\(count) disks (a machine has at most \(Machine.maximumDiskCount))")
+            }
+            return Int(count)
         }
         func text(_ what: String) throws(ReplicationError) -> String {
             let bytes = try blob(what, limit: 4096)
@@ -238,29 +255,39 @@ public enum ReplicationMessage: Equatable, Sendable {
         case .ack:
             message = .ack(sequence: try u64("the acknowledged sequence"), executedCount: try u64("the executed count"),
                            echo: try u64("the echoed primary time"))
-        case .joinWithDisk:
-            let instance = try blob("the disk instance", limit: 64)
-            let generation = try u64("the disk generation")
-            let sectors = try u64("the disk size")
-            let extentSectors = try u64("the extent size")
-            guard let rawState = payload.readInteger(as: UInt8.self), let state = DiskRecord.State(rawValue: rawState) else {
-                throw .malformedMessage("truncated or unknown disk state")
+        case .joinWithDisks:
+            var reports: [DiskReport] = []
+            for _ in 0..<(try diskCount()) {
+                let instance = try blob("the disk instance", limit: 64)
+                let generation = try u64("the disk generation")
+                let sectors = try u64("the disk size")
+                let extentSectors = try u64("the extent size")
+                guard let rawState = payload.readInteger(as: UInt8.self), let state = DiskRecord.State(rawValue: rawState) else {
+                    throw .malformedMessage("truncated or unknown disk state")
+                }
+                guard let trusted = payload.readInteger(as: UInt8.self), trusted <= 1,
+                      let full = payload.readInteger(as: UInt8.self), full <= 1 else {
+                    throw .malformedMessage("truncated or unknown disk flags")
+                }
+                reports.append(DiskReport(instance: instance, generation: generation, sectorCount: sectors, extentSectors: extentSectors,
+                                          state: state, historyTrusted: trusted != 0, written: try blob("the written extents"),
+                                          wantsFull: full != 0))
             }
-            guard let trusted = payload.readInteger(as: UInt8.self), let full = payload.readInteger(as: UInt8.self) else {
-                throw .malformedMessage("truncated disk flags")
-            }
-            message = .joinWithDisk(DiskReport(instance: instance, generation: generation, sectorCount: sectors, extentSectors: extentSectors,
-                                               state: state, historyTrusted: trusted != 0, written: try blob("the written extents"),
-                                               wantsFull: full != 0))
+            message = .joinWithDisks(reports)
         case .diskPlan:
-            let instance = try blob("the disk instance", limit: 64)
             let generation = try u64("the generation")
-            guard let full = payload.readInteger(as: UInt8.self) else { throw .malformedMessage("truncated plan flag") }
-            message = .diskPlan(instance: instance, generation: generation, full: full != 0, extents: try u64("the extent count"))
+            var plans: [DiskCopyPlan] = []
+            for _ in 0..<(try diskCount()) {
+                let instance = try blob("the disk instance", limit: 64)
+                guard let full = payload.readInteger(as: UInt8.self), full <= 1 else { throw .malformedMessage("truncated or unknown plan flag") }
+                plans.append(DiskCopyPlan(instance: instance, full: full != 0, extents: try u64("the extent count")))
+            }
+            message = .diskPlan(generation: generation, disks: plans)
         case .diskExtent:
+            guard let disk = payload.readInteger(as: UInt32.self) else { throw .malformedMessage("truncated disk number") }
             let index = try u64("the extent index")
             guard let compressed = payload.readInteger(as: UInt8.self), compressed <= 1 else { throw .malformedMessage("truncated or unknown extent encoding") }
-            message = .diskExtent(index: index, compressed: compressed == 1, bytes: try blob("the extent"))
+            message = .diskExtent(disk: disk, index: index, compressed: compressed == 1, bytes: try blob("the extent"))
         case .joinLive:
             message = .joinLive
         case .ramPages:

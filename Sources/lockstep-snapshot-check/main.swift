@@ -2,7 +2,7 @@
 // for measuring snapshot sizes and times. Not the user-facing CLI (`lockstep snapshot` / `--restore`
 // will live in LockstepCLI).
 //
-//   lockstep-snapshot-check restore SNAPSHOT [--apply INCREMENTAL]... [--disk IMAGE]
+//   lockstep-snapshot-check restore SNAPSHOT [--apply INCREMENTAL]... [--disk IMAGE]...
 //                                   [--input COUNT:TEXT]... --until COUNT
 //       Builds a machine with the snapshot's configuration (and the disk image, if given),
 //       restores the snapshot, applies the incremental snapshots in order, runs to COUNT retired
@@ -48,14 +48,14 @@ func restore(_ arguments: [String]) throws {
     var arguments = arguments[...]
     guard let snapshotPath = arguments.popFirst() else { throw Failure("restore: no snapshot file") }
     var increments: [String] = []
-    var diskPath: String?
+    var diskPaths: [String] = []
     var inputs: [(UInt64, String)] = []
     var until: UInt64?
     while let option = arguments.popFirst() {
         guard let value = arguments.popFirst() else { throw Failure("\(option) needs a value") }
         switch option {
         case "--apply": increments.append(value)
-        case "--disk": diskPath = value
+        case "--disk": diskPaths.append(value)
         case "--until": until = UInt64(value)
         case "--input":
             guard let colon = value.firstIndex(of: ":"), let count = UInt64(value[..<colon]) else {
@@ -68,8 +68,8 @@ func restore(_ arguments: [String]) throws {
     guard let until else { throw Failure("restore: --until is required") }
     let snapshot = try readFile(snapshotPath)
     let info = try SnapshotInfo(snapshot)
-    let disk: (any BlockStorage)? = try diskPath.map { try FileDisk(path: $0) }
-    let machine = try Machine(configuration: info.configuration, disk: disk)
+    let disks: [any BlockStorage] = try diskPaths.map { try FileDisk(path: $0) }
+    let machine = try Machine(configuration: info.configuration, disks: disks)
     try machine.restoreSnapshot(snapshot)
     for path in increments { try machine.restoreSnapshot(try readFile(path)) }
     var output: [UInt8] = []

@@ -3,18 +3,23 @@ import Foundation
 import HostIO
 import Testing
 
-/// Mirrored disks with real `lockstep node` processes (issue 15): each node has its own image;
-/// files written with `sync` survive a reboot of the replicated guest and two failovers; a node that comes back with the disk it had is
-/// resynced with only what changed (counted in extents); disks that cannot be proven equal are
-/// refused with a message that says what to do.
+/// Mirrored disks with real `lockstep node` processes (issue 15): each node has its own images;
+/// files written with `sync` on the first disk and raw data on the second survive a reboot of the
+/// replicated guest and two failovers; a node that comes back with the disks it had is resynced
+/// with only what changed on each (counted in extents); disks that cannot be proven equal, or a
+/// backup with fewer disks than the VM, are refused with a message that says what to do.
 @Suite(.serialized) struct DiskFailoverTests {
     static let diskMiB = 64
     /// 64 MiB in extents of 256 KiB.
     static let extents = diskMiB * 4
+    /// The second disk of the two-disk VM (raw, written with dd).
+    static let secondDiskMiB = 16
 
     /// Two nodes of VM "kv" with a disk each: A's formatted ext4 (the guest mounts it on /data),
-    /// B's blank (its first join copies A's in full).
-    func cluster(_ name: String) throws -> (Cluster, URL) {
+    /// B's blank (its first join copies A's in full). With `disks: 2`, each node has a second,
+    /// blank disk (/dev/vdb): A's is in its arguments, B's is left out (the test adds it with
+    /// `extraArguments`, after showing that a backup without it is refused).
+    func cluster(_ name: String, disks: Int = 1) throws -> (Cluster, URL) {
         let directory = temporaryDirectory(name)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let images = ["A", "B"].map { directory.appendingPathComponent("\($0).img").path }
@@ -24,23 +29,48 @@ import Testing
         options.arbiter = .file
         options.append = "console=ttyS0 quiet lockstep.data=/dev/vda"
         options.nodeArguments = [["--disk", images[0]], ["--disk", images[1]]]
+        if disks == 2 {
+            for node in ["A", "B"] {
+                try LabCluster.makeImage(diskMiB: Self.secondDiskMiB, at: secondImage(node, in: directory), formatted: false)
+            }
+            options.nodeArguments[0] += ["--disk", secondImage("A", in: directory)]
+        }
         return (try Cluster(options: options, directory: directory), directory)
     }
 
-    /// How many extents a primary's log says it planned for a quick resync (nil: none logged).
-    func quickResyncExtents(_ log: String) -> Int? {
-        guard let line = log.split(separator: "\n").last(where: { $0.contains("quick resync of the backup's disk:") }),
-              let range = line.range(of: #"disk: (\d+) of"#, options: .regularExpression) else { return nil }
-        return Int(line[range].dropFirst(6).dropLast(3))
+    /// Node `node`'s second disk image.
+    func secondImage(_ node: String, in directory: URL) -> String {
+        directory.appendingPathComponent("\(node)2.img").path
     }
 
-    @Test func filesWrittenWithSyncSurviveTwoFailoversAndAReturningNodeResyncsOnlyWhatChanged() throws {
-        let (cluster, directory) = try cluster("disk-failover")
+    /// How many extents a primary's log says it planned for a quick resync of disk `disk` (1 or
+    /// 2) of a VM with two disks (nil: none logged).
+    func quickResyncExtents(_ log: String, disk: Int) -> Int? {
+        let marker = "quick resync of the backup's disk \(disk) of 2: "
+        guard let line = log.split(separator: "\n").last(where: { $0.contains(marker) }),
+              let start = line.range(of: marker)?.upperBound else { return nil }
+        return Int(line[start...].prefix { $0.isNumber })
+    }
+
+    @Test func filesOnTwoDisksSurviveTwoFailoversAndAReturningNodeResyncsOnlyWhatChangedOnEach() throws {
+        let (cluster, directory) = try cluster("disk-failover", disks: 2)
         defer { cluster.stop(); removeTemporaryDirectory(directory) }
-        cluster.nodes[1].extraArguments = ["--resync", "full"]
-        try cluster.start()
-        #expect(cluster.nodes[1].log.contains("full resync from the primary"), "\(cluster.logs)")
-        let one = ConsoleProbe.ask(port: cluster.consolePorts[0], command: "echo first > /data/one; sync; echo w$((1+1))",
+        try cluster.startArbiter()
+        try cluster.nodes[0].start()
+        try cluster.nodes[0].waitForLog("console on", seconds: 60)
+        // A backup with one disk where the VM has two: refused, saying what to do.
+        try cluster.nodes[1].start()
+        #expect(cluster.nodes[1].waitForExit(seconds: 60) == 3, "\(cluster.logs)")
+        #expect(cluster.nodes[1].log.contains("has 2 disks, this backup 1 disk") && cluster.nodes[1].log.contains("--disk given 2 times"),
+                "\(cluster.logs)")
+        cluster.nodes[1].extraArguments = ["--disk", secondImage("B", in: directory), "--resync", "full"]
+        try cluster.nodes[1].start()
+        try cluster.nodes[1].waitForLog("backup of VM", seconds: 60)
+        #expect(cluster.nodes[1].log.contains("full resync of disk 1 of 2") && cluster.nodes[1].log.contains("full resync of disk 2 of 2"),
+                "\(cluster.logs)")
+        // /data is the first disk's filesystem (/dev/vda); the second disk is /dev/vdb, written raw.
+        let one = ConsoleProbe.ask(port: cluster.consolePorts[0],
+                                   command: "echo first > /data/one; echo -n SECOND-ONE | dd of=/dev/vdb bs=512 seek=8 conv=notrunc 2>/dev/null; sync; echo w$((1+1))",
                                    expecting: "w2", seconds: 20)
         #expect(one != nil, "\(cluster.logs)")
         // The guest reboots while replicated: both nodes reboot it at the same instruction, it
@@ -52,20 +82,26 @@ import Testing
         #expect(cluster.nodes[0].log.contains("the guest rebooted") && cluster.backup == 1, "\(cluster.logs)")
         cluster.nodes[0].kill()
         try cluster.waitUntilLive(1, seconds: 20)
-        let read = ConsoleProbe.ask(port: cluster.consolePorts[1], command: "cat /data/one; echo second > /data/two; sync; echo r$((2+1))",
+        let read = ConsoleProbe.ask(port: cluster.consolePorts[1],
+                                    command: "cat /data/one; dd if=/dev/vdb bs=512 skip=8 count=1 2>/dev/null | head -c 10; echo; echo second > /data/two; echo -n SECOND-TWO | dd of=/dev/vdb bs=512 seek=2048 conv=notrunc 2>/dev/null; sync; echo r$((2+1))",
                                     expecting: "r3", seconds: 20)
-        #expect(read?.contains("first") == true, "\(read ?? "no answer")\n\(cluster.logs)")
-        // A comes back with the disk it had: only what changed crosses.
+        #expect(read?.contains("first") == true && read?.contains("SECOND-ONE") == true, "\(read ?? "no answer")\n\(cluster.logs)")
+        // A comes back with the disks it had: only what changed on each crosses.
         cluster.nodes[0].extraArguments = []
         try cluster.rejoin(0)
-        let planned = quickResyncExtents(cluster.nodes[1].log)
-        #expect(planned != nil, "no quick resync: \(cluster.logs)")
-        if let planned { #expect(planned > 0 && planned <= Self.extents / 8, "\(planned) of \(Self.extents) extents: \(cluster.logs)") }
+        for disk in 1...2 {
+            let planned = quickResyncExtents(cluster.nodes[1].log, disk: disk)
+            #expect(planned != nil, "no quick resync of disk \(disk): \(cluster.logs)")
+            if let planned { #expect(planned > 0 && planned <= Self.extents / 8, "disk \(disk): \(planned) extents: \(cluster.logs)") }
+        }
         cluster.nodes[1].kill()
         try cluster.waitUntilLive(0, seconds: 20)
-        let both = ConsoleProbe.ask(port: cluster.consolePorts[0], command: "cat /data/one /data/two; echo c$((3+1))",
+        let both = ConsoleProbe.ask(port: cluster.consolePorts[0],
+                                    command: "cat /data/one /data/two; for s in 8 2048; do dd if=/dev/vdb bs=512 skip=$s count=1 2>/dev/null | head -c 10; echo; done; echo c$((3+1))",
                                     expecting: "c4", seconds: 20)
-        #expect(both?.contains("first") == true && both?.contains("second") == true, "\(both ?? "no answer")\n\(cluster.logs)")
+        for text in ["first", "second", "SECOND-ONE", "SECOND-TWO"] {
+            #expect(both?.contains(text) == true, "\(text): \(both ?? "no answer")\n\(cluster.logs)")
+        }
         #expect(cluster.releaseViolations() == [])
     }
 

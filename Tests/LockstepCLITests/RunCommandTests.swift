@@ -82,6 +82,35 @@ import Testing
         #expect(badMemory.stderr.contains("--memory"))
     }
 
+    /// `--disk` is repeatable up to four times on every command that takes it; a fifth, or one
+    /// image given twice (under another name too), is refused before anything starts.
+    @Test func moreThanFourDisksOrOneImageTwiceAreRefused() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-disks-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let images = try (1...5).map { index -> String in
+            let path = directory.appendingPathComponent("d\(index).img").path
+            try Data(count: 1 << 20).write(to: URL(fileURLWithPath: path))
+            return path
+        }
+        let alias = directory.appendingPathComponent("alias.img").path
+        try FileManager.default.createSymbolicLink(atPath: alias, withDestinationPath: images[0])
+        let five = images.flatMap { ["--disk", $0] }
+        let node = ["node", "--vm", "v", "--key-file", "/nonexistent/key", "--listen", "127.0.0.1:1", "--listen", "127.0.0.1:2",
+                    "--peer", "127.0.0.1:3", "--peer", "127.0.0.1:4", "--arbiter-file", "/tmp/x"]
+        for command in [["run"], ["snapshot", "--at", "1", "--output", "/tmp/x.snap"], node] {
+            let many = try lockstep(command + five)
+            #expect(many.status != 0 && many.stderr.contains("--disk is given 5 times") && many.stderr.contains("at most 4"),
+                    "\(command[0]): \(many.stderr)")
+            let twice = try lockstep(command + ["--disk", images[0], "--disk", images[1], "--disk", images[0]])
+            #expect(twice.status != 0 && twice.stderr.contains("\(images[0]) is given twice"), "\(command[0]): \(twice.stderr)")
+            let aliased = try lockstep(command + ["--disk", images[0], "--disk", alias])
+            #expect(aliased.status != 0 && aliased.stderr.contains("are the same file"), "\(command[0]): \(aliased.stderr)")
+        }
+        let replay = try lockstep(["replay", "/nonexistent.log"] + five)
+        #expect(replay.status != 0 && replay.stderr.contains("at most 4"), "\(replay.stderr)")
+    }
+
     @Test func consolePortTakesTheConsoleOffTheTerminalAndSaysWhere() throws {
         // A bare-metal program's console output goes to TCP clients (none here), not to stdout.
         let hello = try lockstep(["run", "--elf", guest("hello"), "--console-port", "0"])

@@ -4,7 +4,7 @@ import Testing
 
 /// The snapshot fuzz target's seed corpus and past findings (fuzz/Snapshot), replayed on every
 /// test run: each file is read by SnapshotInfo and restored onto a machine of its configuration
-/// (without and with the harness's 16-sector disk); every refusal is a SnapshotError that leaves
+/// (without a disk, with the harness's 16-sector disk, with it and a 32-sector one); every refusal is a SnapshotError that leaves
 /// the machine as it was, and the seed snapshots restore.
 @Suite struct SnapshotFuzzCorpusTests {
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
@@ -18,9 +18,9 @@ import Testing
                 let bytes = [UInt8](try Data(contentsOf: dir.appendingPathComponent(name)))
                 guard let info = try? SnapshotInfo(bytes), info.configuration.memorySize <= 4 << 20 else { continue }
                 var success = false
-                for disk in [false, true] {
+                for disks in 0...2 {
                     guard let machine = try? Machine(configuration: info.configuration,
-                                                     disk: disk ? MemoryBlockStorage(sectorCount: 16) : nil) else { break }
+                                                     disks: (0..<disks).map { MemoryBlockStorage(sectorCount: 16 << $0) }) else { break }
                     let before = machine.stateHash()
                     do throws(SnapshotError) {
                         try machine.restoreSnapshot(bytes)

@@ -56,6 +56,13 @@ final class VirtioTestDriver {
         transport = VirtioMMIO(memory: memory, device: device, transportFeatures: transportFeatures)
     }
 
+    /// A driver of virtio-mmio slot `slot` of `machine` (its rings and buffers in the first MiB
+    /// of the machine's RAM).
+    init(machine: Machine, slot: Int) {
+        memory = machine.memory
+        transport = machine.virtioSlots[slot]
+    }
+
     func read32(_ offset: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: transport.read(offset: offset, size: 4)) }
     func write32(_ offset: UInt64, _ value: UInt32) { transport.write(offset: offset, size: 4, value: UInt64(value)) }
     var status: UInt32 { read32(Reg.status) }

@@ -8,7 +8,7 @@ import Testing
     static let session = SessionDescription(
         configuration: MachineConfiguration(memorySize: 64 << 20, instructionsPerTick: 50, entropySeed: 0xDEAD_BEEF),
         boot: .linux(kernelPath: "/k/Image", kernelHash: 1, initrdPath: "/k/initrd", initrdHash: 2, commandLine: "console=ttyS0"),
-        disk: .init(path: "/d.img", byteCount: 4096, hash: 3),
+        disks: [.init(path: "/d.img", byteCount: 4096, hash: 3), .init(path: "/e.img", byteCount: 8192, hash: 4)],
         initialStateHash: 0x1234)
 
     static let records: [LogRecord] = [
@@ -30,9 +30,42 @@ import Testing
         #expect(log.session == Self.session)
         #expect(log.records == Self.records)
         #expect(log.end?.stop == .exited(code: 3))
-        let elf = SessionDescription(configuration: MachineConfiguration(), boot: .elf(path: "p.elf", hash: 9), disk: nil, initialStateHash: 1)
+        let elf = SessionDescription(configuration: MachineConfiguration(), boot: .elf(path: "p.elf", hash: 9), disks: [], initialStateHash: 1)
         let other = EventLog(session: elf, records: [.end(SessionEnd(instructionCount: 0, stateHash: 0, outputByteCount: 0, outputHash: 0, stop: .stoppedByHost))])
         #expect(try EventLog(bytes: other.encoded()) == other)
+    }
+
+    /// A log of format 3 (at most one disk: a presence flag where format 4 has a count) still
+    /// reads, with its disk.
+    @Test func aFormat3LogStillReads() throws {
+        for disks in [[], [SessionDescription.Disk(path: "/d.img", byteCount: 4096, hash: 3)]] {
+            var session = Self.session
+            session.disks = disks
+            var none = session
+            none.disks = []
+            let prefix = EventLogCoding.encode(none).dropLast(12)   // the disk count (u32 0) and the initial hash
+            var header = ByteWriter()
+            header.bytes = Array(prefix)
+            header.u8(disks.isEmpty ? 0 : 1)
+            for disk in disks {
+                header.string(disk.path)
+                header.u64(disk.byteCount)
+                header.u64(disk.hash)
+            }
+            header.u64(session.initialStateHash)
+            var w = ByteWriter()
+            w.bytes = EventLogFormat.magic
+            w.u16(3)
+            w.data(header.bytes)
+            w.u32(CRC32.checksum(header.bytes[...]))
+            for record in Self.records { w.bytes += EventLogWriter.recordBytes(record) }
+            let log = try EventLog(bytes: w.bytes)
+            #expect(log.session == session && log.records == Self.records)
+        }
+        // Format 4 refuses more disks than a machine has.
+        var many = Self.session
+        many.disks = Array(repeating: .init(path: "/d.img", byteCount: 4096, hash: 3), count: 5)
+        #expect(throws: EventLogError.self) { try EventLog(bytes: EventLog(session: many, records: Self.records).encoded()) }
     }
 
     @Test func foreignFilesAreRefused() {

@@ -39,7 +39,7 @@ import Testing
     static func record(seed: UInt64, to path: String) throws -> (log: EventLog, output: [UInt8]) {
         var random = SplitMix(seed: seed)
         let machine = try bootedMachine(seed: seed)
-        let session = SessionDescription(configuration: machine.configuration, boot: .elf(path: "test", hash: 0), disk: nil,
+        let session = SessionDescription(configuration: machine.configuration, boot: .elf(path: "test", hash: 0), disks: [],
                                          initialStateHash: machine.stateHash())
         let recorder = Recorder(writer: try EventLogWriter(path: path, session: session))
         let console = CollectingSink()
@@ -161,7 +161,7 @@ import Testing
         let path = Self.temporaryPath("seed")
         defer { try? FileManager.default.removeItem(atPath: path) }
         let machine = try Self.bootedMachine(seed: 1)
-        let session = SessionDescription(configuration: machine.configuration, boot: .elf(path: "t", hash: 0), disk: nil,
+        let session = SessionDescription(configuration: machine.configuration, boot: .elf(path: "t", hash: 0), disks: [],
                                          initialStateHash: machine.stateHash())
         let log = EventLog(session: session, records: [
             .end(SessionEnd(instructionCount: 1_000, stateHash: 0, outputByteCount: 0, outputHash: 0, stop: .stoppedByHost)),

@@ -47,8 +47,8 @@ import Testing
 
     @Test func aCopyPlanFromAnOlderGenerationIsRefusedFirst() {
         let channel = ScriptedChannel()
-        channel.transfers = [.plan(instance: Array(repeating: 7, count: 16), generation: 1, full: true, extents: 4),
-                             .extent(index: 0, compressed: false, bytes: [])]
+        channel.transfers = [.plan(generation: 1, disks: [DiskCopyPlan(instance: Array(repeating: 7, count: 16), full: true, extents: 4)]),
+                             .extent(disk: 0, index: 0, compressed: false, bytes: [])]
         let reason = Self.refusal(Self.role(channel, fence: 2).step())
         #expect(reason?.contains("fenced") == true, "\(String(describing: reason))")
     }

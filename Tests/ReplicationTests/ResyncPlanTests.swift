@@ -156,4 +156,56 @@ import Testing
         // An interrupted full resync goes on in full without being asked again.
         #expect(decide { $0.instance = []; $0.state = .fullResync } == .copy(.all(Self.extents), full: true))
     }
+
+    /// A VM with two disks: each disk is decided on its own (a quick resync of one, a full one of
+    /// the other), matched by place; another number of disks, disks given in another order (each
+    /// disk has its own instance) or one disk that cannot be proven equal refuse the backup,
+    /// naming the disk and what to do.
+    @Test func twoDisksAreDecidedEachOnItsOwnAndMatchedByPlace() {
+        var first = ModelDisk(contents: Array(repeating: 0, count: Self.extents), record: record(3, instance: Array(0..<16)))
+        var second = ModelDisk(contents: Array(repeating: 0, count: Self.extents), record: record(3, instance: Array(16..<32)))
+        var backupFirst = first
+        let backupSecond = second
+        // The backup wrote extent 1 of its first disk in generation 3 (never executed by the
+        // primary), then the primary moved on to generation 4 and wrote extent 9 of its second disk.
+        backupFirst.write(1, 7)
+        first.record.beginGeneration(4)
+        second.record.beginGeneration(4)
+        second.write(9, 8)
+        var reports = [report(backupFirst), report(backupSecond)]
+        reports[1].wantsFull = false
+        let primary = [first.record, second.record]
+        guard case .copy(let disks) = ResyncDecision.decide(primary: primary, backup: reports) else {
+            Issue.record("refused: \(ResyncDecision.decide(primary: primary, backup: reports))")
+            return
+        }
+        #expect(disks.map(\.extents.members) == [[1], [9]] && disks.map(\.full) == [false, false])
+        // Asked for in full: every disk in full.
+        let full = reports.map { var r = $0; r.wantsFull = true; return r }
+        #expect(ResyncDecision.decide(primary: primary, backup: full) == .copy([.init(extents: .all(Self.extents), full: true),
+                                                                                 .init(extents: .all(Self.extents), full: true)]))
+
+        func refusal(_ backup: [DiskReport]) -> String {
+            if case .refuse(let why) = ResyncDecision.decide(primary: primary, backup: backup) { return why }
+            return "accepted"
+        }
+        let one = refusal([reports[0]])
+        #expect(one.contains("has 2 disks, this backup 1 disk") && one.contains("--disk given 2 times"), "\(one)")
+        #expect(refusal([]).contains("this backup no disk"))
+        let swapped = refusal([reports[1], reports[0]])
+        #expect(swapped.contains("disk 1 of 2 (the first --disk)") && swapped.contains("another instance"), "\(swapped)")
+        var blank = reports
+        blank[1].instance = []
+        let fresh = refusal(blank)
+        #expect(fresh.contains("disk 2 of 2 (the second --disk)") && fresh.contains("no record") && fresh.contains("--resync full"), "\(fresh)")
+        var small = reports
+        small[1].sectorCount = 8
+        #expect(refusal(small).contains("disk 2 of 2") && refusal(small).contains("same size"))
+        // One disk: the reasons as they always were, without a disk number.
+        if case .refuse(let why) = ResyncDecision.decide(primary: [first.record], backup: [reports[1]]) {
+            #expect(why.hasPrefix("the backup's disk belongs to another instance"), "\(why)")
+        } else {
+            Issue.record("accepted another instance")
+        }
+    }
 }

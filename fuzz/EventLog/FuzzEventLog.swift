@@ -92,14 +92,18 @@ let seedCheckpoint = Checkpoint(
 private func seeds() -> [(name: String, bytes: [UInt8])] {
     let configuration = MachineConfiguration(memorySize: 4 << 20, instructionsPerTick: 50, entropySeed: 7)
     let elf = SessionDescription(configuration: configuration, boot: .elf(path: "guests/out/hello.elf", hash: 0x1234_5678_9ABC_DEF0),
-                                 disk: nil, initialStateHash: 0xFEED)
+                                 disks: [], initialStateHash: 0xFEED)
     let linux = SessionDescription(configuration: configuration,
                                    boot: .linux(kernelPath: "Image", kernelHash: 1, initrdPath: "initrd.cpio", initrdHash: 2,
                                                 commandLine: "console=ttyS0 quiet"),
-                                   disk: .init(path: "disk.img", byteCount: 1 << 20, hash: 3), initialStateHash: 4)
+                                   disks: [.init(path: "disk.img", byteCount: 1 << 20, hash: 3)], initialStateHash: 4)
     let linuxBare = SessionDescription(configuration: configuration,
                                        boot: .linux(kernelPath: "Image", kernelHash: 1, initrdPath: nil, initrdHash: nil, commandLine: ""),
-                                       disk: nil, initialStateHash: 5)
+                                       disks: [], initialStateHash: 5)
+    let linuxDisks = SessionDescription(configuration: configuration,
+                                        boot: .linux(kernelPath: "Image", kernelHash: 1, initrdPath: nil, initrdHash: nil, commandLine: ""),
+                                        disks: [.init(path: "a.img", byteCount: 1 << 20, hash: 3), .init(path: "b.img", byteCount: 2 << 20, hash: 6)],
+                                        initialStateHash: 8)
     let events: [LogRecord] = [
         .event(Event(instructionCount: 10, input: .consoleBytes(Array("ls\n".utf8)))),
         .event(Event(instructionCount: 10, input: .networkFrame([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x52, 0x54, 0x00, 0x12, 0x34, 0x56, 0x08, 0x06]))),
@@ -116,6 +120,7 @@ private func seeds() -> [(name: String, bytes: [UInt8])] {
         ("elf-exit-negative", EventLog(session: elf, records: [end(0, .exited(code: -1))])),
         ("linux-initrd-disk", EventLog(session: linux, records: events + [end(50, .reset)])),
         ("linux-bare", EventLog(session: linuxBare, records: [events[0], end(50, .stoppedByHost)])),
+        ("linux-two-disks", EventLog(session: linuxDisks, records: [events[0], end(60, .stoppedByHost)])),
     ]
     var result = logs.map { (name: "log-" + $0.0, bytes: $0.1.encoded()) }
     // A log cut off before its end record (rejected with missingEnd).

@@ -101,6 +101,16 @@ private func seeds() -> [(name: String, bytes: [UInt8])] {
             outputs: OutputDigest(outputCount: 1, byteCount: 3, value: 5))))),
         ("ack", .ack(sequence: 4, executedCount: 4000, echo: 123_456_789)),
         ("heartbeat", .heartbeat(time: 987_654_321)),
+        ("join-with-disks", .joinWithDisks([
+            DiskReport(instance: Array(0..<16), generation: 4, sectorCount: 4096, extentSectors: 512, state: .partialResync,
+                       historyTrusted: true, written: [0x81, 0, 0, 0, 0, 0, 0, 0], wantsFull: false),
+            DiskReport(instance: [], generation: 0, sectorCount: 2048, extentSectors: 512, state: .consistent,
+                       historyTrusted: false, written: [], wantsFull: true)])),
+        ("disk-plan", .diskPlan(generation: 5, disks: [DiskCopyPlan(instance: Array(0..<16), full: false, extents: 3),
+                                                       DiskCopyPlan(instance: Array(16..<32), full: true, extents: 4)])),
+        ("disk-extent", .diskExtent(disk: 1, index: 2, compressed: false, bytes: Array(repeating: 0x5A, count: 64))),
+        ("join-live", .joinLive),
+        ("ram-pages", .ramPages(pages: [1, 3], compressed: false, bytes: Array(repeating: 0x11, count: 2 * 4096))),
     ]
     var result = messages.map { (name: "frame-" + $0.0, bytes: ReplicationFrameCodec.frame($0.1)) }
     result.append((name: "stream-all", bytes: result.flatMap(\.bytes)))

@@ -29,7 +29,7 @@ public func lockstepFuzzSnapshotInitialize(_ argc: UnsafeMutablePointer<Int32>?,
     return 0
 }
 
-/// The machines snapshots are restored onto: 1 MiB of RAM, without and with a disk.
+/// The machines snapshots are restored onto: 1 MiB of RAM, without a disk, with one, with two.
 private let configuration = MachineConfiguration(memorySize: 1 << 20, instructionsPerTick: 50, entropySeed: 1)
 
 /// A tiny guest that counts in a0 and writes it to the UART, forever.
@@ -37,8 +37,8 @@ private let program: [UInt8] = [0x1000_02B7, 0x0015_0513, 0x00A2_8023, 0xFF9F_F0
     (0..<4).map { UInt8(truncatingIfNeeded: word >> (8 * UInt32($0))) }
 }
 
-private func freshMachine(disk: Bool) -> Machine {
-    let machine = try! Machine(configuration: configuration, disk: disk ? MemoryBlockStorage(sectorCount: 16) : nil)
+private func freshMachine(disks: Int) -> Machine {
+    let machine = try! Machine(configuration: configuration, disks: (0..<disks).map { MemoryBlockStorage(sectorCount: 16 << $0) })
     machine.memory.write(program, at: MachineConfiguration.ramBase)
     return machine
 }
@@ -50,8 +50,8 @@ private final class Target {
     let baselineHash: UInt64
     var changed = false
 
-    init(disk: Bool) {
-        machine = freshMachine(disk: disk)
+    init(disks: Int) {
+        machine = freshMachine(disks: disks)
         baseline = try! machine.saveSnapshot()
         baselineHash = machine.stateHash()
     }
@@ -64,14 +64,15 @@ private final class Target {
     }
 }
 
-nonisolated(unsafe) private let targets = [Target(disk: false), Target(disk: true)]
+nonisolated(unsafe) private let targets = [Target(disks: 0), Target(disks: 1), Target(disks: 2)]
 
 private func check(_ bytes: [UInt8]) {
     let info: SnapshotInfo?
     do { info = try SnapshotInfo(bytes) } catch { precondition(!error.description.isEmpty); info = nil }
     var parsed = false
     do {
-        let (kind, sections) = try SnapshotFormat.parse(bytes)
+        let (kind, version, sections) = try SnapshotFormat.parse(bytes)
+        precondition(SnapshotFormat.readableVersions.contains(version), "the parser took version \(version)")
         parsed = true
         // (SnapshotInfo also reads the CONF section, so it may refuse what the container parser takes.)
         if let info { precondition(info.kind == kind, "SnapshotInfo disagrees with the parser") }
@@ -93,7 +94,7 @@ private func check(_ bytes: [UInt8]) {
             if parsed {
                 precondition(machine.stateHash() == target.baselineHash, "a refused snapshot changed the machine: \(error)")
             }
-            if case .diskMismatch = error { continue }   // try the machine with a disk
+            if case .diskMismatch = error { continue }   // try the machine with (more) disks
             return
         }
         target.changed = true
@@ -129,15 +130,18 @@ private func withFixedChecksums(_ bytes: [UInt8]) -> [UInt8]? {
 /// Full snapshots of both machines fresh and after running, and an incremental one.
 private func seeds() -> [(name: String, bytes: [UInt8])] {
     var result: [(name: String, bytes: [UInt8])] = []
-    let plain = freshMachine(disk: false)
+    let plain = freshMachine(disks: 0)
     result.append((name: "full-fresh", bytes: try! plain.saveSnapshot()))
     plain.startDirtyTracking()
     _ = plain.run(instructionLimit: 200)
     result.append((name: "incremental-200", bytes: try! plain.saveIncrementalSnapshot()))
     result.append((name: "full-200", bytes: try! plain.saveSnapshot()))
-    let disk = freshMachine(disk: true)
+    let disk = freshMachine(disks: 1)
     _ = disk.run(instructionLimit: 100)
     result.append((name: "full-disk-100", bytes: try! disk.saveSnapshot()))
+    let disks = freshMachine(disks: 2)
+    _ = disks.run(instructionLimit: 100)
+    result.append((name: "full-two-disks-100", bytes: try! disks.saveSnapshot()))
     // Header only, and a file cut inside the RAM section.
     let full = result[0].bytes
     result.append((name: "header-only", bytes: Array(full[..<20])))
