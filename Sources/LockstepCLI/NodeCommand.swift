@@ -1,6 +1,7 @@
 import Arbitration
 import Etcd
 import ArgumentParser
+import Dispatch
 import HostIO
 import LockstepSupport
 import Machine
@@ -32,9 +33,13 @@ struct NodeCommand: ParsableCommand {
             default). The backend is checked at start and used only while this node is the \
             live primary; a node that loses the arbiter takes it down before anything else.
 
+            SIGUSR1 asks the live primary for a planned switchover: it stops the guest, waits until \
+            the backup has executed and acknowledged everything, and hands over; the backup claims \
+            the next generation and goes live at once.
+
             Exit status: the guest's exit code when it powers off; 2 when the node lost the \
-            arbiter and stopped its VM; 3 when the peer refused this node or execution diverged; 1 \
-            for errors at start.
+            arbiter and stopped its VM; 3 when the peer refused this node or execution diverged; 4 \
+            after a switchover handed the VM to the backup; 1 for errors at start.
             """
     )
 
@@ -193,6 +198,14 @@ struct NodeCommand: ParsableCommand {
             }
         }
         let node = Node(configuration: configuration, arbiter: arbiterBackend, network: network, disks: mirroredDisks)
+        // SIGUSR1: a planned switchover to the backup (`lockstep vm switchover`, or by hand).
+        signal(SIGUSR1, SIG_IGN)
+        let switchoverSignal = DispatchSource.makeSignalSource(signal: SIGUSR1, queue: .global())
+        switchoverSignal.setEventHandler { [node] in
+            if !node.requestSwitchover() { printError("lockstep: SIGUSR1 (switchover) ignored: this node is not the live primary") }
+        }
+        switchoverSignal.resume()
+        defer { switchoverSignal.cancel() }
         let outcome: NodeOutcome
         do {
             outcome = try node.run {
@@ -217,6 +230,9 @@ struct NodeCommand: ParsableCommand {
         case .refused(let reason), .diverged(let reason):
             printError("lockstep: \(reason)")
             throw ExitCode(3)
+        case .handedOver(let count):
+            printError("lockstep: switched over to the backup at instruction \(count); start this node again to join it as its backup")
+            throw ExitCode(4)
         }
     }
 }

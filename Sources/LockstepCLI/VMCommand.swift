@@ -22,7 +22,7 @@ struct VMCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vm",
         abstract: "Declare, list, show and delete the pool's VMs (the agents run them).",
-        subcommands: [Create.self, List.self, Show.self, Delete.self]
+        subcommands: [Create.self, List.self, Show.self, Delete.self, Switchover.self]
     )
 
     struct EtcdOption: ParsableArguments {
@@ -88,6 +88,39 @@ struct VMCommand: ParsableCommand {
                 let state = try await store.vms()
                 guard let text = PoolStatusTable.vm(name, in: state) else { throw .noSuchVM(name) }
                 print(text, terminator: "")
+            }
+        }
+    }
+
+    struct Switchover: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Make the backup the primary, losing no output (a planned switchover).",
+                                                        discussion: "The VM must be protected. Waits until the other host's node is the live primary.")
+        @OptionGroup var options: EtcdOption
+        @Argument(help: "The VM's name.") var name: String
+        @Option(help: ArgumentHelp("Seconds to wait for the switchover.", valueName: "s")) var timeout = 30.0
+        func run() throws {
+            let store = try options.store()
+            let name = name, timeout = timeout
+            try runPoolRequest("vm switchover") { () async throws(PoolError) in
+                let before = try await store.vms()
+                guard before.specs.contains(where: { $0.name == name }) else { throw .noSuchVM(name) }
+                let nodes = before.nodes[name] ?? []
+                guard let primary = nodes.first(where: { $0.role == .primary }), nodes.contains(where: { $0.role == .backup }) else {
+                    throw .invalid("VM '\(name)' is not protected now (\(PoolStatusTable.protection(nodes))): a switchover needs a primary and a backup in step")
+                }
+                try await store.requestSwitchover(vm: name)
+                let started = Date()
+                while Date().timeIntervalSince(started) < timeout {
+                    try? await Task.sleep(for: .milliseconds(100))
+                    let now = try await store.vms().nodes[name] ?? []
+                    if let live = now.first(where: { ($0.role == .primary || $0.role == .primaryAlone) && $0.host != primary.host }) {
+                        try await store.clearSwitchover(vm: name)
+                        print("VM '\(name)': switched over from \(primary.host) to \(live.host) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s (the old primary joins as its backup)")
+                        return
+                    }
+                }
+                try await store.clearSwitchover(vm: name)
+                throw .invalid("VM '\(name)': the switchover did not happen within \(timeout) s; see `lockstep vm show \(name)` and the nodes' logs")
             }
         }
     }

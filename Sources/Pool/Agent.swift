@@ -41,6 +41,8 @@ public final class Agent: @unchecked Sendable {
     private var nodes: [String: NodeSupervisor] = [:]
     private var reported: [String: NodeStatus] = [:]
     private var probers: [String: ServiceProber] = [:]
+    /// Switchover requests already passed to a node (by request id).
+    private var switchoversSignalled: Set<String> = []
 
     public init(configuration: Configuration, store: PoolStore, log: @escaping @Sendable (String) -> Void) {
         self.configuration = configuration
@@ -133,6 +135,12 @@ public final class Agent: @unchecked Sendable {
                 log("VM '\(spec.name)': cannot prepare its node: \(error)")
             }
             supervisor.refresh()
+            if let request = state.switchovers[spec.name], !switchoversSignalled.contains(request),
+               supervisor.status == .primary {
+                switchoversSignalled.insert(request)
+                log("VM '\(spec.name)': switchover asked: signalling the primary")
+                supervisor.requestSwitchover()
+            }
             let health = probe(spec, live: supervisor.status == .primary || supervisor.status == .primaryAlone)
             let status = NodeStatus(host: me, role: supervisor.status, detail: supervisor.detail, updated: now, health: health)
             let last = reported[spec.name]

@@ -34,7 +34,7 @@ final class NodeSupervisor {
         }
         let backoff = min(10.0, 0.5 * Double(1 << min(restarts, 5)))
         if process != nil && now - startedAt < backoff { return }
-        if process != nil, let process, process.terminationStatus != 0 || now - startedAt < 5 { restarts += 1 } else { restarts = 0 }
+        if process != nil, let process, (process.terminationStatus != 0 && process.terminationStatus != 4) || now - startedAt < 5 { restarts += 1 } else { restarts = 0 }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -54,6 +54,12 @@ final class NodeSupervisor {
         self.peer = peer
         startedAt = now
         status = .starting
+    }
+
+    /// Asks the node for a planned switchover (SIGUSR1; docs/replication.md).
+    func requestSwitchover() {
+        guard let process, process.isRunning else { return }
+        kill(process.processIdentifier, SIGUSR1)
     }
 
     /// SIGTERM, then SIGKILL if it lingers.

@@ -14,6 +14,8 @@ public struct PoolKeys: Sendable {
     public func node(_ vm: String, host: String) -> String { "\(root)/vms/\(vm)/nodes/\(host)" }
     /// The VM's generation: the arbiter's key (``Arbitration/EtcdArbiter``).
     public func generation(_ vm: String) -> String { "\(root)/vms/\(vm)/generation" }
+    /// A planned switchover asked for (`lockstep vm switchover`): the request's id.
+    public func switchover(_ vm: String) -> String { "\(root)/vms/\(vm)/switchover" }
     /// The agent that places VMs now.
     public var leader: String { "\(root)/leader" }
 }

@@ -19,6 +19,8 @@ public struct PoolStore: Sendable {
         public var placementRevisions: [String: Int64] = [:]
         public var nodes: [String: [NodeStatus]] = [:]
         public var generations: [String: (generation: UInt64, owner: String)] = [:]
+        /// Switchovers asked for and not yet done: an id per request.
+        public var switchovers: [String: String] = [:]
     }
 
     /// The hosts alive (their lease is renewed).
@@ -46,6 +48,8 @@ public struct PoolStore: Sendable {
                 state.placementRevisions[vm] = value.modRevision
             case "nodes" where parts.count == 3:
                 state.nodes[vm, default: []].append(try PoolJSON.decode(NodeStatus.self, value.value, key: key))
+            case "switchover":
+                state.switchovers[vm] = value.keyString + "@" + String(value.modRevision)
             case "generation":
                 if let object = (try? JSONSerialization.jsonObject(with: Data(value.value))) as? [String: Any],
                    let text = object["generation"] as? String, let generation = UInt64(text) {
@@ -93,6 +97,16 @@ public struct PoolStore: Sendable {
             let compare = revision == 0 ? EtcdCompare(key: key, .equal, .version(0)) : EtcdCompare(key: key, .equal, .modRevision(revision))
             return try await client.transaction(if: [compare], then: [.put(key, PoolJSON.encode(placement))]).succeeded
         } catch { throw .etcd(error) }
+    }
+
+    /// Asks for a planned switchover of `vm` (the agent of its primary's host signals the node).
+    public func requestSwitchover(vm: String) async throws(PoolError) {
+        do { try await client.put(keys.switchover(vm), Array("requested".utf8)) } catch { throw .etcd(error) }
+    }
+
+    /// The switchover request is done (or abandoned).
+    public func clearSwitchover(vm: String) async throws(PoolError) {
+        do { try await client.delete(keys.switchover(vm)) } catch { throw .etcd(error) }
     }
 
     /// Registers (or re-registers) a host under `lease`.

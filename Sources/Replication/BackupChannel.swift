@@ -85,6 +85,14 @@ public struct BackupChannel: Sendable {
     /// Why the primary refused this node, if it did.
     public var refusedReason: String? { refusal }
 
+    /// The primary's planned handover (``ReplicationMessage/handover(lastSequence:instructionCount:)``),
+    /// once every entry up to it has arrived: the backup goes live when it has executed them.
+    public var handover: UInt64? {
+        guard let pending = handoverPending, nextSequence > pending.lastSequence else { return nil }
+        return pending.instructionCount
+    }
+    private var handoverPending: (lastSequence: UInt64, instructionCount: UInt64)?
+
     /// Whether any line to the primary is up.
     public var isConnected: Bool { !lines.isEmpty }
 
@@ -233,6 +241,10 @@ public struct BackupChannel: Sendable {
         case .ramPages(let pages, let compressed, let bytes):
             guard !synced, joinLine == line.index, joinMessage != .join else { problem = "unexpected memory pages"; break }
             copyTransfers.append(.pages(pages, compressed: compressed, bytes: bytes))
+            ring = true
+        case .handover(let lastSequence, let instructionCount):
+            guard synced else { problem = "a handover before the initial state"; break }
+            handoverPending = (lastSequence, instructionCount)
             ring = true
         case .hello, .proof, .refuse, .join, .resume, .ack, .joinWithDisks, .joinLive:
             problem = "a primary does not send \(message.kind)"

@@ -88,6 +88,8 @@ public final class BackupLink: LineOwner, @unchecked Sendable {
 
     /// Why the primary refused this node, if it did.
     public var refusedReason: String? { lock.withLock { core.refusedReason } }
+    /// The count the primary handed over at, once every entry before it arrived.
+    public var handover: UInt64? { lock.withLock { core.handover } }
 
     /// Whether any line to the primary is up.
     public var isConnected: Bool { lock.withLock { core.isConnected } }

@@ -70,6 +70,10 @@ import Replay
         link.noteExecuted(follower.machine.instructionCount)
         if !entries.isEmpty { return .continue }
         link.reportCaughtUp()
+        if let count = link.handover, follower.machine.instructionCount >= count {
+            log("the primary handed over at instruction \(count) (a switchover): taking over")
+            return .primaryLost(follower.machine, generation: generation, outputs: follower.outputDigest)
+        }
         if link.isPrimaryLost {
             if let stop = execute(link.takeEntries(), on: follower) { return .stopped(stop) }
             return .primaryLost(follower.machine, generation: generation, outputs: follower.outputDigest)

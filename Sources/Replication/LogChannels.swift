@@ -12,6 +12,9 @@ public protocol PrimaryLogChannel: AnyObject {
     func refuseJoin(reason: String)
     /// After the primary won the arbiter without its backup: forget it, accept a new one.
     func forgetBackup()
+    /// Tells the backup to take over at `instructionCount` (a planned switchover); false without
+    /// a backup in step.
+    func sendHandover(instructionCount: UInt64) -> Bool
     /// Called after each acknowledgement from the backup is taken in, on whatever thread the
     /// channel runs (the primary releases the outputs it covers at once, not at its next step).
     var onAcknowledged: (() -> Void)? { get set }
@@ -33,17 +36,21 @@ public protocol BackupLogChannel: AnyObject {
     func takeCopyTransfers() -> [CopyTransfer]
     /// The backup executed everything it received: acknowledge its progress now.
     func reportCaughtUp()
+    /// The instruction count of the primary's planned handover, once every entry before it arrived.
+    var handover: UInt64? { get }
 }
 
 extension PrimaryLogChannel {
     /// Channels of disk-less machines (the simulation's) carry no disk copy.
     public func sendDiskMessages(_ messages: [ReplicationMessage]) -> Bool { false }
     public func refuseJoin(reason: String) {}
+    public func sendHandover(instructionCount: UInt64) -> Bool { false }
 }
 
 extension BackupLogChannel {
     public func takeCopyTransfers() -> [CopyTransfer] { [] }
     public func reportCaughtUp() {}
+    public var handover: UInt64? { nil }
 }
 
 extension PrimaryLink: PrimaryLogChannel {}

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import Foundation
 import Arbitration
 import HostIO
@@ -32,6 +33,8 @@ public final class Node {
     let group: MultiThreadedEventLoopGroup
     /// Called once this node is the live primary, with its console port and line addresses (for tests and the CLI).
     public var onLive: ((_ generation: UInt64, _ consolePort: Int, _ lines: [Endpoint]) -> Void)?
+    /// The primary role while this node is the live primary (for ``requestSwitchover()``).
+    private let livePrimary = NIOLockedValueBox<PrimaryRole?>(nil)
 
     public init(configuration: NodeConfiguration, arbiter: any Arbiter, network: (any NetworkBackend)? = nil,
                 disks: [MirroredDisk] = []) {
@@ -119,10 +122,11 @@ public final class Node {
             return outcome
         case .primaryLost(let machine, let generation, let outputs):
             log("executed the whole log to instruction \(machine.instructionCount); claiming generation \(generation + 1)")
+            let claimStarted = monotonicNow()
             switch claimGeneration(arbiter: arbiter, vm: configuration.vm, expected: generation, owner: configuration.nodeID, log: log) {
             case .won(let newGeneration):
                 for disk in disks { try disk.beginGeneration(newGeneration) }
-                log("won the arbiter: live as primary of VM '\(configuration.vm)' at generation \(newGeneration)")
+                log("won the arbiter in \(Int((monotonicNow() - claimStarted) * 1000)) ms: live as primary of VM '\(configuration.vm)' at generation \(newGeneration)")
                 return try runPrimary(machine: machine, generation: newGeneration, authentication: authentication,
                                       outputs: outputs, goesLive: true)
             case .lost(let generation, let owner):
@@ -218,10 +222,22 @@ public final class Node {
         let role = PrimaryRole(configuration: configuration, machine: machine, generation: generation, link: link,
                                console: console, network: network, disks: disks, announces: goesLive, log: log, clock: monotonicNow,
                                outputs: outputs)
+        livePrimary.withLockedValue { $0 = role }
         let outcome = drive(role)
+        livePrimary.withLockedValue { $0 = nil }
         console.close()
         link.shutdown()
         return outcome
+    }
+
+    /// Asks for a planned switchover to the backup (from any thread, e.g. a signal handler).
+    /// Returns false when this node is not the live primary now.
+    @discardableResult
+    public func requestSwitchover() -> Bool {
+        guard let role = livePrimary.withLockedValue({ $0 }) else { return false }
+        role.requestSwitchover()
+        doorbell.ring()
+        return true
     }
 
     /// Steps the primary on this thread: waits on the doorbell when it has nothing to do, and

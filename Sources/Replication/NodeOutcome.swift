@@ -12,4 +12,6 @@ public enum NodeOutcome: Equatable, Sendable {
     case refused(String)
     /// The backup's execution left the primary's (a bug, or a damaged log).
     case diverged(String)
+    /// A planned switchover: this primary stopped its guest and its backup took over.
+    case handedOver(instructionCount: UInt64)
 }

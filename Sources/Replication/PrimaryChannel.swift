@@ -118,6 +118,15 @@ public struct PrimaryChannel: Sendable {
         return (true, [.send(line, messages)])
     }
 
+    /// Tells the backup to take over: the guest stopped at `instructionCount`, after the last
+    /// entry appended (``ReplicationMessage/handover(lastSequence:instructionCount:)``). False
+    /// without a synchronised backup.
+    public mutating func sendHandover(instructionCount: UInt64, now: Double) -> (sent: Bool, actions: [LinkAction]) {
+        guard synced, !lost, !liveLines.isEmpty else { return (false, []) }
+        let message = ReplicationMessage.handover(lastSequence: nextSequence - 1, instructionCount: instructionCount)
+        return (true, liveLines.sorted().compactMap { lines[$0] }.map { LinkAction.send($0, [message]) })
+    }
+
     /// Refuses the joining backup (its disk cannot be used), saying why.
     public mutating func refuseJoin(reason: String, now: Double) -> [LinkAction] {
         guard let index = joinLine, let line = lines[index] else { joinLine = nil; return [] }
@@ -210,7 +219,7 @@ public struct PrimaryChannel: Sendable {
             if executed > backupExecuted { backupExecuted = executed; ring = true }
         case .heartbeat(let echo):
             renewLease(echo, now: now, ring: &ring)
-        case .hello, .proof, .refuse, .snapshotChunk, .entry, .diskPlan, .diskExtent, .ramPages:
+        case .hello, .proof, .refuse, .snapshotChunk, .entry, .diskPlan, .diskExtent, .ramPages, .handover:
             actions.append(.refuse(line, reason: "a backup does not send \(message.kind)"))
         }
         if ring { actions.append(.ring) }

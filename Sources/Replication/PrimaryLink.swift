@@ -119,6 +119,16 @@ public final class PrimaryLink: LineOwner, @unchecked Sendable {
         }
     }
 
+    /// Sends the planned handover to the backup (after every entry); false without a backup in step.
+    public func sendHandover(instructionCount: UInt64) -> Bool {
+        lock.withLock {
+            let (sent, actions) = core.sendHandover(instructionCount: instructionCount, now: monotonicNow())
+            // Under the lock, as entries are, so that it follows the last one on every line.
+            table.resolve(actions, held: core.lineIDs).perform(doorbell: doorbell, log: log)
+            return sent
+        }
+    }
+
     /// Refuses the joining backup, saying why.
     public func refuseJoin(reason: String) {
         drive { core, now in core.refuseJoin(reason: reason, now: now) }

@@ -65,6 +65,16 @@ import Replay
     private var flushBarrier: UInt64?
     /// A live copy to a joining backup, under way.
     private var copy: LiveCopySender?
+    /// A switchover asked for (``requestSwitchover()``), from any thread.
+    private let switchoverAsked = NIOLockedValueBox(false)
+    /// A switchover under way: the guest stopped when it began; the handover is sent once the
+    /// backup has executed and acknowledged everything (then `sent` holds when).
+    private var switchover: (began: Double, deadline: Double, sent: Double?)?
+    /// A switchover asked for whose guest still runs until the backup is close behind (so that
+    /// the stop is short): when it was asked.
+    private var switchoverApproach: Double?
+    /// How close (instructions) the backup must be before the guest stops for a switchover.
+    static let switchoverLag: UInt64 = 1_000_000
     /// For the periodic statistics line.
     private var statistics: (time: Double, entries: UInt64, bytes: UInt64, instructions: UInt64)
     /// Called with each release (the simulation checks the output rule with it).
@@ -109,8 +119,75 @@ import Replay
     /// The output digest so far (what the guest sent).
     public var outputDigest: OutputDigest { runner.outputDigest }
 
+    /// Asks for a planned switchover (from any thread): the primary stops its guest at the end
+    /// of the slice under way, waits until its backup has executed and acknowledged everything,
+    /// hands over (``ReplicationMessage/handover(lastSequence:instructionCount:)``) and finishes
+    /// with ``NodeOutcome/handedOver(instructionCount:)``; the backup claims the next generation
+    /// and goes live. Without a backup in step it is refused (logged) and the guest runs on.
+    public func requestSwitchover() {
+        switchoverAsked.withLockedValue { $0 = true }
+    }
+
+    /// The switchover's steps while the guest is stopped for it (nil: none under way).
+    private func stepSwitchover() -> Step? {
+        if switchoverAsked.withLockedValue({ let asked = $0; $0 = false; return asked }) && switchover == nil {
+            let status = link.status
+            if !status.hasBackup || status.backupLost || status.joinRequested || copy != nil {
+                log("switchover refused: no backup in step (the VM is not protected now)")
+            } else if switchoverApproach == nil {
+                switchoverApproach = clock()
+            }
+        }
+        if let asked = switchoverApproach {
+            // The guest runs on until the backup is close behind (at most 3 s), then stops.
+            let status = link.status
+            if status.backupLost || !status.hasBackup {
+                switchoverApproach = nil
+                log("switchover abandoned: the backup was lost")
+            } else if status.backupExecuted + Self.switchoverLag >= machine.instructionCount || clock() >= asked + 3 {
+                switchoverApproach = nil
+                switchover = (clock(), clock() + 2, nil)
+                log("switchover: guest stopped at instruction \(machine.instructionCount) (the backup \(machine.instructionCount - min(machine.instructionCount, status.backupExecuted)) behind); waiting for it to execute and acknowledge everything")
+            }
+        }
+        guard let current = switchover else { return nil }
+        release()
+        let status = link.status
+        if let sent = current.sent {
+            // Nothing more leaves this node: wait for the backup to take the handover and go.
+            if status.backupLost || clock() >= sent + 2 * configuration.heartbeat.timeout {
+                return .finished(.handedOver(instructionCount: machine.instructionCount))
+            }
+            return .wait(until: clock() + 0.01)
+        }
+        if status.backupLost || !status.hasBackup {
+            switchover = nil
+            log("switchover abandoned: the backup was lost; the guest runs on")
+            return nil
+        }
+        let allOut = gateLock.withLock { gate.isEmpty }
+        if status.backupExecuted >= machine.instructionCount && status.acknowledged >= status.lastSequence && allOut {
+            guard link.sendHandover(instructionCount: machine.instructionCount) else {
+                switchover = nil
+                log("switchover abandoned: the backup went away; the guest runs on")
+                return nil
+            }
+            let now = clock()
+            switchover = (current.began, current.deadline, now)
+            log("switchover: handed over at instruction \(machine.instructionCount) after \(Int((now - current.began) * 1000)) ms; this node releases nothing more")
+            return .wait(until: now + 0.01)
+        }
+        if clock() >= current.deadline {
+            switchover = nil
+            log("switchover abandoned: the backup did not catch up within 2 s; the guest runs on")
+            return nil
+        }
+        return .wait(until: clock() + 0.001)
+    }
+
     /// One step of the primary's loop.
     public func step() -> Step {
+        if let switchoverStep = stepSwitchover() { return switchoverStep }
         if let finishing {
             release()
             if gateLock.withLock({ gate.isEmpty }) || link.status.backupLost || clock() >= finishing.deadline {

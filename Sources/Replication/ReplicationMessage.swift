@@ -61,10 +61,15 @@ public enum ReplicationMessage: Equatable, Sendable {
     /// Primary -> backup: one extent of disk `disk` (its place, from 0): its bytes, a zstd frame
     /// of them (`compressed`), or nothing (all zeros).
     case diskExtent(disk: UInt32, index: UInt64, compressed: Bool, bytes: [UInt8])
+    /// Primary -> backup: a planned switchover. The primary has stopped its guest at
+    /// `instructionCount`, after entry `lastSequence`, and every output before it is released;
+    /// the backup executes to there, claims the next generation and goes live at once, without
+    /// waiting for the primary to be declared lost.
+    case handover(lastSequence: UInt64, instructionCount: UInt64)
 
     enum Kind: UInt8 {
         case hello = 1, proof, refuse, join, resume, snapshotChunk, entry, ack, heartbeat, joinWithDisks, diskPlan, diskExtent,
-             joinLive, ramPages
+             joinLive, ramPages, handover
     }
 
     var kind: Kind {
@@ -83,6 +88,7 @@ public enum ReplicationMessage: Equatable, Sendable {
         case .diskExtent: return .diskExtent
         case .joinLive: return .joinLive
         case .ramPages: return .ramPages
+        case .handover: return .handover
         }
     }
 
@@ -159,6 +165,9 @@ public enum ReplicationMessage: Equatable, Sendable {
             writeBlob(data)
         case .joinLive:
             break
+        case .handover(let lastSequence, let instructionCount):
+            writeU64(lastSequence)
+            writeU64(instructionCount)
         case .ramPages(let pages, let compressed, let data):
             withUnsafeBytes(of: UInt32(pages.count).littleEndian) { bytes.append(contentsOf: $0) }
             for page in pages { withUnsafeBytes(of: page.littleEndian) { bytes.append(contentsOf: $0) } }
@@ -290,6 +299,8 @@ public enum ReplicationMessage: Equatable, Sendable {
             message = .diskExtent(disk: disk, index: index, compressed: compressed == 1, bytes: try blob("the extent"))
         case .joinLive:
             message = .joinLive
+        case .handover:
+            message = .handover(lastSequence: try u64("the last sequence"), instructionCount: try u64("the instruction count"))
         case .ramPages:
             guard let count = payload.readInteger(as: UInt32.self), count <= 4096 else { throw .malformedMessage("truncated or oversized page list") }
             var pages: [UInt32] = []

@@ -3,7 +3,8 @@ import Foundation
 import Testing
 
 /// A pool of three hosts (`lockstep agent` on 127.0.1.1-3) on a three-member etcd runs the
-/// key-value VM declared with `lockstep vm create`, under a continuous write load. The host of its
+/// key-value VM declared with `lockstep vm create`, under a continuous write load. A planned
+/// switchover (`lockstep vm switchover`) moves its primary to the backup's host. The host of its
 /// primary dies (its node and agent SIGKILLed): the backup goes live and the pool re-protects the
 /// VM on the third host by itself. Then the host of the new backup dies, and the pool re-protects
 /// it on the host that came back. Every acknowledged write is read back; `lockstep vm delete`
@@ -31,6 +32,15 @@ struct PoolFailoverTests {
         writer.start()
         defer { writer.stop() }
         try writer.waitForProgress(20, seconds: 60)
+
+        // A planned switchover: the backup becomes the primary, the old primary its backup.
+        let (before, beforeBackup) = try pool.roles("kv")
+        let switched = try pool.lockstep(["vm", "switchover", "kv"])
+        #expect(switched.contains("switched over from \(before ?? "?") to \(beforeBackup ?? "?")"), "\(switched)")
+        try pool.waitUntilProtected("kv", seconds: 120)
+        #expect(try pool.roles("kv").primary == beforeBackup)
+        try writer.waitForProgress(20, seconds: 60)
+        print("pool: \(switched.trimmingCharacters(in: .whitespacesAndNewlines))")
 
         // The primary's host dies.
         let (primary, backup) = try pool.roles("kv")

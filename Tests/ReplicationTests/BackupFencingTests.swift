@@ -53,3 +53,27 @@ import Testing
         #expect(reason?.contains("fenced") == true, "\(String(describing: reason))")
     }
 }
+
+/// The backup side of a planned switchover: a handover counts only once every entry before it
+/// arrived, and a handover before the initial state is a protocol error.
+@Suite struct HandoverChannelTests {
+    static let heartbeat = HeartbeatSettings(interval: 0.05, timeout: 0.4)
+
+    @Test func aHandoverWaitsForTheEntriesBeforeIt() {
+        var backup = BackupChannel(peers: ["p:1"], heartbeat: Self.heartbeat, now: 0)
+        _ = backup.tick(now: 0)
+        let line = LineID(index: 0, connection: 1)
+        _ = backup.lineAuthenticated(line, peerNodeID: "P", now: 0.01)
+        #expect(backup.received(.handover(lastSequence: 6, instructionCount: 500), on: line, now: 0.015)
+                == [.log("closing line 1: a handover before the initial state"), .close(line)])
+        let again = LineID(index: 0, connection: 2)
+        _ = backup.lineAuthenticated(again, peerNodeID: "P", now: 0.02)
+        _ = backup.received(.snapshotChunk(generation: 1, startSequence: 5, offset: 0, total: 1, bytes: [1]), on: again, now: 0.02)
+        _ = backup.received(.handover(lastSequence: 6, instructionCount: 500), on: again, now: 0.03)
+        #expect(backup.handover == nil, "taken before entries 5 and 6 arrived")
+        _ = backup.received(.entry(sequence: 5, .progress(instructionCount: 100)), on: again, now: 0.04)
+        #expect(backup.handover == nil)
+        _ = backup.received(.entry(sequence: 6, .progress(instructionCount: 500)), on: again, now: 0.05)
+        #expect(backup.handover == 500)
+    }
+}

@@ -41,6 +41,7 @@ import Testing
         .diskExtent(disk: 3, index: 19, compressed: false, bytes: []),
         .joinLive,
         .ramPages(pages: [1, 5, 9], compressed: false, bytes: Array(repeating: 0x11, count: 3 * 4096)),
+        .handover(lastSequence: 1234, instructionCount: 987_654_321),
     ]
 
     func frame(_ message: ReplicationMessage) -> [UInt8] {
