@@ -6,7 +6,7 @@ public struct LockstepCommand: ParsableCommand {
         commandName: "lockstep",
         abstract: "Run RISC-V virtual machines that survive the loss of a host.",
         subcommands: [RunCommand.self, ReplayCommand.self, SnapshotCommand.self, NodeCommand.self, ArbiterCommand.self,
-                      AgentCommand.self, VMCommand.self, StatusCommand.self]
+                      AgentCommand.self, VMCommand.self, HostCommand.self, StatusCommand.self]
     )
 
     public init() {}

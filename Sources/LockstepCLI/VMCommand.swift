@@ -22,7 +22,7 @@ struct VMCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vm",
         abstract: "Declare, list, show and delete the pool's VMs (the agents run them).",
-        subcommands: [Create.self, List.self, Show.self, Delete.self, Switchover.self]
+        subcommands: [Create.self, List.self, Show.self, Delete.self, Switchover.self, Move.self]
     )
 
     struct EtcdOption: ParsableArguments {
@@ -108,7 +108,7 @@ struct VMCommand: ParsableCommand {
                 guard let primary = nodes.first(where: { $0.role == .primary }), nodes.contains(where: { $0.role == .backup }) else {
                     throw .invalid("VM '\(name)' is not protected now (\(PoolStatusTable.protection(nodes))): a switchover needs a primary and a backup in step")
                 }
-                try await store.requestSwitchover(vm: name)
+                try await store.requestSwitchover(vm: name, from: primary.host)
                 let started = Date()
                 while Date().timeIntervalSince(started) < timeout {
                     try? await Task.sleep(for: .milliseconds(100))
@@ -125,6 +125,42 @@ struct VMCommand: ParsableCommand {
         }
     }
 
+    struct Move: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Move a protected VM's backup to another host (by live copy).",
+                                                        discussion: "The VM is unprotected only while the new backup is copied. Waits until it is protected on the new host.")
+        @OptionGroup var options: EtcdOption
+        @Argument(help: "The VM's name.") var name: String
+        @Option(name: .customLong("backup-to"), help: ArgumentHelp("The host for the new backup.", valueName: "host")) var target: String
+        @Option(help: ArgumentHelp("Seconds to wait.", valueName: "s")) var timeout = 120.0
+        func run() throws {
+            let store = try options.store()
+            let name = name, target = target, timeout = timeout
+            try runPoolRequest("vm move") { () async throws(PoolError) in
+                let state = try await store.vms()
+                guard state.specs.contains(where: { $0.name == name }) else { throw .noSuchVM(name) }
+                guard try await store.hosts().contains(where: { $0.name == target }) else {
+                    throw .invalid("no host '\(target)' is alive in the pool (`lockstep status` lists them)")
+                }
+                guard state.protected.contains(name) else {
+                    throw .invalid("VM '\(name)' is not protected now: a move needs a backup in step (its last copy is never moved away)")
+                }
+                guard state.primaries[name] != target else { throw .invalid("'\(target)' runs the VM's primary; choose another host, or switch over first") }
+                try await store.requestMove(vm: name, backupTo: target)
+                let started = Date()
+                while Date().timeIntervalSince(started) < timeout {
+                    try? await Task.sleep(for: .milliseconds(200))
+                    let now = try await store.vms()
+                    if now.protected.contains(name), now.nodes[name]?.contains(where: { $0.host == target && $0.role == .backup }) ?? false {
+                        print("VM '\(name)': backup moved to \(target) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s; protected")
+                        return
+                    }
+                }
+                try await store.clearMove(vm: name)
+                throw .invalid("VM '\(name)': the backup did not reach \(target) within \(timeout) s (no room there? see `lockstep vm show \(name)`)")
+            }
+        }
+    }
+
     struct Delete: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Delete a VM: its nodes are stopped (disk images stay on the hosts).")
         @OptionGroup var options: EtcdOption
@@ -135,6 +171,56 @@ struct VMCommand: ParsableCommand {
             try runPoolRequest("vm delete") { () async throws(PoolError) in
                 try await store.delete(vm: name)
                 print("VM '\(name)' deleted")
+            }
+        }
+    }
+}
+
+/// `lockstep host`: planned maintenance of a host.
+struct HostCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "host", abstract: "Drain a host for maintenance, or undrain it.",
+                                                    subcommands: [Drain.self, Undrain.self])
+
+    struct Drain: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Empty a host: its primaries are switched over, then every backup on it moves to another host.",
+            discussion: "No VM loses protection for longer than the copy of its new backup. Waits until no VM is placed on the host. The host takes no new VMs until `lockstep host undrain`.")
+        @OptionGroup var options: VMCommand.EtcdOption
+        @Argument(help: "The host.") var host: String
+        @Option(help: ArgumentHelp("Seconds to wait.", valueName: "s")) var timeout = 300.0
+        func run() throws {
+            let store = try options.store()
+            let host = host, timeout = timeout
+            try runPoolRequest("host drain") { () async throws(PoolError) in
+                try await store.setDrain(host, true)
+                let started = Date()
+                var last = ""
+                while Date().timeIntervalSince(started) < timeout {
+                    let state = try await store.vms()
+                    let placed = state.specs.map(\.name).filter { state.placements[$0]?.hosts.contains(host) ?? false }.sorted()
+                    if placed.isEmpty {
+                        print("host \(host) drained in \(String(format: "%.1f", Date().timeIntervalSince(started))) s: no VM runs there; `lockstep host undrain \(host)` when it is back")
+                        return
+                    }
+                    let text = "still on \(host): " + placed.joined(separator: " ")
+                    if text != last { print(text); last = text }
+                    try? await Task.sleep(for: .milliseconds(250))
+                }
+                throw .invalid("host \(host) is not drained after \(timeout) s (a VM that is not protected cannot leave it; see `lockstep status`)")
+            }
+        }
+    }
+
+    struct Undrain: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Let a drained host take VMs again.")
+        @OptionGroup var options: VMCommand.EtcdOption
+        @Argument(help: "The host.") var host: String
+        func run() throws {
+            let store = try options.store()
+            let host = host
+            try runPoolRequest("host undrain") { () async throws(PoolError) in
+                try await store.setDrain(host, false)
+                print("host \(host) takes VMs again")
             }
         }
     }

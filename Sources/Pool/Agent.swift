@@ -96,11 +96,26 @@ public final class Agent: @unchecked Sendable {
         log("registered host '\(configuration.host.name)' (\(configuration.host.address), \(configuration.host.memoryMiB) MiB)")
     }
 
-    /// The leader's work: new placements where hosts are gone or VMs are new.
+    /// The leader's work: new placements where hosts are gone, VMs are new, hosts are drained or
+    /// backups asked to move; switchovers for primaries on drained hosts.
     private func place() async throws(PoolError) {
         let hosts = try await store.hosts()
         let state = try await store.vms()
-        let changes = PoolScheduler.plan(hosts: hosts, vms: state.specs, placements: state.placements)
+        let drained = try await store.drained()
+        let primaries = state.primaries
+        let decision = PoolScheduler.decide(hosts: hosts, vms: state.specs, placements: state.placements, primaries: primaries,
+                                            protected: state.protected, drained: drained, moves: state.moves)
+        for vm in decision.switchovers.sorted() where state.switchovers[vm] == nil {
+            log("VM '\(vm)': its primary's host \(primaries[vm] ?? "?") is drained: switching over")
+            try await store.requestSwitchover(vm: vm, from: primaries[vm] ?? "")
+        }
+        for (vm, request) in state.switchoverFrom where primaries[vm].map({ $0 != request.host }) ?? false {
+            try await store.clearSwitchover(vm: vm)   // done: the primary is elsewhere
+        }
+        for (vm, target) in state.moves where state.placements[vm]?.hosts.contains(target) ?? false || !state.specs.contains(where: { $0.name == vm }) {
+            try await store.clearMove(vm: vm)   // done (or the VM is gone)
+        }
+        let changes = decision.placements
         for (vm, placement) in changes.sorted(by: { $0.key < $1.key }) {
             let before = state.placements[vm]?.hosts ?? []
             if try await store.setPlacement(placement, vm: vm, ifRevision: state.placementRevisions[vm] ?? 0) {

@@ -16,6 +16,11 @@ public struct PoolKeys: Sendable {
     public func generation(_ vm: String) -> String { "\(root)/vms/\(vm)/generation" }
     /// A planned switchover asked for (`lockstep vm switchover`): the request's id.
     public func switchover(_ vm: String) -> String { "\(root)/vms/\(vm)/switchover" }
+    /// A planned move of the VM's backup (`lockstep vm move --backup-to`): the target host.
+    public func move(_ vm: String) -> String { "\(root)/vms/\(vm)/move" }
+    /// Hosts being drained (`lockstep host drain`).
+    public var drains: String { "\(root)/drain/" }
+    public func drain(_ host: String) -> String { "\(root)/drain/\(host)" }
     /// The agent that places VMs now.
     public var leader: String { "\(root)/leader" }
 }

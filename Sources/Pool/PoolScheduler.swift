@@ -1,29 +1,83 @@
-/// Decides where VMs run: a pure function of the hosts alive, the VMs declared and where they run
-/// now, so that tests drive it directly and the leader only reads, calls and writes.
+/// Decides where VMs run: a pure function of the hosts alive, the VMs declared, where they run now
+/// and the planned operations asked for, so that tests drive it directly and the leader only
+/// reads, calls and writes.
 ///
 /// Rules, in order (docs/pool.md):
 /// 1. A host that is not alive leaves every placement; a host that is alive stays (the VM's nodes
-///    on it keep running), even when it is drained (it leaves only once a new backup has taken its
-///    place: `lockstep host drain`).
+///    on it keep running), unless a planned operation moves the VM's backup away (rule 5).
 /// 2. A VM with fewer than two hosts gets the alive, schedulable host with the most memory free
 ///    that can hold it and does not run it yet (ties: the name), until it has two.
 /// 3. A VM whose every host is gone keeps its placement and waits: its state is on those hosts'
 ///    disks and memory, and a node started elsewhere would have nothing to copy from.
 /// 4. VMs are considered in name order; memory used counts every placement kept.
+/// 5. Planned operations never take a VM's last copy: a drained host's backup is replaced (rule
+///    2, away from it) while the VM's primary runs elsewhere; a VM whose primary is on a drained
+///    host is switched over first if it is protected (its old primary becomes the backup, which
+///    the next round replaces); `vm move --backup-to HOST` replaces a protected VM's backup by
+///    HOST if HOST is alive, schedulable and has room.
 public enum PoolScheduler {
+    /// What the leader does: the placements to write (only those that change) and the VMs whose
+    /// primary must first be switched over (their primary's host is being drained).
+    public struct Decision: Equatable, Sendable {
+        public var placements: [String: Placement] = [:]
+        public var switchovers: Set<String> = []
+    }
+
     /// The placements to write: only those that change.
     public static func plan(hosts: [HostRecord], vms: [VMSpec], placements: [String: Placement]) -> [String: Placement] {
-        let alive = Dictionary(hosts.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        decide(hosts: hosts, vms: vms, placements: placements).placements
+    }
+
+    /// `primaries`: where each VM's live primary is; `protected`: the VMs with a backup in step;
+    /// `drained`: hosts being emptied; `moves`: a VM's backup asked for on a host.
+    public static func decide(hosts: [HostRecord], vms: [VMSpec], placements: [String: Placement],
+                              primaries: [String: String] = [:], protected: Set<String> = [],
+                              drained: Set<String> = [], moves: [String: String] = [:]) -> Decision {
+        var decision = Decision()
+        let alive = Dictionary(hosts.map { host -> (String, HostRecord) in
+            var host = host
+            if drained.contains(host.name) { host.schedulable = false }
+            return (host.name, host)
+        }, uniquingKeysWith: { first, _ in first })
+        var wanted = placements
+        var used: [String: Int] = [:]
+        for vm in vms {
+            for host in placements[vm.name]?.hosts ?? [] where alive[host] != nil { used[host, default: 0] += vm.memoryMiB }
+        }
+        for vm in vms.sorted(by: { $0.name < $1.name }) {
+            guard let current = placements[vm.name], current.hosts.count == 2,
+                  let primary = primaries[vm.name], current.hosts.contains(primary),
+                  let backup = current.hosts.first(where: { $0 != primary }) else { continue }
+            let isProtected = protected.contains(vm.name)
+            if drained.contains(primary) {
+                if isProtected { decision.switchovers.insert(vm.name) }
+            } else if drained.contains(backup) {
+                // The backup there (in step or still joining) goes; the live primary keeps the VM.
+                wanted[vm.name] = Placement(hosts: [primary])   // refilled below, away from the drained host
+                used[backup, default: 0] -= vm.memoryMiB
+            } else if isProtected, let target = moves[vm.name], target != backup, target != primary, let host = alive[target],
+                      host.schedulable, host.memoryMiB - used[target, default: 0] >= vm.memoryMiB {
+                wanted[vm.name] = Placement(hosts: [primary, target])
+                used[backup, default: 0] -= vm.memoryMiB
+                used[target, default: 0] += vm.memoryMiB
+            }
+        }
+        let final = fill(alive: alive, vms: vms, placements: wanted)
+        for (name, placement) in final where placement != placements[name] { decision.placements[name] = placement }
+        return decision
+    }
+
+    /// Every VM's placement after rules 1 to 4.
+    private static func fill(alive: [String: HostRecord], vms: [VMSpec], placements: [String: Placement]) -> [String: Placement] {
         var kept: [String: [String]] = [:]
         var used: [String: Int] = [:]
         let ordered = vms.sorted { $0.name < $1.name }
         for vm in ordered {
-            let hostsNow = placements[vm.name]?.hosts ?? []
-            let staying = hostsNow.filter { alive[$0] != nil }
+            let staying = (placements[vm.name]?.hosts ?? []).filter { alive[$0] != nil }
             kept[vm.name] = staying
             for host in staying { used[host, default: 0] += vm.memoryMiB }
         }
-        var changes: [String: Placement] = [:]
+        var result: [String: Placement] = [:]
         for vm in ordered {
             let current = placements[vm.name]
             var chosen = kept[vm.name] ?? []
@@ -49,9 +103,8 @@ public enum PoolScheduler {
                     used[best.name, default: 0] += vm.memoryMiB
                 }
             }
-            let placement = Placement(hosts: chosen, waiting: waiting)
-            if placement != current { changes[vm.name] = placement }
+            result[vm.name] = Placement(hosts: chosen, waiting: waiting)
         }
-        return changes
+        return result
     }
 }

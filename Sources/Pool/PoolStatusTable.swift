@@ -32,11 +32,11 @@ public enum PoolStatusTable {
         return "\(health.state.rawValue) p50=\(format(health.p50))ms p99=\(format(health.p99))ms"
     }
 
-    public static func hosts(_ hosts: [HostRecord], _ state: PoolStore.VMState) -> String {
+    public static func hosts(_ hosts: [HostRecord], _ state: PoolStore.VMState, drained: Set<String> = []) -> String {
         var rows = [["HOST", "ADDRESS", "MEMORY", "USED", "VMS"]]
         for host in hosts.sorted(by: { $0.name < $1.name }) {
             let placed = state.specs.filter { state.placements[$0.name]?.hosts.contains(host.name) ?? false }
-            rows.append([host.name + (host.schedulable ? "" : " (drained)"), host.address, "\(host.memoryMiB) MiB",
+            rows.append([host.name + (host.schedulable && !drained.contains(host.name) ? "" : " (drained)"), host.address, "\(host.memoryMiB) MiB",
                          "\(placed.map(\.memoryMiB).reduce(0, +)) MiB", placed.map(\.name).joined(separator: " ")])
         }
         return table(rows)

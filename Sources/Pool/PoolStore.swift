@@ -21,6 +21,20 @@ public struct PoolStore: Sendable {
         public var generations: [String: (generation: UInt64, owner: String)] = [:]
         /// Switchovers asked for and not yet done: an id per request.
         public var switchovers: [String: String] = [:]
+        /// Each switchover request's primary host when it was asked, and its revision.
+        public var switchoverFrom: [String: (host: String, revision: Int64)] = [:]
+        /// Moves of a VM's backup asked for: the target host.
+        public var moves: [String: String] = [:]
+
+        /// Where each VM's live primary is, from the nodes' reports.
+        public var primaries: [String: String] {
+            nodes.compactMapValues { nodes in nodes.first { $0.role == .primary || $0.role == .primaryAlone }?.host }
+        }
+
+        /// The VMs with a primary and a backup in step.
+        public var protected: Set<String> {
+            Set(nodes.filter { _, nodes in nodes.contains { $0.role == .primary } && nodes.contains { $0.role == .backup } }.keys)
+        }
     }
 
     /// The hosts alive (their lease is renewed).
@@ -50,6 +64,9 @@ public struct PoolStore: Sendable {
                 state.nodes[vm, default: []].append(try PoolJSON.decode(NodeStatus.self, value.value, key: key))
             case "switchover":
                 state.switchovers[vm] = value.keyString + "@" + String(value.modRevision)
+                state.switchoverFrom[vm] = (String(decoding: value.value, as: UTF8.self), value.modRevision)
+            case "move":
+                state.moves[vm] = String(decoding: value.value, as: UTF8.self)
             case "generation":
                 if let object = (try? JSONSerialization.jsonObject(with: Data(value.value))) as? [String: Any],
                    let text = object["generation"] as? String, let generation = UInt64(text) {
@@ -99,9 +116,32 @@ public struct PoolStore: Sendable {
         } catch { throw .etcd(error) }
     }
 
-    /// Asks for a planned switchover of `vm` (the agent of its primary's host signals the node).
-    public func requestSwitchover(vm: String) async throws(PoolError) {
-        do { try await client.put(keys.switchover(vm), Array("requested".utf8)) } catch { throw .etcd(error) }
+    /// Asks for a planned switchover of `vm` away from `primary` (the agent of that host signals its node).
+    public func requestSwitchover(vm: String, from primary: String) async throws(PoolError) {
+        do { try await client.put(keys.switchover(vm), Array(primary.utf8)) } catch { throw .etcd(error) }
+    }
+
+    /// Asks for `vm`'s backup on `host`.
+    public func requestMove(vm: String, backupTo host: String) async throws(PoolError) {
+        do { try await client.put(keys.move(vm), Array(host.utf8)) } catch { throw .etcd(error) }
+    }
+
+    public func clearMove(vm: String) async throws(PoolError) {
+        do { try await client.delete(keys.move(vm)) } catch { throw .etcd(error) }
+    }
+
+    /// The hosts being drained.
+    public func drained() async throws(PoolError) -> Set<String> {
+        do { return Set(try await client.list(prefix: keys.drains).keyValues.map { String($0.keyString.dropFirst(keys.drains.count)) }) } catch {
+            throw .etcd(error)
+        }
+    }
+
+    /// Starts (or, with `false`, ends) draining `host`.
+    public func setDrain(_ host: String, _ draining: Bool) async throws(PoolError) {
+        do {
+            if draining { try await client.put(keys.drain(host), Array("drain".utf8)) } else { try await client.delete(keys.drain(host)) }
+        } catch { throw .etcd(error) }
     }
 
     /// The switchover request is done (or abandoned).

@@ -4,7 +4,8 @@ import Testing
 
 /// A pool of three hosts (`lockstep agent` on 127.0.1.1-3) on a three-member etcd runs the
 /// key-value VM declared with `lockstep vm create`, under a continuous write load. A planned
-/// switchover (`lockstep vm switchover`) moves its primary to the backup's host. The host of its
+/// switchover (`lockstep vm switchover`) moves its primary to the backup's host; the primary's
+/// host is drained and undrained, and the backup moved back onto it. The host of its
 /// primary dies (its node and agent SIGKILLed): the backup goes live and the pool re-protects the
 /// VM on the third host by itself. Then the host of the new backup dies, and the pool re-protects
 /// it on the host that came back. Every acknowledged write is read back; `lockstep vm delete`
@@ -42,6 +43,22 @@ struct PoolFailoverTests {
         try writer.waitForProgress(20, seconds: 60)
         print("pool: \(switched.trimmingCharacters(in: .whitespacesAndNewlines))")
 
+        // Maintenance: drain the primary's host (the primary switches over, then the backup
+        // leaves it for the third host), undrain it, and move the backup back onto it.
+        let drainedHost = try #require(try pool.roles("kv").primary)
+        let drained = try pool.lockstep(["host", "drain", drainedHost])
+        #expect(drained.contains("host \(drainedHost) drained"), "\(drained)")
+        try pool.waitUntilProtected("kv", on: Set(pool.hostNames).subtracting([drainedHost]), seconds: 120)
+        try pool.lockstep(["host", "undrain", drainedHost])
+        let moved = try pool.lockstep(["vm", "move", "kv", "--backup-to", drainedHost])
+        #expect(moved.contains("backup moved to \(drainedHost)"), "\(moved)")
+        try writer.waitForProgress(20, seconds: 60)
+        writer.stop()
+        var report = try writer.verify()
+        #expect(report.lost.isEmpty, "lost during the planned operations: \(report.lost)\n\(pool.logs)")
+        writer.start()
+        print("pool: \(drained.split(separator: "\n").last ?? ""); \(moved.trimmingCharacters(in: .whitespacesAndNewlines))")
+
         // The primary's host dies.
         let (primary, backup) = try pool.roles("kv")
         let first = try #require(primary), second = try #require(backup)
@@ -51,7 +68,7 @@ struct PoolFailoverTests {
         #expect(try pool.roles("kv").primary == second, "the backup did not go live: \(repaired.row)")
         try writer.waitForProgress(20, seconds: 60)
         writer.stop()
-        var report = try writer.verify()
+        report = try writer.verify()
         #expect(report.lost.isEmpty, "lost after the primary's host died: \(report.lost)\n\(pool.logs)")
         writer.start()
         print("pool: primary host \(first) killed; protected again on \(others.sorted()) after \(String(format: "%.1f", repaired.seconds)) s")

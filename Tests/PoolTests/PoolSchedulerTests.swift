@@ -101,3 +101,49 @@ extension Array where Element == String {
         return filter { seen.insert($0).inserted }
     }
 }
+
+/// Planned operations: drain and move.
+@Suite struct PoolPlannedOperationTests {
+    static let hosts = [PoolSchedulerTests.host("a"), PoolSchedulerTests.host("b"), PoolSchedulerTests.host("c")]
+    static let web = PoolSchedulerTests.vm("web")
+
+    @Test func drainingTheBackupsHostMovesTheBackup() {
+        let decision = PoolScheduler.decide(hosts: Self.hosts, vms: [Self.web], placements: ["web": Placement(hosts: ["a", "b"])],
+                                            primaries: ["web": "a"], protected: ["web"], drained: ["b"])
+        #expect(decision.placements["web"] == Placement(hosts: ["a", "c"]))
+        #expect(decision.switchovers.isEmpty)
+    }
+
+    @Test func drainingThePrimarysHostSwitchesOverFirstAndOnlyWhenProtected() {
+        var decision = PoolScheduler.decide(hosts: Self.hosts, vms: [Self.web], placements: ["web": Placement(hosts: ["a", "b"])],
+                                            primaries: ["web": "a"], protected: ["web"], drained: ["a"])
+        #expect(decision.switchovers == ["web"])
+        #expect(decision.placements.isEmpty, "the placement changes only once the primary has moved")
+        decision = PoolScheduler.decide(hosts: Self.hosts, vms: [Self.web], placements: ["web": Placement(hosts: ["a", "b"])],
+                                        primaries: ["web": "a"], protected: [], drained: ["a"])
+        #expect(decision.switchovers.isEmpty, "no switchover without a backup in step")
+        #expect(decision.placements.isEmpty)
+        // After the switchover, the old primary's host holds the backup: it is replaced.
+        decision = PoolScheduler.decide(hosts: Self.hosts, vms: [Self.web], placements: ["web": Placement(hosts: ["a", "b"])],
+                                        primaries: ["web": "b"], protected: [], drained: ["a"])
+        #expect(decision.placements["web"] == Placement(hosts: ["b", "c"]))
+    }
+
+    @Test func aDrainedHostTakesNoNewVMs() {
+        let decision = PoolScheduler.decide(hosts: Self.hosts, vms: [PoolSchedulerTests.vm("new")], placements: [:], drained: ["a"])
+        #expect(decision.placements["new"] == Placement(hosts: ["b", "c"]))
+    }
+
+    @Test func aMoveGoesWhereAskedOnlyWhenProtectedAndThereIsRoom() {
+        var decision = PoolScheduler.decide(hosts: Self.hosts, vms: [Self.web], placements: ["web": Placement(hosts: ["a", "b"])],
+                                            primaries: ["web": "a"], protected: ["web"], moves: ["web": "c"])
+        #expect(decision.placements["web"] == Placement(hosts: ["a", "c"]))
+        decision = PoolScheduler.decide(hosts: Self.hosts, vms: [Self.web], placements: ["web": Placement(hosts: ["a", "b"])],
+                                        primaries: ["web": "a"], protected: [], moves: ["web": "c"])
+        #expect(decision.placements.isEmpty, "an unprotected VM's only backup is not moved")
+        let small = [PoolSchedulerTests.host("a"), PoolSchedulerTests.host("b"), PoolSchedulerTests.host("c", 128)]
+        decision = PoolScheduler.decide(hosts: small, vms: [Self.web], placements: ["web": Placement(hosts: ["a", "b"])],
+                                        primaries: ["web": "a"], protected: ["web"], moves: ["web": "c"])
+        #expect(decision.placements.isEmpty, "no room on c")
+    }
+}
