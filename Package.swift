@@ -30,6 +30,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         // IEEE-754 arithmetic with RISC-V semantics (all five rounding modes, fflags, NaN rules),
@@ -72,6 +74,12 @@ let package = Package(
         ]),
         // A pool of hosts on etcd: VMs declared, placed and re-protected by agents (docs/pool.md).
         .target(name: "Pool", dependencies: ["Etcd", "KVWorkload", "LockstepSupport"]),
+        // The agent's HTTP side: Prometheus metrics and the status page (hummingbird, swift-prometheus).
+        .target(name: "PoolHTTP", dependencies: [
+            "Pool",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
         // Who may run a VM: an atomic test-and-set on its generation, behind one protocol with
         // several backends (the built-in arbiter server, a lock file on shared storage, etcd).
         .target(name: "Arbitration", dependencies: [
@@ -113,7 +121,7 @@ let package = Package(
         ]),
         // The `lockstep` command's implementation, testable as a library.
         .target(name: "LockstepCLI", dependencies: [
-            "RISCV", "Machine", "ELF", "RISCVDisassembler", "HostIO", "Replay", "Arbitration", "Etcd", "Pool", "Replication", "LockstepSupport",
+            "RISCV", "Machine", "ELF", "RISCVDisassembler", "HostIO", "Replay", "Arbitration", "Etcd", "Pool", "PoolHTTP", "Replication", "LockstepSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lockstep", dependencies: ["LockstepCLI"]),
@@ -145,7 +153,7 @@ let package = Package(
         .testTarget(name: "LinuxBootTests", dependencies: ["CTestProcessSetup", "KVWorkload", "LockstepSupport"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Replication"]),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "Machine", "RISCV", "HostIO"]),
-        .testTarget(name: "PoolTests", dependencies: ["Pool", "CTestProcessSetup"]),
+        .testTarget(name: "PoolTests", dependencies: ["Pool", "PoolHTTP", "CTestProcessSetup"]),
         .testTarget(name: "ArbitrationTests", dependencies: ["CTestProcessSetup", "Arbitration", "LockstepSupport", "Etcd", "FaultInjection"]),
         .testTarget(name: "ReplicationTests", dependencies: ["CTestProcessSetup", "Replication", "Replay", "Machine", "LockstepSupport",
                                                              .product(name: "NIOEmbedded", package: "swift-nio")]),

@@ -1,4 +1,6 @@
 import Foundation
+import KVWorkload
+import LockstepSupport
 
 /// A pool on this machine: a three-member etcd cluster and `hosts` agents (`lockstep agent`),
 /// each host a loopback address of its own (127.0.1.N), so that the nodes of one VM on two hosts
@@ -44,6 +46,21 @@ public final class PoolCluster: @unchecked Sendable {
 
     /// Host `index`'s address (127.0.1.(index + 1)).
     public static func address(_ index: Int) -> String { "127.0.1.\(index + 1)" }
+
+    /// The port of every agent's metrics and status page (on its host's address).
+    public static let httpPort = 9870
+
+    /// Fetches `path` from host `name`'s agent (`/metrics`, `/`).
+    public func agentPage(_ name: String, _ path: String) throws -> String {
+        let index = hostNames.firstIndex(of: name)!
+        do {
+            let answer = try HTTPExchange.request("GET", to: Endpoint(host: Self.address(index), port: UInt16(Self.httpPort)), path: path, timeout: 5)
+            guard answer.status == 200 else { throw FaultInjectionError.setup("GET \(path) on \(name)'s agent: status \(answer.status)") }
+            return String(decoding: answer.body, as: UTF8.self)
+        } catch let error as HTTPExchange.Failure {
+            throw FaultInjectionError.setup("\(error)")
+        }
+    }
 
     /// The etcd URLs, for `lockstep vm` and `lockstep status`.
     public var etcdURLs: String { etcd.clientURLs }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Etcd
 import Foundation
 import Pool
+import PoolHTTP
 
 /// `lockstep agent`: the pool's agent on this host (docs/pool.md).
 struct AgentCommand: ParsableCommand {
@@ -43,6 +44,9 @@ struct AgentCommand: ParsableCommand {
             help: ArgumentHelp("An argument added to every node's command line (repeatable), e.g. --node-argument=--heartbeat-timeout --node-argument=400.", valueName: "arg"))
     var nodeArguments: [String] = []
 
+    @Option(name: .long, help: ArgumentHelp("Where to serve /metrics (Prometheus) and the status page: HOST:PORT, or none (default: the host's address, port 9870).", valueName: "host:port"))
+    var http: String?
+
     @Flag(name: .long, help: "Exit when the process that started this one exits (for test harnesses and supervisors).")
     var exitWithParent = false
 
@@ -64,10 +68,24 @@ struct AgentCommand: ParsableCommand {
         let name = host
         let agent = Agent(configuration: configuration, store: store, log: { printError("lockstep agent \(name): \($0)") })
         let task = Task { await agent.run() }
+        let httpAddress = http ?? "\(address):9870"
+        if httpAddress != "none" {
+            guard let colon = httpAddress.lastIndex(of: ":"), let port = Int(httpAddress[httpAddress.index(after: colon)...]) else {
+                throw ValidationError("--http must be HOST:PORT or none, not '\(httpAddress)'")
+            }
+            let host = String(httpAddress[..<colon])
+            Self.httpTask = Task {
+                do {
+                    try await AgentHTTPServer.run(host: host, port: port, view: { agent.latestView }, log: { printError("lockstep agent \(name): \($0)") })
+                } catch {
+                    printError("lockstep agent \(name): no metrics or status page: cannot serve on \(httpAddress): \(error)")
+                }
+            }
+        }
         for signal in [SIGINT, SIGTERM] {
             Foundation.signal(signal, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signal)
-            source.setEventHandler { task.cancel() }
+            source.setEventHandler { task.cancel(); Self.httpTask?.cancel() }
             source.resume()
             Self.signalSources.append(source)
         }
@@ -76,4 +94,5 @@ struct AgentCommand: ParsableCommand {
     }
 
     nonisolated(unsafe) static var signalSources: [any DispatchSourceSignal] = []
+    nonisolated(unsafe) static var httpTask: Task<Void, Never>?
 }

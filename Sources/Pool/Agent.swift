@@ -1,5 +1,6 @@
 import Etcd
 import Foundation
+import Synchronization
 
 /// `lockstep agent`: one per host of a pool. It registers the host in etcd under a lease, runs the
 /// `lockstep node`s that the VMs' placements put on this host (and stops those they no longer
@@ -37,12 +38,22 @@ public final class Agent: @unchecked Sendable {
     let store: PoolStore
     let log: @Sendable (String) -> Void
     private var lease: Int64 = 0
+    /// The lease, for the renewal task; and whether that task found it expired.
+    private let leaseID = Mutex<Int64>(0)
+    private let leaseExpired = Mutex(false)
+    private var leaseNow: Int64? { leaseID.withLock { $0 } }
+    /// Nodes being stopped (SIGTERM sent), until they end.
+    private var retiring: [NodeSupervisor] = []
     private var leading = false
     private var nodes: [String: NodeSupervisor] = [:]
     private var reported: [String: NodeStatus] = [:]
     private var probers: [String: ServiceProber] = [:]
     /// Switchover requests already passed to a node (by request id).
     private var switchoversSignalled: Set<String> = []
+    /// What this agent saw in its last round, for its metrics and status page.
+    private let view = Mutex(PoolView())
+    /// The pool as this agent saw it in its last round (``PoolView``).
+    public var latestView: PoolView { view.withLock { $0 } }
 
     public init(configuration: Configuration, store: PoolStore, log: @escaping @Sendable (String) -> Void) {
         self.configuration = configuration
@@ -53,9 +64,22 @@ public final class Agent: @unchecked Sendable {
     /// Runs until the task is cancelled; stops every node it started on the way out.
     public func run() async {
         defer {
-            for node in nodes.values { node.stop() }
+            for node in nodes.values { node.stopAndWait() }
+            for node in retiring { node.stopAndWait() }
             for prober in probers.values { prober.stop() }
         }
+        // The lease is renewed on its own task, so that a slow round (a busy host, a slow etcd
+        // request) does not let it expire while the host is alive.
+        let renewal = Task { [self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(max(250, configuration.leaseSeconds * 1000 / 4)))
+                if let lease = leaseNow, lease != 0 {
+                    let ttl = try? await store.client.keepAlive(lease: lease)
+                    if ttl == 0 { leaseExpired.withLock { $0 = true } }
+                }
+            }
+        }
+        defer { renewal.cancel() }
         var lastError = ""
         while !Task.isCancelled {
             do throws(PoolError) {
@@ -85,13 +109,13 @@ public final class Agent: @unchecked Sendable {
 
     private func renewLease() async throws(PoolError) {
         if lease != 0 {
-            let ttl: Int64
-            do { ttl = try await store.client.keepAlive(lease: lease) } catch { throw .etcd(error) }
-            if ttl > 0 { return }
+            let expired = leaseExpired.withLock { let value = $0; $0 = false; return value }
+            if !expired { return }
             log("the host's lease expired (etcd did not hear from it for \(configuration.leaseSeconds) s): registering again")
             reported = [:]
         }
         do { lease = try await store.client.grantLease(ttl: configuration.leaseSeconds).id } catch { throw .etcd(error) }
+        leaseID.withLock { $0 = lease }
         try await store.register(configuration.host, lease: lease)
         log("registered host '\(configuration.host.name)' (\(configuration.host.address), \(configuration.host.memoryMiB) MiB)")
     }
@@ -127,8 +151,11 @@ public final class Agent: @unchecked Sendable {
 
     /// Starts, keeps and stops this host's nodes to match the placements, and reports them.
     private func superviseNodes() async throws(PoolError) {
-        let hosts = Dictionary(try await store.hosts().map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let hostList = try await store.hosts()
+        let hosts = Dictionary(hostList.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let state = try await store.vms()
+        let drained = try await store.drained()
+        view.withLock { $0.update(host: configuration.host.name, leading: leading, hosts: hostList, state: state, drained: drained) }
         let me = configuration.host.name
         let now = Date().timeIntervalSince1970
         var placedHere: Set<String> = []
@@ -167,13 +194,23 @@ public final class Agent: @unchecked Sendable {
             }
         }
         for (vm, supervisor) in nodes where !placedHere.contains(vm) {
+            let declared = state.specs.contains { $0.name == vm }
+            supervisor.refresh()
+            if declared && supervisor.isLivePrimary {
+                // The VM's live primary is never stopped for a placement: it may have gone live
+                // after the placement was decided (its primary's host died meanwhile). The
+                // leader puts its host back into the placement.
+                continue
+            }
             probers.removeValue(forKey: vm)?.stop()
-            log("VM '\(vm)' is no longer placed here: stopping its node")
+            log("VM '\(vm)' is \(declared ? "no longer placed here" : "deleted"): stopping its node")
             supervisor.stop()
+            retiring.append(supervisor)
             nodes[vm] = nil
             reported[vm] = nil
             try? await store.clearReport(vm: vm, host: me)
         }
+        retiring.removeAll { $0.finishStopping(now: now) }
     }
 
     /// The service's health while the VM's primary is on this host (probing starts and stops with it).

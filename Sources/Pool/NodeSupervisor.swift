@@ -19,6 +19,10 @@ final class NodeSupervisor {
         self.vm = vm
         self.logURL = logURL
         self.arguments = []
+        // The log may hold an earlier node's lines (the VM ran here before): only what this
+        // supervisor's nodes write counts.
+        let size = (try? FileManager.default.attributesOfItem(atPath: logURL.path)[.size] as? NSNumber)?.uint64Value ?? 0
+        logOffset = size
     }
 
     var isRunning: Bool { process?.isRunning ?? false }
@@ -30,7 +34,7 @@ final class NodeSupervisor {
             // A node still joining, started toward another peer: start it again toward the
             // placement's (it waits for a primary that is gone). A synced backup is left alone:
             // it goes live by itself when its primary is lost.
-            if peer != self.peer && status == .starting { stop() } else { return }
+            if peer != self.peer && status == .starting { stopAndWait() } else { return }
         }
         let backoff = min(10.0, 0.5 * Double(1 << min(restarts, 5)))
         if process != nil && now - startedAt < backoff { return }
@@ -62,15 +66,37 @@ final class NodeSupervisor {
         kill(process.processIdentifier, SIGUSR1)
     }
 
-    /// SIGTERM, then SIGKILL if it lingers.
+    /// When SIGTERM was sent (``stop()``), for the SIGKILL that follows if the node lingers.
+    private var stopping: Double?
+
+    /// SIGTERM now, without waiting (the agent's round must not block: its lease is renewed
+    /// beside it, but its reports are not); ``finishStopping(now:)`` SIGKILLs it 3 s later.
     func stop() {
-        guard let process, process.isRunning else { return }
+        guard let process, process.isRunning else { status = .stopped; return }
         process.terminate()
+        stopping = Date().timeIntervalSince1970
+        status = .stopped
+    }
+
+    /// SIGKILL for a node that SIGTERM did not end within 3 s; true once it has ended.
+    @discardableResult
+    func finishStopping(now: Double) -> Bool {
+        guard let process, process.isRunning else { return true }
+        if let stopping, now - stopping >= 3 { kill(process.processIdentifier, SIGKILL) }
+        return false
+    }
+
+    /// Waits for the node to end (at the agent's own end).
+    func stopAndWait() {
+        stop()
+        guard let process else { return }
         let deadline = Date(timeIntervalSinceNow: 3)
         while process.isRunning && Date() < deadline { usleep(20_000) }
         if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
-        status = .stopped
     }
+
+    /// Whether the node is, by its log, the VM's live primary.
+    var isLivePrimary: Bool { isRunning && (status == .primary || status == .primaryAlone) }
 
     /// Reads the log's new lines and updates ``status`` and ``detail``.
     func refresh() {

@@ -4,7 +4,9 @@
 ///
 /// Rules, in order (docs/pool.md):
 /// 1. A host that is not alive leaves every placement; a host that is alive stays (the VM's nodes
-///    on it keep running), unless a planned operation moves the VM's backup away (rule 5).
+///    on it keep running), unless a planned operation moves the VM's backup away (rule 5). The
+///    host of a VM's live primary is always in its placement, first: the primary may have gone
+///    live after the placement was written, and the agents never stop a live primary.
 /// 2. A VM with fewer than two hosts gets the alive, schedulable host with the most memory free
 ///    that can hold it and does not run it yet (ties: the name), until it has two.
 /// 3. A VM whose every host is gone keeps its placement and waits: its state is on those hosts'
@@ -40,12 +42,21 @@ public enum PoolScheduler {
             return (host.name, host)
         }, uniquingKeysWith: { first, _ in first })
         var wanted = placements
+        // A VM's live primary is where it runs, whatever the placement says (it may have gone
+        // live after the placement was written): its host is put back, first.
+        for vm in vms {
+            guard let primary = primaries[vm.name], alive[primary] != nil else { continue }
+            let hostsNow = wanted[vm.name]?.hosts ?? []
+            if !hostsNow.contains(primary) {
+                wanted[vm.name] = Placement(hosts: [primary] + hostsNow.filter { $0 != primary && alive[$0] != nil }.prefix(1))
+            }
+        }
         var used: [String: Int] = [:]
         for vm in vms {
-            for host in placements[vm.name]?.hosts ?? [] where alive[host] != nil { used[host, default: 0] += vm.memoryMiB }
+            for host in wanted[vm.name]?.hosts ?? [] where alive[host] != nil { used[host, default: 0] += vm.memoryMiB }
         }
         for vm in vms.sorted(by: { $0.name < $1.name }) {
-            guard let current = placements[vm.name], current.hosts.count == 2,
+            guard let current = wanted[vm.name], current.hosts.count == 2,
                   let primary = primaries[vm.name], current.hosts.contains(primary),
                   let backup = current.hosts.first(where: { $0 != primary }) else { continue }
             let isProtected = protected.contains(vm.name)

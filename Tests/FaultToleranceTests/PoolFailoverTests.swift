@@ -29,6 +29,26 @@ struct PoolFailoverTests {
         try pool.lockstep(["vm", "create", "kv", "--memory", "128", "--base-port", "\(base)"])
         try pool.waitUntilProtected("kv", seconds: 180)
 
+        // Every agent serves metrics and the status page; headless Chromium renders the page.
+        // (Each agent's view is as of its last round: a moment behind etcd.)
+        for host in pool.hostNames {
+            var metrics = ""
+            let deadline = Date(timeIntervalSinceNow: 15)
+            while Date() < deadline {
+                metrics = try pool.agentPage(host, "/metrics")
+                if metrics.contains(#"lockstep_vm_protected{vm="kv"} 1"#) { break }
+                usleep(200_000)
+            }
+            #expect(metrics.contains(#"lockstep_vm_protected{vm="kv"} 1"#), "\(host): \(metrics)")
+            #expect(metrics.contains(#"lockstep_host_alive{host="h3"} 1"#))
+        }
+        if let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) {
+            let dom = try Chromium.dumpDOM(chromium, url: "http://\(PoolCluster.address(0)):\(PoolCluster.httpPort)/")
+            #expect(dom.contains("data-vm=\"kv\"") && dom.contains(#"<td class="protected">protected</td>"#), "\(dom)")
+        } else {
+            Issue.record("chromium is not installed (scripts/install-deps.sh installs it): the status page was not rendered")
+        }
+
         let writer = try BackgroundWriter(endpoints: pool.consoleEndpoints(basePort: base))
         writer.start()
         defer { writer.stop() }
@@ -106,4 +126,29 @@ enum ProcessTableProbe {
             return words.contains("node") && words.contains("--node-id") && words.contains(host)
         }.count
     }
+}
+
+/// Headless Chromium (Debian's `chromium`): the DOM of a page after it rendered.
+enum Chromium {
+    static func dumpDOM(_ executable: String, url: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        let profile = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-chromium-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: profile) }
+        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--user-data-dir=\(profile.path)",
+                             "--virtual-time-budget=2000", "--dump-dom", url]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw TestFailure("chromium --dump-dom \(url) ended with status \(process.terminationStatus)") }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

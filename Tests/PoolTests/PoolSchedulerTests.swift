@@ -147,3 +147,15 @@ extension Array where Element == String {
         #expect(decision.placements.isEmpty, "no room on c")
     }
 }
+
+/// The placement follows the live primary.
+@Suite struct PoolPrimaryFollowingTests {
+    @Test func aPrimaryThatWentLiveOffItsPlacementIsPutBack() {
+        // The backup was being moved from c to b when the primary on a died: c went live.
+        let hosts = [PoolSchedulerTests.host("b"), PoolSchedulerTests.host("c"), PoolSchedulerTests.host("d")]
+        let decision = PoolScheduler.decide(hosts: hosts, vms: [PoolSchedulerTests.vm("web")],
+                                            placements: ["web": Placement(hosts: ["a", "b"])], primaries: ["web": "c"])
+        #expect(decision.placements["web"]?.hosts.first == "c")
+        #expect(decision.placements["web"]?.hosts.count == 2)
+    }
+}

@@ -1,0 +1,44 @@
+import Pool
+import Prometheus
+
+/// The pool as Prometheus metrics (`/metrics` on every agent), rendered from a ``PoolView``.
+public enum PoolMetrics {
+    public static func render(_ view: PoolView) -> String {
+        let registry = PrometheusCollectorRegistry()
+        registry.makeGauge(name: "lockstep_agent_leading", labels: [("host", view.host)],
+                           help: "1 while this agent places the pool's VMs").set(to: view.leading ? 1 : 0)
+        for host in view.hosts {
+            registry.makeGauge(name: "lockstep_host_alive", labels: [("host", host.name)], help: "Hosts registered in etcd (their lease is renewed)").set(to: 1)
+            registry.makeGauge(name: "lockstep_host_memory_mib", labels: [("host", host.name)], help: "Memory a host offers to guests").set(to: Double(host.memoryMiB))
+            registry.makeGauge(name: "lockstep_host_drained", labels: [("host", host.name)], help: "1 while a host is drained").set(to: view.drained.contains(host.name) ? 1 : 0)
+        }
+        for spec in view.state.specs {
+            let nodes = view.state.nodes[spec.name] ?? []
+            let protection = PoolStatusTable.protection(nodes)
+            registry.makeGauge(name: "lockstep_vm_protected", labels: [("vm", spec.name)],
+                               help: "1 while a VM has a primary and a backup in step").set(to: protection == "protected" ? 1 : 0)
+            registry.makeGauge(name: "lockstep_vm_reprotecting", labels: [("vm", spec.name)],
+                               help: "1 while a VM's new backup is being copied").set(to: protection == "re-protecting" ? 1 : 0)
+            registry.makeGauge(name: "lockstep_vm_generation", labels: [("vm", spec.name)],
+                               help: "The VM's arbiter generation (one step per failover or switchover)")
+                .set(to: Double(view.state.generations[spec.name]?.generation ?? 0))
+            registry.makeCounter(name: "lockstep_vm_generation_steps_total", labels: [("vm", spec.name)],
+                                 help: "Failovers and switchovers this agent has seen").increment(by: Int64(view.generationSteps[spec.name] ?? 0))
+            for node in nodes {
+                registry.makeGauge(name: "lockstep_node_role", labels: [("vm", spec.name), ("host", node.host), ("role", node.role.rawValue)],
+                                   help: "A VM's node on a host, by role").set(to: 1)
+                guard let health = node.health else { continue }
+                for (quantile, value) in [("0.5", health.p50), ("0.99", health.p99), ("0.999", health.p999)] {
+                    guard let value else { continue }
+                    registry.makeGauge(name: "lockstep_probe_latency_seconds", labels: [("vm", spec.name), ("quantile", quantile)],
+                                       help: "The service's probe latency over the last 30 s, from the primary's host").set(to: value / 1000)
+                }
+                registry.makeGauge(name: "lockstep_probe_failures", labels: [("vm", spec.name)],
+                                   help: "Failed probes in the last 30 s").set(to: Double(health.failures))
+                registry.makeGauge(name: "lockstep_vm_health", labels: [("vm", spec.name), ("state", health.state.rawValue)],
+                                   help: "The service's health by latency percentiles").set(to: 1)
+            }
+        }
+        return registry.emitToString()
+    }
+}
