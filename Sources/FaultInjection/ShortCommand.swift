@@ -2,14 +2,18 @@ import Foundation
 import LockstepSupport
 
 /// Runs short commands (`ip`, `ping`) to the end with their output captured and a timeout
-/// (``HostCommand``).
+/// (``HostCommand``), killed too if the program is torn down by a signal meanwhile
+/// (``SignalTeardown``).
 enum ShortCommand {
     /// Runs `executable` with `arguments`, killing it after `timeout` seconds.
     static func run(_ executable: String, _ arguments: [String], timeout: Double) throws(NetworkLabError) -> CommandOutput {
         let commandLine = ([executable] + arguments).joined(separator: " ")
         let output: HostCommand.Output
         do {
-            output = try HostCommand(path: executable).run(arguments, timeout: timeout)
+            output = try HostCommand(path: executable).run(arguments, timeout: timeout) { pid in
+                let registration = SignalTeardown.shared.register { kill(pid, SIGKILL) }
+                return { registration.cancel() }
+            }
         } catch {
             switch error {
             case .cannotStart(_, let reason): throw .cannotRun(command: commandLine, reason: reason)
