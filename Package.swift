@@ -144,7 +144,7 @@ let package = Package(
         .testTarget(name: "RISCVDisassemblerTests", dependencies: ["RISCVDisassembler"]),
         .testTarget(name: "ELFTests", dependencies: ["ELF"]),
         .testTarget(name: "MachineTests", dependencies: ["Machine", "RISCV", "ELF", "HostIO"]),
-        .testTarget(name: "HostIOTests", dependencies: ["CTestProcessSetup", "HostIO", "Machine", "RISCV"]),
+        .testTarget(name: "HostIOTests", dependencies: ["CTestProcessSetup", "HostIO", "Machine", "RISCV", "LockstepSupport"]),
         .testTarget(name: "LockstepSupportTests", dependencies: ["LockstepSupport"]),
         // The commands run as processes, and the key-file rule that `node` and `arbiter` share.
         .testTarget(name: "LockstepCLITests", dependencies: ["CTestProcessSetup", "LockstepCLI", "Arbitration", "LockstepSupport"]),

@@ -6,7 +6,8 @@
 # -lslirp) with pkg-config, iproute2 (the TAP and bridge tests configure interfaces with `ip`; the network-namespace
 # lab) with iputils-ping,
 # libzstd's headers (the CZstd target: a disk copy to a joining backup is compressed), e2fsprogs
-# (mkfs.ext4 formats the disks of the disk tests), and redis-server with redis-tools (the Redis
+# (mkfs.ext4 formats the disks of the disk tests; debugfs reads the kernel and initrd out of a disk
+# image for `--boot-from-disk`), and redis-server with redis-tools (the Redis
 # client's tests run a real server; the network benchmark runs redis-benchmark); debootstrap,
 # qemu-user-static and binfmt-support for the Debian guest (guests/debian/build.sh, which runs in
 # the background in scripts/test.sh: installing them here keeps two apt-gets from running at once);

@@ -43,6 +43,8 @@ public final class Cluster: @unchecked Sendable {
     public let consolePorts: [Int]
     let relays: [[LineRelay]]
     let arbiterPort: Int
+    /// Kills the processes on SIGINT or SIGTERM (``SignalTeardown``); cancelled by ``stop()``.
+    private var signalRegistration: SignalTeardown.Registration?
 
     public init(options: Options, directory: URL) throws {
         // Sockets here are written with MSG_NOSIGNAL; this covers any other write to a peer
@@ -95,6 +97,7 @@ public final class Cluster: @unchecked Sendable {
             nodes.append(NodeProcess(name: name, executable: options.lockstep, arguments: arguments, directory: directory))
         }
         self.nodes = nodes
+        signalRegistration = SignalTeardown.shared.register { [weak self] in self?.retire() }
     }
 
     /// The console endpoints a client tries ("127.0.0.1:PORT", node A's first).
@@ -182,6 +185,14 @@ public final class Cluster: @unchecked Sendable {
         for node in nodes { node.kill() }
         arbiterProcess?.kill()
         etcd?.shutdown()
+        for pair in relays { for relay in pair { relay.close() } }
+        signalRegistration?.cancel()
+    }
+
+    /// Kills every process for good (no restart) and closes the relays: the teardown on a signal.
+    private func retire() {
+        for node in nodes { node.retire() }
+        arbiterProcess?.retire()
         for pair in relays { for relay in pair { relay.close() } }
     }
 

@@ -26,6 +26,9 @@ public final class LabCluster: @unchecked Sendable {
         public var diskSync = "primary"
         /// `--sync-rate` for both nodes (MiB/s; nil: the default).
         public var syncRateMiB: Double?
+        /// Keep the disk images when the cluster stops (by default they are deleted with the
+        /// other temporary files; the logs stay).
+        public var keepsImages = false
 
         public init(lockstep: String, lockstepKV: String) {
             self.lockstep = lockstep
@@ -41,6 +44,11 @@ public final class LabCluster: @unchecked Sendable {
     static let arbiterPort = 7000
     static let linePorts = [[7101, 7102], [7201, 7202]]
     static let redisPort = 6379
+    /// Removes the disk images on SIGINT or SIGTERM (``SignalTeardown``); cancelled by ``stop()``.
+    private var signalRegistration: SignalTeardown.Registration?
+
+    /// The disk images of nodes A and B.
+    public var imagePaths: [String] { ["A", "B"].map { directory.appendingPathComponent("\($0).img").path } }
 
     /// Makes the lab and the processes (none started).
     public init(options: Options, directory: URL) throws {
@@ -50,6 +58,9 @@ public final class LabCluster: @unchecked Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         lab = try NetworkLab()
         let configuration = lab.configuration
+        let imageFiles = ["A", "B"].flatMap { name in ["img", "img.lockstep"].map { directory.appendingPathComponent("\(name).\($0)").path } }
+        let registration = options.keepsImages ? nil : SignalTeardown.shared.register { for path in imageFiles { unlink(path) } }
+        signalRegistration = registration
         let keyFile = directory.appendingPathComponent("key").path
         try Data("lockstep-lab-key-\(UUID().uuidString)\n".utf8).write(to: URL(fileURLWithPath: keyFile))
         let arbiterAddress = "\(configuration.arbiterManagementAddress):\(Self.arbiterPort)"
@@ -59,8 +70,14 @@ public final class LabCluster: @unchecked Sendable {
         var append = "console=ttyS0 quiet lockstep.service=\(options.service) \(configuration.guestKernelArgument)"
         if let diskMiB = options.diskMiB {
             append += " lockstep.data=/dev/vda"
-            try LabCluster.makeImage(diskMiB: diskMiB, at: directory.appendingPathComponent("A.img").path, formatted: true)
-            try LabCluster.makeImage(diskMiB: diskMiB, at: directory.appendingPathComponent("B.img").path, formatted: false)
+            do {
+                try LabCluster.makeImage(diskMiB: diskMiB, at: directory.appendingPathComponent("A.img").path, formatted: true)
+                try LabCluster.makeImage(diskMiB: diskMiB, at: directory.appendingPathComponent("B.img").path, formatted: false)
+            } catch {
+                for path in imageFiles { unlink(path) }
+                registration?.cancel()
+                throw error
+            }
         }
         var nodes: [NodeProcess] = []
         for host in [LabHost.a, .b] {
@@ -196,11 +213,17 @@ public final class LabCluster: @unchecked Sendable {
         return ReleaseLogCheck.violations(in: ReleaseLogCheck.parse(text))
     }
 
-    /// Kills every process and removes the lab.
+    /// Kills every process, removes the lab and (unless ``Options/keepsImages``) the disk images;
+    /// the logs stay in ``directory``. On SIGINT or SIGTERM, with ``SignalTeardown`` installed,
+    /// the same happens without this call.
     public func stop() {
         for node in nodes { node.kill() }
         arbiterProcess.kill()
         lab.teardown()
+        if let signalRegistration {
+            for path in imagePaths { for file in [path, path + ".lockstep"] { unlink(file) } }
+            signalRegistration.cancel()
+        }
     }
 
     /// All logs, for a failure report.

@@ -78,6 +78,8 @@ public final class NetworkLab: @unchecked Sendable {
     private var created: [String] = []
     private var processes: [NodeProcess] = []
     private var tornDown = false
+    /// The teardown on SIGINT or SIGTERM (``SignalTeardown``), cancelled by ``teardown()``.
+    private var signalRegistration: SignalTeardown.Registration?
 
     /// The start of every namespace name of this lab.
     public var prefix: String { configuration.prefix }
@@ -90,6 +92,10 @@ public final class NetworkLab: @unchecked Sendable {
         if let reason = Self.unavailableReason { throw .unavailable(reason) }
         ip = Self.ipExecutable ?? "ip"
         Self.removeStaleLabs()
+        // Registered before the first namespace exists: a signal during the build deletes what
+        // was made so far (and the build stops at its next step).
+        let registration = SignalTeardown.shared.register { [weak self] in self?.teardown() }
+        lock.withLock { signalRegistration = registration }
         do {
             try build()
         } catch {
@@ -229,21 +235,24 @@ public final class NetworkLab: @unchecked Sendable {
     // MARK: Cleaning up
 
     /// Kills the lab's processes and deletes its namespaces (and with them every interface and
-    /// bridge it made). Idempotent. Returns the namespaces that could not be deleted (none when
-    /// all went well).
+    /// bridge it made). Idempotent, and safe from another thread while the lab is in use (the
+    /// teardown on SIGINT or SIGTERM does that): the processes cannot be started again
+    /// (``NodeProcess/retire()``), and every later use of the lab throws ``NetworkLabError/tornDown(prefix:)``.
+    /// Returns the namespaces that could not be deleted (none when all went well).
     @discardableResult
     public func teardown() -> [String] {
-        let (processes, names): ([NodeProcess], [String]) = lock.withLock {
+        let (processes, names, registration): ([NodeProcess], [String], SignalTeardown.Registration?) = lock.withLock {
             tornDown = true
-            defer { self.processes = []; created = [] }
-            return (self.processes, created)
+            defer { self.processes = []; created = []; signalRegistration = nil }
+            return (self.processes, created, signalRegistration)
         }
-        for process in processes { process.kill() }
+        for process in processes { process.retire() }
         var left: [String] = []
         for name in names.reversed() {
             let deleted = (try? ShortCommand.run(ip, ["netns", "del", name], timeout: 10))?.succeeded ?? false
             if !deleted && Self.namespaceNames().contains(name) { left.append(name) }
         }
+        registration?.cancel()
         return left
     }
 
@@ -275,9 +284,18 @@ public final class NetworkLab: @unchecked Sendable {
 
     private func build() throws(NetworkLabError) {
         for namespace in LabNamespace.allCases {
+            try checkNotTornDown()
             let output = try ShortCommand.run(ip, ["netns", "add", name(namespace)], timeout: 10)
             guard output.succeeded else { throw .commandFailed(output) }
-            lock.withLock { created.append(name(namespace)) }
+            // A teardown that ran while `ip netns add` did has not seen this namespace.
+            let kept = lock.withLock {
+                if !tornDown { created.append(name(namespace)) }
+                return !tornDown
+            }
+            guard kept else {
+                _ = try? ShortCommand.run(ip, ["netns", "del", name(namespace)], timeout: 10)
+                throw .tornDown(prefix: prefix)
+            }
             try ip(namespace, "link", "set", "lo", "up")
         }
         for bridge in ["lan", "mgmt"] {

@@ -14,8 +14,10 @@ public final class NodeProcess: @unchecked Sendable {
     let directory: URL
     /// The network namespace the process runs in (nil: this process's own).
     public let namespace: String?
-    private var process: Process?
-    public private(set) var incarnation = 0
+    private let lock = NSLock()
+    private var current: Process?
+    private var retired = false
+    private var incarnationCount = 0
     /// Arguments added after `arguments` when the process starts (for one incarnation's
     /// options, such as a backup's first `--resync full`).
     public var extraArguments: [String] = []
@@ -28,6 +30,12 @@ public final class NodeProcess: @unchecked Sendable {
         self.namespace = namespace
     }
 
+    /// How many times the process was started.
+    public var incarnation: Int { lock.withLock { incarnationCount } }
+
+    /// The current incarnation (nil before the first start).
+    private var process: Process? { lock.withLock { current } }
+
     /// The current incarnation's process id (nil before the first start).
     public var processIdentifier: Int32? { process?.processIdentifier }
 
@@ -38,8 +46,17 @@ public final class NodeProcess: @unchecked Sendable {
 
     public var isRunning: Bool { process?.isRunning ?? false }
 
+    /// Starts a new incarnation. Throws once the process is retired (its lab torn down).
     public func start() throws {
-        incarnation += 1
+        // Under the lock to the end, so that a ``retire()`` from another thread either comes
+        // first (and nothing starts) or finds the new incarnation (and kills it).
+        lock.lock()
+        defer { lock.unlock() }
+        guard !retired else {
+            throw FaultInjectionError.setup("\(name) cannot start: its lab has been torn down (the soak was interrupted or has ended)")
+        }
+        incarnationCount += 1
+        let logURL = directory.appendingPathComponent("\(name)-\(incarnationCount).log")
         FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let process = Process()
         if let namespace {
@@ -56,7 +73,7 @@ public final class NodeProcess: @unchecked Sendable {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: logURL)
         try process.run()
-        self.process = process
+        current = process
     }
 
     /// SIGKILL: no goodbye, no flushing, as when a host dies.
@@ -64,6 +81,13 @@ public final class NodeProcess: @unchecked Sendable {
         guard let process, process.isRunning else { return }
         Foundation.kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
+    }
+
+    /// Kills the process for good: ``start()`` throws from now on. What a lab's teardown does, from
+    /// whichever thread, while another may be about to restart the process.
+    public func retire() {
+        lock.withLock { retired = true }
+        kill()
     }
 
     /// SIGSTOP: the process freezes, sockets and all, as a host that stalls (or a VM that its

@@ -1,61 +1,29 @@
 import Foundation
+import LockstepSupport
 
-/// Runs short commands (`ip`, `ping`) to the end with their output captured and a timeout.
+/// Runs short commands (`ip`, `ping`) to the end with their output captured and a timeout
+/// (``HostCommand``), killed too if the program is torn down by a signal meanwhile
+/// (``SignalTeardown``).
 enum ShortCommand {
     /// Runs `executable` with `arguments`, killing it after `timeout` seconds.
     static func run(_ executable: String, _ arguments: [String], timeout: Double) throws(NetworkLabError) -> CommandOutput {
         let commandLine = ([executable] + arguments).joined(separator: " ")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardInput = FileHandle.nullDevice
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
+        let output: HostCommand.Output
         do {
-            try process.run()
+            output = try HostCommand(path: executable).run(arguments, timeout: timeout) { pid in
+                let registration = SignalTeardown.shared.register { kill(pid, SIGKILL) }
+                return { registration.cancel() }
+            }
         } catch {
-            throw .cannotRun(command: commandLine, reason: "\(error)")
+            switch error {
+            case .cannotStart(_, let reason): throw .cannotRun(command: commandLine, reason: reason)
+            case .timedOut(_, let seconds): throw .timedOut(command: commandLine, seconds: seconds)
+            }
         }
-        let state = RunState()
-        let pid = process.processIdentifier
-        let watchdog = DispatchWorkItem {
-            state.markTimedOut()
-            kill(pid, SIGKILL)
-        }
-        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
-        let errorsRead = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
-            state.setErrors(errors.fileHandleForReading.readDataToEndOfFile())
-            errorsRead.signal()
-        }
-        let standardOutput = output.fileHandleForReading.readDataToEndOfFile()
-        errorsRead.wait()
-        process.waitUntilExit()
-        watchdog.cancel()
-        if state.timedOut { throw .timedOut(command: commandLine, seconds: timeout) }
-        let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
-        return CommandOutput(command: commandLine, status: status, standardOutput: String(decoding: standardOutput, as: UTF8.self),
-                             standardError: String(decoding: state.errors, as: UTF8.self))
+        return CommandOutput(command: commandLine, status: output.status, standardOutput: String(decoding: output.standardOutput, as: UTF8.self),
+                             standardError: output.standardError)
     }
 
     /// The first executable file named `name` in the usual system directories or on PATH.
-    static func find(_ name: String) -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
-        let directories = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"] + path.split(separator: ":").map(String.init)
-        return directories.map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
-}
-
-/// What the watchdog and the reader threads share.
-private final class RunState: @unchecked Sendable {
-    private let lock = NSLock()
-    private var timedOutFlag = false
-    private var errorData = Data()
-
-    func markTimedOut() { lock.withLock { timedOutFlag = true } }
-    var timedOut: Bool { lock.withLock { timedOutFlag } }
-    func setErrors(_ data: Data) { lock.withLock { errorData = data } }
-    var errors: Data { lock.withLock { errorData } }
+    static func find(_ name: String) -> String? { HostCommand.find(name)?.path }
 }

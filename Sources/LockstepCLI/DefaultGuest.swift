@@ -52,3 +52,18 @@ func readGuestFile(_ path: String, what: String) throws(GuestFileError) -> [UInt
     if bytes.isEmpty { throw GuestFileError(path: path, what: what, reason: "the file is empty") }
     return bytes
 }
+
+/// Writes a whole guest file (created or truncated, mode 0644), with a clear error if it cannot be.
+func writeGuestFile(_ path: String, bytes: [UInt8], what: String) throws(GuestFileError) {
+    let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    guard descriptor >= 0 else {
+        throw GuestFileError(path: path, what: what, reason: String(cString: strerror(errno)))
+    }
+    defer { close(descriptor) }
+    var offset = 0
+    while offset < bytes.count {
+        let count = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+        if count < 0 { throw GuestFileError(path: path, what: what, reason: String(cString: strerror(errno))) }
+        offset += count
+    }
+}

@@ -1,4 +1,5 @@
 import ELF
+import HostIO
 import Machine
 import Replay
 
@@ -21,6 +22,32 @@ struct GuestSetup {
         let kernel = try readGuestFile(kernelPath, what: "kernel")
         var initrd: [UInt8]?
         if let initrdPath { initrd = try readGuestFile(initrdPath, what: "initrd") }
+        return GuestSetup(kind: .linux(kernelPath: kernelPath, kernel: kernel, initrdPath: initrdPath, initrd: initrd, commandLine: commandLine))
+    }
+
+    /// The kernel and initrd installed in the disk image `bootDisk` (``DiskBootFiles``), named
+    /// `IMAGE:PATH` (as a recording describes them; `run --record` saves them as files, see
+    /// ``savingBootFiles(beside:)``).
+    static func linux(bootDisk: String, commandLine: String) throws(GuestFileError) -> GuestSetup {
+        let files: DiskBootFiles
+        do {
+            files = try DiskBootFiles.read(image: bootDisk)
+        } catch {
+            throw GuestFileError(path: bootDisk, what: "--boot-from-disk", reason: error.description)
+        }
+        return GuestSetup(kind: .linux(kernelPath: "\(bootDisk):\(files.kernelPath)", kernel: files.kernel,
+                                       initrdPath: files.initrdPath.map { "\(bootDisk):\($0)" }, initrd: files.initrd,
+                                       commandLine: commandLine))
+    }
+
+    /// The same boot with its kernel and initrd written to `PREFIX.kernel` and `PREFIX.initrd`
+    /// and named by those paths: a recording of a `--boot-from-disk` session names files that
+    /// `lockstep replay` can read (the disk itself changes as the session runs).
+    func savingBootFiles(beside prefix: String) throws(GuestFileError) -> GuestSetup {
+        guard case .linux(_, let kernel, _, let initrd, let commandLine) = kind else { return self }
+        let kernelPath = prefix + ".kernel", initrdPath = initrd.map { _ in prefix + ".initrd" }
+        try writeGuestFile(kernelPath, bytes: kernel, what: "kernel")
+        if let initrdPath, let initrd { try writeGuestFile(initrdPath, bytes: initrd, what: "initrd") }
         return GuestSetup(kind: .linux(kernelPath: kernelPath, kernel: kernel, initrdPath: initrdPath, initrd: initrd, commandLine: commandLine))
     }
 

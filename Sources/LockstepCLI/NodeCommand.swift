@@ -128,6 +128,7 @@ struct NodeCommand: ParsableCommand {
         guard heartbeatInterval > 0, heartbeatTimeout > heartbeatInterval else {
             throw ValidationError("--heartbeat-timeout must be longer than --heartbeat-interval")
         }
+        try guest.validateBootDisk(disk.first)
     }
 
     /// --listen, parsed (port 0: any free port).
@@ -209,7 +210,9 @@ struct NodeCommand: ParsableCommand {
         let outcome: NodeOutcome
         do {
             outcome = try node.run {
-                let setup = try guest.linuxSetup()
+                // Only when this node boots the VM (a backup gets the running machine, kernel
+                // included, from its primary): with --boot-from-disk, from this node's disk.
+                let setup = try guest.linuxSetup(bootDisk: disk.first)
                 let machine = try Machine(configuration: MachineConfiguration(memorySize: guest.memory << 20,
                                                                               entropySeed: UInt64.random(in: 0...UInt64.max)),
                                           disks: mirroredDisks)

@@ -21,6 +21,12 @@ struct RunCommand: ParsableCommand {
             quits; Ctrl-A Ctrl-A sends Ctrl-A. --kernel, --initrd, --append, --disk and --memory \
             behave like QEMU's; --append alone boots the default guest with that command line.
 
+            --boot-from-disk boots the kernel and initrd installed in --disk's ext4 root file \
+            system instead, as a boot loader would (Debian's /vmlinuz and /initrd.img, or the \
+            newest /boot/vmlinuz-* and its initrd; gzip-compressed kernels are decompressed), read \
+            with e2fsprogs' debugfs before the guest starts. With --record they are saved as \
+            LOG.kernel and LOG.initrd for the replay.
+
             With --console-port, the guest console is a TCP port instead of the terminal (like \
             QEMU's -serial tcp::PORT,server,nowait): any number of clients may connect, what they \
             send reaches the guest, what the guest prints goes to all of them. Standard input is not \
@@ -80,11 +86,12 @@ struct RunCommand: ParsableCommand {
     func validate() throws {
         try DiskImageList.validate(disk)
         if elf != nil && (guest.namesLinuxGuest || !disk.isEmpty) {
-            throw ValidationError("--elf runs a bare-metal program; it cannot be combined with --kernel, --initrd, --append or --disk")
+            throw ValidationError("--elf runs a bare-metal program; it cannot be combined with --kernel, --initrd, --append, --boot-from-disk or --disk")
         }
         if restore != nil && (elf != nil || guest.namesLinuxGuest || record != nil) {
-            throw ValidationError("--restore continues a snapshot: it cannot be combined with --elf, --kernel, --initrd, --append or --record")
+            throw ValidationError("--restore continues a snapshot: it cannot be combined with --elf, --kernel, --initrd, --append, --boot-from-disk or --record")
         }
+        try guest.validateBootDisk(disk.first)
         if record != nil && trace {
             throw ValidationError("--record and --trace cannot be combined")
         }
@@ -115,9 +122,14 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         if let restore { return try runRestored(restore) }
-        let setup: GuestSetup
+        var setup: GuestSetup
         do {
             setup = try resolveGuest()
+            // The disk changes as the session runs: a replay reads the boot files kept here.
+            if let record, guest.bootFromDisk {
+                setup = try setup.savingBootFiles(beside: record)
+                printError("lockstep: the kernel and initrd read from the disk are saved in \(record).kernel and \(record).initrd (replay uses them)")
+            }
         } catch {
             printError("lockstep: \(error)")
             throw ExitCode(1)
@@ -218,7 +230,7 @@ struct RunCommand: ParsableCommand {
     /// What the flags ask to boot (the default guest when nothing is named).
     private func resolveGuest() throws(GuestFileError) -> GuestSetup {
         if let elf { return try GuestSetup.elf(path: elf) }
-        return try guest.linuxSetup()
+        return try guest.linuxSetup(bootDisk: disk.first)
     }
 
     /// Where the console goes: the terminal, or with --console-port a TCP port (announced on

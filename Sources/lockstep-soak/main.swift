@@ -12,6 +12,15 @@ struct LockstepSoak: ParsableCommand {
         subcommands: [Run.self, Network.self, Disk.self, Bench.self, NetBench.self, Demo.self],
         defaultSubcommand: Run.self)
 
+    /// SIGINT and SIGTERM tear down what the command made (its node processes, its lab's network
+    /// namespaces and links, its disk images) before the process ends, as a normal end does.
+    static func main() {
+        SignalTeardown.shared.install { name in
+            say("lockstep-soak: \(name): stopping the nodes, deleting the lab's namespaces and disk images")
+        }
+        main(nil)
+    }
+
     struct Run: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "run",
@@ -46,6 +55,7 @@ struct LockstepSoak: ParsableCommand {
             guard !(fileArbiter && etcdArbiter) else { throw ValidationError("give at most one of --file-arbiter and --etcd-arbiter") }
             options.arbiter = fileArbiter ? .file : etcdArbiter ? .etcd : .server
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-soak-\(UUID().uuidString)")
+            SignalTeardown.shared.register { say("logs: \(directory.path)") }
             let soak = try Soak(options: options, directory: directory)
             defer { soak.stop() }
             try soak.start()
@@ -145,6 +155,7 @@ extension LockstepSoak {
             let kinds: [NetworkFault] = try parseFaults(faults)
             try requireNetworkLab()
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-net-soak-\(UUID().uuidString)")
+            SignalTeardown.shared.register { say("logs: \(directory.path)") }
             let cluster = try LabCluster(options: LabCluster.Options(lockstep: lockstep, lockstepKV: lockstepKV), directory: directory)
             defer { cluster.stop() }
             try cluster.start()
@@ -179,6 +190,9 @@ extension LockstepSoak {
                 primary killed), the VM is protected again, and every acknowledged write of the \
                 round is read back on a new connection. Exit status 1 if a write was lost or two \
                 primaries released.
+
+                SIGINT or SIGTERM stops the nodes and deletes the lab and the disk images before \
+                the process ends; the logs stay.
                 """)
 
         @Option(help: "The lockstep executable.") var lockstep = ".build/release/lockstep"
@@ -188,6 +202,7 @@ extension LockstepSoak {
         @Option(help: "--disk-sync of the nodes.") var diskSync = "primary"
         @Option(help: "--sync-rate of the nodes (MiB/s).") var syncRate: Double = 20
         @Option(help: "Seed for the random choices.") var seed: UInt64 = 1
+        @Flag(help: "Keep the nodes' disk images at the end (deleted by default; the logs stay).") var keepImages = false
 
         func run() throws {
             let kinds: [DiskFault] = try parseFaults(faults)
@@ -197,6 +212,9 @@ extension LockstepSoak {
             options.diskMiB = 64
             options.diskSync = diskSync
             options.syncRateMiB = syncRate
+            options.keepsImages = keepImages
+            SignalTeardown.shared.register { say("logs: \(directory.path)") }
+            say("lab: logs in \(directory.path)")
             let cluster = try LabCluster(options: options, directory: directory)
             defer { cluster.stop() }
             try cluster.start()
