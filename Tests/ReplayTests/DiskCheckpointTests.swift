@@ -160,4 +160,41 @@ import Testing
         #expect(again.hashesMatched == checkpoints.count + 1)
         #expect(again.stateHash == result.stateHash)
     }
+
+    /// A disk that counts the sectors read from it.
+    final class CountingStorage: BlockStorage {
+        let inner: MemoryBlockStorage
+        var sectorsRead = 0
+        init(_ inner: MemoryBlockStorage) { self.inner = inner }
+        var sectorCount: UInt64 { inner.sectorCount }
+        var isReadOnly: Bool { inner.isReadOnly }
+        func readSectors(at sector: UInt64, count: Int) throws(BlockStorageError) -> [UInt8] {
+            sectorsRead += count
+            return try inner.readSectors(at: sector, count: count)
+        }
+        func writeSectors(at sector: UInt64, _ data: [UInt8]) throws(BlockStorageError) { try inner.writeSectors(at: sector, data) }
+        func flush() throws(BlockStorageError) { try inner.flush() }
+    }
+
+    /// The first checkpoint reads every disk whole; a run nobody follows (an unrecorded
+    /// `lockstep run`, ``DiscardingJournal``) takes no checkpoints, so it never does.
+    @Test(arguments: [false, true])
+    func onlyAFollowedRunReadsItsDisksForCheckpoints(followed: Bool) throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let storage = CountingStorage(MemoryBlockStorage(contents: Self.image))
+        let machine = try Machine(configuration: MachineConfiguration(memorySize: 2 << 20), disk: storage)
+        try machine.load(elfAt: root.appendingPathComponent("guests/out/hello.elf").path)
+        var settings = LiveRunner.Settings()
+        settings.idlesInRealTime = false
+        settings.checkpointInterval = 100
+        settings.slice = 50
+        let journal = LiveRunnerTests.ListJournal()
+        let runner = LiveRunner(machine: machine, journal: followed ? journal : DiscardingJournal(),
+                                outputs: LiveRunnerTests.Outputs(), settings: settings, clock: { 0 })
+        var stop: Machine.StopReason?
+        while stop == nil { if case .stopped(let reason) = try runner.step() { stop = reason } }
+        #expect(stop == .exited(code: 0))
+        #expect(storage.sectorsRead == (followed ? 64 : 0))
+        if followed { #expect(!Self.checkpoints(journal.records).isEmpty) }
+    }
 }
