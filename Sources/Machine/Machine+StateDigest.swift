@@ -3,8 +3,10 @@ import RISCV
 extension Machine {
     /// The machine's state digested part by part (see ``StateDigest``): the hart's registers (pc,
     /// x, f) apart from the rest of the hart (CSRs, privilege, timer, reservation), each device
-    /// in its snapshot serialization, and RAM region by region. Costs about as much as
-    /// ``stateHash()``: one pass over the RAM pages the guest has touched.
+    /// in its snapshot serialization, RAM region by region, and each disk's content digest, as
+    /// ``stateHash()`` covers them. Costs about as much as ``stateHash()``: one pass over the RAM
+    /// pages the guest has touched (and, the first time, a read of each whole disk, unless
+    /// something read it already: see ``VirtioBlock/prepareDigest()``).
     public func stateDigest() -> StateDigest {
         var parts: [StateDigest.Part] = []
         func digest(_ name: String, _ body: (inout StateWriter) -> Void) {
@@ -57,6 +59,6 @@ extension Machine {
             }
         }
         return StateDigest(instructionCount: instructionCount, parts: parts, regionSize: UInt64(regionBytes),
-                           ramBase: memory.base, regions: regions)
+                           ramBase: memory.base, regions: regions, disks: disks.map(\.stateDigestValue))
     }
 }

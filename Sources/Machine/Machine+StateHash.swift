@@ -18,9 +18,7 @@ extension Machine {
     public func stateHash() -> UInt64 {
         var hasher = StateHasher()
         machineStateBytes().withUnsafeBytes { hasher.combine(bytes: $0) }
-        for disk in disks {
-            hasher.combine((try? disk.contentDigest()) ?? 0xD15C_0000_BAD0_BAD0)
-        }
+        for disk in disks { hasher.combine(disk.stateDigestValue) }
         memory.withRAMBytes { hasher.combine(ram: $0, untouched: memory.isUntouched(page:)) }
         return hasher.finalize()
     }

@@ -83,6 +83,10 @@ public final class VirtioBlock: VirtioDevice {
     /// medium; later ones cost nothing, because every write the device makes updates it.
     public func contentDigest() throws(BlockStorageError) -> UInt64 { try digest.value(of: storage) }
 
+    /// ``contentDigest()`` as the state hash and the state digest take it: a medium that cannot be
+    /// read counts as a fixed value (the absence of a digest), which a healthy peer's will not match.
+    var stateDigestValue: UInt64 { (try? contentDigest()) ?? 0xD15C_0000_BAD0_BAD0 }
+
     /// Reads the medium now for ``contentDigest()``, so that the first snapshot or state hash
     /// does not pay for it (a node does this before it serves).
     public func prepareDigest() throws(BlockStorageError) { try digest.prepare(storage) }

@@ -15,7 +15,13 @@ public struct Checkpoint: Equatable, Sendable {
 
     public var instructionCount: UInt64 { state.instructionCount }
 
-    /// The checkpoint as bytes (the same encoding in the event log and on the replication wire).
+    /// The checkpoint as bytes (the same encoding in the event log, format 5, and on the
+    /// replication wire, protocol 3): u64 instruction count, u32 part count and each part (string
+    /// name, u64 digest), u64 RAM region size, u64 RAM base, u32 region count and a u64 digest per
+    /// region, u64 output count, u64 output bytes, u64 output digest, then the disk part: u8 0
+    /// when the state digest does not cover the disks (a checkpoint from a log of format 4 or
+    /// older), or u8 1, u32 disk count (at most ``Machine/maximumDiskCount``) and a u64 content
+    /// digest per disk. Formats 3 and 4 end after the output digest.
     public func encoded() -> [UInt8] {
         var w = ByteWriter()
         w.u64(state.instructionCount)
@@ -31,17 +37,27 @@ public struct Checkpoint: Equatable, Sendable {
         w.u64(outputs.outputCount)
         w.u64(outputs.byteCount)
         w.u64(outputs.value)
+        if let disks = state.disks {
+            w.u8(1)
+            w.u32(UInt32(disks.count))
+            for disk in disks { w.u64(disk) }
+        } else {
+            w.u8(0)
+        }
         return w.bytes
     }
 
-    /// Reads what ``encoded()`` wrote; every count is checked against what remains.
+    /// Reads what ``encoded()`` wrote (the current encoding, with the disk part); every count is
+    /// checked against what remains.
     public init(decoding bytes: [UInt8]) throws(EventLogError) {
         var r = ByteReader(bytes)
         self = try Checkpoint.decode(&r)
         guard r.offset == bytes.count else { throw .malformed(offset: r.offset, what: "\(bytes.count - r.offset) bytes after a checkpoint") }
     }
 
-    static func decode(_ r: inout ByteReader) throws(EventLogError) -> Checkpoint {
+    /// Reads a checkpoint; `withDiskPart` false reads the encoding of event-log formats 3 and 4,
+    /// which ends after the output digest (the state digest then does not cover the disks).
+    static func decode(_ r: inout ByteReader, withDiskPart: Bool = true) throws(EventLogError) -> Checkpoint {
         let count = try r.u64("a checkpoint's instruction count")
         let partCount = try r.u32("a checkpoint's part count")
         guard partCount <= 64 else { throw .malformed(offset: r.offset - 4, what: "\(partCount) state parts in a checkpoint (at most 64)") }
@@ -59,7 +75,27 @@ public struct Checkpoint: Equatable, Sendable {
         for _ in 0..<regionCount { regions.append(try r.u64("a RAM region's digest")) }
         let outputs = OutputDigest(outputCount: try r.u64("the output count"), byteCount: try r.u64("the output bytes"),
                                    value: try r.u64("the output digest"))
-        return Checkpoint(state: StateDigest(instructionCount: count, parts: parts, regionSize: regionSize, ramBase: ramBase, regions: regions),
+        var disks: [UInt64]?
+        if withDiskPart {
+            let flagOffset = r.offset
+            switch try r.u8("a checkpoint's disk part flag") {
+            case 0:
+                break
+            case 1:
+                let countOffset = r.offset
+                let diskCount = try r.u32("a checkpoint's disk count")
+                guard diskCount <= UInt32(Machine.maximumDiskCount) else {
+                    throw .malformed(offset: countOffset, what: "\(diskCount) disks in a checkpoint (a machine has at most \(Machine.maximumDiskCount))")
+                }
+                var digests: [UInt64] = []
+                for _ in 0..<diskCount { digests.append(try r.u64("a disk's content digest")) }
+                disks = digests
+            case let other:
+                throw .malformed(offset: flagOffset, what: "a checkpoint's disk part flag is \(other) (0 or 1)")
+            }
+        }
+        return Checkpoint(state: StateDigest(instructionCount: count, parts: parts, regionSize: regionSize, ramBase: ramBase,
+                                             regions: regions, disks: disks),
                           outputs: outputs)
     }
 }

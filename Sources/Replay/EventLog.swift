@@ -50,7 +50,7 @@ public struct EventLog: Equatable, Sendable {
             let payload = try r.take(Int(length), "a record of \(length) bytes")
             guard CRC32.checksum(payload) == crc else { throw .checksumMismatch(offset: recordOffset, what: "record") }
             var recordReader = ByteReader(bytes, from: payloadStart, to: payloadStart + Int(length))
-            let record = try EventLogCoding.decodeRecord(&recordReader)
+            let record = try EventLogCoding.decodeRecord(&recordReader, version: version)
             guard recordReader.atEnd else { throw .malformed(offset: recordReader.offset, what: "extra bytes in a record") }
             let count: UInt64
             switch record {
@@ -68,7 +68,8 @@ public struct EventLog: Equatable, Sendable {
         self.records = records
     }
 
-    /// The log's bytes.
+    /// The log's bytes, in the current format (a log read from an older version is written as
+    /// the current one; its checkpoints keep saying that they do not cover the disks).
     public func encoded() -> [UInt8] {
         var bytes = EventLogWriter.headerBytes(session)
         for record in records { bytes += EventLogWriter.recordBytes(record) }

@@ -118,7 +118,9 @@ enum EventLogCoding {
         return w.bytes
     }
 
-    static func decodeRecord(_ r: inout ByteReader) throws(EventLogError) -> LogRecord {
+    /// Reads a record written by ``encode(_:)-(LogRecord)``, or by format `version` 3 or 4 (a
+    /// checkpoint without the disk part).
+    static func decodeRecord(_ r: inout ByteReader, version: UInt16 = EventLogFormat.version) throws(EventLogError) -> LogRecord {
         let kindOffset = r.offset
         guard let kind = EventLogFormat.RecordKind(rawValue: try r.u8("a record kind")) else {
             throw .malformed(offset: kindOffset, what: "unknown record kind \(r.bytes[kindOffset])")
@@ -136,7 +138,7 @@ enum EventLogCoding {
             case nil: throw .malformed(offset: inputOffset, what: "unknown input kind \(r.bytes[inputOffset])")
             }
         case .checkpoint:
-            return .checkpoint(try Checkpoint.decode(&r))
+            return .checkpoint(try Checkpoint.decode(&r, withDiskPart: version >= EventLogFormat.checkpointDisksVersion))
         case .end:
             let count = try r.u64("the end's instruction count")
             let hash = try r.u64("the final state hash")

@@ -1,7 +1,7 @@
-/// The event-log file format, version 4 (all integers little-endian):
+/// The event-log file format, version 5 (all integers little-endian):
 ///
 ///     magic      8 bytes  "LSTPLOG\0"
-///     version    u16      4
+///     version    u16      5
 ///     header     u32 length, then that many bytes, then u32 CRC-32 of them (the session description)
 ///     records    each: u32 payload length, u32 CRC-32 of kind + payload, u8 kind, payload
 ///
@@ -9,20 +9,26 @@
 /// u64 output bytes, u64 output digest, u8 stop, i32 code), 4 checkpoint (``Checkpoint``: u64
 /// count, u32 part count, each part a string name and a u64 digest, u64 RAM region size, u64 RAM
 /// base, u32 region count, a u64 digest per region, u64 output count, u64 output bytes, u64 output
-/// digest). Version 1 had kind 2, a bare state hash, where version 2 has checkpoints. Version 3
+/// digest, then the disk part: u8 0 none, or u8 1, u32 disk count, a u64 content digest per disk).
+/// Version 1 had kind 2, a bare state hash, where version 2 has checkpoints. Version 3
 /// added input kind 5 and the machine state its hashes cover grew (snapshot format 3: the boot
 /// image's digest and the reset request), so a version-2 log cannot be replayed. Version 4 lists
 /// the disks in the header (a u32 count, at most 4, then per disk its path, size and hash) where
-/// version 3 had a presence flag and one disk; this build still reads version 3 (the machine state
-/// its hashes cover did not change).
+/// version 3 had a presence flag and one disk. Version 5 adds the disk part to checkpoints (each
+/// disk's ``DiskContentDigest``, so a replay finds a disk that differs at the next checkpoint);
+/// the checkpoints of versions 3 and 4 end after the output digest, and this build still reads
+/// them (their state digests do not cover the disks, which are then compared only through the
+/// end record's state hash).
 /// Input kinds: 1 console bytes (u32 length + bytes), 2 network frame (same), 3 time advance (u64),
 /// 4 network announcement (no data), 5 reboot (no data).
 /// Strings are u32 length + UTF-8. Optional values have a u8 presence flag.
 public enum EventLogFormat {
     public static let magic: [UInt8] = Array("LSTPLOG\0".utf8)
-    public static let version: UInt16 = 4
+    public static let version: UInt16 = 5
     /// The versions this build reads.
-    public static let readableVersions: ClosedRange<UInt16> = 3...4
+    public static let readableVersions: ClosedRange<UInt16> = 3...5
+    /// The first version whose checkpoints carry the disk part.
+    static let checkpointDisksVersion: UInt16 = 5
 
     enum RecordKind: UInt8 {
         case event = 1

@@ -27,11 +27,22 @@ public protocol Journal: AnyObject {
     var position: UInt64 { get }
     /// Appends a record. An input's record must be appended before the machine sees the input.
     func append(_ record: JournalRecord) throws
+    /// Whether the journal keeps checkpoints (someone follows or replays it). The live runner
+    /// takes none for a journal that does not: a checkpoint digests all touched RAM, and the
+    /// first one reads every disk whole.
+    var keepsCheckpoints: Bool { get }
+}
+
+extension Journal {
+    /// Journals keep checkpoints unless they say otherwise.
+    public var keepsCheckpoints: Bool { true }
 }
 
 /// A journal that keeps nothing (a run nobody follows); it still counts positions.
 public final class DiscardingJournal: Journal {
     public private(set) var position: UInt64 = 0
+    /// Nobody follows this run: no checkpoints are taken for it.
+    public var keepsCheckpoints: Bool { false }
     public init() {}
     public func append(_ record: JournalRecord) { position &+= 1 }
 }

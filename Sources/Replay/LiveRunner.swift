@@ -175,9 +175,12 @@ public final class LiveRunner {
         if advance > 0 { try logAndApply(.timeAdvance(ticks: advance)) }
     }
 
-    /// Puts a checkpoint of the current state into the journal now (go-live points, a new backup).
+    /// Puts a checkpoint of the current state into the journal now (go-live points, a new backup);
+    /// nothing when the journal does not keep checkpoints (``Journal/keepsCheckpoints``).
     public func checkpoint() throws {
-        try journal.append(.checkpoint(Checkpoint(state: machine.stateDigest(), outputs: outputDigest)))
+        if journal.keepsCheckpoints {
+            try journal.append(.checkpoint(Checkpoint(state: machine.stateDigest(), outputs: outputDigest)))
+        }
         let interval = max(1, settings.checkpointInterval)
         nextCheckpoint = (machine.instructionCount / interval + 1) &* interval
     }

@@ -13,8 +13,9 @@ import Machine
 public enum ReplicationFrameCodec {
     public static let magic: [UInt8] = Array("LSRP".utf8)
     /// The protocol version. Version 2 carries a VM's disks (several): `joinWithDisks`,
-    /// `diskPlan` with a plan per disk, `diskExtent` with the disk's place.
-    public static let version: UInt8 = 2
+    /// `diskPlan` with a plan per disk, `diskExtent` with the disk's place. Version 3 carries
+    /// checkpoints with their disk part (each disk's content digest: ``Checkpoint/encoded()``).
+    public static let version: UInt8 = 3
     /// Large enough for a snapshot chunk (1 MiB) and its header.
     public static let maximumFrameLength = 2 << 20
 

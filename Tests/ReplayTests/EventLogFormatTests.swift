@@ -15,7 +15,11 @@ import Testing
         .event(Event(instructionCount: 10, input: .consoleBytes(Array("ls\n".utf8)))),
         .event(Event(instructionCount: 10, input: .timeAdvance(ticks: 99))),
         .checkpoint(Checkpoint(state: StateDigest(instructionCount: 1_000, parts: [.init(name: "registers", hash: 0xABCD)],
-                                               regionSize: 4096, ramBase: 0x8000_0000, regions: [1, 2, 3]),
+                                               regionSize: 4096, ramBase: 0x8000_0000, regions: [1, 2, 3], disks: [0xD15C, 0xD15D]),
+                            outputs: OutputDigest(outputCount: 2, byteCount: 7, value: 0x99))),
+        // A checkpoint read from a format-4 log (not covering the disks) keeps saying so in format 5.
+        .checkpoint(Checkpoint(state: StateDigest(instructionCount: 1_500, parts: [.init(name: "registers", hash: 0xABCE)],
+                                               regionSize: 4096, ramBase: 0x8000_0000, regions: [4], disks: nil),
                             outputs: OutputDigest(outputCount: 2, byteCount: 7, value: 0x99))),
         .event(Event(instructionCount: 2_000, input: .networkFrame([1, 2, 3, 4]))),
         .event(Event(instructionCount: 2_500, input: .networkAnnounce)),
@@ -58,14 +62,44 @@ import Testing
             w.u16(3)
             w.data(header.bytes)
             w.u32(CRC32.checksum(header.bytes[...]))
-            for record in Self.records { w.bytes += EventLogWriter.recordBytes(record) }
+            for record in Self.records { w.bytes += LegacyEventLog.recordBytes(record) }
             let log = try EventLog(bytes: w.bytes)
-            #expect(log.session == session && log.records == Self.records)
+            #expect(log.session == session && log.records == Self.records.map(LegacyEventLog.asRead))
         }
         // Format 4 refuses more disks than a machine has.
         var many = Self.session
         many.disks = Array(repeating: .init(path: "/d.img", byteCount: 4096, hash: 3), count: 5)
         #expect(throws: EventLogError.self) { try EventLog(bytes: EventLog(session: many, records: Self.records).encoded()) }
+    }
+
+    /// A log of format 4 still reads: its checkpoints end after the output digest and do not
+    /// cover the disks (nil, so that a replay does not compare them), and it is written again
+    /// as format 5 with the same values.
+    @Test func aFormat4LogStillReads() throws {
+        let log = try EventLog(bytes: LegacyEventLog.format4(EventLog(session: Self.session, records: Self.records)))
+        #expect(log.session == Self.session)
+        #expect(log.records == Self.records.map(LegacyEventLog.asRead))
+        #expect(log.records.contains { if case .checkpoint(let c) = $0 { c.state.disks == nil } else { false } })
+        #expect(try EventLog(bytes: log.encoded()) == log)
+        // Read as format 5, the same bytes lack the disk part: refused, not misread.
+        var misread = LegacyEventLog.format4(EventLog(session: Self.session, records: Self.records))
+        misread[8] = 5
+        #expect(throws: EventLogError.self) { try EventLog(bytes: misread) }
+    }
+
+    /// A checkpoint's disk part: a flag of 0 or 1 only, at most as many disks as a machine has.
+    @Test func aCheckpointsDiskPartIsChecked() throws {
+        guard case .checkpoint(let checkpoint) = Self.records[2] else { Issue.record("no checkpoint"); return }
+        let bytes = checkpoint.encoded()
+        #expect(try Checkpoint(decoding: bytes) == checkpoint)
+        let flag = bytes.count - 1 - 4 - 8 * 2
+        var other = bytes
+        other[flag] = 2
+        #expect(throws: EventLogError.malformed(offset: flag, what: "a checkpoint's disk part flag is 2 (0 or 1)")) { try Checkpoint(decoding: other) }
+        var five = checkpoint
+        five.state.disks = [1, 2, 3, 4, 5]
+        #expect(throws: EventLogError.self) { try Checkpoint(decoding: five.encoded()) }
+        #expect(throws: EventLogError.self) { try Checkpoint(decoding: Array(bytes.dropLast())) }
     }
 
     @Test func foreignFilesAreRefused() {
@@ -74,6 +108,11 @@ import Testing
         var future = Self.bytes
         future[8] = 9   // version 9
         #expect(throws: EventLogError.unsupportedVersion(9)) { try EventLog(bytes: future) }
+        var next = Self.bytes
+        next[8] = 6   // the version after this build's
+        #expect(throws: EventLogError.unsupportedVersion(6)) { try EventLog(bytes: next) }
+        #expect(EventLogError.unsupportedVersion(6).description
+            == "event log format version 6 is not supported by this Lockstep (it reads versions 3 to 5); replay it with the Lockstep that recorded it")
         var older = Self.bytes
         older[8] = 2   // version 2: no reboot input, and its state hashes cover less
         #expect(throws: EventLogError.unsupportedVersion(2)) { try EventLog(bytes: older) }

@@ -22,6 +22,14 @@ import Testing
         .entry(sequence: 10, .progress(instructionCount: 2_000_000)),
         .entry(sequence: 11, .input(Event(instructionCount: 2_000_001, input: .networkAnnounce))),
         .entry(sequence: 12, .input(Event(instructionCount: 2_000_002, input: .reboot))),
+        .entry(sequence: 13, .checkpoint(Checkpoint(
+            state: StateDigest(instructionCount: 2_000_002, parts: [.init(name: "registers", hash: 1), .init(name: "UART", hash: 2)],
+                               regionSize: 1 << 20, ramBase: 0x8000_0000, regions: [3, 4, 5], disks: [0xD15C, 0xD15D]),
+            outputs: OutputDigest(outputCount: 4, byteCount: 9, value: 6)))),
+        .entry(sequence: 14, .checkpoint(Checkpoint(
+            state: StateDigest(instructionCount: 2_000_003, parts: [.init(name: "registers", hash: 1)],
+                               regionSize: 4096, ramBase: 0x8000_0000, regions: [3], disks: []),
+            outputs: OutputDigest()))),
         .ack(sequence: 10, executedCount: 1_999_000, echo: 123_456_789),
         .heartbeat(time: 987_654_321),
         .joinWithDisks([DiskReport(instance: Array(0..<16), generation: 4, sectorCount: 1 << 21, extentSectors: 512,
@@ -96,6 +104,10 @@ import Testing
         version.replaceSubrange((version.count - 4)..., with: withUnsafeBytes(of: crc.littleEndian, Array.init))
         #expect(throws: ReplicationError.unsupportedVersion(1)) { _ = try decodeAll(version) }
         #expect(ReplicationError.unsupportedVersion(1).description.contains("run the same Lockstep on both hosts"))
+        version[8] = 2   // the version before checkpoints covered the disks
+        let crc2 = CRC32.checksum(Array(version[4..<(version.count - 4)]))
+        version.replaceSubrange((version.count - 4)..., with: withUnsafeBytes(of: crc2.littleEndian, Array.init))
+        #expect(throws: ReplicationError.unsupportedVersion(2)) { _ = try decodeAll(version) }
         var huge = ByteBuffer(bytes: [0xFF, 0xFF, 0xFF, 0x7F] + Array("LSRP".utf8))
         #expect(throws: ReplicationError.self) { _ = try ReplicationFrameCodec.decode(&huge) }
     }

@@ -83,11 +83,17 @@ private func withFixedChecksums(_ bytes: [UInt8]) -> [UInt8]? {
 }
 
 /// Small valid logs covering every boot kind, input kind, record kind and stop reason.
-/// A small checkpoint with every kind of field (also a seed of the replication harness).
+/// A small checkpoint with every kind of field, two disks included.
 let seedCheckpoint = Checkpoint(
     state: StateDigest(instructionCount: 30, parts: [.init(name: "registers", hash: 0xABCD), .init(name: "UART", hash: 7)],
-                       regionSize: 4096, ramBase: 0x8000_0000, regions: [1, 2, 3]),
+                       regionSize: 4096, ramBase: 0x8000_0000, regions: [1, 2, 3], disks: [0xD1, 0xD2]),
     outputs: OutputDigest(outputCount: 2, byteCount: 7, value: 0x99))
+/// The same without the disk part (a checkpoint read from a log of format 4 or older).
+let seedCheckpointWithoutDisks: Checkpoint = {
+    var checkpoint = seedCheckpoint
+    checkpoint.state.disks = nil
+    return checkpoint
+}()
 
 private func seeds() -> [(name: String, bytes: [UInt8])] {
     let configuration = MachineConfiguration(memorySize: 4 << 20, instructionsPerTick: 50, entropySeed: 7)
@@ -111,6 +117,7 @@ private func seeds() -> [(name: String, bytes: [UInt8])] {
         .event(Event(instructionCount: 25, input: .networkAnnounce)),
         .event(Event(instructionCount: 30, input: .reboot)),
         .checkpoint(seedCheckpoint),
+        .checkpoint(seedCheckpointWithoutDisks),
     ]
     func end(_ count: UInt64, _ stop: SessionEnd.Stop) -> LogRecord {
         .end(SessionEnd(instructionCount: count, stateHash: 9, outputByteCount: 12, outputHash: 13, stop: stop))
@@ -123,12 +130,38 @@ private func seeds() -> [(name: String, bytes: [UInt8])] {
         ("linux-two-disks", EventLog(session: linuxDisks, records: [events[0], end(60, .stoppedByHost)])),
     ]
     var result = logs.map { (name: "log-" + $0.0, bytes: $0.1.encoded()) }
+    // Format 4 (checkpoints without the disk part), which this build still reads.
+    let format4Log = EventLog(session: linux, records: events.filter { $0 != .checkpoint(seedCheckpoint) } + [end(50, .stoppedByHost)])
+    result.append((name: "log-format4-checkpoints", bytes: format4(format4Log)))
     // A log cut off before its end record (rejected with missingEnd).
     let cut = logs[0].1.encoded()
     result.append((name: "log-cut-before-end", bytes: Array(cut[..<(cut.count - 50)])))
     // Single records, as the logging channel carries them.
     for (i, record) in (events + [end(1, .exited(code: 3)), end(2, .reset), end(3, .stoppedByHost)]).enumerated() {
         result.append((name: "record-\(i)", bytes: record.encoded))
+    }
+    return result
+}
+
+/// `log` as format 4 wrote it (its checkpoints must not cover the disks): version 4, and every
+/// checkpoint record without the disk part (the flag byte 0 that ends it in format 5).
+private func format4(_ log: EventLog) -> [UInt8] {
+    let bytes = log.encoded()
+    let headerEnd = 14 + Int(bytes.le(10, 4)!) + 4
+    var result = Array(bytes[0..<8]) + [4, 0] + Array(bytes[10..<headerEnd])
+    var offset = headerEnd
+    while offset < bytes.count {
+        let length = Int(bytes.le(offset, 4)!)
+        var payload = Array(bytes[(offset + 8)..<(offset + 8 + length)])
+        if payload[0] == 4 {
+            precondition(payload.last == 0, "a checkpoint that covers the disks has no format-4 encoding")
+            payload.removeLast()
+        }
+        var frame = [UInt8](repeating: 0, count: 8)
+        frame.setLE32(UInt32(payload.count), at: 0)
+        frame.setLE32(CRC32.checksum(payload), at: 4)
+        result += frame + payload
+        offset += 8 + length
     }
     return result
 }

@@ -97,7 +97,7 @@ private func seeds() -> [(name: String, bytes: [UInt8])] {
         ("entry-reboot", .entry(sequence: 6, .input(Event(instructionCount: 5001, input: .reboot)))),
         ("entry-checkpoint", .entry(sequence: 5, .checkpoint(Checkpoint(
             state: StateDigest(instructionCount: 5000, parts: [.init(name: "registers", hash: 1), .init(name: "CSRs", hash: 2)],
-                               regionSize: 1 << 20, ramBase: 0x8000_0000, regions: [3, 4]),
+                               regionSize: 1 << 20, ramBase: 0x8000_0000, regions: [3, 4], disks: [6, 7]),
             outputs: OutputDigest(outputCount: 1, byteCount: 3, value: 5))))),
         ("ack", .ack(sequence: 4, executedCount: 4000, echo: 123_456_789)),
         ("heartbeat", .heartbeat(time: 987_654_321)),
