@@ -31,6 +31,10 @@ struct DebianFailoverTests {
         var options = Cluster.Options(lockstep: lockstepExecutable())
         options.arbiter = .file
         options.memoryMiB = 1024
+        // A 1 GiB guest with a full disk copy beside the parallel suites on 2 cores: a 400 ms
+        // timeout declared a busy peer lost in a loaded run (the Debian soak uses 2 s as well).
+        options.heartbeatIntervalMilliseconds = 100
+        options.heartbeatTimeoutMilliseconds = 2000
         options.append = try String(contentsOfFile: DebianImage.directory + "/cmdline", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         let boot = ["--kernel", DebianImage.directory + "/Image", "--initrd", DebianImage.directory + "/initrd.img"]
         options.nodeArguments = [boot + ["--disk", images[0]], boot + ["--disk", images[1]]]
