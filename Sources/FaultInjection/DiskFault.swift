@@ -29,7 +29,7 @@ extension LabCluster {
             Thread.sleep(forTimeInterval: 0.5)
             nodes[backup].extraArguments = ["--resync", "full"]
             try nodes[backup].start()
-            try nodes[backup].waitForLog("resync from the primary", seconds: 60)
+            try nodes[backup].waitForLog("resync from the primary", seconds: options.joinSeconds)
             Thread.sleep(forTimeInterval: random)
             nodes[backup].kill()
             try rejoin(backup)
@@ -39,7 +39,7 @@ extension LabCluster {
             let offset = nodes[primary].log.count
             nodes[backup].extraArguments = []
             try nodes[backup].start()
-            try nodes[primary].waitForLog("live copy: final pause", after: offset, seconds: 120)
+            try nodes[primary].waitForLog("live copy: final pause", after: offset, seconds: options.joinSeconds)
             nodes[primary].kill()
             let backupLog = nodes[backup].log
             let deadline = Date(timeIntervalSinceNow: 5)
@@ -50,7 +50,7 @@ extension LabCluster {
                 _ = backupLog
                 nodes[primary].extraArguments = []
                 try nodes[primary].start()
-                try waitForService(seconds: 180)
+                try waitForService(seconds: options.serviceSeconds)
             }
         case .restartBoth:
             try restartBoth()

@@ -26,6 +26,15 @@ public final class LabCluster: @unchecked Sendable {
         public var diskSync = "primary"
         /// `--sync-rate` for both nodes (MiB/s; nil: the default).
         public var syncRateMiB: Double?
+        /// The guest (``LabGuest/debian(imageDirectory:)``: the mirrored disk is Debian's root
+        /// file system; ``diskMiB`` and ``service`` do not apply).
+        public var guest = LabGuest.standard
+        /// Seconds to wait for the guest's Redis to answer after a boot (the first, or one from a
+        /// disk after both nodes stopped).
+        public var serviceSeconds: Double = 180
+        /// Seconds to wait for a joining backup to be synchronised (a live copy of memory and
+        /// disk), and for a node to start.
+        public var joinSeconds: Double = 120
         /// Keep the disk images when the cluster stops (by default they are deleted with the
         /// other temporary files; the logs stay).
         public var keepsImages = false
@@ -34,6 +43,22 @@ public final class LabCluster: @unchecked Sendable {
             self.lockstep = lockstep
             self.lockstepKV = lockstepKV
         }
+
+        /// The Debian guest of `imageDirectory` (guests/debian/build.sh's): 1024 MiB of memory
+        /// and waits sized for its boot (about 17 billion instructions: 80 s with a release build
+        /// on an idle core, much longer on a loaded one or with a debug build).
+        public static func debian(lockstep: String, lockstepKV: String,
+                                  imageDirectory: String = LabGuest.defaultDebianImageDirectory) -> Options {
+            var options = Options(lockstep: lockstep, lockstepKV: lockstepKV)
+            options.guest = .debian(imageDirectory: imageDirectory)
+            options.memoryMiB = 1024
+            options.serviceSeconds = 1800
+            options.joinSeconds = 900
+            return options
+        }
+
+        /// Whether the nodes have a mirrored disk.
+        var hasDisk: Bool { diskMiB != nil || guest != .standard }
     }
 
     public let options: Options
@@ -53,6 +78,7 @@ public final class LabCluster: @unchecked Sendable {
     /// Makes the lab and the processes (none started).
     public init(options: Options, directory: URL) throws {
         signal(SIGPIPE, SIG_IGN)
+        try options.guest.checkBuilt()
         self.options = options
         self.directory = directory
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -67,17 +93,13 @@ public final class LabCluster: @unchecked Sendable {
         arbiterProcess = try lab.process(in: .arbiter, name: "arbiter", executable: options.lockstep, arguments: [
             "arbiter", "--listen", arbiterAddress, "--state", directory.appendingPathComponent("arbiter.state").path,
             "--key-file", keyFile, "--exit-with-parent"], directory: directory)
-        var append = "console=ttyS0 quiet lockstep.service=\(options.service) \(configuration.guestKernelArgument)"
-        if let diskMiB = options.diskMiB {
-            append += " lockstep.data=/dev/vda"
-            do {
-                try LabCluster.makeImage(diskMiB: diskMiB, at: directory.appendingPathComponent("A.img").path, formatted: true)
-                try LabCluster.makeImage(diskMiB: diskMiB, at: directory.appendingPathComponent("B.img").path, formatted: false)
-            } catch {
-                for path in imageFiles { unlink(path) }
-                registration?.cancel()
-                throw error
-            }
+        let append: String, boot: [String]
+        do {
+            (append, boot) = try Self.prepareGuest(options, configuration: configuration, directory: directory)
+        } catch {
+            for path in imageFiles { unlink(path) }
+            registration?.cancel()
+            throw error
         }
         var nodes: [NodeProcess] = []
         for host in [LabHost.a, .b] {
@@ -94,8 +116,8 @@ public final class LabCluster: @unchecked Sendable {
                           "--release-log", directory.appendingPathComponent("release.log").path,
                           "--heartbeat-interval", "\(options.heartbeatIntervalMilliseconds)",
                           "--heartbeat-timeout", "\(options.heartbeatTimeoutMilliseconds)",
-                          "--append", append, "--memory", "\(options.memoryMiB)", "--statistics-interval", "5"]
-            if options.diskMiB != nil {
+                          "--append", append, "--memory", "\(options.memoryMiB)", "--statistics-interval", "5"] + boot
+            if options.hasDisk {
                 arguments += ["--disk", directory.appendingPathComponent(index == 0 ? "A.img" : "B.img").path, "--disk-sync", options.diskSync]
                 if let rate = options.syncRateMiB { arguments += ["--sync-rate", "\(rate)"] }
             }
@@ -105,22 +127,46 @@ public final class LabCluster: @unchecked Sendable {
         self.nodes = nodes
     }
 
+    /// Makes the nodes' disk images for the guest; returns its kernel command line and the
+    /// nodes' boot arguments.
+    private static func prepareGuest(_ options: Options, configuration: NetworkLabConfiguration,
+                                     directory: URL) throws -> (append: String, boot: [String]) {
+        let a = directory.appendingPathComponent("A.img").path, b = directory.appendingPathComponent("B.img").path
+        switch options.guest {
+        case .standard:
+            var append = "console=ttyS0 quiet lockstep.service=\(options.service) \(configuration.guestKernelArgument)"
+            if let diskMiB = options.diskMiB {
+                append += " lockstep.data=/dev/vda"
+                try makeImage(diskMiB: diskMiB, at: a, formatted: true)
+                try makeImage(diskMiB: diskMiB, at: b, formatted: false)
+            }
+            return (append, [])
+        case .debian(let imageDirectory):
+            // Debian's own command line (root=/dev/vda); the address is in the image's copy.
+            let append = try String(contentsOfFile: imageDirectory + "/cmdline", encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            try DebianLabImage.prepare(source: imageDirectory + "/disk.img", destination: a,
+                                       address: configuration.guestAddress, gateway: configuration.guestGateway)
+            // B's copy is blank until its first join copies A's in full.
+            let size = try FileManager.default.attributesOfItem(atPath: a)[.size] as? NSNumber
+            try makeImage(bytes: size?.uint64Value ?? 0, at: b)
+            return (append, ["--boot-from-disk"])
+        }
+    }
+
     /// The guest's service address, as the client sees it.
     public var serviceEndpoint: String { "\(lab.configuration.guestLANAddress):\(Self.redisPort)" }
 
     /// Starts the arbiter, node A (which boots the VM), waits for Redis to answer over the LAN,
     /// then starts node B (which joins as backup).
-    public func start(redisTimeout: Double = 180) throws {
+    public func start(redisTimeout: Double? = nil) throws {
         try startPrimary(redisTimeout: redisTimeout)
-        try rejoin(1, resyncFull: options.diskMiB != nil)
+        try rejoin(1, resyncFull: options.hasDisk)
     }
 
     /// A raw image of `diskMiB` MiB, ext4 if `formatted` (Debian's mkfs.ext4, e2fsprogs).
     public static func makeImage(diskMiB: Int, at path: String, formatted: Bool) throws {
-        guard FileManager.default.createFile(atPath: path, contents: nil),
-              let handle = FileHandle(forWritingAtPath: path) else { throw FaultInjectionError.setup("cannot create \(path)") }
-        try handle.truncate(atOffset: UInt64(diskMiB) << 20)
-        try handle.close()
+        try makeImage(bytes: UInt64(diskMiB) << 20, at: path)
         guard formatted else { return }
         guard let mkfs = ShortCommand.find("mkfs.ext4") else {
             throw FaultInjectionError.setup("mkfs.ext4 not found: install e2fsprogs")
@@ -129,43 +175,85 @@ public final class LabCluster: @unchecked Sendable {
         guard output.succeeded else { throw FaultInjectionError.setup("mkfs.ext4 \(path): \(output)") }
     }
 
+    /// A blank (sparse) raw image of `bytes` bytes.
+    static func makeImage(bytes: UInt64, at path: String) throws {
+        guard bytes > 0, FileManager.default.createFile(atPath: path, contents: nil),
+              let handle = FileHandle(forWritingAtPath: path) else { throw FaultInjectionError.setup("cannot create \(path) of \(bytes) bytes") }
+        try handle.truncate(atOffset: bytes)
+        try handle.close()
+    }
+
     /// SIGKILLs both nodes at once (a power cut of both hosts), then starts both again from
     /// their disks: the one whose disk is the newest boots the guest from it, the other joins.
-    public func restartBoth(redisTimeout: Double = 180) throws {
+    public func restartBoth(redisTimeout: Double? = nil) throws {
         for node in nodes { node.kill() }
         for node in nodes {
             _ = node.waitForExit(seconds: 10)
         }
-        for node in nodes { try node.start() }
-        let deadline = monotonicSeconds() + 60
+        for node in nodes {
+            // As after a power cut: no operator's `--resync full` (one given at the first join
+            // is not repeated), so the node that joins gets the resync its disk's record allows.
+            node.extraArguments = []
+            try node.start()
+        }
+        let deadline = monotonicSeconds() + options.joinSeconds
         while nodes.livePrimary == nil {
             guard monotonicSeconds() < deadline else {
                 throw FaultInjectionError.timeout("no node booted the VM from its disk after both restarted; logs:\n\(logs)")
             }
             usleep(100_000)
         }
-        try waitForService(seconds: redisTimeout)
+        try waitForService(seconds: redisTimeout ?? options.serviceSeconds)
         let backup = 1 - nodes.livePrimary!
-        try nodes[backup].waitForLog("backup of VM", seconds: 120)
+        do {
+            try nodes[backup].waitForLog("backup of VM", seconds: options.joinSeconds)
+        } catch {
+            // Refused half-way, as ``rejoin(_:resyncFull:)`` says: start it again.
+            guard nodes[backup].waitForExit(seconds: 5) != nil, nodes[backup].log.contains("restart the backup") else { throw error }
+            lock.withLock { retriedJoins += 1 }
+            try rejoin(backup)
+        }
     }
 
     /// Starts the arbiter and node A (which boots the VM) and waits for Redis to answer over the
     /// LAN: the VM runs unprotected until ``rejoin(_:)`` starts node B.
-    public func startPrimary(redisTimeout: Double = 180) throws {
+    public func startPrimary(redisTimeout: Double? = nil) throws {
         try arbiterProcess.start()
         try arbiterProcess.waitForLog("listening on", seconds: 30)
         try nodes[0].start()
         try nodes[0].waitForLog("console on", seconds: 60)
-        try waitForService(seconds: redisTimeout)
+        try waitForService(seconds: redisTimeout ?? options.serviceSeconds)
     }
 
     /// Restarts node `index` (after a kill); it joins the live primary as backup (with
     /// `--resync full` if asked: its disk is overwritten whole).
+    ///
+    /// A join that the primary cuts short because it declared the joining node lost (every line
+    /// silent past the heartbeat timeout: on a loaded machine both nodes can be starved that
+    /// long) ends with the node saying to restart it to join again; that is done, up to
+    /// ``joinAttempts`` times in all, and counted in ``joinsRetried``.
     public func rejoin(_ index: Int, resyncFull: Bool = false) throws {
-        nodes[index].extraArguments = resyncFull ? ["--resync", "full"] : []
-        try nodes[index].start()
-        try nodes[index].waitForLog("backup of VM", seconds: 120)
+        for attempt in 1...Self.joinAttempts {
+            nodes[index].extraArguments = resyncFull ? ["--resync", "full"] : []
+            try nodes[index].start()
+            do {
+                try nodes[index].waitForLog("backup of VM", seconds: options.joinSeconds)
+                return
+            } catch {
+                guard attempt < Self.joinAttempts, nodes[index].waitForExit(seconds: 5) != nil,
+                      nodes[index].log.contains("restart the backup") else { throw error }
+                lock.withLock { retriedJoins += 1 }
+            }
+        }
     }
+
+    /// How many times ``rejoin(_:resyncFull:)`` starts a node that the primary refuses.
+    public static let joinAttempts = 3
+
+    /// Joins started again after the primary refused them (see ``rejoin(_:resyncFull:)``).
+    public var joinsRetried: Int { lock.withLock { retriedJoins } }
+    private let lock = NSLock()
+    private var retriedJoins = 0
 
     /// The node that is the live primary now.
     public var primary: Int? { nodes.livePrimary }
@@ -178,8 +266,22 @@ public final class LabCluster: @unchecked Sendable {
         let deadline = monotonicSeconds() + seconds
         var last = ""
         while monotonicSeconds() < deadline {
-            let output = try lab.run(in: .client, redisCLI, ["-h", lab.configuration.guestLANAddress, "-p", "\(Self.redisPort)", "ping"],
-                                     timeout: 10)
+            let ping = Result { () throws(NetworkLabError) -> CommandOutput in
+                try lab.run(in: .client, redisCLI, ["-h", lab.configuration.guestLANAddress, "-p", "\(Self.redisPort)", "ping"],
+                            timeout: 10)
+            }
+            let output: CommandOutput
+            switch ping {
+            case .success(let answer):
+                output = answer
+            case .failure(.timedOut):
+                // The client still knows the guest's MAC while no guest answers (it is booting
+                // again): the connection waits for TCP's retries. Not up yet; ask again.
+                last = "redis-cli ping got no answer within 10 s"
+                continue
+            case .failure(let error):
+                throw error
+            }
             if output.succeeded && output.standardOutput.contains("PONG") { return }
             last = "\(output)"
             if !nodes.contains(where: \.isRunning) { break }
