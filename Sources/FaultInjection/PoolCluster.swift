@@ -115,9 +115,14 @@ public final class PoolCluster: @unchecked Sendable {
         return (host("primary") ?? host("primary-alone"), host("backup"))
     }
 
+    /// The `lockstep node` processes of host `name` now.
+    public func nodeProcesses(of name: String) -> [Int32] {
+        ProcessTable.find(containing: ["--node-id", name, "node"]).filter { $0 != getpid() }
+    }
+
     /// The loss of host `name`: SIGKILL of its nodes, then of its agent.
     public func killHost(_ name: String) {
-        for pid in ProcessTable.find(containing: ["--node-id", name, "node"]) where pid != getpid() { kill(pid, SIGKILL) }
+        for pid in nodeProcesses(of: name) { kill(pid, SIGKILL) }
         agents[hostNames.firstIndex(of: name)!].kill()
     }
 
@@ -129,7 +134,7 @@ public final class PoolCluster: @unchecked Sendable {
     public func stop() {
         for agent in agents { agent.kill() }
         for name in hostNames {
-            for pid in ProcessTable.find(containing: ["--node-id", name, "node"]) where pid != getpid() { kill(pid, SIGKILL) }
+            for pid in nodeProcesses(of: name) { kill(pid, SIGKILL) }
         }
         etcd.shutdown()
     }

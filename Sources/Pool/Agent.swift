@@ -129,7 +129,7 @@ public final class Agent: @unchecked Sendable {
         let primaries = state.primaries
         let decision = PoolScheduler.decide(hosts: hosts, vms: state.specs, placements: state.placements, primaries: primaries,
                                             protected: state.protected, drained: drained, moves: state.moves)
-        for vm in decision.switchovers.sorted() where state.switchovers[vm] == nil {
+        for vm in decision.switchovers.sorted() where state.switchoverFrom[vm] == nil {
             log("VM '\(vm)': its primary's host \(primaries[vm] ?? "?") is drained: switching over")
             try await store.requestSwitchover(vm: vm, from: primaries[vm] ?? "")
         }
@@ -177,7 +177,7 @@ public final class Agent: @unchecked Sendable {
                 log("VM '\(spec.name)': cannot prepare its node: \(error)")
             }
             supervisor.refresh()
-            if let request = state.switchovers[spec.name], !switchoversSignalled.contains(request),
+            if let request = state.switchoverFrom[spec.name].map({ "\(spec.name)@\($0.revision)" }), !switchoversSignalled.contains(request),
                supervisor.status == .primary {
                 switchoversSignalled.insert(request)
                 log("VM '\(spec.name)': switchover asked: signalling the primary")

@@ -19,9 +19,8 @@ public struct PoolStore: Sendable {
         public var placementRevisions: [String: Int64] = [:]
         public var nodes: [String: [NodeStatus]] = [:]
         public var generations: [String: (generation: UInt64, owner: String)] = [:]
-        /// Switchovers asked for and not yet done: an id per request.
-        public var switchovers: [String: String] = [:]
-        /// Each switchover request's primary host when it was asked, and its revision.
+        /// Switchovers asked for and not yet done: the primary's host when each was asked, and
+        /// the request's etcd revision (its id).
         public var switchoverFrom: [String: (host: String, revision: Int64)] = [:]
         /// Moves of a VM's backup asked for: the target host.
         public var moves: [String: String] = [:]
@@ -63,7 +62,6 @@ public struct PoolStore: Sendable {
             case "nodes" where parts.count == 3:
                 state.nodes[vm, default: []].append(try PoolJSON.decode(NodeStatus.self, value.value, key: key))
             case "switchover":
-                state.switchovers[vm] = value.keyString + "@" + String(value.modRevision)
                 state.switchoverFrom[vm] = (String(decoding: value.value, as: UTF8.self), value.modRevision)
             case "move":
                 state.moves[vm] = String(decoding: value.value, as: UTF8.self)

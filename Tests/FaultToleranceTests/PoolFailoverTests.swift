@@ -111,20 +111,8 @@ struct PoolFailoverTests {
         #expect(shown.contains("VM kv: protected"), "\(shown)")
         try pool.lockstep(["vm", "delete", "kv"])
         let deadline = Date(timeIntervalSinceNow: 30)
-        while Date() < deadline && !pool.hostNames.allSatisfy({ ProcessTableProbe.nodes(of: $0) == 0 }) { usleep(100_000) }
-        #expect(pool.hostNames.allSatisfy { ProcessTableProbe.nodes(of: $0) == 0 }, "nodes still run after vm delete")
-    }
-}
-
-/// Counts a host's node processes (by their command lines).
-enum ProcessTableProbe {
-    static func nodes(of host: String) -> Int {
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return 0 }
-        return entries.filter { entry in
-            guard Int32(entry) != nil, let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { return false }
-            let words = Set(data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) })
-            return words.contains("node") && words.contains("--node-id") && words.contains(host)
-        }.count
+        while Date() < deadline && !pool.hostNames.allSatisfy({ pool.nodeProcesses(of: $0).isEmpty }) { usleep(100_000) }
+        #expect(pool.hostNames.allSatisfy { pool.nodeProcesses(of: $0).isEmpty }, "nodes still run after vm delete")
     }
 }
 
