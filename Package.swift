@@ -151,7 +151,7 @@ let package = Package(
         .testTarget(name: "ConformanceTests", dependencies: ["Conformance"]),
         // Boots the default Linux guest with the `lockstep` executable (and on QEMU).
         .testTarget(name: "LinuxBootTests", dependencies: ["CTestProcessSetup", "KVWorkload", "LockstepSupport"]),
-        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Replication"]),
+        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Replication", "Replay", "Machine", "HostIO", "LockstepSupport"]),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "Machine", "RISCV", "HostIO"]),
         .testTarget(name: "PoolTests", dependencies: ["Pool", "PoolHTTP", "CTestProcessSetup"]),
         .testTarget(name: "ArbitrationTests", dependencies: ["CTestProcessSetup", "Arbitration", "LockstepSupport", "Etcd", "FaultInjection"]),

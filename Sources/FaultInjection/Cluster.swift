@@ -176,8 +176,18 @@ public final class Cluster: @unchecked Sendable {
 
     /// Every pair of overlapping output releases by two primaries, from the release log.
     public func releaseViolations() -> [String] {
+        ReleaseLogCheck.violations(in: releases)
+    }
+
+    /// Writes decided under a valid lease that returned only after the next primary's first
+    /// write (their node was stopped in between; see ``ReleaseLogCheck``).
+    public func stalledWrites() -> [String] {
+        ReleaseLogCheck.stalledWrites(in: releases)
+    }
+
+    private var releases: [ReleaseLogCheck.Release] {
         let text = (try? String(contentsOf: directory.appendingPathComponent("release.log"), encoding: .utf8)) ?? ""
-        return ReleaseLogCheck.violations(in: ReleaseLogCheck.parse(text))
+        return ReleaseLogCheck.parse(text)
     }
 
     /// Kills everything (nodes, arbiter) and closes the relays.

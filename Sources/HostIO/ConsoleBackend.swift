@@ -35,7 +35,19 @@ public protocol ConsoleBackend: AnyObject {
     /// Sends released console output to the console's reader(s).
     func write(_ bytes: [UInt8])
 
+    /// Does all the work of writing `bytes` that can be done beforehand and returns what sends
+    /// them: a primary reads the clock for its lease between the two, so that as little as
+    /// possible lies between that reading and the write (see `PrimaryRole`).
+    func prepareWrite(_ bytes: [UInt8]) -> () -> Void
+
     /// Makes a ``poll(timeout:)`` in progress (or the next one) return at once, from any thread:
     /// another source of input (a network frame) needs the machine thread.
     func wake()
+}
+
+extension ConsoleBackend {
+    /// Nothing to prepare: the write itself.
+    public func prepareWrite(_ bytes: [UInt8]) -> () -> Void {
+        { [self] in write(bytes) }
+    }
 }

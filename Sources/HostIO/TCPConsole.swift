@@ -124,15 +124,23 @@ public final class TCPConsole: ConsoleBackend, Sendable {
 
     /// Sends `bytes` to every connected client without waiting; a client with more than
     /// ``maximumPendingBytes`` waiting for it is dropped.
-    public func write(_ bytes: [UInt8]) {
-        guard !bytes.isEmpty else { return }
+    public func write(_ bytes: [UInt8]) { prepareWrite(bytes)() }
+
+    /// ``write(_:)`` in two steps: the buffer and the list of clients now, the writes when the
+    /// result is called. Called on the event loop of the connections, the writes reach the
+    /// sockets then (from another thread, SwiftNIO queues them for the loop).
+    public func prepareWrite(_ bytes: [UInt8]) -> () -> Void {
+        guard !bytes.isEmpty else { return {} }
         let buffer = ByteBuffer(bytes: bytes)
-        for channel in state.connectedClients {
-            if channel.isWritable {
-                channel.writeAndFlush(buffer, promise: nil)
-            } else {
-                state.removed(channel)
-                channel.close(promise: nil)
+        let clients = state.connectedClients
+        return { [state] in
+            for channel in clients {
+                if channel.isWritable {
+                    channel.writeAndFlush(buffer, promise: nil)
+                } else {
+                    state.removed(channel)
+                    channel.close(promise: nil)
+                }
             }
         }
     }

@@ -79,7 +79,7 @@ struct NodeCommand: ParsableCommand {
     @Flag(name: .long, help: "Exit when the process that started this one exits (for test harnesses and supervisors).")
     var exitWithParent = false
 
-    @Option(name: .long, help: ArgumentHelp("Append a line per output release to this file (for split-brain checks).", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("Append a line per output written to this file, \"DECIDED_NS DONE_NS GENERATION NODE BYTES\" on the monotonic clock (for split-brain checks).", valueName: "path"))
     var releaseLog: String?
 
     @Option(name: .long, help: ArgumentHelp("Seconds between statistics lines (log entries and bytes, guest MIPS) while a backup is attached.", valueName: "seconds"))

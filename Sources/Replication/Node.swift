@@ -43,6 +43,8 @@ public final class Node {
         self.network = network
         self.disks = disks
         log = NodeLog(nodeID: configuration.nodeID)
+        // One loop: the lines, the console's connections and the primary's releases share it
+        // (a release writes the console at once only on the loop of its connections).
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     }
 
@@ -219,9 +221,12 @@ public final class Node {
                                      onInput: { [doorbell] in doorbell.ring() })
         log("console on \(console.address); lines on " + lines.map(\.description).joined(separator: ", "))
         onLive?(generation, Int(console.port), lines)
+        // Releases run on the event loop of the console's connections (the group has that one
+        // loop), which writes each released output at once, right after it read the clock for
+        // the lease; see ReleaseThread.
         let role = PrimaryRole(configuration: configuration, machine: machine, generation: generation, link: link,
                                console: console, network: network, disks: disks, announces: goesLive, log: log, clock: monotonicNow,
-                               outputs: outputs)
+                               outputs: outputs, releaseThread: EventLoopReleaseThread(loop: group.next()))
         livePrimary.withLockedValue { $0 = role }
         let outcome = drive(role)
         livePrimary.withLockedValue { $0 = nil }

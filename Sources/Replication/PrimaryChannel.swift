@@ -54,6 +54,7 @@ public struct PrimaryChannel: Sendable {
                                         hasBackup: synced && !lost, backupLost: lost, joinRequested: joinLine != nil,
                                         retainedEntries: retained.count, sentEntries: sentEntries, sentBytes: sentBytes)
         status.leaseValid = Self.nanoseconds(now) &- latestEcho < halfTimeout
+        status.leaseExpiry = Double(latestEcho + halfTimeout) / 1e9
         status.joinReports = joinLine == nil ? nil : joinReports
         status.joinNumber = joinNumber
         status.joinLive = joinLine != nil && joinLive

@@ -43,6 +43,10 @@ extension PrimaryLink {
         /// starved) long enough for that cannot release, on waking, outputs acknowledged before
         /// the freeze: messages the backup sent during the freeze echo old times.
         public var leaseValid: Bool = true
+        /// When the lease runs out (seconds, on the clock the status was read with): the newest
+        /// echo's time plus half the heartbeat timeout. ``PrimaryRole`` compares a fresh clock
+        /// reading with it right before it writes each output, on the thread that writes.
+        public var leaseExpiry: Double = .infinity
         /// Entries and bytes (whole frames, one line's worth) sent to backups so far.
         public var sentEntries: UInt64
         public var sentBytes: UInt64

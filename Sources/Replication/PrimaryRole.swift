@@ -15,11 +15,15 @@ import Replay
 /// the gate as soon as an acknowledgement covers the input they depend on: the link calls back
 /// on its own thread when an acknowledgement arrives (``PrimaryLogChannel/onAcknowledged``), so a
 /// reply frame does not wait for the guest's slice to end; the gate is shared under a lock for
-/// that. A role made for a backup that went live (`announces`) asks the guest to announce itself
+/// that. Releases run on the ``ReleaseThread`` (the console's event loop in `lockstep node`): the
+/// machine thread asks it to release and never writes released output itself, so that the lease
+/// is read on the thread that writes, right before each write (see ``releaseHere()``). A role
+/// made for a backup that went live (`announces`) asks the guest to announce itself
 /// (VIRTIO_NET_F_GUEST_ANNOUNCE) and sends the host's RARP rounds for the guest's MAC
 /// (``MACAnnouncement``); one that loses the arbiter takes its network down before anything else.
 ///
-/// ``step()`` never blocks: it says what the owner must do next (call again, wait until a time
+/// ``step()`` never blocks (but for the last release of a guest that stopped, which it waits
+/// for on the release thread): it says what the owner must do next (call again, wait until a time
 /// or a doorbell ring, claim the arbiter). ``Node`` drives it on a thread with real links; the
 /// simulation drives it with simulated ones and a virtual clock.
 @_spi(Simulation) public final class PrimaryRole {
@@ -43,12 +47,16 @@ import Replay
     let log: NodeLog
     let releaseLog: ReleaseLog?
     let clock: () -> Double
+    /// Where releases run (nil: on the caller's thread).
+    let releaseThread: (any ReleaseThread)?
     /// Guarded by `gateLock` (the link's thread reads it when it releases).
     public private(set) var generation: UInt64
     /// The gate and everything a release touches, shared by the machine thread and the link's
     /// thread (releases on acknowledgements). Lock order: this lock, then the link's.
     private let gateLock = NIOLock()
     private var gate = OutputGate()
+    /// A release is queued on the release thread and has not begun yet (guarded by `gateLock`).
+    private var releaseQueued = false
     /// Whether the guest must still be asked to announce itself (a backup gone live).
     private var announcePending: Bool
     /// The host's RARP rounds still to send.
@@ -87,10 +95,12 @@ import Replay
     ///   - network: the host side of the guest's network card, already started (nil: none; the
     ///     guest's frames are dropped).
     ///   - announces: this node was the backup and goes live: announce the guest's MAC from here.
+    ///   - releaseThread: the thread that writes released output to `console` and `network`
+    ///     without queuing it for another (nil: the caller's; the console writes at once).
     public init(configuration: NodeConfiguration, machine: Machine, generation: UInt64, link: any PrimaryLogChannel,
          console: any ConsoleBackend, network: (any NetworkBackend)? = nil, disks: [MirroredDisk] = [], announces: Bool = false,
          log: NodeLog, clock: @escaping () -> Double, outputs: OutputDigest = OutputDigest(),
-         runnerSettings: LiveRunner.Settings? = nil) {
+         runnerSettings: LiveRunner.Settings? = nil, releaseThread: (any ReleaseThread)? = nil) {
         self.configuration = configuration
         self.machine = machine
         self.generation = generation
@@ -101,6 +111,7 @@ import Replay
         announcePending = announces
         self.log = log
         self.clock = clock
+        self.releaseThread = releaseThread
         releaseLog = configuration.releaseLogPath.flatMap { ReleaseLog(path: $0) }
         journal = LinkJournal(link: link)
         gateSink = GateSink()
@@ -189,9 +200,9 @@ import Replay
     public func step() -> Step {
         if let switchoverStep = stepSwitchover() { return switchoverStep }
         if let finishing {
-            release()
+            releaseAndWait()
             if gateLock.withLock({ gate.isEmpty }) || link.status.backupLost || clock() >= finishing.deadline {
-                release()
+                releaseAndWait()   // written before the owner closes the console
                 return .finished(finishing.outcome)
             }
             return .wait(until: min(finishing.deadline, clock() + 0.02))
@@ -428,14 +439,46 @@ import Replay
         announcement = schedule.nextDeadline == nil ? nil : schedule
     }
 
-    /// Sends what the backup's acknowledgements allow (everything, when alone). Called on the
-    /// machine thread and, on each acknowledgement, on the link's thread.
-    ///
-    /// With a backup, the lease is looked at again right before each output is sent: a primary
-    /// frozen (SIGSTOP, a stalled host) between deciding and sending must not send, once it
-    /// thaws, what it decided before its backup went live. What is not sent goes back to the
-    /// gate. The release log's time is read right after the sends.
+    /// Sends what the backup's acknowledgements allow (everything, when alone): on the release
+    /// thread, at once if the caller runs on it (the link's acknowledgements), otherwise queued
+    /// for it (once: a release queued and not begun covers every later request).
     private func release() {
+        guard let releaseThread, !releaseThread.isCurrent else { return releaseHere() }
+        let queue = gateLock.withLock {
+            guard !gate.isEmpty, !releaseQueued else { return false }
+            releaseQueued = true
+            return true
+        }
+        guard queue else { return }
+        releaseThread.execute { [weak self] in
+            guard let self else { return }
+            gateLock.withLock { releaseQueued = false }
+            releaseHere()
+        }
+    }
+
+    /// ``release()``, returning once the release has run (the guest stopped: the owner closes the
+    /// console next).
+    private func releaseAndWait() {
+        guard let releaseThread, !releaseThread.isCurrent else { return releaseHere() }
+        releaseThread.executeAndWait { [weak self] in self?.releaseHere() }
+    }
+
+    /// The release itself, on the release thread.
+    ///
+    /// With a backup, the lease decides: outputs leave only while the backup's newest echo is
+    /// less than half a heartbeat timeout old (``PrimaryLink/Status/leaseExpiry``), and it is
+    /// looked at again with a fresh clock reading right before each output is written, on this
+    /// thread, with nothing queued between the two and all that can be done beforehand done
+    /// before the reading (``ConsoleBackend/prepareWrite(_:)``). A process stopped (SIGSTOP, a
+    /// stalled host) anywhere before that reading reads, once it thaws, a time past the lease,
+    /// and writes nothing: what is not written goes back to the gate. What remains is the
+    /// stretch between that reading and the write system call (SwiftNIO's pipeline: microseconds
+    /// in a release build, tens of them in a debug build): a stop there lets that one write out
+    /// after the thaw, which only fencing at the receiver could prevent (docs/replication.md).
+    /// The release log records, per output, the clock reading that decided it and the time the
+    /// write returned.
+    private func releaseHere() {
         gateLock.withLock {
             guard gate.oldestSequence != nil else { return }
             let status = link.status
@@ -456,18 +499,26 @@ import Replay
                 outputs = gate.releaseAll()
             }
             guard !outputs.isEmpty else { return }
-            var sent = 0
-            while sent < outputs.count {
-                if guarded && !link.status.leaseValid { break }
-                send([outputs[sent]])
-                sent += 1
+            var written: [ReleaseLog.Write] = []
+            for output in outputs {
+                let write = prepareSend(output)
+                let decided = clock()
+                if guarded && !(decided < status.leaseExpiry) { break }
+                write()
+                written.append(ReleaseLog.Write(decided: decided, done: clock(), bytes: output.byteCount))
             }
-            if sent < outputs.count { gate.putBack(Array(outputs[sent...]), after: status.acknowledged) }
-            guard sent > 0 else { return }
-            let released = Array(outputs[..<sent])
-            let time = monotonicNow()
-            onRelease?(released, generation)
-            releaseLog?.record(generation: generation, node: configuration.nodeID, bytes: released.reduce(0) { $0 + $1.byteCount }, at: time)
+            if written.count < outputs.count { gate.putBack(Array(outputs[written.count...]), after: status.acknowledged) }
+            guard !written.isEmpty else { return }
+            onRelease?(Array(outputs[..<written.count]), generation)
+            releaseLog?.record(generation: generation, node: configuration.nodeID, written)
+        }
+    }
+
+    /// What writes `output`, prepared as far as it can be without writing.
+    private func prepareSend(_ output: MachineOutput) -> () -> Void {
+        switch output {
+        case .console(let data): return console.prepareWrite(data)
+        case .networkFrame(let frame): return { [network] in network?.send(frame) }   // dropped when the VM has no network backend
         }
     }
 

@@ -74,6 +74,8 @@ public final class SimulatedCluster: ActionPerformer {
     var nextConnection: UInt64 = 0
     /// Which node released output in each generation.
     var releasers: [UInt64: String] = [:]
+    /// The newest generation whose output went out so far, and from which node.
+    var newestOutput: (generation: UInt64, node: String)?
     let client: SimulatedClient
     var failovers = 0
     var faults = 0
@@ -88,7 +90,16 @@ public final class SimulatedCluster: ActionPerformer {
         client = SimulatedClient(dialect: options.guest.serviceDialect)
         client.cluster = self
         for node in nodes {
-            node.console.onWrite = { [unowned self, unowned node] bytes in client.received(bytes, from: node) }
+            node.loop = SimulatedLoop(queue: queue, node: node)
+            node.console.loop = node.loop
+            node.console.generation = { [unowned node] in
+                if case .primary(let role, _) = node.state { return role.generation }
+                return 0
+            }
+            node.console.onWrite = { [unowned self, unowned node] bytes, generation in
+                checkOutputOrder(node, generation: generation)
+                client.received(bytes, from: node)
+            }
         }
     }
 
@@ -155,6 +166,7 @@ public final class SimulatedCluster: ActionPerformer {
             guard !node.isAlive else { return }
             node.incarnation &+= 1
             node.claimPending = false
+            node.freezeAfterStep = nil
             node.state = .starting
             node.heldTags = []
             trace("\(node.id): process starts")
@@ -192,7 +204,7 @@ public final class SimulatedCluster: ActionPerformer {
         let link = SimulatedPrimaryLink(node: node, network: self, vm: "sim", heartbeat: heartbeat)
         let role = PrimaryRole(configuration: configuration(for: node), machine: machine, generation: generation, link: link,
                                console: node.console, announces: goesLive, log: log(for: node), clock: { [unowned self] in now },
-                               outputs: outputs, runnerSettings: runnerSettings)
+                               outputs: outputs, runnerSettings: runnerSettings, releaseThread: node.loop)
         if options.plantedBug == .releaseBeforeAck { role.plantedBug = .releaseBeforeAck }
         node.heldTags = []
         // The gate joins console bytes with the same tag into one output: count outputs as it does.
@@ -227,6 +239,15 @@ public final class SimulatedCluster: ActionPerformer {
         releasers[generation] = node.id
     }
 
+    /// Output as it goes out to the client: never an older generation's after a newer one's (an
+    /// old primary writing after the node that replaced it began to).
+    func checkOutputOrder(_ node: SimulatedNode, generation: UInt64) {
+        if let newest = newestOutput, generation < newest.generation {
+            violate(.outputAfterNewerGeneration, "\(node.id) wrote output of generation \(generation) after \(newest.node) wrote output of generation \(newest.generation)")
+        }
+        if generation > newestOutput?.generation ?? 0 { newestOutput = (generation, node.id) }
+    }
+
     /// Schedules a step of the node at `time` (now by default), replacing a later one.
     func wake(_ node: SimulatedNode, at time: Double? = nil) {
         let at = max(time ?? now, now)
@@ -249,6 +270,11 @@ public final class SimulatedCluster: ActionPerformer {
         case .primary(let role, _):
             let before = role.machine.instructionCount
             let result = role.step()
+            if let freeze = node.freezeAfterStep, node.loop.queued > 0 || now >= freeze.latest {
+                node.freezeAfterStep = nil
+                node.frozenUntil = now + freeze.length
+                trace("\(node.id): frozen")
+            }
             let cost = max(1e-5, Double(role.machine.instructionCount &- before) / 200e6)
             switch result {
             case .continue: wake(node, at: now + cost)
@@ -447,11 +473,13 @@ public final class SimulatedCluster: ActionPerformer {
             return
         }
         if let link = node.primaryLink {
-            if case .refuse(let reason) = message { perform(link.core.refused(line, reason: reason, now: now), from: node); return }
-            perform(link.core.received(message, on: line, now: now), from: node)
-            // A frozen node's machine thread is stopped, but its link's thread is not: as on
-            // real sockets, an acknowledgement releases the outputs it covers at once.
-            if case .ack = message { link.onAcknowledged?() }
+            // The link's messages are taken in on the node's event loop, as on real sockets: an
+            // acknowledgement releases the outputs it covers at once, there.
+            node.loop.inside {
+                if case .refuse(let reason) = message { return perform(link.core.refused(line, reason: reason, now: now), from: node) }
+                perform(link.core.received(message, on: line, now: now), from: node)
+                if case .ack = message { link.onAcknowledged?() }
+            }
         } else if let link = node.backupLink {
             if case .refuse(let reason) = message { perform(link.core.refused(line, reason: reason, now: now), from: node); return }
             var actions = link.core.received(message, on: line, now: now)
@@ -528,8 +556,17 @@ public final class SimulatedCluster: ActionPerformer {
         case 1:
             guard let victim = live.randomElement(using: &random) else { return }
             let length = random.uniform(0.05...0.8)
-            trace("FAULT: \(victim.id) freezes for \(length) s")
-            victim.frozenUntil = now + length
+            if victim.isLivePrimary {
+                // As a step of its machine thread ends with work handed to the event loop (a
+                // release, or output to write), which the stop catches still queued: where a
+                // release decided before the stop could go out after it, once a new primary
+                // has written (outputAfterNewerGeneration).
+                trace("FAULT: \(victim.id) freezes for \(length) s once its event loop has work queued")
+                victim.freezeAfterStep = (length, now + 0.3)
+            } else {
+                trace("FAULT: \(victim.id) freezes for \(length) s")
+                victim.frozenUntil = now + length
+            }
         case 2:
             let index = Int(random.below(2))
             trace("FAULT: line \(index + 1) down")
@@ -559,6 +596,7 @@ public final class SimulatedCluster: ActionPerformer {
         node.incarnation &+= 1
         node.state = .down
         node.frozenUntil = nil
+        node.freezeAfterStep = nil
         node.stepScheduledAt = nil
         node.heldTags = []
         node.claimPending = false
@@ -573,6 +611,7 @@ public final class SimulatedCluster: ActionPerformer {
         arbiterReachable = true
         for node in nodes {
             node.frozenUntil = nil
+            node.freezeAfterStep = nil
             if !node.isAlive { start(node, at: now + 0.01) }
         }
     }

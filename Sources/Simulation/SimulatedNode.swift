@@ -22,9 +22,14 @@ final class SimulatedNode {
     let index: Int
     var state: State = .down
     let console = SimulatedConsole()
+    /// The process's event loop (set by the cluster).
+    var loop: SimulatedLoop!
     /// Bumped when the node crashes: events of an earlier life are ignored.
     var incarnation: UInt64 = 0
     var frozenUntil: Double?
+    /// A freeze that begins as a step of the node's machine thread ends with work handed to
+    /// its event loop (or at the first step after `latest`).
+    var freezeAfterStep: (length: Double, latest: Double)?
     /// The token of the latest scheduled step (older ones are stale).
     var stepToken: UInt64 = 0
     var stepScheduledAt: Double?

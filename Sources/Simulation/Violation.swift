@@ -3,6 +3,7 @@ public struct Violation: Error, Equatable, Sendable, CustomStringConvertible {
     public enum Kind: String, Sendable {
         case outputBeforeAcknowledgement = "output released before the backup acknowledged it"
         case twoReleasersInOneGeneration = "two nodes released output in one generation"
+        case outputAfterNewerGeneration = "an older generation's output went out after a newer generation's"
         case divergence = "backup diverged from its primary"
         case lostWrite = "an acknowledged write was lost"
         case noProgress = "no progress after the faults stopped"

@@ -70,6 +70,7 @@ struct LockstepSoak: ParsableCommand {
                 splitBrain += result.splitBrain.count
                 say("round \(index): \(result)")
                 for problem in result.lostWrites + result.splitBrain { say("  PROBLEM: \(problem)") }
+                for stall in result.stalledWrites { say("  stalled write (not a violation): \(stall)") }
             }
             let pauses = soak.rounds.map(\.longestPause).sorted()
             say("rounds: " + Fault.allCases.map { "\($0.rawValue) \(counts[$0] ?? 0)" }.joined(separator: ", "))

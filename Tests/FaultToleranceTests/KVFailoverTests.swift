@@ -38,6 +38,28 @@ import Testing
         let shared = "100 1 A 5\n200 1 B 4\n"
         #expect(ReleaseLogCheck.violations(in: ReleaseLogCheck.parse(shared)).count == 1)
     }
+
+    /// Decided and done times: a write decided after the newer generation's first is a
+    /// violation; one decided before it whose return came after it (a stop between the two
+    /// readings, as KVFailoverTests' freeze round showed) is a stalled write, not a violation.
+    @Test func aWriteIsJudgedByTheReadingThatDecidedIt() {
+        let clean = "100 110 1 A 5\n200 210 1 A 3\n500 510 2 B 4\n"
+        #expect(ReleaseLogCheck.violations(in: ReleaseLogCheck.parse(clean)).isEmpty)
+        #expect(ReleaseLogCheck.stalledWrites(in: ReleaseLogCheck.parse(clean)).isEmpty)
+        // A was stopped inside its write at 200 and returned at 4200, after B's first write at 500.
+        let stalled = "100 110 1 A 5\n200 4200 1 A 3\n500 510 2 B 4\n600 610 2 B 1\n"
+        #expect(ReleaseLogCheck.violations(in: ReleaseLogCheck.parse(stalled)).isEmpty)
+        let found = ReleaseLogCheck.stalledWrites(in: ReleaseLogCheck.parse(stalled))
+        #expect(found.count == 1)
+        #expect(found.first?.contains("generation 1 (3 bytes)") == true)
+        // A decided a write after B's first: the lease failed.
+        let late = "100 110 1 A 5\n500 510 2 B 4\n700 710 1 A 3\n"
+        let violations = ReleaseLogCheck.violations(in: ReleaseLogCheck.parse(late))
+        #expect(violations.count == 1)
+        #expect(violations.first?.hasPrefix("A released output at generation 1 after B had released at generation 2") == true)
+        // A line of neither form is skipped.
+        #expect(ReleaseLogCheck.parse("1 2 3\nnot a line at all\n").isEmpty)
+    }
 }
 
 @Suite struct TestProcessSetupTests {

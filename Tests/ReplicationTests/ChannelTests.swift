@@ -155,6 +155,36 @@ import Testing
         #expect(pump.primaryRings > rings, "a renewed lease wakes the machine thread")
     }
 
+    /// The margin the output rule stands on: a primary stopped (frozen) right after its lease
+    /// was renewed holds a lease that runs out at least half a heartbeat timeout before its
+    /// backup may declare it dead and go live, so a write decided under the lease and delayed
+    /// by less than that (scheduling, not a stop) still comes before any other node's output.
+    @Test func aStoppedPrimarysLeaseRunsOutHalfATimeoutBeforeItsBackupMayGoLive() {
+        var pump = ChannelPump()
+        pump.synchronised()
+        for n in 0..<5 { pump.append(entry(n)) }
+        pump.advance(by: 0.3)
+        #expect(pump.status.leaseValid)
+        let expiry = pump.status.leaseExpiry
+        #expect(expiry > pump.now, "renewed by the echo of the last heartbeat")
+        #expect(expiry <= pump.now + Self.heartbeat.timeout / 2)
+        // The primary stops: nothing it would send arrives, nothing sent to it is taken in.
+        pump.dropToBackup = [0, 1]
+        pump.dropToPrimary = [0, 1]
+        var declared: Double?
+        for _ in 0..<40 where declared == nil {
+            pump.advance(by: Self.heartbeat.interval)
+            if pump.backup.isPrimaryLost { declared = pump.now }
+        }
+        guard let declared else {
+            Issue.record("the backup never declared its primary lost")
+            return
+        }
+        #expect(pump.status.leaseExpiry == expiry, "no echo renewed the lease of a stopped primary")
+        #expect(declared - expiry >= Self.heartbeat.timeout / 2 - 1e-6,
+                "the lease ran out at \(expiry), the backup declared its primary lost at \(declared)")
+    }
+
     @Test func duplicatesAreDroppedAndAGapOrAForeignMessageClosesTheLine() {
         var backup = BackupChannel(peers: ["p:1"], heartbeat: Self.heartbeat, now: 0)
         #expect(backup.tick(now: 0) == [.log("waiting for the primary at p:1"), .connect(lineIndex: 0)])
