@@ -171,7 +171,11 @@ public final class Agent: @unchecked Sendable {
                 continue
             }
             do {
-                let arguments = try nodeArguments(spec, peer: peerAddress)
+                var arguments = try nodeArguments(spec, peer: peerAddress, first: state.generations[spec.name] == nil)
+                if supervisor.needsFullResync && !arguments.contains("--resync") {
+                    if !supervisor.isRunning { log("VM '\(spec.name)': this host's copy of its disk is stale beyond a quick resync: the node joins with a full copy") }
+                    arguments += ["--resync", "full"]
+                }
                 supervisor.ensureRunning(executable: configuration.lockstep, arguments: arguments, peer: peerAddress, now: now)
             } catch {
                 log("VM '\(spec.name)': cannot prepare its node: \(error)")
@@ -231,8 +235,10 @@ public final class Agent: @unchecked Sendable {
     }
 
     /// The node's command line on this host, toward `peer` (its address; nil while the VM has no
-    /// second host: the node's own address stands in, and it runs alone).
-    func nodeArguments(_ spec: VMSpec, peer: String?) throws -> [String] {
+    /// second host: the node's own address stands in, and it runs alone). `first`: the VM has
+    /// never had a primary (no generation in etcd), so a new disk here is the VM's disk, made
+    /// from the declared image if there is one; any other new disk is filled by its first join.
+    func nodeArguments(_ spec: VMSpec, peer: String?, first: Bool = false) throws -> [String] {
         let address = configuration.host.address
         let other = peer ?? address
         var arguments = ["node", "--vm", spec.name, "--node-id", configuration.host.name, "--key-file", configuration.keyFile,
@@ -245,7 +251,13 @@ public final class Agent: @unchecked Sendable {
         if let diskMiB = spec.diskMiB {
             let image = URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("\(spec.name).img").path
             let isNew = !FileManager.default.fileExists(atPath: image + ".lockstep")
-            if !FileManager.default.fileExists(atPath: image) { try DiskImageFile.create(image, mebibytes: diskMiB) }
+            if !FileManager.default.fileExists(atPath: image) {
+                if first, let source = spec.diskImage {
+                    try DiskImageFile.copy(source, to: image, mebibytes: diskMiB, vm: spec.name, host: configuration.host.name)
+                } else {
+                    try DiskImageFile.create(image, mebibytes: diskMiB)
+                }
+            }
             arguments += ["--disk", image, "--disk-sync", spec.diskSync]
             if isNew { arguments += ["--resync", "full"] }
         }

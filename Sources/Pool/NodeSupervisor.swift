@@ -14,6 +14,13 @@ final class NodeSupervisor {
     private(set) var status: NodeStatus.Role = .starting
     private(set) var detail = ""
     private var logOffset: UInt64 = 0
+    /// The node was refused as a backup because its disk copy is stale in a way only a full copy
+    /// repairs (the primary's record does not reach back to the copy's generation, the copy's host
+    /// went down while it was in use, another layout): the agent starts it again with `--resync
+    /// full`, which is safe because the VM's live primary elsewhere holds the VM's disk. A copy
+    /// that may be newer than the primary's, or of another instance of the VM, is never
+    /// overwritten by the pool: the node's refusal stays in ``detail`` for the operator.
+    private(set) var needsFullResync = false
 
     init(vm: String, logURL: URL) {
         self.vm = vm
@@ -111,6 +118,8 @@ final class NodeSupervisor {
         for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
             let text = String(line)
             if let role = Self.role(of: text) { status = isRunning ? role : .stopped }
+            if Self.role(of: text) == .backup { needsFullResync = false }
+            if Self.isStaleCopyRefusal(text) { needsFullResync = true }
             if Self.isNotable(text) { detail = String(text.prefix(300)) }
         }
     }
@@ -122,6 +131,13 @@ final class NodeSupervisor {
         if line.contains("started VM") || line.contains("won the arbiter") || line.contains("holding output")
             || line.contains("live copy to the backup") || line.contains("booting the guest from it") { return .primaryAlone }
         return nil
+    }
+
+    /// A refusal of a joining backup that a full copy of the primary's disk repairs safely.
+    static func isStaleCopyRefusal(_ line: String) -> Bool {
+        line.contains("refused") && line.contains("--resync full")
+            && (line.contains("does not reach back to generation") || line.contains("went down while its disk was in use")
+                || line.contains("does not match the primary's layout"))
     }
 
     static func isNotable(_ line: String) -> Bool {

@@ -27,6 +27,9 @@ public struct VMSpec: Codable, Equatable, Sendable {
     /// A mirrored disk of this size per node (nil: none). Each host keeps its copy in its data
     /// directory; a new copy is filled by the live copy from the primary.
     public var diskMiB: Int?
+    /// The raw image the VM's disk starts from (nil: a new ext4 disk of ``diskMiB``): copied by the
+    /// agent of the VM's first primary; every other host gets the disk by live copy.
+    public var diskImage: String?
     /// The guest kernel's command line.
     public var append: String
     /// `--netdev` of the nodes (nil: none).
