@@ -128,7 +128,7 @@ public final class Agent: @unchecked Sendable {
         let drained = try await store.drained()
         let primaries = state.primaries
         let decision = PoolScheduler.decide(hosts: hosts, vms: state.specs, placements: state.placements, primaries: primaries,
-                                            protected: state.protected, drained: drained, moves: state.moves)
+                                            protected: state.protected, drained: drained, moves: state.moves, lostPeers: state.lostPeers)
         for vm in decision.switchovers.sorted() where state.switchoverFrom[vm] == nil {
             log("VM '\(vm)': its primary's host \(primaries[vm] ?? "?") is drained: switching over")
             try await store.requestSwitchover(vm: vm, from: primaries[vm] ?? "")
@@ -188,10 +188,13 @@ public final class Agent: @unchecked Sendable {
                 supervisor.requestSwitchover()
             }
             let health = probe(spec, live: supervisor.status == .primary || supervisor.status == .primaryAlone)
-            let status = NodeStatus(host: me, role: supervisor.status, detail: supervisor.detail, updated: now, health: health)
+            let status = NodeStatus(host: me, role: supervisor.status, detail: supervisor.detail, updated: now, health: health,
+                                    lostPeer: supervisor.isLivePrimary ? supervisor.lostPeer : nil,
+                                    lostPeerSince: supervisor.isLivePrimary ? supervisor.lostPeerSince : nil)
             let last = reported[spec.name]
             let healthDue = health != nil && (last?.health?.state != health?.state || now - (last?.updated ?? 0) >= 2)
-            if last.map({ $0.role != status.role || $0.detail != status.detail || healthDue || (health == nil) != ($0.health == nil) }) ?? true {
+            if last.map({ $0.role != status.role || $0.detail != status.detail || $0.lostPeer != status.lostPeer || healthDue
+                    || (health == nil) != ($0.health == nil) }) ?? true {
                 try await store.report(status, vm: spec.name, lease: lease)
                 if reported[spec.name]?.role != status.role { log("VM '\(spec.name)': node \(status.role.rawValue)") }
                 reported[spec.name] = status

@@ -21,6 +21,11 @@ final class NodeSupervisor {
     /// that may be newer than the primary's, or of another instance of the VM, is never
     /// overwritten by the pool: the node's refusal stays in ``detail`` for the operator.
     private(set) var needsFullResync = false
+    /// The peer (host) the node declared lost, until a line to a node there is up again
+    /// (``NodeStatus/lostPeer``).
+    private(set) var lostPeer: String?
+    /// When ``lostPeer`` was read from the log (seconds since 1970).
+    private(set) var lostPeerSince: Double?
 
     init(vm: String, logURL: URL) {
         self.vm = vm
@@ -62,6 +67,7 @@ final class NodeSupervisor {
         }
         self.process = process
         self.arguments = arguments
+        lostPeer = nil   // a new node has declared nobody lost yet
         self.peer = peer
         startedAt = now
         status = .starting
@@ -120,6 +126,11 @@ final class NodeSupervisor {
             if let role = Self.role(of: text) { status = isRunning ? role : .stopped }
             if Self.role(of: text) == .backup { needsFullResync = false }
             if Self.isStaleCopyRefusal(text) { needsFullResync = true }
+            if let lost = Self.lostPeer(in: text) {
+                lostPeer = lost
+                lostPeerSince = Date().timeIntervalSince1970
+            }
+            if let peer = Self.connectedPeer(in: text), peer == lostPeer { lostPeer = nil }
             if Self.isNotable(text) { detail = String(text.prefix(300)) }
         }
     }
@@ -131,6 +142,23 @@ final class NodeSupervisor {
         if line.contains("started VM") || line.contains("won the arbiter") || line.contains("holding output")
             || line.contains("live copy to the backup") || line.contains("booting the guest from it") { return .primaryAlone }
         return nil
+    }
+
+    /// The peer a "backup lost: ... (backup 'NAME')" or "primary lost: ... (primary 'NAME')" line names.
+    static func lostPeer(in line: String) -> String? {
+        for (prefix, role) in [("backup lost: ", "backup"), ("primary lost: ", "primary")] where line.contains(prefix) {
+            guard let start = line.range(of: "(\(role) '", options: .backwards) else { continue }
+            let name = line[start.upperBound...].prefix { $0 != "'" }
+            return name.isEmpty || name == "?" ? nil : String(name)
+        }
+        return nil
+    }
+
+    /// The peer of a "line N up to backup 'NAME'" or "line N up to primary 'NAME'" line.
+    static func connectedPeer(in line: String) -> String? {
+        guard let range = line.range(of: #"up to (backup|primary) '"#, options: .regularExpression) else { return nil }
+        let name = line[range.upperBound...].prefix { $0 != "'" }
+        return name.isEmpty ? nil : String(name)
     }
 
     /// A refusal of a joining backup that a full copy of the primary's disk repairs safely.

@@ -90,13 +90,23 @@ public struct NodeStatus: Codable, Equatable, Sendable {
     public var updated: Double
     /// The VM's service as this host's probes see it (while the primary runs here).
     public var health: ServiceHealth?
+    /// The peer node (its host) this node declared lost (every line silent past the heartbeat
+    /// timeout), until a node on that host is connected again: the leader replaces that host in
+    /// the VM's placement at once, without waiting for its lease to expire, unless that host has
+    /// reported a node of the VM since ``lostPeerSince`` (a new node there, placed again).
+    public var lostPeer: String?
+    /// When this host's agent read the declaration (seconds since 1970).
+    public var lostPeerSince: Double?
 
-    public init(host: String, role: Role, detail: String, updated: Double, health: ServiceHealth? = nil) {
+    public init(host: String, role: Role, detail: String, updated: Double, health: ServiceHealth? = nil, lostPeer: String? = nil,
+                lostPeerSince: Double? = nil) {
         self.host = host
         self.role = role
         self.detail = detail
         self.updated = updated
         self.health = health
+        self.lostPeer = lostPeer
+        self.lostPeerSince = lostPeerSince
     }
 }
 

@@ -43,4 +43,18 @@ struct NodeSupervisorTests {
         ])
         #expect(!supervisor.needsFullResync)
     }
+
+    @Test func theLostPeerIsNamedUntilALineToItIsUpAgain() throws {
+        let primary = try supervisor(reading: ["lockstep node h1: line 1 up to backup 'h2'",
+                                               "lockstep node h1: backup lost: every line silent for more than 400 ms (backup 'h2')"])
+        #expect(primary.lostPeer == "h2")
+        let backup = try supervisor(reading: ["lockstep node h2: primary lost: every line silent for more than 400 ms (primary 'h1')"])
+        #expect(backup.lostPeer == "h1")
+        let back = try supervisor(reading: ["lockstep node h1: backup lost: every line silent for more than 400 ms (backup 'h2')",
+                                            "lockstep node h1: line 2 up to backup 'h3'"])
+        #expect(back.lostPeer == "h2", "another host's backup says nothing about h2")
+        let again = try supervisor(reading: ["lockstep node h1: backup lost: every line silent for more than 400 ms (backup 'h2')",
+                                             "lockstep node h1: line 1 up to backup 'h2'"])
+        #expect(again.lostPeer == nil)
+    }
 }
