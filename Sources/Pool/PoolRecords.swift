@@ -87,6 +87,8 @@ public struct NodeStatus: Codable, Equatable, Sendable {
     public var updated: Double
     /// The VM's service as this host's probes see it (while the primary runs here).
     public var health: ServiceHealth?
+    /// A live copy's progress on this node (0...1, two decimals): re-protection under way.
+    public var copy: Double?
 
     public init(host: String, role: Role, detail: String, updated: Double, health: ServiceHealth? = nil) {
         self.host = host

@@ -54,6 +54,29 @@ struct PoolFailoverTests {
         defer { writer.stop() }
         try writer.waitForProgress(20, seconds: 60)
 
+        // The primary's agent exports what its node's status file says: the replication lag and
+        // the bytes on each line, which grow while the client writes.
+        let primaryHost = try #require(try pool.roles("kv").primary)
+        let labels = ["vm": "kv", "host": primaryHost]
+        let scraped = MetricsText(try pool.agentPage(primaryHost, "/metrics"))
+        #expect(scraped.value("lockstep_replication_lag_instructions", labels) != nil, "\(scraped.samples.filter { $0.name.hasPrefix("lockstep_") })")
+        #expect(scraped.value("lockstep_replication_lag_seconds", labels) != nil)
+        #expect(scraped.value("lockstep_outputs_held", labels) != nil)
+        let bytesBefore = scraped.samples("lockstep_log_bytes_total", labels).map(\.value).reduce(0, +)
+        #expect(scraped.samples("lockstep_log_bytes_total", labels).count == 2, "one series per line")
+        #expect(bytesBefore > 0)
+        let status = try String(contentsOf: directory.appendingPathComponent("\(primaryHost)/kv.status.json"), encoding: .utf8)
+        #expect(status.contains(#""role":"primary""#), "\(status)")
+        try writer.waitForProgress(20, seconds: 60)
+        var bytesAfter = bytesBefore
+        let scrapeDeadline = Date(timeIntervalSinceNow: 15)
+        while bytesAfter <= bytesBefore && Date() < scrapeDeadline {
+            usleep(300_000)   // the agent's view is as of its last round
+            bytesAfter = MetricsText(try pool.agentPage(primaryHost, "/metrics")).samples("lockstep_log_bytes_total", labels).map(\.value).reduce(0, +)
+        }
+        #expect(bytesAfter > bytesBefore, "the log's bytes did not grow while the client wrote")
+        print("pool: the primary's lines carried \(Int(bytesAfter - bytesBefore)) bytes between two scrapes")
+
         // A planned switchover: the backup becomes the primary, the old primary its backup.
         let (before, beforeBackup) = try pool.roles("kv")
         let switched = try pool.lockstep(["vm", "switchover", "kv"])
