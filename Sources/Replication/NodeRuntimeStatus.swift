@@ -84,7 +84,9 @@ public struct NodeRuntimeStatus: Codable, Equatable, Sendable {
     public var backupExecuted: UInt64?
     public var acknowledgedSequence: UInt64?
     public var lastSequence: UInt64?
-    /// A primary with a backup in step: instructions the backup has not executed yet.
+    /// A primary with a backup in step: instructions the backup has not executed yet (the
+    /// primary's count minus the backup's executed count, as the statistics line and the throttle
+    /// count them: it includes what the primary ran since its last entry).
     public var lagInstructions: UInt64?
     /// A primary with a backup in step: how long ago the oldest entry the backup has not
     /// acknowledged was sent (0 when it has acknowledged everything).

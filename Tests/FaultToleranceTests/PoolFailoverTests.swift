@@ -67,6 +67,9 @@ struct PoolFailoverTests {
         #expect(bytesBefore > 0)
         let status = try String(contentsOf: directory.appendingPathComponent("\(primaryHost)/kv.status.json"), encoding: .utf8)
         #expect(status.contains(#""role":"primary""#), "\(status)")
+        print("pool: \(primaryHost)/kv.status.json: \(status)")
+        print("pool: " + scraped.samples.filter { ["lockstep_log_bytes_total", "lockstep_replication_lag_seconds", "lockstep_outputs_held_oldest_seconds"].contains($0.name) }
+            .map { "\($0.name){\($0.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))} \($0.value)" }.joined(separator: "; "))
         try writer.waitForProgress(20, seconds: 60)
         var bytesAfter = bytesBefore
         let scrapeDeadline = Date(timeIntervalSinceNow: 15)
