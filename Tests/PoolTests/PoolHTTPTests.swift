@@ -92,6 +92,19 @@ import Testing
         #expect(StatusPage.render(view).contains(#"<td class="re-protecting">re-protecting 42%</td>"#))
     }
 
+    @Test func theNodesOwnRoleMapsToThePools() {
+        func role(_ role: NodeRuntimeStatus.Role, live: Bool = false) -> NodeStatus.Role {
+            var status = NodeRuntimeStatus(vm: "kv", node: "h1", role: role, updated: 0)
+            status.live = live
+            return NodeSupervisor.role(of: status)
+        }
+        #expect(role(.joining) == .starting)
+        #expect(role(.copying) == .starting, "a backup receiving its copy is not in step yet")
+        #expect(role(.copying, live: true) == .primaryAlone, "a primary sending a copy runs unprotected")
+        #expect(role(.backup) == .backup && role(.primary, live: true) == .primary && role(.primaryAlone, live: true) == .primaryAlone)
+        #expect(role(.finished) == .stopped)
+    }
+
     @Test func etcdHearsOfRoleChangesAtOnceAndOfProgressAtMostEveryTwoSeconds() {
         let last = NodeStatus(host: "h1", role: .primaryAlone, detail: "live copy: memory round 1", updated: 100)
         var next = last

@@ -125,3 +125,44 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: path + ".tmp"), "written beside it, then renamed")
     }
 }
+
+/// A primary's live copy says how far it is (``LiveCopySender/progress``): the first round's
+/// pages, each counted once.
+@Suite struct LiveCopyProgressTests {
+    /// Takes every message; says nothing else.
+    final class Sink: PrimaryLogChannel {
+        var status: PrimaryLink.Status {
+            PrimaryLink.Status(lastSequence: 0, acknowledged: 0, backupExecuted: 0, hasBackup: false, backupLost: false,
+                               joinRequested: true, retainedEntries: 0, sentEntries: 0, sentBytes: 0)
+        }
+        var pages = 0
+        func append(_ entry: LogEntry) -> UInt64 { 0 }
+        func sendSnapshot(_ snapshot: [UInt8], generation: UInt64) -> Bool { true }
+        func sendDiskMessages(_ messages: [ReplicationMessage]) -> Bool {
+            for case .ramPages(let indices, _, _) in messages { pages += indices.count }
+            return true
+        }
+        func forgetBackup() {}
+        var onAcknowledged: (() -> Void)?
+    }
+
+    @Test func theCopyGoesFromNothingToEverythingThroughTheMemoryPhase() throws {
+        let machine = try Machine(configuration: MachineConfiguration(memorySize: 1 << 20))
+        let written = Array(0..<100)
+        try machine.writeRAMPages(written, [UInt8](repeating: 0x5A, count: written.count * 4096))
+        let sink = Sink()
+        // 64 pages (one message) per 0.1 s: the first step sends one batch.
+        let sender = LiveCopySender(join: 1, machine: machine, link: sink, disks: [], diskCopy: nil, bytesPerSecond: 64 * 4096 * 10,
+                                    log: NodeLog(nodeID: "A", sink: { _ in }), now: 0)
+        let start = sender.progress
+        #expect(start == NodeRuntimeStatus.Copy(side: .sending, phase: .memory, bytesDone: 0, bytesTotal: 100 * 4096))
+        #expect(start.progress == 0)
+        #expect(sender.step(now: 0))
+        #expect(sender.progress.bytesDone == 64 * 4096 && sender.progress.phase == .memory)
+        #expect(sender.progress.progress == 0.64)
+        #expect(sender.step(now: 1))
+        #expect(sink.pages == 100)
+        #expect(sender.progress.phase == .final && sender.progress.progress == 1)
+        sender.abandon()
+    }
+}
