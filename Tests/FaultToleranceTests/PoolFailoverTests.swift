@@ -127,7 +127,7 @@ struct PoolFailoverTests {
         report = try writer.verify()
         #expect(report.lost.isEmpty, "lost after the primary's host died: \(report.lost)\n\(pool.logs)")
         writer.start()
-        print("pool: primary host \(first) killed; protected again on \(others.sorted()) after \(String(format: "%.1f", repaired.seconds)) s")
+        print("pool: primary host \(first) killed; protected again on \(others.sorted()) after \(String(format: "%.1f", repaired.seconds)) s; `vm list` showed \(repaired.progress.isEmpty ? "no copy progress (the copy fell between two looks)" : repaired.progress.joined(separator: ", "))")
 
         // The host comes back (empty of VMs); then the new backup's host dies.
         try pool.restartHost(first)
