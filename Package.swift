@@ -32,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
     ],
     targets: [
         // IEEE-754 arithmetic with RISC-V semantics (all five rounding modes, fflags, NaN rules),
@@ -48,8 +49,8 @@ let package = Package(
         // The whole computer: RAM, bus, devices, program loading.
         .target(name: "Machine", dependencies: ["RISCV", "ELF"], swiftSettings: optimisedInDebug),
         // What every host-facing target shares: HOST:PORT endpoints, the monotonic clock, key files
-        // (one rule for `lockstep node` and `lockstep arbiter`).
-        .target(name: "LockstepSupport"),
+        // (one rule for `lockstep node` and `lockstep arbiter`), the logfmt log handler.
+        .target(name: "LockstepSupport", dependencies: [.product(name: "Logging", package: "swift-log")]),
         // libslirp 4.7 (Debian bookworm's libslirp-dev), the user-mode network stack of
         // `--netdev user`. No pkgConfig: Debian's slirp.pc requires glib-2.0's development files,
         // which the header does not need; the module map names the header as <slirp/libslirp.h>
@@ -73,7 +74,8 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         // A pool of hosts on etcd: VMs declared, placed and re-protected by agents (docs/pool.md).
-        .target(name: "Pool", dependencies: ["Etcd", "KVWorkload", "LockstepSupport"]),
+        .target(name: "Pool", dependencies: ["Etcd", "KVWorkload", "LockstepSupport", "Replication",
+                                            .product(name: "Logging", package: "swift-log")]),
         // The agent's HTTP side: Prometheus metrics and the status page (hummingbird, swift-prometheus).
         .target(name: "PoolHTTP", dependencies: [
             "Pool",
@@ -93,6 +95,7 @@ let package = Package(
         .target(name: "Replication", dependencies: [
             "Machine", "Replay", "HostIO", "Arbitration", "LockstepSupport",
             .product(name: "DequeModule", package: "swift-collections"),
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -123,8 +126,9 @@ let package = Package(
         .target(name: "LockstepCLI", dependencies: [
             "RISCV", "Machine", "ELF", "RISCVDisassembler", "HostIO", "Replay", "Arbitration", "Etcd", "Pool", "PoolHTTP", "Replication", "LockstepSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
-        .executableTarget(name: "lockstep", dependencies: ["LockstepCLI"]),
+        .executableTarget(name: "lockstep", dependencies: ["LockstepCLI", "LockstepSupport"]),
         // Differential testing against QEMU: random program generator and harness.
         .target(name: "Conformance", dependencies: ["Machine", "RISCV", "ELF"]),
         .executableTarget(name: "lockstep-conformance", dependencies: [
@@ -145,7 +149,7 @@ let package = Package(
         .testTarget(name: "ELFTests", dependencies: ["ELF"]),
         .testTarget(name: "MachineTests", dependencies: ["Machine", "RISCV", "ELF", "HostIO"]),
         .testTarget(name: "HostIOTests", dependencies: ["CTestProcessSetup", "HostIO", "Machine", "RISCV", "LockstepSupport"]),
-        .testTarget(name: "LockstepSupportTests", dependencies: ["LockstepSupport"]),
+        .testTarget(name: "LockstepSupportTests", dependencies: ["LockstepSupport", .product(name: "Logging", package: "swift-log")]),
         // The commands run as processes, and the key-file rule that `node` and `arbiter` share.
         .testTarget(name: "LockstepCLITests", dependencies: ["CTestProcessSetup", "LockstepCLI", "Arbitration", "LockstepSupport"]),
         .testTarget(name: "ConformanceTests", dependencies: ["Conformance"]),
@@ -153,7 +157,7 @@ let package = Package(
         .testTarget(name: "LinuxBootTests", dependencies: ["CTestProcessSetup", "KVWorkload", "LockstepSupport"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Replication", "Replay", "Machine", "HostIO", "LockstepSupport"]),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "Machine", "RISCV", "HostIO"]),
-        .testTarget(name: "PoolTests", dependencies: ["Pool", "PoolHTTP", "CTestProcessSetup"]),
+        .testTarget(name: "PoolTests", dependencies: ["Pool", "PoolHTTP", "CTestProcessSetup", "Replication", "FaultInjection"]),
         .testTarget(name: "ArbitrationTests", dependencies: ["CTestProcessSetup", "Arbitration", "LockstepSupport", "Etcd", "FaultInjection"]),
         .testTarget(name: "ReplicationTests", dependencies: ["CTestProcessSetup", "Replication", "Replay", "Machine", "LockstepSupport",
                                                              .product(name: "NIOEmbedded", package: "swift-nio")]),
@@ -161,6 +165,6 @@ let package = Package(
         // the Redis client against a real redis-server on a port from FaultInjection's TestPorts.
         .testTarget(name: "KVWorkloadTests", dependencies: ["CTestProcessSetup", "KVWorkload", "HostIO", "LockstepSupport", "FaultInjection"]),
         // Real processes: primary, backup and arbiter, killed with SIGKILL under load.
-        .testTarget(name: "FaultToleranceTests", dependencies: ["CTestProcessSetup", "FaultInjection", "KVWorkload", "HostIO"]),
+        .testTarget(name: "FaultToleranceTests", dependencies: ["CTestProcessSetup", "FaultInjection", "KVWorkload", "HostIO", "LockstepSupport"]),
     ]
 )

@@ -52,7 +52,7 @@ public struct FailoverDemo {
         line("Redis answers; host B joins as the backup (the machine copied while the guest pauses)")
         try cluster.rejoin(1)
         if let pause = cluster.nodes[0].log.split(separator: "\n").last(where: { $0.contains("initial state") }) {
-            line("protected: A primary, B backup (\(pause.split(separator: ":").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""))")
+            line("protected: A primary, B backup (\(LogfmtLogHandler.message(of: pause)))")
         } else {
             line("protected: A primary, B backup")
         }

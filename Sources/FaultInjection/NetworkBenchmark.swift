@@ -107,7 +107,7 @@ public struct NetworkBenchmark {
         let figures = try measure(label: "Lockstep, replicated", port: ports[0], processes: processes)
         let log = String(cluster.nodes[0].log.dropFirst(offset))
         report("  logging channel during the replicated run (the primary's statistics, 2 s windows):")
-        for line in log.split(separator: "\n") where line.contains(" log: ") { report("    " + line) }
+        for line in log.split(separator: "\n") where LogfmtLogHandler.message(of: line).hasPrefix("log: ") { report("    " + LogfmtLogHandler.message(of: line)) }
         return figures
     }
 
@@ -145,8 +145,8 @@ public struct NetworkBenchmark {
         let pair = try measureInLab(cluster, label: "replicated", processes: [("primary", cluster.nodes[0].processIdentifier ?? 0),
                                                                           ("backup", cluster.nodes[1].processIdentifier ?? 0)])
         let pairPing = try ping(cluster)
-        for line in String(cluster.nodes[0].log.dropFirst(offset)).split(separator: "\n") where line.contains(" log: ") {
-            report("    " + line)
+        for line in String(cluster.nodes[0].log.dropFirst(offset)).split(separator: "\n") where LogfmtLogHandler.message(of: line).hasPrefix("log: ") {
+            report("    " + LogfmtLogHandler.message(of: line))
         }
         report(String(format: "  ping round trip to the guest (50 pings, 20 ms apart): alone min/avg/max %@ ms; replicated %@ ms", alonePing, pairPing))
         report(String(format: "  replicated/alone requests per second: 1 client %.3f, %d clients %.3f; added latency p50 %+.3f ms (1 client), %+.3f ms (%d clients)",

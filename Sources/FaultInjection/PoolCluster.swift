@@ -91,17 +91,23 @@ public final class PoolCluster: @unchecked Sendable {
     }
 
     /// Waits until `vm` is protected with its primary and backup on two of `hosts` (any if nil);
-    /// returns the row and the seconds it took.
+    /// returns the row, the seconds it took, and the re-protection progress the rows showed on
+    /// the way (`re-protecting 42%`, in order, each once).
     @discardableResult
-    public func waitUntilProtected(_ vm: String, on hosts: Set<String>? = nil, seconds: Double) throws -> (row: String, seconds: Double) {
+    public func waitUntilProtected(_ vm: String, on hosts: Set<String>? = nil, seconds: Double) throws -> (row: String, seconds: Double, progress: [String]) {
         let started = Date()
         var row = ""
+        var progress: [String] = []
         while Date().timeIntervalSince(started) < seconds {
             row = (try? statusRow(vm)) ?? ""
             let fields = row.split(separator: " ").map(String.init)
+            if let percent = fields.firstIndex(of: "re-protecting").map({ $0 + 1 }), percent < fields.count, fields[percent].hasSuffix("%"),
+               progress.last != "re-protecting " + fields[percent] {
+                progress.append("re-protecting " + fields[percent])
+            }
             let nodes = fields.filter { $0.contains(":primary") || $0.contains(":backup") }.map { String($0.split(separator: ":")[0]) }
             if fields.contains("protected") && nodes.count == 2 && (hosts.map { Set(nodes).isSubset(of: $0) } ?? true) {
-                return (row, Date().timeIntervalSince(started))
+                return (row, Date().timeIntervalSince(started), progress)
             }
             usleep(100_000)
         }

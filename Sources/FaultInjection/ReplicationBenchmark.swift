@@ -61,7 +61,7 @@ public struct ReplicationBenchmark {
         let aloneConcurrent = concurrentWrites(endpoints, label: "unreplicated (primary alone)")
         try cluster.rejoin(1)
         Thread.sleep(forTimeInterval: 0.5)
-        for line in cluster.nodes[0].log.split(separator: "\n") where line.contains("initial state") { report("  " + line) }
+        for line in cluster.nodes[0].log.split(separator: "\n") where line.contains("initial state") { report("  " + LogfmtLogHandler.message(of: line)) }
         let statisticsStart = cluster.nodes[0].log.count
         let replicated = try writes(client, label: "replicated (backup attached)")
         let replicatedConcurrent = concurrentWrites(endpoints, label: "replicated (backup attached)")
@@ -74,7 +74,7 @@ public struct ReplicationBenchmark {
                       (replicated.percentile(0.5) - alone.percentile(0.5)) * 1000, (replicated.percentile(0.99) - alone.percentile(0.99)) * 1000))
         let log = String(cluster.nodes[0].log.dropFirst(statisticsStart))
         report("logging channel during the replicated writes (the primary's statistics, 2 s windows):")
-        for line in log.split(separator: "\n") where line.contains(" log: ") { report("  " + line) }
+        for line in log.split(separator: "\n") where LogfmtLogHandler.message(of: line).hasPrefix("log: ") { report("  " + LogfmtLogHandler.message(of: line)) }
 
         var pauses: [Double] = []
         for round in 1...failovers {

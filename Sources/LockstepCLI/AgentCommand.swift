@@ -1,6 +1,7 @@
 import ArgumentParser
 import Etcd
 import Foundation
+import Logging
 import Pool
 import PoolHTTP
 
@@ -66,7 +67,9 @@ struct AgentCommand: ParsableCommand {
         configuration.nodeArguments = nodeArguments
         let store = PoolStore(client: EtcdClient(endpoints: try EtcdEndpoint.list(etcd)))
         let name = host
-        let agent = Agent(configuration: configuration, store: store, log: { printError("lockstep agent \(name): \($0)") })
+        var logger = Logger(label: "agent")
+        logger[metadataKey: "host"] = "\(name)"
+        let agent = Agent(configuration: configuration, store: store, logger: logger)
         let task = Task { await agent.run() }
         let httpAddress = http ?? "\(address):9870"
         if httpAddress != "none" {
@@ -76,9 +79,9 @@ struct AgentCommand: ParsableCommand {
             let host = String(httpAddress[..<colon])
             Self.httpTask = Task {
                 do {
-                    try await AgentHTTPServer.run(host: host, port: port, view: { agent.latestView }, log: { printError("lockstep agent \(name): \($0)") })
+                    try await AgentHTTPServer.run(host: host, port: port, view: { agent.latestView }, log: { [logger] in logger.info("\($0)") })
                 } catch {
-                    printError("lockstep agent \(name): no metrics or status page: cannot serve on \(httpAddress): \(error)")
+                    logger.error("no metrics or status page: cannot serve on \(httpAddress): \(error)")
                 }
             }
         }
@@ -89,7 +92,7 @@ struct AgentCommand: ParsableCommand {
             source.resume()
             Self.signalSources.append(source)
         }
-        printError("lockstep agent \(host): starting (etcd \(etcd))")
+        logger.info("starting (etcd \(etcd))")
         _ = waitFor { await task.value; return 0 }
     }
 

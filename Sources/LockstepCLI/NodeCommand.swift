@@ -100,6 +100,9 @@ struct NodeCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Most MiB per second a primary sends when it copies its memory and disks to a joining backup.", valueName: "MiB/s"))
     var syncRate: Double = 200
 
+    @Option(name: .long, help: ArgumentHelp("Keep this node's status here as JSON (role, replication lag, bytes per line, outputs held, go-lives and pauses, a live copy's progress), replaced atomically every 0.5 s and on every role change (docs/pool.md).", valueName: "path"))
+    var statusFile: String?
+
     @OptionGroup
     var guest: GuestOptions
 
@@ -166,6 +169,7 @@ struct NodeCommand: ParsableCommand {
         configuration.diskSync = DiskSyncMode(rawValue: diskSync) ?? .primary
         configuration.diskSyncRate = syncRate * 1_048_576
         configuration.statisticsInterval = statisticsInterval
+        configuration.statusFilePath = statusFile
         let arbiterBackend: any Arbiter
         if let arbiterFile {
             arbiterBackend = FileArbiter(path: arbiterFile)

@@ -1,5 +1,7 @@
 import Etcd
 import Foundation
+import Logging
+import Replication
 import Synchronization
 
 /// `lockstep agent`: one per host of a pool. It registers the host in etcd under a lease, runs the
@@ -36,7 +38,8 @@ public final class Agent: @unchecked Sendable {
 
     public let configuration: Configuration
     let store: PoolStore
-    let log: @Sendable (String) -> Void
+    /// The agent's records (label `agent`, metadata `host`, and `vm` for a VM's).
+    let logger: Logger
     private var lease: Int64 = 0
     /// The lease, for the renewal task; and whether that task found it expired.
     private let leaseID = Mutex<Int64>(0)
@@ -55,10 +58,15 @@ public final class Agent: @unchecked Sendable {
     /// The pool as this agent saw it in its last round (``PoolView``).
     public var latestView: PoolView { view.withLock { $0 } }
 
-    public init(configuration: Configuration, store: PoolStore, log: @escaping @Sendable (String) -> Void) {
+    public init(configuration: Configuration, store: PoolStore, logger: Logger) {
         self.configuration = configuration
         self.store = store
-        self.log = log
+        self.logger = logger
+    }
+
+    /// One record of the agent's, about the VM `vm` if given.
+    func log(_ message: String, vm: String? = nil) {
+        logger.info("\(message)", metadata: vm.map { ["vm": "\($0)"] })
     }
 
     /// Runs until the task is cancelled; stops every node it started on the way out.
@@ -130,7 +138,7 @@ public final class Agent: @unchecked Sendable {
         let decision = PoolScheduler.decide(hosts: hosts, vms: state.specs, placements: state.placements, primaries: primaries,
                                             protected: state.protected, drained: drained, moves: state.moves, lostPeers: state.lostPeers)
         for vm in decision.switchovers.sorted() where state.switchoverFrom[vm] == nil {
-            log("VM '\(vm)': its primary's host \(primaries[vm] ?? "?") is drained: switching over")
+            log("VM '\(vm)': its primary's host \(primaries[vm] ?? "?") is drained: switching over", vm: vm)
             try await store.requestSwitchover(vm: vm, from: primaries[vm] ?? "")
         }
         for (vm, request) in state.switchoverFrom where primaries[vm].map({ $0 != request.host }) ?? false {
@@ -144,7 +152,7 @@ public final class Agent: @unchecked Sendable {
             let before = state.placements[vm]?.hosts ?? []
             if try await store.setPlacement(placement, vm: vm, ifRevision: state.placementRevisions[vm] ?? 0) {
                 let reason = placement.waiting.map { " (waiting: \($0))" } ?? ""
-                log("VM '\(vm)': placed on \(placement.hosts.joined(separator: ", ")), was \(before.isEmpty ? "nowhere" : before.joined(separator: ", "))\(reason)")
+                log("VM '\(vm)': placed on \(placement.hosts.joined(separator: ", ")), was \(before.isEmpty ? "nowhere" : before.joined(separator: ", "))\(reason)", vm: vm)
             }
         }
     }
@@ -159,12 +167,14 @@ public final class Agent: @unchecked Sendable {
         let me = configuration.host.name
         let now = Date().timeIntervalSince1970
         var placedHere: Set<String> = []
+        var local: [String: LocalNode] = [:]
+        defer { view.withLock { $0.local = local } }
         for spec in state.specs {
             guard let placement = state.placements[spec.name], placement.hosts.contains(me) else { continue }
             placedHere.insert(spec.name)
             let peerName = placement.hosts.first { $0 != me }
             let peerAddress = peerName.flatMap { hosts[$0]?.address }
-            let supervisor = nodes[spec.name] ?? NodeSupervisor(vm: spec.name, logURL: logURL(spec.name))
+            let supervisor = nodes[spec.name] ?? NodeSupervisor(vm: spec.name, logURL: logURL(spec.name), statusURL: statusURL(spec.name))
             nodes[spec.name] = supervisor
             if !supervisor.isRunning, peerName != nil, peerAddress == nil, state.generations[spec.name] != nil {
                 // The peer is placed but not registered (a host coming back): wait for the leader to move it.
@@ -178,25 +188,24 @@ public final class Agent: @unchecked Sendable {
                 }
                 supervisor.ensureRunning(executable: configuration.lockstep, arguments: arguments, peer: peerAddress, now: now)
             } catch {
-                log("VM '\(spec.name)': cannot prepare its node: \(error)")
+                log("VM '\(spec.name)': cannot prepare its node: \(error)", vm: spec.name)
             }
             supervisor.refresh()
             if let request = state.switchoverFrom[spec.name].map({ "\(spec.name)@\($0.revision)" }), !switchoversSignalled.contains(request),
                supervisor.status == .primary {
                 switchoversSignalled.insert(request)
-                log("VM '\(spec.name)': switchover asked: signalling the primary")
+                log("VM '\(spec.name)': switchover asked: signalling the primary", vm: spec.name)
                 supervisor.requestSwitchover()
             }
             let health = probe(spec, live: supervisor.status == .primary || supervisor.status == .primaryAlone)
-            let status = NodeStatus(host: me, role: supervisor.status, detail: supervisor.detail, updated: now, health: health,
+            var status = NodeStatus(host: me, role: supervisor.status, detail: supervisor.detail, updated: now, health: health,
                                     lostPeer: supervisor.isLivePrimary ? supervisor.lostPeer : nil,
                                     lostPeerSince: supervisor.isLivePrimary ? supervisor.lostPeerSince : nil)
-            let last = reported[spec.name]
-            let healthDue = health != nil && (last?.health?.state != health?.state || now - (last?.updated ?? 0) >= 2)
-            if last.map({ $0.role != status.role || $0.detail != status.detail || $0.lostPeer != status.lostPeer || healthDue
-                    || (health == nil) != ($0.health == nil) }) ?? true {
+            status.copy = supervisor.isRunning ? supervisor.runtime?.copy?.progress.map { ($0 * 100).rounded() / 100 } : nil
+            local[spec.name] = LocalNode(supervisor)
+            if Self.mustReport(status, last: reported[spec.name], now: now) {
                 try await store.report(status, vm: spec.name, lease: lease)
-                if reported[spec.name]?.role != status.role { log("VM '\(spec.name)': node \(status.role.rawValue)") }
+                if reported[spec.name]?.role != status.role { log("VM '\(spec.name)': node \(status.role.rawValue)", vm: spec.name) }
                 reported[spec.name] = status
             }
         }
@@ -210,7 +219,7 @@ public final class Agent: @unchecked Sendable {
                 continue
             }
             probers.removeValue(forKey: vm)?.stop()
-            log("VM '\(vm)' is \(declared ? "no longer placed here" : "deleted"): stopping its node")
+            log("VM '\(vm)' is \(declared ? "no longer placed here" : "deleted"): stopping its node", vm: vm)
             supervisor.stop()
             retiring.append(supervisor)
             nodes[vm] = nil
@@ -218,6 +227,17 @@ public final class Agent: @unchecked Sendable {
             try? await store.clearReport(vm: vm, host: me)
         }
         retiring.removeAll { $0.finishStopping(now: now) }
+    }
+
+    /// Whether `status` goes to etcd (etcd traffic per VM is a benchmark figure): at once when
+    /// the role changes, a copy begins or ends, or the service's health changes state; a changed
+    /// detail or copy progress, and a probed service's latencies, at most every 2 s.
+    static func mustReport(_ status: NodeStatus, last: NodeStatus?, now: Double) -> Bool {
+        guard let last else { return true }
+        if last.role != status.role || (last.copy == nil) != (status.copy == nil) || last.lostPeer != status.lostPeer
+            || (last.health == nil) != (status.health == nil) || last.health?.state != status.health?.state { return true }
+        guard now - last.updated >= 2 else { return false }
+        return last.detail != status.detail || last.copy != status.copy || status.health != nil
     }
 
     /// The service's health while the VM's primary is on this host (probing starts and stops with it).
@@ -237,6 +257,11 @@ public final class Agent: @unchecked Sendable {
         URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("\(vm).log")
     }
 
+    /// The node's `--status-file`: DATA/VM.status.json.
+    func statusURL(_ vm: String) -> URL {
+        URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("\(vm).status.json")
+    }
+
     /// The node's command line on this host, toward `peer` (its address; nil while the VM has no
     /// second host: the node's own address stands in, and it runs alone). `first`: the VM has
     /// never had a primary (no generation in etcd), so a new disk here is the VM's disk, made
@@ -249,7 +274,7 @@ public final class Agent: @unchecked Sendable {
                          "--listen", "\(address):\(spec.basePort)", "--listen", "\(address):\(spec.basePort + 1)",
                          "--peer", "\(other):\(spec.basePort)", "--peer", "\(other):\(spec.basePort + 1)",
                          "--console", "\(address):\(spec.basePort + 2)",
-                         "--memory", "\(spec.memoryMiB)", "--append", spec.append]
+                         "--memory", "\(spec.memoryMiB)", "--append", spec.append, "--status-file", statusURL(spec.name).path]
         if let netdev = spec.netdev { arguments += ["--netdev", netdev] }
         if let diskMiB = spec.diskMiB {
             let image = URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("\(spec.name).img").path

@@ -1,11 +1,26 @@
 import Foundation
+import LockstepSupport
+import Replication
 
 /// One VM's `lockstep node` on this host: started with the arguments its placement implies,
 /// started again when it ends while the VM is still placed here, stopped when it no longer is;
-/// what it is doing is read from its log (the lines docs/replication.md lists).
+/// what it is doing is read from its status file (`--status-file`, ``NodeRuntimeStatus``), and
+/// from its log (the lines docs/replication.md lists) for the last line of interest, and for the
+/// role while the file is not there yet.
 final class NodeSupervisor {
     let vm: String
     let logURL: URL
+    /// The node's `--status-file`.
+    let statusURL: URL
+    /// What the current node process last wrote there (nil: nothing yet).
+    private(set) var runtime: NodeRuntimeStatus?
+    /// Go-lives by failover of this VM's nodes on this host, and the last pauses, over every
+    /// process this supervisor started (a process that went live reports it until it ends).
+    private(set) var failovers = 0
+    private(set) var lastFailoverPause: Double?
+    private(set) var lastSwitchoverPause: Double?
+    /// Failovers of processes that ended.
+    private var endedFailovers = 0
     private(set) var arguments: [String]
     private(set) var peer: String?
     private var process: Process?
@@ -27,9 +42,10 @@ final class NodeSupervisor {
     /// When ``lostPeer`` was read from the log (seconds since 1970).
     private(set) var lostPeerSince: Double?
 
-    init(vm: String, logURL: URL) {
+    init(vm: String, logURL: URL, statusURL: URL) {
         self.vm = vm
         self.logURL = logURL
+        self.statusURL = statusURL
         self.arguments = []
         // The log may hold an earlier node's lines (the VM ran here before): only what this
         // supervisor's nodes write counts.
@@ -51,6 +67,13 @@ final class NodeSupervisor {
         let backoff = min(10.0, 0.5 * Double(1 << min(restarts, 5)))
         if process != nil && now - startedAt < backoff { return }
         if process != nil, let process, (process.terminationStatus != 0 && process.terminationStatus != 4) || now - startedAt < 5 { restarts += 1 } else { restarts = 0 }
+        if process != nil {
+            // The ended process's last word (its file says `finished`), before the next one's.
+            readStatusFile()
+            endedFailovers = failovers
+            runtime = nil
+        }
+        try? FileManager.default.removeItem(at: statusURL)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -111,31 +134,62 @@ final class NodeSupervisor {
     /// Whether the node is, by its log, the VM's live primary.
     var isLivePrimary: Bool { isRunning && (status == .primary || status == .primaryAlone) }
 
-    /// Reads the log's new lines and updates ``status`` and ``detail``.
+    /// Reads the status file and the log's new lines, and updates ``status`` and ``detail``.
     func refresh() {
-        if let process, !process.isRunning {
-            status = .stopped
+        defer {
+            if let process, !process.isRunning { status = .stopped }
         }
-        guard let handle = try? FileHandle(forReadingFrom: logURL) else { return }
-        defer { try? handle.close() }
-        handle.seek(toFileOffset: logOffset)
-        let data = handle.readDataToEndOfFile()
-        logOffset += UInt64(data.count)
-        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
-            let text = String(line)
-            if let role = Self.role(of: text) { status = isRunning ? role : .stopped }
-            if Self.role(of: text) == .backup { needsFullResync = false }
-            if Self.isStaleCopyRefusal(text) { needsFullResync = true }
-            if let lost = Self.lostPeer(in: text) {
-                lostPeer = lost
-                lostPeerSince = Date().timeIntervalSince1970
+        if let handle = try? FileHandle(forReadingFrom: logURL) {
+            defer { try? handle.close() }
+            handle.seek(toFileOffset: logOffset)
+            let data = handle.readDataToEndOfFile()
+            logOffset += UInt64(data.count)
+            for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+                let text = LogfmtLogHandler.message(of: line)
+                if let role = Self.role(of: text) { status = isRunning ? role : .stopped }
+                if Self.role(of: text) == .backup { needsFullResync = false }
+                if Self.isStaleCopyRefusal(text) { needsFullResync = true }
+                if let lost = Self.lostPeer(in: text) {
+                    lostPeer = lost
+                    lostPeerSince = Date().timeIntervalSince1970
+                }
+                if let peer = Self.connectedPeer(in: text), peer == lostPeer { lostPeer = nil }
+                if Self.isNotable(text) { detail = String(text.prefix(300)) }
             }
-            if let peer = Self.connectedPeer(in: text), peer == lostPeer { lostPeer = nil }
-            if Self.isNotable(text) { detail = String(text.prefix(300)) }
+        }
+        readStatusFile()
+    }
+
+    /// Takes the current process's status file, if it wrote one: the role comes from it.
+    private func readStatusFile() {
+        guard let file = NodeStatusFile.read(path: statusURL.path) else { return }
+        runtime = file
+        if isRunning { status = Self.role(of: file) }
+        let failoverNow = file.lastGoLive?.kind == .failover ? 1 : 0
+        failovers = endedFailovers + failoverNow
+        if let goLive = file.lastGoLive {
+            switch goLive.kind {
+            case .failover: lastFailoverPause = goLive.pauseSeconds
+            case .switchover: break
+            }
+        }
+        if let pause = file.switchoverPauseSeconds { lastSwitchoverPause = pause }
+    }
+
+    /// The pool's role for what the node says it is.
+    static func role(of status: NodeRuntimeStatus) -> NodeStatus.Role {
+        switch status.role {
+        case .starting, .joining: return .starting
+        case .copying: return status.live ? .primaryAlone : .starting
+        case .backup: return .backup
+        case .primary: return .primary
+        case .primaryAlone: return .primaryAlone
+        case .finished: return .stopped
         }
     }
 
-    /// The role a node's log line implies, if any.
+
+    /// The role a node's log line implies, if any (while its status file is not there yet).
     static func role(of line: String) -> NodeStatus.Role? {
         if line.contains("the guest paused") && line.contains("for the initial state") { return .primary }
         if line.contains("backup of VM") { return .backup }

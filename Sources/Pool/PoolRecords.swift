@@ -97,6 +97,8 @@ public struct NodeStatus: Codable, Equatable, Sendable {
     public var lostPeer: String?
     /// When this host's agent read the declaration (seconds since 1970).
     public var lostPeerSince: Double?
+    /// A live copy's progress on this node (0...1, two decimals): re-protection under way.
+    public var copy: Double?
 
     public init(host: String, role: Role, detail: String, updated: Double, health: ServiceHealth? = nil, lostPeer: String? = nil,
                 lostPeerSince: Double? = nil) {

@@ -12,11 +12,19 @@ public enum PoolStatusTable {
         return "not running"
     }
 
+    /// ``protection(_:)``, with the live copy's progress while a new backup is copied
+    /// ("re-protecting 42%": the furthest either node reports).
+    public static func state(_ nodes: [NodeStatus]) -> String {
+        let protection = protection(nodes)
+        guard protection == "re-protecting", let copy = nodes.compactMap(\.copy).max() else { return protection }
+        return "re-protecting \(Int((copy * 100).rounded(.down)))%"
+    }
+
     public static func vms(_ state: PoolStore.VMState) -> String {
         var rows = [["VM", "MEMORY", "DISK", "STATE", "GENERATION", "NODES", "HEALTH", "WAITING"]]
         for spec in state.specs.sorted(by: { $0.name < $1.name }) {
             let nodes = (state.nodes[spec.name] ?? []).sorted { $0.host < $1.host }
-            rows.append([spec.name, "\(spec.memoryMiB) MiB", spec.diskMiB.map { "\($0) MiB" } ?? "-", protection(nodes),
+            rows.append([spec.name, "\(spec.memoryMiB) MiB", spec.diskMiB.map { "\($0) MiB" } ?? "-", Self.state(nodes),
                          state.generations[spec.name].map { "\($0.generation)" } ?? "0",
                          nodes.map { "\($0.host):\($0.role.rawValue)" }.joined(separator: " "),
                          health(nodes),
@@ -45,7 +53,7 @@ public enum PoolStatusTable {
     public static func vm(_ name: String, in state: PoolStore.VMState) -> String? {
         guard let spec = state.specs.first(where: { $0.name == name }) else { return nil }
         let nodes = (state.nodes[name] ?? []).sorted { $0.host < $1.host }
-        var text = "VM \(name): \(protection(nodes)), generation \(state.generations[name].map { "\($0.generation) (owner \($0.owner))" } ?? "0")\n"
+        var text = "VM \(name): \(Self.state(nodes)), generation \(state.generations[name].map { "\($0.generation) (owner \($0.owner))" } ?? "0")\n"
         text += "  memory \(spec.memoryMiB) MiB, disk \(spec.diskMiB.map { "\($0) MiB (\(spec.diskSync))" } ?? "none"), ports \(spec.basePort)-\(spec.basePort + 2)\n"
         text += "  append: \(spec.append)\n"
         if let placement = state.placements[name] {
@@ -57,7 +65,7 @@ public enum PoolStatusTable {
             text += "  probe: \(probe.kind.rawValue)://\(probe.address):\(probe.port)\(probe.kind == .http ? probe.path : ""), degraded above p99 \(probe.thresholdMilliseconds) ms\n"
         }
         for node in nodes {
-            text += "  node on \(node.host): \(node.role.rawValue) - \(node.detail)\n"
+            text += "  node on \(node.host): \(node.role.rawValue)\(node.copy.map { " (copy \(Int(($0 * 100).rounded(.down)))%)" } ?? "") - \(node.detail)\n"
             if let health = node.health {
                 let format = { (value: Double?) in value.map { String(format: "%.2f", $0) } ?? "?" }
                 text += "    service \(health.state.rawValue): p50 \(format(health.p50)) ms, p99 \(format(health.p99)) ms, p99.9 \(format(health.p999)) ms; \(health.failures) of \(health.probes) probes failed in 30 s\n"

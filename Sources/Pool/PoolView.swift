@@ -1,4 +1,5 @@
 import Foundation
+import Replication
 
 /// The pool as one agent saw it in its last round, with what it counted over time: what its
 /// metrics and status page show.
@@ -15,6 +16,8 @@ public struct PoolView: Sendable {
     public var generationSteps: [String: Int] = [:]
     /// Each VM's primary p99 probe latency (ms), oldest first, for the sparklines (at most 120).
     public var p99History: [String: [Double]] = [:]
+    /// The VMs' nodes on this agent's host, as their status files say (by VM).
+    public var local: [String: LocalNode] = [:]
     private var lastGeneration: [String: UInt64] = [:]
     private var lastSample: [String: Double] = [:]
 

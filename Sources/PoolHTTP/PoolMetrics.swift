@@ -39,6 +39,50 @@ public enum PoolMetrics {
                                    help: "The service's health by latency percentiles").set(to: 1)
             }
         }
+        renderLocalNodes(view, into: registry)
         return registry.emitToString()
+    }
+
+    /// The replication figures of the nodes on this agent's host, from their status files.
+    static func renderLocalNodes(_ view: PoolView, into registry: PrometheusCollectorRegistry) {
+        for (vm, node) in view.local.sorted(by: { $0.key < $1.key }) {
+            let labels = [("vm", vm), ("host", view.host)]
+            registry.makeCounter(name: "lockstep_failovers_total", labels: labels,
+                                 help: "Times a backup of the VM on this host went live because its primary was lost").increment(by: Int64(node.failovers))
+            for (kind, pause) in [("failover", node.failoverPause), ("switchover", node.switchoverPause)] {
+                guard let pause else { continue }
+                registry.makeGauge(name: "lockstep_pause_seconds", labels: labels + [("kind", kind)],
+                                   help: "The last pause: failover, from the old primary's last word to the backup winning the arbiter; switchover, from stopping the guest to the handover")
+                    .set(to: pause)
+            }
+            guard let status = node.runtime else { continue }
+            if let lag = status.lagInstructions {
+                registry.makeGauge(name: "lockstep_replication_lag_instructions", labels: labels,
+                                   help: "Instructions the backup has not executed yet (on the primary's host)").set(to: Double(lag))
+            }
+            if let lag = status.lagSeconds {
+                registry.makeGauge(name: "lockstep_replication_lag_seconds", labels: labels,
+                                   help: "How long ago the oldest log entry the backup has not acknowledged was sent (0: all acknowledged)").set(to: lag)
+            }
+            for line in status.lines {
+                let lineLabels = labels + [("line", "\(line.line)")]
+                registry.makeCounter(name: "lockstep_log_bytes_total", labels: lineLabels,
+                                     help: "Bytes the primary sent to its backup on a line (every frame) since its node started")
+                    .increment(by: Int64(clamping: line.bytes))
+                registry.makeCounter(name: "lockstep_log_entries_total", labels: lineLabels,
+                                     help: "Log entries the primary sent to its backup on a line since its node started")
+                    .increment(by: Int64(clamping: line.entries))
+            }
+            if status.live {
+                registry.makeGauge(name: "lockstep_outputs_held", labels: labels,
+                                   help: "Outputs the primary's gate holds until the backup acknowledges their inputs").set(to: Double(status.outputsHeld))
+                registry.makeGauge(name: "lockstep_outputs_held_oldest_seconds", labels: labels,
+                                   help: "How long the oldest output held has waited (0: none held)").set(to: status.oldestOutputSeconds ?? 0)
+            }
+            if let progress = status.copy?.progress {
+                registry.makeGauge(name: "lockstep_reprotection_progress_ratio", labels: labels + [("side", status.copy!.side.rawValue)],
+                                   help: "A live copy to (sending) or from (receiving) a new backup: the share copied").set(to: progress)
+            }
+        }
     }
 }

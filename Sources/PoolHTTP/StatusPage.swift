@@ -25,7 +25,7 @@ public enum StatusPage {
             let why = placement?.waiting ?? (placement == nil ? "not placed yet" : protection == "re-protecting"
                 ? (nodes.first { $0.role != .primary && $0.role != .primaryAlone }?.detail ?? "a new backup is being copied") : "")
             html += "<tr class=\"vm\" data-vm=\"\(escape(spec.name))\"><td>\(escape(spec.name))</td>"
-            html += "<td class=\"\(protection.replacingOccurrences(of: " ", with: "-"))\">\(protection)</td>"
+            html += "<td class=\"\(protection.replacingOccurrences(of: " ", with: "-"))\">\(PoolStatusTable.state(nodes))</td>"
             html += "<td>" + nodes.map { "\(escape($0.host)): \($0.role.rawValue)" }.joined(separator: "<br>") + "</td>"
             html += "<td>\(view.state.generations[spec.name]?.generation ?? 0)</td>"
             html += "<td>\(escape(PoolStatusTable.health(nodes)))</td>"

@@ -68,6 +68,9 @@ public struct BackupChannel: Sendable {
         return Array(entries)
     }
 
+    /// When the primary was last heard on any line (or when watching began).
+    public var lastHeard: Double { monitor.lastHeardAny }
+
     /// What the machine thread has executed (reported to the primary with acknowledgements).
     public mutating func noteExecuted(_ count: UInt64) { executed = count }
 

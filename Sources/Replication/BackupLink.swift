@@ -91,6 +91,9 @@ public final class BackupLink: LineOwner, @unchecked Sendable {
     /// The count the primary handed over at, once every entry before it arrived.
     public var handover: UInt64? { lock.withLock { core.handover } }
 
+    /// When the primary was last heard on any line (the monotonic clock).
+    public var lastHeard: Double? { lock.withLock { core.lastHeard } }
+
     /// Whether any line to the primary is up.
     public var isConnected: Bool { lock.withLock { core.isConnected } }
 

@@ -51,6 +51,26 @@ import Replay
         self.clock = clock
     }
 
+    /// What this backup reports in its status file (``NodeRuntimeStatus/backup(vm:node:generation:instructionCount:copy:wallClock:)``).
+    /// On the thread that steps it.
+    public func runtimeStatus(wallClock: Double) -> NodeRuntimeStatus {
+        var copy: NodeRuntimeStatus.Copy?
+        if liveCopy || resync != nil {
+            let memory = UInt64(pages.count) * 4096
+            if let resync, !disks.isEmpty {
+                let planned = resync.plans.reduce(0) { $0 + $1.extents }
+                let extentBytes = UInt64(disks[0].extentLength(0))
+                copy = NodeRuntimeStatus.Copy(side: .receiving, phase: resync.received > 0 ? .disk : .memory,
+                                              bytesDone: memory + resync.received * extentBytes, bytesTotal: nil,
+                                              progress: planned == 0 ? 1 : min(1, Double(resync.received) / Double(planned)))
+            } else {
+                copy = NodeRuntimeStatus.Copy(side: .receiving, phase: .memory, bytesDone: memory, bytesTotal: nil)
+            }
+        }
+        return NodeRuntimeStatus.backup(vm: configuration.vm, node: configuration.nodeID, generation: generation,
+                                        instructionCount: follower?.machine.instructionCount, copy: copy, wallClock: wallClock)
+    }
+
     public func step() -> Step {
         guard let follower else {
             // The state first: every piece of the copy arrived before it, so the pieces taken

@@ -24,6 +24,8 @@ final class LiveCopySender {
     private(set) var ramRounds = 1
     private(set) var ramPagesSent = 0
     private(set) var ramBytesSent: UInt64 = 0
+    /// Pages of the first round (all of the guest's memory that is not zero).
+    let firstRoundPages: Int
     let started: Double
     private var reported: Double
 
@@ -45,6 +47,7 @@ final class LiveCopySender {
         let unit = Double(max(LiveCopySender.pagesPerBatch * 4096, diskCopy?.extentBytes.max() ?? 0))
         rate = CopyRate(bytesPerSecond: bytesPerSecond, unit: unit, now: now)
         ramPending = machine.beginLiveCopy()
+        firstRoundPages = ramPending.count
         started = now
         reported = now
         log("live copy to the backup: \(ramPending.count) memory pages (\(Self.megabytes(UInt64(ramPending.count * 4096))) MiB) at up to \(Self.megabytes(UInt64(bytesPerSecond))) MiB/s while the guest runs")
@@ -100,6 +103,22 @@ final class LiveCopySender {
             log(line + "; \(Self.megabytes(bytes)) MiB on the wire (\(Self.megabytes(UInt64(Double(bytes) / elapsed))) MiB/s)")
         }
         return true
+    }
+
+    /// How far the copy is, for the status file: the first round's pages and the planned
+    /// extents count, each once (a disk's share by its extent size).
+    var progress: NodeRuntimeStatus.Copy {
+        let ramTotal = UInt64(firstRoundPages) * 4096
+        let ramDone = UInt64(min(ramPagesSent, firstRoundPages)) * 4096
+        var diskTotal: UInt64 = 0, diskDone: UInt64 = 0
+        if let diskCopy {
+            let planned = diskCopy.plannedExtents.reduce(0, +)
+            diskTotal = zip(diskCopy.plannedExtents, diskCopy.extentBytes).reduce(0) { $0 + UInt64($1.0) * UInt64($1.1) }
+            if planned > 0 { diskDone = UInt64(Double(min(diskCopy.sentExtents, planned)) / Double(planned) * Double(diskTotal)) }
+        }
+        let phase: NodeRuntimeStatus.Copy.Phase = ramPagesSent < firstRoundPages ? .memory
+            : (diskCopy.map { $0.sentExtents < $0.plannedExtents.reduce(0, +) } ?? false) ? .disk : .final
+        return NodeRuntimeStatus.Copy(side: .sending, phase: phase, bytesDone: ramDone + diskDone, bytesTotal: ramTotal + diskTotal)
     }
 
     /// Seconds until the rate allows more.

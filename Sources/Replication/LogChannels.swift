@@ -38,6 +38,8 @@ public protocol BackupLogChannel: AnyObject {
     func reportCaughtUp()
     /// The instruction count of the primary's planned handover, once every entry before it arrived.
     var handover: UInt64? { get }
+    /// When the primary was last heard on any line (nil: not known), for the failover pause.
+    var lastHeard: Double? { get }
 }
 
 extension PrimaryLogChannel {
@@ -51,6 +53,7 @@ extension BackupLogChannel {
     public func takeCopyTransfers() -> [CopyTransfer] { [] }
     public func reportCaughtUp() {}
     public var handover: UInt64? { nil }
+    public var lastHeard: Double? { nil }
 }
 
 extension PrimaryLink: PrimaryLogChannel {}

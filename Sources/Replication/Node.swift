@@ -35,6 +35,14 @@ public final class Node {
     public var onLive: ((_ generation: UInt64, _ consolePort: Int, _ lines: [Endpoint]) -> Void)?
     /// The primary role while this node is the live primary (for ``requestSwitchover()``).
     private let livePrimary = NIOLockedValueBox<PrimaryRole?>(nil)
+    /// `--status-file` (nil: none).
+    let statusFile: NodeStatusFile?
+    /// What the status file says besides the role's own state: go-lives, and the last status
+    /// written (for the one that says the run ended). Used by one thread at a time (the backup's
+    /// replay thread, then the caller's).
+    private var goLives = 0
+    private var lastGoLive: NodeRuntimeStatus.GoLive?
+    private var lastStatus: NodeRuntimeStatus?
 
     public init(configuration: NodeConfiguration, arbiter: any Arbiter, network: (any NetworkBackend)? = nil,
                 disks: [MirroredDisk] = []) {
@@ -42,7 +50,8 @@ public final class Node {
         self.arbiter = arbiter
         self.network = network
         self.disks = disks
-        log = NodeLog(nodeID: configuration.nodeID)
+        log = NodeLog(nodeID: configuration.nodeID, vm: configuration.vm)
+        statusFile = configuration.statusFilePath.map { NodeStatusFile(path: $0, log: NodeLog(nodeID: configuration.nodeID, vm: configuration.vm)) }
         // One loop: the lines, the console's connections and the primary's releases share it
         // (a release writes the console at once only on the loop of its connections).
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -51,8 +60,36 @@ public final class Node {
     deinit { try? group.syncShutdownGracefully() }
 
     /// Runs the node until its VM stops. `makeMachine` builds a freshly booted guest, used only
-    /// if this node starts the VM.
+    /// if this node starts the VM. The status file (if any) says `starting` first and `finished`
+    /// last.
     public func run(makeMachine: () throws -> Machine) throws -> NodeOutcome {
+        report(NodeRuntimeStatus(vm: configuration.vm, node: configuration.nodeID, updated: Date().timeIntervalSince1970), force: true)
+        defer {
+            var last = lastStatus ?? NodeRuntimeStatus(vm: configuration.vm, node: configuration.nodeID, updated: 0)
+            last.role = .finished
+            last.live = false
+            last.copy = nil
+            last.updated = Date().timeIntervalSince1970
+            report(last, force: true)
+        }
+        return try runRoles(makeMachine: makeMachine)
+    }
+
+    /// Writes `status` to the status file (with this node's go-lives) when it is due, or now;
+    /// the log's records carry its role and generation from now on.
+    private func report(_ status: NodeRuntimeStatus, force: Bool = false) {
+        var status = status
+        status.goLives = goLives
+        status.lastGoLive = lastGoLive
+        if lastStatus?.role != status.role || lastStatus?.generation != status.generation {
+            log.set(role: status.role.rawValue, generation: status.generation)
+        }
+        lastStatus = status
+        guard let statusFile else { return }
+        if force { statusFile.write(status, now: monotonicNow()) } else { statusFile.offer(status, now: monotonicNow()) }
+    }
+
+    private func runRoles(makeMachine: () throws -> Machine) throws -> NodeOutcome {
         let authentication = PeerAuthentication(key: configuration.key, vm: configuration.vm, nodeID: configuration.nodeID)
         let current = blockingArbiterCall({ [arbiter, configuration] () async throws(ArbitrationError) -> (generation: UInt64, owner: String) in
             try await arbiter.current(vm: configuration.vm)
@@ -127,6 +164,9 @@ public final class Node {
             let claimStarted = monotonicNow()
             switch claimGeneration(arbiter: arbiter, vm: configuration.vm, expected: generation, owner: configuration.nodeID, log: log) {
             case .won(let newGeneration):
+                goLives += 1
+                lastGoLive = NodeRuntimeStatus.GoLive(kind: link.handover != nil ? .switchover : .failover, generation: newGeneration,
+                                                      pauseSeconds: monotonicNow() - (link.lastHeard ?? claimStarted))
                 for disk in disks { try disk.beginGeneration(newGeneration) }
                 log("won the arbiter in \(Int((monotonicNow() - claimStarted) * 1000)) ms: live as primary of VM '\(configuration.vm)' at generation \(newGeneration)")
                 return try runPrimary(machine: machine, generation: newGeneration, authentication: authentication,
@@ -197,7 +237,8 @@ public final class Node {
     /// caller's thread, which continues as the live primary after a failover, keeps its priority
     /// (raising a priority back needs privileges).
     private func follow(_ role: BackupRole) -> BackupRole.Step {
-        let box = FollowBox(role: role, doorbell: doorbell)
+        let box = FollowBox(role: role, doorbell: doorbell, bounded: statusFile != nil,
+                            report: { [self] role in report(role.runtimeStatus(wallClock: Date().timeIntervalSince1970)) })
         let thread = Thread { [box] in
             box.run()   // at the priority BackupPriority chooses
         }
@@ -255,12 +296,23 @@ public final class Node {
                 step = role.claimed(claimGeneration(arbiter: arbiter, vm: configuration.vm, expected: expected,
                                                     owner: configuration.nodeID, log: log))
             }
+            if case .finished = step { report(role.runtimeStatus(wallClock: Date().timeIntervalSince1970), force: true) }
+            else { report(role.runtimeStatus(wallClock: Date().timeIntervalSince1970)) }
             switch step {
             case .continue, .claim: continue
-            case .wait(let until): doorbell.wait(after: ticket, seconds: until - monotonicNow())
+            case .wait(let until): doorbell.wait(after: ticket, seconds: statusWait(until))
             case .finished(let outcome): return outcome
             }
         }
+    }
+}
+
+extension Node {
+    /// How long a role's loop may wait for `until`: at most the status file's interval when
+    /// there is one (it is written on time even while the guest idles).
+    func statusWait(_ until: Double) -> Double {
+        let wait = until - monotonicNow()
+        return statusFile == nil ? wait : min(wait, NodeStatusFile.interval)
     }
 }
 
@@ -269,13 +321,19 @@ public final class Node {
 private final class FollowBox: @unchecked Sendable {
     let role: BackupRole
     let doorbell: Doorbell
+    /// Hears the role after each step (the status file, the log's role).
+    let report: (BackupRole) -> Void
+    /// Whether waits are bounded by the status file's interval.
+    let bounded: Bool
     private var ending: BackupRole.Step = .continue
     private let done = NSCondition()
     private var finished = false
 
-    init(role: BackupRole, doorbell: Doorbell) {
+    init(role: BackupRole, doorbell: Doorbell, bounded: Bool, report: @escaping (BackupRole) -> Void) {
         self.role = role
         self.doorbell = doorbell
+        self.bounded = bounded
+        self.report = report
     }
 
     func run() {
@@ -285,9 +343,10 @@ private final class FollowBox: @unchecked Sendable {
             let ticket = doorbell.ticket
             step = role.step()
             priority.update(backlog: role.backlog)
+            report(role)
             switch step {
             case .continue: continue
-            case .wait(let until): doorbell.wait(after: ticket, seconds: until - monotonicNow())
+            case .wait(let until): doorbell.wait(after: ticket, seconds: min(until - monotonicNow(), bounded ? NodeStatusFile.interval : .infinity))
             case .primaryLost, .stopped: break following
             }
         }

@@ -35,6 +35,8 @@ public struct NodeConfiguration: Sendable {
     public var resyncFull = false
     /// Seconds between two statistics lines of a primary with a backup (log entries, bytes, MIPS).
     public var statisticsInterval: Double = 10
+    /// `--status-file`: where the node keeps its ``NodeRuntimeStatus`` (nil: nowhere).
+    public var statusFilePath: String?
 
     public init(vm: String, nodeID: String, key: [UInt8], listen: [Endpoint], peers: [Endpoint], console: Endpoint,
                 heartbeat: HeartbeatSettings = HeartbeatSettings()) {

@@ -13,6 +13,8 @@ public struct OutputGate: Sendable {
         var sequence: UInt64
         var isFrame: Bool
         var bytes: [UInt8]
+        /// When the gate took it (the caller's clock).
+        var since: Double
 
         var output: MachineOutput { isFrame ? .networkFrame(bytes) : .console(bytes) }
     }
@@ -22,9 +24,10 @@ public struct OutputGate: Sendable {
 
     public init() {}
 
-    /// Adds an output produced after the entry `sequence` was appended. Console bytes with the
-    /// same tag join the previous console output.
-    public mutating func hold(_ output: MachineOutput, after sequence: UInt64) {
+    /// Adds an output produced after the entry `sequence` was appended, at `time` (the caller's
+    /// clock, for ``oldestSince``). Console bytes with the same tag join the previous console
+    /// output (which keeps its time).
+    public mutating func hold(_ output: MachineOutput, after sequence: UInt64, at time: Double = 0) {
         switch output {
         case .console(let bytes):
             guard !bytes.isEmpty else { return }
@@ -32,11 +35,11 @@ public struct OutputGate: Sendable {
             if let last = held.last, last.sequence == sequence, !last.isFrame {
                 held[held.count - 1].bytes.append(contentsOf: bytes)
             } else {
-                held.append(Held(sequence: sequence, isFrame: false, bytes: bytes))
+                held.append(Held(sequence: sequence, isFrame: false, bytes: bytes, since: time))
             }
         case .networkFrame(let frame):
             heldBytes += frame.count
-            held.append(Held(sequence: sequence, isFrame: true, bytes: frame))
+            held.append(Held(sequence: sequence, isFrame: true, bytes: frame, since: time))
         }
     }
 
@@ -52,16 +55,17 @@ public struct OutputGate: Sendable {
     }
 
     /// Puts `outputs` back at the front, in order, as if produced after entry `sequence` (outputs
-    /// taken by ``release(acknowledged:)`` that could not be sent after all).
-    public mutating func putBack(_ outputs: [MachineOutput], after sequence: UInt64) {
+    /// taken by ``release(acknowledged:)`` that could not be sent after all), held since `time`
+    /// (the oldest's time before they were taken).
+    public mutating func putBack(_ outputs: [MachineOutput], after sequence: UInt64, since time: Double = 0) {
         for output in outputs.reversed() {
             switch output {
             case .console(let bytes):
                 heldBytes += bytes.count
-                held.prepend(Held(sequence: sequence, isFrame: false, bytes: bytes))
+                held.prepend(Held(sequence: sequence, isFrame: false, bytes: bytes, since: time))
             case .networkFrame(let frame):
                 heldBytes += frame.count
-                held.prepend(Held(sequence: sequence, isFrame: true, bytes: frame))
+                held.prepend(Held(sequence: sequence, isFrame: true, bytes: frame, since: time))
             }
         }
     }
@@ -71,6 +75,12 @@ public struct OutputGate: Sendable {
 
     /// The tag of the oldest output held (nil when empty).
     public var oldestSequence: UInt64? { held.first?.sequence }
+
+    /// When the oldest output held was taken (nil when empty).
+    public var oldestSince: Double? { held.first?.since }
+
+    /// Outputs held (console bytes with one tag count once).
+    public var count: Int { held.count }
 
     public var isEmpty: Bool { held.isEmpty }
 }

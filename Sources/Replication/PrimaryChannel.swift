@@ -21,6 +21,8 @@ public struct PrimaryChannel: Sendable {
     private var lines: [Int: LineID] = [:]
     private var liveLines: Set<Int> = []
     private var retained: Deque<(UInt64, LogEntry)> = []
+    /// When each retained entry was sent, in the same order (for the lag in seconds).
+    private var retainedSent: Deque<Double> = []
     private var nextSequence: UInt64 = 1
     private var acknowledged: UInt64 = 0
     private var backupExecuted: UInt64 = 0
@@ -33,6 +35,8 @@ public struct PrimaryChannel: Sendable {
     private var latestEcho: UInt64 = 0
     private var sentEntries: UInt64 = 0
     private var sentBytes: UInt64 = 0
+    /// What went out on each line (by index): every frame written to it.
+    private var traffic: [Int: PrimaryLink.LineTraffic] = [:]
     private var monitor: SilenceMonitor
 
     /// A primary without a backup, watching from `now`.
@@ -58,6 +62,8 @@ public struct PrimaryChannel: Sendable {
         status.joinReports = joinLine == nil ? nil : joinReports
         status.joinNumber = joinNumber
         status.joinLive = joinLine != nil && joinLive
+        status.oldestUnacknowledgedAge = retainedSent.first.map { max(0, now - $0) }
+        status.lines = traffic.keys.sorted().map { traffic[$0]! }
         return status
     }
 
@@ -77,11 +83,14 @@ public struct PrimaryChannel: Sendable {
         nextSequence += 1
         guard synced, !lost else { return (sequence, []) }
         retained.append((sequence, entry))
+        retainedSent.append(now)
         let message = ReplicationMessage.entry(sequence: sequence, entry)
-        let actions: [LinkAction] = liveLines.sorted().compactMap { lines[$0] }.map { LinkAction.send($0, [message]) }
+        let size = UInt64(ReplicationFrameCodec.frameSize(message))
+        let targets = liveLines.sorted().compactMap { lines[$0] }
+        for line in targets { count(entries: 1, bytes: size, on: line.index) }
         sentEntries += 1
-        sentBytes += UInt64(ReplicationFrameCodec.frameSize(message))
-        return (sequence, actions)
+        sentBytes += size
+        return (sequence, targets.map { LinkAction.send($0, [message]) })
     }
 
     /// Sends the initial state to the backup that asked for it (in 1 MiB chunks); the log
@@ -100,7 +109,12 @@ public struct PrimaryChannel: Sendable {
             offset = end
         } while offset < snapshot.count
         retained = []
+        retainedSent = []
         acknowledged = start - 1
+        // The chunks' frames are the state plus a small header each (not encoded again to count them).
+        let header = UInt64(ReplicationFrameCodec.frameSize(.snapshotChunk(generation: generation, startSequence: start, offset: 0,
+                                                                           total: UInt64(snapshot.count), bytes: [])))
+        count(entries: 0, bytes: UInt64(snapshot.count) + header * UInt64(messages.count), on: index)
         synced = true
         lost = false
         liveLines = [index]
@@ -115,7 +129,9 @@ public struct PrimaryChannel: Sendable {
     /// the join stays open until ``sendSnapshot(_:generation:now:)``.
     public mutating func sendDiskMessages(_ messages: [ReplicationMessage], now: Double) -> (sent: Bool, actions: [LinkAction]) {
         guard let index = joinLine, let line = lines[index] else { joinLine = nil; return (false, []) }
-        for message in messages { sentBytes += UInt64(ReplicationFrameCodec.frameSize(message)) }
+        let size = messages.reduce(0) { $0 + UInt64(ReplicationFrameCodec.frameSize($1)) }
+        sentBytes += size
+        count(entries: 0, bytes: size, on: index)
         return (true, [.send(line, messages)])
     }
 
@@ -125,7 +141,9 @@ public struct PrimaryChannel: Sendable {
     public mutating func sendHandover(instructionCount: UInt64, now: Double) -> (sent: Bool, actions: [LinkAction]) {
         guard synced, !lost, !liveLines.isEmpty else { return (false, []) }
         let message = ReplicationMessage.handover(lastSequence: nextSequence - 1, instructionCount: instructionCount)
-        return (true, liveLines.sorted().compactMap { lines[$0] }.map { LinkAction.send($0, [message]) })
+        let targets = liveLines.sorted().compactMap { lines[$0] }
+        for line in targets { count(entries: 0, bytes: UInt64(ReplicationFrameCodec.frameSize(message)), on: line.index) }
+        return (true, targets.map { LinkAction.send($0, [message]) })
     }
 
     /// Refuses the joining backup (its disk cannot be used), saying why.
@@ -141,6 +159,7 @@ public struct PrimaryChannel: Sendable {
         lines = [:]
         liveLines = []
         retained = []
+        retainedSent = []
         backupID = nil
         synced = false
         lost = false
@@ -194,6 +213,7 @@ public struct PrimaryChannel: Sendable {
             synced = false
             liveLines = []
             retained = []
+            retainedSent = []
             joinLine = line.index
             if case .joinWithDisks(let reports) = message { joinReports = reports } else { joinReports = nil }
             joinLive = message != .join
@@ -207,14 +227,20 @@ public struct PrimaryChannel: Sendable {
             // PrimaryLink it is sent after the lock, on the event loop, while entries appended
             // from now on are written from the machine thread, so they queue behind this handler.
             let resend: [ReplicationMessage] = retained.filter { $0.0 >= next }.map { .entry(sequence: $0.0, $0.1) }
-            if !resend.isEmpty { actions.append(.send(line, resend)) }
+            if !resend.isEmpty {
+                actions.append(.send(line, resend))
+                count(entries: UInt64(resend.count), bytes: resend.reduce(0) { $0 + UInt64(ReplicationFrameCodec.frameSize($1)) }, on: line.index)
+            }
             liveLines.insert(line.index)
         case .ack(let sequence, let executed, let echo):
             guard synced else { return [] }
             renewLease(echo, now: now, ring: &ring)
             if sequence > acknowledged {
                 acknowledged = min(sequence, nextSequence - 1)
-                while let first = retained.first, first.0 <= acknowledged { retained.removeFirst() }
+                while let first = retained.first, first.0 <= acknowledged {
+                    retained.removeFirst()
+                    retainedSent.removeFirst()
+                }
                 ring = true
             }
             if executed > backupExecuted { backupExecuted = executed; ring = true }
@@ -225,6 +251,12 @@ public struct PrimaryChannel: Sendable {
         }
         if ring { actions.append(.ring) }
         return actions
+    }
+
+    /// Counts frames written to the line at `index` (log entries among them).
+    private mutating func count(entries: UInt64, bytes: UInt64, on index: Int) {
+        traffic[index, default: PrimaryLink.LineTraffic(line: index + 1)].entries += entries
+        traffic[index, default: PrimaryLink.LineTraffic(line: index + 1)].bytes += bytes
     }
 
     /// Takes a newer echo. A lease that had run out and is renewed wakes the machine thread,
@@ -257,7 +289,9 @@ public struct PrimaryChannel: Sendable {
     /// closed; every line silent declares the backup lost).
     public mutating func tick(now: Double) -> [LinkAction] {
         let time = Self.nanoseconds(now)
-        var actions: [LinkAction] = orderedLines.map { LinkAction.send($0, [.heartbeat(time: time)]) }
+        let beat = ReplicationMessage.heartbeat(time: time)
+        for line in orderedLines { count(entries: 0, bytes: UInt64(ReplicationFrameCodec.frameSize(beat)), on: line.index) }
+        var actions: [LinkAction] = orderedLines.map { LinkAction.send($0, [beat]) }
         for index in monitor.silentLines(at: now) {
             if let line = lines[index] {
                 actions.append(.log("line \(index + 1) silent for more than \(Int(heartbeat.timeout * 1000)) ms: closing it"))

@@ -50,5 +50,25 @@ extension PrimaryLink {
         /// Entries and bytes (whole frames, one line's worth) sent to backups so far.
         public var sentEntries: UInt64
         public var sentBytes: UInt64
+        /// How long ago the oldest entry the backup has not acknowledged was sent (nil: none
+        /// unacknowledged): the replication lag in seconds.
+        public var oldestUnacknowledgedAge: Double?
+        /// What each line carried so far, by line (only lines that carried something).
+        public var lines: [LineTraffic] = []
+    }
+
+    /// What one line carried to backups: every frame written to it (log entries, resends, the
+    /// initial state, the live copy, heartbeats, the handover), and the log entries among them.
+    public struct LineTraffic: Codable, Equatable, Sendable {
+        /// The line's number (1 or 2, as in the log lines).
+        public var line: Int
+        public var entries: UInt64 = 0
+        public var bytes: UInt64 = 0
+
+        public init(line: Int, entries: UInt64 = 0, bytes: UInt64 = 0) {
+            self.line = line
+            self.entries = entries
+            self.bytes = bytes
+        }
     }
 }

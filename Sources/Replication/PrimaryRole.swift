@@ -81,6 +81,8 @@ import Replay
     /// A switchover asked for whose guest still runs until the backup is close behind (so that
     /// the stop is short): when it was asked.
     private var switchoverApproach: Double?
+    /// The last switchover's pause: from stopping the guest to sending the handover (seconds).
+    private var switchoverPause: Double?
     /// How close (instructions) the backup must be before the guest stops for a switchover.
     static let switchoverLag: UInt64 = 1_000_000
     /// For the periodic statistics line.
@@ -185,6 +187,7 @@ import Replay
             }
             let now = clock()
             switchover = (current.began, current.deadline, now)
+            switchoverPause = now - current.began
             // Nothing more leaves this node: its clients are sent on their way at once (the
             // console's reconnect to the other host; the guest's MAC, which the new primary
             // announces from its host, is no longer answered here), rather than when the backup
@@ -410,6 +413,18 @@ import Replay
         }
     }
 
+    /// What this primary reports in its status file (``NodeRuntimeStatus/primary(_:)``), now.
+    /// On the machine thread.
+    public func runtimeStatus(wallClock: Double) -> NodeRuntimeStatus {
+        let (outputs, generation) = gateLock.withLock {
+            (NodeRuntimeStatus.Outputs(count: gate.count, bytes: gate.heldBytes, oldestSince: gate.oldestSince), self.generation)
+        }
+        return NodeRuntimeStatus.primary(NodeRuntimeStatus.PrimaryState(
+            vm: configuration.vm, node: configuration.nodeID, generation: generation, instructionCount: machine.instructionCount,
+            link: link.status, outputs: outputs, copy: copy?.progress, switchoverPauseSeconds: switchoverPause,
+            now: clock(), wallClock: wallClock))
+    }
+
     /// Every `statisticsInterval` seconds with a backup: how much the log carried.
     private func reportStatisticsIfDue() {
         let now = clock()
@@ -433,7 +448,8 @@ import Replay
     /// input the backup has acknowledged already leaves at once, mid-slice.
     fileprivate func hold(_ output: MachineOutput, after sequence: UInt64) {
         onHold?(output, sequence)
-        gateLock.withLock { gate.hold(output, after: sequence) }
+        let now = clock()
+        gateLock.withLock { gate.hold(output, after: sequence, at: now) }
         if case .networkFrame = output { release() }
     }
 
@@ -486,7 +502,7 @@ import Replay
     /// write returned.
     private func releaseHere() {
         gateLock.withLock {
-            guard gate.oldestSequence != nil else { return }
+            guard let heldSince = gate.oldestSince else { return }
             let status = link.status
             let guarded = status.hasBackup || status.backupLost
             var outputs: [MachineOutput]
@@ -513,7 +529,7 @@ import Replay
                 write()
                 written.append(ReleaseLog.Write(decided: decided, done: clock(), bytes: output.byteCount))
             }
-            if written.count < outputs.count { gate.putBack(Array(outputs[written.count...]), after: status.acknowledged) }
+            if written.count < outputs.count { gate.putBack(Array(outputs[written.count...]), after: status.acknowledged, since: heldSince) }
             guard !written.isEmpty else { return }
             onRelease?(Array(outputs[..<written.count]), generation)
             releaseLog?.record(generation: generation, node: configuration.nodeID, written)

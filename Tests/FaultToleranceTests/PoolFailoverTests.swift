@@ -54,6 +54,32 @@ struct PoolFailoverTests {
         defer { writer.stop() }
         try writer.waitForProgress(20, seconds: 60)
 
+        // The primary's agent exports what its node's status file says: the replication lag and
+        // the bytes on each line, which grow while the client writes.
+        let primaryHost = try #require(try pool.roles("kv").primary)
+        let labels = ["vm": "kv", "host": primaryHost]
+        let scraped = MetricsText(try pool.agentPage(primaryHost, "/metrics"))
+        #expect(scraped.value("lockstep_replication_lag_instructions", labels) != nil, "\(scraped.samples.filter { $0.name.hasPrefix("lockstep_") })")
+        #expect(scraped.value("lockstep_replication_lag_seconds", labels) != nil)
+        #expect(scraped.value("lockstep_outputs_held", labels) != nil)
+        let bytesBefore = scraped.samples("lockstep_log_bytes_total", labels).map(\.value).reduce(0, +)
+        #expect(scraped.samples("lockstep_log_bytes_total", labels).count == 2, "one series per line")
+        #expect(bytesBefore > 0)
+        let status = try String(contentsOf: directory.appendingPathComponent("\(primaryHost)/kv.status.json"), encoding: .utf8)
+        #expect(status.contains(#""role":"primary""#), "\(status)")
+        print("pool: \(primaryHost)/kv.status.json: \(status)")
+        print("pool: " + scraped.samples.filter { ["lockstep_log_bytes_total", "lockstep_replication_lag_seconds", "lockstep_outputs_held_oldest_seconds"].contains($0.name) }
+            .map { "\($0.name){\($0.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))} \($0.value)" }.joined(separator: "; "))
+        try writer.waitForProgress(20, seconds: 60)
+        var bytesAfter = bytesBefore
+        let scrapeDeadline = Date(timeIntervalSinceNow: 15)
+        while bytesAfter <= bytesBefore && Date() < scrapeDeadline {
+            usleep(300_000)   // the agent's view is as of its last round
+            bytesAfter = MetricsText(try pool.agentPage(primaryHost, "/metrics")).samples("lockstep_log_bytes_total", labels).map(\.value).reduce(0, +)
+        }
+        #expect(bytesAfter > bytesBefore, "the log's bytes did not grow while the client wrote")
+        print("pool: the primary's lines carried \(Int(bytesAfter - bytesBefore)) bytes between two scrapes; lag \(Int(scraped.value("lockstep_replication_lag_instructions", labels) ?? -1)) instructions, \(scraped.value("lockstep_replication_lag_seconds", labels) ?? -1) s; \(Int(scraped.value("lockstep_outputs_held", labels) ?? -1)) outputs held")
+
         // A planned switchover: the backup becomes the primary, the old primary its backup.
         let (before, beforeBackup) = try pool.roles("kv")
         let switched = try pool.lockstep(["vm", "switchover", "kv"])
@@ -62,6 +88,10 @@ struct PoolFailoverTests {
         #expect(try pool.roles("kv").primary == beforeBackup)
         try writer.waitForProgress(20, seconds: 60)
         print("pool: \(switched.trimmingCharacters(in: .whitespacesAndNewlines))")
+        // The old primary's agent keeps its node's switchover pause (guest stopped to handover).
+        let oldPrimary = try #require(before)
+        let switchoverPause = try Self.metric(pool, oldPrimary, "lockstep_pause_seconds", ["vm": "kv", "kind": "switchover"])
+        #expect(switchoverPause.map { $0 > 0 && $0 < 5 } ?? false, "switchover pause: \(switchoverPause.map { "\($0)" } ?? "none")")
 
         // Maintenance: drain the primary's host (the primary switches over, then the backup
         // leaves it for the third host), undrain it, and move the backup back onto it.
@@ -86,12 +116,18 @@ struct PoolFailoverTests {
         let others = Set(pool.hostNames).subtracting([first])
         let repaired = try pool.waitUntilProtected("kv", on: others, seconds: 120)
         #expect(try pool.roles("kv").primary == second, "the backup did not go live: \(repaired.row)")
+        // The survivor's agent counts its node's go-live by failover and keeps its pause.
+        let failovers = try Self.metric(pool, second, "lockstep_failovers_total", ["vm": "kv"])
+        let failoverPause = try Self.metric(pool, second, "lockstep_pause_seconds", ["vm": "kv", "kind": "failover"])
+        #expect(failovers == 1, "failovers on \(second): \(failovers.map { "\($0)" } ?? "none")")
+        #expect(failoverPause.map { $0 > 0 && $0 < 10 } ?? false, "failover pause: \(failoverPause.map { "\($0)" } ?? "none")")
+        print("pool: switchover pause \(switchoverPause ?? -1) s, failover pause \(failoverPause ?? -1) s (from the metrics)")
         try writer.waitForProgress(20, seconds: 60)
         writer.stop()
         report = try writer.verify()
         #expect(report.lost.isEmpty, "lost after the primary's host died: \(report.lost)\n\(pool.logs)")
         writer.start()
-        print("pool: primary host \(first) killed; protected again on \(others.sorted()) after \(String(format: "%.1f", repaired.seconds)) s")
+        print("pool: primary host \(first) killed; protected again on \(others.sorted()) after \(String(format: "%.1f", repaired.seconds)) s; `vm list` showed \(repaired.progress.isEmpty ? "no copy progress (the copy fell between two looks)" : repaired.progress.joined(separator: ", "))")
 
         // The host comes back (empty of VMs); then the new backup's host dies.
         try pool.restartHost(first)
@@ -113,6 +149,18 @@ struct PoolFailoverTests {
         let deadline = Date(timeIntervalSinceNow: 30)
         while Date() < deadline && !pool.hostNames.allSatisfy({ pool.nodeProcesses(of: $0).isEmpty }) { usleep(100_000) }
         #expect(pool.hostNames.allSatisfy { pool.nodeProcesses(of: $0).isEmpty }, "nodes still run after vm delete")
+    }
+}
+
+extension PoolFailoverTests {
+    /// The value of a series on `host`'s /metrics, once the agent's view has it (at most 15 s).
+    static func metric(_ pool: PoolCluster, _ host: String, _ name: String, _ labels: [String: String]) throws -> Double? {
+        let deadline = Date(timeIntervalSinceNow: 15)
+        while true {
+            if let value = MetricsText(try pool.agentPage(host, "/metrics")).value(name, labels) { return value }
+            if Date() >= deadline { return nil }
+            usleep(200_000)
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 import FaultInjection
 import Foundation
+import LockstepSupport
 import Testing
 
 /// A planned switchover (SIGUSR1 to the live primary, what `lockstep vm switchover` sends) under a
@@ -28,7 +29,7 @@ import Testing
             let handover = cluster.nodes[primary].log.split(separator: "\n").first { $0.contains("switchover: handed over") } ?? ""
             let claim = cluster.nodes[backup].log.dropFirst(offset).split(separator: "\n").first { $0.contains("won the arbiter in") } ?? ""
             try writer.waitForProgress(20, seconds: 60)
-            print("switchover \(round + 1): \(handover.split(separator: ":").dropFirst().joined(separator: ":")); backup: \(claim.split(separator: ":").dropFirst().first ?? ""); longest gap the client saw: \(Int(writer.longestGapSeconds * 1000)) ms")
+            print("switchover \(round + 1): \(LogfmtLogHandler.message(of: handover)); backup: \(LogfmtLogHandler.message(of: claim).split(separator: ":").first ?? ""); longest gap the client saw: \(Int(writer.longestGapSeconds * 1000)) ms")
             #expect(!cluster.nodes[backup].log.dropFirst(offset).contains("primary lost: every line silent"), "the backup waited for a failure")
             try cluster.rejoin(primary)
             try writer.waitForProgress(20, seconds: 60)

@@ -1,5 +1,6 @@
 import Etcd
 import Foundation
+import Logging
 @testable import Pool
 import Testing
 
@@ -12,7 +13,7 @@ struct AgentDiskTests {
                                                 lockstep: "/bin/false", keyFile: directory.appendingPathComponent("key").path)
         configuration.nodeArguments = []
         let store = PoolStore(client: EtcdClient(endpoints: [try! EtcdEndpoint(parsing: "http://127.0.0.1:1")]))
-        return Agent(configuration: configuration, store: store, log: { _ in })
+        return Agent(configuration: configuration, store: store, logger: Logger(label: "test"))
     }
 
     func directory() throws -> URL {

@@ -7,7 +7,7 @@ struct NodeSupervisorTests {
     func supervisor(reading lines: [String]) throws -> NodeSupervisor {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("supervisor-\(UUID().uuidString).log")
         FileManager.default.createFile(atPath: url.path, contents: nil)
-        let supervisor = NodeSupervisor(vm: "vm1", logURL: url)
+        let supervisor = NodeSupervisor(vm: "vm1", logURL: url, statusURL: url.appendingPathExtension("status.json"))
         try Data(lines.map { $0 + "\n" }.joined().utf8).write(to: url)
         supervisor.refresh()
         try? FileManager.default.removeItem(at: url)

@@ -1,5 +1,7 @@
+import FaultInjection
 @testable import Pool
 @testable import PoolHTTP
+import Replication
 import Testing
 
 /// The agents' metrics and status page, rendered from a pool view.
@@ -32,6 +34,93 @@ import Testing
         #expect(text.contains(#"lockstep_probe_latency_seconds{vm="kv",quantile="0.99"} 0.00425"#))
         #expect(text.contains(#"lockstep_host_drained{host="h3"} 1"#))
         #expect(text.contains("# TYPE lockstep_vm_protected gauge"))
+    }
+
+    /// The view of h1, the primary's host of `kv` (with a backup in step) and of `web`, whose
+    /// new backup is being copied.
+    static func viewWithLocalNodes() -> PoolView {
+        var view = view()
+        var kv = NodeRuntimeStatus(vm: "kv", node: "h1", role: .primary, generation: 3, instructionCount: 9_000_000, updated: 0)
+        kv.live = true
+        kv.lagInstructions = 250_000
+        kv.lagSeconds = 0.0125
+        kv.lines = [PrimaryLink.LineTraffic(line: 1, entries: 700, bytes: 123_456), PrimaryLink.LineTraffic(line: 2, entries: 690, bytes: 120_000)]
+        kv.outputsHeld = 3
+        kv.oldestOutputSeconds = 0.004
+        var web = NodeRuntimeStatus(vm: "web", node: "h1", role: .copying, generation: 1, instructionCount: 5, updated: 0)
+        web.live = true
+        web.copy = NodeRuntimeStatus.Copy(side: .sending, phase: .disk, bytesDone: 42, bytesTotal: 100)
+        view.local = ["kv": LocalNode(runtime: kv, failovers: 2, failoverPause: 0.61, switchoverPause: 0.035),
+                      "web": LocalNode(runtime: web)]
+        return view
+    }
+
+    @Test func metricsGiveTheLocalNodesLagBytesPerLineOutputsHeldFailoversPausesAndCopyProgress() {
+        let text = PoolMetrics.render(Self.viewWithLocalNodes())
+        let metrics = MetricsText(text)
+        let kv = ["vm": "kv", "host": "h1"]
+        #expect(metrics.value("lockstep_replication_lag_instructions", kv) == 250_000, "\(text)")
+        #expect(metrics.value("lockstep_replication_lag_seconds", kv) == 0.0125)
+        #expect(metrics.value("lockstep_log_bytes_total", kv.merging(["line": "1"]) { $1 }) == 123_456)
+        #expect(metrics.value("lockstep_log_bytes_total", kv.merging(["line": "2"]) { $1 }) == 120_000)
+        #expect(metrics.value("lockstep_log_entries_total", kv.merging(["line": "2"]) { $1 }) == 690)
+        #expect(metrics.value("lockstep_outputs_held", kv) == 3)
+        #expect(metrics.value("lockstep_outputs_held_oldest_seconds", kv) == 0.004)
+        #expect(metrics.value("lockstep_failovers_total", kv) == 2)
+        #expect(metrics.value("lockstep_pause_seconds", kv.merging(["kind": "failover"]) { $1 }) == 0.61)
+        #expect(metrics.value("lockstep_pause_seconds", kv.merging(["kind": "switchover"]) { $1 }) == 0.035)
+        #expect(metrics.value("lockstep_reprotection_progress_ratio", ["vm": "web", "side": "sending"]) == 0.42)
+        #expect(metrics.samples("lockstep_replication_lag_seconds", ["vm": "web"]).isEmpty, "no backup in step: no lag")
+        #expect(metrics.samples("lockstep_reprotection_progress_ratio", ["vm": "kv"]).isEmpty)
+        #expect(text.contains("# TYPE lockstep_log_bytes_total counter"))
+        #expect(metrics.value("lockstep_probe_latency_seconds", ["vm": "kv", "quantile": "0.5"]) == 0.0015)
+    }
+
+    @Test func theProtectionStateCarriesTheCopysProgress() {
+        var nodes = [NodeStatus(host: "h1", role: .primaryAlone, detail: "", updated: 0), NodeStatus(host: "h2", role: .starting, detail: "", updated: 0)]
+        #expect(PoolStatusTable.state(nodes) == "re-protecting")
+        nodes[0].copy = 0.42
+        nodes[1].copy = 0.3
+        #expect(PoolStatusTable.state(nodes) == "re-protecting 42%")
+        var state = PoolStore.VMState()
+        state.specs = [VMSpec(name: "web", memoryMiB: 256, append: "x", basePort: 7110)]
+        state.nodes = ["web": nodes]
+        #expect(PoolStatusTable.vm("web", in: state)?.contains("VM web: re-protecting 42%") == true)
+        #expect(PoolStatusTable.vms(state).contains("re-protecting 42%"))
+        var view = Self.view()
+        view.state.nodes["kv"] = nodes
+        #expect(StatusPage.render(view).contains(#"<td class="re-protecting">re-protecting 42%</td>"#))
+    }
+
+    @Test func theNodesOwnRoleMapsToThePools() {
+        func role(_ role: NodeRuntimeStatus.Role, live: Bool = false) -> NodeStatus.Role {
+            var status = NodeRuntimeStatus(vm: "kv", node: "h1", role: role, updated: 0)
+            status.live = live
+            return NodeSupervisor.role(of: status)
+        }
+        #expect(role(.joining) == .starting)
+        #expect(role(.copying) == .starting, "a backup receiving its copy is not in step yet")
+        #expect(role(.copying, live: true) == .primaryAlone, "a primary sending a copy runs unprotected")
+        #expect(role(.backup) == .backup && role(.primary, live: true) == .primary && role(.primaryAlone, live: true) == .primaryAlone)
+        #expect(role(.finished) == .stopped)
+    }
+
+    @Test func etcdHearsOfRoleChangesAtOnceAndOfProgressAtMostEveryTwoSeconds() {
+        let last = NodeStatus(host: "h1", role: .primaryAlone, detail: "live copy: memory round 1", updated: 100)
+        var next = last
+        next.updated = 101
+        #expect(!Agent.mustReport(next, last: last, now: 101))
+        next.copy = 0.1
+        #expect(Agent.mustReport(next, last: last, now: 101), "a copy began")
+        var progressed = next
+        progressed.copy = 0.2
+        progressed.detail = "live copy: memory round 2"
+        #expect(!Agent.mustReport(progressed, last: next, now: 101.5))
+        #expect(Agent.mustReport(progressed, last: next, now: 103))
+        var promoted = progressed
+        promoted.role = .primary
+        #expect(Agent.mustReport(promoted, last: progressed, now: 101.1))
+        #expect(Agent.mustReport(next, last: nil, now: 0))
     }
 
     @Test func theStatusPageShowsPlacementProtectionAndWhy() {
