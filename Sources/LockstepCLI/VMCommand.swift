@@ -41,7 +41,8 @@ struct VMCommand: ParsableCommand {
         @OptionGroup var options: EtcdOption
         @Argument(help: "The VM's name.") var name: String
         @Option(help: ArgumentHelp("Guest memory in MiB.", valueName: "MiB")) var memory = 256
-        @Option(help: ArgumentHelp("A mirrored ext4 disk of this many MiB on each host (mounted on /data with lockstep.data=/dev/vda).", valueName: "MiB"))
+        // Named explicitly: the property's name alone would make the flag `--disk-mi-b`.
+        @Option(name: .customLong("disk"), help: ArgumentHelp("A mirrored ext4 disk of this many MiB on each host (mounted on /data with lockstep.data=/dev/vda).", valueName: "MiB"))
         var diskMiB: Int?
         @Option(help: ArgumentHelp("The guest kernel's command line.", valueName: "line")) var append = "console=ttyS0 quiet lockstep.service=kv"
         @Option(help: ArgumentHelp("--netdev of the nodes (e.g. bridge,br=br0).", valueName: "spec")) var netdev: String?
