@@ -73,7 +73,7 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         // A pool of hosts on etcd: VMs declared, placed and re-protected by agents (docs/pool.md).
-        .target(name: "Pool", dependencies: ["Etcd", "KVWorkload", "LockstepSupport"]),
+        .target(name: "Pool", dependencies: ["Etcd", "HostIO", "KVWorkload", "LockstepSupport"]),
         // The agent's HTTP side: Prometheus metrics and the status page (hummingbird, swift-prometheus).
         .target(name: "PoolHTTP", dependencies: [
             "Pool",
@@ -153,7 +153,7 @@ let package = Package(
         .testTarget(name: "LinuxBootTests", dependencies: ["CTestProcessSetup", "KVWorkload", "LockstepSupport"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Replication", "Replay", "Machine", "HostIO", "LockstepSupport"]),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "Machine", "RISCV", "HostIO"]),
-        .testTarget(name: "PoolTests", dependencies: ["Pool", "PoolHTTP", "CTestProcessSetup"]),
+        .testTarget(name: "PoolTests", dependencies: ["Pool", "PoolHTTP", "HostIO", "CTestProcessSetup"]),
         .testTarget(name: "ArbitrationTests", dependencies: ["CTestProcessSetup", "Arbitration", "LockstepSupport", "Etcd", "FaultInjection"]),
         .testTarget(name: "ReplicationTests", dependencies: ["CTestProcessSetup", "Replication", "Replay", "Machine", "LockstepSupport",
                                                              .product(name: "NIOEmbedded", package: "swift-nio")]),

@@ -1,5 +1,6 @@
 import Etcd
 import Foundation
+import HostIO
 import Synchronization
 
 /// `lockstep agent`: one per host of a pool. It registers the host in etcd under a lease, runs the
@@ -244,11 +245,21 @@ public final class Agent: @unchecked Sendable {
         if let netdev = spec.netdev { arguments += ["--netdev", netdev] }
         if let diskMiB = spec.diskMiB {
             let image = URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("\(spec.name).img").path
-            let isNew = !FileManager.default.fileExists(atPath: image + ".lockstep")
             if !FileManager.default.fileExists(atPath: image) { try DiskImageFile.create(image, mebibytes: diskMiB) }
             arguments += ["--disk", image, "--disk-sync", spec.diskSync]
-            if isNew { arguments += ["--resync", "full"] }
+            if !Self.hasRecord(image) { arguments += ["--resync", "full"] }
         }
         return arguments + configuration.nodeArguments
+    }
+
+    /// Whether the disk image has a record of a VM's disk (docs/disks.md): only then can a
+    /// joining node's copy be proven equal to the primary's (and resynced quickly). A node writes
+    /// a record without an instance as soon as it opens a new image, so one whose first join was
+    /// refused (the primary still had its old backup) must still ask for a full copy: the
+    /// record file alone is not enough.
+    static func hasRecord(_ image: String) -> Bool {
+        guard let bytes = FileManager.default.contents(atPath: image + ".lockstep"),
+              let record = try? DiskRecord(decoding: Array(bytes)) else { return false }
+        return !record.instance.isEmpty
     }
 }
