@@ -178,11 +178,18 @@ public final class Agent: @unchecked Sendable {
                 log("VM '\(spec.name)': cannot prepare its node: \(error)")
             }
             supervisor.refresh()
-            if let request = state.switchoverFrom[spec.name].map({ "\(spec.name)@\($0.revision)" }), !switchoversSignalled.contains(request),
-               supervisor.status == .primary {
-                switchoversSignalled.insert(request)
-                log("VM '\(spec.name)': switchover asked: signalling the primary")
-                supervisor.requestSwitchover()
+            let unfinished = supervisor.takeUnfinishedSwitchover()
+            if let request = state.switchoverFrom[spec.name].map({ "\(spec.name)@\($0.revision)" }), supervisor.status == .primary {
+                if let unfinished, switchoversSignalled.remove(request) != nil {
+                    // A backup far behind (a loaded host) does not catch up in the pause: the
+                    // request stands, so the node is asked again.
+                    log("VM '\(spec.name)': the node did not hand over (\(unfinished.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? unfinished)): asking again")
+                }
+                if !switchoversSignalled.contains(request) {
+                    switchoversSignalled.insert(request)
+                    log("VM '\(spec.name)': switchover asked: signalling the primary")
+                    supervisor.requestSwitchover()
+                }
             }
             let health = probe(spec, live: supervisor.status == .primary || supervisor.status == .primaryAlone)
             let status = NodeStatus(host: me, role: supervisor.status, detail: supervisor.detail, updated: now, health: health)

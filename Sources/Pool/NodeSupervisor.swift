@@ -14,6 +14,9 @@ final class NodeSupervisor {
     private(set) var status: NodeStatus.Role = .starting
     private(set) var detail = ""
     private var logOffset: UInt64 = 0
+    /// The node's line about a switchover that it refused or abandoned, since the last
+    /// ``takeUnfinishedSwitchover()``.
+    private var switchoverUnfinished: String?
 
     init(vm: String, logURL: URL) {
         self.vm = vm
@@ -112,7 +115,20 @@ final class NodeSupervisor {
             let text = String(line)
             if let role = Self.role(of: text) { status = isRunning ? role : .stopped }
             if Self.isNotable(text) { detail = String(text.prefix(300)) }
+            if Self.endsSwitchoverUnfinished(text) { switchoverUnfinished = text }
         }
+    }
+
+    /// The node's line if it refused or abandoned a switchover (its backup not in step, or too
+    /// far behind to catch up in the pause) since the last call; read by ``refresh()``.
+    func takeUnfinishedSwitchover() -> String? {
+        defer { switchoverUnfinished = nil }
+        return switchoverUnfinished
+    }
+
+    /// A log line that ends a switchover without a handover (docs/replication.md).
+    static func endsSwitchoverUnfinished(_ line: String) -> Bool {
+        line.contains("switchover abandoned") || line.contains("switchover refused")
     }
 
     /// The role a node's log line implies, if any.
