@@ -23,7 +23,8 @@ public final class Agent: @unchecked Sendable {
         public var leaseSeconds = 3
         /// Seconds between rounds.
         public var interval = 0.25
-        /// More arguments for every node (heartbeat settings, statistics).
+        /// More arguments for every node (heartbeat settings, statistics); `{vm}` in one is
+        /// replaced by the node's VM's name (`--release-log /var/log/lockstep/{vm}.release`).
         public var nodeArguments: [String] = []
 
         public init(host: HostRecord, etcdURLs: String, dataDirectory: String, lockstep: String, keyFile: String) {
@@ -256,7 +257,7 @@ public final class Agent: @unchecked Sendable {
             arguments += ["--disk", image, "--disk-sync", spec.diskSync]
             if !Self.hasRecord(image) { arguments += ["--resync", "full"] }
         }
-        return arguments + configuration.nodeArguments
+        return arguments + configuration.nodeArguments.map { $0.replacingOccurrences(of: Self.vmPlaceholder, with: spec.name) }
     }
 
     /// Whether the disk image has a record of a VM's disk (docs/disks.md): only then can a
@@ -269,4 +270,7 @@ public final class Agent: @unchecked Sendable {
               let record = try? DiskRecord(decoding: Array(bytes)) else { return false }
         return !record.instance.isEmpty
     }
+
+    /// What ``Configuration/nodeArguments`` replace by the VM's name.
+    public static let vmPlaceholder = "{vm}"
 }

@@ -15,6 +15,18 @@ struct AgentNodeArgumentsTests {
                      log: { _ in })
     }
 
+    /// `{vm}` in an extra node argument becomes the VM's name, so that each VM's nodes can have a
+    /// file of their own (two VMs' release logs in one file could not be told apart).
+    @Test func theVMPlaceholderIsReplacedInExtraArguments() throws {
+        let agent = Self.agent(nodeArguments: ["--release-log", "/logs/{vm}.release", "--heartbeat-timeout", "400"])
+        let first = try agent.nodeArguments(VMSpec(name: "r1", memoryMiB: 256, append: "quiet", basePort: 7110), peer: "10.99.0.2")
+        let second = try agent.nodeArguments(VMSpec(name: "r2", memoryMiB: 256, append: "quiet", basePort: 7120), peer: nil)
+        #expect(first.suffix(4) == ["--release-log", "/logs/r1.release", "--heartbeat-timeout", "400"])
+        #expect(second.suffix(4) == ["--release-log", "/logs/r2.release", "--heartbeat-timeout", "400"])
+        #expect(!first.contains { $0.contains(Agent.vmPlaceholder) })
+        #expect(first.contains("10.99.0.2:7110") && second.contains("10.99.0.1:7121"), "\(first) \(second)")
+    }
+
     /// A node asks for a full copy of the disk while its image has no record with an instance:
     /// a new image, and one that a node opened (writing a record without an instance) whose first
     /// join was refused. Once the record has an instance, the resync is the record's to decide.
