@@ -173,7 +173,7 @@ public final class Agent: @unchecked Sendable {
                 continue
             }
             do {
-                let arguments = try nodeArguments(spec, peer: peerAddress)
+                let arguments = try nodeArguments(spec, peer: peerAddress, fullResync: supervisor.needsFullResync)
                 supervisor.ensureRunning(executable: configuration.lockstep, arguments: arguments, peer: peerAddress, now: now)
             } catch {
                 log("VM '\(spec.name)': cannot prepare its node: \(error)")
@@ -240,8 +240,11 @@ public final class Agent: @unchecked Sendable {
     }
 
     /// The node's command line on this host, toward `peer` (its address; nil while the VM has no
-    /// second host: the node's own address stands in, and it runs alone).
-    func nodeArguments(_ spec: VMSpec, peer: String?) throws -> [String] {
+    /// second host: the node's own address stands in, and it runs alone). With `fullResync` (the
+    /// primary refused the disk, saying only a full copy would do) or a disk without a record of
+    /// its instance, the node asks for its disk to be copied whole: in a pool a backup's disk is
+    /// never the VM's only copy (the live primary has it), and nobody is at the keyboard.
+    func nodeArguments(_ spec: VMSpec, peer: String?, fullResync: Bool = false) throws -> [String] {
         let address = configuration.host.address
         let other = peer ?? address
         var arguments = ["node", "--vm", spec.name, "--node-id", configuration.host.name, "--key-file", configuration.keyFile,
@@ -255,7 +258,7 @@ public final class Agent: @unchecked Sendable {
             let image = URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("\(spec.name).img").path
             if !FileManager.default.fileExists(atPath: image) { try DiskImageFile.create(image, mebibytes: diskMiB) }
             arguments += ["--disk", image, "--disk-sync", spec.diskSync]
-            if !Self.hasRecord(image) { arguments += ["--resync", "full"] }
+            if fullResync || !Self.hasRecord(image) { arguments += ["--resync", "full"] }
         }
         return arguments + configuration.nodeArguments.map { $0.replacingOccurrences(of: Self.vmPlaceholder, with: spec.name) }
     }

@@ -17,6 +17,9 @@ final class NodeSupervisor {
     /// The node's line about a switchover that it refused or abandoned, since the last
     /// ``takeUnfinishedSwitchover()``.
     private var switchoverUnfinished: String?
+    /// Whether the VM's primary refused this node's disk and said that only a full copy would
+    /// do (``asksForFullResync(_:)``), since the node last became a backup.
+    private(set) var needsFullResync = false
 
     init(vm: String, logURL: URL) {
         self.vm = vm
@@ -114,6 +117,8 @@ final class NodeSupervisor {
         for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
             let text = String(line)
             if let role = Self.role(of: text) { status = isRunning ? role : .stopped }
+            if Self.asksForFullResync(text) { needsFullResync = true }
+            if Self.role(of: text) == .backup { needsFullResync = false }
             if Self.isNotable(text) { detail = String(text.prefix(300)) }
             if Self.endsSwitchoverUnfinished(text) { switchoverUnfinished = text }
         }
@@ -124,6 +129,15 @@ final class NodeSupervisor {
     func takeUnfinishedSwitchover() -> String? {
         defer { switchoverUnfinished = nil }
         return switchoverUnfinished
+    }
+
+    /// A primary's refusal of this node's disk that only a full copy overcomes: a disk without a
+    /// record, one whose generation the primary's record no longer reaches (a host that ran the
+    /// VM long ago), one of another instance, one whose host went down while it ran. Not a disk
+    /// newer than the primary's: that may hold writes the primary lacks (two primaries?), and is
+    /// left for an operator to look at.
+    static func asksForFullResync(_ line: String) -> Bool {
+        line.contains("restart the backup with --resync full") && !line.contains(" is newer ")
     }
 
     /// A log line that ends a switchover without a handover (docs/replication.md).

@@ -38,8 +38,8 @@ struct AgentNodeArgumentsTests {
         var spec = VMSpec(name: "r1", memoryMiB: 256, append: "quiet", basePort: 7110)
         spec.diskMiB = 4
         let image = directory.appendingPathComponent("r1.img").path
-        func asksForFullCopy() throws -> Bool {
-            let arguments = try agent.nodeArguments(spec, peer: "10.99.0.2")
+        func asksForFullCopy(refused: Bool = false) throws -> Bool {
+            let arguments = try agent.nodeArguments(spec, peer: "10.99.0.2", fullResync: refused)
             #expect(arguments.contains(image))
             return zip(arguments, arguments.dropFirst()).contains { $0 == ("--resync", "full") }
         }
@@ -50,5 +50,6 @@ struct AgentNodeArgumentsTests {
         let copied = DiskRecord(vm: "r1", instance: [1, 2, 3, 4], sectorCount: 8192, generation: 3, bootID: "test")
         try Data(copied.encoded).write(to: URL(fileURLWithPath: image + ".lockstep"))
         #expect(try !asksForFullCopy())
+        #expect(try asksForFullCopy(refused: true))   // the primary's record does not reach back to this disk's
     }
 }
