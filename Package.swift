@@ -74,7 +74,7 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         // A pool of hosts on etcd: VMs declared, placed and re-protected by agents (docs/pool.md).
-        .target(name: "Pool", dependencies: ["Etcd", "KVWorkload", "LockstepSupport", "Replication",
+        .target(name: "Pool", dependencies: ["Etcd", "HostIO", "KVWorkload", "LockstepSupport", "Replication",
                                             .product(name: "Logging", package: "swift-log")]),
         // The agent's HTTP side: Prometheus metrics and the status page (hummingbird, swift-prometheus).
         .target(name: "PoolHTTP", dependencies: [
@@ -157,7 +157,7 @@ let package = Package(
         .testTarget(name: "LinuxBootTests", dependencies: ["CTestProcessSetup", "KVWorkload", "LockstepSupport"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Replication", "Replay", "Machine", "HostIO", "LockstepSupport"]),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "Machine", "RISCV", "HostIO"]),
-        .testTarget(name: "PoolTests", dependencies: ["Pool", "PoolHTTP", "CTestProcessSetup", "Replication", "FaultInjection"]),
+        .testTarget(name: "PoolTests", dependencies: ["Pool", "PoolHTTP", "HostIO", "CTestProcessSetup", "Replication", "FaultInjection"]),
         .testTarget(name: "ArbitrationTests", dependencies: ["CTestProcessSetup", "Arbitration", "LockstepSupport", "Etcd", "FaultInjection"]),
         .testTarget(name: "ReplicationTests", dependencies: ["CTestProcessSetup", "Replication", "Replay", "Machine", "LockstepSupport",
                                                              .product(name: "NIOEmbedded", package: "swift-nio")]),

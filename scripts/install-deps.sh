@@ -11,7 +11,8 @@
 # client's tests run a real server; the network benchmark runs redis-benchmark); debootstrap,
 # qemu-user-static and binfmt-support for the Debian guest (guests/debian/build.sh, which runs in
 # the background in scripts/test.sh: installing them here keeps two apt-gets from running at once);
-# etcd-server (etcd as the arbiter and the pool's store: the tests start their own members);
+# etcd-server (etcd as the arbiter and the pool's store: the tests start their own members) and
+# curl (the pool lab asks the members in its namespaces whether they serve);
 # chromium (headless, renders the agents' status page in the pool test).
 set -euo pipefail
 need=()
@@ -31,6 +32,7 @@ command -v mkfs.ext4 >/dev/null 2>&1 || [[ -x /sbin/mkfs.ext4 ]] || [[ -x /usr/s
 command -v debootstrap >/dev/null 2>&1 || [[ -x /usr/sbin/debootstrap ]] || need+=(debootstrap)
 [[ -x /usr/bin/qemu-riscv64-static ]] || need+=(qemu-user-static)
 command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
+command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v update-binfmts >/dev/null 2>&1 || [[ -x /usr/sbin/update-binfmts ]] || need+=(binfmt-support)
 if ((${#need[@]})); then

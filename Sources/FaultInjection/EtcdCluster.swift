@@ -13,6 +13,8 @@ public final class EtcdCluster: @unchecked Sendable {
         public let host: String
         public let clientPort: Int
         public let peerPort: Int
+        /// The network namespace the member runs in (nil: this process's own).
+        public let namespace: String?
         public var clientURL: String { "http://\(host):\(clientPort)" }
         public var peerURL: String { "http://\(host):\(peerPort)" }
     }
@@ -46,7 +48,8 @@ public final class EtcdCluster: @unchecked Sendable {
             // In a namespace the ports are free by construction; on loopback they are reserved.
             let clientPort = inNamespace ? 2379 : try TestPorts.reserve()
             let peerPort = inNamespace ? 2380 : try TestPorts.reserve()
-            members.append(Member(name: "etcd\(index)", host: host, clientPort: clientPort, peerPort: peerPort))
+            members.append(Member(name: "etcd\(index)", host: host, clientPort: clientPort, peerPort: peerPort,
+                                  namespace: namespaces?[index] ?? nil))
         }
         self.members = members
         let initialCluster = members.map { "\($0.name)=\($0.peerURL)" }.joined(separator: ",")
@@ -96,9 +99,16 @@ public final class EtcdCluster: @unchecked Sendable {
     }
 
     /// Whether `member` answers a put (which needs a leader and a quorum). A blocking request:
-    /// the harness is synchronous and may run on Swift concurrency's few threads.
+    /// the harness is synchronous and may run on Swift concurrency's few threads. A member in a
+    /// lab's namespace is asked from there, by curl (this process is not on the lab's networks).
     static func answers(_ member: Member) -> Bool {
         let put = Array(#"{"key":"L2xvY2tzdGVwL3Byb2Jl","value":"MQ=="}"#.utf8)   // /lockstep/probe = 1
+        if let namespace = member.namespace {
+            guard let ip = NetworkLab.ipExecutable, let curl = ShortCommand.find("curl"),
+                  let answer = try? ShortCommand.run(ip, ["netns", "exec", namespace, curl, "-s", "-m", "2", "-d", String(decoding: put, as: UTF8.self),
+                                                          member.clientURL + "/v3/kv/put"], timeout: 10) else { return false }
+            return answer.succeeded && answer.standardOutput.contains("\"revision\"")
+        }
         guard let answer = try? HTTPExchange.request(to: Endpoint(host: member.host, port: UInt16(member.clientPort)),
                                                      path: "/v3/kv/put", body: put, timeout: 2) else { return false }
         return answer.status == 200 && String(decoding: answer.body, as: UTF8.self).contains("\"revision\"")

@@ -73,13 +73,8 @@ public final class NetworkLab: @unchecked Sendable {
     static let nowhere = "02:6c:73:6c:00:01"
 
     public let configuration: NetworkLabConfiguration
-    private let ip: String
-    private let lock = NSLock()
-    private var created: [String] = []
-    private var processes: [NodeProcess] = []
-    private var tornDown = false
-    /// The teardown on SIGINT or SIGTERM (``SignalTeardown``), cancelled by ``teardown()``.
-    private var signalRegistration: SignalTeardown.Registration?
+    /// The lab's namespaces and processes.
+    private let namespaces: LabNamespaces
 
     /// The start of every namespace name of this lab.
     public var prefix: String { configuration.prefix }
@@ -89,13 +84,7 @@ public final class NetworkLab: @unchecked Sendable {
     public init(configuration: NetworkLabConfiguration = NetworkLabConfiguration()) throws(NetworkLabError) {
         self.configuration = configuration
         try configuration.validate()
-        if let reason = Self.unavailableReason { throw .unavailable(reason) }
-        ip = Self.ipExecutable ?? "ip"
-        Self.removeStaleLabs()
-        // Registered before the first namespace exists: a signal during the build deletes what
-        // was made so far (and the build stops at its next step).
-        let registration = SignalTeardown.shared.register { [weak self] in self?.teardown() }
-        lock.withLock { signalRegistration = registration }
+        namespaces = try LabNamespaces(prefix: configuration.prefix)
         do {
             try build()
         } catch {
@@ -104,15 +93,11 @@ public final class NetworkLab: @unchecked Sendable {
         }
     }
 
-    deinit {
-        teardown()
-    }
-
     /// The full name of `namespace` (`<prefix>-sw`, ...).
-    public func name(_ namespace: LabNamespace) -> String { "\(prefix)-\(namespace.rawValue)" }
+    public func name(_ namespace: LabNamespace) -> String { namespaces.name(namespace.rawValue) }
 
     /// Every namespace this lab has made (and not yet deleted).
-    public var namespaceNames: [String] { lock.withLock { created } }
+    public var namespaceNames: [String] { namespaces.names }
 
     // MARK: Running things in the lab
 
@@ -125,10 +110,7 @@ public final class NetworkLab: @unchecked Sendable {
     /// Runs `ip -n <namespace> ARGUMENTS...`; throws when it fails.
     @discardableResult
     public func ip(_ namespace: LabNamespace, _ arguments: [String]) throws(NetworkLabError) -> CommandOutput {
-        try checkNotTornDown()
-        let output = try ShortCommand.run(ip, ["-n", name(namespace)] + arguments, timeout: 10)
-        guard output.succeeded else { throw .commandFailed(output) }
-        return output
+        try namespaces.ip(namespace.rawValue, arguments)
     }
 
     /// Runs a short command in `namespace` to its end (killed after `timeout` seconds) and returns
@@ -136,8 +118,7 @@ public final class NetworkLab: @unchecked Sendable {
     /// use ``spawn(in:name:executable:arguments:directory:)``.
     public func run(in namespace: LabNamespace, _ executable: String, _ arguments: [String] = [],
                     timeout: Double = 10) throws(NetworkLabError) -> CommandOutput {
-        try checkNotTornDown()
-        return try ShortCommand.run(ip, ["netns", "exec", name(namespace), executable] + arguments, timeout: timeout)
+        try namespaces.run(in: namespace.rawValue, executable, arguments, timeout: timeout)
     }
 
     /// Whether one ping from `namespace` to `address` is answered within `seconds` (iputils'
@@ -153,14 +134,7 @@ public final class NetworkLab: @unchecked Sendable {
     /// `directory/<name>-<incarnation>.log`. Not started yet; ``teardown()`` kills it.
     public func process(in namespace: LabNamespace, name: String, executable: String, arguments: [String],
                         directory: URL) throws(NetworkLabError) -> NodeProcess {
-        let process = NodeProcess(name: name, executable: executable, arguments: arguments, directory: directory,
-                                  namespace: self.name(namespace))
-        let accepted = lock.withLock {
-            if !tornDown { processes.append(process) }
-            return !tornDown
-        }
-        guard accepted else { throw .tornDown(prefix: prefix) }
-        return process
+        try namespaces.process(in: namespace.rawValue, name: name, executable: executable, arguments: arguments, directory: directory)
     }
 
     /// Starts a process in `namespace` (see ``process(in:name:executable:arguments:directory:)``).
@@ -241,19 +215,7 @@ public final class NetworkLab: @unchecked Sendable {
     /// Returns the namespaces that could not be deleted (none when all went well).
     @discardableResult
     public func teardown() -> [String] {
-        let (processes, names, registration): ([NodeProcess], [String], SignalTeardown.Registration?) = lock.withLock {
-            tornDown = true
-            defer { self.processes = []; created = []; signalRegistration = nil }
-            return (self.processes, created, signalRegistration)
-        }
-        for process in processes { process.retire() }
-        var left: [String] = []
-        for name in names.reversed() {
-            let deleted = (try? ShortCommand.run(ip, ["netns", "del", name], timeout: 10))?.succeeded ?? false
-            if !deleted && Self.namespaceNames().contains(name) { left.append(name) }
-        }
-        registration?.cancel()
-        return left
+        namespaces.teardown()
     }
 
     /// Deletes the namespaces of labs whose creating process is gone (named
@@ -283,21 +245,7 @@ public final class NetworkLab: @unchecked Sendable {
     // MARK: Building
 
     private func build() throws(NetworkLabError) {
-        for namespace in LabNamespace.allCases {
-            try checkNotTornDown()
-            let output = try ShortCommand.run(ip, ["netns", "add", name(namespace)], timeout: 10)
-            guard output.succeeded else { throw .commandFailed(output) }
-            // A teardown that ran while `ip netns add` did has not seen this namespace.
-            let kept = lock.withLock {
-                if !tornDown { created.append(name(namespace)) }
-                return !tornDown
-            }
-            guard kept else {
-                _ = try? ShortCommand.run(ip, ["netns", "del", name(namespace)], timeout: 10)
-                throw .tornDown(prefix: prefix)
-            }
-            try ip(namespace, "link", "set", "lo", "up")
-        }
+        for namespace in LabNamespace.allCases { try namespaces.add(namespace.rawValue) }
         for bridge in ["lan", "mgmt"] {
             try ip(.switch, "link", "add", bridge, "type", "bridge")
             try ip(.switch, "link", "set", bridge, "up")
@@ -341,10 +289,6 @@ public final class NetworkLab: @unchecked Sendable {
             throw .invalidConfiguration("there is no line \(line): lines are numbered 1 to \(configuration.lineAddresses.count)")
         }
         return "line\(line)"
-    }
-
-    private func checkNotTornDown() throws(NetworkLabError) {
-        if lock.withLock({ tornDown }) { throw .tornDown(prefix: prefix) }
     }
 
     private static func processExists(_ pid: Int32) -> Bool {

@@ -6,7 +6,7 @@ import LockstepSupport
 /// each host a loopback address of its own (127.0.1.N), so that the nodes of one VM on two hosts
 /// use the same ports as on real hosts. Killing a host SIGKILLs its nodes and its agent, as a
 /// host's loss does. The setup of the pool tests and of `lockstep-soak pool`.
-public final class PoolCluster: @unchecked Sendable {
+public final class PoolCluster: PoolControl, @unchecked Sendable {
     public struct Options: Sendable {
         public var lockstep: String
         public var hosts = 3
@@ -23,6 +23,8 @@ public final class PoolCluster: @unchecked Sendable {
     public let etcd: EtcdCluster
     public let agents: [NodeProcess]
     public let hostNames: [String]
+    /// The pool's key file: every node of this pool has it on its command line, no other node does.
+    let keyFile: String
 
     public init(options: Options, directory: URL) throws {
         signal(SIGPIPE, SIG_IGN)
@@ -30,6 +32,7 @@ public final class PoolCluster: @unchecked Sendable {
         self.directory = directory
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let keyFile = directory.appendingPathComponent("key").path
+        self.keyFile = keyFile
         try Data("lockstep-pool-key-\(UUID().uuidString)\n".utf8).write(to: URL(fileURLWithPath: keyFile))
         etcd = try EtcdCluster(count: 3, directory: directory.appendingPathComponent("etcd"), start: false)
         hostNames = (1...options.hosts).map { "h\($0)" }
@@ -85,60 +88,16 @@ public final class PoolCluster: @unchecked Sendable {
         hostNames.indices.map { "\(Self.address($0)):\(basePort + 2)" }
     }
 
-    /// The status line of `vm` from `lockstep status` (its row of the VM table).
-    public func statusRow(_ vm: String) throws -> String {
-        try lockstep(["vm", "list"]).split(separator: "\n").first { $0.hasPrefix(vm + " ") }.map(String.init) ?? ""
-    }
-
-    /// Waits until `vm` is protected with its primary and backup on two of `hosts` (any if nil);
-    /// returns the row, the seconds it took, and the re-protection progress the rows showed on
-    /// the way (`re-protecting 42%`, in order, each once).
-    @discardableResult
-    public func waitUntilProtected(_ vm: String, on hosts: Set<String>? = nil, seconds: Double) throws -> (row: String, seconds: Double, progress: [String]) {
-        let started = Date()
-        var row = ""
-        var progress: [String] = []
-        while Date().timeIntervalSince(started) < seconds {
-            row = (try? statusRow(vm)) ?? ""
-            let fields = row.split(separator: " ").map(String.init)
-            if let percent = fields.firstIndex(of: "re-protecting").map({ $0 + 1 }), percent < fields.count, fields[percent].hasSuffix("%"),
-               progress.last != "re-protecting " + fields[percent] {
-                progress.append("re-protecting " + fields[percent])
-            }
-            let nodes = fields.filter { $0.contains(":primary") || $0.contains(":backup") }.map { String($0.split(separator: ":")[0]) }
-            if fields.contains("protected") && nodes.count == 2 && (hosts.map { Set(nodes).isSubset(of: $0) } ?? true) {
-                return (row, Date().timeIntervalSince(started), progress)
-            }
-            usleep(100_000)
-        }
-        throw FaultInjectionError.timeout("VM \(vm) was not protected\(hosts.map { " on \($0.sorted())" } ?? "") within \(seconds) s; last status: \(row)\n\(logs)")
-    }
-
-    /// The hosts of `vm`'s primary and backup now, from the status table.
-    public func roles(_ vm: String) throws -> (primary: String?, backup: String?) {
-        let fields = try statusRow(vm).split(separator: " ").map(String.init)
-        func host(_ role: String) -> String? { fields.first { $0.hasSuffix(":" + role) }.map { String($0.split(separator: ":")[0]) } }
-        return (host("primary") ?? host("primary-alone"), host("backup"))
-    }
-
-    /// The hosts running a node of `vm` now (any role), from the status table.
-    public func hosts(of vm: String) throws -> [String] {
-        let roles: Set<Substring> = ["starting", "primary", "primary-alone", "backup", "stopped"]
-        return try statusRow(vm).split(separator: " ").compactMap { field in
-            let parts = field.split(separator: ":")
-            return parts.count == 2 && roles.contains(parts[1]) ? String(parts[0]) : nil
-        }
-    }
-
     /// The log of `vm`'s nodes on host `name` (every node the host's agent started for it).
     public func nodeLog(_ vm: String, host name: String) throws -> String {
         let url = directory.appendingPathComponent(name).appendingPathComponent("\(vm).log")
         return (try? String(contentsOf: url, encoding: .utf8)) ?? ""
     }
 
-    /// The `lockstep node` processes of host `name` now.
+    /// The `lockstep node` processes of host `name` now (of this pool: another pool on this
+    /// machine has hosts of the same names).
     public func nodeProcesses(of name: String) -> [Int32] {
-        ProcessTable.find(containing: ["--node-id", name, "node"]).filter { $0 != getpid() }
+        ProcessTable.find(containing: ["--node-id", name, "node", "--key-file", keyFile]).filter { $0 != getpid() }
     }
 
     /// The loss of host `name`: SIGKILL of its nodes, then of its agent.
@@ -161,16 +120,7 @@ public final class PoolCluster: @unchecked Sendable {
     }
 
     /// Every agent's log and each host's node logs.
-    public var logs: String {
-        var text = agents.logs(in: directory)
-        for name in hostNames {
-            let hostDirectory = directory.appendingPathComponent(name)
-            for file in (try? FileManager.default.contentsOfDirectory(atPath: hostDirectory.path)) ?? [] where file.hasSuffix(".log") {
-                text += "\n--- \(name)/\(file) ---\n" + ((try? String(contentsOf: hostDirectory.appendingPathComponent(file), encoding: .utf8)) ?? "")
-            }
-        }
-        return text
-    }
+    public var logs: String { PoolLogs.text(agents: agents, directory: directory, hosts: hostNames) }
 }
 
 /// Processes by their command line (`/proc/PID/cmdline`).

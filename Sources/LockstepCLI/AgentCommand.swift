@@ -42,7 +42,7 @@ struct AgentCommand: ParsableCommand {
     var lease = 3
 
     @Option(name: .customLong("node-argument"), parsing: .unconditionalSingleValue,
-            help: ArgumentHelp("An argument added to every node's command line (repeatable), e.g. --node-argument=--heartbeat-timeout --node-argument=400.", valueName: "arg"))
+            help: ArgumentHelp("An argument added to every node's command line (repeatable), e.g. --node-argument=--heartbeat-timeout --node-argument=400; {vm} in it is replaced by the VM's name (--node-argument=--release-log --node-argument=/var/log/{vm}.release).", valueName: "arg"))
     var nodeArguments: [String] = []
 
     @Option(name: .long, help: ArgumentHelp("Where to serve /metrics (Prometheus) and the status page: HOST:PORT, or none (default: the host's address, port 9870).", valueName: "host:port"))

@@ -1,5 +1,6 @@
 import Etcd
 import Foundation
+import HostIO
 import Logging
 import Replication
 import Synchronization
@@ -24,7 +25,8 @@ public final class Agent: @unchecked Sendable {
         public var leaseSeconds = 3
         /// Seconds between rounds.
         public var interval = 0.25
-        /// More arguments for every node (heartbeat settings, statistics).
+        /// More arguments for every node (heartbeat settings, statistics); `{vm}` in one is
+        /// replaced by the node's VM's name (`--release-log /var/log/lockstep/{vm}.release`).
         public var nodeArguments: [String] = []
 
         public init(host: HostRecord, etcdURLs: String, dataDirectory: String, lockstep: String, keyFile: String) {
@@ -181,21 +183,25 @@ public final class Agent: @unchecked Sendable {
                 continue
             }
             do {
-                var arguments = try nodeArguments(spec, peer: peerAddress, first: state.generations[spec.name] == nil)
-                if supervisor.needsFullResync && !arguments.contains("--resync") {
-                    if !supervisor.isRunning { log("VM '\(spec.name)': this host's copy of its disk is stale beyond a quick resync: the node joins with a full copy") }
-                    arguments += ["--resync", "full"]
-                }
+                let arguments = try nodeArguments(spec, peer: peerAddress, first: state.generations[spec.name] == nil,
+                                                  fullResync: supervisor.needsFullResync)
                 supervisor.ensureRunning(executable: configuration.lockstep, arguments: arguments, peer: peerAddress, now: now)
             } catch {
                 log("VM '\(spec.name)': cannot prepare its node: \(error)", vm: spec.name)
             }
             supervisor.refresh()
-            if let request = state.switchoverFrom[spec.name].map({ "\(spec.name)@\($0.revision)" }), !switchoversSignalled.contains(request),
-               supervisor.status == .primary {
-                switchoversSignalled.insert(request)
-                log("VM '\(spec.name)': switchover asked: signalling the primary", vm: spec.name)
-                supervisor.requestSwitchover()
+            let unfinished = supervisor.takeUnfinishedSwitchover()
+            if let request = state.switchoverFrom[spec.name].map({ "\(spec.name)@\($0.revision)" }), supervisor.status == .primary {
+                if let unfinished, switchoversSignalled.remove(request) != nil {
+                    // A backup far behind (a loaded host) does not catch up in the pause: the
+                    // request stands, so the node is asked again.
+                    log("VM '\(spec.name)': the node did not hand over (\(unfinished.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? unfinished)): asking again", vm: spec.name)
+                }
+                if !switchoversSignalled.contains(request) {
+                    switchoversSignalled.insert(request)
+                    log("VM '\(spec.name)': switchover asked: signalling the primary", vm: spec.name)
+                    supervisor.requestSwitchover()
+                }
             }
             let health = probe(spec, live: supervisor.status == .primary || supervisor.status == .primaryAlone)
             var status = NodeStatus(host: me, role: supervisor.status, detail: supervisor.detail, updated: now, health: health,
@@ -266,7 +272,11 @@ public final class Agent: @unchecked Sendable {
     /// second host: the node's own address stands in, and it runs alone). `first`: the VM has
     /// never had a primary (no generation in etcd), so a new disk here is the VM's disk, made
     /// from the declared image if there is one; any other new disk is filled by its first join.
-    func nodeArguments(_ spec: VMSpec, peer: String?, first: Bool = false) throws -> [String] {
+    /// With `fullResync` (the primary refused the disk, saying only a full copy would do) or a
+    /// disk without a record of its instance, the node asks for its disk to be copied whole: in a
+    /// pool a backup's disk is never the VM's only copy (the live primary has it), and nobody is
+    /// at the keyboard.
+    func nodeArguments(_ spec: VMSpec, peer: String?, first: Bool = false, fullResync: Bool = false) throws -> [String] {
         let address = configuration.host.address
         let other = peer ?? address
         var arguments = ["node", "--vm", spec.name, "--node-id", configuration.host.name, "--key-file", configuration.keyFile,
@@ -278,7 +288,6 @@ public final class Agent: @unchecked Sendable {
         if let netdev = spec.netdev { arguments += ["--netdev", netdev] }
         if let diskMiB = spec.diskMiB {
             let image = URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("\(spec.name).img").path
-            let isNew = !FileManager.default.fileExists(atPath: image + ".lockstep")
             if !FileManager.default.fileExists(atPath: image) {
                 if first, let source = spec.diskImage {
                     try DiskImageFile.copy(source, to: image, mebibytes: diskMiB, vm: spec.name, host: configuration.host.name)
@@ -287,8 +296,22 @@ public final class Agent: @unchecked Sendable {
                 }
             }
             arguments += ["--disk", image, "--disk-sync", spec.diskSync]
-            if isNew { arguments += ["--resync", "full"] }
+            if fullResync || !Self.hasRecord(image) { arguments += ["--resync", "full"] }
         }
-        return arguments + configuration.nodeArguments
+        return arguments + configuration.nodeArguments.map { $0.replacingOccurrences(of: Self.vmPlaceholder, with: spec.name) }
     }
+
+    /// Whether the disk image has a record of a VM's disk (docs/disks.md): only then can a
+    /// joining node's copy be proven equal to the primary's (and resynced quickly). A node writes
+    /// a record without an instance as soon as it opens a new image, so one whose first join was
+    /// refused (the primary still had its old backup) must still ask for a full copy: the
+    /// record file alone is not enough.
+    static func hasRecord(_ image: String) -> Bool {
+        guard let bytes = FileManager.default.contents(atPath: image + ".lockstep"),
+              let record = try? DiskRecord(decoding: Array(bytes)) else { return false }
+        return !record.instance.isEmpty
+    }
+
+    /// What ``Configuration/nodeArguments`` replace by the VM's name.
+    public static let vmPlaceholder = "{vm}"
 }

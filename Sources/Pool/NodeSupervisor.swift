@@ -29,12 +29,11 @@ final class NodeSupervisor {
     private(set) var status: NodeStatus.Role = .starting
     private(set) var detail = ""
     private var logOffset: UInt64 = 0
-    /// The node was refused as a backup because its disk copy is stale in a way only a full copy
-    /// repairs (the primary's record does not reach back to the copy's generation, the copy's host
-    /// went down while it was in use, another layout): the agent starts it again with `--resync
-    /// full`, which is safe because the VM's live primary elsewhere holds the VM's disk. A copy
-    /// that may be newer than the primary's, or of another instance of the VM, is never
-    /// overwritten by the pool: the node's refusal stays in ``detail`` for the operator.
+    /// The node's line about a switchover that it refused or abandoned, since the last
+    /// ``takeUnfinishedSwitchover()``.
+    private var switchoverUnfinished: String?
+    /// Whether the VM's primary refused this node's disk and said that only a full copy would
+    /// do (``asksForFullResync(_:)``), since the node last became a backup.
     private(set) var needsFullResync = false
     /// The peer (host) the node declared lost, until a line to a node there is up again
     /// (``NodeStatus/lostPeer``).
@@ -148,7 +147,8 @@ final class NodeSupervisor {
                 let text = LogfmtLogHandler.message(of: line)
                 if let role = Self.role(of: text) { status = isRunning ? role : .stopped }
                 if Self.role(of: text) == .backup { needsFullResync = false }
-                if Self.isStaleCopyRefusal(text) { needsFullResync = true }
+                if Self.asksForFullResync(text) { needsFullResync = true }
+                if Self.endsSwitchoverUnfinished(text) { switchoverUnfinished = text }
                 if let lost = Self.lostPeer(in: text) {
                     lostPeer = lost
                     lostPeerSince = Date().timeIntervalSince1970
@@ -189,6 +189,27 @@ final class NodeSupervisor {
     }
 
 
+    /// The node's line if it refused or abandoned a switchover (its backup not in step, or too
+    /// far behind to catch up in the pause) since the last call; read by ``refresh()``.
+    func takeUnfinishedSwitchover() -> String? {
+        defer { switchoverUnfinished = nil }
+        return switchoverUnfinished
+    }
+
+    /// A primary's refusal of this node's disk that only a full copy overcomes: a disk without a
+    /// record, one whose generation the primary's record no longer reaches (a host that ran the
+    /// VM long ago), one of another instance, one whose host went down while it ran. Not a disk
+    /// newer than the primary's: that may hold writes the primary lacks (two primaries?), and is
+    /// left for an operator to look at.
+    static func asksForFullResync(_ line: String) -> Bool {
+        line.contains("restart the backup with --resync full") && !line.contains(" is newer ")
+    }
+
+    /// A log line that ends a switchover without a handover (docs/replication.md).
+    static func endsSwitchoverUnfinished(_ line: String) -> Bool {
+        line.contains("switchover abandoned") || line.contains("switchover refused")
+    }
+
     /// The role a node's log line implies, if any (while its status file is not there yet).
     static func role(of line: String) -> NodeStatus.Role? {
         if line.contains("the guest paused") && line.contains("for the initial state") { return .primary }
@@ -213,13 +234,6 @@ final class NodeSupervisor {
         guard let range = line.range(of: #"up to (backup|primary) '"#, options: .regularExpression) else { return nil }
         let name = line[range.upperBound...].prefix { $0 != "'" }
         return name.isEmpty ? nil : String(name)
-    }
-
-    /// A refusal of a joining backup that a full copy of the primary's disk repairs safely.
-    static func isStaleCopyRefusal(_ line: String) -> Bool {
-        line.contains("refused") && line.contains("--resync full")
-            && (line.contains("does not reach back to generation") || line.contains("went down while its disk was in use")
-                || line.contains("does not match the primary's layout"))
     }
 
     static func isNotable(_ line: String) -> Bool {

@@ -42,14 +42,12 @@ struct SoakTeardownTests {
         NetworkLab.namespaceNames().filter { $0.contains("p\(pid)-") }
     }
 
-    @Test(arguments: [SIGTERM, SIGINT])
-    func aSignalTearsTheLabDown(signal: Int32) throws {
-        let directory = temporaryDirectory("soak-teardown")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { removeTemporaryDirectory(directory) }
+    /// Starts `lockstep-soak ARGUMENTS` with its temporary directory (its logs, disk images, etcd
+    /// data) inside `directory`, its output in `directory/soak.out`.
+    static func startSoak(_ arguments: [String], in directory: URL) throws -> (Process, output: URL) {
         let soak = Process()
         soak.executableURL = URL(fileURLWithPath: Self.soakExecutable)
-        soak.arguments = ["disk", "--lockstep", lockstepExecutable(), "--lockstep-kv", lockstepKVExecutable(), "--rounds", "1"]
+        soak.arguments = arguments
         // The soak's temporary directory (its logs and disk images) inside the test's.
         soak.environment = ProcessInfo.processInfo.environment.merging(["TMPDIR": directory.path]) { $1 }
         let output = directory.appendingPathComponent("soak.out")
@@ -67,7 +65,60 @@ struct SoakTeardownTests {
         pthread_sigmask(SIG_UNBLOCK, &signals, &previous)
         defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
         try soak.run()
-        pthread_sigmask(SIG_SETMASK, &previous, nil)
+        return (soak, output)
+    }
+
+    /// The processes whose command line mentions `text` (the soak's directory: its agents,
+    /// nodes and etcd members, whoever their parent is).
+    static func processes(mentioning text: String) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { entry in
+            guard let pid = Int32(entry), isAlive(pid), let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { return nil }
+            return String(decoding: data, as: UTF8.self).contains(text) ? pid : nil
+        }
+    }
+
+    /// `lockstep-soak pool` stopped by SIGTERM once its pool runs (both VMs placed, their nodes
+    /// started by the agents): no namespace, no agent, node or etcd member, no disk image and no
+    /// etcd data is left; the logs stay.
+    @Test func aSignalTearsThePoolLabDown() throws {
+        let directory = temporaryDirectory("pool-soak-teardown")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { removeTemporaryDirectory(directory) }
+        let (soak, output) = try Self.startSoak(["pool", "--lockstep", lockstepExecutable(), "--lockstep-kv", lockstepKVExecutable(), "--rounds", "1"],
+                                                in: directory)
+        let pid = soak.processIdentifier
+        defer { if soak.isRunning { kill(pid, SIGKILL); soak.waitUntilExit() } }
+        var text: String { (try? String(contentsOf: output, encoding: .utf8)) ?? "" }
+        func images() -> [String] { ((try? FileManager.default.subpathsOfDirectory(atPath: directory.path)) ?? []).filter { $0.hasSuffix(".img") } }
+        let deadline = Date(timeIntervalSinceNow: 180)
+        // Up: three agents, three etcd members and four nodes (two VMs on two hosts each).
+        while Date() < deadline, soak.isRunning, images().count < 4 || Self.processes(mentioning: directory.path).count < 3 + 3 + 4 {
+            usleep(100_000)
+        }
+        try #require(soak.isRunning && images().count == 4 && Self.processes(mentioning: directory.path).count >= 10,
+                     "the soak's pool did not come up: \(Self.processes(mentioning: directory.path)) \(text)")
+
+        kill(pid, SIGTERM)
+        let stopped = Date(timeIntervalSinceNow: 120)
+        while soak.isRunning && Date() < stopped { usleep(50_000) }
+        try #require(!soak.isRunning, "the soak did not end within 120 s of the signal: \(text)")
+        #expect(soak.terminationReason == .uncaughtSignal && soak.terminationStatus == SIGTERM, "\(text)")
+        #expect(Self.namespaces(of: pid).isEmpty, "namespaces left: \(Self.namespaces(of: pid))")
+        #expect(Self.processes(mentioning: directory.path).isEmpty, "processes left: \(Self.processes(mentioning: directory.path))")
+        #expect(images().isEmpty, "disk images left: \(images())")
+        let left = (try? FileManager.default.subpathsOfDirectory(atPath: directory.path)) ?? []
+        #expect(!left.contains { $0.hasSuffix("/etcd") }, "etcd's data left: \(left)")
+        #expect(left.contains { $0.hasSuffix("r1.log") }, "the nodes' logs are kept: \(left)")
+    }
+
+    @Test(arguments: [SIGTERM, SIGINT])
+    func aSignalTearsTheLabDown(signal: Int32) throws {
+        let directory = temporaryDirectory("soak-teardown")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { removeTemporaryDirectory(directory) }
+        let (soak, output) = try Self.startSoak(["disk", "--lockstep", lockstepExecutable(), "--lockstep-kv", lockstepKVExecutable(), "--rounds", "1"],
+                                                 in: directory)
         let pid = soak.processIdentifier
         defer { if soak.isRunning { kill(pid, SIGKILL); soak.waitUntilExit() } }
         var text: String { (try? String(contentsOf: output, encoding: .utf8)) ?? "" }
