@@ -409,6 +409,7 @@ extension LockstepSoak {
         @Option(help: "Host losses to time.") var hostLosses = 3
         @Option(help: "Switchovers to time.") var switchovers = 3
         @Option(help: "Seconds over which etcd traffic is counted.") var trafficSeconds = 20.0
+        @Flag(help: "Keep the pool's directory (logs, status files) and print where it is.") var keep = false
 
         func run() throws {
             var benchmark = PoolBenchmark(lockstep: lockstep)
@@ -420,7 +421,7 @@ extension LockstepSoak {
             benchmark.trafficSeconds = trafficSeconds
             benchmark.report = say
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-pool-bench-\(UUID().uuidString)")
-            defer { try? FileManager.default.removeItem(at: directory) }
+            defer { if keep { say("logs: \(directory.path)") } else { try? FileManager.default.removeItem(at: directory) } }
             try benchmark.run(directory: directory)
         }
     }
