@@ -44,6 +44,14 @@ public final class PoolCluster: @unchecked Sendable {
         }
     }
 
+    /// Three consecutive free loopback ports, for a VM's `--base-port` (its lines and console).
+    public static func freeBasePort() throws -> Int {
+        while true {
+            let ports = try (0..<3).map { _ in try TestPorts.reserve() }
+            if ports[1] == ports[0] + 1 && ports[2] == ports[0] + 2 { return ports[0] }
+        }
+    }
+
     /// Host `index`'s address (127.0.1.(index + 1)).
     public static func address(_ index: Int) -> String { "127.0.1.\(index + 1)" }
 
@@ -118,6 +126,11 @@ public final class PoolCluster: @unchecked Sendable {
     /// The `lockstep node` processes of host `name` now.
     public func nodeProcesses(of name: String) -> [Int32] {
         ProcessTable.find(containing: ["--node-id", name, "node"]).filter { $0 != getpid() }
+    }
+
+    /// The `lockstep node` process of `vm` on host `name` now (none or one).
+    public func nodeProcesses(of name: String, vm: String) -> [Int32] {
+        ProcessTable.find(containing: ["--node-id", name, "node", "--vm", vm]).filter { $0 != getpid() }
     }
 
     /// The loss of host `name`: SIGKILL of its nodes, then of its agent.

@@ -17,6 +17,8 @@
 ///    host is switched over first if it is protected (its old primary becomes the backup, which
 ///    the next round replaces); `vm move --backup-to HOST` replaces a protected VM's backup by
 ///    HOST if HOST is alive, schedulable and has room.
+/// 6. A host the health policy suspects (``HealthPolicy``) takes no new VMs, as a drained one,
+///    but keeps what it runs: the policy switches its primaries over itself.
 public enum PoolScheduler {
     /// What the leader does: the placements to write (only those that change) and the VMs whose
     /// primary must first be switched over (their primary's host is being drained).
@@ -31,14 +33,15 @@ public enum PoolScheduler {
     }
 
     /// `primaries`: where each VM's live primary is; `protected`: the VMs with a backup in step;
-    /// `drained`: hosts being emptied; `moves`: a VM's backup asked for on a host.
+    /// `drained`: hosts being emptied; `moves`: a VM's backup asked for on a host; `suspect`:
+    /// hosts the health policy suspects, which take no new VMs (rule 6).
     public static func decide(hosts: [HostRecord], vms: [VMSpec], placements: [String: Placement],
                               primaries: [String: String] = [:], protected: Set<String> = [],
-                              drained: Set<String> = [], moves: [String: String] = [:]) -> Decision {
+                              drained: Set<String> = [], moves: [String: String] = [:], suspect: Set<String> = []) -> Decision {
         var decision = Decision()
         let alive = Dictionary(hosts.map { host -> (String, HostRecord) in
             var host = host
-            if drained.contains(host.name) { host.schedulable = false }
+            if drained.contains(host.name) || suspect.contains(host.name) { host.schedulable = false }
             return (host.name, host)
         }, uniquingKeysWith: { first, _ in first })
         var wanted = placements

@@ -14,14 +14,29 @@ public struct ServiceHealth: Codable, Equatable, Sendable {
     /// Probes in the window, and how many failed.
     public var probes: Int
     public var failures: Int
+    /// Unanswered probes in a row at the end of the window.
+    public var failureStreak: Int?
+    /// Answered probes in a row at the end of the window slower than the threshold: whether a
+    /// degraded p99 is the service's state now or a spike that the window still remembers.
+    public var slowStreak: Int?
 
-    public init(state: State, p50: Double? = nil, p99: Double? = nil, p999: Double? = nil, probes: Int = 0, failures: Int = 0) {
+    /// Slow probes in a row (``slowStreak``) that make a degraded service slow now, not only in
+    /// its window's memory (``HealthPolicy`` acts only then).
+    public static let sustainedSlowStreak = 3
+
+    /// Degraded, and the last ``sustainedSlowStreak`` probes all slow.
+    public var isSlowNow: Bool { state == .degraded && (slowStreak ?? 0) >= Self.sustainedSlowStreak }
+
+    public init(state: State, p50: Double? = nil, p99: Double? = nil, p999: Double? = nil, probes: Int = 0, failures: Int = 0,
+                failureStreak: Int? = nil, slowStreak: Int? = nil) {
         self.state = state
         self.p50 = p50
         self.p99 = p99
         self.p999 = p999
         self.probes = probes
         self.failures = failures
+        self.failureStreak = failureStreak
+        self.slowStreak = slowStreak
     }
 
     /// Judges `window`: failing after `failingStreak` unanswered probes in a row; degraded when
@@ -31,7 +46,8 @@ public struct ServiceHealth: Codable, Equatable, Sendable {
                              minimumProbes: Int = 5) -> ServiceHealth {
         let ms = { (value: Double?) in value.map { ($0 * 1000 * 100).rounded() / 100 } }
         var health = ServiceHealth(state: .unknown, p50: ms(window.percentile(0.5)), p99: ms(window.percentile(0.99)),
-                                   p999: ms(window.percentile(0.999)), probes: window.samples.count, failures: window.failures)
+                                   p999: ms(window.percentile(0.999)), probes: window.samples.count, failures: window.failures,
+                                   failureStreak: window.failureStreak, slowStreak: window.slowStreak(above: thresholdMilliseconds / 1000))
         if window.failureStreak >= failingStreak {
             health.state = .failing
         } else if window.samples.count - window.failures < minimumProbes {
