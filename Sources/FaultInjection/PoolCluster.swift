@@ -23,6 +23,8 @@ public final class PoolCluster: @unchecked Sendable {
     public let etcd: EtcdCluster
     public let agents: [NodeProcess]
     public let hostNames: [String]
+    /// The pool's key file (every node's `--key-file`).
+    public let keyFile: String
 
     public init(options: Options, directory: URL) throws {
         signal(SIGPIPE, SIG_IGN)
@@ -30,6 +32,7 @@ public final class PoolCluster: @unchecked Sendable {
         self.directory = directory
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let keyFile = directory.appendingPathComponent("key").path
+        self.keyFile = keyFile
         try Data("lockstep-pool-key-\(UUID().uuidString)\n".utf8).write(to: URL(fileURLWithPath: keyFile))
         etcd = try EtcdCluster(count: 3, directory: directory.appendingPathComponent("etcd"), start: false)
         hostNames = (1...options.hosts).map { "h\($0)" }
@@ -123,14 +126,15 @@ public final class PoolCluster: @unchecked Sendable {
         return (host("primary") ?? host("primary-alone"), host("backup"))
     }
 
-    /// The `lockstep node` processes of host `name` now.
+    /// The `lockstep node` processes of host `name` now (this pool's only: its key file is in
+    /// their command line, so that another pool on this machine with the same host names is left alone).
     public func nodeProcesses(of name: String) -> [Int32] {
-        ProcessTable.find(containing: ["--node-id", name, "node"]).filter { $0 != getpid() }
+        ProcessTable.find(containing: ["--node-id", name, "node", "--key-file", keyFile]).filter { $0 != getpid() }
     }
 
     /// The `lockstep node` process of `vm` on host `name` now (none or one).
     public func nodeProcesses(of name: String, vm: String) -> [Int32] {
-        ProcessTable.find(containing: ["--node-id", name, "node", "--vm", vm]).filter { $0 != getpid() }
+        ProcessTable.find(containing: ["--node-id", name, "node", "--key-file", keyFile, "--vm", vm]).filter { $0 != getpid() }
     }
 
     /// The loss of host `name`: SIGKILL of its nodes, then of its agent.

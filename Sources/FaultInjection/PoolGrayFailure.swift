@@ -3,7 +3,7 @@ import KVWorkload
 import LockstepSupport
 
 /// A gray failure in a pool (issue 16, item 5): the node of a VM's primary is put in a cgroup
-/// with a small CPU quota (``CPUThrottle``), alive but slow, and the pool's health policy is to
+/// with a small CPU quota (``CgroupFault``), alive but slow, and the pool's health policy is to
 /// switch it over to its backup. Measures the time from the slow-down to the leader's decision
 /// (its log line) and to the new primary answering on its console. Used by `PoolHealthTests` and
 /// `lockstep-soak pool-health` (benchmarks/pool-health.sh).
@@ -18,18 +18,20 @@ public struct PoolGrayFailure {
         public var serving: Double
         /// The leader's log line with the decision and its reason.
         public var line: String
+        /// The VM's row in `lockstep vm list` before the slow-down (its probes' p50 and p99).
+        public var before: String
     }
 
     /// The probe threshold the scenario's VMs are created with (`--probe-threshold`): above the
-    /// console's round trip in a debug build under the tests' write load, far below a primary at
-    /// 5 % of a CPU.
-    public static let thresholdMilliseconds = 200
+    /// console's round trip in a debug build under the tests' write load (p50 9 ms, p99 43 ms),
+    /// far below a primary at 2 % of a CPU (p99 600 ms).
+    public static let thresholdMilliseconds = 100
 
     public let pool: PoolCluster
     public let vm: String
     public let basePort: Int
     /// The share of one CPU the slowed primary gets.
-    public var percent = 5
+    public var percent = 2
     /// Seconds to wait for the decision.
     public var timeout = 90.0
 
@@ -43,7 +45,7 @@ public struct PoolGrayFailure {
     /// down until the leader decides to switch it over, and waits for the new primary to answer.
     public func run() throws -> Result {
         try pool.waitUntilProtected(vm, seconds: 120)
-        try waitUntilHealthy(seconds: 120)
+        let before = try waitUntilHealthy(seconds: 120)
         let (primary, backup) = try pool.roles(vm)
         guard let from = primary, let to = backup else { throw FaultInjectionError.setup("VM \(vm) has no primary and backup: \(try pool.statusRow(vm))") }
         let pids = pool.nodeProcesses(of: from, vm: vm)
@@ -51,7 +53,7 @@ public struct PoolGrayFailure {
         let offsets = pool.agents.map { $0.log.count }
         let decided = "VM '\(vm)': health: switching over from \(from)"
         let started = monotonicSeconds()
-        let throttle = try CPUThrottle(pids: pids, percent: percent)
+        let throttle = try CgroupFault(pids: pids, kind: .cpu(percent: percent))
         let teardown = SignalTeardown.shared.register { throttle.release() }
         defer { throttle.release(); teardown.cancel() }
         var line: String?
@@ -71,7 +73,7 @@ public struct PoolGrayFailure {
             if let client = try? KVClient(endpoints: [console], name: "gray", options: options) {
                 defer { client.close() }
                 if (try? client.connect()) != nil {
-                    return Result(from: from, to: to, decision: decision, serving: monotonicSeconds() - started, line: line ?? "")
+                    return Result(from: from, to: to, decision: decision, serving: monotonicSeconds() - started, line: line ?? "", before: before)
                 }
             }
             usleep(20_000)
@@ -79,13 +81,14 @@ public struct PoolGrayFailure {
         throw FaultInjectionError.timeout("VM \(vm)'s new primary on \(to) did not answer on its console within \(timeout + 60) s\n\(pool.logs)")
     }
 
-    /// Waits until `lockstep vm list` shows the VM's probes healthy.
-    public func waitUntilHealthy(seconds: Double) throws {
+    /// Waits until `lockstep vm list` shows the VM's probes healthy; returns that row.
+    @discardableResult
+    public func waitUntilHealthy(seconds: Double) throws -> String {
         let deadline = monotonicSeconds() + seconds
         var row = ""
         while monotonicSeconds() < deadline {
             row = (try? pool.statusRow(vm)) ?? ""
-            if row.contains(" healthy ") { return }
+            if row.contains(" healthy ") { return row }
             usleep(200_000)
         }
         throw FaultInjectionError.timeout("VM \(vm)'s probes did not say healthy within \(seconds) s: \(row)\n\(pool.logs)")

@@ -337,7 +337,7 @@ extension LockstepSoak {
 
         @Option(help: "The lockstep executable.") var lockstep = ".build/release/lockstep"
         @Option(help: "Gray failures to time.") var runs = 5
-        @Option(help: "The share of one CPU the slowed primary gets (%).") var percent = 5
+        @Option(help: "The share of one CPU the slowed primary gets (%).") var percent = 2
         @Option(help: "Guest memory in MiB.") var memory = 128
 
         func run() throws {
@@ -358,6 +358,7 @@ extension LockstepSoak {
                 serving.append(result.serving)
                 say(String(format: "run %d: primary on %@ slowed to %d %% of a CPU: decision after %.2f s, new primary on %@ answering after %.2f s",
                            index, result.from, percent, result.decision, result.to, result.serving))
+                say("  before: \(result.before)")
                 say("  \(result.line)")
                 try pool.lockstep(["vm", "delete", vm])
                 let deadline = Date(timeIntervalSinceNow: 30)

@@ -4,10 +4,11 @@ import Testing
 
 /// The pool's health policy on real processes: three agents on a three-member etcd run the
 /// key-value VM probed on its console (`--probe console`). A gray failure: its primary's node is
-/// put in a cgroup with 5 % of a CPU (slow, alive: its backup does not declare it lost), and the
+/// put in a cgroup with 2 % of a CPU (slow, alive: its backup does not declare it lost), and the
 /// policy switches it over to its backup, with the reason in `lockstep vm show`, and every
-/// acknowledged write is read back. Then a VM that runs alone (a one-host pool) is frozen: the
-/// policy says it would switch over but has no backup in step, and does nothing.
+/// acknowledged write is read back. Then a VM that runs alone (a one-host pool) is frozen (the
+/// cgroup freezer): the policy says it would switch over but has no backup in step, and does
+/// nothing; thawed, the VM answers again as before.
 @Suite(.serialized, .enabled(if: EtcdCluster.executable != nil, "needs etcd (apt-get install etcd-server)"))
 struct PoolHealthTests {
     @Test(.enabled(if: getuid() == 0, "needs root (a cgroup slows the primary down)"))
@@ -35,11 +36,13 @@ struct PoolHealthTests {
         writer.stop()
         let report = try writer.verify()
         #expect(report.lost.isEmpty, "lost across the health switchover: \(report.lost)\n\(pool.logs)")
-        print("pool health: primary on \(result.from) slowed to 5 % of a CPU: switched over after \(String(format: "%.2f", result.decision)) s, new primary on \(result.to) answering after \(String(format: "%.2f", result.serving)) s; \(report.acknowledgedWrites) writes acknowledged, none lost")
+        print("pool health: primary on \(result.from) slowed to 2 % of a CPU: switched over after \(String(format: "%.2f", result.decision)) s, new primary on \(result.to) answering after \(String(format: "%.2f", result.serving)) s; \(report.acknowledgedWrites) writes acknowledged, none lost")
+        print("pool health: before: \(result.before)")
         print("pool health: \(result.line)")
     }
 
-    @Test func aFrozenPrimaryWithoutABackupIsLeftAloneWithTheReasonShown() throws {
+    @Test(.enabled(if: getuid() == 0, "needs root (the cgroup freezer freezes the primary)"))
+    func aFrozenPrimaryWithoutABackupIsLeftAloneWithTheReasonShown() throws {
         let directory = temporaryDirectory("pool-health-alone")
         var options = PoolCluster.Options(lockstep: lockstepExecutable())
         options.hosts = 1
@@ -51,14 +54,16 @@ struct PoolHealthTests {
         try PoolGrayFailure(pool: pool, vm: "kv", basePort: base).waitUntilHealthy(seconds: 180)
         let before = try pool.lockstep(["vm", "show", "kv"]).split(separator: "\n").first   // state and generation
         let node = try #require(pool.nodeProcesses(of: "h1", vm: "kv").first)
-        kill(node, SIGSTOP)
+        // The cgroup freezer, not SIGSTOP: the agent (the node's parent) would see a stopped child.
+        let freeze = try CgroupFault(pids: [node], kind: .frozen)
+        defer { freeze.release() }
         var shown = ""
         let deadline = Date(timeIntervalSinceNow: 60)
         while Date() < deadline && !shown.contains("but no backup in step") {
             usleep(200_000)
             shown = try pool.lockstep(["vm", "show", "kv"])
         }
-        kill(node, SIGCONT)
+        freeze.release()
         #expect(shown.contains("health policy at ") && shown.contains("would switch over (failing for "), "\(shown)\n\(pool.logs)")
         #expect(shown.contains("but no backup in step"), "\(shown)")
         #expect(pool.nodeProcesses(of: "h1", vm: "kv") == [node], "the frozen primary's node was replaced")
