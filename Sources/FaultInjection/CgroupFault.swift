@@ -2,8 +2,7 @@ import Foundation
 
 /// A process put in a cgroup of its own that slows it down (a small CPU quota: it runs and
 /// answers, slowly, as on a host whose CPU is stolen: a gray failure) or freezes it (the cgroup
-/// freezer: unlike SIGSTOP, its parent sees nothing, so an agent supervising it does not take it
-/// for ended). cgroup v2 where it is mounted with the controller needed, else cgroup v1. Needs
+/// freezer: no signal, nothing for its parent to see). cgroup v2 where it is mounted with the controller needed, else cgroup v1. Needs
 /// root. ``release()`` thaws, moves the processes back to the root group and removes the cgroup.
 public final class CgroupFault: Sendable {
     public enum Kind: Sendable {

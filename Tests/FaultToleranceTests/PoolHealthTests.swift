@@ -54,7 +54,6 @@ struct PoolHealthTests {
         try PoolGrayFailure(pool: pool, vm: "kv", basePort: base).waitUntilHealthy(seconds: 180)
         let before = try pool.lockstep(["vm", "show", "kv"]).split(separator: "\n").first   // state and generation
         let node = try #require(pool.nodeProcesses(of: "h1", vm: "kv").first)
-        // The cgroup freezer, not SIGSTOP: the agent (the node's parent) would see a stopped child.
         let freeze = try CgroupFault(pids: [node], kind: .frozen)
         defer { freeze.release() }
         var shown = ""
