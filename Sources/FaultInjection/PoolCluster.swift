@@ -126,6 +126,21 @@ public final class PoolCluster: @unchecked Sendable {
         return (host("primary") ?? host("primary-alone"), host("backup"))
     }
 
+    /// The hosts running a node of `vm` now (any role), from the status table.
+    public func hosts(of vm: String) throws -> [String] {
+        let roles: Set<Substring> = ["starting", "primary", "primary-alone", "backup", "stopped"]
+        return try statusRow(vm).split(separator: " ").compactMap { field in
+            let parts = field.split(separator: ":")
+            return parts.count == 2 && roles.contains(parts[1]) ? String(parts[0]) : nil
+        }
+    }
+
+    /// The log of `vm`'s nodes on host `name` (every node the host's agent started for it).
+    public func nodeLog(_ vm: String, host name: String) throws -> String {
+        let url = directory.appendingPathComponent(name).appendingPathComponent("\(vm).log")
+        return (try? String(contentsOf: url, encoding: .utf8)) ?? ""
+    }
+
     /// The `lockstep node` processes of host `name` now (this pool's only: its key file is in
     /// their command line, so that another pool on this machine with the same host names is left alone).
     public func nodeProcesses(of name: String) -> [Int32] {

@@ -43,9 +43,16 @@ public protocol ConsoleBackend: AnyObject {
     /// Makes a ``poll(timeout:)`` in progress (or the next one) return at once, from any thread:
     /// another source of input (a network frame) needs the machine thread.
     func wake()
+
+    /// Stops serving clients for good (a primary that handed its VM over: nothing more leaves
+    /// it, and its clients should find the new primary at once rather than wait on it). A console
+    /// without clients of its own does nothing.
+    func stopServing()
 }
 
 extension ConsoleBackend {
+    public func stopServing() {}
+
     /// Nothing to prepare: the write itself.
     public func prepareWrite(_ bytes: [UInt8]) -> () -> Void {
         { [self] in write(bytes) }

@@ -106,6 +106,9 @@ public final class TCPConsole: ConsoleBackend, Sendable {
         }
     }
 
+    /// Closes the port and every client connection (``close()``).
+    public func stopServing() { close() }
+
     /// Disconnects every connected client (they may connect again).
     public func disconnectClients() {
         for channel in state.removeAllClients() { channel.close(promise: nil) }

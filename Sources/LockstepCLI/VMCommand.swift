@@ -41,8 +41,8 @@ struct VMCommand: ParsableCommand {
         @OptionGroup var options: EtcdOption
         @Argument(help: "The VM's name.") var name: String
         @Option(help: ArgumentHelp("Guest memory in MiB.", valueName: "MiB")) var memory = 256
-        @Option(help: ArgumentHelp("A mirrored ext4 disk of this many MiB on each host (mounted on /data with lockstep.data=/dev/vda).", valueName: "MiB"))
-        var diskMiB: Int?
+        @Option(help: ArgumentHelp("A mirrored disk on each host: a size in MiB (a new ext4 disk, mounted on /data with lockstep.data=/dev/vda), or a raw image to start from (read once, by the agent of the VM's first primary; the other host gets it by live copy).", valueName: "MiB|image"))
+        var disk: String?
         @Option(help: ArgumentHelp("The guest kernel's command line.", valueName: "line")) var append = "console=ttyS0 quiet lockstep.service=kv"
         @Option(help: ArgumentHelp("--netdev of the nodes (e.g. bridge,br=br0).", valueName: "spec")) var netdev: String?
         @Option(help: ArgumentHelp("--disk-sync of the nodes: primary or both.", valueName: "mode")) var diskSync = "primary"
@@ -55,7 +55,9 @@ struct VMCommand: ParsableCommand {
         func run() throws {
             guard diskSync == "primary" || diskSync == "both" else { throw ValidationError("--disk-sync must be primary or both") }
             let store = try options.store()
+            let (diskMiB, diskImage) = try Self.disk(disk)
             var spec = VMSpec(name: name, memoryMiB: memory, diskMiB: diskMiB, append: append, netdev: netdev, diskSync: diskSync, basePort: basePort)
+            spec.diskImage = diskImage
             if noHealthSwitchover { spec.healthSwitchover = false }
             do { spec.probe = try probe.map { text throws(PoolError) in try ProbeSpec(parsing: text, thresholdMilliseconds: probeThreshold) } } catch {
                 throw ValidationError("--probe: \(error)")
@@ -65,6 +67,21 @@ struct VMCommand: ParsableCommand {
                 let created = try await store.create(finalSpec)
                 print("VM '\(created.name)' declared: \(created.memoryMiB) MiB\(created.diskMiB.map { ", a \($0) MiB disk" } ?? ""), ports \(created.basePort)-\(created.basePort + 2) on its hosts")
             }
+        }
+
+        /// `--disk`: a size in MiB, or an existing raw image (its size, rounded up to MiB).
+        static func disk(_ value: String?) throws -> (mebibytes: Int?, image: String?) {
+            guard let value else { return (nil, nil) }
+            if let mebibytes = Int(value) {
+                guard mebibytes > 0 else { throw ValidationError("--disk \(value): a size must be at least 1 MiB") }
+                return (mebibytes, nil)
+            }
+            let path = URL(fileURLWithPath: value).standardizedFileURL.path
+            guard let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.uint64Value else {
+                throw ValidationError("--disk \(value): neither a size in MiB nor a readable image file")
+            }
+            guard size > 0 else { throw ValidationError("--disk \(value): the image is empty") }
+            return (Int((size + (1 << 20) - 1) >> 20), path)
         }
     }
 

@@ -135,7 +135,8 @@ public final class Agent: @unchecked Sendable {
         let primaries = state.primaries
         let suspects = try await applyHealthPolicy(state, hosts: hosts, drained: drained)
         let decision = PoolScheduler.decide(hosts: hosts, vms: state.specs, placements: state.placements, primaries: primaries,
-                                            protected: state.protected, drained: drained, moves: state.moves, suspect: suspects)
+                                            protected: state.protected, drained: drained, moves: state.moves, lostPeers: state.lostPeers,
+                                            suspect: suspects)
         for vm in decision.switchovers.sorted() where state.switchoverFrom[vm] == nil {
             log("VM '\(vm)': its primary's host \(primaries[vm] ?? "?") is drained: switching over")
             try await store.requestSwitchover(vm: vm, from: primaries[vm] ?? "")
@@ -222,7 +223,11 @@ public final class Agent: @unchecked Sendable {
                 continue
             }
             do {
-                let arguments = try nodeArguments(spec, peer: peerAddress)
+                var arguments = try nodeArguments(spec, peer: peerAddress, first: state.generations[spec.name] == nil)
+                if supervisor.needsFullResync && !arguments.contains("--resync") {
+                    if !supervisor.isRunning { log("VM '\(spec.name)': this host's copy of its disk is stale beyond a quick resync: the node joins with a full copy") }
+                    arguments += ["--resync", "full"]
+                }
                 supervisor.ensureRunning(executable: configuration.lockstep, arguments: arguments, peer: peerAddress, now: now)
             } catch {
                 log("VM '\(spec.name)': cannot prepare its node: \(error)")
@@ -235,11 +240,14 @@ public final class Agent: @unchecked Sendable {
                 supervisor.requestSwitchover()
             }
             let health = probe(spec, live: supervisor.status == .primary || supervisor.status == .primaryAlone)
-            let status = NodeStatus(host: me, role: supervisor.status, detail: supervisor.detail, updated: now, health: health)
+            let status = NodeStatus(host: me, role: supervisor.status, detail: supervisor.detail, updated: now, health: health,
+                                    lostPeer: supervisor.isLivePrimary ? supervisor.lostPeer : nil,
+                                    lostPeerSince: supervisor.isLivePrimary ? supervisor.lostPeerSince : nil)
             let last = reported[spec.name]
             let healthDue = health != nil && (last?.health?.state != health?.state || last?.health?.isSlowNow != health?.isSlowNow
                 || now - (last?.updated ?? 0) >= 2)
-            if last.map({ $0.role != status.role || $0.detail != status.detail || healthDue || (health == nil) != ($0.health == nil) }) ?? true {
+            if last.map({ $0.role != status.role || $0.detail != status.detail || $0.lostPeer != status.lostPeer || healthDue
+                    || (health == nil) != ($0.health == nil) }) ?? true {
                 try await store.report(status, vm: spec.name, lease: lease)
                 if reported[spec.name]?.role != status.role { log("VM '\(spec.name)': node \(status.role.rawValue)") }
                 reported[spec.name] = status
@@ -287,8 +295,10 @@ public final class Agent: @unchecked Sendable {
     }
 
     /// The node's command line on this host, toward `peer` (its address; nil while the VM has no
-    /// second host: the node's own address stands in, and it runs alone).
-    func nodeArguments(_ spec: VMSpec, peer: String?) throws -> [String] {
+    /// second host: the node's own address stands in, and it runs alone). `first`: the VM has
+    /// never had a primary (no generation in etcd), so a new disk here is the VM's disk, made
+    /// from the declared image if there is one; any other new disk is filled by its first join.
+    func nodeArguments(_ spec: VMSpec, peer: String?, first: Bool = false) throws -> [String] {
         let address = configuration.host.address
         let other = peer ?? address
         var arguments = ["node", "--vm", spec.name, "--node-id", configuration.host.name, "--key-file", configuration.keyFile,
@@ -301,7 +311,13 @@ public final class Agent: @unchecked Sendable {
         if let diskMiB = spec.diskMiB {
             let image = URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("\(spec.name).img").path
             let isNew = !FileManager.default.fileExists(atPath: image + ".lockstep")
-            if !FileManager.default.fileExists(atPath: image) { try DiskImageFile.create(image, mebibytes: diskMiB) }
+            if !FileManager.default.fileExists(atPath: image) {
+                if first, let source = spec.diskImage {
+                    try DiskImageFile.copy(source, to: image, mebibytes: diskMiB, vm: spec.name, host: configuration.host.name)
+                } else {
+                    try DiskImageFile.create(image, mebibytes: diskMiB)
+                }
+            }
             arguments += ["--disk", image, "--disk-sync", spec.diskSync]
             if isNew { arguments += ["--resync", "full"] }
         }

@@ -14,6 +14,18 @@ final class NodeSupervisor {
     private(set) var status: NodeStatus.Role = .starting
     private(set) var detail = ""
     private var logOffset: UInt64 = 0
+    /// The node was refused as a backup because its disk copy is stale in a way only a full copy
+    /// repairs (the primary's record does not reach back to the copy's generation, the copy's host
+    /// went down while it was in use, another layout): the agent starts it again with `--resync
+    /// full`, which is safe because the VM's live primary elsewhere holds the VM's disk. A copy
+    /// that may be newer than the primary's, or of another instance of the VM, is never
+    /// overwritten by the pool: the node's refusal stays in ``detail`` for the operator.
+    private(set) var needsFullResync = false
+    /// The peer (host) the node declared lost, until a line to a node there is up again
+    /// (``NodeStatus/lostPeer``).
+    private(set) var lostPeer: String?
+    /// When ``lostPeer`` was read from the log (seconds since 1970).
+    private(set) var lostPeerSince: Double?
 
     init(vm: String, logURL: URL) {
         self.vm = vm
@@ -55,6 +67,7 @@ final class NodeSupervisor {
         }
         self.process = process
         self.arguments = arguments
+        lostPeer = nil   // a new node has declared nobody lost yet
         self.peer = peer
         startedAt = now
         status = .starting
@@ -111,6 +124,13 @@ final class NodeSupervisor {
         for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
             let text = String(line)
             if let role = Self.role(of: text) { status = isRunning ? role : .stopped }
+            if Self.role(of: text) == .backup { needsFullResync = false }
+            if Self.isStaleCopyRefusal(text) { needsFullResync = true }
+            if let lost = Self.lostPeer(in: text) {
+                lostPeer = lost
+                lostPeerSince = Date().timeIntervalSince1970
+            }
+            if let peer = Self.connectedPeer(in: text), peer == lostPeer { lostPeer = nil }
             if Self.isNotable(text) { detail = String(text.prefix(300)) }
         }
     }
@@ -122,6 +142,30 @@ final class NodeSupervisor {
         if line.contains("started VM") || line.contains("won the arbiter") || line.contains("holding output")
             || line.contains("live copy to the backup") || line.contains("booting the guest from it") { return .primaryAlone }
         return nil
+    }
+
+    /// The peer a "backup lost: ... (backup 'NAME')" or "primary lost: ... (primary 'NAME')" line names.
+    static func lostPeer(in line: String) -> String? {
+        for (prefix, role) in [("backup lost: ", "backup"), ("primary lost: ", "primary")] where line.contains(prefix) {
+            guard let start = line.range(of: "(\(role) '", options: .backwards) else { continue }
+            let name = line[start.upperBound...].prefix { $0 != "'" }
+            return name.isEmpty || name == "?" ? nil : String(name)
+        }
+        return nil
+    }
+
+    /// The peer of a "line N up to backup 'NAME'" or "line N up to primary 'NAME'" line.
+    static func connectedPeer(in line: String) -> String? {
+        guard let range = line.range(of: #"up to (backup|primary) '"#, options: .regularExpression) else { return nil }
+        let name = line[range.upperBound...].prefix { $0 != "'" }
+        return name.isEmpty ? nil : String(name)
+    }
+
+    /// A refusal of a joining backup that a full copy of the primary's disk repairs safely.
+    static func isStaleCopyRefusal(_ line: String) -> Bool {
+        line.contains("refused") && line.contains("--resync full")
+            && (line.contains("does not reach back to generation") || line.contains("went down while its disk was in use")
+                || line.contains("does not match the primary's layout"))
     }
 
     static func isNotable(_ line: String) -> Bool {

@@ -27,6 +27,9 @@ public struct VMSpec: Codable, Equatable, Sendable {
     /// A mirrored disk of this size per node (nil: none). Each host keeps its copy in its data
     /// directory; a new copy is filled by the live copy from the primary.
     public var diskMiB: Int?
+    /// The raw image the VM's disk starts from (nil: a new ext4 disk of ``diskMiB``): copied by the
+    /// agent of the VM's first primary; every other host gets the disk by live copy.
+    public var diskImage: String?
     /// The guest kernel's command line.
     public var append: String
     /// `--netdev` of the nodes (nil: none).
@@ -90,13 +93,23 @@ public struct NodeStatus: Codable, Equatable, Sendable {
     public var updated: Double
     /// The VM's service as this host's probes see it (while the primary runs here).
     public var health: ServiceHealth?
+    /// The peer node (its host) this node declared lost (every line silent past the heartbeat
+    /// timeout), until a node on that host is connected again: the leader replaces that host in
+    /// the VM's placement at once, without waiting for its lease to expire, unless that host has
+    /// reported a node of the VM since ``lostPeerSince`` (a new node there, placed again).
+    public var lostPeer: String?
+    /// When this host's agent read the declaration (seconds since 1970).
+    public var lostPeerSince: Double?
 
-    public init(host: String, role: Role, detail: String, updated: Double, health: ServiceHealth? = nil) {
+    public init(host: String, role: Role, detail: String, updated: Double, health: ServiceHealth? = nil, lostPeer: String? = nil,
+                lostPeerSince: Double? = nil) {
         self.host = host
         self.role = role
         self.detail = detail
         self.updated = updated
         self.health = health
+        self.lostPeer = lostPeer
+        self.lostPeerSince = lostPeerSince
     }
 }
 

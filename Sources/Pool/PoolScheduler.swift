@@ -17,7 +17,12 @@
 ///    host is switched over first if it is protected (its old primary becomes the backup, which
 ///    the next round replaces); `vm move --backup-to HOST` replaces a protected VM's backup by
 ///    HOST if HOST is alive, schedulable and has room.
-/// 6. A host the health policy suspects (``HealthPolicy``) takes no new VMs, as a drained one,
+/// 6. A host that a VM's live primary declared lost (the replication's own heartbeat: every line
+///    silent past its timeout) leaves that VM's placement at once, and is not chosen again for it
+///    while the primary says so, unless no other host can take the VM: a dead host is replaced
+///    within the heartbeat timeout rather than when its lease in etcd expires, and a host that
+///    only lost its lines to the primary is replaced as well (its node could not be a backup).
+/// 7. A host the health policy suspects (``HealthPolicy``) takes no new VMs, as a drained one,
 ///    but keeps what it runs: the policy switches its primaries over itself.
 public enum PoolScheduler {
     /// What the leader does: the placements to write (only those that change) and the VMs whose
@@ -34,10 +39,11 @@ public enum PoolScheduler {
 
     /// `primaries`: where each VM's live primary is; `protected`: the VMs with a backup in step;
     /// `drained`: hosts being emptied; `moves`: a VM's backup asked for on a host; `suspect`:
-    /// hosts the health policy suspects, which take no new VMs (rule 6).
+    /// hosts the health policy suspects, which take no new VMs (rule 7).
     public static func decide(hosts: [HostRecord], vms: [VMSpec], placements: [String: Placement],
                               primaries: [String: String] = [:], protected: Set<String> = [],
-                              drained: Set<String> = [], moves: [String: String] = [:], suspect: Set<String> = []) -> Decision {
+                              drained: Set<String> = [], moves: [String: String] = [:],
+                              lostPeers: [String: String] = [:], suspect: Set<String> = []) -> Decision {
         var decision = Decision()
         let alive = Dictionary(hosts.map { host -> (String, HostRecord) in
             var host = host
@@ -63,7 +69,11 @@ public enum PoolScheduler {
                   let primary = primaries[vm.name], current.hosts.contains(primary),
                   let backup = current.hosts.first(where: { $0 != primary }) else { continue }
             let isProtected = protected.contains(vm.name)
-            if drained.contains(primary) {
+            if lostPeers[vm.name] == backup {
+                // Rule 6: the primary runs alone; its backup's host leaves the placement now.
+                wanted[vm.name] = Placement(hosts: [primary])
+                used[backup, default: 0] -= vm.memoryMiB
+            } else if drained.contains(primary) {
                 if isProtected { decision.switchovers.insert(vm.name) }
             } else if drained.contains(backup) {
                 // The backup there (in step or still joining) goes; the live primary keeps the VM.
@@ -76,13 +86,15 @@ public enum PoolScheduler {
                 used[target, default: 0] += vm.memoryMiB
             }
         }
-        let final = fill(alive: alive, vms: vms, placements: wanted)
+        let final = fill(alive: alive, vms: vms, placements: wanted, avoiding: lostPeers)
         for (name, placement) in final where placement != placements[name] { decision.placements[name] = placement }
         return decision
     }
 
     /// Every VM's placement after rules 1 to 4.
-    private static func fill(alive: [String: HostRecord], vms: [VMSpec], placements: [String: Placement]) -> [String: Placement] {
+    /// `avoiding`: a host per VM chosen for it only when no other host can take it (rule 6).
+    private static func fill(alive: [String: HostRecord], vms: [VMSpec], placements: [String: Placement],
+                             avoiding: [String: String] = [:]) -> [String: Placement] {
         var kept: [String: [String]] = [:]
         var used: [String: Int] = [:]
         let ordered = vms.sorted { $0.name < $1.name }
@@ -101,9 +113,11 @@ public enum PoolScheduler {
                 waiting = "every host of the VM is gone (\(current.hosts.joined(separator: ", "))): it runs again when one of them comes back"
             } else {
                 while chosen.count < 2 {
-                    let candidates = alive.values.filter { host in
+                    let fitting = alive.values.filter { host in
                         host.schedulable && !chosen.contains(host.name) && host.memoryMiB - used[host.name, default: 0] >= vm.memoryMiB
                     }
+                    let preferred = fitting.filter { $0.name != avoiding[vm.name] }
+                    let candidates = preferred.isEmpty ? fitting : preferred
                     guard let best = candidates.min(by: { a, b in
                         let freeA = a.memoryMiB - used[a.name, default: 0], freeB = b.memoryMiB - used[b.name, default: 0]
                         return freeA != freeB ? freeA > freeB : a.name < b.name

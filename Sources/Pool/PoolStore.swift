@@ -37,6 +37,18 @@ public struct PoolStore: Sendable {
             nodes.compactMapValues { nodes in nodes.first { $0.role == .primary || $0.role == .primaryAlone }?.host }
         }
 
+        /// The host each VM's live primary declared lost (its lines silent past the heartbeat
+        /// timeout), unless that host has reported a node of the VM since (a node placed there
+        /// again after the loss is not the one that was lost).
+        public var lostPeers: [String: String] {
+            nodes.compactMapValues { nodes in
+                guard let primary = nodes.first(where: { ($0.role == .primary || $0.role == .primaryAlone) && $0.lostPeer != nil }),
+                      let lost = primary.lostPeer, let since = primary.lostPeerSince else { return nil }
+                if let report = nodes.first(where: { $0.host == lost }), report.updated > since { return nil }
+                return lost
+            }
+        }
+
         /// The VMs with a primary and a backup in step.
         public var protected: Set<String> {
             Set(nodes.filter { _, nodes in nodes.contains { $0.role == .primary } && nodes.contains { $0.role == .backup } }.keys)

@@ -17,6 +17,8 @@ public struct BackupChannel: Sendable {
     private var lines: [Int: LineID] = [:]
     private var connecting: Set<Int> = []
     private var joinLine: Int?
+    /// The primary's node ID, once a line authenticated (named when the primary is lost).
+    private var primaryID: String?
     /// What this backup sends to join: `join`, `joinLive`, or `joinWithDisks` with its disks' reports.
     public var joinMessage: ReplicationMessage = .join
     private var copyTransfers: [CopyTransfer] = []
@@ -140,7 +142,7 @@ public struct BackupChannel: Sendable {
             actions.append(.close(line))
         }
         if declared {
-            actions.append(.log("primary lost: every line silent for more than \(Int(heartbeat.timeout * 1000)) ms"))
+            actions.append(.log("primary lost: every line silent for more than \(Int(heartbeat.timeout * 1000)) ms (primary '\(primaryID ?? "?")')"))
             actions.append(.ring)
         }
         guard !stopped else { return actions }
@@ -171,6 +173,7 @@ public struct BackupChannel: Sendable {
         if let old = lines[line.index] { actions.append(.close(old)) }
         lines[line.index] = line
         monitor.heard(line: line.index, at: now)
+        primaryID = peer
         actions.append(.log("line \(line.index + 1) up to primary '\(peer)'"))
         if synced {
             actions.append(.send(line, [.resume(nextSequence: nextSequence)]))

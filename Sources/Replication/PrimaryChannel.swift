@@ -269,7 +269,7 @@ public struct PrimaryChannel: Sendable {
         }
         if synced, !lost, monitor.peerIsDead(at: now) {
             lost = true
-            actions.append(.log("backup lost: every line silent for more than \(Int(heartbeat.timeout * 1000)) ms"))
+            actions.append(.log("backup lost: every line silent for more than \(Int(heartbeat.timeout * 1000)) ms (backup '\(backupID ?? "?")')"))
             actions.append(.ring)
         }
         return actions

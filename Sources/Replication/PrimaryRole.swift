@@ -185,6 +185,12 @@ import Replay
             }
             let now = clock()
             switchover = (current.began, current.deadline, now)
+            // Nothing more leaves this node: its clients are sent on their way at once (the
+            // console's reconnect to the other host; the guest's MAC, which the new primary
+            // announces from its host, is no longer answered here), rather than when the backup
+            // is declared lost a heartbeat timeout from now.
+            console.stopServing()
+            network?.takeDown()
             log("switchover: handed over at instruction \(machine.instructionCount) after \(Int((now - current.began) * 1000)) ms; this node releases nothing more")
             return .wait(until: now + 0.01)
         }

@@ -9,7 +9,7 @@ struct LockstepSoak: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lockstep-soak",
         abstract: "Fault injection against two lockstep nodes: soak rounds and the replication benchmark.",
-        subcommands: [Run.self, Network.self, Disk.self, Bench.self, NetBench.self, PoolHealth.self, Demo.self],
+        subcommands: [Run.self, Network.self, Disk.self, Bench.self, NetBench.self, PoolBench.self, PoolHealth.self, Demo.self],
         defaultSubcommand: Run.self)
 
     /// SIGINT and SIGTERM tear down what the command made (its node processes, its lab's network
@@ -379,4 +379,34 @@ extension LockstepSoak {
 func say(_ line: String) {
     print(line)
     fflush(nil)
+}
+
+extension LockstepSoak {
+    struct PoolBench: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "pool-bench",
+            abstract: "The pool (three agents on loopback, a three-member etcd): etcd traffic per VM, switchover stalls, host loss to every VM live and protected again.")
+
+        @Option(help: "The lockstep executable.") var lockstep = ".build/release/lockstep"
+        @Option(help: "VMs in the pool.") var vms = 2
+        @Option(help: "Guest memory in MiB.") var memory = 256
+        @Option(help: "A mirrored disk per VM, in MiB (0: none).") var disk = 1024
+        @Option(help: "Host losses to time.") var hostLosses = 3
+        @Option(help: "Switchovers to time.") var switchovers = 3
+        @Option(help: "Seconds over which etcd traffic is counted.") var trafficSeconds = 20.0
+
+        func run() throws {
+            var benchmark = PoolBenchmark(lockstep: lockstep)
+            benchmark.vms = vms
+            benchmark.memoryMiB = memory
+            benchmark.diskMiB = disk > 0 ? disk : nil
+            benchmark.hostLosses = hostLosses
+            benchmark.switchovers = switchovers
+            benchmark.trafficSeconds = trafficSeconds
+            benchmark.report = say
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-pool-bench-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            try benchmark.run(directory: directory)
+        }
+    }
 }

@@ -1,4 +1,4 @@
-import Pool
+@testable import Pool
 import Testing
 
 /// The placement rules (``PoolScheduler``), driven directly.
@@ -20,6 +20,37 @@ import Testing
         let hosts = [Self.host("a"), Self.host("c")]
         let plan = PoolScheduler.plan(hosts: hosts, vms: [Self.vm("web")], placements: ["web": Placement(hosts: ["b", "a"])])
         #expect(plan["web"] == Placement(hosts: ["a", "c"]))
+    }
+
+    @Test func aBackupHostThePrimaryDeclaredLostIsReplacedBeforeItsLeaseExpires() {
+        // b is still registered (its lease has not run out), but the primary on a declared it lost.
+        let hosts = [Self.host("a", 1024), Self.host("b", 4096), Self.host("c", 2048)]
+        let placements = ["web": Placement(hosts: ["a", "b"])]
+        let decision = PoolScheduler.decide(hosts: hosts, vms: [Self.vm("web")], placements: placements,
+                                            primaries: ["web": "a"], lostPeers: ["web": "b"])
+        #expect(decision.placements["web"] == Placement(hosts: ["a", "c"]))
+        // Without the primary's word, nothing moves.
+        #expect(PoolScheduler.decide(hosts: hosts, vms: [Self.vm("web")], placements: placements, primaries: ["web": "a"]).placements.isEmpty)
+        // Once b is out of the placement, the primary's word changes nothing more.
+        let after = ["web": Placement(hosts: ["a", "c"])]
+        #expect(PoolScheduler.decide(hosts: hosts, vms: [Self.vm("web")], placements: after,
+                                     primaries: ["web": "a"], lostPeers: ["web": "b"]).placements.isEmpty)
+    }
+
+    @Test func theOldPrimarysHostIsReplacedWhenTheBackupWentLiveWithoutIt() {
+        let hosts = [Self.host("a"), Self.host("b"), Self.host("c")]
+        let decision = PoolScheduler.decide(hosts: hosts, vms: [Self.vm("web")], placements: ["web": Placement(hosts: ["a", "b"])],
+                                            primaries: ["web": "b"], lostPeers: ["web": "a"])
+        #expect(decision.placements["web"] == Placement(hosts: ["b", "c"]))
+    }
+
+    @Test func aLostHostIsTakenAgainOnlyWhenNoOtherHasRoom() {
+        // c is too small: the VM keeps b rather than run unprotected.
+        let hosts = [Self.host("a"), Self.host("b"), Self.host("c", 128)]
+        let placements = ["web": Placement(hosts: ["a", "b"])]
+        let decision = PoolScheduler.decide(hosts: hosts, vms: [Self.vm("web")], placements: placements,
+                                            primaries: ["web": "a"], lostPeers: ["web": "b"])
+        #expect(decision.placements.isEmpty)
     }
 
     @Test func unchangedPlacementsAreNotRewritten() {
@@ -157,5 +188,33 @@ extension Array where Element == String {
                                             placements: ["web": Placement(hosts: ["a", "b"])], primaries: ["web": "c"])
         #expect(decision.placements["web"]?.hosts.first == "c")
         #expect(decision.placements["web"]?.hosts.count == 2)
+    }
+}
+
+/// Which lost peers the leader acts on (``PoolStore/VMState/lostPeers``).
+@Suite struct LostPeerTests {
+    static func state(_ nodes: [NodeStatus]) -> PoolStore.VMState {
+        var state = PoolStore.VMState()
+        state.nodes["web"] = nodes
+        return state
+    }
+
+    @Test func aDeclarationNewerThanTheLostHostsReportIsActedOn() {
+        let state = Self.state([NodeStatus(host: "a", role: .primaryAlone, detail: "", updated: 110, lostPeer: "b", lostPeerSince: 105),
+                                NodeStatus(host: "b", role: .backup, detail: "", updated: 100)])
+        #expect(state.lostPeers == ["web": "b"])
+        #expect(Self.state([NodeStatus(host: "a", role: .primaryAlone, detail: "", updated: 110, lostPeer: "b", lostPeerSince: 105)]).lostPeers == ["web": "b"])
+    }
+
+    @Test func aNodeThatHostReportedSinceIsANewOneAndIsLeftAlone() {
+        // b was placed again after the loss (a move back onto it): its new node reported at 120.
+        let state = Self.state([NodeStatus(host: "a", role: .primary, detail: "", updated: 130, lostPeer: "b", lostPeerSince: 105),
+                                NodeStatus(host: "b", role: .starting, detail: "", updated: 120)])
+        #expect(state.lostPeers.isEmpty)
+    }
+
+    @Test func onlyTheLivePrimarysWordCounts() {
+        let state = Self.state([NodeStatus(host: "a", role: .stopped, detail: "", updated: 110, lostPeer: "b", lostPeerSince: 105)])
+        #expect(state.lostPeers.isEmpty)
     }
 }
