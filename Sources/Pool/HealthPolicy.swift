@@ -4,9 +4,9 @@
 ///
 /// Rules:
 /// 1. A VM is *in trouble* while its primary's host reports it **failing** (probes unanswered in a
-///    row) or **slow now** (degraded, and its last ``ServiceHealth/sustainedSlowStreak`` probes
-///    all slower than its threshold: a p99 that the window still remembers from a spike does not
-///    count). Unknown or no health is never trouble, and ends any episode.
+///    row) or **slow now** (degraded, and at least ``ServiceHealth/slowNowCount`` of its last
+///    ``ServiceHealth/recentProbes`` probes slower than its threshold: a p99 that the window still
+///    remembers from one spike does not count). Unknown or no health is never trouble, and ends any episode.
 /// 2. Hysteresis: a failing VM is switched over once it has been failing for
 ///    ``Settings/failingSeconds`` (2 s), a slow one after ``Settings/degradedSeconds`` (5 s),
 ///    counted from the first report of the episode; a change of state or of primary starts over.
@@ -165,7 +165,7 @@ public struct HealthPolicy: Sendable {
             case .failing where lasted >= settings.failingSeconds:
                 return ("failing for \(Self.seconds(lasted)): \(health.failureStreak.map { "\($0)" } ?? "the last") probes unanswered in a row, \(health.failures) of \(health.probes) in 30 s", vm.backup)
             case .slow where lasted >= settings.degradedSeconds:
-                return ("degraded for \(Self.seconds(lasted)): p99 \(Self.milliseconds(health.p99)) > \(Self.milliseconds(vm.thresholdMilliseconds)), the last \(health.slowStreak ?? 0) probes slower", vm.backup)
+                return ("degraded for \(Self.seconds(lasted)): p99 \(Self.milliseconds(health.p99)) > \(Self.milliseconds(vm.thresholdMilliseconds)), \(health.recentSlow ?? 0) of the last \(ServiceHealth.recentProbes) probes slower", vm.backup)
             default: break
             }
         }

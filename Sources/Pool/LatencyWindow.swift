@@ -31,15 +31,9 @@ public struct LatencyWindow: Sendable {
     /// Failed probes in the window.
     public var failures: Int { samples.filter { $0.latency == nil }.count }
 
-    /// Consecutive answered probes at the end of the window slower than `seconds` (a failure ends
-    /// the run: failures count in ``failureStreak``).
-    public func slowStreak(above seconds: Double) -> Int {
-        var count = 0
-        for sample in samples.reversed() {
-            guard let latency = sample.latency, latency > seconds else { break }
-            count += 1
-        }
-        return count
+    /// How many of the last `count` probes were answered slower than `seconds`.
+    public func slowCount(last count: Int, above seconds: Double) -> Int {
+        samples.suffix(count).filter { ($0.latency ?? 0) > seconds }.count
     }
 
     /// Consecutive failures at the end of the window.

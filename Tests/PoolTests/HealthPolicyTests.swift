@@ -5,10 +5,10 @@ import Testing
 /// sequences of reports checked for what must never happen.
 @Suite struct HealthPolicyTests {
     static let failing = ServiceHealth(state: .failing, p50: 2, p99: 4, probes: 40, failures: 4, failureStreak: 4)
-    static let healthy = ServiceHealth(state: .healthy, p50: 2, p99: 4, probes: 40, failures: 0, failureStreak: 0, slowStreak: 0)
-    static let slow = ServiceHealth(state: .degraded, p50: 180, p99: 240, probes: 40, failures: 0, failureStreak: 0, slowStreak: 9)
+    static let healthy = ServiceHealth(state: .healthy, p50: 2, p99: 4, probes: 40, failures: 0, failureStreak: 0, recentSlow: 1)
+    static let slow = ServiceHealth(state: .degraded, p50: 180, p99: 240, probes: 40, failures: 0, failureStreak: 0, recentSlow: 9)
     /// Degraded by a spike the window remembers; the last probes answer in time.
-    static let spiked = ServiceHealth(state: .degraded, p50: 2, p99: 240, probes: 40, failures: 0, failureStreak: 0, slowStreak: 0)
+    static let spiked = ServiceHealth(state: .degraded, p50: 2, p99: 240, probes: 40, failures: 0, failureStreak: 0, recentSlow: 1)
     static let unknown = ServiceHealth(state: .unknown, probes: 2)
     static let hosts: Set<String> = ["h1", "h2", "h3"]
 
@@ -49,7 +49,7 @@ import Testing
             return
         }
         #expect(time == 65.5)
-        #expect(reason == "degraded for 5.0 s: p99 240 ms > 50 ms, the last 9 probes slower; backup on h2 in step")
+        #expect(reason == "degraded for 5.0 s: p99 240 ms > 50 ms, 9 of the last 10 probes slower; backup on h2 in step")
     }
 
     @Test func unknownHealthEndsTheEpisodeAndIsNeverActedOn() {
