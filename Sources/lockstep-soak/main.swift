@@ -342,7 +342,9 @@ extension LockstepSoak {
 
         func run() throws {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-pool-health-\(UUID().uuidString)")
-            let pool = try PoolCluster(options: PoolCluster.Options(lockstep: lockstep), directory: directory)
+            var options = PoolCluster.Options(lockstep: lockstep)
+            options.heartbeatTimeoutMilliseconds = PoolGrayFailure.heartbeatTimeoutMilliseconds
+            let pool = try PoolCluster(options: options, directory: directory)
             let teardown = SignalTeardown.shared.register { pool.stop() }
             defer { pool.stop(); teardown.cancel() }
             try pool.start()

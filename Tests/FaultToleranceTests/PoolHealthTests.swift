@@ -4,7 +4,7 @@ import Testing
 
 /// The pool's health policy on real processes: three agents on a three-member etcd run the
 /// key-value VM probed on its console (`--probe console`). A gray failure: its primary's node is
-/// put in a cgroup with 2 % of a CPU (slow, alive: its backup does not declare it lost), and the
+/// put in a cgroup with 2 % of a CPU (slow, alive: its backup, with a 1 s heartbeat timeout, does not declare it lost), and the
 /// policy switches it over to its backup, with the reason in `lockstep vm show`, and every
 /// acknowledged write is read back. Then a VM that runs alone (a one-host pool) is frozen (the
 /// cgroup freezer): the policy says it would switch over but has no backup in step, and does
@@ -14,7 +14,9 @@ struct PoolHealthTests {
     @Test(.enabled(if: getuid() == 0, "needs root (a cgroup slows the primary down)"))
     func aSlowPrimaryIsSwitchedOverByTheHealthPolicy() throws {
         let directory = temporaryDirectory("pool-health")
-        let pool = try PoolCluster(options: PoolCluster.Options(lockstep: lockstepExecutable()), directory: directory)
+        var options = PoolCluster.Options(lockstep: lockstepExecutable())
+        options.heartbeatTimeoutMilliseconds = PoolGrayFailure.heartbeatTimeoutMilliseconds
+        let pool = try PoolCluster(options: options, directory: directory)
         defer { pool.stop(); removeTemporaryDirectory(directory) }
         try pool.start()
         let base = try PoolFailoverTests.basePort()
