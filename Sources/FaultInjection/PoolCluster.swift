@@ -23,8 +23,8 @@ public final class PoolCluster: PoolControl, @unchecked Sendable {
     public let etcd: EtcdCluster
     public let agents: [NodeProcess]
     public let hostNames: [String]
-    /// The pool's key file: every node of this pool has it on its command line, no other node does.
-    let keyFile: String
+    /// The pool's key file (every node's `--key-file`).
+    public let keyFile: String
 
     public init(options: Options, directory: URL) throws {
         signal(SIGPIPE, SIG_IGN)
@@ -44,6 +44,14 @@ public final class PoolCluster: PoolControl, @unchecked Sendable {
                 "--key-file", keyFile, "--lease", "\(options.leaseSeconds)", "--exit-with-parent",
                 "--node-argument=--heartbeat-timeout", "--node-argument=\(options.heartbeatTimeoutMilliseconds)",
             ], directory: directory)
+        }
+    }
+
+    /// Three consecutive free loopback ports, for a VM's `--base-port` (its lines and console).
+    public static func freeBasePort() throws -> Int {
+        while true {
+            let ports = try (0..<3).map { _ in try TestPorts.reserve() }
+            if ports[1] == ports[0] + 1 && ports[2] == ports[0] + 2 { return ports[0] }
         }
     }
 
@@ -94,10 +102,15 @@ public final class PoolCluster: PoolControl, @unchecked Sendable {
         return (try? String(contentsOf: url, encoding: .utf8)) ?? ""
     }
 
-    /// The `lockstep node` processes of host `name` now (of this pool: another pool on this
-    /// machine has hosts of the same names).
+    /// The `lockstep node` processes of host `name` now (this pool's only: its key file is in
+    /// their command line, so that another pool on this machine with the same host names is left alone).
     public func nodeProcesses(of name: String) -> [Int32] {
         ProcessTable.find(containing: ["--node-id", name, "node", "--key-file", keyFile]).filter { $0 != getpid() }
+    }
+
+    /// The `lockstep node` process of `vm` on host `name` now (none or one).
+    public func nodeProcesses(of name: String, vm: String) -> [Int32] {
+        ProcessTable.find(containing: ["--node-id", name, "node", "--key-file", keyFile, "--vm", vm]).filter { $0 != getpid() }
     }
 
     /// The loss of host `name`: SIGKILL of its nodes, then of its agent.

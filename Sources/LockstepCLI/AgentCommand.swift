@@ -48,6 +48,9 @@ struct AgentCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Where to serve /metrics (Prometheus) and the status page: HOST:PORT, or none (default: the host's address, port 9870).", valueName: "host:port"))
     var http: String?
 
+    @Option(name: .customLong("health-policy"), help: ArgumentHelp("on: while this agent leads, switch over a failing or slow primary with a backup in step, and suspect hosts whose VMs fail while others answer; off: only say what would be done.", valueName: "on|off"))
+    var healthPolicy = "on"
+
     @Flag(name: .long, help: "Exit when the process that started this one exits (for test harnesses and supervisors).")
     var exitWithParent = false
 
@@ -55,6 +58,7 @@ struct AgentCommand: ParsableCommand {
         do { _ = try EtcdEndpoint.list(etcd) } catch { throw ValidationError("--etcd: \(error)") }
         guard !host.isEmpty, !host.contains("/") else { throw ValidationError("--host must be a name without '/'") }
         guard memory > 0, lease >= 2 else { throw ValidationError("--memory must be positive and --lease at least 2 s") }
+        guard healthPolicy == "on" || healthPolicy == "off" else { throw ValidationError("--health-policy must be on or off, not '\(healthPolicy)'") }
     }
 
     func run() throws {
@@ -65,6 +69,7 @@ struct AgentCommand: ParsableCommand {
                                                 dataDirectory: data, lockstep: lockstep, keyFile: keyFile)
         configuration.leaseSeconds = lease
         configuration.nodeArguments = nodeArguments
+        configuration.healthPolicy.enabled = healthPolicy == "on"
         let store = PoolStore(client: EtcdClient(endpoints: try EtcdEndpoint.list(etcd)))
         let name = host
         var logger = Logger(label: "agent")

@@ -47,9 +47,10 @@ struct VMCommand: ParsableCommand {
         @Option(help: ArgumentHelp("--netdev of the nodes (e.g. bridge,br=br0).", valueName: "spec")) var netdev: String?
         @Option(help: ArgumentHelp("--disk-sync of the nodes: primary or both.", valueName: "mode")) var diskSync = "primary"
         @Option(help: ArgumentHelp("First of the VM's three ports on every host (0: the pool picks).", valueName: "port")) var basePort = 0
-        @Option(help: ArgumentHelp("Probe the service from the primary's host: tcp://, http:// or redis://ADDRESS:PORT[/PATH].", valueName: "url"))
+        @Option(help: ArgumentHelp("Probe the service from the primary's host: tcp://, http:// or redis://ADDRESS:PORT[/PATH], or console (the key-value guest on the VM's console).", valueName: "url"))
         var probe: String?
         @Option(help: ArgumentHelp("p99 probe latency above which the VM is degraded.", valueName: "ms")) var probeThreshold = 100.0
+        @Flag(help: "Never switch this VM over for its health (the pool only says it would).") var noHealthSwitchover = false
 
         func run() throws {
             guard diskSync == "primary" || diskSync == "both" else { throw ValidationError("--disk-sync must be primary or both") }
@@ -57,6 +58,7 @@ struct VMCommand: ParsableCommand {
             let (diskMiB, diskImage) = try Self.disk(disk)
             var spec = VMSpec(name: name, memoryMiB: memory, diskMiB: diskMiB, append: append, netdev: netdev, diskSync: diskSync, basePort: basePort)
             spec.diskImage = diskImage
+            if noHealthSwitchover { spec.healthSwitchover = false }
             do { spec.probe = try probe.map { text throws(PoolError) in try ProbeSpec(parsing: text, thresholdMilliseconds: probeThreshold) } } catch {
                 throw ValidationError("--probe: \(error)")
             }
@@ -252,7 +254,9 @@ struct StatusCommand: ParsableCommand {
         try runPoolRequest("status") { () async throws(PoolError) in
             let hosts = try await store.hosts()
             let state = try await store.vms()
-            print(PoolStatusTable.vms(state) + "\n" + PoolStatusTable.hosts(hosts, state), terminator: "")
+            let actions = PoolStatusTable.healthActions(state)
+            print(PoolStatusTable.vms(state) + (actions.isEmpty ? "" : actions) + "\n"
+                  + PoolStatusTable.hosts(hosts, state, drained: try await store.drained(), suspects: try await store.suspects()), terminator: "")
         }
     }
 }

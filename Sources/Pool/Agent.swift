@@ -28,6 +28,8 @@ public final class Agent: @unchecked Sendable {
         /// More arguments for every node (heartbeat settings, statistics); `{vm}` in one is
         /// replaced by the node's VM's name (`--release-log /var/log/lockstep/{vm}.release`).
         public var nodeArguments: [String] = []
+        /// What the leader does about the VMs' health (``HealthPolicy``; on by default).
+        public var healthPolicy = HealthPolicy.Settings()
 
         public init(host: HostRecord, etcdURLs: String, dataDirectory: String, lockstep: String, keyFile: String) {
             self.host = host
@@ -50,6 +52,8 @@ public final class Agent: @unchecked Sendable {
     /// Nodes being stopped (SIGTERM sent), until they end.
     private var retiring: [NodeSupervisor] = []
     private var leading = false
+    /// The health policy's state while this agent leads (a new leader starts it again).
+    private var policy: HealthPolicy?
     private var nodes: [String: NodeSupervisor] = [:]
     private var reported: [String: NodeStatus] = [:]
     private var probers: [String: ServiceProber] = [:]
@@ -113,6 +117,7 @@ public final class Agent: @unchecked Sendable {
             try await place()
         } else {
             leading = false
+            policy = nil
         }
         try await superviseNodes()
     }
@@ -131,14 +136,17 @@ public final class Agent: @unchecked Sendable {
     }
 
     /// The leader's work: new placements where hosts are gone, VMs are new, hosts are drained or
-    /// backups asked to move; switchovers for primaries on drained hosts.
+    /// backups asked to move; switchovers for primaries on drained hosts, and those the health
+    /// policy decides.
     private func place() async throws(PoolError) {
         let hosts = try await store.hosts()
         let state = try await store.vms()
         let drained = try await store.drained()
         let primaries = state.primaries
+        let suspects = try await applyHealthPolicy(state, hosts: hosts, drained: drained)
         let decision = PoolScheduler.decide(hosts: hosts, vms: state.specs, placements: state.placements, primaries: primaries,
-                                            protected: state.protected, drained: drained, moves: state.moves, lostPeers: state.lostPeers)
+                                            protected: state.protected, drained: drained, moves: state.moves, lostPeers: state.lostPeers,
+                                            suspect: suspects)
         for vm in decision.switchovers.sorted() where state.switchoverFrom[vm] == nil {
             log("VM '\(vm)': its primary's host \(primaries[vm] ?? "?") is drained: switching over", vm: vm)
             try await store.requestSwitchover(vm: vm, from: primaries[vm] ?? "")
@@ -157,6 +165,50 @@ public final class Agent: @unchecked Sendable {
                 log("VM '\(vm)': placed on \(placement.hosts.joined(separator: ", ")), was \(before.isEmpty ? "nowhere" : before.joined(separator: ", "))\(reason)", vm: vm)
             }
         }
+    }
+
+    /// Feeds the health policy this round's reports and carries out its actions, each logged and
+    /// stored with its reason; returns the suspect hosts. A VM whose primary is on a drained host
+    /// or that has a switchover pending is the drain's or the request's, not the policy's.
+    private func applyHealthPolicy(_ state: PoolStore.VMState, hosts: [HostRecord], drained: Set<String>) async throws(PoolError) -> Set<String> {
+        let now = Date().timeIntervalSince1970
+        let stored = try await store.suspects()
+        var policy = self.policy ?? HealthPolicy(settings: configuration.healthPolicy, suspects: stored)
+        let primaries = state.primaries, backups = state.backups, protected = state.protected
+        let vms = state.specs.map { spec in
+            let primary = primaries[spec.name]
+            var vm = HealthPolicy.VM(name: spec.name, primary: primary, backup: protected.contains(spec.name) ? backups[spec.name] : nil,
+                                     health: state.nodes[spec.name]?.first(where: { $0.host == primary })?.health,
+                                     thresholdMilliseconds: spec.probe?.thresholdMilliseconds ?? 100)
+            vm.switchoverAllowed = spec.healthSwitchover ?? true
+            vm.switchoverPending = state.switchoverFrom[spec.name] != nil || primary.map(drained.contains) ?? false
+            vm.lastHealthSwitchover = state.healthActions[spec.name]?.switchover?.time
+            return vm
+        }
+        let actions = policy.decide(vms: vms, hosts: Set(hosts.map(\.name)), now: now)
+        self.policy = policy
+        for action in actions {
+            switch action {
+            case .switchover(let vm, let from, let to, let reason):
+                log("VM '\(vm)': health: switching over from \(from) to \(to): \(reason)")
+                var record = state.healthActions[vm] ?? HealthActions()
+                record.switchover = HealthActions.Entry(time: now, text: "switched over from \(from) to \(to): \(reason)")
+                try await store.setHealthActions(record, vm: vm)
+                try await store.requestSwitchover(vm: vm, from: from)
+            case .hold(let vm, let reason):
+                log("VM '\(vm)': health: \(reason)")
+                var record = state.healthActions[vm] ?? HealthActions()
+                record.held = HealthActions.Entry(time: now, text: reason)
+                try await store.setHealthActions(record, vm: vm)
+            case .suspect(let host, let reason):
+                log("host \(host) is suspect: \(reason); it takes no new backups and its primaries are switched over")
+            case .cleared(let host, let reason):
+                log("host \(host) is no longer suspect: \(reason)")
+            }
+        }
+        for (host, reason) in policy.suspects where stored[host] != reason { try await store.setSuspect(host, reason: reason) }
+        for host in stored.keys where policy.suspects[host] == nil { try await store.setSuspect(host, reason: nil) }
+        return Set(policy.suspects.keys)
     }
 
     /// Starts, keeps and stops this host's nodes to match the placements, and reports them.
@@ -241,16 +293,21 @@ public final class Agent: @unchecked Sendable {
     static func mustReport(_ status: NodeStatus, last: NodeStatus?, now: Double) -> Bool {
         guard let last else { return true }
         if last.role != status.role || (last.copy == nil) != (status.copy == nil) || last.lostPeer != status.lostPeer
-            || (last.health == nil) != (status.health == nil) || last.health?.state != status.health?.state { return true }
+            || (last.health == nil) != (status.health == nil) || last.health?.state != status.health?.state
+            || last.health?.isSlowNow != status.health?.isSlowNow { return true }
         guard now - last.updated >= 2 else { return false }
         return last.detail != status.detail || last.copy != status.copy || status.health != nil
     }
 
     /// The service's health while the VM's primary is on this host (probing starts and stops with it).
     private func probe(_ spec: VMSpec, live: Bool) -> ServiceHealth? {
-        guard live, let probe = spec.probe else {
+        guard live, var probe = spec.probe else {
             probers.removeValue(forKey: spec.name)?.stop()
             return nil
+        }
+        if probe.kind == .console {
+            probe.address = configuration.host.address
+            probe.port = spec.basePort + 2
         }
         if let prober = probers[spec.name], prober.spec == probe { return prober.health }
         probers[spec.name]?.stop()

@@ -31,6 +31,11 @@ public struct LatencyWindow: Sendable {
     /// Failed probes in the window.
     public var failures: Int { samples.filter { $0.latency == nil }.count }
 
+    /// How many of the last `count` probes were answered slower than `seconds`.
+    public func slowCount(last count: Int, above seconds: Double) -> Int {
+        samples.suffix(count).filter { ($0.latency ?? 0) > seconds }.count
+    }
+
     /// Consecutive failures at the end of the window.
     public var failureStreak: Int {
         var count = 0

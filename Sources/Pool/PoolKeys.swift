@@ -18,6 +18,11 @@ public struct PoolKeys: Sendable {
     public func switchover(_ vm: String) -> String { "\(root)/vms/\(vm)/switchover" }
     /// A planned move of the VM's backup (`lockstep vm move --backup-to`): the target host.
     public func move(_ vm: String) -> String { "\(root)/vms/\(vm)/move" }
+    /// What the health policy last did about the VM (``HealthActions``).
+    public func healthActions(_ vm: String) -> String { "\(root)/vms/\(vm)/health-actions" }
+    /// Hosts the health policy suspects (``HealthPolicy``): why, as text.
+    public var suspects: String { "\(root)/suspect/" }
+    public func suspect(_ host: String) -> String { "\(root)/suspect/\(host)" }
     /// Hosts being drained (`lockstep host drain`).
     public var drains: String { "\(root)/drain/" }
     public func drain(_ host: String) -> String { "\(root)/drain/\(host)" }

@@ -40,6 +40,9 @@ public struct VMSpec: Codable, Equatable, Sendable {
     public var basePort: Int
     /// How the agent of the primary's host probes the VM's service (nil: not probed).
     public var probe: ProbeSpec?
+    /// False: the health policy never switches this VM over, it only says it would
+    /// (`lockstep vm create --no-health-switchover`). Nil: on.
+    public var healthSwitchover: Bool?
 
     public init(name: String, memoryMiB: Int, diskMiB: Int? = nil, append: String, netdev: String? = nil,
                 diskSync: String = "primary", basePort: Int) {
@@ -109,6 +112,32 @@ public struct NodeStatus: Codable, Equatable, Sendable {
         self.health = health
         self.lostPeer = lostPeer
         self.lostPeerSince = lostPeerSince
+    }
+}
+
+/// What the pool's health policy (``HealthPolicy``) last did about a VM, with when and why
+/// (`/lockstep/vms/<vm>/health-actions`, written by the leader; `lockstep vm show` and
+/// `lockstep status` show it).
+public struct HealthActions: Codable, Equatable, Sendable {
+    public struct Entry: Codable, Equatable, Sendable {
+        /// Seconds since 1970.
+        public var time: Double
+        public var text: String
+
+        public init(time: Double, text: String) {
+            self.time = time
+            self.text = text
+        }
+    }
+
+    /// The last health switchover: "switched over from h1 to h2: failing for 2.0 s: ...".
+    public var switchover: Entry?
+    /// The last time the policy would have switched the VM over and did not, and why.
+    public var held: Entry?
+
+    public init(switchover: Entry? = nil, held: Entry? = nil) {
+        self.switchover = switchover
+        self.held = held
     }
 }
 

@@ -22,6 +22,8 @@
 ///    while the primary says so, unless no other host can take the VM: a dead host is replaced
 ///    within the heartbeat timeout rather than when its lease in etcd expires, and a host that
 ///    only lost its lines to the primary is replaced as well (its node could not be a backup).
+/// 7. A host the health policy suspects (``HealthPolicy``) takes no new VMs, as a drained one,
+///    but keeps what it runs: the policy switches its primaries over itself.
 public enum PoolScheduler {
     /// What the leader does: the placements to write (only those that change) and the VMs whose
     /// primary must first be switched over (their primary's host is being drained).
@@ -36,15 +38,16 @@ public enum PoolScheduler {
     }
 
     /// `primaries`: where each VM's live primary is; `protected`: the VMs with a backup in step;
-    /// `drained`: hosts being emptied; `moves`: a VM's backup asked for on a host.
+    /// `drained`: hosts being emptied; `moves`: a VM's backup asked for on a host; `suspect`:
+    /// hosts the health policy suspects, which take no new VMs (rule 7).
     public static func decide(hosts: [HostRecord], vms: [VMSpec], placements: [String: Placement],
                               primaries: [String: String] = [:], protected: Set<String> = [],
                               drained: Set<String> = [], moves: [String: String] = [:],
-                              lostPeers: [String: String] = [:]) -> Decision {
+                              lostPeers: [String: String] = [:], suspect: Set<String> = []) -> Decision {
         var decision = Decision()
         let alive = Dictionary(hosts.map { host -> (String, HostRecord) in
             var host = host
-            if drained.contains(host.name) { host.schedulable = false }
+            if drained.contains(host.name) || suspect.contains(host.name) { host.schedulable = false }
             return (host.name, host)
         }, uniquingKeysWith: { first, _ in first })
         var wanted = placements

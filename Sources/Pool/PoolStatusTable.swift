@@ -40,14 +40,30 @@ public enum PoolStatusTable {
         return "\(health.state.rawValue) p50=\(format(health.p50))ms p99=\(format(health.p99))ms"
     }
 
-    public static func hosts(_ hosts: [HostRecord], _ state: PoolStore.VMState, drained: Set<String> = []) -> String {
+    /// The hosts; `suspects`: the hosts the health policy suspects, with why (listed under the table).
+    public static func hosts(_ hosts: [HostRecord], _ state: PoolStore.VMState, drained: Set<String> = [], suspects: [String: String] = [:]) -> String {
         var rows = [["HOST", "ADDRESS", "MEMORY", "USED", "VMS"]]
         for host in hosts.sorted(by: { $0.name < $1.name }) {
             let placed = state.specs.filter { state.placements[$0.name]?.hosts.contains(host.name) ?? false }
-            rows.append([host.name + (host.schedulable && !drained.contains(host.name) ? "" : " (drained)"), host.address, "\(host.memoryMiB) MiB",
+            let marks = (host.schedulable && !drained.contains(host.name) ? "" : " (drained)") + (suspects[host.name] == nil ? "" : " (suspect)")
+            rows.append([host.name + marks, host.address, "\(host.memoryMiB) MiB",
                          "\(placed.map(\.memoryMiB).reduce(0, +)) MiB", placed.map(\.name).joined(separator: " ")])
         }
-        return table(rows)
+        return table(rows) + suspects.sorted { $0.key < $1.key }.map { "host \($0.key) is suspect: \($0.value)\n" }.joined()
+    }
+
+    /// What the health policy last did about each VM, one line each (empty if nothing).
+    public static func healthActions(_ state: PoolStore.VMState) -> String {
+        state.healthActions.sorted { $0.key < $1.key }.flatMap { vm, actions in
+            [actions.switchover, actions.held].compactMap { $0 }.sorted { $0.time < $1.time }.map { "\(vm): \(entry($0))\n" }
+        }.joined()
+    }
+
+    /// "at 22:10:05: text" (local time).
+    static func entry(_ entry: HealthActions.Entry) -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "HH:mm:ss"
+        return "at \(formatter.string(from: Date(timeIntervalSince1970: entry.time))): \(entry.text)"
     }
 
     public static func vm(_ name: String, in state: PoolStore.VMState) -> String? {
@@ -62,7 +78,10 @@ public enum PoolStatusTable {
             text += "  placed on: nothing yet (no agent leads the pool, or it has not looked yet)\n"
         }
         if let probe = spec.probe {
-            text += "  probe: \(probe.kind.rawValue)://\(probe.address):\(probe.port)\(probe.kind == .http ? probe.path : ""), degraded above p99 \(probe.thresholdMilliseconds) ms\n"
+            text += "  probe: \(probe.text), degraded above p99 \(probe.thresholdMilliseconds) ms\(spec.healthSwitchover == false ? "; no health switchover" : "")\n"
+        }
+        if let actions = state.healthActions[name] {
+            for item in [actions.switchover, actions.held].compactMap({ $0 }).sorted(by: { $0.time < $1.time }) { text += "  health policy \(entry(item))\n" }
         }
         for node in nodes {
             text += "  node on \(node.host): \(node.role.rawValue)\(node.copy.map { " (copy \(Int(($0 * 100).rounded(.down)))%)" } ?? "") - \(node.detail)\n"

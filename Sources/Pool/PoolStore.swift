@@ -24,6 +24,13 @@ public struct PoolStore: Sendable {
         public var switchoverFrom: [String: (host: String, revision: Int64)] = [:]
         /// Moves of a VM's backup asked for: the target host.
         public var moves: [String: String] = [:]
+        /// What the health policy last did about each VM.
+        public var healthActions: [String: HealthActions] = [:]
+
+        /// Where each VM's backup in step is, from the nodes' reports.
+        public var backups: [String: String] {
+            nodes.compactMapValues { nodes in nodes.first { $0.role == .backup }?.host }
+        }
 
         /// Where each VM's live primary is, from the nodes' reports.
         public var primaries: [String: String] {
@@ -75,6 +82,8 @@ public struct PoolStore: Sendable {
                 state.nodes[vm, default: []].append(try PoolJSON.decode(NodeStatus.self, value.value, key: key))
             case "switchover":
                 state.switchoverFrom[vm] = (String(decoding: value.value, as: UTF8.self), value.modRevision)
+            case "health-actions":
+                state.healthActions[vm] = try PoolJSON.decode(HealthActions.self, value.value, key: key)
             case "move":
                 state.moves[vm] = String(decoding: value.value, as: UTF8.self)
             case "generation":
@@ -138,6 +147,27 @@ public struct PoolStore: Sendable {
 
     public func clearMove(vm: String) async throws(PoolError) {
         do { try await client.delete(keys.move(vm)) } catch { throw .etcd(error) }
+    }
+
+    /// Writes what the health policy did about `vm`.
+    public func setHealthActions(_ actions: HealthActions, vm: String) async throws(PoolError) {
+        do { try await client.put(keys.healthActions(vm), PoolJSON.encode(actions)) } catch { throw .etcd(error) }
+    }
+
+    /// The hosts the health policy suspects, with why.
+    public func suspects() async throws(PoolError) -> [String: String] {
+        do {
+            return Dictionary(try await client.list(prefix: keys.suspects).keyValues.map {
+                (String($0.keyString.dropFirst(keys.suspects.count)), String(decoding: $0.value, as: UTF8.self))
+            }, uniquingKeysWith: { a, _ in a })
+        } catch { throw .etcd(error) }
+    }
+
+    /// Marks `host` suspect with `reason`, or (nil) clears it.
+    public func setSuspect(_ host: String, reason: String?) async throws(PoolError) {
+        do {
+            if let reason { try await client.put(keys.suspect(host), Array(reason.utf8)) } else { try await client.delete(keys.suspect(host)) }
+        } catch { throw .etcd(error) }
     }
 
     /// The hosts being drained.

@@ -18,6 +18,13 @@ enum ServiceProbe {
             guard let client = try? RedisClient(endpoint: endpoint, connectTimeout: timeout, requestTimeout: timeout) else { return nil }
             defer { client.close() }
             guard (try? client.ping()) == "PONG" else { return nil }
+        case .console:
+            // A client name of its own each time: the console is shared, and a late answer to
+            // an earlier probe must not count for this one.
+            let options = KVClient.Options(requestTimeout: timeout, connectTimeout: timeout, deadline: timeout, retryPause: timeout)
+            guard let client = try? KVClient(endpoints: [endpoint], name: "probe\(UInt32.random(in: 0...UInt32.max))", options: options) else { return nil }
+            defer { client.close() }
+            guard (try? client.connect()) != nil else { return nil }
         }
         return monotonicSeconds() - started
     }

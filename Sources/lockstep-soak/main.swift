@@ -9,7 +9,7 @@ struct LockstepSoak: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lockstep-soak",
         abstract: "Fault injection against two lockstep nodes: soak rounds and the replication benchmark.",
-        subcommands: [Run.self, Network.self, Disk.self, Pool.self, Bench.self, NetBench.self, PoolBench.self, Demo.self],
+        subcommands: [Run.self, Network.self, Disk.self, Pool.self, Bench.self, NetBench.self, PoolBench.self, PoolHealth.self, Demo.self],
         defaultSubcommand: Run.self)
 
     /// SIGINT and SIGTERM tear down what the command made (its node processes, its lab's network
@@ -387,6 +387,56 @@ struct SeededGenerator: RandomNumberGenerator {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
+    }
+}
+
+extension LockstepSoak {
+    /// `lockstep-soak pool-health`: the probe-to-decision time of a gray failure (issue 16, item 8).
+    struct PoolHealth: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "pool-health",
+            abstract: "A pool of three agents on a three-member etcd: a VM's primary slowed to a few % of a CPU, timed to the health policy's decision and to the new primary answering.",
+            discussion: "Needs root (a cgroup slows the primary down) and etcd. Each run declares a new VM probed on its console, waits until it is protected and healthy, slows its primary down, and deletes it after.")
+
+        @Option(help: "The lockstep executable.") var lockstep = ".build/release/lockstep"
+        @Option(help: "Gray failures to time.") var runs = 5
+        @Option(help: "The share of one CPU the slowed primary gets (%).") var percent = 2
+        @Option(help: "Guest memory in MiB.") var memory = 128
+
+        func run() throws {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-pool-health-\(UUID().uuidString)")
+            var options = PoolCluster.Options(lockstep: lockstep)
+            options.heartbeatTimeoutMilliseconds = PoolGrayFailure.heartbeatTimeoutMilliseconds
+            let pool = try PoolCluster(options: options, directory: directory)
+            let teardown = SignalTeardown.shared.register { pool.stop() }
+            defer { pool.stop(); teardown.cancel() }
+            try pool.start()
+            var decisions: [Double] = [], serving: [Double] = []
+            for index in 1...runs {
+                let vm = "gray\(index)", base = try PoolCluster.freeBasePort()
+                try pool.lockstep(["vm", "create", vm, "--memory", "\(memory)", "--base-port", "\(base)", "--probe", "console",
+                                   "--probe-threshold", "\(PoolGrayFailure.thresholdMilliseconds)"])
+                var scenario = PoolGrayFailure(pool: pool, vm: vm, basePort: base)
+                scenario.percent = percent
+                let result = try scenario.run()
+                decisions.append(result.decision)
+                serving.append(result.serving)
+                say(String(format: "run %d: primary on %@ slowed to %d %% of a CPU: decision after %.2f s, new primary on %@ answering after %.2f s",
+                           index, result.from, percent, result.decision, result.to, result.serving))
+                say("  before: \(result.before)")
+                say("  \(result.line)")
+                try pool.lockstep(["vm", "delete", vm])
+                let deadline = Date(timeIntervalSinceNow: 30)
+                while Date() < deadline && pool.hostNames.contains(where: { !pool.nodeProcesses(of: $0, vm: vm).isEmpty }) { usleep(100_000) }
+            }
+            func summary(_ values: [Double]) -> String {
+                let sorted = values.sorted()
+                return String(format: "min %.2f s, median %.2f s, max %.2f s", sorted.first ?? 0, sorted[sorted.count / 2], sorted.last ?? 0)
+            }
+            say("slow-down to decision: \(summary(decisions)) over \(runs) runs")
+            say("slow-down to the new primary answering: \(summary(serving)) over \(runs) runs")
+            try? FileManager.default.removeItem(at: directory)
+        }
     }
 }
 

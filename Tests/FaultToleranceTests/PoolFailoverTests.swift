@@ -13,12 +13,7 @@ import Testing
 @Suite(.serialized, .enabled(if: EtcdCluster.executable != nil, "needs etcd (apt-get install etcd-server)"))
 struct PoolFailoverTests {
     /// Three consecutive free loopback ports (the VM's lines and console).
-    static func basePort() throws -> Int {
-        while true {
-            let ports = try (0..<3).map { _ in try TestPorts.reserve() }
-            if ports[1] == ports[0] + 1 && ports[2] == ports[0] + 2 { return ports[0] }
-        }
-    }
+    static func basePort() throws -> Int { try PoolCluster.freeBasePort() }
 
     @Test func theLossOfAHostIsRepairedByThePool() throws {
         let directory = temporaryDirectory("pool")
