@@ -109,7 +109,21 @@ public final class MirroredDisk: BlockStorage, @unchecked Sendable {
         let sector = UInt64(index) * record.extentSectors
         let length = Int(min(record.extentSectors, image.sectorCount - sector)) * 512
         guard data.isEmpty || data.count == length else { throw .image("extent \(index) came with \(data.count) bytes, not \(length)") }
-        do { try writeSectors(at: sector, data.isEmpty ? [UInt8](repeating: 0, count: length) : data) } catch { throw .image(error.description) }
+        do {
+            if data.isEmpty {
+                // An all-zero extent: a new backup's image is sparse, and its holes already read
+                // as zeros; reading them costs no disk I/O, while writing 1 GiB of zeros into them
+                // cost a full copy seconds (docs/benchmarks.md, "The pool"). The extent is marked
+                // as a write would mark it.
+                if try image.readSectors(at: sector, count: length / 512).allSatisfy({ $0 == 0 }) {
+                    try mark(sector: sector, count: length / 512)
+                    return
+                }
+                try writeSectors(at: sector, [UInt8](repeating: 0, count: length))
+            } else {
+                try writeSectors(at: sector, data)
+            }
+        } catch { throw .image(error.description) }
     }
 
     /// Bytes in extent `index` (the last one may be short; 0 outside the disk or without a record).
@@ -143,7 +157,15 @@ public final class MirroredDisk: BlockStorage, @unchecked Sendable {
     }
 
     public func writeSectors(at sector: UInt64, _ data: [UInt8]) throws(BlockStorageError) {
-        let count = data.count / 512
+        let extents = try mark(sector: sector, count: data.count / 512)
+        try image.writeSectors(at: sector, data)
+        if let extents { onWrite?(extents) }
+    }
+
+    /// Marks the extents of `count` sectors at `sector` written in the record (saved, not yet
+    /// synced, if that changed it) before they are written; returns them.
+    @discardableResult
+    private func mark(sector: UInt64, count: Int) throws(BlockStorageError) -> ClosedRange<Int>? {
         let (extents, changed): (ClosedRange<Int>?, Bool) = lock.withLock {
             guard _record != nil else { return (nil, false) }
             let range = _record!.extents(sector: sector, count: count)
@@ -155,8 +177,7 @@ public final class MirroredDisk: BlockStorage, @unchecked Sendable {
             do { try saveRecord(sync: false) } catch { throw BlockStorageError(error.description) }
             recordUnsynced = true
         }
-        try image.writeSectors(at: sector, data)
-        if let extents { onWrite?(extents) }
+        return extents
     }
 
     /// Makes the record durable first (only if a write changed it since: the record on file is

@@ -105,6 +105,31 @@ import Testing
         }
     }
 
+    /// A resync's all-zero extent leaves a sparse image's hole a hole (no 1 GiB of zeros written
+    /// into a new backup's blank image) but is still marked; an extent holding data is zeroed.
+    @Test func anAllZeroExtentIsMarkedWithoutFillingAHole() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-sparse-\(UUID().uuidString).img").path
+        FileManager.default.createFile(atPath: path, contents: nil)
+        defer {
+            try? FileManager.default.removeItem(atPath: path)
+            try? FileManager.default.removeItem(atPath: path + ".lockstep")
+        }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.truncate(atOffset: 8 << 20)
+        try handle.close()
+        let disk = try MirroredDisk(path: path, vm: "db")
+        try disk.start(instance: Array(repeating: 9, count: 16), generation: 1)
+        let length = disk.extentLength(0)
+        try disk.writeExtent(0, [])
+        #expect(disk.record?.currentWrites.members.contains(0) == true)
+        var info = stat()
+        #expect(stat(path, &info) == 0 && info.st_blocks == 0, "the hole was filled: \(info.st_blocks) blocks")
+        try disk.writeExtent(1, [UInt8](repeating: 7, count: length))
+        #expect(try disk.readSectors(at: UInt64(length / 512), count: 1) == [UInt8](repeating: 7, count: 512))
+        try disk.writeExtent(1, [])
+        #expect(try disk.readSectors(at: UInt64(length / 512), count: length / 512).allSatisfy { $0 == 0 })
+    }
+
     @Test func aDiskOfAnotherVMOrAResizedImageIsRefused() throws {
         try withImage(sectors: 1024) { path in
             try MirroredDisk(path: path, vm: "db").start(instance: [1], generation: 1)
