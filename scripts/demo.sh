@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The main job on its default: what Lockstep is for, on this machine. Installs what is missing,
-# builds the default Linux guest and Lockstep, then starts an arbiter and two hosts (network
-# namespaces when run as root; loopback and user-mode networking otherwise, and it says which),
-# boots the Redis guest protected on them, drives a client over one TCP connection, kills the
-# primary with SIGKILL and prints a timeline (protected; primary lost; backup live after N ms;
-# client stalled N ms, connection kept, 0 writes lost; re-protected) before it cleans up.
+# builds the default Linux guest and Lockstep, then, as root, starts a pool of three hosts (network
+# namespaces, each with a `lockstep agent` and an etcd member), declares the Redis VM, drives a
+# client over one TCP connection, kills the primary's host and prints a timeline (protected;
+# primary lost; backup live; protected again on the third host; client stalled N ms, connection
+# kept, 0 writes lost) before it cleans up. With --pair, or not as root, two hosts and an arbiter
+# (namespaces as root; loopback and user-mode networking otherwise, and it says which).
 #
-#   scripts/demo.sh            the failover demo
+#   scripts/demo.sh            the failover demo (as root: a pool of three hosts on etcd; --pair: two hosts)
 #   scripts/demo.sh --shell    the guest's busybox shell on this terminal instead (`lockstep run`;
 #                              Ctrl-A X quits); further arguments go to `lockstep run`
 set -euo pipefail

@@ -20,6 +20,8 @@ public struct FailoverDemo {
     public var say: (String) -> Void = { print($0) }
     /// Loopback and user-mode networking even where namespaces are available.
     public var loopbackOnly = false
+    /// The two-host demo in namespaces even where a pool can run (etcd installed).
+    public var pairOnly = false
     private let started = monotonicSeconds()
 
     public init(lockstep: String, lockstepKV: String) {
@@ -34,10 +36,52 @@ public struct FailoverDemo {
     /// Runs the demo; true when no acknowledged write was lost (and, with namespaces, the
     /// connection was kept).
     public func run(directory: URL) throws -> Bool {
-        if NetworkLab.isAvailable && !loopbackOnly { return try inNamespaces(directory: directory) }
+        if NetworkLab.isAvailable && !loopbackOnly {
+            if !pairOnly && EtcdCluster.executable != nil { return try inPool(directory: directory) }
+            return try inNamespaces(directory: directory)
+        }
         say("lockstep demo: " + (loopbackOnly ? "--loopback" : "no network namespaces here (\(NetworkLab.unavailableReason ?? "?"))")
             + ": the nodes run on loopback with user-mode networking")
         return try onLoopback(directory: directory)
+    }
+
+    /// The pool: three hosts in namespaces, each with a `lockstep agent` and an etcd member, the
+    /// Redis VM declared with `lockstep vm create`, the host of its primary killed, and the pool
+    /// putting it back under protection by itself.
+    func inPool(directory: URL) throws -> Bool {
+        say("lockstep demo: running as root with etcd, so this is a pool: three hosts (network namespaces ha, hb, hc),")
+        say("each with a `lockstep agent` and an etcd member, a LAN switch and a client; the Redis VM is declared, not started by hand")
+        var options = PoolLab.Options(lockstep: lockstep, lockstepKV: lockstepKV)
+        options.vmCount = 1
+        options.vmMemoryMiB = memoryMiB
+        options.heartbeatTimeoutMilliseconds = 400
+        let pool = try PoolLab(options: options, directory: directory)
+        defer { pool.stop(); line("stopped every process and removed the namespaces") }
+        let vm = pool.vmNames[0]
+        line("starting etcd and the agents; `lockstep vm create \(vm) --memory \(memoryMiB) --disk \(options.diskMiB) --netdev bridge,...` (Redis at \(pool.serviceEndpoint(vm)))")
+        try pool.start()
+        let (primary, backup) = try pool.roles(vm)
+        guard let primary, let backup else { throw FaultInjectionError.setup("no primary and backup for \(vm): \(try pool.statusRow(vm))") }
+        line("protected: primary on \(primary), backup on \(backup) (placed by the pool's leader); Redis answers")
+        let client = try pool.startClient(vm, name: "demo")
+        line("client (in its own namespace): one TCP connection to Redis, writing without pause")
+        Thread.sleep(forTimeInterval: writeSeconds)
+        pool.killHost(primary)
+        let killed = monotonicSeconds()
+        line("host \(primary) killed (its agent, node and etcd member SIGKILLed): the primary is lost")
+        let survivors = Set(pool.hostNames).subtracting([primary])
+        try pool.waitUntilAllLive(on: survivors, seconds: 60)
+        line("`lockstep vm list` shows the backup on \(backup) live \(Int((monotonicSeconds() - killed) * 1000)) ms after the kill (it went live after a 400 ms heartbeat timeout and its claim in etcd, announcing the guest's MAC from its host; the client's stall below is what it cost)")
+        try pool.waitUntilAllProtected(on: survivors, seconds: 120)
+        let third = try pool.roles(vm).backup ?? "?"
+        line("protected again after \(String(format: "%.1f", monotonicSeconds() - killed)) s: the pool placed a new backup on \(third) and copied memory and disk to it while the guest ran")
+        Thread.sleep(forTimeInterval: writeSeconds)
+        client.stop()
+        let summary = try client.summary()
+        line("client: \(summary.acknowledgedWrites) writes acknowledged; stalled \(Int(summary.longestStallMilliseconds)) ms at most; connection \(summary.connectionKept ? "kept" : "LOST (\(summary.error ?? "?"))"); \(summary.lostWrites.count) acknowledged writes lost")
+        let violations = pool.releaseViolations(vm)
+        line(violations.isEmpty ? "release log: never two primaries" : "release log: TWO PRIMARIES: \(violations)")
+        return summary.connectionKept && summary.lostWrites.isEmpty && summary.verificationError == nil && violations.isEmpty
     }
 
     func inNamespaces(directory: URL) throws -> Bool {

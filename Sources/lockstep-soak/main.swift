@@ -346,11 +346,13 @@ extension LockstepSoak {
         @Option(help: "The lockstep-kv executable.") var lockstepKV = ".build/release/lockstep-kv"
         @Option(help: "Guest memory in MiB.") var memory = 256
         @Flag(help: "Loopback and user-mode networking even as root (no namespaces).") var loopback = false
+        @Flag(help: "The two-host demo (an arbiter, hosts A and B) even where a pool on etcd can run.") var pair = false
 
         func run() throws {
             var demo = FailoverDemo(lockstep: lockstep, lockstepKV: lockstepKV)
             demo.memoryMiB = memory
             demo.loopbackOnly = loopback
+            demo.pairOnly = pair
             demo.say = say
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-demo-\(UUID().uuidString)")
             let passed = try demo.run(directory: directory)
