@@ -24,6 +24,14 @@ public enum PoolMetrics {
                 .set(to: Double(view.state.generations[spec.name]?.generation ?? 0))
             registry.makeCounter(name: "lockstep_vm_generation_steps_total", labels: [("vm", spec.name)],
                                  help: "Failovers and switchovers this agent has seen").increment(by: Int64(view.generationSteps[spec.name] ?? 0))
+            if let switchover = view.state.healthActions[spec.name]?.switchover {
+                registry.makeGauge(name: "lockstep_health_switchover_timestamp_seconds", labels: [("vm", spec.name)],
+                                   help: "When the health policy last switched the VM over (seconds since 1970)").set(to: switchover.time)
+            }
+            if let held = view.state.healthActions[spec.name]?.held {
+                registry.makeGauge(name: "lockstep_health_held_timestamp_seconds", labels: [("vm", spec.name)],
+                                   help: "When the health policy last would have switched the VM over and did not (no backup in step, policy off)").set(to: held.time)
+            }
             for node in nodes {
                 registry.makeGauge(name: "lockstep_node_role", labels: [("vm", spec.name), ("host", node.host), ("role", node.role.rawValue)],
                                    help: "A VM's node on a host, by role").set(to: 1)

@@ -16,7 +16,7 @@ public enum StatusPage {
             </style></head><body>
             <h1>Lockstep pool</h1>
             <p>Seen by the agent on <b>\(escape(view.host))</b>\(view.leading ? " (leading the pool)" : "") at \(time(view.updated)).</p>
-            <h2>VMs</h2><table id="vms"><tr><th>VM</th><th>State</th><th>Nodes</th><th>Generation</th><th>Service</th><th>p99 (last 2 min)</th><th>Why</th></tr>
+            <h2>VMs</h2><table id="vms"><tr><th>VM</th><th>State</th><th>Nodes</th><th>Generation</th><th>Service</th><th>p99 (last 2 min)</th><th>Why</th><th>Health policy</th></tr>
             """
         for spec in view.state.specs.sorted(by: { $0.name < $1.name }) {
             let nodes = (view.state.nodes[spec.name] ?? []).sorted { $0.host < $1.host }
@@ -29,7 +29,8 @@ public enum StatusPage {
             html += "<td>" + nodes.map { "\(escape($0.host)): \($0.role.rawValue)" }.joined(separator: "<br>") + "</td>"
             html += "<td>\(view.state.generations[spec.name]?.generation ?? 0)</td>"
             html += "<td>\(escape(PoolStatusTable.health(nodes)))</td>"
-            html += "<td>\(sparkline(view.p99History[spec.name] ?? []))</td><td>\(escape(why))</td></tr>\n"
+            html += "<td>\(sparkline(view.p99History[spec.name] ?? []))</td><td>\(escape(why))</td>"
+            html += "<td class=\"health-policy\">\(escape(Self.healthPolicy(view.state.healthActions[spec.name])))</td></tr>\n"
         }
         html += "</table><h2>Hosts</h2><table id=\"hosts\"><tr><th>Host</th><th>Address</th><th>Memory</th><th>VMs</th></tr>"
         for host in view.hosts.sorted(by: { $0.name < $1.name }) {
@@ -38,6 +39,14 @@ public enum StatusPage {
             html += "<td>\(host.memoryMiB) MiB</td><td>\(escape(placed.joined(separator: " ")))</td></tr>\n"
         }
         return html + "</table></body></html>\n"
+    }
+
+    /// The health policy's last switchover of a VM and its last hold, newest first, with their
+    /// times (UTC) and reasons; empty when it never acted.
+    static func healthPolicy(_ actions: HealthActions?) -> String {
+        guard let actions else { return "" }
+        return [actions.switchover, actions.held].compactMap { $0 }.sorted { $0.time > $1.time }
+            .map { "\(time($0.time)): \($0.text)" }.joined(separator: "; ")
     }
 
     /// An inline SVG polyline of `values` (120 × 24 px), scaled to their maximum.

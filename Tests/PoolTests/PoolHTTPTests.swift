@@ -17,6 +17,8 @@ import Testing
             "web": [NodeStatus(host: "h3", role: .primaryAlone, detail: "", updated: 0)],
         ]
         state.generations = ["kv": (3, "h1"), "web": (1, "h3")]
+        state.healthActions = ["kv": HealthActions(switchover: .init(time: 1_765_000_000, text: "switched over from h2 to h1: failing for 2.1 s"),
+                                                   held: .init(time: 1_764_999_000, text: "would switch over but no backup in step"))]
         var view = PoolView()
         view.update(host: "h1", leading: true, hosts: [HostRecord(name: "h1", address: "10.0.0.1", memoryMiB: 1024),
                                                        HostRecord(name: "h2", address: "10.0.0.2", memoryMiB: 1024),
@@ -34,6 +36,9 @@ import Testing
         #expect(text.contains(#"lockstep_probe_latency_seconds{vm="kv",quantile="0.99"} 0.00425"#))
         #expect(text.contains(#"lockstep_host_drained{host="h3"} 1"#))
         #expect(text.contains("# TYPE lockstep_vm_protected gauge"))
+        #expect(text.contains(#"lockstep_health_switchover_timestamp_seconds{vm="kv"} 1765000000"#), "\(text)")
+        #expect(text.contains(#"lockstep_health_held_timestamp_seconds{vm="kv"} 1764999000"#))
+        #expect(!text.contains(#"lockstep_health_switchover_timestamp_seconds{vm="web"}"#))
     }
 
     /// The view of h1, the primary's host of `kv` (with a backup in step) and of `web`, whose
@@ -123,12 +128,17 @@ import Testing
         #expect(Agent.mustReport(next, last: nil, now: 0))
     }
 
-    @Test func theStatusPageShowsPlacementProtectionAndWhy() {
+    @Test func theStatusPageShowsPlacementProtectionAndWhy() throws {
         let html = StatusPage.render(Self.view())
         #expect(html.contains(#"<td class="protected">protected</td>"#))
         #expect(html.contains(#"<td class="not-protected">not protected</td>"#))
         #expect(html.contains("the VM runs unprotected"))
         #expect(html.contains("h3 (drained)"))
+        // The health policy's actions, newest first.
+        let policy = try #require(html.components(separatedBy: "<td class=\"health-policy\">").dropFirst().first)
+        let switched = try #require(policy.range(of: "switched over from h2 to h1: failing for 2.1 s"))
+        let held = try #require(policy.range(of: "would switch over but no backup in step"))
+        #expect(switched.lowerBound < held.lowerBound)
         #expect(html.contains("healthy p50=1.5ms p99=4.2ms") || html.contains("healthy p50=1.5ms p99=4.3ms"))
     }
 
