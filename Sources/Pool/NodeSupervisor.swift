@@ -145,8 +145,10 @@ final class NodeSupervisor {
             logOffset += UInt64(data.count)
             for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
                 let text = LogfmtLogHandler.message(of: line)
-                if let role = Self.role(of: text) { status = isRunning ? role : .stopped }
-                if Self.role(of: text) == .backup { needsFullResync = false }
+                if let role = Self.role(of: text) {
+                    status = isRunning ? role : .stopped
+                    if role == .backup { needsFullResync = false }
+                }
                 if Self.asksForFullResync(text) { needsFullResync = true }
                 if Self.endsSwitchoverUnfinished(text) { switchoverUnfinished = text }
                 if let lost = Self.lostPeer(in: text) {
@@ -187,7 +189,6 @@ final class NodeSupervisor {
         case .finished: return .stopped
         }
     }
-
 
     /// The node's line if it refused or abandoned a switchover (its backup not in step, or too
     /// far behind to catch up in the pause) since the last call; read by ``refresh()``.
