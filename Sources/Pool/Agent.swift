@@ -120,6 +120,7 @@ public final class Agent: @unchecked Sendable {
             policy = nil
         }
         try await superviseNodes()
+        try await replaceLostPeers()
     }
 
     private func renewLease() async throws(PoolError) {
@@ -163,6 +164,33 @@ public final class Agent: @unchecked Sendable {
             if try await store.setPlacement(placement, vm: vm, ifRevision: state.placementRevisions[vm] ?? 0) {
                 let reason = placement.waiting.map { " (waiting: \($0))" } ?? ""
                 log("VM '\(vm)': placed on \(placement.hosts.joined(separator: ", ")), was \(before.isEmpty ? "nowhere" : before.joined(separator: ", "))\(reason)", vm: vm)
+            }
+        }
+    }
+
+    /// Re-places the VMs whose live primary runs here and declared its peer lost, when this agent
+    /// does not lead (rule 6 without the leader): the lost host may have been the leader, whose
+    /// leadership key outlives it by its lease (seconds during which nothing would be placed).
+    /// The choice is the scheduler's, as the leader's would be, and the write is conditional on
+    /// the placement's revision, as the leader's is: whichever writes first wins, and the other
+    /// sees the new placement in its next round.
+    private func replaceLostPeers() async throws(PoolError) {
+        guard !leading, nodes.values.contains(where: { $0.isLivePrimary && $0.lostPeer != nil }) else { return }
+        let state = try await store.vms()
+        let mine = state.lostPeers.filter { vm, lost in
+            nodes[vm].map { $0.isLivePrimary && $0.lostPeer == lost } ?? false && state.placements[vm]?.hosts.contains(lost) ?? false
+        }
+        guard !mine.isEmpty else { return }
+        let hosts = try await store.hosts()
+        let drained = try await store.drained()
+        let suspects = Set(try await store.suspects().keys)
+        let decision = PoolScheduler.decide(hosts: hosts, vms: state.specs, placements: state.placements, primaries: state.primaries,
+                                            protected: state.protected, drained: drained, moves: state.moves, lostPeers: state.lostPeers,
+                                            suspect: suspects)
+        for (vm, lost) in mine.sorted(by: { $0.key < $1.key }) {
+            guard let placement = decision.placements[vm] else { continue }
+            if try await store.setPlacement(placement, vm: vm, ifRevision: state.placementRevisions[vm] ?? 0) {
+                log("VM '\(vm)': placed on \(placement.hosts.joined(separator: ", ")) by its primary's host (its peer \(lost) was declared lost)", vm: vm)
             }
         }
     }

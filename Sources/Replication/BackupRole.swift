@@ -32,8 +32,15 @@ import Replay
     private var liveCopy = false
     @_spi(Simulation) public var plantedBug: PlantedBug?
     /// Instructions the last step had to execute to reach the newest entry it took: how far
-    /// behind the primary's log the backup was (``BackupPriority`` acts on it).
+    /// behind the primary's log the backup was.
     public private(set) var backlog: UInt64 = 0
+    /// Called on the stepping thread before every piece of execution (at most
+    /// ``executionChunk`` instructions) with the instructions left to the newest entry taken,
+    /// and with 0 once they are executed (``BackupPriority`` acts on it).
+    public var onProgress: ((_ backlog: UInt64) -> Void)?
+    /// Instructions executed between two calls of ``onProgress`` (and two updates of the count
+    /// the acknowledgements carry) while the backup works through a backlog.
+    static let executionChunk: UInt64 = 100_000
     /// The machine being followed (nil before the initial state arrived).
     public var machine: Machine? { follower?.machine }
 
@@ -88,6 +95,7 @@ import Replay
         backlog = target > start ? target - start : 0
         if let stop = execute(entries, on: follower) { return .stopped(stop) }
         link.noteExecuted(follower.machine.instructionCount)
+        onProgress?(0)
         if !entries.isEmpty { return .continue }
         link.reportCaughtUp()
         if let count = link.handover, follower.machine.instructionCount >= count {
@@ -211,12 +219,25 @@ import Replay
 
     /// Follows `entries`; an outcome when following must stop.
     private func execute(_ entries: [LogEntry], on follower: Follower) -> NodeOutcome? {
+        let target = entries.last?.instructionCount ?? 0
         for entry in entries {
             if plantedBug == .loseEntry, case .input = entry {
                 plantedBug = nil   // planted: one input silently lost
                 continue
             }
             do {
+                if let onProgress {
+                    // In pieces, so that a long backlog is seen (and acknowledged) as it shrinks.
+                    // Stopping short of an entry's count is safe: the machine can stop early
+                    // (idle, a reset, an exit) only where the primary's did, and the primary
+                    // logged an entry there, so no earlier count than this entry's.
+                    while follower.machine.instructionCount + Self.executionChunk < entry.instructionCount {
+                        onProgress(target - follower.machine.instructionCount)
+                        try follower.run(to: follower.machine.instructionCount + Self.executionChunk)
+                        link.noteExecuted(follower.machine.instructionCount)
+                    }
+                    onProgress(target - min(target, follower.machine.instructionCount))
+                }
                 switch try follower.take(entry) {
                 case .exited(let code)?: return .guestExited(code: code)
                 default: break   // a reset request waits for the primary's reboot entry at the same count

@@ -227,13 +227,14 @@ public final class Node {
     }
 
     /// Steps the backup until its primary is lost or it stops, on a thread of its own whose
-    /// scheduling priority is lowered (``backupNice``), then returns on the caller's thread.
+    /// scheduling priority is lowered while it keeps up (``BackupPriority``), then returns on the
+    /// caller's thread.
     ///
     /// Why: on a host that also runs the primary or other busy work, the backup's replay competes
     /// for the cores with the threads whose speed the guest's clients see: the primary's machine
     /// thread and both nodes' event loops, which carry the log and its acknowledgements (every
-    /// output waits for one). The replay only needs to keep up on average (the primary throttles
-    /// it at `maximumBackupLag`), so it yields to them. It runs on its own thread so that the
+    /// output waits for one). The replay only needs to keep up on average, so it yields to them
+    /// while it does, and takes its share back once it has been behind for a moment. It runs on its own thread so that the
     /// caller's thread, which continues as the live primary after a failover, keeps its priority
     /// (raising a priority back needs privileges).
     private func follow(_ role: BackupRole) -> BackupRole.Step {
@@ -246,9 +247,6 @@ public final class Node {
         thread.start()
         return box.waitForEnd()
     }
-
-    /// The backup's replay thread's nice value while it keeps up (19: the lowest priority).
-    static let backupNice: Int32 = 19
 
     private func runPrimary(machine: Machine, generation: UInt64, authentication: PeerAuthentication,
                             outputs: OutputDigest = OutputDigest(), goesLive: Bool = false) throws -> NodeOutcome {
@@ -338,11 +336,12 @@ private final class FollowBox: @unchecked Sendable {
 
     func run() {
         var step: BackupRole.Step = .continue
-        var priority = BackupPriority()
+        var priority = BackupPriorityControl()   // normal priority until the backup first catches up
+        role.onProgress = { backlog in priority.update(backlog: backlog, now: monotonicNow()) }
+        defer { role.onProgress = nil }
         following: while true {
             let ticket = doorbell.ticket
             step = role.step()
-            priority.update(backlog: role.backlog)
             report(role)
             switch step {
             case .continue: continue

@@ -439,9 +439,12 @@ import Replay
         statistics = (now, status.sentEntries, status.sentBytes, machine.instructionCount)
     }
 
-    /// Whether the backup is too far behind to go on.
+    /// Whether the backup is too far behind to go on. While a switchover approaches, the guest
+    /// runs only as far ahead of the backup as the stop allows (``switchoverLag``): a backup
+    /// slower than its primary (a busy host) then still closes in, at the guest's expense.
     private func mustThrottle() -> Bool {
-        Throttle.mustPause(link.status, instructionCount: machine.instructionCount, configuration: configuration)
+        Throttle.mustPause(link.status, instructionCount: machine.instructionCount, configuration: configuration,
+                           maximumLag: switchoverApproach == nil ? nil : Self.switchoverLag)
     }
 
     /// An output the guest produced, tagged with the last input logged before it. A frame whose

@@ -217,4 +217,23 @@ extension Array where Element == String {
         let state = Self.state([NodeStatus(host: "a", role: .stopped, detail: "", updated: 110, lostPeer: "b", lostPeerSince: 105)])
         #expect(state.lostPeers.isEmpty)
     }
+
+    @Test func theDeadPrimarysStaleReportDoesNotHideTheNewPrimary() {
+        // a's primary died with its host; its report stays until a's lease expires. b went live
+        // and declared a lost, whichever report etcd lists first.
+        let dead = NodeStatus(host: "a", role: .primary, detail: "", updated: 100)
+        let live = NodeStatus(host: "b", role: .primaryAlone, detail: "", updated: 110, lostPeer: "a", lostPeerSince: 105)
+        for nodes in [[dead, live], [live, dead]] {
+            var state = Self.state(nodes)
+            #expect(state.primaries == ["web": "b"])
+            #expect(state.lostPeers == ["web": "a"])
+            // The scheduler, still seeing a among the hosts, puts the VM on b and a third host.
+            state.specs = [VMSpec(name: "web", memoryMiB: 64, append: "", basePort: 7000)]
+            state.placements["web"] = Placement(hosts: ["a", "b"])
+            let hosts = ["a", "b", "c"].map { HostRecord(name: $0, address: "10.0.0.\($0)", memoryMiB: 1024) }
+            let decision = PoolScheduler.decide(hosts: hosts, vms: state.specs, placements: state.placements,
+                                                primaries: state.primaries, lostPeers: state.lostPeers)
+            #expect(decision.placements["web"]?.hosts == ["b", "c"])
+        }
+    }
 }
