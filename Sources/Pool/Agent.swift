@@ -245,7 +245,8 @@ public final class Agent: @unchecked Sendable {
         let hosts = Dictionary(hostList.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let state = try await store.vms()
         let drained = try await store.drained()
-        view.withLock { $0.update(host: configuration.host.name, leading: leading, hosts: hostList, state: state, drained: drained) }
+        let suspects = try await store.suspects()
+        view.withLock { $0.update(host: configuration.host.name, leading: leading, hosts: hostList, state: state, drained: drained, suspects: suspects) }
         let me = configuration.host.name
         let now = Date().timeIntervalSince1970
         var placedHere: Set<String> = []

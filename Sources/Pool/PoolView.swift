@@ -10,6 +10,8 @@ public struct PoolView: Sendable {
     public var hosts: [HostRecord] = []
     public var state = PoolStore.VMState()
     public var drained: Set<String> = []
+    /// The hosts the health policy suspects, with why (``HealthPolicy``).
+    public var suspects: [String: String] = [:]
     /// When the view was taken (seconds since 1970).
     public var updated = 0.0
     /// Failovers and switchovers seen (each generation step of each VM after the first).
@@ -23,13 +25,15 @@ public struct PoolView: Sendable {
 
     public init() {}
 
-    mutating func update(host: String, leading: Bool, hosts: [HostRecord], state: PoolStore.VMState, drained: Set<String>) {
+    mutating func update(host: String, leading: Bool, hosts: [HostRecord], state: PoolStore.VMState, drained: Set<String>,
+                         suspects: [String: String] = [:]) {
         let now = Date().timeIntervalSince1970
         self.host = host
         self.leading = leading
         self.hosts = hosts
         self.state = state
         self.drained = drained
+        self.suspects = suspects
         updated = now
         for (vm, generation) in state.generations {
             if let last = lastGeneration[vm], generation.generation > last { generationSteps[vm, default: 0] += Int(generation.generation - last) }

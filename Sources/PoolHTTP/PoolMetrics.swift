@@ -11,6 +11,8 @@ public enum PoolMetrics {
             registry.makeGauge(name: "lockstep_host_alive", labels: [("host", host.name)], help: "Hosts registered in etcd (their lease is renewed)").set(to: 1)
             registry.makeGauge(name: "lockstep_host_memory_mib", labels: [("host", host.name)], help: "Memory a host offers to guests").set(to: Double(host.memoryMiB))
             registry.makeGauge(name: "lockstep_host_drained", labels: [("host", host.name)], help: "1 while a host is drained").set(to: view.drained.contains(host.name) ? 1 : 0)
+            registry.makeGauge(name: "lockstep_host_suspect", labels: [("host", host.name)],
+                               help: "1 while the health policy suspects a host (its VMs fail while their peers answer)").set(to: view.suspects[host.name] == nil ? 0 : 1)
         }
         for spec in view.state.specs {
             let nodes = view.state.nodes[spec.name] ?? []

@@ -32,11 +32,12 @@ public enum StatusPage {
             html += "<td>\(sparkline(view.p99History[spec.name] ?? []))</td><td>\(escape(why))</td>"
             html += "<td class=\"health-policy\">\(escape(Self.healthPolicy(view.state.healthActions[spec.name])))</td></tr>\n"
         }
-        html += "</table><h2>Hosts</h2><table id=\"hosts\"><tr><th>Host</th><th>Address</th><th>Memory</th><th>VMs</th></tr>"
+        html += "</table><h2>Hosts</h2><table id=\"hosts\"><tr><th>Host</th><th>Address</th><th>Memory</th><th>VMs</th><th>Health</th></tr>"
         for host in view.hosts.sorted(by: { $0.name < $1.name }) {
             let placed = view.state.specs.filter { view.state.placements[$0.name]?.hosts.contains(host.name) ?? false }.map(\.name)
             html += "<tr><td>\(escape(host.name))\(view.drained.contains(host.name) ? " (drained)" : "")</td><td>\(escape(host.address))</td>"
-            html += "<td>\(host.memoryMiB) MiB</td><td>\(escape(placed.joined(separator: " ")))</td></tr>\n"
+            html += "<td>\(host.memoryMiB) MiB</td><td>\(escape(placed.joined(separator: " ")))</td>"
+            html += "<td class=\"suspect\">\(escape(view.suspects[host.name].map { "suspect: \($0)" } ?? ""))</td></tr>\n"
         }
         return html + "</table></body></html>\n"
     }

@@ -23,7 +23,7 @@ import Testing
         view.update(host: "h1", leading: true, hosts: [HostRecord(name: "h1", address: "10.0.0.1", memoryMiB: 1024),
                                                        HostRecord(name: "h2", address: "10.0.0.2", memoryMiB: 1024),
                                                        HostRecord(name: "h3", address: "10.0.0.3", memoryMiB: 256)],
-                    state: state, drained: ["h3"])
+                    state: state, drained: ["h3"], suspects: ["h2": "2 of its VMs fail while their peers answer"])
         return view
     }
 
@@ -35,6 +35,8 @@ import Testing
         #expect(text.contains(#"lockstep_node_role{vm="kv",host="h2",role="backup"} 1"#))
         #expect(text.contains(#"lockstep_probe_latency_seconds{vm="kv",quantile="0.99"} 0.00425"#))
         #expect(text.contains(#"lockstep_host_drained{host="h3"} 1"#))
+        #expect(text.contains(#"lockstep_host_suspect{host="h2"} 1"#))
+        #expect(text.contains(#"lockstep_host_suspect{host="h1"} 0"#))
         #expect(text.contains("# TYPE lockstep_vm_protected gauge"))
         #expect(text.contains(#"lockstep_health_switchover_timestamp_seconds{vm="kv"} 1765000000"#), "\(text)")
         #expect(text.contains(#"lockstep_health_held_timestamp_seconds{vm="kv"} 1764999000"#))
@@ -134,6 +136,7 @@ import Testing
         #expect(html.contains(#"<td class="not-protected">not protected</td>"#))
         #expect(html.contains("the VM runs unprotected"))
         #expect(html.contains("h3 (drained)"))
+        #expect(html.contains(#"<td class="suspect">suspect: 2 of its VMs fail while their peers answer</td>"#))
         // The health policy's actions, newest first.
         let policy = try #require(html.components(separatedBy: "<td class=\"health-policy\">").dropFirst().first)
         let switched = try #require(policy.range(of: "switched over from h2 to h1: failing for 2.1 s"))
