@@ -57,6 +57,9 @@ public final class Agent: @unchecked Sendable {
     private var nodes: [String: NodeSupervisor] = [:]
     private var reported: [String: NodeStatus] = [:]
     private var probers: [String: ServiceProber] = [:]
+    /// The first report of each VM's node that named a lost peer: the peer and the report's
+    /// etcd revision (``NodeStatus/lostPeerRevision``).
+    private var lostPeerReports: [String: (peer: String, revision: Int64)] = [:]
     /// Switchover requests already passed to a node (by request id).
     private var switchoversSignalled: Set<String> = []
     /// What this agent saw in its last round, for its metrics and status page.
@@ -289,9 +292,15 @@ public final class Agent: @unchecked Sendable {
                                     lostPeer: supervisor.isLivePrimary ? supervisor.lostPeer : nil,
                                     lostPeerSince: supervisor.isLivePrimary ? supervisor.lostPeerSince : nil)
             status.copy = supervisor.isRunning ? supervisor.runtime?.copy?.progress.map { ($0 * 100).rounded() / 100 } : nil
+            if let first = lostPeerReports[spec.name], first.peer == status.lostPeer { status.lostPeerRevision = first.revision }
             local[spec.name] = LocalNode(supervisor)
             if Self.mustReport(status, last: reported[spec.name], now: now) {
-                try await store.report(status, vm: spec.name, lease: lease)
+                let revision = try await store.report(status, vm: spec.name, lease: lease)
+                if let peer = status.lostPeer {
+                    if status.lostPeerRevision == nil { lostPeerReports[spec.name] = (peer, revision) }
+                } else {
+                    lostPeerReports[spec.name] = nil
+                }
                 if reported[spec.name]?.role != status.role { log("VM '\(spec.name)': node \(status.role.rawValue)", vm: spec.name) }
                 reported[spec.name] = status
             }
@@ -311,6 +320,7 @@ public final class Agent: @unchecked Sendable {
             retiring.append(supervisor)
             nodes[vm] = nil
             reported[vm] = nil
+            lostPeerReports[vm] = nil
             try? await store.clearReport(vm: vm, host: me)
         }
         retiring.removeAll { $0.finishStopping(now: now) }

@@ -96,10 +96,15 @@ public struct NodeStatus: Codable, Equatable, Sendable {
     /// The peer node (its host) this node declared lost (every line silent past the heartbeat
     /// timeout), until a node on that host is connected again: the leader replaces that host in
     /// the VM's placement at once, without waiting for its lease to expire, unless that host has
-    /// reported a node of the VM since ``lostPeerSince`` (a new node there, placed again).
+    /// reported a node of the VM since the declaration was first reported (a new node there,
+    /// placed again): ``lostPeerRevision``.
     public var lostPeer: String?
-    /// When this host's agent read the declaration (seconds since 1970).
+    /// When this host's agent read the declaration (seconds since 1970, this host's clock: for
+    /// people; the rule compares etcd revisions, which no clock skew between hosts can confuse).
     public var lostPeerSince: Double?
+    /// The etcd revision of the first report that named ``lostPeer``; nil in that report itself,
+    /// whose own revision it is.
+    public var lostPeerRevision: Int64?
     /// A live copy's progress on this node (0...1, two decimals): re-protection under way.
     public var copy: Double?
 

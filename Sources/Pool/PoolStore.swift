@@ -18,6 +18,8 @@ public struct PoolStore: Sendable {
         /// The etcd revision of each placement as read (for a compare-and-set).
         public var placementRevisions: [String: Int64] = [:]
         public var nodes: [String: [NodeStatus]] = [:]
+        /// The etcd revision of each node's report as read (by VM, then host).
+        public var nodeRevisions: [String: [String: Int64]] = [:]
         public var generations: [String: (generation: UInt64, owner: String)] = [:]
         /// Switchovers asked for and not yet done: the primary's host when each was asked, and
         /// the request's etcd revision (its id).
@@ -44,14 +46,18 @@ public struct PoolStore: Sendable {
 
         /// The host each VM's live primary declared lost (its lines silent past the heartbeat
         /// timeout), unless that host has reported a node of the VM since (a node placed there
-        /// again after the loss is not the one that was lost).
+        /// again after the loss is not the one that was lost). "Since" compares etcd revisions:
+        /// the lost host's report against the first report of the declaration.
         public var lostPeers: [String: String] {
-            nodes.compactMapValues { nodes in
-                guard let primary = nodes.first(where: { ($0.role == .primary || $0.role == .primaryAlone) && $0.lostPeer != nil }),
-                      let lost = primary.lostPeer, let since = primary.lostPeerSince else { return nil }
-                if let report = nodes.first(where: { $0.host == lost }), report.updated > since { return nil }
-                return lost
+            var lost: [String: String] = [:]
+            for (vm, reports) in nodes {
+                guard let primary = reports.first(where: { ($0.role == .primary || $0.role == .primaryAlone) && $0.lostPeer != nil }),
+                      let peer = primary.lostPeer else { continue }
+                let declared = primary.lostPeerRevision ?? nodeRevisions[vm]?[primary.host] ?? 0
+                if let reported = nodeRevisions[vm]?[peer], reported > declared { continue }
+                lost[vm] = peer
             }
+            return lost
         }
 
         /// The VMs with a primary and a backup in step.
@@ -84,7 +90,9 @@ public struct PoolStore: Sendable {
                 state.placements[vm] = try PoolJSON.decode(Placement.self, value.value, key: key)
                 state.placementRevisions[vm] = value.modRevision
             case "nodes" where parts.count == 3:
-                state.nodes[vm, default: []].append(try PoolJSON.decode(NodeStatus.self, value.value, key: key))
+                let status = try PoolJSON.decode(NodeStatus.self, value.value, key: key)
+                state.nodes[vm, default: []].append(status)
+                state.nodeRevisions[vm, default: [:]][status.host] = value.modRevision
             case "switchover":
                 state.switchoverFrom[vm] = (String(decoding: value.value, as: UTF8.self), value.modRevision)
             case "health-actions":
@@ -199,8 +207,10 @@ public struct PoolStore: Sendable {
         do { try await client.put(keys.host(host.name), PoolJSON.encode(host), lease: lease) } catch { throw .etcd(error) }
     }
 
-    public func report(_ status: NodeStatus, vm: String, lease: Int64) async throws(PoolError) {
-        do { try await client.put(keys.node(vm, host: status.host), PoolJSON.encode(status), lease: lease) } catch { throw .etcd(error) }
+    /// Writes a node's report; returns the etcd revision it was written at.
+    @discardableResult
+    public func report(_ status: NodeStatus, vm: String, lease: Int64) async throws(PoolError) -> Int64 {
+        do { return try await client.put(keys.node(vm, host: status.host), PoolJSON.encode(status), lease: lease) } catch { throw .etcd(error) }
     }
 
     public func clearReport(vm: String, host: String) async throws(PoolError) {

@@ -191,30 +191,40 @@ extension Array where Element == String {
     }
 }
 
-/// Which lost peers the leader acts on (``PoolStore/VMState/lostPeers``).
+/// Which lost peers the leader acts on (``PoolStore/VMState/lostPeers``). "Since" is by etcd
+/// revision: the hosts' clocks (`updated`, `lostPeerSince`) may disagree by any amount.
 @Suite struct LostPeerTests {
-    static func state(_ nodes: [NodeStatus]) -> PoolStore.VMState {
+    /// The reports with the etcd revisions they were read at.
+    static func state(_ nodes: [(NodeStatus, Int64)]) -> PoolStore.VMState {
         var state = PoolStore.VMState()
-        state.nodes["web"] = nodes
+        state.nodes["web"] = nodes.map(\.0)
+        state.nodeRevisions["web"] = Dictionary(nodes.map { ($0.0.host, $0.1) }, uniquingKeysWith: { a, _ in a })
         return state
     }
 
     @Test func aDeclarationNewerThanTheLostHostsReportIsActedOn() {
-        let state = Self.state([NodeStatus(host: "a", role: .primaryAlone, detail: "", updated: 110, lostPeer: "b", lostPeerSince: 105),
-                                NodeStatus(host: "b", role: .backup, detail: "", updated: 100)])
+        // b's clock is an hour ahead: its report looks newer by time, not by revision.
+        let state = Self.state([(NodeStatus(host: "a", role: .primaryAlone, detail: "", updated: 110, lostPeer: "b", lostPeerSince: 105), 50),
+                                (NodeStatus(host: "b", role: .backup, detail: "", updated: 3_700), 40)])
         #expect(state.lostPeers == ["web": "b"])
-        #expect(Self.state([NodeStatus(host: "a", role: .primaryAlone, detail: "", updated: 110, lostPeer: "b", lostPeerSince: 105)]).lostPeers == ["web": "b"])
+        #expect(Self.state([(NodeStatus(host: "a", role: .primaryAlone, detail: "", updated: 110, lostPeer: "b"), 50)]).lostPeers == ["web": "b"])
+        // Reported again (revision 70) since the first report of the declaration (50).
+        var again = NodeStatus(host: "a", role: .primaryAlone, detail: "", updated: 120, lostPeer: "b")
+        again.lostPeerRevision = 50
+        #expect(Self.state([(again, 70), (NodeStatus(host: "b", role: .backup, detail: "", updated: 3_700), 45)]).lostPeers == ["web": "b"])
     }
 
     @Test func aNodeThatHostReportedSinceIsANewOneAndIsLeftAlone() {
-        // b was placed again after the loss (a move back onto it): its new node reported at 120.
-        let state = Self.state([NodeStatus(host: "a", role: .primary, detail: "", updated: 130, lostPeer: "b", lostPeerSince: 105),
-                                NodeStatus(host: "b", role: .starting, detail: "", updated: 120)])
+        // b was placed again after the loss (a move back onto it): its new node reported at
+        // revision 80, after the declaration's first report (50); b's clock is an hour behind.
+        var primary = NodeStatus(host: "a", role: .primary, detail: "", updated: 130, lostPeer: "b", lostPeerSince: 105)
+        primary.lostPeerRevision = 50
+        let state = Self.state([(primary, 90), (NodeStatus(host: "b", role: .starting, detail: "", updated: -3_000), 80)])
         #expect(state.lostPeers.isEmpty)
     }
 
     @Test func onlyTheLivePrimarysWordCounts() {
-        let state = Self.state([NodeStatus(host: "a", role: .stopped, detail: "", updated: 110, lostPeer: "b", lostPeerSince: 105)])
+        let state = Self.state([(NodeStatus(host: "a", role: .stopped, detail: "", updated: 110, lostPeer: "b", lostPeerSince: 105), 50)])
         #expect(state.lostPeers.isEmpty)
     }
 
@@ -223,7 +233,8 @@ extension Array where Element == String {
         // and declared a lost, whichever report etcd lists first.
         let dead = NodeStatus(host: "a", role: .primary, detail: "", updated: 100)
         let live = NodeStatus(host: "b", role: .primaryAlone, detail: "", updated: 110, lostPeer: "a", lostPeerSince: 105)
-        for nodes in [[dead, live], [live, dead]] {
+        let orders: [[(NodeStatus, Int64)]] = [[(dead, 30), (live, 40)], [(live, 40), (dead, 30)]]
+        for nodes in orders {
             var state = Self.state(nodes)
             #expect(state.primaries == ["web": "b"])
             #expect(state.lostPeers == ["web": "a"])
