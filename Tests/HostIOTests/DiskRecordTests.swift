@@ -109,7 +109,7 @@ import Testing
     /// into a new backup's blank image) but is still marked; an extent holding data is zeroed.
     @Test func anAllZeroExtentIsMarkedWithoutFillingAHole() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-sparse-\(UUID().uuidString).img").path
-        FileManager.default.createFile(atPath: path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
         defer {
             try? FileManager.default.removeItem(atPath: path)
             try? FileManager.default.removeItem(atPath: path + ".lockstep")
