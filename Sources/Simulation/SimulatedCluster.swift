@@ -35,6 +35,8 @@ public final class SimulatedCluster: ActionPerformer {
         public var violations: [Violation]
         public var acknowledgedWrites: Int
         public var failovers: Int
+        /// Planned switchovers completed (the old primary handed over).
+        public var switchovers: Int = 0
         /// Guest reboots the client saw (the reboot fault).
         public var reboots: Int
         /// Keys read back missing that a reboot the client asked for but did not see may have
@@ -78,6 +80,7 @@ public final class SimulatedCluster: ActionPerformer {
     var newestOutput: (generation: UInt64, node: String)?
     let client: SimulatedClient
     var failovers = 0
+    var switchovers = 0
     var faults = 0
     var faultsOver = false
 
@@ -131,6 +134,7 @@ public final class SimulatedCluster: ActionPerformer {
         var result = Result(seed: options.seed, violations: violations, acknowledgedWrites: client.acknowledged.count,
                             failovers: failovers, reboots: client.rebootsSeen, faults: faults, virtualSeconds: now)
         result.keysErasedByUnseenReboots = client.keysErasedByAnUnseenReboot
+        result.switchovers = switchovers
         return result
     }
 
@@ -323,6 +327,7 @@ public final class SimulatedCluster: ActionPerformer {
 
     func stop(_ node: SimulatedNode, _ outcome: NodeOutcome) {
         trace("\(node.id): stops: \(outcome)")
+        if case .handedOver = outcome { switchovers += 1 }
         if case .diverged(let report) = outcome { violate(.divergence, "\(node.id): \(report)") }
         if case .guestExited = outcome { violate(.unexpectedStop, "\(node.id): the guest powered off") }
         if case .guestReset = outcome { violate(.unexpectedStop, "\(node.id): the guest's reboot stopped the node") }
@@ -533,7 +538,7 @@ public final class SimulatedCluster: ActionPerformer {
         faults += 1
         let live = nodes.filter(\.isAlive)
         // The reboot fault exists where the guest's service can be asked to reboot.
-        switch random.below(options.guest.serviceDialect.reboot == nil ? 9 : 10) {
+        switch random.below(options.guest.serviceDialect.reboot == nil ? 10 : 11) {
         case 0:
             // One failure at a time: the only node holding the machine is not crashed (losing
             // both copies is outside what any replication can survive).
@@ -581,6 +586,13 @@ public final class SimulatedCluster: ActionPerformer {
             arbiterReachable = false
             queue.schedule(after: random.uniform(0.1...0.8)) { [unowned self] in arbiterReachable = true; trace("the arbiter is back") }
         case 9:
+            // A planned switchover (`lockstep vm switchover`), asked at any moment: the primary
+            // refuses it without a backup in step, and faults may strike while it runs.
+            guard let primary = live.first(where: \.isLivePrimary), case .primary(let role, _) = primary.state else { return }
+            trace("FAULT: an operator asks \(primary.id) for a switchover")
+            role.requestSwitchover()
+            wake(primary)
+        case 10:
             if client.requestReboot() { trace("FAULT: the client asks the guest to reboot") }
         default:
             let index = Int(random.below(2))

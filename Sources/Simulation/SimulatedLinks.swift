@@ -37,6 +37,12 @@ final class SimulatedPrimaryLink: PrimaryLogChannel {
     func forgetBackup() {
         network.perform(core.forgetBackup(), from: node)
     }
+
+    func sendHandover(instructionCount: UInt64) -> Bool {
+        let (sent, actions) = core.sendHandover(instructionCount: instructionCount, now: network.now)
+        network.perform(actions, from: node)
+        return sent
+    }
 }
 
 /// The backup's side of the log on the simulated network: the real ``BackupChannel`` core.
@@ -58,4 +64,7 @@ final class SimulatedBackupLink: BackupLogChannel {
     func noteExecuted(_ count: UInt64) { core.noteExecuted(count) }
     var isPrimaryLost: Bool { core.isPrimaryLost }
     var refusedReason: String? { core.refusedReason }
+    func reportCaughtUp() { network.perform(core.caughtUp(), from: node) }
+    var handover: UInt64? { core.handover }
+    var lastHeard: Double? { core.lastHeard }
 }

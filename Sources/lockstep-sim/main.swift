@@ -46,7 +46,7 @@ struct Run: ParsableCommand {
         let simulated = try loadGuest()
         let range = seed.map { $0...$0 } ?? firstSeed...(firstSeed + seeds - 1)
         var passed = 0, failed = 0
-        var acknowledged = 0, failovers = 0, reboots = 0, faults = 0, erased = 0, erasedRuns = 0
+        var acknowledged = 0, failovers = 0, switchovers = 0, reboots = 0, faults = 0, erased = 0, erasedRuns = 0
         let started = Date()
         for current in range {
             var options = SimulatedCluster.Options(seed: current, guest: simulated)
@@ -55,6 +55,7 @@ struct Run: ParsableCommand {
             let result = SimulatedCluster(options: options).run()
             acknowledged += result.acknowledgedWrites
             failovers += result.failovers
+            switchovers += result.switchovers
             reboots += result.reboots
             erased += result.keysErasedByUnseenReboots
             if result.keysErasedByUnseenReboots > 0 { erasedRuns += 1 }
@@ -68,7 +69,7 @@ struct Run: ParsableCommand {
             }
         }
         let seconds = Date().timeIntervalSince(started)
-        print("\(acknowledged) acknowledged writes, \(failovers) failovers, \(reboots) guest reboots, \(faults) faults in \(String(format: "%.1f", seconds)) s")
+        print("\(acknowledged) acknowledged writes, \(failovers) failovers (\(switchovers) of them switchovers), \(reboots) guest reboots, \(faults) faults in \(String(format: "%.1f", seconds)) s")
         if erased > 0 {
             print("\(erased) keys in \(erasedRuns) runs read back missing after a reboot the client asked for but could not see (accepted)")
         }
