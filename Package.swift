@@ -74,7 +74,7 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         // A pool of hosts on etcd: VMs declared, placed and re-protected by agents (docs/pool.md).
-        .target(name: "Pool", dependencies: ["Etcd", "HostIO", "KVWorkload", "LockstepSupport", "Replication",
+        .target(name: "Pool", dependencies: ["Etcd", "HostIO", "KVWorkload", "LockstepSupport", "Machine", "Replication",
                                             .product(name: "Logging", package: "swift-log")]),
         // The agent's HTTP side: Prometheus metrics and the status page (hummingbird, swift-prometheus).
         .target(name: "PoolHTTP", dependencies: [

@@ -1,5 +1,6 @@
 import ArgumentParser
 import HostIO
+import Machine
 
 /// The guest flags of `lockstep run` and `lockstep node`: the same spellings, help and limits in
 /// both (`run` adds --elf, which a replicated node does not support; each has its own --disk,
@@ -17,6 +18,9 @@ struct GuestOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Guest RAM size in MiB (\(GuestOptions.memoryRange.lowerBound) to \(GuestOptions.memoryRange.upperBound)).", valueName: "MiB"))
     var memory: UInt64 = 128
 
+    @Option(name: .long, help: ArgumentHelp("The network card's MAC address, six hex pairs separated by ':' (default \(MACAddress.format(VirtioNetwork.defaultMAC)), QEMU's); a unicast one, e.g. \(MACAddress.example). Both nodes of a VM give the same.", valueName: "mac"))
+    var mac: String?
+
     @Flag(name: .long, help: "Boot the kernel and initrd installed in --disk's ext4 root file system (/vmlinuz and /initrd.img, or the newest /boot/vmlinuz-* or vmlinux-* and its initrd), read with e2fsprogs' debugfs; --append gives the command line.")
     var bootFromDisk = false
 
@@ -29,10 +33,21 @@ struct GuestOptions: ParsableArguments {
     /// The kernel command line: --append, or the default.
     var commandLine: String { append ?? Self.defaultCommandLine }
 
+    /// The network card's MAC address: --mac, or QEMU's default. Checked by ``validate()``.
+    var macAddress: [UInt8] {
+        get throws { try mac.map(Self.parseMAC) ?? VirtioNetwork.defaultMAC }
+    }
+
+    /// `text` as a MAC address, or a ValidationError that says what a valid one looks like.
+    static func parseMAC(_ text: String) throws -> [UInt8] {
+        do { return try MACAddress.parse(text) } catch { throw ValidationError("--mac: \(error)") }
+    }
+
     /// Whether a flag names a Linux guest (--kernel, --initrd, --append or --boot-from-disk).
     var namesLinuxGuest: Bool { kernel != nil || initrd != nil || append != nil || bootFromDisk }
 
     func validate() throws {
+        _ = try macAddress
         guard Self.memoryRange.contains(memory) else {
             throw ValidationError("--memory must be between \(Self.memoryRange.lowerBound) and \(Self.memoryRange.upperBound) MiB (got \(memory))")
         }

@@ -31,7 +31,10 @@ struct NodeCommand: ParsableCommand {
             announces it from its own host), `tap,ifname=NAME`, `user[,hostfwd=...]` (user-mode \
             networking: a failover keeps the service but not the connections), or `none` (the \
             default). The backend is checked at start and used only while this node is the \
-            live primary; a node that loses the arbiter takes it down before anything else.
+            live primary; a node that loses the arbiter takes it down before anything else. \
+            --mac gives the guest its MAC address (default QEMU's 52:54:00:12:34:56): give both \
+            nodes the same one (a backup refuses a primary whose guest has another), and each VM \
+            on a LAN its own.
 
             SIGUSR1 asks the live primary for a planned switchover: it stops the guest, waits until \
             the backup has executed and acknowledged everything, and hands over; the backup claims \
@@ -170,6 +173,7 @@ struct NodeCommand: ParsableCommand {
         configuration.diskSyncRate = syncRate * 1_048_576
         configuration.statisticsInterval = statisticsInterval
         configuration.statusFilePath = statusFile
+        configuration.mac = try guest.macAddress
         let arbiterBackend: any Arbiter
         if let arbiterFile {
             arbiterBackend = FileArbiter(path: arbiterFile)
@@ -218,7 +222,8 @@ struct NodeCommand: ParsableCommand {
                 // included, from its primary): with --boot-from-disk, from this node's disk.
                 let setup = try guest.linuxSetup(bootDisk: disk.first)
                 let machine = try Machine(configuration: MachineConfiguration(memorySize: guest.memory << 20,
-                                                                              entropySeed: UInt64.random(in: 0...UInt64.max)),
+                                                                              entropySeed: UInt64.random(in: 0...UInt64.max),
+                                                                              mac: try guest.macAddress),
                                           disks: mirroredDisks)
                 try setup.prepare(machine)
                 return machine

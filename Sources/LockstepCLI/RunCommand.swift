@@ -37,7 +37,8 @@ struct RunCommand: ParsableCommand {
             10.0.2.15 behind a NAT at 10.0.2.2; add `,hostfwd=tcp:127.0.0.1:8080-:80` to reach a \
             guest port from the host), `tap,ifname=NAME`, `bridge,br=BRIDGE` (a new TAP on that \
             bridge, removed at exit), or `none`. A bare-metal program (--elf) has no network \
-            unless --netdev is given.
+            unless --netdev is given. --mac gives the network card its MAC address (default \
+            52:54:00:12:34:56, QEMU's); give each guest on one LAN its own.
 
             With --elf, runs a bare-metal RISC-V ELF program (RV64GC, linked at 0x80000000 like \
             QEMU's virt machine) and exits with the program's exit code (SiFive test device or HTIF \
@@ -71,7 +72,7 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Record the session (every input with its instruction count, state hashes) into this event log; `lockstep replay` re-executes it.", valueName: "path"))
     var record: String?
 
-    @Option(name: .long, help: ArgumentHelp("Continue from a snapshot written by `lockstep snapshot` instead of booting: on copies of the disks kept beside it (SNAPSHOT.disk, SNAPSHOT.disk2, ...), or on the --disk images given, in the snapshot's order.", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("Continue from a snapshot written by `lockstep snapshot` instead of booting: on copies of the disks kept beside it (SNAPSHOT.disk, SNAPSHOT.disk2, ...), or on the --disk images given, in the snapshot's order. The guest keeps the snapshot's MAC address (--mac, if given, must be it).", valueName: "path"))
     var restore: String?
 
     @Option(name: .long, help: ArgumentHelp("Put the guest console on this TCP port instead of the terminal (0: any free port; the port is printed to standard error).", valueName: "port"))
@@ -215,7 +216,10 @@ struct RunCommand: ParsableCommand {
                 printError("lockstep: running on a copy of \(kept.joined(separator: ", ")) (the snapshot stays restorable; --disk keeps the changes)")
             }
             let storages = try diskPaths.map { path throws in try FileDisk(path: path) }
-            machine = try Machine(configuration: info.configuration, disks: storages)
+            // The snapshot's MAC address; --mac, if given, must be it (the restore says so).
+            var configuration = info.configuration
+            if guest.mac != nil { configuration.mac = try guest.macAddress }
+            machine = try Machine(configuration: configuration, disks: storages)
             try machine.restoreSnapshot(bytes)
         } catch {
             printError("lockstep: \(path): \(error)")
@@ -258,7 +262,8 @@ struct RunCommand: ParsableCommand {
         do {
             // Fresh guest randomness per run (a reboot continues the entropy stream); a recorded
             // session stores the seed.
-            let configuration = MachineConfiguration(memorySize: guest.memory << 20, entropySeed: UInt64.random(in: 0...UInt64.max))
+            let configuration = MachineConfiguration(memorySize: guest.memory << 20, entropySeed: UInt64.random(in: 0...UInt64.max),
+                                                     mac: try guest.macAddress)
             machine = try Machine(configuration: configuration, disks: storages)
             try setup.prepare(machine)
         } catch {

@@ -45,8 +45,12 @@ struct SnapshotCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Guest RAM size in MiB.", valueName: "MiB"))
     var memory: UInt64 = 128
 
+    @Option(name: .long, help: ArgumentHelp("The network card's MAC address (default \(MACAddress.format(VirtioNetwork.defaultMAC))); `run --restore` keeps it.", valueName: "mac"))
+    var mac: String?
+
     func validate() throws {
         try DiskImageList.validate(disk)
+        _ = try mac.map(GuestOptions.parseMAC)
     }
 
     func run() throws {
@@ -67,7 +71,8 @@ struct SnapshotCommand: ParsableCommand {
         let machine: Machine
         do {
             let storages = try disk.map { path throws in try FileDisk(path: path) }
-            machine = try Machine(configuration: MachineConfiguration(memorySize: memory << 20), disks: storages)
+            let address = try mac.map(GuestOptions.parseMAC) ?? VirtioNetwork.defaultMAC
+            machine = try Machine(configuration: MachineConfiguration(memorySize: memory << 20, mac: address), disks: storages)
             try setup.prepare(machine)
         } catch {
             printError("lockstep: \(error)")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Etcd
 import Foundation
+import Machine
 import Pool
 
 /// Runs a pool request and exits with status 1 and its message if it fails.
@@ -45,6 +46,8 @@ struct VMCommand: ParsableCommand {
         var disk: String?
         @Option(help: ArgumentHelp("The guest kernel's command line.", valueName: "line")) var append = "console=ttyS0 quiet lockstep.service=kv"
         @Option(help: ArgumentHelp("--netdev of the nodes (e.g. bridge,br=br0).", valueName: "spec")) var netdev: String?
+        @Option(help: ArgumentHelp("The guest's MAC address (--mac of the nodes), e.g. \(MACAddress.example); default: a locally administered one (02:...) derived from the name, unique in the pool.", valueName: "mac"))
+        var mac: String?
         @Option(help: ArgumentHelp("--disk-sync of the nodes: primary or both.", valueName: "mode")) var diskSync = "primary"
         @Option(help: ArgumentHelp("First of the VM's three ports on every host (0: the pool picks).", valueName: "port")) var basePort = 0
         @Option(help: ArgumentHelp("Probe the service from the primary's host: tcp://, http:// or redis://ADDRESS:PORT[/PATH], or console (the key-value guest on the VM's console).", valueName: "url"))
@@ -52,12 +55,17 @@ struct VMCommand: ParsableCommand {
         @Option(help: ArgumentHelp("p99 probe latency above which the VM is degraded.", valueName: "ms")) var probeThreshold = 100.0
         @Flag(help: "Never switch this VM over for its health (the pool only says it would).") var noHealthSwitchover = false
 
+        func validate() throws {
+            _ = try mac.map(GuestOptions.parseMAC)
+        }
+
         func run() throws {
             guard diskSync == "primary" || diskSync == "both" else { throw ValidationError("--disk-sync must be primary or both") }
             let store = try options.store()
             let (diskMiB, diskImage) = try Self.disk(disk)
             var spec = VMSpec(name: name, memoryMiB: memory, diskMiB: diskMiB, append: append, netdev: netdev, diskSync: diskSync, basePort: basePort)
             spec.diskImage = diskImage
+            if let mac { spec.mac = MACAddress.format(try GuestOptions.parseMAC(mac)) }
             if noHealthSwitchover { spec.healthSwitchover = false }
             do { spec.probe = try probe.map { text throws(PoolError) in try ProbeSpec(parsing: text, thresholdMilliseconds: probeThreshold) } } catch {
                 throw ValidationError("--probe: \(error)")
@@ -65,7 +73,7 @@ struct VMCommand: ParsableCommand {
             let finalSpec = spec
             try runPoolRequest("vm create") { () async throws(PoolError) in
                 let created = try await store.create(finalSpec)
-                print("VM '\(created.name)' declared: \(created.memoryMiB) MiB\(created.diskMiB.map { ", a \($0) MiB disk" } ?? ""), ports \(created.basePort)-\(created.basePort + 2) on its hosts")
+                print("VM '\(created.name)' declared: \(created.memoryMiB) MiB\(created.diskMiB.map { ", a \($0) MiB disk" } ?? ""), ports \(created.basePort)-\(created.basePort + 2) on its hosts, MAC \(created.mac ?? "?")")
             }
         }
 

@@ -46,6 +46,7 @@ extension Machine {
                     w.writeUInt64(configuration.instructionsPerTick)
                     w.writeUInt64(configuration.entropySeed)
                     w.writeUInt64(instructionCount)
+                    w.writeBytes(configuration.mac)
                 case .base:
                     w.writeUInt64(base?.instructionCount ?? 0)
                     w.writeUInt64(base?.digest ?? 0)
@@ -226,7 +227,7 @@ extension Machine {
     public func restoreSnapshot(_ bytes: [UInt8]) throws(SnapshotError) {
         let (kind, version, sections) = try SnapshotFormat.parse(bytes)
         var configurationReader = sections[.configuration]!
-        let (snapshotConfiguration, snapshotCount) = try Machine.readConfiguration(&configurationReader)
+        let (snapshotConfiguration, snapshotCount) = try Machine.readConfiguration(&configurationReader, version: version)
         try checkConfiguration(snapshotConfiguration)
         if kind == .incremental {
             var reader = sections[.base]!
@@ -346,15 +347,21 @@ extension Machine {
         }
     }
 
-    /// Reads the configuration section: the configuration and the instruction count.
-    static func readConfiguration(_ reader: inout StateReader) throws(SnapshotError) -> (MachineConfiguration, UInt64) {
+    /// Reads the configuration section of a snapshot of format `version`: the configuration and
+    /// the instruction count. Before version 5 the section has no MAC address: those snapshots
+    /// were taken on machines with ``VirtioNetwork/defaultMAC``.
+    static func readConfiguration(_ reader: inout StateReader, version: UInt32) throws(SnapshotError) -> (MachineConfiguration, UInt64) {
         let memorySize = try reader.readUInt64("memory size")
         let perTick = try reader.readUInt64("instructions per tick")
         guard perTick > 0 else { throw reader.invalid("instructions per tick is 0") }
         let seed = try reader.readUInt64("entropy seed")
         let count = try reader.readUInt64("instruction count")
+        var mac = VirtioNetwork.defaultMAC
+        if version >= SnapshotFormat.macVersion {
+            mac = Array(try reader.readBytes(count: 6, "MAC address"))
+        }
         try reader.expectEnd("section CONF")
-        return (MachineConfiguration(memorySize: memorySize, instructionsPerTick: perTick, entropySeed: seed), count)
+        return (MachineConfiguration(memorySize: memorySize, instructionsPerTick: perTick, entropySeed: seed, mac: mac), count)
     }
 
     private func checkConfiguration(_ snapshot: MachineConfiguration) throws(SnapshotError) {
@@ -365,6 +372,9 @@ extension Machine {
         ]
         for (name, theirs, ours) in fields where theirs != ours {
             throw .configurationMismatch(field: name, snapshot: theirs, machine: ours)
+        }
+        guard snapshot.mac == configuration.mac else {
+            throw .macAddressMismatch(snapshot: snapshot.mac, machine: configuration.mac)
         }
     }
 

@@ -52,8 +52,9 @@ public final class Machine {
     public let plic: PLIC
     /// The eight virtio-mmio slots at 0x1000_1000 + 0x1000 * n (PLIC sources 1...8).
     public let virtioSlots: [VirtioMMIO]
-    /// The network card (slot 5). Frames it sends go to ``onOutput``; frames for the guest
-    /// enter through ``apply(_:)`` as ``MachineInput/networkFrame(_:)``.
+    /// The network card (slot 5), with the address ``MachineConfiguration/mac``. Frames it sends
+    /// go to ``onOutput``; frames for the guest enter through ``apply(_:)`` as
+    /// ``MachineInput/networkFrame(_:)``.
     public let network: VirtioNetwork
     /// The entropy device (slot 6), fed from ``MachineConfiguration/entropySeed``.
     public let entropy: VirtioEntropy
@@ -132,6 +133,7 @@ public final class Machine {
         guard size >= 1 << 20, size <= 64 << 30, size % GuestMemory.pageSize == 0 else {
             throw .invalidMemorySize(size)
         }
+        guard configuration.mac.count == 6 else { throw .invalidMACAddress(configuration.mac) }
         self.configuration = configuration
         guard let memory = GuestMemory(base: MachineConfiguration.ramBase, size: size) else {
             throw .cannotReserveMemory(size)
@@ -145,7 +147,7 @@ public final class Machine {
         testDevice = SiFiveTest()
         sbi = SupervisorBinaryInterface(hart: hart)
         plic = PLIC()
-        network = VirtioNetwork()
+        network = VirtioNetwork(mac: configuration.mac)
         entropy = VirtioEntropy(source: SeededEntropySource(seed: configuration.entropySeed))
         let blockDevices = storages.enumerated().map { VirtioBlock(storage: $1, serial: Machine.diskSerial($0)) }
         disks = blockDevices

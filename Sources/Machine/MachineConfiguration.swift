@@ -14,9 +14,16 @@ public struct MachineConfiguration: Sendable, Equatable {
     /// new seed per boot (and records it).
     public var entropySeed: UInt64
 
-    public init(memorySize: UInt64 = 128 << 20, instructionsPerTick: UInt64 = 50, entropySeed: UInt64 = 0) {
+    /// The network card's MAC address (6 bytes; ``MACAddress/parse(_:)`` reads one as people
+    /// write it). Two nodes of a VM give the guest the same one: a failover moves it (the MAC
+    /// announcement), and two VMs on one LAN need different ones.
+    public var mac: [UInt8]
+
+    public init(memorySize: UInt64 = 128 << 20, instructionsPerTick: UInt64 = 50, entropySeed: UInt64 = 0,
+                mac: [UInt8] = VirtioNetwork.defaultMAC) {
         self.memorySize = memorySize
         self.instructionsPerTick = instructionsPerTick
         self.entropySeed = entropySeed
+        self.mac = mac
     }
 }

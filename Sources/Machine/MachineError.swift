@@ -13,6 +13,8 @@ public enum MachineError: Error, CustomStringConvertible, Equatable {
     case imagesDoNotFit(needed: UInt64, ramSize: UInt64)
     /// More disks than the machine has slots for (``Machine/maximumDiskCount``).
     case tooManyDisks(Int, maximum: Int)
+    /// ``MachineConfiguration/mac`` is not 6 bytes long.
+    case invalidMACAddress([UInt8])
 
     public var description: String {
         func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
@@ -35,6 +37,8 @@ public enum MachineError: Error, CustomStringConvertible, Equatable {
             return "kernel, initrd and device tree need \(needed >> 20) MiB but the machine has \(ramSize >> 20) MiB of RAM: give it more memory (--memory)"
         case .tooManyDisks(let count, let maximum):
             return "\(count) disks given, but a machine has at most \(maximum) (one per free virtio-mmio slot: \(Machine.diskSlots.map(String.init).joined(separator: ", "))): give at most \(maximum) --disk images"
+        case .invalidMACAddress(let bytes):
+            return "a MAC address is 6 bytes, the machine's configuration has \(bytes.count) (\(MACAddress.format(bytes))): give one like \(MACAddress.example)"
         }
     }
 }

@@ -17,6 +17,8 @@ public enum SnapshotError: Error, Equatable, Sendable, CustomStringConvertible {
     case trailingBytes(offset: Int, what: String, count: Int)
     /// The snapshot was taken on a machine configured differently from the one restoring it.
     case configurationMismatch(field: String, snapshot: UInt64, machine: UInt64)
+    /// The snapshot was taken on a machine whose network card has another MAC address.
+    case macAddressMismatch(snapshot: [UInt8], machine: [UInt8])
     /// The machine's disks are not the disks the snapshot was taken with (the text says how).
     case diskMismatch(String)
     /// A device of the machine differs from the snapshot's (the text says how).
@@ -49,6 +51,9 @@ public enum SnapshotError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(count) unexpected bytes at byte offset \(offset) after \(what)"
         case .configurationMismatch(let field, let snapshot, let machine):
             return "the snapshot was taken on a machine with \(field) \(snapshot), this machine has \(machine): create the machine with the snapshot's configuration (SnapshotInfo tells it)"
+        case .macAddressMismatch(let snapshot, let machine):
+            let theirs = MACAddress.format(snapshot)
+            return "the snapshot's MAC address is \(theirs), this machine's is \(MACAddress.format(machine)): create the machine with the snapshot's (start it with --mac \(theirs))"
         case .diskMismatch(let why):
             return "the machine's disks differ from the snapshot's: \(why)"
         case .deviceMismatch(let why):

@@ -3,11 +3,15 @@
 enum SnapshotFormat {
     /// "LOCKSNAP".
     static let magic: [UInt8] = Array("LOCKSNAP".utf8)
-    /// The version this build writes. Version 4 lists every disk in `DISK` (a count, then an
-    /// identity per disk); version 3 held one disk at most (a presence flag and an identity).
-    static let version: UInt32 = 4
-    /// The versions this build reads: 3 (snapshots of machines with at most one disk) and 4.
-    static let readableVersions: ClosedRange<UInt32> = 3...4
+    /// The version this build writes. Version 5 ends `CONF` with the network card's MAC
+    /// address; version 4 lists every disk in `DISK` (a count, then an identity per disk);
+    /// version 3 held one disk at most (a presence flag and an identity).
+    static let version: UInt32 = 5
+    /// The versions this build reads: 3 (snapshots of machines with at most one disk), 4 and 5
+    /// (3 and 4 were taken on machines with ``VirtioNetwork/defaultMAC``).
+    static let readableVersions: ClosedRange<UInt32> = 3...5
+    /// The first version whose `CONF` holds the MAC address.
+    static let macVersion: UInt32 = 5
     /// Magic, version, kind, header CRC.
     static let headerSize = 20
     /// Bytes before a section's payload: tag, length, CRC.
@@ -139,7 +143,7 @@ enum SnapshotSection: UInt32, CaseIterable {
 /// What a snapshot file says about itself, read without restoring it: enough to build a machine
 /// to restore it onto.
 public struct SnapshotInfo: Equatable, Sendable {
-    /// The format version of the file (3 or 4).
+    /// The format version of the file (3, 4 or 5).
     public var formatVersion: UInt32
     public var kind: SnapshotKind
     /// The configuration of the machine it was taken on (a restoring machine needs the same).
@@ -155,7 +159,7 @@ public struct SnapshotInfo: Equatable, Sendable {
     public init(_ bytes: [UInt8]) throws(SnapshotError) {
         let (kind, version, sections) = try SnapshotFormat.parse(bytes, through: .disk)
         var reader = sections[.configuration]!
-        let (configuration, count) = try Machine.readConfiguration(&reader)
+        let (configuration, count) = try Machine.readConfiguration(&reader, version: version)
         var diskReader = sections[.disk]!
         disks = try DiskIdentity.read(from: &diskReader, version: version)
         try diskReader.expectEnd("section DISK")

@@ -233,8 +233,6 @@ extension VirtioNetwork {
         acknowledgedAnnouncements = Int(announced)
     }
 
-    /// `mac` as people write it: "52:54:00:12:34:56".
-    public static func format(_ mac: [UInt8]) -> String {
-        mac.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: ":")
-    }
+    /// `mac` as people write it: "52:54:00:12:34:56" (``MACAddress/format(_:)``).
+    public static func format(_ mac: [UInt8]) -> String { MACAddress.format(mac) }
 }

@@ -382,6 +382,7 @@ public final class Agent: @unchecked Sendable {
                          "--console", "\(address):\(spec.basePort + 2)",
                          "--memory", "\(spec.memoryMiB)", "--append", spec.append, "--status-file", statusURL(spec.name).path]
         if let netdev = spec.netdev { arguments += ["--netdev", netdev] }
+        if let mac = spec.mac { arguments += ["--mac", mac] }
         if let diskMiB = spec.diskMiB {
             let image = URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("\(spec.name).img").path
             if !FileManager.default.fileExists(atPath: image) {

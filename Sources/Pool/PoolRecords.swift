@@ -34,6 +34,9 @@ public struct VMSpec: Codable, Equatable, Sendable {
     public var append: String
     /// `--netdev` of the nodes (nil: none).
     public var netdev: String?
+    /// `--mac` of the nodes: the guest's MAC address, unique in the pool (`lockstep vm create`
+    /// picks one unless given; nil in a record from before: QEMU's default).
+    public var mac: String?
     /// `--disk-sync` of the nodes.
     public var diskSync: String
     /// The VM's ports on every host: lines at `basePort` and `basePort + 1`, console at `basePort + 2`.

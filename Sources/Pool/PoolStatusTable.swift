@@ -1,4 +1,5 @@
 import Foundation
+import Machine
 
 /// The pool's state as text tables (`lockstep status`, `lockstep vm list`/`show`).
 public enum PoolStatusTable {
@@ -71,6 +72,8 @@ public enum PoolStatusTable {
         let nodes = (state.nodes[name] ?? []).sorted { $0.host < $1.host }
         var text = "VM \(name): \(Self.state(nodes)), generation \(state.generations[name].map { "\($0.generation) (owner \($0.owner))" } ?? "0")\n"
         text += "  memory \(spec.memoryMiB) MiB, disk \(spec.diskMiB.map { "\($0) MiB (\(spec.diskSync))" } ?? "none"), ports \(spec.basePort)-\(spec.basePort + 2)\n"
+        let mac = spec.mac ?? "\(MACAddress.format(VirtioNetwork.defaultMAC)) (QEMU's default)"
+        text += "  network: MAC \(mac), \(spec.netdev.map { "--netdev \($0)" } ?? "no --netdev")\n"
         text += "  append: \(spec.append)\n"
         if let placement = state.placements[name] {
             text += "  placed on: \(placement.hosts.joined(separator: ", "))\(placement.waiting.map { " (waiting: \($0))" } ?? "")\n"

@@ -1,5 +1,6 @@
 import Etcd
 import Foundation
+import Machine
 
 /// The pool's state in etcd, read and written as records (docs/pool.md for the keys).
 public struct PoolStore: Sendable {
@@ -111,18 +112,22 @@ public struct PoolStore: Sendable {
     }
 
     /// Declares a VM; refuses a name that exists. Its ports are the first block of three free
-    /// on every host (`basePort` 7100, 7110, ...) unless `spec.basePort` is set (non-zero).
+    /// on every host (`basePort` 7100, 7110, ...) unless `spec.basePort` is set (non-zero). Its
+    /// MAC address is `spec.mac` if set (refused if another VM has it), else one the pool picks
+    /// (``PoolMACAddress``), unique among the VMs declared.
     public func create(_ spec: VMSpec) async throws(PoolError) -> VMSpec {
         guard !spec.name.isEmpty, !spec.name.contains("/"), spec.name.utf8.count <= 200 else {
             throw .invalid("a VM name is 1 to 200 bytes without '/': \"\(spec.name)\"")
         }
         guard spec.memoryMiB >= 16 else { throw .invalid("--memory must be at least 16 MiB") }
         var spec = spec
+        let others = try await vms().specs
         if spec.basePort == 0 {
-            let taken = Set(try await vms().specs.map(\.basePort))
+            let taken = Set(others.map(\.basePort))
             spec.basePort = stride(from: 7100, to: 60000, by: 10).first { !taken.contains($0) } ?? 0
             guard spec.basePort != 0 else { throw .invalid("no free ports left for another VM") }
         }
+        spec.mac = MACAddress.format(try Self.macAddress(for: spec, others: others))
         let result: EtcdTransactionResult
         do {
             result = try await client.transaction(if: [EtcdCompare(key: keys.spec(spec.name), .equal, .version(0))],
@@ -130,6 +135,21 @@ public struct PoolStore: Sendable {
         } catch { throw .etcd(error) }
         guard result.succeeded else { throw .vmExists(spec.name) }
         return spec
+    }
+
+    /// The MAC address of a new VM: `spec.mac` (checked, and refused if one of `others` has it),
+    /// or the one ``PoolMACAddress`` picks for its name.
+    static func macAddress(for spec: VMSpec, others: [VMSpec]) throws(PoolError) -> [UInt8] {
+        // A VM declared before the pool picked addresses has QEMU's default.
+        var owners: [[UInt8]: String] = [:]
+        for other in others { owners[(other.mac.flatMap { try? MACAddress.parse($0) }) ?? VirtioNetwork.defaultMAC] = other.name }
+        guard let text = spec.mac else { return PoolMACAddress.assign(for: spec.name, taken: Set(owners.keys)) }
+        let mac: [UInt8]
+        do { mac = try MACAddress.parse(text) } catch { throw .invalid("--mac: \(error)") }
+        if let owner = owners[mac] {
+            throw .invalid("MAC address \(MACAddress.format(mac)) belongs to VM '\(owner)': two VMs on one LAN cannot share one; give another --mac, or none and the pool picks a free one")
+        }
+        return mac
     }
 
     /// Deletes a VM's every key (its generation included): the agents stop its nodes.

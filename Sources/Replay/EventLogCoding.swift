@@ -7,6 +7,7 @@ enum EventLogCoding {
         w.u64(session.configuration.memorySize)
         w.u64(session.configuration.instructionsPerTick)
         w.u64(session.configuration.entropySeed)
+        w.bytes += session.configuration.mac
         switch session.boot {
         case .elf(let path, let hash):
             w.u8(0)
@@ -34,11 +35,16 @@ enum EventLogCoding {
     }
 
     /// Reads a session description written by ``encode(_:)-(SessionDescription)``, or by format
-    /// `version` 3 (a presence flag and at most one disk where version 4 has a disk count).
+    /// `version` 3 (a presence flag and at most one disk where version 4 has a disk count) or 3
+    /// to 5 (no MAC address: those sessions ran with ``VirtioNetwork/defaultMAC``).
     static func decodeSession(_ r: inout ByteReader, version: UInt16 = EventLogFormat.version) throws(EventLogError) -> SessionDescription {
         let memorySize = try r.u64("the memory size")
         let instructionsPerTick = try r.u64("instructions per tick")
         let entropySeed = try r.u64("the entropy seed")
+        var mac = VirtioNetwork.defaultMAC
+        if version >= EventLogFormat.macVersion {
+            mac = Array(try r.take(6, "the MAC address"))
+        }
         let kindOffset = r.offset
         let boot: SessionDescription.Boot
         switch try r.u8("the boot kind") {
@@ -74,7 +80,8 @@ enum EventLogCoding {
         let initial = try r.u64("the initial state hash")
         guard instructionsPerTick > 0 else { throw .malformed(offset: 8, what: "instructions per tick is 0") }
         return SessionDescription(
-            configuration: MachineConfiguration(memorySize: memorySize, instructionsPerTick: instructionsPerTick, entropySeed: entropySeed),
+            configuration: MachineConfiguration(memorySize: memorySize, instructionsPerTick: instructionsPerTick, entropySeed: entropySeed,
+                                                mac: mac),
             boot: boot, disks: disks, initialStateHash: initial)
     }
 

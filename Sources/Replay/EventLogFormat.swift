@@ -1,7 +1,7 @@
-/// The event-log file format, version 5 (all integers little-endian):
+/// The event-log file format, version 6 (all integers little-endian):
 ///
 ///     magic      8 bytes  "LSTPLOG\0"
-///     version    u16      5
+///     version    u16      6
 ///     header     u32 length, then that many bytes, then u32 CRC-32 of them (the session description)
 ///     records    each: u32 payload length, u32 CRC-32 of kind + payload, u8 kind, payload
 ///
@@ -18,17 +18,21 @@
 /// disk's ``DiskContentDigest``, so a replay finds a disk that differs at the next checkpoint);
 /// the checkpoints of versions 3 and 4 end after the output digest, and this build still reads
 /// them (their state digests do not cover the disks, which are then compared only through the
-/// end record's state hash).
+/// end record's state hash). Version 6 adds the network card's MAC address (6 bytes) to the
+/// session description, after the entropy seed; a log of versions 3 to 5 was recorded on a
+/// machine with ``VirtioNetwork/defaultMAC``.
 /// Input kinds: 1 console bytes (u32 length + bytes), 2 network frame (same), 3 time advance (u64),
 /// 4 network announcement (no data), 5 reboot (no data).
 /// Strings are u32 length + UTF-8. Optional values have a u8 presence flag.
 public enum EventLogFormat {
     public static let magic: [UInt8] = Array("LSTPLOG\0".utf8)
-    public static let version: UInt16 = 5
+    public static let version: UInt16 = 6
     /// The versions this build reads.
-    public static let readableVersions: ClosedRange<UInt16> = 3...5
+    public static let readableVersions: ClosedRange<UInt16> = 3...6
     /// The first version whose checkpoints carry the disk part.
     static let checkpointDisksVersion: UInt16 = 5
+    /// The first version whose session description holds the MAC address.
+    static let macVersion: UInt16 = 6
 
     enum RecordKind: UInt8 {
         case event = 1

@@ -153,7 +153,8 @@ public final class Node {
         let link = BackupLink(authentication: authentication, heartbeat: configuration.heartbeat, doorbell: doorbell, log: log,
                               group: group, peers: configuration.peers.map(\.pair), joinMessage: joinMessage)
         link.start()
-        let role = BackupRole(configuration: configuration, link: link, disks: disks, log: log, clock: monotonicNow, fence: fence)
+        let channel: any BackupLogChannel = configuration.mac.map { MACCheckingBackupChannel(link, mac: $0) } ?? link
+        let role = BackupRole(configuration: configuration, link: channel, disks: disks, log: log, clock: monotonicNow, fence: fence)
         let ending = follow(role)
         link.shutdown()
         switch ending {

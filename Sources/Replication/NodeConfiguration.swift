@@ -37,6 +37,9 @@ public struct NodeConfiguration: Sendable {
     public var statisticsInterval: Double = 10
     /// `--status-file`: where the node keeps its ``NodeRuntimeStatus`` (nil: nowhere).
     public var statusFilePath: String?
+    /// The guest's MAC address this node was started with (`--mac`): a backup refuses a primary
+    /// whose guest has another (nil: it takes the primary's, whatever it is).
+    public var mac: [UInt8]?
 
     public init(vm: String, nodeID: String, key: [UInt8], listen: [Endpoint], peers: [Endpoint], console: Endpoint,
                 heartbeat: HeartbeatSettings = HeartbeatSettings()) {

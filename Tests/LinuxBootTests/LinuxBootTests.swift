@@ -94,6 +94,17 @@ import Testing
         #expect(Array(after[3 * 512..<(3 * 512 + pattern.count)]) == pattern)
     }
 
+    /// `--mac` reaches the guest: Linux's virtio-net driver reads the address from the device's
+    /// configuration space (VIRTIO_NET_F_MAC) and gives it to eth0.
+    @Test func theGuestHasTheMACAddressItWasGiven() throws {
+        try Self.requireImages()
+        let session = try ConsoleSession(executable: Self.lockstep, arguments: ["run", "--netdev", "none", "--mac", "02:00:00:aa:bb:cc"])
+        try session.expect(Self.prompt, timeout: Self.bootTimeout)
+        #expect(try Self.run(session, "cat /sys/class/net/eth0/address") == "02:00:00:aa:bb:cc")
+        session.send(line: "poweroff -f")
+        #expect(session.waitForExit(timeout: Self.commandTimeout) == 0)
+    }
+
     @Test func rebootBootsAgainAndCtrlAXQuits() throws {
         try Self.requireImages()
         let session = try ConsoleSession(executable: Self.lockstep, arguments: ["run"])

@@ -82,6 +82,59 @@ import Testing
         #expect(badMemory.stderr.contains("--memory"))
     }
 
+    /// `--mac` takes six hex pairs of a unicast address on every command that builds a machine,
+    /// and says what a valid one looks like otherwise.
+    @Test func aBadMACIsRefusedSayingWhatAValidOneLooksLike() throws {
+        let node = ["node", "--vm", "v", "--key-file", "/tmp/key", "--listen", "127.0.0.1:1", "--listen", "127.0.0.1:2",
+                    "--peer", "127.0.0.1:3", "--peer", "127.0.0.1:4", "--arbiter-file", "/tmp/x"]
+        for command in [["run", "--elf", guest("hello")], node, ["snapshot", "--elf", guest("hello"), "--at", "10", "--output", "/tmp/x"],
+                        ["vm", "create", "db", "--etcd", "http://127.0.0.1:1"]] {
+            let malformed = try lockstep(command + ["--mac", "52-54-00-12-34-56"])
+            #expect(malformed.status != 0 && malformed.stderr.contains("--mac: '52-54-00-12-34-56' is not a MAC address: write six pairs of hex digits separated by ':', e.g. 02:00:00:aa:bb:cc"),
+                    "\(command[0]): \(malformed.stderr)")
+            let multicast = try lockstep(command + ["--mac", "01:00:5e:00:00:01"])
+            #expect(multicast.status != 0 && multicast.stderr.contains("multicast"), "\(command[0]): \(multicast.stderr)")
+            let zero = try lockstep(command + ["--mac", "00:00:00:00:00:00"])
+            #expect(zero.status != 0 && zero.stderr.contains("no network card's address"), "\(command[0]): \(zero.stderr)")
+        }
+        #expect(try lockstep(["run", "--elf", guest("hello"), "--mac", "02:00:00:AA:BB:CC"]).status == 0)
+    }
+
+    /// A snapshot keeps the machine's MAC address; `run --restore` continues with it, and a
+    /// --mac that is not the snapshot's is refused naming the one to give.
+    @Test func aRestoredSnapshotKeepsItsMAC() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-mac-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let snapshot = directory.appendingPathComponent("hello.snap").path
+        let taken = try lockstep(["snapshot", "--elf", guest("hello"), "--at", "100", "--output", snapshot, "--mac", "02:00:00:aa:bb:cc"])
+        #expect(taken.status == 0, "\(taken.stderr)")
+        let other = try lockstep(["run", "--restore", snapshot, "--mac", "52:54:00:12:34:56"])
+        #expect(other.status == 1)
+        #expect(other.stderr.contains("the snapshot's MAC address is 02:00:00:aa:bb:cc, this machine's is 52:54:00:12:34:56") && other.stderr.contains("--mac 02:00:00:aa:bb:cc"),
+                "\(other.stderr)")
+        let same = try lockstep(["run", "--restore", snapshot, "--mac", "02:00:00:aa:bb:cc"])
+        #expect(same.status == 0 && !same.stdout.isEmpty && "Hello from Lockstep\n".hasSuffix(same.stdout), "\(same.stdout) \(same.stderr)")
+        let kept = try lockstep(["run", "--restore", snapshot])
+        #expect(kept.status == 0, "\(kept.stderr)")
+    }
+
+    /// A recording keeps the machine's MAC address: the replay builds the machine with it (the
+    /// state hashes cover the network card's address, so a replay on another would not match).
+    @Test func aRecordingReplaysWithItsMAC() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-mac-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let log = directory.appendingPathComponent("hello.log").path
+        let recorded = try lockstep(["run", "--elf", guest("hello"), "--record", log, "--mac", "02:00:00:aa:bb:cc"])
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: log)))
+        #expect(bytes[8] == 6, "format 6")
+        #expect(bytes.indices.contains { Array(bytes.dropFirst($0).prefix(6)) == [0x02, 0x00, 0x00, 0xAA, 0xBB, 0xCC] })
+        let replay = try lockstep(["replay", "--quiet", log])
+        #expect(replay.status == 0 && replay.stderr.contains("replay matches"), "\(replay.stderr)")
+    }
+
     /// `--disk` is repeatable up to four times on every command that takes it; a fifth, or one
     /// image given twice (under another name too), is refused before anything starts.
     @Test func moreThanFourDisksOrOneImageTwiceAreRefused() throws {

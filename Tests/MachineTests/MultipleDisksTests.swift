@@ -96,7 +96,7 @@ import Testing
         let machine = try Self.machine(Self.storages(2))
         let snapshot = try machine.saveSnapshot()
         let info = try SnapshotInfo(snapshot)
-        #expect(info.formatVersion == 4 && info.disks.map(\.sectorCount) == [64, 72])
+        #expect(info.formatVersion == 5 && info.disks.map(\.sectorCount) == [64, 72])
         #expect(try machine.disks.map { try DiskIdentity(of: $0) } == info.disks)
 
         let restored = try Self.machine(Self.storages(2))
@@ -132,8 +132,8 @@ import Testing
         #expect(throws: SnapshotError.self) { try target.restoreSnapshot(diskless) }
     }
 
-    /// A snapshot of format 3 (one disk at most: a presence flag where format 4 has a count)
-    /// still reads and restores.
+    /// A snapshot of format 3 (one disk at most: a presence flag where format 4 has a count; no
+    /// MAC address) still reads and restores.
     @Test func aFormat3SnapshotStillRestores() throws {
         for count in [0, 1] {
             let machine = try Self.machine(Self.storages(count))
@@ -150,19 +150,16 @@ import Testing
         }
     }
 
-    /// `snapshot` (format 4, at most one disk) as format 3 wrote it: version 3, and the DISK
-    /// payload's u32 count replaced by a u8 presence flag (with zeros for no disk).
+    /// `snapshot` (format 5, at most one disk) as format 3 wrote it: format 4's (no MAC address),
+    /// version 3, and the DISK payload's u32 count replaced by a u8 presence flag (with zeros for
+    /// no disk).
     static func format3(_ snapshot: [UInt8]) -> [UInt8] {
-        var bytes = snapshot
-        bytes.replaceSubrange(8..<12, with: [3, 0, 0, 0])
-        let header = CRC32.checksum(Array(bytes[0..<16]))
-        bytes.replaceSubrange(16..<20, with: (0..<4).map { UInt8(truncatingIfNeeded: header >> (8 * UInt32($0))) })
+        var bytes = LegacySnapshot.withVersion(LegacySnapshot.format4(snapshot), 3)
         let disk = SnapshotCorruptionTests.sections(bytes).first { $0.tag == "DISK" }!
         let count = bytes[disk.payload.lowerBound]
         let payload = count == 0 ? [UInt8](repeating: 0, count: 18) : [1] + Array(bytes[(disk.payload.lowerBound + 4)..<disk.payload.upperBound])
         bytes.replaceSubrange(disk.payload, with: payload)
-        let lengthAt = disk.checksumAt - 8
-        bytes.replaceSubrange(lengthAt..<(lengthAt + 8), with: (0..<8).map { UInt8(truncatingIfNeeded: UInt64(payload.count) >> (8 * UInt64($0))) })
+        LegacySnapshot.setLength(&bytes, checksumAt: disk.checksumAt, payload.count)
         SnapshotCorruptionTests.fixChecksum(&bytes, checksumAt: disk.checksumAt, payload: disk.payload.lowerBound..<(disk.payload.lowerBound + payload.count))
         return bytes
     }

@@ -195,17 +195,17 @@ import Testing
         }
         // A future version.
         var future = try Self.sample().snapshot
-        future[8] = 5
-        #expect(throws: SnapshotError.unsupportedVersion(found: 5, supported: 4)) { try target.restoreSnapshot(future) }
-        #expect(throws: SnapshotError.unsupportedVersion(found: 5, supported: 4)) { try SnapshotInfo(future) }
+        future[8] = 6
+        #expect(throws: SnapshotError.unsupportedVersion(found: 6, supported: 5)) { try target.restoreSnapshot(future) }
+        #expect(throws: SnapshotError.unsupportedVersion(found: 6, supported: 5)) { try SnapshotInfo(future) }
         // Version 2, before the boot image: refused with the versions named, the machine unchanged.
         var older = try Self.sample().snapshot
         older[8] = 2
         let before = target.stateHash()
-        #expect(throws: SnapshotError.unsupportedVersion(found: 2, supported: 4)) { try target.restoreSnapshot(older) }
-        #expect(throws: SnapshotError.unsupportedVersion(found: 2, supported: 4)) { try SnapshotInfo(older) }
+        #expect(throws: SnapshotError.unsupportedVersion(found: 2, supported: 5)) { try target.restoreSnapshot(older) }
+        #expect(throws: SnapshotError.unsupportedVersion(found: 2, supported: 5)) { try SnapshotInfo(older) }
         #expect(target.stateHash() == before)
-        #expect(SnapshotError.unsupportedVersion(found: 2, supported: 4).description.contains("version 2 is not supported (this build writes version 4 and reads versions 3 to 4)"))
+        #expect(SnapshotError.unsupportedVersion(found: 2, supported: 5).description.contains("version 2 is not supported (this build writes version 5 and reads versions 3 to 5)"))
     }
 
     @Test func trailingBytesAreRefused() throws {

@@ -142,7 +142,7 @@ import Testing
 
     /// A log recorded before checkpoints covered the disks (format 4) replays on a machine with its
     /// disk: its checkpoints are compared without the disk part, and the end record's state hash
-    /// still covers the disk. The same session in format 5 replays too.
+    /// still covers the disk. The same session in the current format replays too.
     @Test func aFormat4LogWithADiskStillReplays() throws {
         let log = try Self.eventLog(Self.image)
         let old = try EventLog(bytes: LegacyEventLog.format4(log))

@@ -17,7 +17,7 @@ import Testing
         .checkpoint(Checkpoint(state: StateDigest(instructionCount: 1_000, parts: [.init(name: "registers", hash: 0xABCD)],
                                                regionSize: 4096, ramBase: 0x8000_0000, regions: [1, 2, 3], disks: [0xD15C, 0xD15D]),
                             outputs: OutputDigest(outputCount: 2, byteCount: 7, value: 0x99))),
-        // A checkpoint read from a format-4 log (not covering the disks) keeps saying so in format 5.
+        // A checkpoint read from a format-4 log (not covering the disks) keeps saying so in later formats.
         .checkpoint(Checkpoint(state: StateDigest(instructionCount: 1_500, parts: [.init(name: "registers", hash: 0xABCE)],
                                                regionSize: 4096, ramBase: 0x8000_0000, regions: [4], disks: nil),
                             outputs: OutputDigest(outputCount: 2, byteCount: 7, value: 0x99))),
@@ -47,7 +47,7 @@ import Testing
             session.disks = disks
             var none = session
             none.disks = []
-            let prefix = EventLogCoding.encode(none).dropLast(12)   // the disk count (u32 0) and the initial hash
+            let prefix = LegacyEventLog.sessionBytes(none).dropLast(12)   // the disk count (u32 0) and the initial hash
             var header = ByteWriter()
             header.bytes = Array(prefix)
             header.u8(disks.isEmpty ? 0 : 1)
@@ -72,9 +72,27 @@ import Testing
         #expect(throws: EventLogError.self) { try EventLog(bytes: EventLog(session: many, records: Self.records).encoded()) }
     }
 
+    /// The session's MAC address (format 6) survives the round trip; a log of format 5 (no MAC
+    /// address) reads with QEMU's default, which every machine had then.
+    @Test func theMACAddressIsRecordedAndAFormat5LogReadsWithTheDefault() throws {
+        var session = Self.session
+        session.configuration.mac = [0x02, 0x00, 0x00, 0xAA, 0xBB, 0xCC]
+        let log = EventLog(session: session, records: Self.records)
+        #expect(try EventLog(bytes: log.encoded()) == log)
+        #expect(log.encoded().count == Self.bytes.count, "6 bytes of MAC address either way")
+
+        let old = try EventLog(bytes: LegacyEventLog.format5(EventLog(session: Self.session, records: Self.records)))
+        #expect(old.session == Self.session && old.session.configuration.mac == VirtioNetwork.defaultMAC)
+        #expect(old.records == Self.records)
+        // Read as format 6, the same bytes lack the address: refused, not misread.
+        var misread = LegacyEventLog.format5(EventLog(session: Self.session, records: Self.records))
+        misread[8] = 6
+        #expect(throws: EventLogError.self) { try EventLog(bytes: misread) }
+    }
+
     /// A log of format 4 still reads: its checkpoints end after the output digest and do not
     /// cover the disks (nil, so that a replay does not compare them), and it is written again
-    /// as format 5 with the same values.
+    /// as format 6 with the same values.
     @Test func aFormat4LogStillReads() throws {
         let log = try EventLog(bytes: LegacyEventLog.format4(EventLog(session: Self.session, records: Self.records)))
         #expect(log.session == Self.session)
@@ -109,10 +127,10 @@ import Testing
         future[8] = 9   // version 9
         #expect(throws: EventLogError.unsupportedVersion(9)) { try EventLog(bytes: future) }
         var next = Self.bytes
-        next[8] = 6   // the version after this build's
-        #expect(throws: EventLogError.unsupportedVersion(6)) { try EventLog(bytes: next) }
-        #expect(EventLogError.unsupportedVersion(6).description
-            == "event log format version 6 is not supported by this Lockstep (it reads versions 3 to 5); replay it with the Lockstep that recorded it")
+        next[8] = 7   // the version after this build's
+        #expect(throws: EventLogError.unsupportedVersion(7)) { try EventLog(bytes: next) }
+        #expect(EventLogError.unsupportedVersion(7).description
+            == "event log format version 7 is not supported by this Lockstep (it reads versions 3 to 6); replay it with the Lockstep that recorded it")
         var older = Self.bytes
         older[8] = 2   // version 2: no reboot input, and its state hashes cover less
         #expect(throws: EventLogError.unsupportedVersion(2)) { try EventLog(bytes: older) }
