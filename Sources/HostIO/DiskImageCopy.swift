@@ -30,7 +30,7 @@ public enum DiskImageCopy {
             if n < 0 && errno == EINTR { continue }
             guard n >= 0 else { throw DiskImageCopyError(path: source, reason: String(cString: strerror(errno))) }
             if n == 0 { break }
-            if !buffer[0..<n].allSatisfy({ $0 == 0 }) {
+            if !ZeroBytes.allZero(buffer[0..<n]) {
                 var done = 0
                 while done < n {
                     let written = buffer.withUnsafeBytes { pwrite(output, $0.baseAddress! + done, n - done, offset + off_t(done)) }

@@ -115,7 +115,7 @@ public final class MirroredDisk: BlockStorage, @unchecked Sendable {
                 // as zeros; reading them costs no disk I/O, while writing 1 GiB of zeros into them
                 // cost a full copy seconds (docs/benchmarks.md, "The pool"). The extent is marked
                 // as a write would mark it.
-                if try image.readSectors(at: sector, count: length / 512).allSatisfy({ $0 == 0 }) {
+                if ZeroBytes.allZero(try image.readSectors(at: sector, count: length / 512)) {
                     try mark(sector: sector, count: length / 512)
                     return
                 }

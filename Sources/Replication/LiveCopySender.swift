@@ -174,7 +174,7 @@ final class LiveCopySender {
                 return false
             }
             let place = UInt32(extent.disk), index = UInt64(extent.index)
-            if data.allSatisfy({ $0 == 0 }) {
+            if ZeroBytes.allZero(data) {
                 messages.append(.diskExtent(disk: place, index: index, compressed: false, bytes: []))
                 continue
             }

@@ -22,6 +22,11 @@ public struct NodeConfiguration: Sendable {
     /// ... or by more than this many instructions of execution (bounds the backlog the backup
     /// must execute before it can go live, hence the failover pause).
     public var maximumBackupLag: UInt64 = 100_000_000
+    /// ... except while a new backup loads its initial state: then the guest runs up to this many
+    /// instructions past the state's count (about 5 s of a busy guest) before it waits. The
+    /// backup has every input meanwhile (outputs still wait for it to hold them), so nothing is
+    /// at risk; what grows is the log it executes before it is in step.
+    public var maximumJoinLag: UInt64 = 1_000_000_000
     /// If set, a line per output release ("MONOTONIC_NS GENERATION NODE BYTES") is appended
     /// here: tests check from it that two primaries never released output at once.
     public var releaseLogPath: String?

@@ -83,6 +83,8 @@ import Replay
     private var switchoverApproach: Double?
     /// The last switchover's pause: from stopping the guest to sending the handover (seconds).
     private var switchoverPause: Double?
+    /// The count at which the last backup's initial state was taken (``Throttle``).
+    private var joinedAt: UInt64?
     /// How close (instructions) the backup must be before the guest stops for a switchover.
     static let switchoverLag: UInt64 = 1_000_000
     /// For the periodic statistics line.
@@ -400,6 +402,7 @@ import Replay
             let snapshot = try finalSnapshot ?? machine.saveSnapshot()
             let saved = clock()
             if link.sendSnapshot(snapshot, generation: generation) {
+                joinedAt = machine.instructionCount
                 let sent = clock()
                 try runner.checkpoint()
                 // The whole pause: until the guest runs again (after the checkpoint that lets the
@@ -444,7 +447,7 @@ import Replay
     /// slower than its primary (a busy host) then still closes in, at the guest's expense.
     private func mustThrottle() -> Bool {
         Throttle.mustPause(link.status, instructionCount: machine.instructionCount, configuration: configuration,
-                           maximumLag: switchoverApproach == nil ? nil : Self.switchoverLag)
+                           maximumLag: switchoverApproach == nil ? nil : Self.switchoverLag, joinedAt: joinedAt)
     }
 
     /// An output the guest produced, tagged with the last input logged before it. A frame whose

@@ -308,4 +308,21 @@ import Testing
         #expect(!Throttle.mustPause(status(last: 10_000, acked: 0, backup: false), instructionCount: 1 << 40, configuration: configuration))
         #expect(Throttle.mustPause(status(backup: false, lost: true), instructionCount: 0, configuration: configuration))
     }
+
+    @Test func aJoiningBackupGetsTheJoinLagAndASwitchoverTheTightOne() {
+        var configuration = configuration
+        configuration.maximumJoinLag = 50_000_000
+        // The state was taken at 300 M; the backup, still loading it, has executed nothing since
+        // (its last acknowledgement is an old backup's 200 M): the guest runs on to 350 M.
+        #expect(!Throttle.mustPause(status(executed: 200_000_000), instructionCount: 350_000_000, configuration: configuration, joinedAt: 300_000_000))
+        #expect(Throttle.mustPause(status(executed: 200_000_000), instructionCount: 350_000_001, configuration: configuration, joinedAt: 300_000_000))
+        // Once it has executed past the state, the ordinary lag counts again.
+        #expect(Throttle.mustPause(status(executed: 300_000_000), instructionCount: 301_000_001, configuration: configuration, joinedAt: 300_000_000))
+        #expect(!Throttle.mustPause(status(executed: 300_000_000), instructionCount: 301_000_000, configuration: configuration, joinedAt: 300_000_000))
+        // The entries bound holds whatever the lag.
+        #expect(Throttle.mustPause(status(last: 111, acked: 10, executed: 0), instructionCount: 1, configuration: configuration, joinedAt: 300_000_000))
+        // A switchover's approach: the backup within the tight lag.
+        #expect(Throttle.mustPause(status(executed: 4_000_000), instructionCount: 4_000_101, configuration: configuration, maximumLag: 100))
+        #expect(!Throttle.mustPause(status(executed: 4_000_000), instructionCount: 4_000_100, configuration: configuration, maximumLag: 100))
+    }
 }
