@@ -121,7 +121,7 @@ struct VMCommand: ParsableCommand {
 
     struct Switchover: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Make the backup the primary, losing no output (a planned switchover).",
-                                                        discussion: "The VM must be protected. Waits until the other host's node is the live primary.")
+                                                        discussion: "The VM must be protected; one being re-protected is waited for first (within --timeout). Waits until the other host's node is the live primary.")
         @OptionGroup var options: EtcdOption
         @Argument(help: "The VM's name.") var name: String
         @Option(help: ArgumentHelp("Seconds to wait for the switchover.", valueName: "s")) var timeout = 30.0
@@ -129,14 +129,10 @@ struct VMCommand: ParsableCommand {
             let store = try options.store()
             let name = name, timeout = timeout
             try runPoolRequest("vm switchover") { () async throws(PoolError) in
-                let before = try await store.vms()
-                guard before.specs.contains(where: { $0.name == name }) else { throw .noSuchVM(name) }
-                let nodes = before.nodes[name] ?? []
-                guard let primary = nodes.first(where: { $0.role == .primary }), nodes.contains(where: { $0.role == .backup }) else {
-                    throw .invalid("VM '\(name)' is not protected now (\(PoolStatusTable.protection(nodes))): a switchover needs a primary and a backup in step")
-                }
-                try await store.requestSwitchover(vm: name, from: primary.host)
                 let started = Date()
+                let before = try await store.waitUntilProtected(name, until: started + timeout, for: "a switchover") { print($0) }
+                guard let primary = before.nodes[name]?.first(where: { $0.role == .primary }) else { throw .noSuchVM(name) }
+                try await store.requestSwitchover(vm: name, from: primary.host)
                 while Date().timeIntervalSince(started) < timeout {
                     try? await Task.sleep(for: .milliseconds(100))
                     let now = try await store.vms().nodes[name] ?? []
@@ -163,17 +159,14 @@ struct VMCommand: ParsableCommand {
             let store = try options.store()
             let name = name, target = target, timeout = timeout
             try runPoolRequest("vm move") { () async throws(PoolError) in
-                let state = try await store.vms()
-                guard state.specs.contains(where: { $0.name == name }) else { throw .noSuchVM(name) }
                 guard try await store.hosts().contains(where: { $0.name == target }) else {
                     throw .invalid("no host '\(target)' is alive in the pool (`lockstep status` lists them)")
                 }
-                guard state.protected.contains(name) else {
-                    throw .invalid("VM '\(name)' is not protected now: a move needs a backup in step (its last copy is never moved away)")
-                }
+                let started = Date()
+                let state = try await store.waitUntilProtected(name, until: started + timeout,
+                                                               for: "a move (its last copy is never moved away)") { print($0) }
                 guard state.primaries[name] != target else { throw .invalid("'\(target)' runs the VM's primary; choose another host, or switch over first") }
                 try await store.requestMove(vm: name, backupTo: target)
-                let started = Date()
                 while Date().timeIntervalSince(started) < timeout {
                     try? await Task.sleep(for: .milliseconds(200))
                     let now = try await store.vms()
