@@ -123,9 +123,15 @@ import Testing
         #expect(process.isRunning)
         #expect(process.namespace == "\(prefix)-b")
         // `ip netns exec` became the command: the process id is the shell's (now sleep's) own.
+        // ("ready" is written just before the exec, which a loaded machine may not have run yet.)
         let pid = try #require(process.processIdentifier)
-        let command = try String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8)
-        #expect(command.hasPrefix("sleep"))
+        var command = ""
+        let deadline = Date(timeIntervalSinceNow: 10)
+        repeat {
+            command = try String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8)
+            if !command.hasPrefix("sleep") { usleep(20_000) }
+        } while !command.hasPrefix("sleep") && Date() < deadline
+        #expect(command.hasPrefix("sleep"), "\(command)")
         #expect(lab.teardown().isEmpty)
         #expect(!process.isRunning)
         #expect(try leftovers(prefix).isEmpty)
