@@ -20,6 +20,14 @@ struct EncodingBatch {
     /// The number of cases.
     var count: Int { cases.count }
 
+    /// The offset the next case starts at.
+    var offset: Int { assembler.offset }
+
+    /// A new label of the batch's assembler.
+    mutating func newLabel() -> X86Label {
+        assembler.newLabel()
+    }
+
     /// Adds a case: `text` holds `instructions` instructions (separated by `;`, which `as` reads
     /// as a line break), `emit` makes them.
     mutating func add(_ text: String, instructions: Int = 1, _ emit: (inout X86Assembler) throws -> Void) rethrows {
@@ -30,11 +38,26 @@ struct EncodingBatch {
                           recorded: recorded ..< assembler.instructionOffsets.count))
     }
 
+    /// Adds `mnemonic destination, source` for every size in `sizes` and every pair of the 16
+    /// registers, the source named at `sourceSize` (the same size when nil).
+    mutating func addRegisterPairs(_ mnemonic: String, sizes: [X86OperandSize], sourceSize: X86OperandSize? = nil,
+                                   _ emit: (inout X86Assembler, X86OperandSize, X86Register, X86Register) -> Void) {
+        for size in sizes {
+            for destination in X86Register.allCases {
+                for source in X86Register.allCases {
+                    let text = "\(mnemonic) \(IntelSyntax.name(destination, size)), \(IntelSyntax.name(source, sourceSize ?? size))"
+                    add(text) { emit(&$0, size, destination, source) }
+                }
+            }
+        }
+    }
+
     /// Assembles every case with GNU `as` and records an issue for the cases whose bytes differ
     /// (the first 30 of them, with both encodings) or whose instructions were not recorded in
     /// `instructionOffsets`. Returns the number of distinct encodings checked.
     @discardableResult
     func expectMatchesGNUAssembler(sourceLocation: SourceLocation = #_sourceLocation) throws -> Int {
+        #expect(!cases.isEmpty, "an empty batch checks nothing", sourceLocation: sourceLocation)
         var source = ".intel_syntax noprefix\n.text\n"
         for (index, item) in cases.enumerated() {
             source += "case_\(index): \(item.text)\n"
@@ -64,7 +87,9 @@ struct EncodingBatch {
             let report = "\(failures.count) of \(cases.count) cases differ from GNU as:\n" + failures.prefix(30).joined(separator: "\n")
             Issue.record(Comment(rawValue: report), sourceLocation: sourceLocation)
         }
-        return Set(cases.map { ours[$0.bytes] }).count
+        let distinct = Set(cases.map { ours[$0.bytes] }).count
+        print("\(cases.count) cases, \(distinct) distinct encodings compared with GNU as (\(sourceLocation.fileName):\(sourceLocation.line))")
+        return distinct
     }
 
     private static func hex(_ bytes: [UInt8]) -> String {

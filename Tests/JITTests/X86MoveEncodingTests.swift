@@ -9,13 +9,7 @@ struct X86MoveEncodingTests {
 
     @Test func registerToRegister() throws {
         var batch = EncodingBatch()
-        for size in TestOperands.sizes {
-            for destination in registers {
-                for source in registers {
-                    batch.add("mov \(S.name(destination, size)), \(S.name(source, size))") { $0.mov(size, destination, source) }
-                }
-            }
-        }
+        batch.addRegisterPairs("mov", sizes: TestOperands.sizes) { $0.mov($1, $2, $3) }
         try batch.expectMatchesGNUAssembler()
     }
 
@@ -79,13 +73,8 @@ struct X86MoveEncodingTests {
         var batch = EncodingBatch()
         let widenings: [(X86OperandSize, X86OperandSize)] = [(.word, .byte), (.dword, .byte), (.qword, .byte), (.dword, .word), (.qword, .word)]
         for (size, sourceSize) in widenings {
-            for destination in registers {
-                for source in registers {
-                    let operands = "\(S.name(destination, size)), \(S.name(source, sourceSize))"
-                    batch.add("movzx \(operands)") { $0.movzx(size, destination, sourceSize, source) }
-                    batch.add("movsx \(operands)") { $0.movsx(size, destination, sourceSize, source) }
-                }
-            }
+            batch.addRegisterPairs("movzx", sizes: [size], sourceSize: sourceSize) { $0.movzx($1, $2, sourceSize, $3) }
+            batch.addRegisterPairs("movsx", sizes: [size], sourceSize: sourceSize) { $0.movsx($1, $2, sourceSize, $3) }
             for (i, memory) in TestOperands.someMemory.enumerated() {
                 let destination = TestOperands.rotating(i)
                 let operands = "\(S.name(destination, size)), \(S.memory(memory, sourceSize))"
@@ -93,11 +82,7 @@ struct X86MoveEncodingTests {
                 batch.add("movsx \(operands)") { $0.movsx(size, destination, sourceSize, memory) }
             }
         }
-        for destination in registers {
-            for source in registers {
-                batch.add("movsxd \(S.name(destination, .qword)), \(S.name(source, .dword))") { $0.movsxd(destination, source) }
-            }
-        }
+        batch.addRegisterPairs("movsxd", sizes: [.qword], sourceSize: .dword) { $0.movsxd($2, $3) }
         for (i, memory) in TestOperands.someMemory.enumerated() {
             let destination = TestOperands.rotating(i + 3)
             batch.add("movsxd \(S.name(destination, .qword)), \(S.memory(memory, .dword))") { $0.movsxd(destination, memory) }
