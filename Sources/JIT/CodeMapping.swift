@@ -1,4 +1,8 @@
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The memory behind a `CodeBuffer`: one region seen through a writable view and an executable
 /// view, created by one of two strategies so that no page is ever writable and executable at
@@ -72,6 +76,9 @@ struct CodeMapping {
     }
 
     private static func dualMapping(length: Int, pageSize: Int) -> Result<CodeMapping, Failure> {
+        #if !os(Linux)
+        return .failure(Failure(text: "memfd_create is Linux's"))
+        #else
         // glibc declares memfd_create only under _GNU_SOURCE, which Swift's Glibc module does not
         // define, so it is looked up by name. Sound: the symbol, when present, is glibc's
         // `int memfd_create(const char *name, unsigned int flags)`, the type it is cast to.
@@ -106,6 +113,7 @@ struct CodeMapping {
         }
         return .success(CodeMapping(strategy: .dualMapping, length: length, pageSize: pageSize, writable: writable,
                                     executable: executable, fileDescriptor: fd))
+        #endif
     }
 
     private static func protectionFlip(length: Int, pageSize: Int) -> Result<CodeMapping, Failure> {

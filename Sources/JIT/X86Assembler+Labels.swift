@@ -13,18 +13,17 @@ extension X86Assembler {
             throw .labelAlreadyBound(label: label.id, at: bound)
         }
         let target = offset
-        let (references, others) = pendingReferences.partitioned { $0.label == label.id }
-        for reference in references where reference.width == 1 {
+        for reference in pendingReferences where reference.label == label.id && reference.width == 1 {
             let distance = target - (reference.field + 1)
             if Int8(exactly: distance) == nil {
                 throw .shortJumpOutOfRange(label: label.id, jumpAt: reference.instruction, distance: distance)
             }
         }
         labelOffsets[label.id] = target
-        pendingReferences = others
-        for reference in references {
+        for reference in pendingReferences where reference.label == label.id {
             write(displacement: target - (reference.field + reference.width), at: reference.field, width: reference.width)
         }
+        pendingReferences.removeAll { $0.label == label.id }
     }
 
     /// The offset `label` is bound to, or nil if it is not bound yet.
@@ -65,17 +64,5 @@ extension X86Assembler {
         for i in 0 ..< width {
             bytes[field + i] = UInt8(truncatingIfNeeded: displacement >> (8 * i))
         }
-    }
-}
-
-extension Array {
-    /// The elements that satisfy `predicate` and those that do not, each in their original order.
-    fileprivate func partitioned(_ predicate: (Element) -> Bool) -> (matching: [Element], others: [Element]) {
-        var matching: [Element] = []
-        var others: [Element] = []
-        for element in self {
-            if predicate(element) { matching.append(element) } else { others.append(element) }
-        }
-        return (matching, others)
     }
 }

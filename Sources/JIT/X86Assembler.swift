@@ -39,6 +39,15 @@ public struct X86Assembler: Sendable {
     /// The offset at which the next instruction will start (the number of bytes emitted).
     public var offset: Int { bytes.count }
 
+    /// Empties the assembler for the next block, keeping its storage: cheaper than a new one.
+    /// Labels created before are invalid afterwards.
+    public mutating func reset() {
+        bytes.removeAll(keepingCapacity: true)
+        instructionOffsets.removeAll(keepingCapacity: true)
+        labelOffsets.removeAll(keepingCapacity: true)
+        pendingReferences.removeAll(keepingCapacity: true)
+    }
+
     // MARK: - Encoding primitives
 
     /// The second operand of an instruction with a ModRM byte.
@@ -119,8 +128,13 @@ public struct X86Assembler: Sendable {
     }
 
     /// Whether an 8-bit operand in `register` needs a REX prefix (`spl`, `bpl`, `sil`, `dil`).
-    static func byteNeedsREX(_ size: X86OperandSize, _ registers: X86Register?...) -> Bool {
-        size == .byte && registers.contains { $0?.byteFormNeedsREX ?? false }
+    static func byteNeedsREX(_ size: X86OperandSize, _ register: X86Register) -> Bool {
+        size == .byte && register.byteFormNeedsREX
+    }
+
+    /// Whether either of two 8-bit operands needs a REX prefix.
+    static func byteNeedsREX(_ size: X86OperandSize, _ first: X86Register, _ second: X86Register) -> Bool {
+        size == .byte && (first.byteFormNeedsREX || second.byteFormNeedsREX)
     }
 
     /// Checks that `value` is representable in `size` bits, signed or unsigned.

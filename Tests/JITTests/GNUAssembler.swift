@@ -4,14 +4,15 @@ import Testing
 /// GNU `as` (binutils) as the reference encoder: assembles Intel-syntax text and gives the bytes
 /// of `.text` and the offsets of its labels.
 enum GNUAssembler {
-    /// Whether `as`, `objcopy` and `nm` are on the PATH.
-    static let isAvailable = ["as", "objcopy", "nm"].allSatisfy { tool in
+    /// Whether `as`, `objcopy` and `nm` are on the PATH of an x86-64 host (elsewhere `as`
+    /// assembles for the host's architecture).
+    static let isAvailable = HostArchitecture.isX86_64 && ["as", "objcopy", "nm"].allSatisfy { tool in
         (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").contains {
             FileManager.default.isExecutableFile(atPath: "\($0)/\(tool)")
         }
     }
 
-    static let missingMessage: Comment = "GNU as, objcopy and nm (Debian's binutils) are not installed: run scripts/install-deps.sh"
+    static let missingMessage: Comment = "needs an x86-64 host with GNU as, objcopy and nm (Debian's binutils): run scripts/install-deps.sh"
 
     /// The failure of a tool, with its error output.
     struct Failure: Error, CustomStringConvertible {

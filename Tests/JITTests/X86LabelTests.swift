@@ -52,4 +52,17 @@ struct X86LabelTests {
         #expect(throws: X86AssemblerError.unboundLabel(label: 1, referencedAt: 1)) { try assembler.finish() }
         #expect("\(X86AssemblerError.unboundLabel(label: 1, referencedAt: 1))".contains("bind it before finish()"))
     }
+
+    @Test func resetForgetsCodeAndLabels() throws {
+        var assembler = X86Assembler()
+        let pending = assembler.newLabel()
+        assembler.jmp(pending)
+        assembler.reset()
+        #expect(assembler.offset == 0 && assembler.instructionOffsets.isEmpty)
+        let label = assembler.newLabel()
+        try assembler.bind(label)
+        assembler.ret()
+        #expect(try assembler.finish() == [0xC3])  // the jump to `pending` is gone with the rest
+        #expect(assembler.offset(of: label) == 0)
+    }
 }
