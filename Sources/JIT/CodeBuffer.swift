@@ -47,7 +47,10 @@ public final class CodeBuffer {
             // Sound: count ..< start + code.count lies inside the writable view (checked above),
             // and `destination` is its first byte.
             destination.initializeMemory(as: UInt8.self, repeating: 0xCC, count: padding)
-            code.withUnsafeBytes { (destination + padding).copyMemory(from: $0.baseAddress!, byteCount: code.count) }
+            code.withUnsafeBytes { source in
+                guard let start = source.baseAddress else { return }  // no bytes to copy
+                (destination + padding).copyMemory(from: start, byteCount: source.count)
+            }
         }
         count = start + code.count
         return CodeAddress(offset: start)

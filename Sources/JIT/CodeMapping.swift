@@ -46,10 +46,11 @@ struct CodeMapping {
         if fileDescriptor >= 0 { close(fileDescriptor) }
     }
 
-    /// Runs `write` on the writable view at the start of the bytes `range`, which must then be executable.
-    /// For `.protectionFlip`, the pages around `range` are read-write (and not executable)
-    /// during the write, so no other thread may run code from them meanwhile: `CodeBuffer` is
-    /// not `Sendable`.
+    /// Runs `write` with the writable view's address of `range.lowerBound`; the bytes of `range`
+    /// are executable afterwards. Sound for the dual mapping because the writable view is never
+    /// executable; for `.protectionFlip`, the pages around `range` are read-write (and not
+    /// executable) during the write, so no thread may run code from them meanwhile, which
+    /// `CodeBuffer` ensures by not being `Sendable`.
     func write(_ range: Range<Int>, _ write: (UnsafeMutableRawPointer) -> Void) throws(CodeBufferError) {
         guard strategy == .protectionFlip else {
             write(writable + range.lowerBound)

@@ -41,7 +41,7 @@ extension X86Assembler {
     }
 
     /// `jmp rel32` with an explicit displacement from the end of the instruction. Its field is
-    /// the last 4 bytes, at `offset - 4` right after the call: what block chaining patches.
+    /// the last 4 bytes, at `offset - 4` right after this call: what block chaining patches.
     public mutating func jmp(relative displacement: Int32) {
         startInstruction()
         byte(0xE9)

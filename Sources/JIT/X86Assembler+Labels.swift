@@ -9,6 +9,7 @@ extension X86Assembler {
     /// refer to it. Throws if the label was bound before or a short jump to it cannot reach it
     /// (then nothing is patched).
     public mutating func bind(_ label: X86Label) throws(X86AssemblerError) {
+        checkOwnership(label)
         if let bound = labelOffsets[label.id] {
             throw .labelAlreadyBound(label: label.id, at: bound)
         }
@@ -28,7 +29,8 @@ extension X86Assembler {
 
     /// The offset `label` is bound to, or nil if it is not bound yet.
     public func offset(of label: X86Label) -> Int? {
-        labelOffsets[label.id]
+        checkOwnership(label)
+        return labelOffsets[label.id]
     }
 
     /// The finished code. Throws if a jump or call refers to a label that was never bound.
@@ -44,6 +46,7 @@ extension X86Assembler {
     /// or a placeholder patched by `bind(_:)`. If a rel8 cannot reach a bound label, the
     /// instruction is taken back out before throwing, so the code stays whole.
     mutating func labelField(_ label: X86Label, width: Int, instruction: Int) throws(X86AssemblerError) {
+        checkOwnership(label)
         let field = offset
         guard let target = labelOffsets[label.id] else {
             pendingReferences.append(LabelReference(label: label.id, field: field, width: width, instruction: instruction))
@@ -64,5 +67,11 @@ extension X86Assembler {
         for i in 0 ..< width {
             bytes[field + i] = UInt8(truncatingIfNeeded: displacement >> (8 * i))
         }
+    }
+
+    /// Stops with a clear message for a label this assembler did not create (or created before
+    /// its last `reset()`), which would otherwise index out of range or alias another label.
+    private func checkOwnership(_ label: X86Label) {
+        precondition(label.id < labelOffsets.count, "label \(label.id) was not created by this assembler since its last reset()")
     }
 }

@@ -7,6 +7,9 @@
 /// `rax`, displacements are omitted or 8-bit when they fit. `mov` of a 64-bit immediate picks
 /// the shortest of the three forms that load the same value (see `mov(_:_:imm:)`).
 ///
+/// The label of a jump is resolved when both the jump and the label's `bind(_:)` have been
+/// emitted; `finish()` returns the code once every referenced label is bound.
+///
 /// Instructions that the hardware lacks (an 8-bit `imul`, a `qword` `movzx` source, `rsp` as an
 /// index) stop the program with a precondition: they are bugs in the caller, not conditions to
 /// handle. Label mistakes that only show later (a short jump too far, a label never bound) are

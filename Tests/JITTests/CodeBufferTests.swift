@@ -163,6 +163,7 @@ struct CodeBufferTests {
     @Test func appendAlignsWithTraps() throws {
         let buffer = try CodeBuffer(capacity: 4096, strategies: [.dualMapping])
         try buffer.append([0xC3])
+        #expect(try buffer.append([], alignment: 1).offset == 1)  // nothing to copy is fine too
         let second = try buffer.append([0xC3], alignment: 64)
         #expect(second.offset == 64)
         let bytes = UnsafeRawBufferPointer(start: UnsafeRawPointer(bitPattern: buffer.executableRange.lowerBound), count: 65)
