@@ -129,6 +129,9 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "lockstep", dependencies: ["LockstepCLI", "LockstepSupport"]),
+        // The translator's host side: an x86-64 encoder (X86Assembler) and executable code buffers
+        // that are never writable and executable at once (CodeBuffer). Depends on Glibc only.
+        .target(name: "JIT"),
         // Differential testing against QEMU: random program generator and harness.
         .target(name: "Conformance", dependencies: ["Machine", "RISCV", "ELF"]),
         .executableTarget(name: "lockstep-conformance", dependencies: [
@@ -147,6 +150,8 @@ let package = Package(
         .testTarget(name: "RISCVTests", dependencies: ["RISCV", "Machine", "ELF", "HostIO"]),
         .testTarget(name: "RISCVDisassemblerTests", dependencies: ["RISCVDisassembler"]),
         .testTarget(name: "ELFTests", dependencies: ["ELF"]),
+        // The encoder checked byte for byte against GNU `as`; generated code run in a CodeBuffer.
+        .testTarget(name: "JITTests", dependencies: ["JIT"]),
         .testTarget(name: "MachineTests", dependencies: ["Machine", "RISCV", "ELF", "HostIO"]),
         .testTarget(name: "HostIOTests", dependencies: ["CTestProcessSetup", "HostIO", "Machine", "RISCV", "LockstepSupport"]),
         .testTarget(name: "LockstepSupportTests", dependencies: ["LockstepSupport", .product(name: "Logging", package: "swift-log")]),

@@ -13,7 +13,8 @@
 # the background in scripts/test.sh: installing them here keeps two apt-gets from running at once);
 # etcd-server (etcd as the arbiter and the pool's store: the tests start their own members) and
 # curl (the pool lab asks the members in its namespaces whether they serve);
-# chromium (headless, renders the agents' status page in the pool test).
+# chromium (headless, renders the agents' status page in the pool test); binutils (GNU as, objcopy and
+# nm: the translator's x86-64 encoder is checked byte for byte against `as`).
 set -euo pipefail
 need=()
 command -v riscv64-linux-gnu-gcc >/dev/null 2>&1 || need+=(gcc-riscv64-linux-gnu)
@@ -34,6 +35,7 @@ command -v debootstrap >/dev/null 2>&1 || [[ -x /usr/sbin/debootstrap ]] || need
 command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+{ command -v as && command -v objcopy && command -v nm; } >/dev/null 2>&1 || need+=(binutils)
 command -v update-binfmts >/dev/null 2>&1 || [[ -x /usr/sbin/update-binfmts ]] || need+=(binfmt-support)
 if ((${#need[@]})); then
     sudo=()
