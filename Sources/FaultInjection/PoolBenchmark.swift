@@ -23,6 +23,8 @@ public struct PoolBenchmark {
     public var switchovers = 3
     /// Seconds over which etcd traffic is counted.
     public var trafficSeconds = 20.0
+    /// More arguments for every node (`--node-argument`).
+    public var nodeArguments: [String] = []
     public var report: (String) -> Void = { print($0) }
 
     public init(lockstep: String) { self.lockstep = lockstep }
@@ -37,6 +39,7 @@ public struct PoolBenchmark {
     public func run(directory: URL) throws {
         var options = PoolCluster.Options(lockstep: lockstep)
         options.hostMemoryMiB = max(1024, vms * memoryMiB * 2)
+        options.nodeArguments = nodeArguments
         let pool = try PoolCluster(options: options, directory: directory)
         defer { pool.stop() }
         try pool.start()

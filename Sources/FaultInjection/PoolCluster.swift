@@ -14,6 +14,8 @@ public final class PoolCluster: PoolControl, @unchecked Sendable {
         /// The agents' lease (seconds): how long a dead host stays registered.
         public var leaseSeconds = 3
         public var heartbeatTimeoutMilliseconds = 400
+        /// More arguments for every node the agents start (`--node-argument`).
+        public var nodeArguments: [String] = []
 
         public init(lockstep: String) { self.lockstep = lockstep }
     }
@@ -43,7 +45,7 @@ public final class PoolCluster: PoolControl, @unchecked Sendable {
                 "--memory", "\(options.hostMemoryMiB)", "--data", directory.appendingPathComponent(name).path,
                 "--key-file", keyFile, "--lease", "\(options.leaseSeconds)", "--exit-with-parent",
                 "--node-argument=--heartbeat-timeout", "--node-argument=\(options.heartbeatTimeoutMilliseconds)",
-            ], directory: directory)
+            ] + options.nodeArguments.map { "--node-argument=\($0)" }, directory: directory)
         }
     }
 

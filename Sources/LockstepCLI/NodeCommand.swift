@@ -103,6 +103,9 @@ struct NodeCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Most MiB per second a primary sends when it copies its memory and disks to a joining backup.", valueName: "MiB/s"))
     var syncRate: Double = 200
 
+    @Option(name: .long, help: ArgumentHelp("The backup's replay priority: low (nice 19 while it keeps up, normal once it has been behind for 50 ms: the primary's threads and other work on the host come first) or normal (always).", valueName: "low|normal"))
+    var backupPriority: String = "low"
+
     @Option(name: .long, help: ArgumentHelp("Keep this node's status here as JSON (role, replication lag, bytes per line, outputs held, go-lives and pauses, a live copy's progress), replaced atomically every 0.5 s and on every role change (docs/pool.md).", valueName: "path"))
     var statusFile: String?
 
@@ -128,6 +131,9 @@ struct NodeCommand: ParsableCommand {
         guard syncRate > 0, syncRate.isFinite else { throw ValidationError("--sync-rate must be a positive number of MiB per second") }
         if resync == "full" && disk.isEmpty { throw ValidationError("--resync full needs --disk") }
         try DiskImageList.validate(disk)
+        guard ["low", "normal"].contains(backupPriority) else {
+            throw ValidationError("--backup-priority must be low or normal, not '\(backupPriority)'")
+        }
         guard DiskSyncMode(rawValue: diskSync) != nil else {
             throw ValidationError("--disk-sync must be primary or both, not '\(diskSync)'")
         }
@@ -173,6 +179,7 @@ struct NodeCommand: ParsableCommand {
         configuration.diskSyncRate = syncRate * 1_048_576
         configuration.statisticsInterval = statisticsInterval
         configuration.statusFilePath = statusFile
+        configuration.backupLowersPriority = backupPriority == "low"
         configuration.mac = try guest.macAddress
         let arbiterBackend: any Arbiter
         if let arbiterFile {

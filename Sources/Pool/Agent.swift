@@ -395,6 +395,14 @@ public final class Agent: @unchecked Sendable {
             arguments += ["--disk", image, "--disk-sync", spec.diskSync]
             if fullResync || !Self.hasRecord(image) { arguments += ["--resync", "full"] }
         }
+        // A pool's backups replay at normal priority: a backup starved at nice 19 beside other
+        // VMs' primaries on its host made its own primary's switchovers pause 150-250 ms (50 ms
+        // before it is raised, then the scheduler's wait), where at normal priority they pause
+        // 0-3 ms (docs/benchmarks.md, "The pool"). `--node-argument=--backup-priority
+        // --node-argument=low` keeps the two-host default.
+        if !configuration.nodeArguments.contains(where: { $0.hasPrefix("--backup-priority") }) {
+            arguments += ["--backup-priority", "normal"]
+        }
         return arguments + configuration.nodeArguments.map { $0.replacingOccurrences(of: Self.vmPlaceholder, with: spec.name) }
     }
 

@@ -8,7 +8,7 @@ public struct LocalNode: Sendable, Equatable {
     /// Go-lives by failover of this VM's nodes on this host.
     public var failovers: Int
     /// The last failover's pause (from the last word of the old primary to winning the arbiter)
-    /// and the last switchover's (a primary here: from stopping the guest to the handover), seconds.
+    /// and the last switchover's (a primary here: from the guest's last instruction to the handover), seconds.
     public var failoverPause: Double?
     public var switchoverPause: Double?
 

@@ -62,7 +62,7 @@ public enum PoolMetrics {
             for (kind, pause) in [("failover", node.failoverPause), ("switchover", node.switchoverPause)] {
                 guard let pause else { continue }
                 registry.makeGauge(name: "lockstep_pause_seconds", labels: labels + [("kind", kind)],
-                                   help: "The last pause: failover, from the old primary's last word to the backup winning the arbiter; switchover, from stopping the guest to the handover")
+                                   help: "The last pause: failover, from the old primary's last word to the backup winning the arbiter; switchover, from the guest's last instruction to the handover")
                     .set(to: pause)
             }
             guard let status = node.runtime else { continue }

@@ -239,7 +239,7 @@ public final class Node {
     /// caller's thread, which continues as the live primary after a failover, keeps its priority
     /// (raising a priority back needs privileges).
     private func follow(_ role: BackupRole) -> BackupRole.Step {
-        let box = FollowBox(role: role, doorbell: doorbell, bounded: statusFile != nil,
+        let box = FollowBox(role: role, doorbell: doorbell, bounded: statusFile != nil, lowersPriority: configuration.backupLowersPriority,
                             report: { [self] role in report(role.runtimeStatus(wallClock: Date().timeIntervalSince1970)) })
         let thread = Thread { [box] in
             box.run()   // at the priority BackupPriority chooses
@@ -324,11 +324,14 @@ private final class FollowBox: @unchecked Sendable {
     let report: (BackupRole) -> Void
     /// Whether waits are bounded by the status file's interval.
     let bounded: Bool
+    /// `--backup-priority low`: ``BackupPriority`` lowers the replay while it keeps up.
+    let lowersPriority: Bool
     private var ending: BackupRole.Step = .continue
     private let done = NSCondition()
     private var finished = false
 
-    init(role: BackupRole, doorbell: Doorbell, bounded: Bool, report: @escaping (BackupRole) -> Void) {
+    init(role: BackupRole, doorbell: Doorbell, bounded: Bool, lowersPriority: Bool, report: @escaping (BackupRole) -> Void) {
+        self.lowersPriority = lowersPriority
         self.role = role
         self.doorbell = doorbell
         self.bounded = bounded
@@ -338,7 +341,11 @@ private final class FollowBox: @unchecked Sendable {
     func run() {
         var step: BackupRole.Step = .continue
         var priority = BackupPriorityControl()   // normal priority until the backup first catches up
-        role.onProgress = { backlog in priority.update(backlog: backlog, now: monotonicNow()) }
+        if lowersPriority {
+            role.onProgress = { backlog in priority.update(backlog: backlog, now: monotonicNow()) }
+        } else {
+            role.onProgress = { _ in }   // still in pieces, acknowledged as it goes
+        }
         defer { role.onProgress = nil }
         following: while true {
             let ticket = doorbell.ticket

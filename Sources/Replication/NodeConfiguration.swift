@@ -40,6 +40,9 @@ public struct NodeConfiguration: Sendable {
     public var resyncFull = false
     /// Seconds between two statistics lines of a primary with a backup (log entries, bytes, MIPS).
     public var statisticsInterval: Double = 10
+    /// `--backup-priority low` (the default): the backup's replay runs at nice 19 while it keeps
+    /// up (``BackupPriority``); false: at normal priority always.
+    public var backupLowersPriority = true
     /// `--status-file`: where the node keeps its ``NodeRuntimeStatus`` (nil: nowhere).
     public var statusFilePath: String?
     /// The guest's MAC address this node was started with (`--mac`): a backup refuses a primary

@@ -103,7 +103,7 @@ public struct NodeRuntimeStatus: Codable, Equatable, Sendable {
     /// Times this process went live (0 or 1: a node that goes live stays the primary until it ends).
     public var goLives: Int
     public var lastGoLive: GoLive?
-    /// A primary that handed over (a switchover): from stopping the guest to sending the
+    /// A primary that handed over (a switchover): from the guest's last instruction to sending the
     /// handover (seconds), as its log line says.
     public var switchoverPauseSeconds: Double?
     /// A live copy under way.

@@ -81,12 +81,17 @@ import Replay
     /// A switchover asked for whose guest still runs until the backup is close behind (so that
     /// the stop is short): when it was asked.
     private var switchoverApproach: Double?
-    /// The last switchover's pause: from stopping the guest to sending the handover (seconds).
+    /// The last switchover's pause: from the guest's last instruction to sending the handover (seconds).
     private var switchoverPause: Double?
     /// The count at which the last backup's initial state was taken (``Throttle``).
     private var joinedAt: UInt64?
-    /// How close (instructions) the backup must be before the guest stops for a switchover.
-    static let switchoverLag: UInt64 = 1_000_000
+    /// Instructions the guest runs at a time while a switchover approaches: after each piece it
+    /// waits for the backup to execute it, and the guest stops once the backup has executed
+    /// everything, so that the pause (from the guest's last instruction to the handover) is the
+    /// backup's replay of at most one such piece and a round trip.
+    static let approachSlice: UInt64 = 100_000
+    /// When the guest's last slice ended (the switchover's pause is measured from there).
+    private var lastSliceEnd: Double?
     /// For the periodic statistics line.
     private var statistics: (time: Double, entries: UInt64, bytes: UInt64, instructions: UInt64)
     /// Called with each release (the simulation checks the output rule with it).
@@ -159,9 +164,10 @@ import Replay
             if status.backupLost || !status.hasBackup {
                 switchoverApproach = nil
                 log("switchover abandoned: the backup was lost")
-            } else if status.backupExecuted + Self.switchoverLag >= machine.instructionCount || clock() >= asked + 3 {
+            } else if status.backupExecuted >= machine.instructionCount || clock() >= asked + 3 {
                 switchoverApproach = nil
-                switchover = (clock(), clock() + 2, nil)
+                // The guest's pause began with its last instruction (if that was after the ask).
+                switchover = (max(lastSliceEnd ?? clock(), asked), clock() + 2, nil)
                 log("switchover: guest stopped at instruction \(machine.instructionCount) (the backup \(machine.instructionCount - min(machine.instructionCount, status.backupExecuted)) behind); waiting for it to execute and acknowledge everything")
             }
         }
@@ -272,7 +278,9 @@ import Replay
         }
         idleDeadline = nil
         let result: LiveRunner.Step
-        do { result = try runner.step() } catch { return .finished(.diverged("cannot log: \(error)")) }
+        let limit = switchoverApproach == nil ? UInt64.max : machine.instructionCount + Self.approachSlice
+        do { result = try runner.step(limit: limit) } catch { return .finished(.diverged("cannot log: \(error)")) }
+        lastSliceEnd = clock()
         release()
         switch result {
         case .ran:
@@ -443,11 +451,11 @@ import Replay
     }
 
     /// Whether the backup is too far behind to go on. While a switchover approaches, the guest
-    /// runs only as far ahead of the backup as the stop allows (``switchoverLag``): a backup
-    /// slower than its primary (a busy host) then still closes in, at the guest's expense.
+    /// runs one ``approachSlice`` at a time, each once the backup has executed everything before
+    /// it: a backup slower than its primary (a busy host) closes in, at the guest's expense.
     private func mustThrottle() -> Bool {
         Throttle.mustPause(link.status, instructionCount: machine.instructionCount, configuration: configuration,
-                           maximumLag: switchoverApproach == nil ? nil : Self.switchoverLag, joinedAt: joinedAt)
+                           maximumLag: switchoverApproach == nil ? nil : 0, joinedAt: joinedAt)
     }
 
     /// An output the guest produced, tagged with the last input logged before it. A frame whose

@@ -462,9 +462,12 @@ extension LockstepSoak {
         @Option(help: "Switchovers to time.") var switchovers = 3
         @Option(help: "Seconds over which etcd traffic is counted.") var trafficSeconds = 20.0
         @Flag(help: "Keep the pool's directory (logs, status files) and print where it is.") var keep = false
+        @Option(name: .customLong("node-argument"), parsing: .unconditionalSingleValue, help: ArgumentHelp("An argument for every node the agents start (repeatable), e.g. --node-argument=--backup-priority --node-argument=normal.", valueName: "argument"))
+        var nodeArguments: [String] = []
 
         func run() throws {
             var benchmark = PoolBenchmark(lockstep: lockstep)
+            benchmark.nodeArguments = nodeArguments
             benchmark.vms = vms
             benchmark.memoryMiB = memory
             benchmark.diskMiB = disk > 0 ? disk : nil

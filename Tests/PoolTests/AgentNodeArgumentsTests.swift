@@ -28,6 +28,16 @@ struct AgentNodeArgumentsTests {
         #expect(first.contains("10.99.0.2:7110") && second.contains("10.99.0.1:7121"), "\(first) \(second)")
     }
 
+    /// A pool's backups replay at normal priority unless the operator's node arguments say
+    /// otherwise (a starved backup made its own primary's switchovers pause 150-250 ms).
+    @Test func backupsReplayAtNormalPriorityUnlessTheOperatorSaysOtherwise() throws {
+        let spec = VMSpec(name: "r1", memoryMiB: 256, append: "quiet", basePort: 7110)
+        let plain = try Self.agent(nodeArguments: []).nodeArguments(spec, peer: "10.99.0.2")
+        #expect(zip(plain, plain.dropFirst()).contains { $0 == ("--backup-priority", "normal") }, "\(plain)")
+        let low = try Self.agent(nodeArguments: ["--backup-priority", "low"]).nodeArguments(spec, peer: "10.99.0.2")
+        #expect(low.filter { $0 == "--backup-priority" }.count == 1 && low.suffix(2) == ["--backup-priority", "low"], "\(low)")
+    }
+
     /// A node asks for a full copy of the disk while its image has no record with an instance:
     /// a new image, and one that a node opened (writing a record without an instance) whose first
     /// join was refused. Once the record has an instance, the resync is the record's to decide.
