@@ -30,6 +30,25 @@ public struct PoolStore: Sendable {
         /// What the health policy last did about each VM.
         public var healthActions: [String: HealthActions] = [:]
 
+        /// Reads a report of a live primary from a host that is not the arbiter's owner of the
+        /// VM's generation as what it is: stale (``NodeStatus/Role/starting``). A primary that
+        /// handed over, was fenced or died keeps its last report in etcd until its agent reports
+        /// again or its host's lease expires; meanwhile the owner, which claimed the generation
+        /// before it went live, is the primary (a switchover's old primary read as "primary"
+        /// beside the new one's "primary-alone" made a VM look protected, and its primary the
+        /// old host, for a moment after every switchover). Only where the owner is one of the
+        /// hosts reporting a node of the VM (nodes started by hand may have other names).
+        public mutating func markStalePrimaries() {
+            for (vm, reports) in nodes {
+                guard let owner = generations[vm]?.owner, reports.contains(where: { $0.host == owner }) else { continue }
+                nodes[vm] = reports.map { report in
+                    var report = report
+                    if (report.role == .primary || report.role == .primaryAlone) && report.host != owner { report.role = .starting }
+                    return report
+                }
+            }
+        }
+
         /// Where each VM's backup in step is, from the nodes' reports.
         public var backups: [String: String] {
             nodes.compactMapValues { nodes in nodes.first { $0.role == .backup }?.host }
@@ -108,6 +127,7 @@ public struct PoolStore: Sendable {
             default: break
             }
         }
+        state.markStalePrimaries()
         return state
     }
 

@@ -247,4 +247,28 @@ extension Array where Element == String {
             #expect(decision.placements["web"]?.hosts == ["b", "c"])
         }
     }
+
+    @Test func aPrimaryReportFromAHostThatIsNotTheOwnerIsStale() {
+        // Just after a switchover from a to b: b claimed the generation (the owner) and reports
+        // primary-alone; a's last report still says primary, b's older one said backup.
+        var state = Self.state([(NodeStatus(host: "a", role: .primary, detail: "", updated: 100), 30),
+                                (NodeStatus(host: "b", role: .primaryAlone, detail: "", updated: 110), 40)])
+        state.generations["web"] = (5, "b")
+        state.markStalePrimaries()
+        #expect(state.primaries == ["web": "b"])
+        #expect(state.nodes["web"]?.first { $0.host == "a" }?.role == .starting)
+        // Before b's agent reported: a's "primary" and b's "backup" are both old; not protected.
+        var before = Self.state([(NodeStatus(host: "a", role: .primary, detail: "", updated: 100), 30),
+                                 (NodeStatus(host: "b", role: .backup, detail: "", updated: 90), 20)])
+        before.generations["web"] = (5, "b")
+        #expect(before.protected == ["web"])   // as read, without the owner
+        before.markStalePrimaries()
+        #expect(before.protected.isEmpty && before.primaries.isEmpty)
+        // An owner that reports nothing of the VM (a node started by hand under another name):
+        // the reports are left as they are.
+        var manual = Self.state([(NodeStatus(host: "a", role: .primary, detail: "", updated: 100), 30)])
+        manual.generations["web"] = (2, "node-7")
+        manual.markStalePrimaries()
+        #expect(manual.primaries == ["web": "a"])
+    }
 }
