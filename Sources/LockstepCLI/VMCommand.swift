@@ -131,14 +131,14 @@ struct VMCommand: ParsableCommand {
             try runPoolRequest("vm switchover") { () async throws(PoolError) in
                 let started = Date()
                 let before = try await store.waitUntilProtected(name, until: started + timeout, for: "a switchover") { print($0) }
-                guard let primary = before.nodes[name]?.first(where: { $0.role == .primary }) else { throw .noSuchVM(name) }
-                try await store.requestSwitchover(vm: name, from: primary.host)
+                guard let primary = before.primaries[name] else { throw .invalid("VM '\(name)' has no live primary now") }
+                try await store.requestSwitchover(vm: name, from: primary)
                 while Date().timeIntervalSince(started) < timeout {
                     try? await Task.sleep(for: .milliseconds(100))
                     let now = try await store.vms().nodes[name] ?? []
-                    if let live = now.first(where: { ($0.role == .primary || $0.role == .primaryAlone) && $0.host != primary.host }) {
+                    if let live = now.first(where: { ($0.role == .primary || $0.role == .primaryAlone) && $0.host != primary }) {
                         try await store.clearSwitchover(vm: name)
-                        print("VM '\(name)': switched over from \(primary.host) to \(live.host) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s (the old primary joins as its backup)")
+                        print("VM '\(name)': switched over from \(primary) to \(live.host) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s (the old primary joins as its backup)")
                         return
                     }
                 }

@@ -54,14 +54,10 @@ public struct PoolStore: Sendable {
             nodes.compactMapValues { nodes in nodes.first { $0.role == .backup }?.host }
         }
 
-        /// Where each VM's live primary is, from the nodes' reports. Of two reports of a live
-        /// primary, the one that declared the other's host lost is the live one: the other is
-        /// the report of a node that died (it stays in etcd until its host's lease expires).
+        /// Where each VM's live primary is, from the nodes' reports (a stale one is no longer
+        /// read as a primary: ``markStalePrimaries()``).
         public var primaries: [String: String] {
-            nodes.compactMapValues { nodes in
-                let live = nodes.filter { $0.role == .primary || $0.role == .primaryAlone }
-                return (live.first { node in live.contains { $0.host == node.lostPeer } } ?? live.first)?.host
-            }
+            nodes.compactMapValues { nodes in nodes.first { $0.role == .primary || $0.role == .primaryAlone }?.host }
         }
 
         /// The host each VM's live primary declared lost (its lines silent past the heartbeat

@@ -31,9 +31,6 @@ import Replay
     /// Whether the primary began a live copy (its plan arrived) for the current join.
     private var liveCopy = false
     @_spi(Simulation) public var plantedBug: PlantedBug?
-    /// Instructions the last step had to execute to reach the newest entry it took: how far
-    /// behind the primary's log the backup was.
-    public private(set) var backlog: UInt64 = 0
     /// Called on the stepping thread before every piece of execution (at most
     /// ``executionChunk`` instructions) with the instructions left to the newest entry taken,
     /// and with 0 once they are executed (``BackupPriority`` acts on it).
@@ -90,9 +87,6 @@ import Replay
             return .wait(until: clock() + 0.5)
         }
         let entries = link.takeEntries()
-        let start = follower.machine.instructionCount
-        let target = entries.last?.instructionCount ?? start
-        backlog = target > start ? target - start : 0
         if let stop = execute(entries, on: follower) { return .stopped(stop) }
         link.noteExecuted(follower.machine.instructionCount)
         onProgress?(0)
@@ -108,6 +102,15 @@ import Replay
         }
         if let reason = link.refusedReason { return .stopped(.refused(reason)) }
         return .wait(until: clock() + 0.1)
+    }
+
+    /// Why a primary whose guest has MAC address `theirs` is refused by a node started with
+    /// `--mac ours`: both nodes of a VM must agree on it, since a failover moves the address to
+    /// the backup's host and the pool gives each VM its own.
+    static func macRefusal(primary theirs: [UInt8], node ours: [UInt8]) -> String {
+        let primary = MACAddress.format(theirs)
+        return "the primary's guest has MAC address \(primary), this node was started with --mac \(MACAddress.format(ours)): "
+            + "both nodes of a VM give its guest the same MAC address; start this node with --mac \(primary)"
     }
 
     /// Writes the disk copy's extents as they arrive (the record marks each before it is
@@ -171,6 +174,9 @@ import Replay
         let machine: Machine
         do {
             let info = try SnapshotInfo(state.snapshot)
+            if let mac = configuration.mac, info.configuration.mac != mac {
+                return .stopped(.refused(Self.macRefusal(primary: info.configuration.mac, node: mac)))
+            }
             machine = try Machine(configuration: info.configuration, disks: disks)
             if !pages.isEmpty {
                 // The live copy's pages first; the final snapshot brings the rest (its checkpoint,
@@ -226,18 +232,16 @@ import Replay
                 continue
             }
             do {
-                if let onProgress {
-                    // In pieces, so that a long backlog is seen (and acknowledged) as it shrinks.
-                    // Stopping short of an entry's count is safe: the machine can stop early
-                    // (idle, a reset, an exit) only where the primary's did, and the primary
-                    // logged an entry there, so no earlier count than this entry's.
-                    while follower.machine.instructionCount + Self.executionChunk < entry.instructionCount {
-                        onProgress(target - follower.machine.instructionCount)
-                        try follower.run(to: follower.machine.instructionCount + Self.executionChunk)
-                        link.noteExecuted(follower.machine.instructionCount)
-                    }
-                    onProgress(target - min(target, follower.machine.instructionCount))
+                // In pieces, so that a long backlog is seen (and acknowledged) as it shrinks.
+                // Stopping short of an entry's count is safe: the machine can stop early (idle, a
+                // reset, an exit) only where the primary's did, and the primary logged an entry
+                // there, so no earlier count than this entry's.
+                while follower.machine.instructionCount + Self.executionChunk < entry.instructionCount {
+                    onProgress?(target - follower.machine.instructionCount)
+                    try follower.run(to: follower.machine.instructionCount + Self.executionChunk)
+                    link.noteExecuted(follower.machine.instructionCount)
                 }
+                onProgress?(target - min(target, follower.machine.instructionCount))
                 switch try follower.take(entry) {
                 case .exited(let code)?: return .guestExited(code: code)
                 default: break   // a reset request waits for the primary's reboot entry at the same count

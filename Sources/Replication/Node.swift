@@ -153,8 +153,7 @@ public final class Node {
         let link = BackupLink(authentication: authentication, heartbeat: configuration.heartbeat, doorbell: doorbell, log: log,
                               group: group, peers: configuration.peers.map(\.pair), joinMessage: joinMessage)
         link.start()
-        let channel: any BackupLogChannel = configuration.mac.map { MACCheckingBackupChannel(link, mac: $0) } ?? link
-        let role = BackupRole(configuration: configuration, link: channel, disks: disks, log: log, clock: monotonicNow, fence: fence)
+        let role = BackupRole(configuration: configuration, link: link, disks: disks, log: log, clock: monotonicNow, fence: fence)
         let ending = follow(role)
         link.shutdown()
         switch ending {
@@ -235,9 +234,9 @@ public final class Node {
     /// for the cores with the threads whose speed the guest's clients see: the primary's machine
     /// thread and both nodes' event loops, which carry the log and its acknowledgements (every
     /// output waits for one). The replay only needs to keep up on average, so it yields to them
-    /// while it does, and takes its share back once it has been behind for a moment. It runs on its own thread so that the
-    /// caller's thread, which continues as the live primary after a failover, keeps its priority
-    /// (raising a priority back needs privileges).
+    /// while it does, and takes its share back once it has been behind for a moment. It runs on
+    /// its own thread so that the caller's thread, which continues as the live primary after a
+    /// failover, keeps its priority (raising a priority back needs privileges).
     private func follow(_ role: BackupRole) -> BackupRole.Step {
         let box = FollowBox(role: role, doorbell: doorbell, bounded: statusFile != nil, lowersPriority: configuration.backupLowersPriority,
                             report: { [self] role in report(role.runtimeStatus(wallClock: Date().timeIntervalSince1970)) })
@@ -343,8 +342,6 @@ private final class FollowBox: @unchecked Sendable {
         var priority = BackupPriorityControl()   // normal priority until the backup first catches up
         if lowersPriority {
             role.onProgress = { backlog in priority.update(backlog: backlog, now: monotonicNow()) }
-        } else {
-            role.onProgress = { _ in }   // still in pieces, acknowledged as it goes
         }
         defer { role.onProgress = nil }
         following: while true {

@@ -280,7 +280,7 @@ import Replay
         let result: LiveRunner.Step
         let limit = switchoverApproach == nil ? UInt64.max : machine.instructionCount + Self.approachSlice
         do { result = try runner.step(limit: limit) } catch { return .finished(.diverged("cannot log: \(error)")) }
-        lastSliceEnd = clock()
+        if switchoverApproach != nil { lastSliceEnd = clock() }
         release()
         switch result {
         case .ran:

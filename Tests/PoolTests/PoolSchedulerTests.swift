@@ -236,6 +236,8 @@ extension Array where Element == String {
         let orders: [[(NodeStatus, Int64)]] = [[(dead, 30), (live, 40)], [(live, 40), (dead, 30)]]
         for nodes in orders {
             var state = Self.state(nodes)
+            state.generations["web"] = (4, "b")   // b claimed the generation before it went live
+            state.markStalePrimaries()
             #expect(state.primaries == ["web": "b"])
             #expect(state.lostPeers == ["web": "a"])
             // The scheduler, still seeing a among the hosts, puts the VM on b and a third host.
