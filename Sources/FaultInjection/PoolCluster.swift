@@ -27,6 +27,10 @@ public final class PoolCluster: PoolControl, @unchecked Sendable {
     public let hostNames: [String]
     /// The pool's key file (every node's `--key-file`).
     public let keyFile: String
+    /// The port of every agent's metrics and status page (on its host's address): one of this
+    /// pool's own, so that two pools in one test process never answer for each other (a fixed
+    /// 9870 let one pool's test scrape the other's agents).
+    public let httpPort: Int
 
     public init(options: Options, directory: URL) throws {
         signal(SIGPIPE, SIG_IGN)
@@ -39,11 +43,14 @@ public final class PoolCluster: PoolControl, @unchecked Sendable {
         etcd = try EtcdCluster(count: 3, directory: directory.appendingPathComponent("etcd"), start: false)
         hostNames = (1...options.hosts).map { "h\($0)" }
         let urls = etcd.clientURLs
+        let httpPort = try TestPorts.reserve()
+        self.httpPort = httpPort
         agents = hostNames.enumerated().map { index, name in
             NodeProcess(name: "agent-\(name)", executable: options.lockstep, arguments: [
                 "agent", "--etcd", urls, "--host", name, "--address", Self.address(index),
                 "--memory", "\(options.hostMemoryMiB)", "--data", directory.appendingPathComponent(name).path,
                 "--key-file", keyFile, "--lease", "\(options.leaseSeconds)", "--exit-with-parent",
+                "--http", "\(Self.address(index)):\(httpPort)",
                 "--node-argument=--heartbeat-timeout", "--node-argument=\(options.heartbeatTimeoutMilliseconds)",
             ] + options.nodeArguments.map { "--node-argument=\($0)" }, directory: directory)
         }
@@ -60,14 +67,11 @@ public final class PoolCluster: PoolControl, @unchecked Sendable {
     /// Host `index`'s address (127.0.1.(index + 1)).
     public static func address(_ index: Int) -> String { "127.0.1.\(index + 1)" }
 
-    /// The port of every agent's metrics and status page (on its host's address).
-    public static let httpPort = 9870
-
     /// Fetches `path` from host `name`'s agent (`/metrics`, `/`).
     public func agentPage(_ name: String, _ path: String) throws -> String {
         let index = hostNames.firstIndex(of: name)!
         do {
-            let answer = try HTTPExchange.request("GET", to: Endpoint(host: Self.address(index), port: UInt16(Self.httpPort)), path: path, timeout: 5)
+            let answer = try HTTPExchange.request("GET", to: Endpoint(host: Self.address(index), port: UInt16(httpPort)), path: path, timeout: 5)
             guard answer.status == 200 else { throw FaultInjectionError.setup("GET \(path) on \(name)'s agent: status \(answer.status)") }
             return String(decoding: answer.body, as: UTF8.self)
         } catch let error as HTTPExchange.Failure {
