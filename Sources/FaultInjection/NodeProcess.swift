@@ -137,12 +137,13 @@ extension Array where Element == NodeProcess {
     }
 
     /// Every incarnation's log of every process, for a failure report.
-    func logs(in directory: URL) -> String {
+    /// Every incarnation's log of each process, each cut to its last `lines` lines.
+    func logs(in directory: URL, lastLines lines: Int = .max) -> String {
         var text = ""
         for process in self {
             for incarnation in 1...Swift.max(1, process.incarnation) {
                 let url = directory.appendingPathComponent("\(process.name)-\(incarnation).log")
-                text += "--- \(process.name) #\(incarnation)\n" + ((try? String(contentsOf: url, encoding: .utf8)) ?? "") + "\n"
+                text += "--- \(process.name) #\(incarnation)\n" + LogTail.lastLines(of: url, lines) + "\n"
             }
         }
         return text

@@ -92,8 +92,16 @@ public final class PoolCluster: PoolControl, @unchecked Sendable {
     /// Runs `lockstep ARGUMENTS --etcd URLS` and returns what it printed; throws if it failed.
     @discardableResult
     public func lockstep(_ arguments: [String]) throws -> String {
-        let result = try ShortCommand.run(options.lockstep, arguments + ["--etcd", etcdURLs], timeout: 30)
-        guard result.succeeded else { throw FaultInjectionError.setup("lockstep \(arguments.joined(separator: " ")) failed: \(result)") }
+        // The operator's commands that wait (switchover, move, drain) stop at their own --timeout.
+        let result: CommandOutput
+        do {
+            result = try ShortCommand.run(options.lockstep, arguments + ["--etcd", etcdURLs], timeout: 330)
+        } catch {
+            throw FaultInjectionError.setup("\(error)\nthe pool's logs, each cut to its end:\n\(PoolLogs.text(agents: agents, directory: directory, hosts: hostNames, lastLines: 40))")
+        }
+        guard result.succeeded else {
+            throw FaultInjectionError.setup("lockstep \(arguments.joined(separator: " ")) failed: \(result)\nthe pool's logs, each cut to its end:\n\(PoolLogs.text(agents: agents, directory: directory, hosts: hostNames, lastLines: 40))")
+        }
         return result.standardOutput
     }
 

@@ -61,12 +61,12 @@ extension PoolControl {
 /// The logs of a pool on this machine, for a failure report.
 enum PoolLogs {
     /// Every agent's log, then each host's node logs (`<directory>/<host>/<vm>.log`).
-    static func text(agents: [NodeProcess], directory: URL, hosts: [String]) -> String {
-        var text = agents.logs(in: directory)
+    static func text(agents: [NodeProcess], directory: URL, hosts: [String], lastLines lines: Int = .max) -> String {
+        var text = agents.logs(in: directory, lastLines: lines)
         for name in hosts {
             let hostDirectory = directory.appendingPathComponent(name)
             for file in (try? FileManager.default.contentsOfDirectory(atPath: hostDirectory.path)) ?? [] where file.hasSuffix(".log") {
-                text += "\n--- \(name)/\(file) ---\n" + ((try? String(contentsOf: hostDirectory.appendingPathComponent(file), encoding: .utf8)) ?? "")
+                text += "\n--- \(name)/\(file) ---\n" + LogTail.lastLines(of: hostDirectory.appendingPathComponent(file), lines)
             }
         }
         return text

@@ -105,8 +105,7 @@ public final class PoolLab: PoolControl, @unchecked Sendable {
         self.agents = agents
         let processes = agents + etcd.processes, hosts = hostNames, dataDirectory = directory, keyFile = keyFile
         signalRegistration = SignalTeardown.shared.register {
-            Self.killNodes(hosts: hosts, keyFile: keyFile)
-            for process in processes { process.retire() }
+            Self.retire(processes, nodesOf: hosts, keyFile: keyFile)
             Self.removeData(dataDirectory, hosts: hosts)
         }
     }
@@ -187,7 +186,9 @@ public final class PoolLab: PoolControl, @unchecked Sendable {
     @discardableResult
     public func lockstep(_ arguments: [String]) throws -> String {
         let result = try namespaces.run(in: Self.clientNamespace, options.lockstep, arguments + ["--etcd", etcd.clientURLs], timeout: 330)
-        guard result.succeeded else { throw FaultInjectionError.setup("lockstep \(arguments.joined(separator: " ")) failed: \(result)") }
+        guard result.succeeded else {
+            throw FaultInjectionError.setup("lockstep \(arguments.joined(separator: " ")) failed: \(result)\nthe pool's logs, each cut to its end:\n\(PoolLogs.text(agents: agents, directory: directory, hosts: hostNames, lastLines: 40))")
+        }
         return result.standardOutput
     }
 
@@ -274,6 +275,13 @@ public final class PoolLab: PoolControl, @unchecked Sendable {
         for host in hosts { for pid in nodeProcesses(host: host, keyFile: keyFile) { kill(pid, SIGKILL) } }
     }
 
+    /// Kills the agents (and etcd members) in `processes` first, then the nodes: an agent alive
+    /// after its node was killed would start it again, and the new node would outlive the lab.
+    private static func retire(_ processes: [NodeProcess], nodesOf hosts: [String], keyFile: String) {
+        for process in processes { process.retire() }
+        killNodes(hosts: hosts, keyFile: keyFile)
+    }
+
     /// The loss of host `name`: SIGKILL of its nodes, its agent and its etcd member.
     public func killHost(_ name: String) {
         let index = hostNames.firstIndex(of: name)!
@@ -333,8 +341,7 @@ public final class PoolLab: PoolControl, @unchecked Sendable {
     /// Kills every process (nodes, agents, etcd, clients), deletes the namespaces, the disk images
     /// and etcd's data; the logs stay in ``directory``.
     public func stop() {
-        Self.killNodes(hosts: hostNames, keyFile: keyFile)
-        for agent in agents { agent.retire() }
+        Self.retire(agents, nodesOf: hostNames, keyFile: keyFile)
         etcd.shutdown()
         namespaces.teardown()
         Self.removeData(directory, hosts: hostNames)
