@@ -26,6 +26,16 @@ public struct PoolKeys: Sendable {
     /// Hosts being drained (`lockstep host drain`).
     public var drains: String { "\(root)/drain/" }
     public func drain(_ host: String) -> String { "\(root)/drain/\(host)" }
+    /// What a VM holds that no other VM may have (its MAC address, each of its ports), written
+    /// with its spec in one transaction, so that two `vm create` at once cannot pick the same:
+    /// the VM's name.
+    public var claims: String { "\(root)/claims/" }
+    public func macClaim(_ mac: String) -> String { "\(root)/claims/mac/\(mac.lowercased())" }
+    public func portClaim(_ port: Int) -> String { "\(root)/claims/port/\(port)" }
+    /// The claims of `spec`'s MAC address (if it has one) and of its three ports.
+    public func claims(of spec: VMSpec) -> [String] {
+        (spec.mac.map { [macClaim($0)] } ?? []) + (0..<3).map { portClaim(spec.basePort + $0) }
+    }
     /// The agent that places VMs now.
     public var leader: String { "\(root)/leader" }
 }

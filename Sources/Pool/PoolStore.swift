@@ -128,29 +128,55 @@ public struct PoolStore: Sendable {
     }
 
     /// Declares a VM; refuses a name that exists. Its ports are the first block of three free
-    /// on every host (`basePort` 7100, 7110, ...) unless `spec.basePort` is set (non-zero). Its
-    /// MAC address is `spec.mac` if set (refused if another VM has it), else one the pool picks
-    /// (``PoolMACAddress``), unique among the VMs declared.
+    /// on every host (`basePort` 7100, 7110, ...) unless `spec.basePort` is set (non-zero; refused
+    /// if another VM has one of its three ports). Its MAC address is `spec.mac` if set (refused if
+    /// another VM has it), else one the pool picks (``PoolMACAddress``), unique among the VMs
+    /// declared. The spec is written with claims on its MAC address and ports in one transaction
+    /// (``PoolKeys/claims``): a VM declared at the same moment with the same picks makes it fail,
+    /// and the picks are made again with that VM in view.
     public func create(_ spec: VMSpec) async throws(PoolError) -> VMSpec {
         guard !spec.name.isEmpty, !spec.name.contains("/"), spec.name.utf8.count <= 200 else {
             throw .invalid("a VM name is 1 to 200 bytes without '/': \"\(spec.name)\"")
         }
         guard spec.memoryMiB >= 16 else { throw .invalid("--memory must be at least 16 MiB") }
-        var spec = spec
-        let others = try await vms().specs
-        if spec.basePort == 0 {
-            let taken = Set(others.map(\.basePort))
-            spec.basePort = stride(from: 7100, to: 60000, by: 10).first { !taken.contains($0) } ?? 0
-            guard spec.basePort != 0 else { throw .invalid("no free ports left for another VM") }
+        for _ in 0..<20 {
+            var spec = spec
+            let others = try await vms().specs
+            spec.basePort = try Self.basePort(for: spec, others: others)
+            spec.mac = MACAddress.format(try Self.macAddress(for: spec, others: others))
+            let claims = keys.claims(of: spec)
+            let result: EtcdTransactionResult
+            do {
+                result = try await client.transaction(if: ([keys.spec(spec.name)] + claims).map { EtcdCompare(key: $0, .equal, .version(0)) },
+                                                      then: [.put(keys.spec(spec.name), PoolJSON.encode(spec))] + claims.map { .put($0, Array(spec.name.utf8)) })
+            } catch { throw .etcd(error) }
+            if result.succeeded { return spec }
+            // Declared meanwhile: this name, or another VM with the same picks (seen on the next read).
+            if try await exists(keys.spec(spec.name)) { throw .vmExists(spec.name) }
         }
-        spec.mac = MACAddress.format(try Self.macAddress(for: spec, others: others))
-        let result: EtcdTransactionResult
-        do {
-            result = try await client.transaction(if: [EtcdCompare(key: keys.spec(spec.name), .equal, .version(0))],
-                                                  then: [.put(keys.spec(spec.name), PoolJSON.encode(spec))])
-        } catch { throw .etcd(error) }
-        guard result.succeeded else { throw .vmExists(spec.name) }
-        return spec
+        throw .invalid("VM '\(spec.name)': other VMs kept taking the same MAC address or ports while it was declared; try again")
+    }
+
+    /// Whether `key` exists.
+    private func exists(_ key: String) async throws(PoolError) -> Bool {
+        do { return try await client.get(key) != nil } catch { throw .etcd(error) }
+    }
+
+    /// The ports of a new VM: `spec.basePort` (checked against `others`' blocks of three), or the
+    /// first block free (7100, 7110, ...).
+    static func basePort(for spec: VMSpec, others: [VMSpec]) throws(PoolError) -> Int {
+        if spec.basePort != 0 {
+            guard (1...65533).contains(spec.basePort) else { throw .invalid("--base-port: \(spec.basePort) is not a port with two more after it") }
+            if let other = others.first(where: { abs($0.basePort - spec.basePort) < 3 }) {
+                throw .invalid("--base-port \(spec.basePort): VM '\(other.name)' has ports \(other.basePort)-\(other.basePort + 2); give another, or none and the pool picks free ones")
+            }
+            return spec.basePort
+        }
+        let taken = Set(others.map(\.basePort))
+        guard let port = stride(from: 7100, to: 60000, by: 10).first(where: { base in !taken.contains { abs($0 - base) < 3 } }) else {
+            throw .invalid("no free ports left for another VM")
+        }
+        return port
     }
 
     /// The MAC address of a new VM: `spec.mac` (checked, and refused if one of `others` has it),
@@ -169,10 +195,18 @@ public struct PoolStore: Sendable {
     }
 
     /// Deletes a VM's every key (its generation included): the agents stop its nodes.
+    /// Deletes a VM's every key (its generation included) and its claims (``PoolKeys/claims``),
+    /// in one transaction: the agents stop its nodes.
     public func delete(vm: String) async throws(PoolError) {
-        let deleted: Int64
-        do { deleted = try await client.delete(keys.vms + vm + "/", prefix: true) } catch { throw .etcd(error) }
-        guard deleted > 0 else { throw .noSuchVM(vm) }
+        let spec = try await vms().specs.first { $0.name == vm }
+        let claims = spec.map { keys.claims(of: $0) } ?? []
+        let result: EtcdTransactionResult
+        do {
+            let prefix = keys.vms + vm + "/"
+            result = try await client.transaction(if: [], then: [.deleteRange(key: Array(prefix.utf8), rangeEnd: EtcdOperation.rangeEnd(ofPrefix: Array(prefix.utf8)))]
+                                                   + claims.map { .delete($0) })
+        } catch { throw .etcd(error) }
+        guard case .deleteRange(let deleted)? = result.results.first, deleted > 0 else { throw .noSuchVM(vm) }
     }
 
     /// Writes a placement if it has not changed since `revision` (0: it did not exist).
