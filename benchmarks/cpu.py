@@ -5,7 +5,8 @@ For each program both emulators run the same ELF to completion. The program is d
 both retire the same instructions; the count comes from Lockstep (`--stats`), which counts exactly.
 Each wall time has the emulator's start-up and shut-down cost removed: the time to run
 guests/out/hello.elf (about 200 instructions) on the same emulator is subtracted.
-Guest MIPS = instructions / (wall time - start-up). Each figure is the best of --repeat runs.
+Guest MIPS = instructions / (wall time - start-up). QEMU runs twice: plain TCG, and in its
+deterministic mode (`-icount shift=0,sleep=off`, exact instruction counting as Lockstep does). Each figure is the best of --repeat runs.
 The CPU steal the hypervisor reported during the runs is printed last: this machine is shared,
 and with more than a few percent of steal the figures are low. To compare two builds of
 Lockstep, use benchmarks/ab.py, which interleaves them.
@@ -14,7 +15,10 @@ import argparse, os, re, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LOCKSTEP = os.environ.get("LOCKSTEP_BINARY") or os.path.join(ROOT, ".build", "release", "lockstep")
-QEMU = ["qemu-system-riscv64", "-M", "virt", "-bios", "none", "-nographic", "-monitor", "none", "-serial", "stdio", "-kernel"]
+QEMU_BASE = ["qemu-system-riscv64", "-M", "virt", "-bios", "none", "-nographic", "-monitor", "none", "-serial", "stdio"]
+QEMU = QEMU_BASE + ["-kernel"]
+# QEMU's deterministic mode: one instruction per virtual nanosecond, no sleeping (docs/devel/tcg-icount.rst).
+QEMU_ICOUNT = QEMU_BASE + ["-icount", "shift=0,sleep=off", "-kernel"]
 
 
 def guest(name):
@@ -51,8 +55,11 @@ def main():
     steal0, total0 = cpu_ticks()
     lockstep_startup, _ = best([LOCKSTEP, "run", "--elf", guest("hello")], args.repeat)
     qemu_startup, _ = best(QEMU + [guest("hello")], args.repeat)
-    print(f"start-up: lockstep {lockstep_startup * 1000:.0f} ms, qemu {qemu_startup * 1000:.0f} ms (subtracted)")
-    print(f"{'program':<12} {'instructions':>14} {'lockstep s':>11} {'qemu s':>8} {'lockstep MIPS':>14} {'qemu MIPS':>10} {'ratio':>7}")
+    icount_startup, _ = best(QEMU_ICOUNT + [guest("hello")], args.repeat)
+    print(f"start-up: lockstep {lockstep_startup * 1000:.0f} ms, qemu {qemu_startup * 1000:.0f} ms, "
+          f"qemu -icount {icount_startup * 1000:.0f} ms (subtracted)")
+    print(f"{'program':<12} {'instructions':>14} {'lockstep s':>11} {'qemu s':>8} {'lockstep MIPS':>14} {'qemu MIPS':>10} {'ratio':>7}"
+          f" {'icount MIPS':>12} {'ratio':>7}")
     for name in args.programs:
         seconds, result = best([LOCKSTEP, "run", "--elf", guest(name), "--stats"], args.repeat)
         match = re.search(rb"lockstep: (\d+) instructions", result.stderr)
@@ -60,9 +67,12 @@ def main():
             sys.exit(f"no instruction count from lockstep for {name}")
         count = int(match.group(1))
         qemu_seconds, _ = best(QEMU + [guest(name)], args.repeat)
+        icount_seconds, _ = best(QEMU_ICOUNT + [guest(name)], args.repeat)
         ours = count / max(seconds - lockstep_startup, 1e-9) / 1e6
         theirs = count / max(qemu_seconds - qemu_startup, 1e-9) / 1e6
-        print(f"{name:<12} {count:>14,} {seconds:>11.2f} {qemu_seconds:>8.2f} {ours:>14.0f} {theirs:>10.0f} {ours / theirs:>7.3f}")
+        exact = count / max(icount_seconds - icount_startup, 1e-9) / 1e6
+        print(f"{name:<12} {count:>14,} {seconds:>11.2f} {qemu_seconds:>8.2f} {ours:>14.0f} {theirs:>10.0f} {ours / theirs:>7.3f}"
+              f" {exact:>12.0f} {ours / exact:>7.3f}")
     steal1, total1 = cpu_ticks()
     print(f"CPU steal during the runs: {(steal1 - steal0) / max(total1 - total0, 1) * 100:.1f}% of all CPU time")
 
