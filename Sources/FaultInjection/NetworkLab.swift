@@ -130,6 +130,17 @@ public final class NetworkLab: @unchecked Sendable {
         return try run(in: namespace, ping, ["-c1", "-W\(seconds)", "-n", "-q", address], timeout: Double(seconds) + 10).succeeded
     }
 
+    /// Whether `address` answers a ping from `namespace` within `seconds`: pings of one second
+    /// each, again until one is answered. For what must be reachable: a single ping of a bridge
+    /// just made, on a loaded machine, can go unanswered (ARP, the bridge port coming up).
+    public func reachable(from namespace: LabNamespace, _ address: String, within seconds: Double = 10) throws(NetworkLabError) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        repeat {
+            if try ping(from: namespace, address) { return true }
+        } while Date() < deadline
+        return false
+    }
+
     /// A process that runs in `namespace` when started (`ip netns exec`), its standard error in
     /// `directory/<name>-<incarnation>.log`. Not started yet; ``teardown()`` kills it.
     public func process(in namespace: LabNamespace, name: String, executable: String, arguments: [String],

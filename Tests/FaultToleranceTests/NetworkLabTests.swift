@@ -28,17 +28,17 @@ import Testing
         #expect(Set(NetworkLab.namespaceNames(withPrefix: lab.prefix)) == Set(lab.namespaceNames))
         // The lines, both ways.
         for line in 1...2 {
-            #expect(try lab.ping(from: .hostA, c.lineAddress(line, .b)), "line \(line) a -> b")
-            #expect(try lab.ping(from: .hostB, c.lineAddress(line, .a)), "line \(line) b -> a")
+            #expect(try lab.reachable(from: .hostA, c.lineAddress(line, .b)), "line \(line) a -> b")
+            #expect(try lab.reachable(from: .hostB, c.lineAddress(line, .a)), "line \(line) b -> a")
         }
         // The management network: hosts and arbiter.
-        #expect(try lab.ping(from: .hostA, c.arbiterManagementAddress))
-        #expect(try lab.ping(from: .hostB, c.arbiterManagementAddress))
-        #expect(try lab.ping(from: .arbiter, c.managementAddress(.a)))
-        #expect(try lab.ping(from: .hostA, c.managementAddress(.b)))
+        #expect(try lab.reachable(from: .hostA, c.arbiterManagementAddress))
+        #expect(try lab.reachable(from: .hostB, c.arbiterManagementAddress))
+        #expect(try lab.reachable(from: .arbiter, c.managementAddress(.a)))
+        #expect(try lab.reachable(from: .hostA, c.managementAddress(.b)))
         // The LAN reaches host a's br0: a temporary address there answers the client.
         try lab.ip(.hostA, "addr", "add", "10.0.0.1/24", "dev", "br0")
-        #expect(try lab.ping(from: .client, "10.0.0.1"))
+        #expect(try lab.reachable(from: .client, "10.0.0.1"))
         try lab.ip(.hostA, "addr", "del", "10.0.0.1/24", "dev", "br0")
         #expect(try !lab.ping(from: .client, "10.0.0.1"))
         // The networks are apart: the client has no route to management or the lines.
@@ -62,11 +62,11 @@ import Testing
         try lab.cutLine(1, mode: mode)
         #expect(try !lab.ping(from: .hostA, c.lineAddress(1, .b)))
         #expect(try !lab.ping(from: .hostB, c.lineAddress(1, .a)))
-        #expect(try lab.ping(from: .hostA, c.lineAddress(2, .b)))
-        #expect(try lab.ping(from: .hostB, c.lineAddress(2, .a)))
+        #expect(try lab.reachable(from: .hostA, c.lineAddress(2, .b)))
+        #expect(try lab.reachable(from: .hostB, c.lineAddress(2, .a)))
         try lab.restoreLine(1)
-        #expect(try lab.ping(from: .hostA, c.lineAddress(1, .b)))
-        #expect(try lab.ping(from: .hostB, c.lineAddress(1, .a)))
+        #expect(try lab.reachable(from: .hostA, c.lineAddress(1, .b)))
+        #expect(try lab.reachable(from: .hostB, c.lineAddress(1, .a)))
         #expect(throws: NetworkLabError.self) { try lab.cutLine(3) }
     }
 
@@ -78,11 +78,11 @@ import Testing
         #expect(try !lab.ping(from: .hostA, c.lineAddress(1, .b)))
         #expect(try !lab.ping(from: .hostA, c.lineAddress(2, .b)))
         // The management network is not a line: the arbiter is still reachable.
-        #expect(try lab.ping(from: .hostA, c.arbiterManagementAddress))
-        #expect(try lab.ping(from: .hostB, c.arbiterManagementAddress))
+        #expect(try lab.reachable(from: .hostA, c.arbiterManagementAddress))
+        #expect(try lab.reachable(from: .hostB, c.arbiterManagementAddress))
         try lab.heal()
-        #expect(try lab.ping(from: .hostA, c.lineAddress(1, .b)))
-        #expect(try lab.ping(from: .hostB, c.lineAddress(2, .a)))
+        #expect(try lab.reachable(from: .hostA, c.lineAddress(1, .b)))
+        #expect(try lab.reachable(from: .hostB, c.lineAddress(2, .a)))
     }
 
     @Test func cuttingTheLANIsolatesTheHostsBridgeFromTheClient() throws {
@@ -90,12 +90,12 @@ import Testing
         defer { lab.teardown() }
         try lab.ip(.hostA, "addr", "add", "10.0.0.1/24", "dev", "br0")
         try lab.ip(.hostB, "addr", "add", "10.0.0.2/24", "dev", "br0")
-        #expect(try lab.ping(from: .client, "10.0.0.1"))
+        #expect(try lab.reachable(from: .client, "10.0.0.1"))
         try lab.cutLAN(.a)
         #expect(try !lab.ping(from: .client, "10.0.0.1"))
-        #expect(try lab.ping(from: .client, "10.0.0.2"))
+        #expect(try lab.reachable(from: .client, "10.0.0.2"))
         try lab.restoreLAN(.a)
-        #expect(try lab.ping(from: .client, "10.0.0.1", seconds: 2))
+        #expect(try lab.reachable(from: .client, "10.0.0.1"))
     }
 
     @Test func cuttingManagementIsolatesTheHostFromTheArbiter() throws {
@@ -104,10 +104,10 @@ import Testing
         let c = lab.configuration
         try lab.cutManagement(.a)
         #expect(try !lab.ping(from: .hostA, c.arbiterManagementAddress))
-        #expect(try lab.ping(from: .hostB, c.arbiterManagementAddress))
-        #expect(try lab.ping(from: .hostA, c.lineAddress(1, .b)))
+        #expect(try lab.reachable(from: .hostB, c.arbiterManagementAddress))
+        #expect(try lab.reachable(from: .hostA, c.lineAddress(1, .b)))
         try lab.restoreManagement(.a)
-        #expect(try lab.ping(from: .hostA, c.arbiterManagementAddress, seconds: 2))
+        #expect(try lab.reachable(from: .hostA, c.arbiterManagementAddress))
     }
 
     @Test func aSpawnedProcessRunsInItsNamespaceAndDiesWithTheLab() throws {
