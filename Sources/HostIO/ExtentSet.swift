@@ -23,8 +23,10 @@ public struct ExtentSet: Equatable, Sendable {
     public init?(extentCount: Int, bytes: [UInt8]) {
         guard extentCount >= 0, bytes.count == ((extentCount + 63) / 64) * 8 else { return nil }
         self.extentCount = extentCount
-        words = stride(from: 0, to: bytes.count, by: 8).map { offset in
-            (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[offset + $1]) << (8 * UInt64($1)) }
+        words = stride(from: 0, to: bytes.count, by: 8).map { offset -> UInt64 in
+            var word: UInt64 = 0
+            for index in 0..<8 { word |= UInt64(bytes[offset + index]) << UInt64(8 * index) }
+            return word
         }
         if extentCount % 64 != 0, let last = words.last, last >> UInt64(extentCount % 64) != 0 { return nil }
     }

@@ -27,13 +27,4 @@ public struct DiskReport: Equatable, Sendable {
         self.written = written
         self.wantsFull = wantsFull
     }
-
-    /// The report of `disk` as it is now.
-    public init(disk: MirroredDisk, wantsFull: Bool) {
-        let record = disk.record
-        self.init(instance: record?.instance ?? [], generation: record?.generation ?? 0, sectorCount: disk.sectorCount,
-                  extentSectors: record?.extentSectors ?? DiskRecord.defaultExtentSectors, state: record?.state ?? .consistent,
-                  historyTrusted: record?.historyTrusted ?? false, written: record?.currentWrites.bytes ?? [],
-                  wantsFull: wantsFull)
-    }
 }
