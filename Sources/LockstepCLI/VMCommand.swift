@@ -253,11 +253,11 @@ struct StatusCommand: ParsableCommand {
     func run() throws {
         let store = try options.store()
         try runPoolRequest("status") { () async throws(PoolError) in
-            let hosts = try await store.hosts()
-            let state = try await store.vms()
-            let actions = PoolStatusTable.healthActions(state)
-            print(PoolStatusTable.vms(state) + (actions.isEmpty ? "" : actions) + "\n"
-                  + PoolStatusTable.hosts(hosts, state, drained: try await store.drained(), suspects: try await store.suspects()), terminator: "")
+            // One read: the tables agree with each other (one etcd revision).
+            let pool = try await store.snapshot()
+            let actions = PoolStatusTable.healthActions(pool.state)
+            print(PoolStatusTable.vms(pool.state) + (actions.isEmpty ? "" : actions) + "\n"
+                  + PoolStatusTable.hosts(pool.hosts, pool.state, drained: pool.drained, suspects: pool.suspects), terminator: "")
         }
     }
 }

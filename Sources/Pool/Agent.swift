@@ -111,18 +111,23 @@ public final class Agent: @unchecked Sendable {
         }
     }
 
-    /// One round: renew the lease, lead if nobody does, run what is placed here, report.
+    /// One round: renew the lease, lead if nobody does, run what is placed here, report. Each
+    /// step decides from one read of the whole pool (``PoolSnapshot``); the leader reads again
+    /// after placing, so that this host runs what it just placed.
     func round() async throws(PoolError) {
         try await renewLease()
+        var snapshot: PoolSnapshot
         if try await store.campaign(configuration.host.name, lease: lease) {
             if !leading { log("leading the pool: placing VMs") }
             leading = true
-            try await place()
+            try await place(try await store.snapshot())
+            snapshot = try await store.snapshot()
         } else {
             leading = false
             policy = nil
+            snapshot = try await store.snapshot()
         }
-        try await superviseNodes()
+        try await superviseNodes(snapshot)
         try await replaceLostPeers()
     }
 
@@ -142,12 +147,10 @@ public final class Agent: @unchecked Sendable {
     /// The leader's work: new placements where hosts are gone, VMs are new, hosts are drained or
     /// backups asked to move; switchovers for primaries on drained hosts, and those the health
     /// policy decides.
-    private func place() async throws(PoolError) {
-        let hosts = try await store.hosts()
-        let state = try await store.vms()
-        let drained = try await store.drained()
+    private func place(_ snapshot: PoolSnapshot) async throws(PoolError) {
+        let hosts = snapshot.hosts, state = snapshot.state, drained = snapshot.drained
         let primaries = state.primaries
-        let suspects = try await applyHealthPolicy(state, hosts: hosts, drained: drained)
+        let suspects = try await applyHealthPolicy(state, hosts: hosts, drained: drained, stored: snapshot.suspects)
         let decision = PoolScheduler.decide(hosts: hosts, vms: state.specs, placements: state.placements, primaries: primaries,
                                             protected: state.protected, drained: drained, moves: state.moves, lostPeers: state.lostPeers,
                                             suspect: suspects)
@@ -179,17 +182,16 @@ public final class Agent: @unchecked Sendable {
     /// sees the new placement in its next round.
     private func replaceLostPeers() async throws(PoolError) {
         guard !leading, nodes.values.contains(where: { $0.isLivePrimary && $0.lostPeer != nil }) else { return }
-        let state = try await store.vms()
+        // Read again: this round's reports (the loss declared) are in etcd now.
+        let snapshot = try await store.snapshot()
+        let state = snapshot.state
         let mine = state.lostPeers.filter { vm, lost in
             nodes[vm].map { $0.isLivePrimary && $0.lostPeer == lost } ?? false && state.placements[vm]?.hosts.contains(lost) ?? false
         }
         guard !mine.isEmpty else { return }
-        let hosts = try await store.hosts()
-        let drained = try await store.drained()
-        let suspects = Set(try await store.suspects().keys)
-        let decision = PoolScheduler.decide(hosts: hosts, vms: state.specs, placements: state.placements, primaries: state.primaries,
-                                            protected: state.protected, drained: drained, moves: state.moves, lostPeers: state.lostPeers,
-                                            suspect: suspects)
+        let decision = PoolScheduler.decide(hosts: snapshot.hosts, vms: state.specs, placements: state.placements, primaries: state.primaries,
+                                            protected: state.protected, drained: snapshot.drained, moves: state.moves, lostPeers: state.lostPeers,
+                                            suspect: Set(snapshot.suspects.keys))
         for (vm, lost) in mine.sorted(by: { $0.key < $1.key }) {
             guard let placement = decision.placements[vm] else { continue }
             if try await store.setPlacement(placement, vm: vm, ifRevision: state.placementRevisions[vm] ?? 0) {
@@ -201,9 +203,9 @@ public final class Agent: @unchecked Sendable {
     /// Feeds the health policy this round's reports and carries out its actions, each logged and
     /// stored with its reason; returns the suspect hosts. A VM whose primary is on a drained host
     /// or that has a switchover pending is the drain's or the request's, not the policy's.
-    private func applyHealthPolicy(_ state: PoolStore.VMState, hosts: [HostRecord], drained: Set<String>) async throws(PoolError) -> Set<String> {
+    private func applyHealthPolicy(_ state: PoolStore.VMState, hosts: [HostRecord], drained: Set<String>,
+                                   stored: [String: String]) async throws(PoolError) -> Set<String> {
         let now = Date().timeIntervalSince1970
-        let stored = try await store.suspects()
         var policy = self.policy ?? HealthPolicy(settings: configuration.healthPolicy, suspects: stored)
         let primaries = state.primaries, backups = state.backups, protected = state.protected
         let vms = state.specs.map { spec in
@@ -243,12 +245,10 @@ public final class Agent: @unchecked Sendable {
     }
 
     /// Starts, keeps and stops this host's nodes to match the placements, and reports them.
-    private func superviseNodes() async throws(PoolError) {
-        let hostList = try await store.hosts()
+    private func superviseNodes(_ snapshot: PoolSnapshot) async throws(PoolError) {
+        let hostList = snapshot.hosts
         let hosts = Dictionary(hostList.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        let state = try await store.vms()
-        let drained = try await store.drained()
-        let suspects = try await store.suspects()
+        let state = snapshot.state, drained = snapshot.drained, suspects = snapshot.suspects
         view.withLock { $0.update(host: configuration.host.name, leading: leading, hosts: hostList, state: state, drained: drained, suspects: suspects) }
         let me = configuration.host.name
         let now = Date().timeIntervalSince1970

@@ -84,16 +84,27 @@ public struct PoolStore: Sendable {
 
     /// The hosts alive (their lease is renewed).
     public func hosts() async throws(PoolError) -> [HostRecord] {
-        let values: [EtcdKeyValue]
-        do { values = try await client.list(prefix: keys.hosts).keyValues } catch { throw .etcd(error) }
+        try hosts(from: try await list(keys.hosts))
+    }
+
+    public func vms() async throws(PoolError) -> VMState {
+        try vms(from: try await list(keys.vms))
+    }
+
+    /// The keys under `prefix`.
+    private func list(_ prefix: String) async throws(PoolError) -> [EtcdKeyValue] {
+        do { return try await client.list(prefix: prefix).keyValues } catch { throw .etcd(error) }
+    }
+
+    /// The host records among `values` (keys under ``PoolKeys/hosts``).
+    func hosts(from values: [EtcdKeyValue]) throws(PoolError) -> [HostRecord] {
         var hosts: [HostRecord] = []
         for value in values { hosts.append(try PoolJSON.decode(HostRecord.self, value.value, key: value.keyString)) }
         return hosts
     }
 
-    public func vms() async throws(PoolError) -> VMState {
-        let values: [EtcdKeyValue]
-        do { values = try await client.list(prefix: keys.vms).keyValues } catch { throw .etcd(error) }
+    /// The VMs' records among `values` (keys under ``PoolKeys/vms``).
+    func vms(from values: [EtcdKeyValue]) throws(PoolError) -> VMState {
         var state = VMState()
         for value in values {
             let key = value.keyString
@@ -239,11 +250,13 @@ public struct PoolStore: Sendable {
 
     /// The hosts the health policy suspects, with why.
     public func suspects() async throws(PoolError) -> [String: String] {
-        do {
-            return Dictionary(try await client.list(prefix: keys.suspects).keyValues.map {
-                (String($0.keyString.dropFirst(keys.suspects.count)), String(decoding: $0.value, as: UTF8.self))
-            }, uniquingKeysWith: { a, _ in a })
-        } catch { throw .etcd(error) }
+        suspects(from: try await list(keys.suspects))
+    }
+
+    /// The suspect hosts and why, among `values` (keys under ``PoolKeys/suspects``).
+    func suspects(from values: [EtcdKeyValue]) -> [String: String] {
+        Dictionary(values.map { (String($0.keyString.dropFirst(keys.suspects.count)), String(decoding: $0.value, as: UTF8.self)) },
+                   uniquingKeysWith: { a, _ in a })
     }
 
     /// Marks `host` suspect with `reason`, or (nil) clears it.
@@ -255,9 +268,12 @@ public struct PoolStore: Sendable {
 
     /// The hosts being drained.
     public func drained() async throws(PoolError) -> Set<String> {
-        do { return Set(try await client.list(prefix: keys.drains).keyValues.map { String($0.keyString.dropFirst(keys.drains.count)) }) } catch {
-            throw .etcd(error)
-        }
+        drained(from: try await list(keys.drains))
+    }
+
+    /// The hosts being drained, among `values` (keys under ``PoolKeys/drains``).
+    func drained(from values: [EtcdKeyValue]) -> Set<String> {
+        Set(values.map { String($0.keyString.dropFirst(keys.drains.count)) })
     }
 
     /// Starts (or, with `false`, ends) draining `host`.

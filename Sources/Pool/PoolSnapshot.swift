@@ -1,0 +1,26 @@
+import Etcd
+
+/// The whole pool as of one etcd revision: hosts, VMs, drains and suspects from one range read of
+/// everything under ``PoolKeys/root``. An agent's round decides from one snapshot (and the leader
+/// reads a second after its writes), instead of a read per kind of record: a fraction of the
+/// requests, and every decision of a round made against one consistent state.
+public struct PoolSnapshot: Sendable {
+    public var hosts: [HostRecord]
+    public var state: PoolStore.VMState
+    public var drained: Set<String>
+    public var suspects: [String: String]
+    /// The etcd revision the snapshot was read at.
+    public var revision: Int64
+}
+
+extension PoolStore {
+    /// Reads the pool's every key at once (see ``PoolSnapshot``).
+    public func snapshot() async throws(PoolError) -> PoolSnapshot {
+        let values: [EtcdKeyValue], revision: Int64
+        do { (values, revision) = try await client.list(prefix: keys.root + "/") } catch { throw .etcd(error) }
+        func under(_ prefix: String) -> [EtcdKeyValue] { values.filter { $0.keyString.hasPrefix(prefix) } }
+        return PoolSnapshot(hosts: try hosts(from: under(keys.hosts)), state: try vms(from: under(keys.vms)),
+                            drained: drained(from: under(keys.drains)), suspects: suspects(from: under(keys.suspects)),
+                            revision: revision)
+    }
+}
