@@ -14,10 +14,13 @@ public struct PoolSnapshot: Sendable {
 }
 
 extension PoolStore {
-    /// Reads the pool's every key at once (see ``PoolSnapshot``).
+    /// Reads the pool's keys at once (see ``PoolSnapshot``): one range from `drain/` to the end
+    /// of `vms/`, which in etcd's byte order holds drains, hosts, the leader, suspects and VMs, and
+    /// leaves out `claims/` (read only by `vm create`, and four keys per VM).
     public func snapshot() async throws(PoolError) -> PoolSnapshot {
         let values: [EtcdKeyValue], revision: Int64
-        do { (values, revision) = try await client.list(prefix: keys.root + "/") } catch { throw .etcd(error) }
+        let range = EtcdOperation.range(key: Array(keys.drains.utf8), rangeEnd: EtcdOperation.rangeEnd(ofPrefix: Array(keys.vms.utf8)))
+        do { (values, revision) = try await client.range(range) } catch { throw .etcd(error) }
         func under(_ prefix: String) -> [EtcdKeyValue] { values.filter { $0.keyString.hasPrefix(prefix) } }
         return PoolSnapshot(hosts: try hosts(from: under(keys.hosts)), state: try vms(from: under(keys.vms)),
                             drained: drained(from: under(keys.drains)), suspects: suspects(from: under(keys.suspects)),
