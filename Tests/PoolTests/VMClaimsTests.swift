@@ -11,7 +11,6 @@ import Testing
 struct VMClaimsTests {
     @Test func concurrentCreatesNeverShareAnAddressOrAPort() async throws {
         try await withPoolStoreOnEtcd("pool-claims") { store in
-
             // Twelve VMs at once, the pool picking ports: each read of the others sees none of them.
             let created = try await withThrowingTaskGroup(of: VMSpec.self) { group in
                 for index in 0..<12 {
