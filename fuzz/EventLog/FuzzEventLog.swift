@@ -143,12 +143,20 @@ private func seeds() -> [(name: String, bytes: [UInt8])] {
     return result
 }
 
-/// `log` as format 4 wrote it (its checkpoints must not cover the disks): version 4, and every
+/// `log` as format 4 wrote it (its checkpoints must not cover the disks): version 4, a session
+/// description without the MAC address (6 bytes after the three u64s, since format 6), and every
 /// checkpoint record without the disk part (the flag byte 0 that ends it in format 5).
 private func format4(_ log: EventLog) -> [UInt8] {
     let bytes = log.encoded()
-    let headerEnd = 14 + Int(bytes.le(10, 4)!) + 4
-    var result = Array(bytes[0..<8]) + [4, 0] + Array(bytes[10..<headerEnd])
+    let headerLength = Int(bytes.le(10, 4)!)
+    let macStart = 14 + 3 * 8
+    let session = Array(bytes[14..<macStart]) + Array(bytes[(macStart + 6)..<(14 + headerLength)])
+    var header = [UInt8](repeating: 0, count: 4)
+    header.setLE32(UInt32(session.count), at: 0)
+    var checksum = [UInt8](repeating: 0, count: 4)
+    checksum.setLE32(CRC32.checksum(session), at: 0)
+    var result = Array(bytes[0..<8]) + [4, 0] + header + session + checksum
+    let headerEnd = 14 + headerLength + 4
     var offset = headerEnd
     while offset < bytes.count {
         let length = Int(bytes.le(offset, 4)!)
