@@ -14,7 +14,9 @@ struct WaitUntilProtectedTests {
         try await withPoolStoreOnEtcd("pool-wait") { store in
             _ = try await store.create(VMSpec(name: "r1", memoryMiB: 64, append: "quiet", basePort: 7100))
             _ = try await store.create(VMSpec(name: "r2", memoryMiB: 64, append: "quiet", basePort: 7110))
-            let lease = try await store.client.grantLease(ttl: 60).id
+            // No lease (0): these records must not expire while the test waits for a thread (a
+            // loaded machine's synchronous tests can hold the concurrency pool's for minutes).
+            let lease: Int64 = 0
             // r1: its primary on h1, a new backup on h2 still starting.
             #expect(try await store.setPlacement(Placement(hosts: ["h1", "h2"]), vm: "r1", ifRevision: 0))
             try await store.report(NodeStatus(host: "h1", role: .primaryAlone, detail: "", updated: 1), vm: "r1", lease: lease)
