@@ -136,8 +136,7 @@ extension Array where Element == NodeProcess {
         }
     }
 
-    /// Every incarnation's log of every process, for a failure report.
-    /// Every incarnation's log of each process, each cut to its last `lines` lines.
+    /// Every incarnation's log of each process, each cut to its last `lines` lines, for a failure report.
     func logs(in directory: URL, lastLines lines: Int = .max) -> String {
         var text = ""
         for process in self {

@@ -97,10 +97,10 @@ public final class PoolCluster: PoolControl, @unchecked Sendable {
         do {
             result = try ShortCommand.run(options.lockstep, arguments + ["--etcd", etcdURLs], timeout: 330)
         } catch {
-            throw FaultInjectionError.setup("\(error)\nthe pool's logs, each cut to its end:\n\(PoolLogs.text(agents: agents, directory: directory, hosts: hostNames, lastLines: 40))")
+            throw PoolLogs.commandFailed("\(error)", agents: agents, directory: directory, hosts: hostNames)
         }
         guard result.succeeded else {
-            throw FaultInjectionError.setup("lockstep \(arguments.joined(separator: " ")) failed: \(result)\nthe pool's logs, each cut to its end:\n\(PoolLogs.text(agents: agents, directory: directory, hosts: hostNames, lastLines: 40))")
+            throw PoolLogs.commandFailed("lockstep \(arguments.joined(separator: " ")) failed: \(result)", agents: agents, directory: directory, hosts: hostNames)
         }
         return result.standardOutput
     }

@@ -60,6 +60,12 @@ extension PoolControl {
 
 /// The logs of a pool on this machine, for a failure report.
 enum PoolLogs {
+    /// The error of an operator's command that failed (`detail`: its output or why it did not
+    /// finish), with the end of every log of the pool, so that a CI failure says why.
+    static func commandFailed(_ detail: String, agents: [NodeProcess], directory: URL, hosts: [String]) -> FaultInjectionError {
+        .setup("\(detail)\nthe pool's logs, each cut to its end:\n\(text(agents: agents, directory: directory, hosts: hosts, lastLines: 40))")
+    }
+
     /// Every agent's log, then each host's node logs (`<directory>/<host>/<vm>.log`).
     static func text(agents: [NodeProcess], directory: URL, hosts: [String], lastLines lines: Int = .max) -> String {
         var text = agents.logs(in: directory, lastLines: lines)

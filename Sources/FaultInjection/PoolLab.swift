@@ -187,7 +187,7 @@ public final class PoolLab: PoolControl, @unchecked Sendable {
     public func lockstep(_ arguments: [String]) throws -> String {
         let result = try namespaces.run(in: Self.clientNamespace, options.lockstep, arguments + ["--etcd", etcd.clientURLs], timeout: 330)
         guard result.succeeded else {
-            throw FaultInjectionError.setup("lockstep \(arguments.joined(separator: " ")) failed: \(result)\nthe pool's logs, each cut to its end:\n\(PoolLogs.text(agents: agents, directory: directory, hosts: hostNames, lastLines: 40))")
+            throw PoolLogs.commandFailed("lockstep \(arguments.joined(separator: " ")) failed: \(result)", agents: agents, directory: directory, hosts: hostNames)
         }
         return result.standardOutput
     }

@@ -116,18 +116,15 @@ public final class Agent: @unchecked Sendable {
     /// after placing, so that this host runs what it just placed.
     func round() async throws(PoolError) {
         try await renewLease()
-        var snapshot: PoolSnapshot
         if try await store.campaign(configuration.host.name, lease: lease) {
             if !leading { log("leading the pool: placing VMs") }
             leading = true
             try await place(try await store.snapshot())
-            snapshot = try await store.snapshot()
         } else {
             leading = false
             policy = nil
-            snapshot = try await store.snapshot()
         }
-        try await superviseNodes(snapshot)
+        try await superviseNodes(try await store.snapshot())
         try await replaceLostPeers()
     }
 

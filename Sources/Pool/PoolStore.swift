@@ -205,12 +205,13 @@ public struct PoolStore: Sendable {
         return mac
     }
 
-    /// Deletes a VM's every key (its generation included): the agents stop its nodes.
     /// Deletes a VM's every key (its generation included) and its claims (``PoolKeys/claims``),
     /// in one transaction: the agents stop its nodes.
     public func delete(vm: String) async throws(PoolError) {
-        let spec = try await vms().specs.first { $0.name == vm }
-        let claims = spec.map { keys.claims(of: $0) } ?? []
+        let stored: EtcdKeyValue?
+        do { stored = try await client.get(keys.spec(vm)) } catch { throw .etcd(error) }
+        var claims: [String] = []
+        if let stored { claims = keys.claims(of: try PoolJSON.decode(VMSpec.self, stored.value, key: stored.keyString)) }
         let result: EtcdTransactionResult
         do {
             let prefix = keys.vms + vm + "/"
