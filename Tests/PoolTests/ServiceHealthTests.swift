@@ -1,3 +1,4 @@
+import FaultInjection
 import Foundation
 @testable import Pool
 import Testing
@@ -47,20 +48,30 @@ import Testing
     @Test(.enabled(if: ["/usr/bin/redis-server", "/usr/sbin/redis-server"].contains { FileManager.default.isExecutableFile(atPath: $0) }))
     func aFrozenRedisGoesFromHealthyToFailingAndBack() throws {
         let executable = ["/usr/bin/redis-server", "/usr/sbin/redis-server"].first { FileManager.default.isExecutableFile(atPath: $0) }!
-        let port = Int.random(in: 30000..<40000)
+        // A port from below the ephemeral range: a random one in it was once taken by an outgoing
+        // connection of the loaded test run, and redis-server exited with "address already in use".
+        let port = try TestPorts.reserve()
         let server = Process()
         server.executableURL = URL(fileURLWithPath: executable)
         server.arguments = ["--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        server.standardOutput = FileHandle.nullDevice
+        let output = Pipe()
+        server.standardOutput = output
+        server.standardError = output
         try server.run()
         defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
         let spec = ProbeSpec(kind: .redis, address: "127.0.0.1", port: port, thresholdMilliseconds: 200)
         var answered: Double?
-        for _ in 0..<50 where answered == nil {
+        for _ in 0..<50 where answered == nil && server.isRunning {
             answered = ServiceProbe.run(spec, timeout: 1)
             if answered == nil { usleep(100_000) }
         }
-        #expect(answered != nil, "redis-server never answered PING")
+        if answered == nil {
+            kill(server.processIdentifier, SIGKILL)
+            server.waitUntilExit()
+            let said = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            Issue.record("redis-server on port \(port) never answered PING; it said:\n\(said.suffix(2000))")
+            return
+        }
 
         var window = LatencyWindow()
         var clock = 0.0
