@@ -19,7 +19,7 @@ import Testing
         #expect(Self.programs.count >= 10, "run guests/build.sh first (scripts/test.sh does)")
     }
 
-    /// Each program to its end (or 40 M instructions), compared every 250 000 instructions and,
+    /// Each program to its end (or 10 M instructions), compared every 250 000 instructions and,
     /// over the first 2 M, every 9 973 (a prime, so the steps cut blocks at every offset).
     @Test(arguments: programs)
     func guestProgram(path: String) throws {
@@ -29,7 +29,7 @@ import Testing
             try machine.load(elf: file)
             return machine
         }
-        let coarse = try checker.check(step: 250_000, total: 40_000_000)
+        let coarse = try checker.check(step: 250_000, total: 10_000_000)
         #expect(coarse.firstDifference == nil, "\(path): \(coarse)")
         let fine = try checker.check(step: 9_973, total: 2_000_000)
         #expect(fine.firstDifference == nil, "\(path): \(fine)")
