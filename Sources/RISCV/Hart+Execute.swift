@@ -9,7 +9,8 @@
 extension Hart {
     /// Executes until `instructionCount == limit`, a stop request, or WFI with nothing pending.
     public func run(until limit: UInt64) -> StopReason {
-        execute(limit: limit)
+        if let accelerator { return accelerator.run(self, until: limit) }
+        return execute(limit: limit)
     }
 
     /// Executes exactly one instruction (or takes one trap/interrupt); for tracing and tests.
