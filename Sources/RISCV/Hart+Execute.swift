@@ -87,6 +87,11 @@ extension Hart {
                 let d = ip
                 let rd = Int(d.pointee.rd), rs1 = Int(d.pointee.rs1)
                 let imm = UInt64(bitPattern: d.pointee.imm)
+                // The count of the instructions before this one, for what the slow step reaches
+                // outside the hart: a device reading guest time (the CLINT's mtime) sees the time
+                // at this instruction, not at the start of the inner loop, which depends on where
+                // runs stopped (an engine that runs this instruction alone must read the same).
+                st.pointee.instret = stop &- UInt64(truncatingIfNeeded: left)
 
                 switch d.pointee.op {
                 // MARK: Loads and stores whose TLB lookup missed

@@ -1,13 +1,40 @@
-import Machine
+import Foundation
+@testable import Machine
+import RISCV
 
 /// Runs one guest on two machines side by side, one on the interpreter and one on the JIT, in
-/// steps of a given number of instructions, and compares ``Machine/stateHash()`` (with the stop
-/// reason and the count) after each step. On a difference it runs both again from the start to
-/// the last equal count and narrows the step down to one instruction, so it names the first
-/// instruction count at which the two differ and the pc there.
+/// steps of a given number of instructions, and compares their whole state after each step: the
+/// stop reason, the count, the hart's architectural state, the devices' state and every byte of
+/// RAM (what ``Machine/stateHash()`` covers, compared directly: hashing 64 MiB twice per step
+/// made the checker slower than the runs it checks). On a difference it searches, from fresh
+/// machines, for the shortest run from the last equal count that makes them differ, so it names
+/// the first instruction count at which the two differ, the instruction that did it and what differs.
 struct LockstepChecker {
     /// Builds the guest's machine, ready to run (the same image every call).
     let makeMachine: () throws -> Machine
+
+    /// Where the two engines first differ.
+    struct Difference: CustomStringConvertible {
+        /// The instruction count at which they differ (the interpreter's, after the step).
+        var count: UInt64
+        /// The pc of the instruction whose execution made them differ (nil if not narrowed).
+        var instructionPC: UInt64?
+        var interpreterPC: UInt64
+        var jitPC: UInt64
+        /// What differs (the first field, register, device byte or RAM word found).
+        var what: String
+        /// Set when one run from the last equal count to the count of the difference does not
+        /// differ: the engines differ only when runs stop at certain counts (still a bug: where
+        /// a run stops must never change the state).
+        var dependsOnSteps = false
+
+        var description: String {
+            "first difference after \(count) instructions"
+                + (instructionPC.map { ", made by the instruction at \(hex($0))" } ?? "")
+                + ": interpreter pc \(hex(interpreterPC)), jit pc \(hex(jitPC)): \(what)"
+                + (dependsOnSteps ? " (seen only with the coarser steps: it depends on where runs stop)" : "")
+        }
+    }
 
     /// The result of a comparison.
     struct Report: CustomStringConvertible {
@@ -17,13 +44,10 @@ struct LockstepChecker {
         var instructions: UInt64 = 0
         /// Why the guest stopped on both (nil if it ran to the end of the check).
         var stop: Machine.StopReason?
-        /// The first instruction count whose state differs, and the pc there on each engine.
-        var firstDifference: (count: UInt64, interpreterPC: UInt64, jitPC: UInt64)?
+        var firstDifference: Difference?
 
         var description: String {
-            if let d = firstDifference {
-                return "first difference after \(d.count) instructions: interpreter pc \(hex(d.interpreterPC)), jit pc \(hex(d.jitPC))"
-            }
+            if let d = firstDifference { return d.description }
             return "\(comparisons) comparisons, \(instructions) instructions, no difference (stop: \(stop.map { "\($0)" } ?? "none"))"
         }
     }
@@ -31,6 +55,13 @@ struct LockstepChecker {
     struct Pair {
         let interpreter: Machine
         let jit: Machine
+
+        /// Runs both to `limit`; nil if they then agree, else what differs.
+        func run(to limit: UInt64) -> (stop: Machine.StopReason, difference: String?) {
+            let a = interpreter.run(instructionLimit: limit)
+            let b = jit.run(instructionLimit: limit)
+            return (a, LockstepChecker.difference(self, a, b))
+        }
     }
 
     func makePair() throws -> Pair {
@@ -48,48 +79,80 @@ struct LockstepChecker {
         var equalAt: UInt64 = 0
         while true {
             let target = min(pair.interpreter.instructionCount + step, total)
-            let a = pair.interpreter.run(instructionLimit: target)
-            let b = pair.jit.run(instructionLimit: target)
+            let (stop, difference) = pair.run(to: target)
             report.comparisons += 1
-            if !Self.same(pair, a, b) {
-                report.firstDifference = try narrow(from: equalAt, step: step)
+            if let difference {
+                let seenAt = pair.interpreter.instructionCount
+                report.firstDifference = try narrow(from: equalAt, until: seenAt)
+                    ?? Difference(count: seenAt, instructionPC: nil, interpreterPC: pair.interpreter.hart.pc,
+                                  jitPC: pair.jit.hart.pc, what: difference, dependsOnSteps: true)
                 return report
             }
             equalAt = pair.interpreter.instructionCount
             report.instructions = equalAt
-            if a != .instructionLimit { report.stop = a; return report }
+            if stop != .instructionLimit { report.stop = stop; return report }
             if equalAt >= total { return report }
         }
     }
 
-    static func same(_ pair: Pair, _ a: Machine.StopReason, _ b: Machine.StopReason) -> Bool {
-        a == b && pair.interpreter.instructionCount == pair.jit.instructionCount
-            && pair.interpreter.hart.pc == pair.jit.hart.pc && pair.interpreter.stateHash() == pair.jit.stateHash()
+    /// What differs between the two machines after stopping with `a` and `b`, or nil.
+    static func difference(_ pair: Pair, _ a: Machine.StopReason, _ b: Machine.StopReason) -> String? {
+        let i = pair.interpreter, j = pair.jit
+        if a != b { return "stop reasons \(a) (interpreter) and \(b) (jit)" }
+        if i.instructionCount != j.instructionCount { return "counts \(i.instructionCount) and \(j.instructionCount)" }
+        let left = i.hart.exportState(), right = j.hart.exportState()
+        if left != right {
+            for (l, r) in zip(Mirror(reflecting: left).children, Mirror(reflecting: right).children) {
+                if let ls = l.value as? [UInt64], let rs = r.value as? [UInt64], ls != rs {
+                    let index = ls.indices.first { $0 >= rs.count || ls[$0] != rs[$0] } ?? ls.count
+                    return "\(l.label ?? "?")[\(index)]: \(ls.indices.contains(index) ? hex(ls[index]) : "-") and \(rs.indices.contains(index) ? hex(rs[index]) : "-")"
+                }
+                if "\(l.value)" != "\(r.value)" { return "\(l.label ?? "?"): \(l.value) and \(r.value)" }
+            }
+            return "the hart's state"
+        }
+        let devicesLeft = i.machineStateBytes(), devicesRight = j.machineStateBytes()
+        if devicesLeft != devicesRight {
+            let offset = devicesLeft.indices.first { $0 >= devicesRight.count || devicesLeft[$0] != devicesRight[$0] } ?? devicesLeft.count
+            return "the machine state outside the hart and RAM, from byte \(offset) of \(devicesLeft.count)"
+        }
+        if i.memory.size != j.memory.size { return "RAM sizes \(i.memory.size) and \(j.memory.size)" }
+        return i.memory.withRAMBytes { l in
+            j.memory.withRAMBytes { r -> String? in
+                guard memcmp(l.baseAddress!, r.baseAddress!, l.count) != 0 else { return nil }
+                var offset = 0
+                while offset + 8 <= l.count && l.loadUnaligned(fromByteOffset: offset, as: UInt64.self) == r.loadUnaligned(fromByteOffset: offset, as: UInt64.self) {
+                    offset += 8
+                }
+                let address = i.memory.base + UInt64(offset)
+                return "RAM at \(hex(address)): \(hex(l.loadUnaligned(fromByteOffset: offset, as: UInt64.self))) and \(hex(r.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))"
+            }
+        }
     }
 
-    /// Reruns both from the start to `start` (where they were equal), then steps ever smaller
-    /// until a single instruction makes them differ.
-    private func narrow(from start: UInt64, step: UInt64) throws -> (count: UInt64, interpreterPC: UInt64, jitPC: UInt64) {
-        var pair = try makePair()
-        _ = pair.interpreter.run(instructionLimit: start)
-        _ = pair.jit.run(instructionLimit: start)
-        var equalAt = start
-        var size = max(step / 8, 1)
-        while true {
-            let target = equalAt + size
-            let a = pair.interpreter.run(instructionLimit: target)
-            let b = pair.jit.run(instructionLimit: target)
-            if Self.same(pair, a, b) {
-                equalAt = pair.interpreter.instructionCount
-                if a != .instructionLimit { return (equalAt, pair.interpreter.hart.pc, pair.jit.hart.pc) }
-                continue
-            }
-            if size == 1 { return (target, pair.interpreter.hart.pc, pair.jit.hart.pc) }
-            size = max(size / 8, 1)
-            pair = try makePair()
-            _ = pair.interpreter.run(instructionLimit: equalAt)
-            _ = pair.jit.run(instructionLimit: equalAt)
+    /// Finds the smallest count `k` in `start + 1 ... until` at which running both machines
+    /// from their equal state at `start` to `k` in one run makes them differ (a binary search,
+    /// each probe from fresh machines). One run, not ever smaller steps: with steps of one
+    /// instruction the JIT runs no block at all (each is longer than the budget), so smaller
+    /// steps hide what the blocks do. Nil if the one run to `until` does not differ.
+    private func narrow(from start: UInt64, until: UInt64) throws -> Difference? {
+        func probe(_ count: UInt64) throws -> (pair: Pair, stop: Machine.StopReason, difference: String?) {
+            let pair = try makePair()
+            _ = pair.run(to: start)
+            let (stop, difference) = pair.run(to: count)
+            return (pair, stop, difference)
         }
+        guard try probe(until).difference != nil else { return nil }
+        var equal = start, differs = until
+        while differs - equal > 1 {
+            let middle = equal + (differs - equal) / 2
+            if try probe(middle).difference != nil { differs = middle } else { equal = middle }
+        }
+        // The pc of the instruction that makes them differ: where the interpreter is one before.
+        let before = try probe(differs - 1).pair.interpreter.hart.pc
+        let (pair, _, difference) = try probe(differs)
+        return Difference(count: differs, instructionPC: before, interpreterPC: pair.interpreter.hart.pc,
+                          jitPC: pair.jit.hart.pc, what: difference ?? "(the difference went away when probed again)")
     }
 }
 

@@ -19,21 +19,8 @@ import Testing
         #expect(Self.programs.count >= 10, "run guests/build.sh first (scripts/test.sh does)")
     }
 
-    /// Instructions compared per program: 10 M, or 1 M for kv.elf, the key-value server: it
-    /// touches all of its 64 MiB and then idles on its console (about 4 MIPS even in a release
-    /// build), so each comparison hashes 128 MiB for few instructions; at 10 M its run took
-    /// longer than the rest of the suite.
-    static func total(_ path: String) -> UInt64 {
-        (path as NSString).lastPathComponent == "kv.elf" ? 1_000_000 : 10_000_000
-    }
-
-    /// Fine steps (every 9 973 instructions) over the first 2 M, or none for kv.elf (see ``total(_:)``).
-    static func fineTotal(_ path: String) -> UInt64 {
-        (path as NSString).lastPathComponent == "kv.elf" ? 0 : 2_000_000
-    }
-
-    /// Each program to its end (or ``total(_:)``), compared every 250 000 instructions and, over
-    /// the first 2 M (at most the total), every 9 973 (a prime, so the steps cut blocks at every offset).
+    /// Each program to its end or 10 M instructions, compared every 250 000 instructions and, over
+    /// the first 2 M, every 9 973 (a prime, so the steps cut blocks at every offset).
     @Test(arguments: programs)
     func guestProgram(path: String) throws {
         let file = try ELFFile(bytes: [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
@@ -42,17 +29,11 @@ import Testing
             try machine.load(elf: file)
             return machine
         }
-        let total = Self.total(path)
-        let coarse = try checker.check(step: 250_000, total: total)
+        let coarse = try checker.check(step: 250_000, total: 10_000_000)
         #expect(coarse.firstDifference == nil, "\(path): \(coarse)")
-        let fineTotal = Self.fineTotal(path)
-        if fineTotal > 0 {
-            let fine = try checker.check(step: 9_973, total: fineTotal)
-            #expect(fine.firstDifference == nil, "\(path): \(fine)")
-            print("checker: \((path as NSString).lastPathComponent): \(coarse); fine steps: \(fine)")
-        } else {
-            print("checker: \((path as NSString).lastPathComponent): \(coarse)")
-        }
+        let fine = try checker.check(step: 9_973, total: 2_000_000)
+        #expect(fine.firstDifference == nil, "\(path): \(fine)")
+        print("checker: \((path as NSString).lastPathComponent): \(coarse); fine steps: \(fine)")
     }
 
     static var linuxImages: (kernel: String, initrd: String) {

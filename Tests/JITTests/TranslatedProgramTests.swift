@@ -3,9 +3,10 @@ import Machine
 import Testing
 
 /// Small programs, each aimed at one way a translated block can go wrong, run on the JIT and
-/// compared with the interpreter at every instruction count: a fresh JIT machine runs straight
-/// to each count (so blocks run and the budget cuts them there), and one JIT machine steps one
-/// instruction at a time. Each program also checks its own results, so a wrong answer that both
+/// compared with the interpreter stepped one instruction at a time, at every instruction count:
+/// a fresh JIT machine runs straight to each count (so blocks run and the budget cuts them
+/// there), one JIT machine steps one instruction at a time, and a fresh interpreter runs
+/// straight to each count too. Each program also checks its own results, so a wrong answer that both
 /// engines shared would fail too.
 @Suite struct TranslatedProgramTests {
     /// A program's machine: the bytes at RAM base, run from there.
@@ -47,6 +48,15 @@ import Testing
         let stepping = try machine(program, engine: .jit)
         for (index, expected) in points.enumerated() {
             let count = UInt64(index + 1)
+            // The interpreter itself, run straight to the count: where a run stops must not
+            // change the state (a device read of guest time once saw the count at which the
+            // interpreter's inner loop began).
+            let straight = try machine(program, engine: .interpreter)
+            let run = Point(straight, straight.run(instructionLimit: count))
+            guard run == expected else {
+                Issue.record("the interpreter differs at count \(count) when run there at once: pc \(hex(run.pc)), stepped \(hex(expected.pc))")
+                return stepping
+            }
             let fresh = try machine(program, engine: .jit)
             let direct = Point(fresh, fresh.run(instructionLimit: count))
             let stepped = Point(stepping, stepping.run(instructionLimit: count))
@@ -124,6 +134,35 @@ import Testing
         #expect(m.hart.register(20) == 1 << 63)                  // s4: div overflow
         #expect(m.hart.register(21) == 0)                        // s5: rem overflow
         #expect(m.hart.register(22) == ~0)                       // s6: divu by zero
+    }
+
+    /// Reads guest time from the CLINT's mtime (a device load: the block ends there and the
+    /// interpreter runs it) between runs of ALU instructions, so that ticks (50 instructions
+    /// each) pass between reads: each read must see the time at its own instruction, however
+    /// the runs were cut.
+    @Test func deviceReadsOfGuestTime() throws {
+        let m = try Self.expectSameAtEveryCount("""
+                li s0, 0                  # sum of the times read
+                li s1, 40                 # reads
+                li s2, 0x200bff8          # mtime
+                li s3, 0                  # the last time read
+            again:
+                li t0, 9
+            spin:
+                addi t0, t0, -1
+                add s4, s4, t0
+                bnez t0, spin
+                ld t1, 0(s2)
+                bltu t1, s3, wrong        # time never goes back
+                mv s3, t1
+                add s0, s0, t1
+                addi s1, s1, -1
+                bnez s1, again
+                EXIT
+            wrong:
+                ebreak
+            """)
+        #expect(m.hart.register(19) > 0, "mtime did not advance over the program")   // s3: the last time read
     }
 
     /// Patches an instruction it has already run (a block already translated), then runs it
