@@ -47,7 +47,7 @@ let package = Package(
         // ELF64 parsing with typed errors.
         .target(name: "ELF"),
         // The whole computer: RAM, bus, devices, program loading.
-        .target(name: "Machine", dependencies: ["RISCV", "ELF"], swiftSettings: optimisedInDebug),
+        .target(name: "Machine", dependencies: ["RISCV", "ELF", "JIT"], swiftSettings: optimisedInDebug),
         // What every host-facing target shares: HOST:PORT endpoints, the monotonic clock, key files
         // (one rule for `lockstep node` and `lockstep arbiter`), the logfmt log handler.
         .target(name: "LockstepSupport", dependencies: [.product(name: "Logging", package: "swift-log")]),
@@ -129,9 +129,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "lockstep", dependencies: ["LockstepCLI", "LockstepSupport"]),
-        // The translator's host side: an x86-64 encoder (X86Assembler) and executable code buffers
-        // that are never writable and executable at once (CodeBuffer). Depends on Glibc only.
-        .target(name: "JIT"),
+        // The binary translator: RV64 blocks to x86-64 (BlockTranslator, JITAccelerator, installed
+        // in a hart as its accelerator), an x86-64 encoder (X86Assembler) and executable code
+        // buffers that are never writable and executable at once (CodeBuffer). Depends on RISCV only.
+        .target(name: "JIT", dependencies: ["RISCV"], swiftSettings: optimisedInDebug),
         // Differential testing against QEMU: random program generator and harness.
         .target(name: "Conformance", dependencies: ["Machine", "RISCV", "ELF"]),
         .executableTarget(name: "lockstep-conformance", dependencies: [
@@ -146,12 +147,14 @@ let package = Package(
         .target(name: "CTestProcessSetup", path: "Tests/CTestProcessSetup"),
         // Host-FPU reference used only by the float tests (compiled with FENV_ACCESS).
         .target(name: "CRISCVFloatHostReference", path: "Tests/CRISCVFloatHostReference"),
+        // Small RISC-V test programs assembled with the cross toolchain (RISCVTests, JITTests).
+        .target(name: "GuestAssembly", dependencies: ["Machine"], path: "Tests/GuestAssembly"),
         .testTarget(name: "CRISCVFloatTests", dependencies: ["CRISCVFloat", "CRISCVFloatHostReference"]),
-        .testTarget(name: "RISCVTests", dependencies: ["RISCV", "Machine", "ELF", "HostIO"]),
+        .testTarget(name: "RISCVTests", dependencies: ["RISCV", "Machine", "ELF", "HostIO", "GuestAssembly"]),
         .testTarget(name: "RISCVDisassemblerTests", dependencies: ["RISCVDisassembler"]),
         .testTarget(name: "ELFTests", dependencies: ["ELF"]),
         // The encoder checked byte for byte against GNU `as`; generated code run in a CodeBuffer.
-        .testTarget(name: "JITTests", dependencies: ["JIT"]),
+        .testTarget(name: "JITTests", dependencies: ["JIT", "RISCV", "Machine", "ELF", "Replay", "GuestAssembly"]),
         .testTarget(name: "MachineTests", dependencies: ["Machine", "RISCV", "ELF", "HostIO"]),
         .testTarget(name: "HostIOTests", dependencies: ["CTestProcessSetup", "HostIO", "Machine", "RISCV", "LockstepSupport"]),
         .testTarget(name: "LockstepSupportTests", dependencies: ["LockstepSupport", .product(name: "Logging", package: "swift-log")]),

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """CPU speed of Lockstep and QEMU side by side, on the same guest programs in one run.
 
-For each program both emulators run the same ELF to completion. The program is deterministic, so
+For each program Lockstep (interpreter, then `--engine jit`) and QEMU run the same ELF to completion. The program is deterministic, so
 both retire the same instructions; the count comes from Lockstep (`--stats`), which counts exactly.
 Each wall time has the emulator's start-up and shut-down cost removed: the time to run
 guests/out/hello.elf (about 200 instructions) on the same emulator is subtracted.
@@ -54,25 +54,31 @@ def main():
 
     steal0, total0 = cpu_ticks()
     lockstep_startup, _ = best([LOCKSTEP, "run", "--elf", guest("hello")], args.repeat)
+    jit_startup, _ = best([LOCKSTEP, "run", "--engine", "jit", "--elf", guest("hello")], args.repeat)
     qemu_startup, _ = best(QEMU + [guest("hello")], args.repeat)
     icount_startup, _ = best(QEMU_ICOUNT + [guest("hello")], args.repeat)
-    print(f"start-up: lockstep {lockstep_startup * 1000:.0f} ms, qemu {qemu_startup * 1000:.0f} ms, "
-          f"qemu -icount {icount_startup * 1000:.0f} ms (subtracted)")
-    print(f"{'program':<12} {'instructions':>14} {'lockstep s':>11} {'qemu s':>8} {'lockstep MIPS':>14} {'qemu MIPS':>10} {'ratio':>7}"
-          f" {'icount MIPS':>12} {'ratio':>7}")
+    print(f"start-up: lockstep {lockstep_startup * 1000:.0f} ms, with --engine jit {jit_startup * 1000:.0f} ms, "
+          f"qemu {qemu_startup * 1000:.0f} ms, qemu -icount {icount_startup * 1000:.0f} ms (subtracted)")
+    print(f"{'program':<12} {'instructions':>14} {'interp MIPS':>12} {'jit MIPS':>9} {'qemu MIPS':>10} {'icount MIPS':>12} "
+          f"{'jit/interp':>11} {'jit/qemu':>9} {'jit/icount':>11}")
     for name in args.programs:
         seconds, result = best([LOCKSTEP, "run", "--elf", guest(name), "--stats"], args.repeat)
         match = re.search(rb"lockstep: (\d+) instructions", result.stderr)
         if not match:
             sys.exit(f"no instruction count from lockstep for {name}")
         count = int(match.group(1))
+        jit_seconds, jit_result = best([LOCKSTEP, "run", "--engine", "jit", "--elf", guest(name), "--stats"], args.repeat)
+        jit_match = re.search(rb"lockstep: (\d+) instructions", jit_result.stderr)
+        if not jit_match or int(jit_match.group(1)) != count:
+            sys.exit(f"the JIT retired {jit_match and int(jit_match.group(1))} instructions of {name}, the interpreter {count}")
         qemu_seconds, _ = best(QEMU + [guest(name)], args.repeat)
         icount_seconds, _ = best(QEMU_ICOUNT + [guest(name)], args.repeat)
         ours = count / max(seconds - lockstep_startup, 1e-9) / 1e6
+        jit = count / max(jit_seconds - jit_startup, 1e-9) / 1e6
         theirs = count / max(qemu_seconds - qemu_startup, 1e-9) / 1e6
         exact = count / max(icount_seconds - icount_startup, 1e-9) / 1e6
-        print(f"{name:<12} {count:>14,} {seconds:>11.2f} {qemu_seconds:>8.2f} {ours:>14.0f} {theirs:>10.0f} {ours / theirs:>7.3f}"
-              f" {exact:>12.0f} {ours / exact:>7.3f}")
+        print(f"{name:<12} {count:>14,} {ours:>12.0f} {jit:>9.0f} {theirs:>10.0f} {exact:>12.0f} "
+              f"{jit / ours:>11.2f} {jit / theirs:>9.3f} {jit / exact:>11.3f}")
     steal1, total1 = cpu_ticks()
     print(f"CPU steal during the runs: {(steal1 - steal0) / max(total1 - total0, 1) * 100:.1f}% of all CPU time")
 

@@ -21,6 +21,8 @@ struct GuestOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The network card's MAC address, six hex pairs separated by ':' (default \(MACAddress.format(VirtioNetwork.defaultMAC)), QEMU's); a unicast one, e.g. \(MACAddress.example). Both nodes of a VM give the same.", valueName: "mac"))
     var mac: String?
 
+    @OptionGroup var engineOption: EngineOption
+
     @Flag(name: .long, help: "Boot the kernel and initrd installed in --disk's ext4 root file system (/vmlinuz and /initrd.img, or the newest /boot/vmlinuz-* or vmlinux-* and its initrd), read with e2fsprogs' debugfs; --append gives the command line.")
     var bootFromDisk = false
 

@@ -233,6 +233,7 @@ struct NodeCommand: ParsableCommand {
                                                                               mac: try guest.macAddress),
                                           disks: mirroredDisks)
                 try setup.prepare(machine)
+                guest.engineOption.apply(to: machine)
                 return machine
             }
         } catch {

@@ -32,6 +32,8 @@ struct ReplayCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("A disk image as it was when the session was recorded; give it once per recorded disk, in order (default: LOG.disk, LOG.disk2, ..., else the recorded paths).", valueName: "path"))
     var disk: [String] = []
 
+    @OptionGroup var engineOption: EngineOption
+
     @Flag(name: .long, help: "Do not print the guest's console output.")
     var quiet = false
 
@@ -109,6 +111,7 @@ struct ReplayCommand: ParsableCommand {
             throw GuestFileError(path: log, what: "event log", reason: "its machine cannot be built: \(error)")
         }
         try setup.prepare(machine)
+        engineOption.apply(to: machine)
         return machine
     }
 

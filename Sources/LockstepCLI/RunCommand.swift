@@ -221,6 +221,7 @@ struct RunCommand: ParsableCommand {
             if guest.mac != nil { configuration.mac = try guest.macAddress }
             machine = try Machine(configuration: configuration, disks: storages)
             try machine.restoreSnapshot(bytes)
+            guest.engineOption.apply(to: machine)
         } catch {
             printError("lockstep: \(path): \(error)")
             throw ExitCode(1)
@@ -266,6 +267,7 @@ struct RunCommand: ParsableCommand {
                                                      mac: try guest.macAddress)
             machine = try Machine(configuration: configuration, disks: storages)
             try setup.prepare(machine)
+            guest.engineOption.apply(to: machine)
         } catch {
             printError("lockstep: \(error)")
             throw ExitCode(1)

@@ -45,6 +45,15 @@ public final class GuestMemory {
     @usableFromInline let decodedPages: UnsafeMutablePointer<UnsafeMutablePointer<DecodedInstruction>?>
     /// Number of 4 KiB pages of RAM.
     public let pageCount: Int
+    /// Per page: a version that moves when translated bytes of the page change (see
+    /// ``codeVersion(page:)``).
+    let codeVersions: UnsafeMutablePointer<UInt32>
+    /// Per page: the range of page offsets translated since the version last moved, packed as
+    /// `low | high << 16` (empty: low 0xFFFF, high 0).
+    let translatedRanges: UnsafeMutablePointer<UInt32>
+    static let noTranslatedRange: UInt32 = 0xFFFF
+    /// Moves with every code version (see ``codeGeneration``).
+    var codeGenerationCounter: UInt64 = 0
     /// Moves whenever a page gains a flag, so that holders of write-TLB entries (which are only
     /// made for flag-free pages) know to drop them.
     public private(set) var flagEpoch: UInt64 = 0
@@ -77,6 +86,10 @@ public final class GuestMemory {
         pageFlags.initialize(repeating: GuestMemory.flagUntouched, count: pageCount)
         decodedPages = .allocate(capacity: pageCount)
         decodedPages.initialize(repeating: nil, count: pageCount)
+        codeVersions = .allocate(capacity: pageCount)
+        codeVersions.initialize(repeating: 0, count: pageCount)
+        translatedRanges = .allocate(capacity: pageCount)
+        translatedRanges.initialize(repeating: GuestMemory.noTranslatedRange, count: pageCount)
     }
 
     /// Slots allocated per code page: one per parcel, then two `.refetch` sentinels that the
@@ -97,6 +110,8 @@ public final class GuestMemory {
         refetchSlots.deallocate()
         for i in 0..<pageCount { decodedPages[i]?.deallocate() }
         decodedPages.deallocate()
+        codeVersions.deallocate()
+        translatedRanges.deallocate()
         pageFlags.deallocate()
         munmap(bytes, Int(size))
     }
@@ -214,8 +229,12 @@ public final class GuestMemory {
     /// slot starting up to 6 bytes before the range can overlap it. Slots never depend on the next
     /// page: an instruction straddling a page boundary is not cached, and pairs never straddle.
     private func invalidateSlots(page: Int, offset: UInt64, count: UInt64) {
-        guard let slots = decodedPages[page] else { return }
         let pageStart = UInt64(page) * GuestMemory.pageSize
+        let translated = translatedRanges[page]
+        if UInt64(translated & 0xFFFF) < offset &+ count &- pageStart && offset < pageStart &+ UInt64(translated >> 16) {
+            invalidateTranslations(page: page)
+        }
+        guard let slots = decodedPages[page] else { return }
         let lo = max(Int64(offset) - 6, Int64(pageStart)) - Int64(pageStart)
         let hi = min(offset + count, pageStart + GuestMemory.pageSize) - pageStart
         var slot = Int(lo) >> 1
@@ -228,9 +247,19 @@ public final class GuestMemory {
 
     /// Drops every decoded instruction (after bulk changes such as a restore).
     public func invalidateAllDecoded() {
+        for page in 0..<pageCount where translatedRanges[page] != GuestMemory.noTranslatedRange {
+            invalidateTranslations(page: page)
+        }
         for page in 0..<pageCount where decodedPages[page] != nil {
             decodedPages[page]!.update(repeating: DecodedInstruction(op: .undecoded), count: GuestMemory.slotsPerPage)
         }
+    }
+
+    /// Makes every translation of `page` stale (its code version moves).
+    private func invalidateTranslations(page: Int) {
+        codeVersions[page] &+= 1
+        translatedRanges[page] = GuestMemory.noTranslatedRange
+        codeGenerationCounter &+= 1
     }
 
     /// The decoded-instruction slots of a RAM page, created (empty) on first use.

@@ -9,7 +9,8 @@
 extension Hart {
     /// Executes until `instructionCount == limit`, a stop request, or WFI with nothing pending.
     public func run(until limit: UInt64) -> StopReason {
-        execute(limit: limit)
+        if let accelerator { return accelerator.run(self, until: limit) }
+        return execute(limit: limit)
     }
 
     /// Executes exactly one instruction (or takes one trap/interrupt); for tracing and tests.
@@ -86,6 +87,11 @@ extension Hart {
                 let d = ip
                 let rd = Int(d.pointee.rd), rs1 = Int(d.pointee.rs1)
                 let imm = UInt64(bitPattern: d.pointee.imm)
+                // The count of the instructions before this one, for what the slow step reaches
+                // outside the hart: a device reading guest time (the CLINT's mtime) sees the time
+                // at this instruction, not at the start of the inner loop, which depends on where
+                // runs stopped (an engine that runs this instruction alone must read the same).
+                st.pointee.instret = stop &- UInt64(truncatingIfNeeded: left)
 
                 switch d.pointee.op {
                 // MARK: Loads and stores whose TLB lookup missed

@@ -61,6 +61,10 @@ public final class Hart {
     /// Returning true completes the call like an instruction (the host served it, e.g. SBI);
     /// returning false lets the trap happen. The handler may read and write registers.
     public var supervisorCallHandler: ((Hart) -> Bool)?
+    /// Runs ``run(until:)`` in place of the interpreter when set (a binary translator, see
+    /// ``HartAccelerator``); ``step()`` and everything else stay the interpreter. Not machine
+    /// state: a hart gives the same results with or without one.
+    public var accelerator: (any HartAccelerator)?
     /// Physical memory protection registers: kept (WARL) but not enforced.
     var pmpcfg = [UInt64](repeating: 0, count: 16)
     var pmpaddr = [UInt64](repeating: 0, count: 64)

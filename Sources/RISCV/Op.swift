@@ -4,7 +4,7 @@
 /// the length lives in ``DecodedInstruction/length``. Raw value 0 means "not decoded yet",
 /// so a zero-filled slot of the decoded-instruction cache decodes on first use.
 @usableFromInline
-enum Op: UInt8 {
+package enum Op: UInt8 {
     case undecoded = 0
     case illegal
     /// Instruction straddles a 4 KiB page: fetched and decoded anew every time, never cached.

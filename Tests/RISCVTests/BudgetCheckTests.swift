@@ -1,3 +1,4 @@
+import GuestAssembly
 import Foundation
 import Machine
 import RISCV

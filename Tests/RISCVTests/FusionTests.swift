@@ -1,3 +1,4 @@
+import GuestAssembly
 import Machine
 import RISCV
 import Testing

@@ -21,24 +21,27 @@ import Testing
 
     /// A machine booting the default guest, as `lockstep run` does (real-time idling: the owner
     /// decides how far time moves).
-    static func bootedMachine(seed: UInt64) throws -> Machine {
+    static func bootedMachine(seed: UInt64, engine: ExecutionEngine = .interpreter) throws -> Machine {
         let kernelPath = imageDirectory + "/Image", initrdPath = imageDirectory + "/initramfs.cpio.gz"
         guard let kernel = FileManager.default.contents(atPath: kernelPath) else { throw ImagesMissing(path: kernelPath) }
         guard let initrd = FileManager.default.contents(atPath: initrdPath) else { throw ImagesMissing(path: initrdPath) }
         let machine = try Machine(configuration: MachineConfiguration(memorySize: 128 << 20, entropySeed: seed))
         try machine.bootLinux(kernel: try LinuxImage(bytes: [UInt8](kernel)), initrd: [UInt8](initrd), commandLine: "console=ttyS0")
         machine.skipsIdleTime = false
+        if let notice = machine.use(engine) { throw EngineUnavailable(description: notice) }
         return machine
     }
+
+    struct EngineUnavailable: Error, CustomStringConvertible { let description: String }
 
     static let lines = ["echo hello\n", "ls /\n", "cat /proc/uptime\n", "dd if=/dev/hwrng bs=8 count=1 2>/dev/null | od -An -tx1\n",
                         "i=0; while [ $i -lt 30 ]; do i=$((i+1)); done; echo $i\n", "\u{3}", "uname -a\n"]
 
     /// Runs a recorded session with the live runner under a virtual clock: random idle times,
     /// random inputs between slices; returns the log and the console output.
-    static func record(seed: UInt64, to path: String) throws -> (log: EventLog, output: [UInt8]) {
+    static func record(seed: UInt64, to path: String, engine: ExecutionEngine = .interpreter) throws -> (log: EventLog, output: [UInt8]) {
         var random = SplitMix(seed: seed)
-        let machine = try bootedMachine(seed: seed)
+        let machine = try bootedMachine(seed: seed, engine: engine)
         let session = SessionDescription(configuration: machine.configuration, boot: .elf(path: "test", hash: 0), disks: [],
                                          initialStateHash: machine.stateHash())
         let recorder = Recorder(writer: try EventLogWriter(path: path, session: session))
@@ -81,6 +84,22 @@ import Testing
         #expect(String(decoding: recorded, as: UTF8.self).contains("init ready"))
 
         let result = try Replayer.replay(log, on: try Self.bootedMachine(seed: seed))
+        #expect(result.output == recorded)
+        #expect(result.instructionCount == log.end?.instructionCount)
+        #expect(result.hashesMatched == hashes.count + 1)
+    }
+
+    /// A session recorded on one engine replays on the other: same output, every checkpoint's
+    /// state hash equal (the engine is not machine state).
+    @Test(arguments: [(ExecutionEngine.jit, ExecutionEngine.interpreter), (.interpreter, .jit)])
+    func aRecordingReplaysOnTheOtherEngine(recordedOn: ExecutionEngine, replayedOn: ExecutionEngine) throws {
+        let path = Self.temporaryPath("engines-\(recordedOn.rawValue)")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let (log, recorded) = try Self.record(seed: 11, to: path, engine: recordedOn)
+        let hashes = log.records.filter { if case .checkpoint = $0 { return true } else { return false } }
+        #expect(hashes.count >= 4)
+        #expect(String(decoding: recorded, as: UTF8.self).contains("init ready"))
+        let result = try Replayer.replay(log, on: try Self.bootedMachine(seed: 11, engine: replayedOn))
         #expect(result.output == recorded)
         #expect(result.instructionCount == log.end?.instructionCount)
         #expect(result.hashesMatched == hashes.count + 1)

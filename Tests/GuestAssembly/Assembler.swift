@@ -2,12 +2,12 @@ import Foundation
 import Machine
 
 /// Assembles RISC-V source with Debian's cross assembler (the reference encoder) into raw bytes
-/// linked at RAM base, for small hand-written hart tests.
-enum Assembler {
-    struct Failure: Error, CustomStringConvertible { let description: String }
+/// linked at RAM base, for small hand-written hart tests (RISCVTests, JITTests).
+public enum Assembler {
+    public struct Failure: Error, CustomStringConvertible { public let description: String }
 
     /// Macros every test program may use: EXIT powers the machine off through the test device.
-    static let prelude = """
+    public static let prelude = """
         .option norelax
         .macro EXIT
             li t6, 0x100000
@@ -21,7 +21,7 @@ enum Assembler {
 
         """
 
-    static func assemble(_ source: String) throws -> [UInt8] {
+    public static func assemble(_ source: String) throws -> [UInt8] {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-asm-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -55,7 +55,7 @@ enum Assembler {
     }
 
     /// Assembles `source`, runs it on a fresh machine until it exits, and returns the machine.
-    static func run(_ source: String, limit: UInt64 = 1_000_000) throws -> Machine {
+    public static func run(_ source: String, limit: UInt64 = 1_000_000) throws -> Machine {
         let machine = try Machine(configuration: MachineConfiguration(memorySize: 4 << 20))
         machine.memory.write(try assemble(source), at: MachineConfiguration.ramBase)
         let stop = machine.run(instructionLimit: limit)
@@ -65,6 +65,6 @@ enum Assembler {
 }
 
 /// ABI register numbers used in the tests.
-enum Reg {
-    static let ra = 1, sp = 2, t0 = 5, t1 = 6, t2 = 7, s0 = 8, s1 = 9, a0 = 10, a1 = 11, a2 = 12, a3 = 13, a4 = 14, a5 = 15
+public enum Reg {
+    public static let ra = 1, sp = 2, t0 = 5, t1 = 6, t2 = 7, s0 = 8, s1 = 9, a0 = 10, a1 = 11, a2 = 12, a3 = 13, a4 = 14, a5 = 15
 }

@@ -1,0 +1,196 @@
+import RISCV
+
+/// Runs a hart through translated x86-64 blocks, with exactly the interpreter's results (see
+/// docs/jit.md): install one per hart in ``Hart/accelerator``.
+///
+/// The loop keeps the interpreter's semantics at instruction boundaries by letting the
+/// interpreter do them: ``Hart/interpret(until:)`` with the current count handles stop
+/// requests, pending interrupts and WFI and runs nothing. Blocks then run until the budget
+/// (the limit or the timer deadline, as the interpreter computes it) is used up or a block
+/// stops at an instruction it does not handle, which the interpreter runs alone. Nothing a
+/// block does (ALU, branches, loads and stores of RAM that hit the TLBs) can change interrupt
+/// state, so looking at interrupts only between blocks and after interpreted instructions is
+/// exactly what the interpreter does.
+public final class JITAccelerator: HartAccelerator {
+    /// `(registers, budget) -> BlockExit.rawValue`, see ``BlockTranslator``.
+    typealias BlockFunction = @convention(c) (UnsafeMutablePointer<UInt64>, Int) -> Int
+
+    /// One block in the lookup table: valid while its page's code version is unchanged, for the
+    /// virtual pc it was made at. `function` nil: the instruction at the pc is the interpreter's.
+    struct Entry {
+        var ramOffset: UInt64 = .max
+        var pc: UInt64 = 0
+        var version: UInt32 = 0
+        var function: BlockFunction?
+        /// Where `function`'s code starts in the buffer (for chaining to it).
+        var code = CodeAddress(offset: 0)
+    }
+
+    static let tableEntries = 1 << 16
+    /// The code buffer's default size: 64 MiB (emptied and refilled when full).
+    public static let defaultCapacity = 64 << 20
+
+    private let buffer: CodeBuffer
+    private var translator = BlockTranslator()
+    /// Direct-mapped by RAM offset of the block's first instruction. Sound: allocated in init,
+    /// deallocated in deinit, used by one thread.
+    private let table: UnsafeMutablePointer<Entry>
+    /// The memory whose offsets key the table (one accelerator per hart).
+    private weak var memory: GuestMemory?
+    /// Where a block's exit to a pc on its own page records its jump's rel32 field (a buffer
+    /// offset), -1 otherwise (see ``BlockTranslator``). Sound: allocated in init, deallocated in deinit.
+    private let chainRecord: UnsafeMutablePointer<Int>
+
+    /// Statistics: blocks translated, code buffer resets.
+    public private(set) var blocksTranslated = 0
+    public private(set) var bufferResets = 0
+
+    /// Reserves `capacity` bytes of code buffer. Throws where the host allows no executable
+    /// memory (the caller then keeps the interpreter).
+    public init(capacity: Int = JITAccelerator.defaultCapacity) throws(CodeBufferError) {
+        #if !(arch(x86_64) && os(Linux))
+        throw CodeBufferError.executableMemoryUnavailable(reasons: ["the translator emits x86-64 code for Linux (System V calls)"])
+        #else
+        buffer = try CodeBuffer(capacity: capacity)
+        table = .allocate(capacity: JITAccelerator.tableEntries)
+        table.initialize(repeating: Entry(), count: JITAccelerator.tableEntries)
+        chainRecord = .allocate(capacity: 1)
+        chainRecord.initialize(to: -1)
+        #endif
+    }
+
+    deinit {
+        table.deallocate()
+        chainRecord.deallocate()
+    }
+
+    /// Statistics: block exits patched into direct jumps.
+    public private(set) var chainsPatched = 0
+
+    /// Bytes of translated code emitted since the last buffer reset.
+    public var codeBytes: Int { buffer.count }
+
+    public func run(_ hart: Hart, until limit: UInt64) -> Hart.StopReason {
+        if memory == nil { memory = hart.memory }
+        precondition(memory === hart.memory, "a JITAccelerator serves one hart (its table is keyed by that hart's RAM)")
+        let registers = hart.registerBlock
+        var boundaryDone = false
+        while true {
+            // The instruction boundary, done by the interpreter (runs nothing).
+            if !boundaryDone {
+                let reason = hart.interpret(until: hart.instructionCount)
+                if reason != .limit { return reason }
+            }
+            boundaryDone = false
+            let count = hart.instructionCount
+            if count >= limit { return .limit }
+            let deadline = hart.timerDeadlineCount
+            let stop = deadline > count ? min(limit, deadline) : limit
+
+            blocks: while true {
+                let now = hart.instructionCount
+                // The exit that led here, if it may jump straight to the next block.
+                let site = chainRecord.pointee
+                chainRecord.pointee = -1
+                if now >= stop { break blocks }
+                let pc = hart.pc
+                let resets = bufferResets
+                guard let ramOffset = hart.cachedFetchRAMOffset(pc), let found = block(at: pc, ramOffset: ramOffset, hart) else {
+                    // A fetch the TLB does not hold yet (the interpreter translates it, with its
+                    // faults) or an instruction the translator does not handle.
+                    let reason = hart.interpret(until: now &+ 1)
+                    if reason != .limit { return reason }
+                    boundaryDone = true
+                    break blocks
+                }
+                if site >= 0 && resets == bufferResets {
+                    // The exit and this block are on one page, looked up under one translation
+                    // context: entered only through a checked lookup of the first, the jump is
+                    // valid as long as the page's code version is (see docs/jit.md).
+                    patch(site, to: found.code)
+                }
+                switch found.function(registers, Int(clamping: stop &- now)) {
+                case BlockExit.next.rawValue:
+                    continue blocks
+                case BlockExit.interpret.rawValue:
+                    let after = hart.instructionCount
+                    if after >= stop { break blocks }
+                    let reason = hart.interpret(until: after &+ 1)
+                    if reason != .limit { return reason }
+                    boundaryDone = true
+                    break blocks
+                default:
+                    // The budget ends inside this block: the interpreter runs the rest of it.
+                    let reason = hart.interpret(until: stop)
+                    if reason != .limit { return reason }
+                    boundaryDone = true
+                    break blocks
+                }
+            }
+        }
+    }
+
+    /// The block for virtual `pc` at `ramOffset`, translated now if the table has none valid;
+    /// nil if its first instruction is the interpreter's.
+    private func block(at pc: UInt64, ramOffset: UInt64, _ hart: Hart) -> (function: BlockFunction, code: CodeAddress)? {
+        let memory = hart.memory
+        let slot = table + Int(truncatingIfNeeded: (ramOffset >> 1) & UInt64(JITAccelerator.tableEntries - 1))
+        let page = Int(truncatingIfNeeded: ramOffset >> 12)
+        let version = memory.codeVersion(page: page)
+        if slot.pointee.ramOffset == ramOffset && slot.pointee.pc == pc && slot.pointee.version == version {
+            return slot.pointee.function.map { (function: $0, code: slot.pointee.code) }
+        }
+        // Stores to the page must take the slow path (which invalidates) before we read it.
+        hart.markCodePage(page)
+        let pageOffset = Int(truncatingIfNeeded: ramOffset & 0xFFF)
+        let pageStart = UnsafeRawPointer(memory.hostBytes + page * BlockTranslator.pageSize)
+        var entry = Entry(ramOffset: ramOffset, pc: pc, version: version, function: nil)
+        var end = pageOffset + 2
+        if let (address, endOffset) = install(page: pageStart, pageOffset: pageOffset, pc: pc) {
+            entry.function = buffer.function(at: address, as: BlockFunction.self)
+            entry.code = address
+            end = endOffset
+            blocksTranslated += 1
+        }
+        memory.noteTranslated(page: page, from: pageOffset, to: end)
+        slot.pointee = entry   // (a reset in install emptied the table, not moved it)
+        return entry.function.map { (function: $0, code: entry.code) }
+    }
+
+    /// Translates the block and copies it into the buffer (emptying it, and the table, when
+    /// full); nil if its first instruction is the interpreter's.
+    private func install(page: UnsafeRawPointer, pageOffset: Int, pc: UInt64) -> (CodeAddress, Int)? {
+        for attempt in 0..<2 {
+            // `append` places code at the next multiple of 16: the block knows its address.
+            let base = (buffer.count + 15) & -16
+            guard let code = translator.translate(page: page, pageOffset: pageOffset, pc: pc, base: base,
+                                                  chainRecord: UInt(bitPattern: chainRecord)) else { return nil }
+            do {
+                let address = try buffer.append(code.bytes)
+                precondition(address.offset == base, "the code buffer placed a block elsewhere than at the next multiple of 16")
+                return (address, code.endOffset)
+            } catch {
+                guard case .full = error, attempt == 0 else { preconditionFailure("the code buffer refused a block: \(error)") }
+                resetCode()
+            }
+        }
+        return nil
+    }
+
+    /// Makes the jump whose rel32 field is at buffer offset `site` go to `target`.
+    private func patch(_ site: Int, to target: CodeAddress) {
+        do {
+            try buffer.patchRel32(at: CodeAddress(offset: site), toJumpTo: target)
+            chainsPatched += 1
+        } catch {
+            preconditionFailure("the code buffer refused a patch: \(error)")
+        }
+    }
+
+    /// Forgets every translation (none is running: blocks return before any is installed).
+    private func resetCode() {
+        buffer.reset()
+        table.update(repeating: Entry(), count: JITAccelerator.tableEntries)
+        bufferResets += 1
+    }
+}

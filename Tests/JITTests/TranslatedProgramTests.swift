@@ -1,0 +1,355 @@
+import GuestAssembly
+import Machine
+import Testing
+
+/// Small programs, each aimed at one way a translated block can go wrong, run on the JIT and
+/// compared with the interpreter stepped one instruction at a time, at every instruction count:
+/// a fresh JIT machine runs straight to each count (so blocks run and the budget cuts them
+/// there), one JIT machine steps one instruction at a time, and a fresh interpreter runs
+/// straight to each count too. Each program also checks its own results, so a wrong answer that both
+/// engines shared would fail too.
+@Suite struct TranslatedProgramTests {
+    /// A program's machine: the bytes at RAM base, run from there.
+    static func machine(_ program: [UInt8], engine: ExecutionEngine) throws -> Machine {
+        let machine = try Machine(configuration: MachineConfiguration(memorySize: 4 << 20))
+        machine.memory.write(program, at: MachineConfiguration.ramBase)
+        if let notice = machine.use(engine) { throw LockstepChecker.CheckerError(description: notice) }
+        return machine
+    }
+
+    struct Point: Equatable {
+        var stop: Machine.StopReason
+        var count: UInt64
+        var pc: UInt64
+        var hash: UInt64
+
+        init(_ machine: Machine, _ stop: Machine.StopReason) {
+            self.stop = stop
+            count = machine.instructionCount
+            pc = machine.hart.pc
+            hash = machine.stateHash()
+        }
+    }
+
+    /// Compares the engines at every count until the program exits (at most `limit`
+    /// instructions); returns the JIT machine run to the end.
+    @discardableResult
+    static func expectSameAtEveryCount(_ source: String, limit: UInt64 = 5_000) throws -> Machine {
+        let program = try Assembler.assemble(source)
+        let interpreter = try machine(program, engine: .interpreter)
+        var points: [Point] = []
+        for count in 1...limit {
+            let stop = interpreter.run(instructionLimit: count)
+            points.append(Point(interpreter, stop))
+            if stop != .instructionLimit { break }
+        }
+        #expect(points.last?.stop == .exited(code: 0), "the program did not exit cleanly within \(limit) instructions")
+
+        let stepping = try machine(program, engine: .jit)
+        for (index, expected) in points.enumerated() {
+            let count = UInt64(index + 1)
+            // The interpreter itself, run straight to the count: where a run stops must not
+            // change the state (a device read of guest time once saw the count at which the
+            // interpreter's inner loop began).
+            let straight = try machine(program, engine: .interpreter)
+            let run = Point(straight, straight.run(instructionLimit: count))
+            guard run == expected else {
+                Issue.record("the interpreter differs at count \(count) when run there at once: pc \(hex(run.pc)), stepped \(hex(expected.pc))")
+                return stepping
+            }
+            let fresh = try machine(program, engine: .jit)
+            let direct = Point(fresh, fresh.run(instructionLimit: count))
+            let stepped = Point(stepping, stepping.run(instructionLimit: count))
+            guard direct == expected && stepped == expected else {
+                Issue.record("""
+                    differs at count \(count): interpreter pc \(hex(expected.pc)) \(expected.stop), \
+                    jit run to the count pc \(hex(direct.pc)) count \(direct.count) \(direct.stop), \
+                    jit stepped pc \(hex(stepped.pc)) count \(stepped.count) \(stepped.stop)
+                    """)
+                return stepping
+            }
+        }
+        let final = try machine(program, engine: .jit)
+        #expect(final.run(instructionLimit: limit) == .exited(code: 0))
+        #expect(final.stateHash() == interpreter.stateHash())
+        return final
+    }
+
+    @Test func arithmeticDivisionCornersAndX0() throws {
+        let m = try Self.expectSameAtEveryCount("""
+                li s11, 3
+            again:
+                li a0, -7
+                li a1, 3
+                li a2, 0
+                li a3, -1
+                li a4, 1
+                slli a4, a4, 63           # the most negative 64-bit value
+                li a5, -2147483648        # the most negative 32-bit value
+                div s0, a0, a1
+                rem s1, a0, a1
+                div s2, a0, a2            # by zero: all ones
+                rem s3, a0, a2            # by zero: the dividend
+                div s4, a4, a3            # overflow: the dividend
+                rem s5, a4, a3            # overflow: 0
+                divu s6, a0, a2
+                remu s7, a0, a2
+                divw s8, a5, a3           # 32-bit overflow
+                remw s9, a5, a3
+                divuw s10, a0, a2
+                remuw t0, a0, a2
+                divw t1, a0, a2
+                remw t2, a0, a1
+                mulh t3, a4, a0
+                mulhu t4, a0, a0
+                mulhsu t5, a0, a1
+                mulw t6, a5, a0
+                mul a6, a0, a1
+                addi x0, a0, 5            # x0 stays zero
+                add x0, a0, a1
+                lui x0, 5
+                mul x0, a0, a1
+                sub a7, zero, a0
+                sllw ra, a0, a1
+                srlw gp, a0, a1
+                sraw tp, a0, a1
+                sll s0, s0, a0            # shift counts use the low 6 (5 for W) bits
+                sra s1, s1, a0
+                srl a6, a6, a0
+                slt a1, a0, a1
+                sltu a2, a0, a2
+                slti a3, a0, -8
+                sltiu a4, a0, -1
+                addiw a5, a5, -1          # wraps to the largest 32-bit value
+                addi s11, s11, -1
+                bnez s11, again
+                EXIT
+            """)
+        #expect(m.hart.register(0) == 0)
+        #expect(m.hart.register(Reg.a5) == 0x7FFF_FFFF)          // addiw wrapped
+        #expect(m.hart.register(18) == ~0)                       // s2: div by zero
+        #expect(m.hart.register(24) == 0xFFFF_FFFF_8000_0000)   // s8: divw overflow keeps the dividend
+        #expect(m.hart.register(25) == 0)                        // s9: remw overflow
+        #expect(m.hart.register(19) == UInt64(bitPattern: -7))   // s3: rem by zero
+        #expect(m.hart.register(20) == 1 << 63)                  // s4: div overflow
+        #expect(m.hart.register(21) == 0)                        // s5: rem overflow
+        #expect(m.hart.register(22) == ~0)                       // s6: divu by zero
+    }
+
+    /// Reads guest time from the CLINT's mtime (a device load: the block ends there and the
+    /// interpreter runs it) between runs of ALU instructions, so that ticks (50 instructions
+    /// each) pass between reads: each read must see the time at its own instruction, however
+    /// the runs were cut.
+    @Test func deviceReadsOfGuestTime() throws {
+        let m = try Self.expectSameAtEveryCount("""
+                li s0, 0                  # sum of the times read
+                li s1, 40                 # reads
+                li s2, 0x200bff8          # mtime
+                li s3, 0                  # the last time read
+            again:
+                li t0, 9
+            spin:
+                addi t0, t0, -1
+                add s4, s4, t0
+                bnez t0, spin
+                ld t1, 0(s2)
+                bltu t1, s3, wrong        # time never goes back
+                mv s3, t1
+                add s0, s0, t1
+                addi s1, s1, -1
+                bnez s1, again
+                EXIT
+            wrong:
+                ebreak
+            """)
+        #expect(m.hart.register(19) > 0, "mtime did not advance over the program")   // s3: the last time read
+    }
+
+    /// Patches an instruction it has already run (a block already translated), then runs it
+    /// again: in the same block as the store and in a function called again, with and without
+    /// `fence.i` (stores reach the interpreter, which invalidates; fence.i is not needed here).
+    @Test(arguments: ["fence.i", "nop"])
+    func selfModifyingCode(fence: String) throws {
+        let m = try Self.expectSameAtEveryCount("""
+                li s0, 0                  # sum of what the patched instruction loaded
+                li s1, 0                  # index into the replacements
+                la s2, replacements
+                la s3, patched
+                la s5, function
+            again:
+                slli t1, s1, 2
+                add t1, s2, t1
+                lw t0, 0(t1)
+                sw t0, 0(s3)              # patch the next instruction of this block
+                \(fence)
+            .option push
+            .option norvc
+            patched:
+                addi a1, zero, 100
+            .option pop
+                add s0, s0, a1
+                jalr ra, 0(s5)            # the function, then patch it
+                add s0, s0, a0
+                lw t0, 12(t1)             # the function's replacement
+                sw t0, 0(s5)
+                \(fence)
+                jalr ra, 0(s5)
+                add s0, s0, a0
+                addi s1, s1, 1
+                li t2, 3
+                blt s1, t2, again
+                EXIT
+            .option push
+            .option norvc
+            function:
+                addi a0, zero, 0
+                ret
+            .option pop
+            .balign 4
+            replacements:
+            .option push
+            .option norvc
+                addi a1, zero, 1
+                addi a1, zero, 2
+                addi a1, zero, 4
+                addi a0, zero, 10
+                addi a0, zero, 20
+                addi a0, zero, 40
+            .option pop
+            """)
+        // Each round adds the patched addi (1, 2, 4), the function as the last round left it
+        // (0, 10, 20) and the function just patched (10, 20, 40).
+        #expect(m.hart.register(Reg.s1) == 3)
+        #expect(m.hart.register(Reg.s0) == 7 + 30 + 70)
+        #expect(m.hart.register(Reg.a1) == 4)
+    }
+
+    /// A load page fault in the middle of a block, in S-mode under Sv39: the handler sees the
+    /// faulting load's pc and address, and the count of the instructions before it.
+    @Test func pageFaultInTheMiddleOfABlock() throws {
+        let m = try Self.expectSameAtEveryCount("""
+                la t0, handler
+                csrw mtvec, t0
+                la t0, table              # one gigapage: virtual 0x80000000 = physical
+                li t1, 0x200000cf         # PPN 0x80000 << 10 | D A X W R V
+                sd t1, 16(t0)
+                srli t0, t0, 12
+                li t1, 8
+                slli t1, t1, 60
+                or t0, t0, t1
+                csrw satp, t0
+                sfence.vma
+                li t0, 0x1800
+                csrc mstatus, t0
+                li t0, 0x800              # MPP = S
+                csrs mstatus, t0
+                la t0, supervisor
+                csrw mepc, t0
+                mret
+            supervisor:
+                li a0, 1
+                li a1, 2
+                add a2, a0, a1
+                li t2, 0x40000000         # not mapped
+                la t3, table
+                ld a3, 16(t3)             # a load that hits
+            faulting:
+                ld a4, 8(t2)              # the fault, inside the block
+                addi a5, a5, 1            # never reached
+                j supervisor
+            .balign 4
+            handler:
+                csrr s0, mcause
+                csrr s1, mepc
+                csrr s2, mtval
+                csrr s3, minstret
+                la t0, faulting
+                sub s1, s1, t0            # 0 if mepc is the faulting load
+                EXIT
+            .balign 4096
+            table:
+                .zero 4096
+            """)
+        #expect(m.hart.register(Reg.s0) == 13)                 // load page fault
+        #expect(m.hart.register(Reg.s1) == 0)
+        #expect(m.hart.register(18) == 0x4000_0008)            // s2: mtval is the address
+        #expect(m.hart.register(Reg.a5) == 0)
+    }
+
+    /// A timer interrupt that becomes pending inside a loop of straight-line blocks is taken
+    /// at exactly the interpreter's count.
+    @Test func timerInterruptAtAnExactCount() throws {
+        let m = try Self.expectSameAtEveryCount("""
+                la t0, handler
+                csrw mtvec, t0
+                li t0, 0x2004000          # mtimecmp: 37 ticks of 50 instructions
+                li t1, 37
+                sd t1, 0(t0)
+                li t0, 0x80
+                csrw mie, t0
+                csrsi mstatus, 8
+            loop:
+                addi a0, a0, 1
+                add a1, a1, a0
+                xor a2, a2, a1
+                slli a3, a2, 3
+                sub a4, a3, a1
+                or a5, a4, a0
+                addi a6, a6, 7
+                and a7, a6, a5
+                j loop
+            .balign 4
+            handler:
+                csrr s0, mcause
+                csrr s1, minstret
+                csrr s2, mepc
+                EXIT
+            """, limit: 2_500)
+        #expect(m.hart.register(Reg.s0) == UInt64(1) << 63 | 7)      // machine timer interrupt
+        #expect(m.hart.register(Reg.s1) == 37 * 50 + 1)        // taken at the deadline (then one csrr)
+    }
+
+    /// Misaligned loads and stores and accesses across a page boundary inside blocks (the
+    /// interpreter performs them), and an illegal instruction between translated ones.
+    @Test func misalignedAndIllegalInstructions() throws {
+        let m = try Self.expectSameAtEveryCount("""
+                la t0, handler
+                csrw mtvec, t0
+                la s0, data
+                li s11, 2
+            again:
+                li a0, 0x1122334455667788
+                sd a0, 0(s0)
+                addi t1, s0, 1
+                ld a1, 0(t1)              # misaligned
+                sw a0, 2(t1)              # misaligned
+                lh a2, 0(t1)
+                lhu a3, 4(t1)
+                li t2, 4093
+                add t2, s0, t2            # 3 bytes before the next page
+                sd a0, 0(t2)              # crosses the page
+                lwu a4, 0(t2)             # crosses the page
+                lb a5, 3(t2)
+                .word 0xffffffff          # illegal: the handler skips it
+                addi a6, a6, 1
+                addi s11, s11, -1
+                bnez s11, again
+                EXIT
+            .balign 4
+            handler:
+                csrr t3, mepc
+                addi t3, t3, 4
+                csrw mepc, t3
+                addi s1, s1, 1
+                csrr s2, mcause
+                mret
+            .balign 4096
+            data:
+                .zero 8192
+            """)
+        #expect(m.hart.register(Reg.s1) == 2)                  // two illegal instructions
+        #expect(m.hart.register(18) == 2)                      // s2: cause illegal instruction
+        #expect(m.hart.register(16) == 2)                      // a6
+        #expect(m.hart.register(Reg.a1) == 0x0011_2233_4455_6677)
+    }
+}
