@@ -136,7 +136,7 @@ let package = Package(
         // Differential testing against QEMU: random program generator and harness.
         .target(name: "Conformance", dependencies: ["Machine", "RISCV", "ELF"]),
         .executableTarget(name: "lockstep-conformance", dependencies: [
-            "Conformance",
+            "Conformance", "Machine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -160,7 +160,7 @@ let package = Package(
         .testTarget(name: "LockstepSupportTests", dependencies: ["LockstepSupport", .product(name: "Logging", package: "swift-log")]),
         // The commands run as processes, and the key-file rule that `node` and `arbiter` share.
         .testTarget(name: "LockstepCLITests", dependencies: ["CTestProcessSetup", "LockstepCLI", "Arbitration", "LockstepSupport"]),
-        .testTarget(name: "ConformanceTests", dependencies: ["Conformance"]),
+        .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "Machine"]),
         // Boots the default Linux guest with the `lockstep` executable (and on QEMU).
         .testTarget(name: "LinuxBootTests", dependencies: ["CTestProcessSetup", "KVWorkload", "LockstepSupport"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Replication", "Replay", "Machine", "HostIO", "LockstepSupport"]),

@@ -5,13 +5,16 @@ import Foundation
 import Machine
 
 public struct LockstepRunner: ProgramRunner {
-    public let name = "Lockstep"
+    public var name: String { engine == .interpreter ? "Lockstep" : "Lockstep (\(engine.rawValue))" }
     public var instructionLimit: UInt64
     public var memorySize: UInt64
+    /// The engine that runs the program.
+    public var engine: ExecutionEngine
 
-    public init(instructionLimit: UInt64 = 50_000_000, memorySize: UInt64 = 64 << 20) {
+    public init(instructionLimit: UInt64 = 50_000_000, memorySize: UInt64 = 64 << 20, engine: ExecutionEngine = .interpreter) {
         self.instructionLimit = instructionLimit
         self.memorySize = memorySize
+        self.engine = engine
     }
 
     public func run(elf: URL) throws -> RunOutput {
@@ -26,6 +29,9 @@ public struct LockstepRunner: ProgramRunner {
             try machine.load(elf: ELFFile(contentsOf: elf.path))
         } catch {
             throw ConformanceError.emulatorFailed("Lockstep could not load \(elf.path): \(error)")
+        }
+        if let notice = machine.use(engine) {
+            throw ConformanceError.emulatorFailed("Lockstep cannot run the \(engine.rawValue) engine here: \(notice)")
         }
         let sink = OutputSink()
         if let onOutput {

@@ -13,8 +13,11 @@ struct EngineOption: ParsableArguments {
         }
     }
 
+    /// The chosen engine (validated).
+    var selected: ExecutionEngine { ExecutionEngine(rawValue: engine) ?? .interpreter }
+
     /// Installs the chosen engine in `machine`, printing the one-line notice if the JIT cannot run here.
     func apply(to machine: Machine) {
-        if let notice = machine.use(ExecutionEngine(rawValue: engine) ?? .interpreter) { printError(notice) }
+        if let notice = machine.use(selected) { printError(notice) }
     }
 }

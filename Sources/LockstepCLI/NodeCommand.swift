@@ -181,6 +181,7 @@ struct NodeCommand: ParsableCommand {
         configuration.statusFilePath = statusFile
         configuration.backupLowersPriority = backupPriority == "low"
         configuration.mac = try guest.macAddress
+        configuration.engine = guest.engineOption.selected
         let arbiterBackend: any Arbiter
         if let arbiterFile {
             arbiterBackend = FileArbiter(path: arbiterFile)

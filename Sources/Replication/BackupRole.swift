@@ -193,6 +193,8 @@ import Replay
         } catch {
             return .stopped(.refused(ReplicationError.badSnapshot("\(error)").description))
         }
+        if let notice = machine.use(configuration.engine) { log(notice) }
+        log("the machine from the primary's state runs on the \(machine.engine.rawValue) engine")
         if !disks.isEmpty {
             guard let resync, resync.plans.count == disks.count else {
                 return .stopped(.refused("the primary sent its state without a plan for this node's \(disks.count) disk(s)"))

@@ -1,3 +1,4 @@
+import Machine
 import LockstepSupport
 
 /// Everything a node needs to know besides the guest (docs/replication.md).
@@ -48,6 +49,10 @@ public struct NodeConfiguration: Sendable {
     /// The guest's MAC address this node was started with (`--mac`): a backup refuses a primary
     /// whose guest has another (nil: it takes the primary's, whatever it is).
     public var mac: [UInt8]?
+    /// `--engine`: what runs a machine this node builds from its primary's state as a backup (a
+    /// machine it boots itself gets it from the command). A choice of this host only: a backup
+    /// on one engine follows a primary on the other.
+    public var engine: ExecutionEngine = .interpreter
 
     public init(vm: String, nodeID: String, key: [UInt8], listen: [Endpoint], peers: [Endpoint], console: Endpoint,
                 heartbeat: HeartbeatSettings = HeartbeatSettings()) {

@@ -3,6 +3,7 @@
 import ArgumentParser
 import Conformance
 import Foundation
+import Machine
 
 struct LockstepConformance: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,10 +30,21 @@ struct LockstepConformance: ParsableCommand {
     var isolate = true
     @Option(help: "Seconds before an isolated Lockstep run counts as hung.") var lockstepTimeout: Double = 300
     @Option(help: .hidden) var runLockstep: String?
+    @Option(help: ArgumentHelp("What runs the programs on Lockstep: interpreter or jit.", valueName: "interpreter|jit"))
+    var engine: String = ExecutionEngine.interpreter.rawValue
+
+    func validate() throws {
+        guard ExecutionEngine(rawValue: engine) != nil else {
+            throw ValidationError("--engine must be one of \(ExecutionEngine.allCases.map(\.rawValue).joined(separator: ", ")) (got \(engine))")
+        }
+    }
+
+    /// Lockstep on the chosen engine.
+    var lockstep: LockstepRunner { LockstepRunner(engine: ExecutionEngine(rawValue: engine) ?? .interpreter) }
 
     func run() throws {
         if let elf = runLockstep {
-            throw ExitCode(IsolatedRunner.childMain(runner: LockstepRunner(), elf: elf))
+            throw ExitCode(IsolatedRunner.childMain(runner: lockstep, elf: elf))
         }
         if let seed = emit {
             let testCase = ProgramGenerator(length: length).generate(seed: seed)
@@ -58,9 +70,9 @@ struct LockstepConformance: ParsableCommand {
             if selfCheck {
                 subject = try QEMURunner()
             } else if isolate {
-                subject = IsolatedRunner(executable: Self.ownExecutable, arguments: ["--run-lockstep"], timeout: lockstepTimeout)
+                subject = IsolatedRunner(executable: Self.ownExecutable, arguments: ["--engine", engine, "--run-lockstep"], timeout: lockstepTimeout)
             } else {
-                subject = LockstepRunner()
+                subject = lockstep
             }
             suite = try ConformanceSuite(configuration: configuration, subject: subject)
         } catch let error as ConformanceError {
@@ -92,7 +104,7 @@ extension LockstepConformance {
         defer { try? FileManager.default.removeItem(at: directory) }
         let elf = try Toolchain().build(source: source, in: directory, name: "repro")
         let reference = try QEMURunner().run(elf: elf)
-        let actual = try LockstepRunner().run(elf: elf)
+        let actual = try lockstep.run(elf: elf)
         if verbose { print(actual.text) }
         print("QEMU: \(reference.termination); Lockstep: \(actual.termination)")
         let referenceRun = ParsedRun(reference.text), actualRun = ParsedRun(actual.text)

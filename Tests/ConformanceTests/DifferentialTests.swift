@@ -1,5 +1,6 @@
 import Conformance
 import Foundation
+import Machine
 import Testing
 
 @Suite("Differential conformance against QEMU", .serialized)
@@ -34,9 +35,10 @@ struct DifferentialTests {
         #expect(states.count == cases.count, "different seeds produced identical final states")
     }
 
-    /// 300 seeds through QEMU and Lockstep; every case must produce the same architectural state.
-    @Test("300 seeds: Lockstep matches QEMU")
-    func differential() throws {
+    /// 300 seeds through QEMU and Lockstep, on each engine; every case must produce the same
+    /// architectural state.
+    @Test("300 seeds: Lockstep matches QEMU", arguments: ExecutionEngine.allCases)
+    func differential(engine: ExecutionEngine) throws {
         var configuration = SoakConfiguration()
         configuration.firstSeed = 1
         configuration.seedCount = 300
@@ -44,7 +46,7 @@ struct DifferentialTests {
         configuration.length = 200
         configuration.jobs = max(2, ProcessInfo.processInfo.activeProcessorCount)
         configuration.minimizeLimit = 0
-        let suite = try ConformanceSuite(configuration: configuration)
+        let suite = try ConformanceSuite(configuration: configuration, subject: LockstepRunner(engine: engine))
         let report = suite.run()
         let details = report.failures.map(\.description).joined(separator: "\n")
         #expect(report.failed == 0, "\(report.summary)\n\(details)")
