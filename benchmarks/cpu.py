@@ -53,7 +53,7 @@ def main():
     args = parser.parse_args()
 
     steal0, total0 = cpu_ticks()
-    lockstep_startup, _ = best([LOCKSTEP, "run", "--elf", guest("hello")], args.repeat)
+    lockstep_startup, _ = best([LOCKSTEP, "run", "--engine", "interpreter", "--elf", guest("hello")], args.repeat)
     jit_startup, _ = best([LOCKSTEP, "run", "--engine", "jit", "--elf", guest("hello")], args.repeat)
     qemu_startup, _ = best(QEMU + [guest("hello")], args.repeat)
     icount_startup, _ = best(QEMU_ICOUNT + [guest("hello")], args.repeat)
@@ -62,7 +62,7 @@ def main():
     print(f"{'program':<12} {'instructions':>14} {'interp MIPS':>12} {'jit MIPS':>9} {'qemu MIPS':>10} {'icount MIPS':>12} "
           f"{'jit/interp':>11} {'jit/qemu':>9} {'jit/icount':>11}")
     for name in args.programs:
-        seconds, result = best([LOCKSTEP, "run", "--elf", guest(name), "--stats"], args.repeat)
+        seconds, result = best([LOCKSTEP, "run", "--engine", "interpreter", "--elf", guest(name), "--stats"], args.repeat)
         match = re.search(rb"lockstep: (\d+) instructions", result.stderr)
         if not match:
             sys.exit(f"no instruction count from lockstep for {name}")

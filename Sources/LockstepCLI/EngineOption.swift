@@ -4,8 +4,8 @@ import Machine
 /// `--engine jit|interpreter`: what executes the guest's instructions. A choice of this host
 /// only: both engines give the same results, so a log or a backup made with one matches the other.
 struct EngineOption: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("What executes guest instructions: interpreter (the reference) or jit (the binary translator; x86-64 Linux only, elsewhere the interpreter runs with a notice). Both give identical results.", valueName: "jit|interpreter"))
-    var engine: String = ExecutionEngine.interpreter.rawValue
+    @Option(name: .long, help: ArgumentHelp("What executes guest instructions: jit (the binary translator, the default on x86-64 Linux; elsewhere the interpreter runs, with a notice if jit was asked for) or interpreter (the reference). Both give identical results.", valueName: "jit|interpreter"))
+    var engine: String = ExecutionEngine.hostDefault.rawValue
 
     func validate() throws {
         guard ExecutionEngine(rawValue: engine) != nil else {
