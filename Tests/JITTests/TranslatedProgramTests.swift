@@ -226,6 +226,43 @@ import Testing
 
     /// A load page fault in the middle of a block, in S-mode under Sv39: the handler sees the
     /// faulting load's pc and address, and the count of the instructions before it.
+    /// The host writes new code over a function the guest has already run (through
+    /// `GuestMemory.write`, the path a device's DMA takes), between two runs: the JIT must drop
+    /// its translation and run the new code, at the same counts as the interpreter.
+    @Test func codeWrittenByTheHostAsByDMA() throws {
+        let program = try Assembler.assemble("""
+                li s0, 0                  # sum of what the function returned
+                li s1, 40                 # calls
+            again:
+                jal ra, function
+                add s0, s0, a0
+                addi s1, s1, -1
+                bnez s1, again
+                EXIT
+            .option push
+            .option norvc
+            function:
+                addi a0, zero, 1          # rewritten by the host to addi a0, zero, 100
+                ret
+            .option pop
+            """)
+        let old: [UInt8] = [0x13, 0x05, 0x10, 0x00], new: [UInt8] = [0x13, 0x05, 0x40, 0x06]
+        let offsets = (0...(program.count - 4)).filter { Array(program[$0..<$0 + 4]) == old }
+        try #require(offsets.count == 1, "addi a0, zero, 1 should occur once in the program")
+        let address = MachineConfiguration.ramBase + UInt64(offsets[0])
+        for split in stride(from: UInt64(20), through: 140, by: 13) {
+            let machines = try [ExecutionEngine.interpreter, .jit].map { engine in
+                let m = try Self.machine(program, engine: engine)
+                #expect(m.run(instructionLimit: split) == .instructionLimit)
+                m.memory.write(new, at: address)
+                #expect(m.run(instructionLimit: 10_000) == .exited(code: 0))
+                return m
+            }
+            #expect(machines[0].stateHash() == machines[1].stateHash(), "rewritten after \(split) instructions")
+            #expect(machines[1].hart.register(Reg.s0) > 40, "the JIT never ran the rewritten function (split \(split))")
+        }
+    }
+
     @Test func pageFaultInTheMiddleOfABlock() throws {
         let m = try Self.expectSameAtEveryCount("""
                 la t0, handler
