@@ -145,6 +145,8 @@ let package = Package(
 
         // Ignores SIGPIPE in the test process (tests kill the peers of sockets and pipes).
         .target(name: "CTestProcessSetup", path: "Tests/CTestProcessSetup"),
+        // LOCKSTEP_TEST_ENGINE for the whole test process (called from CTestProcessSetup).
+        .target(name: "TestEngineSetup", dependencies: ["Machine"], path: "Tests/TestEngineSetup"),
         // Host-FPU reference used only by the float tests (compiled with FENV_ACCESS).
         .target(name: "CRISCVFloatHostReference", path: "Tests/CRISCVFloatHostReference"),
         // Small RISC-V test programs assembled with the cross toolchain (RISCVTests, JITTests).
@@ -155,7 +157,7 @@ let package = Package(
         .testTarget(name: "ELFTests", dependencies: ["ELF"]),
         // The encoder checked byte for byte against GNU `as`; generated code run in a CodeBuffer.
         .testTarget(name: "JITTests", dependencies: ["JIT", "RISCV", "Machine", "ELF", "Replay", "GuestAssembly"]),
-        .testTarget(name: "MachineTests", dependencies: ["Machine", "RISCV", "ELF", "HostIO"]),
+        .testTarget(name: "MachineTests", dependencies: ["Machine", "RISCV", "ELF", "HostIO", "CTestProcessSetup", "TestEngineSetup"]),
         .testTarget(name: "HostIOTests", dependencies: ["CTestProcessSetup", "HostIO", "Machine", "RISCV", "LockstepSupport"]),
         .testTarget(name: "LockstepSupportTests", dependencies: ["LockstepSupport", .product(name: "Logging", package: "swift-log")]),
         // The commands run as processes, and the key-file rule that `node` and `arbiter` share.

@@ -47,6 +47,14 @@ swift test --skip-build --filter "ArbitrationTests|KeyFileAgreementTests" 2>&1 |
 if [ "$status" -eq 0 ]; then
     swift test --skip-build --skip "ArbitrationTests|KeyFileAgreementTests" 2>&1 | tee "$log" || status=$?
 fi
+# Both engines: the suites above run `lockstep` processes on the JIT (the commands' default on
+# x86-64 Linux) and the machines they make in-process on the interpreter; the machine-level
+# suites run again with every machine on the JIT (LOCKSTEP_TEST_ENGINE, read when the test
+# bundle loads; about a minute and a half).
+if [ "$status" -eq 0 ]; then
+    LOCKSTEP_TEST_ENGINE=jit swift test --skip-build \
+        --filter "MachineTests|ReplayTests|SimulationTests|ReplicationTests|HostIOTests|KVWorkloadTests|RISCVTests" 2>&1 | tee "$log" || status=$?
+fi
 if [ "$status" -ne 0 ]; then
     echo
     echo "=== the issues recorded in the failing run (shortened; the whole report is above) ==="

@@ -2,6 +2,13 @@ import JIT
 import RISCV
 
 extension Machine {
+    /// The engine every machine starts on: the interpreter, unless a whole process puts its
+    /// machines on one engine (the test suite's second pass on the JIT, `LOCKSTEP_TEST_ENGINE`).
+    /// Set it before the first machine is made, never while machines run; a machine still
+    /// changes engine with ``use(_:)``. Sound as a plain global: written once at process start,
+    /// before any thread makes a machine.
+    nonisolated(unsafe) public static var initialEngine: ExecutionEngine = .interpreter
+
     /// The engine running the hart: ``ExecutionEngine/jit`` while a translator is installed.
     public var engine: ExecutionEngine { hart.accelerator is JITAccelerator ? .jit : .interpreter }
 

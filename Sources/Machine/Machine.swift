@@ -197,6 +197,7 @@ public final class Machine {
             saveMachineSection(section, to: &writer)
             powerOnDeviceState[section] = writer.bytes
         }
+        if Machine.initialEngine != .interpreter { use(Machine.initialEngine) }
     }
 
     private func stop(_ reason: StopReason) {

@@ -51,8 +51,8 @@ public struct NodeConfiguration: Sendable {
     public var mac: [UInt8]?
     /// `--engine`: what runs a machine this node builds from its primary's state as a backup (a
     /// machine it boots itself gets it from the command). A choice of this host only: a backup
-    /// on one engine follows a primary on the other.
-    public var engine: ExecutionEngine = .interpreter
+    /// on one engine follows a primary on the other. Default: ``Machine/initialEngine``.
+    public var engine: ExecutionEngine = Machine.initialEngine
 
     public init(vm: String, nodeID: String, key: [UInt8], listen: [Endpoint], peers: [Endpoint], console: Endpoint,
                 heartbeat: HeartbeatSettings = HeartbeatSettings()) {

@@ -66,6 +66,7 @@ struct LockstepChecker {
 
     func makePair() throws -> Pair {
         let interpreter = try makeMachine(), jit = try makeMachine()
+        interpreter.use(.interpreter)   // (a test run may start every machine on the JIT)
         if let notice = jit.use(.jit) { throw CheckerError(description: notice) }
         return Pair(interpreter: interpreter, jit: jit)
     }

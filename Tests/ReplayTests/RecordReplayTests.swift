@@ -21,7 +21,7 @@ import Testing
 
     /// A machine booting the default guest, as `lockstep run` does (real-time idling: the owner
     /// decides how far time moves).
-    static func bootedMachine(seed: UInt64, engine: ExecutionEngine = .interpreter) throws -> Machine {
+    static func bootedMachine(seed: UInt64, engine: ExecutionEngine = Machine.initialEngine) throws -> Machine {
         let kernelPath = imageDirectory + "/Image", initrdPath = imageDirectory + "/initramfs.cpio.gz"
         guard let kernel = FileManager.default.contents(atPath: kernelPath) else { throw ImagesMissing(path: kernelPath) }
         guard let initrd = FileManager.default.contents(atPath: initrdPath) else { throw ImagesMissing(path: initrdPath) }
@@ -39,7 +39,7 @@ import Testing
 
     /// Runs a recorded session with the live runner under a virtual clock: random idle times,
     /// random inputs between slices; returns the log and the console output.
-    static func record(seed: UInt64, to path: String, engine: ExecutionEngine = .interpreter) throws -> (log: EventLog, output: [UInt8]) {
+    static func record(seed: UInt64, to path: String, engine: ExecutionEngine = Machine.initialEngine) throws -> (log: EventLog, output: [UInt8]) {
         var random = SplitMix(seed: seed)
         let machine = try bootedMachine(seed: seed, engine: engine)
         let session = SessionDescription(configuration: machine.configuration, boot: .elf(path: "test", hash: 0), disks: [],
