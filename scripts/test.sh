@@ -43,9 +43,12 @@ fi
 # long enough to scroll out of a CI log's tail.
 log="$(mktemp -t lockstep-test.XXXXXX)"
 status=0
-swift test --skip-build --filter "ArbitrationTests|KeyFileAgreementTests" 2>&1 | tee "$log" || status=$?
+# The pool's etcd tests are async too: run in the main pass, one once waited 20 minutes for a
+# thread, and etcd had closed its connection by then.
+async_suites="ArbitrationTests|KeyFileAgreementTests|PoolMACAddressTests|PoolSnapshotTests|VMClaimsTests|WaitUntilProtectedTests"
+swift test --skip-build --filter "$async_suites" 2>&1 | tee "$log" || status=$?
 if [ "$status" -eq 0 ]; then
-    swift test --skip-build --skip "ArbitrationTests|KeyFileAgreementTests" 2>&1 | tee "$log" || status=$?
+    swift test --skip-build --skip "$async_suites" 2>&1 | tee "$log" || status=$?
 fi
 # Both engines: the suites above run `lockstep` processes on the JIT (the commands' default on
 # x86-64 Linux) and the machines they make in-process on the interpreter; the machine-level

@@ -10,7 +10,28 @@ import Darwin
 /// One POST to one etcd member over HTTP/1.1 (swift-nio's codec): connect, send, read the whole
 /// answer, close. Connecting and then the whole exchange each have `timeout`.
 enum EtcdHTTP {
+    /// The POST, made once more on a new connection if the first was closed before the request
+    /// could be written (`ChannelError.ioOnClosedChannel`: etcd had not received it, so sending
+    /// it again cannot apply it twice). A loaded test run once kept a task from running between
+    /// its connect and its write long enough for the connection to be closed under it.
     static func post(_ endpoint: EtcdEndpoint, path: String, body: [UInt8], timeout: Duration) async throws(EtcdError) -> (status: Int, body: [UInt8]) {
+        switch try await attempt(endpoint, path: path, body: body, timeout: timeout) {
+        case .answered(let status, let answer): return (status, answer)
+        case .closedBeforeSending:
+            switch try await attempt(endpoint, path: path, body: body, timeout: timeout) {
+            case .answered(let status, let answer): return (status, answer)
+            case .closedBeforeSending:
+                throw .unreachable(endpoints: [endpoint.description], reason: "the connection was closed before the request could be sent, twice")
+            }
+        }
+    }
+
+    private enum Attempt {
+        case answered(status: Int, body: [UInt8])
+        case closedBeforeSending
+    }
+
+    private static func attempt(_ endpoint: EtcdEndpoint, path: String, body: [UInt8], timeout: Duration) async throws(EtcdError) -> Attempt {
         let channel = try await connect(endpoint, timeout: timeout)
         let deadline = channel.channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) { [channel] in
             channel.channel.close(promise: nil)
@@ -41,6 +62,12 @@ enum EtcdHTTP {
             }
         } catch let error as HTTPParserError {
             result = .failure(.malformedResponse(endpoint: endpoint.description, detail: "not HTTP (\(error))"))
+        } catch ChannelError.ioOnClosedChannel {
+            deadline.cancel()
+            if (try? await deadline.futureResult.get()) != nil {
+                throw .timeout(endpoint: endpoint.description, seconds: seconds(timeout))
+            }
+            return .closedBeforeSending
         } catch {
             result = .failure(.unreachable(endpoints: [endpoint.description], reason: "the connection failed: \(describe(error))"))
         }
@@ -48,7 +75,8 @@ enum EtcdHTTP {
         if case .failure = result, (try? await deadline.futureResult.get()) != nil {
             throw .timeout(endpoint: endpoint.description, seconds: seconds(timeout))
         }
-        return try result.get()
+        let (status, answer) = try result.get()
+        return .answered(status: status, body: answer)
     }
 
     private static func connect(_ endpoint: EtcdEndpoint, timeout: Duration) async throws(EtcdError)
