@@ -108,12 +108,33 @@ public final class EtcdClient: Sendable {
         _ = try await call("/v3/lease/revoke", ["ID": String(id)])
     }
 
-    /// Posts `request` to the members in turn, starting with the preferred one, until one answers.
+    /// Pauses before another round of ``call(_:_:)`` when every member said it cannot serve now
+    /// (an election: "leader changed", "no leader"): 0.1 s, then 0.2, 0.3, 0.4 and 0.5 s, 1.5 s
+    /// in all, about three of the test clusters' election timeouts, beyond which the error is
+    /// the caller's. A loaded run saw a command fail on "leader changed" from every member.
+    static let electionPauses: [Duration] = [.milliseconds(100), .milliseconds(200), .milliseconds(300), .milliseconds(400), .milliseconds(500)]
+
+    /// Posts `request` to the members in turn, starting with the preferred one, until one answers;
+    /// again after a pause (``electionPauses``) while they all say they cannot serve now.
     private func call(_ path: String, _ request: [String: Any]) async throws(EtcdError) -> ([String: Any], EtcdJSON.Reader) {
         let body: [UInt8]
         do { body = [UInt8](try JSONSerialization.data(withJSONObject: request)) } catch {
             throw .invalidRequest("cannot encode the request: \(error)")
         }
+        var round = 0
+        while true {
+            do throws(EtcdError) {
+                return try await callEachMember(path, body)
+            } catch {
+                guard case .server(_, let code, _) = error, code == 14 || code == 4, round < Self.electionPauses.count else { throw error }
+                try? await Task.sleep(for: Self.electionPauses[round])
+                round += 1
+            }
+        }
+    }
+
+    /// One round of ``call(_:_:)``: each member once, starting with the preferred one.
+    private func callEachMember(_ path: String, _ body: [UInt8]) async throws(EtcdError) -> ([String: Any], EtcdJSON.Reader) {
         let first = preferred.withLock { $0 }
         var lastError: EtcdError?
         var unreachable: [String] = []
