@@ -12,18 +12,14 @@ import RISCV
 /// state, so looking at interrupts only between blocks and after interpreted instructions is
 /// exactly what the interpreter does.
 public final class JITAccelerator: HartAccelerator {
-    /// `(registers, budget) -> BlockExit.rawValue`, see ``BlockTranslator``.
-    typealias BlockFunction = @convention(c) (UnsafeMutablePointer<UInt64>, Int) -> Int
-
     /// One block in the lookup table: valid while its page's code version is unchanged, for the
-    /// virtual pc it was made at. `function` nil: the instruction at the pc is the interpreter's.
+    /// virtual pc it was made at. `code` nil: the instruction at the pc is the interpreter's.
     struct Entry {
         var ramOffset: UInt64 = .max
         var pc: UInt64 = 0
         var version: UInt32 = 0
-        var function: BlockFunction?
-        /// Where `function`'s code starts in the buffer (for chaining to it).
-        var code = CodeAddress(offset: 0)
+        /// Where the block's code starts in the buffer.
+        var code: CodeAddress?
     }
 
     static let tableEntries = 1 << 16
@@ -40,6 +36,8 @@ public final class JITAccelerator: HartAccelerator {
     /// Where a block's exit to a pc on its own page records its jump's rel32 field (a buffer
     /// offset), -1 otherwise (see ``BlockTranslator``). Sound: allocated in init, deallocated in deinit.
     private let chainRecord: UnsafeMutablePointer<Int>
+    /// The block entry (``BlockEntry``) at the start of the buffer.
+    private var entry: BlockEntry.Function
 
     /// Statistics: blocks translated, code buffer resets.
     public private(set) var blocksTranslated = 0
@@ -51,11 +49,13 @@ public final class JITAccelerator: HartAccelerator {
         #if !(arch(x86_64) && os(Linux))
         throw CodeBufferError.executableMemoryUnavailable(reasons: ["the translator emits x86-64 code for Linux (System V calls)"])
         #else
-        buffer = try CodeBuffer(capacity: capacity)
+        let buffer = try CodeBuffer(capacity: capacity)
+        self.buffer = buffer
         table = .allocate(capacity: JITAccelerator.tableEntries)
         table.initialize(repeating: Entry(), count: JITAccelerator.tableEntries)
         chainRecord = .allocate(capacity: 1)
         chainRecord.initialize(to: -1)
+        entry = JITAccelerator.installEntry(in: buffer)
         #endif
     }
 
@@ -107,9 +107,9 @@ public final class JITAccelerator: HartAccelerator {
                     // The exit and this block are on one page, looked up under one translation
                     // context: entered only through a checked lookup of the first, the jump is
                     // valid as long as the page's code version is (see docs/jit.md).
-                    patch(site, to: found.code)
+                    patch(site, to: found)
                 }
-                switch found.function(registers, Int(clamping: stop &- now)) {
+                switch entry(registers, Int(clamping: stop &- now), buffer.hostAddress(of: found)) {
                 case BlockExit.next.rawValue:
                     continue blocks
                 case BlockExit.interpret.rawValue:
@@ -130,31 +130,30 @@ public final class JITAccelerator: HartAccelerator {
         }
     }
 
-    /// The block for virtual `pc` at `ramOffset`, translated now if the table has none valid;
-    /// nil if its first instruction is the interpreter's.
-    private func block(at pc: UInt64, ramOffset: UInt64, _ hart: Hart) -> (function: BlockFunction, code: CodeAddress)? {
+    /// The code of the block for virtual `pc` at `ramOffset`, translated now if the table has
+    /// none valid; nil if its first instruction is the interpreter's.
+    private func block(at pc: UInt64, ramOffset: UInt64, _ hart: Hart) -> CodeAddress? {
         let memory = hart.memory
         let slot = table + Int(truncatingIfNeeded: (ramOffset >> 1) & UInt64(JITAccelerator.tableEntries - 1))
         let page = Int(truncatingIfNeeded: ramOffset >> 12)
         let version = memory.codeVersion(page: page)
         if slot.pointee.ramOffset == ramOffset && slot.pointee.pc == pc && slot.pointee.version == version {
-            return slot.pointee.function.map { (function: $0, code: slot.pointee.code) }
+            return slot.pointee.code
         }
         // Stores to the page must take the slow path (which invalidates) before we read it.
         hart.markCodePage(page)
         let pageOffset = Int(truncatingIfNeeded: ramOffset & 0xFFF)
         let pageStart = UnsafeRawPointer(memory.hostBytes + page * BlockTranslator.pageSize)
-        var entry = Entry(ramOffset: ramOffset, pc: pc, version: version, function: nil)
+        var fresh = Entry(ramOffset: ramOffset, pc: pc, version: version, code: nil)
         var end = pageOffset + 2
         if let (address, endOffset) = install(page: pageStart, pageOffset: pageOffset, pc: pc) {
-            entry.function = buffer.function(at: address, as: BlockFunction.self)
-            entry.code = address
+            fresh.code = address
             end = endOffset
             blocksTranslated += 1
         }
         memory.noteTranslated(page: page, from: pageOffset, to: end)
-        slot.pointee = entry   // (a reset in install emptied the table, not moved it)
-        return entry.function.map { (function: $0, code: entry.code) }
+        slot.pointee = fresh   // (a reset in install emptied the table, not moved it)
+        return fresh.code
     }
 
     /// Translates the block and copies it into the buffer (emptying it, and the table, when
@@ -190,7 +189,18 @@ public final class JITAccelerator: HartAccelerator {
     /// Forgets every translation (none is running: blocks return before any is installed).
     private func resetCode() {
         buffer.reset()
+        entry = JITAccelerator.installEntry(in: buffer)
         table.update(repeating: Entry(), count: JITAccelerator.tableEntries)
         bufferResets += 1
+    }
+
+    /// Puts the block entry at the start of the (empty) buffer.
+    private static func installEntry(in buffer: CodeBuffer) -> BlockEntry.Function {
+        precondition(buffer.count == 0, "the block entry goes at the start of an empty code buffer")
+        do {
+            return buffer.function(at: try buffer.append(BlockEntry.code()), as: BlockEntry.Function.self)
+        } catch {
+            preconditionFailure("a code buffer of \(buffer.capacity) bytes has no room for the block entry: \(error)")
+        }
     }
 }

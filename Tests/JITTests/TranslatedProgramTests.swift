@@ -313,4 +313,144 @@ import Testing
         #expect(m.hart.register(16) == 2)                      // a6
         #expect(m.hart.register(Reg.a1) == 0x0011_2233_4455_6677)
     }
+
+    /// Loads and stores that leave a block (a page not in the TLBs yet, a misaligned access)
+    /// after instructions that changed cached registers: the side exit writes back exactly the
+    /// registers dirty at its point, and more registers are live than host registers are given
+    /// to them (the rest stay in memory).
+    @Test func sideExitsWithDirtyCachedRegisters() throws {
+        let m = try Self.expectSameAtEveryCount("""
+                li s11, 4
+                la s0, pages
+            again:
+                addi a0, a0, 3
+                add a1, a1, a0
+                slli a2, a1, 2
+                sub a3, a2, a0
+                xor a4, a3, a1
+                or a5, a4, a2
+                and a6, a5, a3
+                addi a7, a7, 1
+                add t3, t3, a7
+                add t4, t4, t3
+                add t5, t4, a0
+                add t6, t5, a1
+                slli t1, s11, 12
+                add t1, s0, t1
+                ld t2, 0(t1)              # a page not touched yet: misses the read TLB
+                sd a6, 8(t1)              # misses the write TLB
+                add t2, t2, a6
+                addi a0, a0, 1
+                sw t2, 3(t1)              # misaligned: always the interpreter
+                addi a1, a1, 1
+                lw s1, 3(t1)
+                add s2, s2, s1
+                addi s11, s11, -1
+                bgez s11, again
+                EXIT
+            .balign 4096
+            pages:
+                .zero 5 * 4096
+            """)
+        #expect(m.hart.register(17) == 5)                      // a7: five rounds
+        #expect(m.hart.register(28) == 15)                     // t3: 1 + 2 + 3 + 4 + 5
+        #expect(m.hart.register(Reg.a0) == 20)                 // 5 * (3 + 1)
+    }
+
+    /// One instruction per block after setting its destination from a seed: every way the
+    /// destination can be a source (rd = rs1, rd = rs2, all three), x0 as a source, with the
+    /// registers in host registers; each result is stored and checked against its value.
+    @Test func destinationsThatAreSources() throws {
+        let a0: UInt64 = 0x1_2345_6789, a1 = UInt64(bitPattern: -5), a2: UInt64 = 7
+        func sext32(_ value: UInt64) -> UInt64 { UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: value))) }
+        let cases: [(seed: String, instruction: String, expected: UInt64)] = [
+            ("a0", "sub a3, a1, a3", a1 &- a0),
+            ("a1", "sub a3, a3, a2", UInt64(bitPattern: -12)),
+            ("a2", "sub a3, a3, a3", 0),
+            ("a0", "subw a3, a2, a3", sext32(a2 &- a0)),
+            ("a2", "sll a3, a0, a3", a0 << 7),
+            ("a2", "sraw a3, a1, a3", ~0),
+            ("a1", "slt a3, a3, a2", 1),
+            ("a2", "sltu a3, a1, a3", 0),
+            ("a2", "mul a3, a0, a3", a0 &* 7),
+            ("a2", "mulw a3, a3, a3", 49),
+            ("a0", "add a3, a3, a3", a0 &* 2),
+            ("a1", "addw a3, a2, a3", 2),
+            ("a0", "and a3, a1, a3", a0 & a1),
+            ("a0", "xor a3, a3, a3", 0),
+            ("a0", "or a3, a3, a1", a0 | a1),
+            ("a2", "div a3, a0, a3", a0 / 7),
+            ("a0", "remw a3, a3, a2", sext32(UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: a0) % 7)))),
+            ("a2", "srl a3, a3, a3", 0),
+            ("a1", "mulhu a3, a3, a2", 6),
+            ("a2", "divu a3, a1, a3", a1 / 7),
+            ("a2", "rem a3, a1, a3", a1),
+            ("a2", "srlw a3, a1, a3", 0x01FF_FFFF),
+            ("a1", "addi a3, a3, -1", UInt64(bitPattern: -6)),
+            ("a0", "addiw a3, a3, 1", sext32(a0 + 1)),
+            ("a1", "slti a3, a3, 5", 1),
+            ("a2", "sltiu a3, a3, -1", 1),
+            ("a1", "andi a3, a3, 0xF0", 0xF0),
+            ("a1", "srai a3, a3, 1", UInt64(bitPattern: -3)),
+            ("a2", "slliw a3, a3, 31", 0xFFFF_FFFF_8000_0000),
+            ("a0", "srliw a3, a3, 4", 0x0234_5678),
+            ("a1", "xori a3, a3, -1", 4),
+            ("a0", "sltiu a3, a3, 1", 0),
+            ("a1", "sub a3, zero, a3", 5),
+            ("a2", "sltu a3, zero, a3", 1),
+            ("a0", "sll a3, a3, zero", a0),
+            ("a0", "add a3, zero, zero", 0),
+            ("a0", "addiw a3, zero, -1", ~0),
+            ("a0", "add zero, a3, a3", a0),
+        ]
+        var source = """
+                li s11, 2
+            again:
+                la s0, results
+                li a0, \(a0)
+                li a1, -5
+                li a2, 7
+
+            """
+        for (index, test) in cases.enumerated() {
+            source += """
+                    mv a3, \(test.seed)
+                    \(test.instruction)
+                    sd a3, \(8 * index)(s0)
+                    j 1f
+                1:
+
+                """
+        }
+        source += """
+                la a4, results            # a load and a store whose address register is the destination and the value
+                ld a4, 0(a4)
+                la a5, scratch
+                sd a5, 0(a5)
+                ld a6, 0(a5)
+                sub a6, a6, a5            # 0
+                la a7, target             # jalr whose destination is its source
+                jalr a7, 0(a7)
+            target:
+                la t0, target
+                sub a7, a7, t0            # the link is the address of target: 0
+                addi s11, s11, -1
+                bnez s11, again
+                EXIT
+            .balign 8
+            scratch:
+                .dword 0
+            results:
+                .zero \(8 * cases.count)
+            """
+        let m = try Self.expectSameAtEveryCount(source, limit: 2_000)
+        let results = m.hart.register(Reg.s0)
+        for (index, test) in cases.enumerated() {
+            let value = m.memory.load64(at: results + UInt64(8 * index))
+            #expect(value == test.expected, "\(test.instruction) with a3 = \(test.seed) gave \(hex(value)), not \(hex(test.expected))")
+        }
+        #expect(m.hart.register(Reg.a4) == a1 &- a0)
+        #expect(m.hart.register(16) == 0)                      // a6
+        #expect(m.hart.register(17) == 0)                      // a7
+    }
 }
