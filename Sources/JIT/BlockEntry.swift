@@ -10,11 +10,24 @@ import RISCV
 /// down by exactly the instructions retired (each block's entry takes its length, an exit
 /// before the end gives back what it did not retire): the entry adds that to the count, so no
 /// block touches the count in memory.
+///
+/// After it comes the interpreter stub: the code address ``BlockTable`` records for an
+/// instruction the translator does not handle. A lookup in generated code that finds it jumps
+/// there with the pc stored, and it returns `.next`, so the Swift loop looks the pc up again
+/// and has the interpreter run the instruction.
 enum BlockEntry {
     typealias Function = @convention(c) (UnsafeMutablePointer<UInt64>, Int, UInt) -> Int
 
     /// The callee-saved registers blocks use, in push order.
     static let saved: [X86Register] = [.rbx, .rbp, .r12, .r13, .r14, .r15]
+
+    /// The interpreter stub's code: returns `.next`.
+    static func interpreterStub() -> [UInt8] {
+        var assembler = X86Assembler()
+        assembler.mov(.dword, .rax, imm: Int64(BlockExit.next.rawValue))
+        assembler.ret()
+        return assembler.bytes
+    }
 
     /// The entry's code.
     static func code() -> [UInt8] {

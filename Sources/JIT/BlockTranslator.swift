@@ -43,6 +43,18 @@ struct BlockTranslator {
     static let maximumInstructions = 64
     static let pageSize = 4096
 
+    /// Where the inline lookup of indirect jumps and exits to other pages reads (see
+    /// ``emitLookup()``): the block table, the code versions of RAM's pages and RAM's host
+    /// address, all fixed for the accelerator's memory.
+    struct Lookup {
+        var table: UInt
+        var codeVersions: UInt
+        var ramBase: UInt
+    }
+
+    /// Set once the accelerator knows its memory; while nil, such exits return to the Swift loop.
+    var lookup: Lookup?
+
     private var assembler = X86Assembler()
     /// Where the block being translated will start in the code buffer, and the host address of
     /// the word where an exit that may be chained records its jump's rel32 field (see
@@ -274,7 +286,13 @@ struct BlockTranslator {
         if retired < count {
             assembler.arithmetic(.add, .qword, .rsi, imm: Int32(count - retired))
         }
-        if code == .next && pc & ~UInt64(Self.pageSize - 1) == page {
+        let samePage = pc & ~UInt64(Self.pageSize - 1) == page
+        if code == .next && !samePage && lookup != nil {
+            assembler.mov(.qword, .rax, imm: Int64(bitPattern: pc))
+            emitLookup()
+            return
+        }
+        if code == .next && samePage {
             let stub = assembler.newLabel()
             assembler.jmp(stub)
             let field = base + assembler.offset - 4
@@ -284,6 +302,59 @@ struct BlockTranslator {
         }
         storePC(pc)
         assembler.mov(.dword, .rax, imm: Int64(code.rawValue))
+        assembler.ret()
+    }
+
+    /// The exit to the pc in `rax` (an indirect jump's target, or a pc on another page), with
+    /// every cached register written back and the whole block retired: stores the pc and jumps
+    /// to the block that the Swift loop's lookup (``JITAccelerator``) would run there, found
+    /// exactly as it finds it; returns `.next` to the loop when that lookup would not find one
+    /// in the table.
+    ///
+    /// The fetch TLB is probed as the loop's `cachedFetchRAMOffset` probes it (a miss returns:
+    /// the interpreter's fetch translates the pc, with its faults and permission checks, and
+    /// fills the entry); the entry's delta gives the RAM offset; the table entry must hold that
+    /// RAM offset, the same virtual pc and the page's current code version. The target block's
+    /// entry checks the budget. On a hit the block's code (or the interpreter stub, for an
+    /// instruction the translator does not handle) runs without the loop.
+    private mutating func emitLookup() {
+        assembler.mov(.qword, X86Memory(base: .rdi, displacement: Int32(Hart.acceleratorPCOffset)), .rax)
+        let miss = assembler.newLabel()
+        if let lookup {
+            let fetch = Hart.acceleratorTLBOffset + 2 * Hart.acceleratorTLBTableBytes
+            assembler.mov(.qword, .rcx, .rax)
+            assembler.shift(.shr, .qword, .rcx, by: 12)
+            assembler.arithmetic(.and, .dword, .rcx, imm: Int32(Hart.acceleratorTLBEntries - 1))
+            assembler.shift(.shl, .dword, .rcx, by: 4)
+            assembler.mov(.qword, .rdx, .rax)
+            assembler.arithmetic(.and, .qword, .rdx, imm: -Int32(Self.pageSize))
+            assembler.arithmetic(.cmp, .qword, .rdx, X86Memory(base: .rdi, index: .rcx, displacement: Int32(fetch)))
+            assembler.jcc(.ne, miss)
+            assembler.mov(.qword, .rdx, X86Memory(base: .rdi, index: .rcx, displacement: Int32(fetch + 8)))
+            assembler.arithmetic(.add, .qword, .rdx, .rax)
+            assembler.movabs(.r8, imm: Int64(bitPattern: UInt64(lookup.ramBase)))
+            assembler.arithmetic(.sub, .qword, .rdx, .r8)
+            // rdx: the RAM offset; rcx: its entry in the table.
+            precondition(BlockTable.entryBytes == 32, "the inline lookup scales table indices by 32")
+            assembler.mov(.dword, .rcx, .rdx)
+            assembler.shift(.shr, .dword, .rcx, by: 1)
+            assembler.arithmetic(.and, .dword, .rcx, imm: Int32(BlockTable.entries - 1))
+            assembler.shift(.shl, .dword, .rcx, by: 5)
+            assembler.movabs(.r8, imm: Int64(bitPattern: UInt64(lookup.table)))
+            assembler.arithmetic(.add, .qword, .rcx, .r8)
+            assembler.arithmetic(.cmp, .qword, .rdx, X86Memory(base: .rcx, displacement: Int32(BlockTable.ramOffsetField)))
+            assembler.jcc(.ne, miss)
+            assembler.arithmetic(.cmp, .qword, .rax, X86Memory(base: .rcx, displacement: Int32(BlockTable.pcField)))
+            assembler.jcc(.ne, miss)
+            assembler.shift(.shr, .qword, .rdx, by: 12)
+            assembler.movabs(.r8, imm: Int64(bitPattern: UInt64(lookup.codeVersions)))
+            assembler.mov(.dword, .r8, X86Memory(base: .r8, index: .rdx, scale: .four))
+            assembler.arithmetic(.cmp, .dword, .r8, X86Memory(base: .rcx, displacement: Int32(BlockTable.versionField)))
+            assembler.jcc(.ne, miss)
+            assembler.jmp(X86Memory(base: .rcx, displacement: Int32(BlockTable.codeField)))
+        }
+        bind(miss)
+        assembler.mov(.dword, .rax, imm: Int64(BlockExit.next.rawValue))
         assembler.ret()
     }
 
@@ -490,9 +561,7 @@ struct BlockTranslator {
             assembler.mov(.qword, link, imm: Int64(bitPattern: pc &+ UInt64(i.length)))
             setResult(i.rd, link)
             writeBack()
-            assembler.mov(.qword, X86Memory(base: .rdi, displacement: Int32(Hart.acceleratorPCOffset)), .rax)
-            assembler.mov(.dword, .rax, imm: Int64(BlockExit.next.rawValue))
-            assembler.ret()
+            emitLookup()
             return true
         case .beq: branch(.e, i, pc: pc, againstZero: false); return true
         case .bne: branch(.ne, i, pc: pc, againstZero: false); return true

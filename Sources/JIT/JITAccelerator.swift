@@ -12,32 +12,23 @@ import RISCV
 /// state, so looking at interrupts only between blocks and after interpreted instructions is
 /// exactly what the interpreter does.
 public final class JITAccelerator: HartAccelerator {
-    /// One block in the lookup table: valid while its page's code version is unchanged, for the
-    /// virtual pc it was made at. `code` nil: the instruction at the pc is the interpreter's.
-    struct Entry {
-        var ramOffset: UInt64 = .max
-        var pc: UInt64 = 0
-        var version: UInt32 = 0
-        /// Where the block's code starts in the buffer.
-        var code: CodeAddress?
-    }
-
-    static let tableEntries = 1 << 16
     /// The code buffer's default size: 64 MiB (emptied and refilled when full).
     public static let defaultCapacity = 64 << 20
 
     private let buffer: CodeBuffer
     private var translator = BlockTranslator()
-    /// Direct-mapped by RAM offset of the block's first instruction. Sound: allocated in init,
-    /// deallocated in deinit, used by one thread.
-    private let table: UnsafeMutablePointer<Entry>
+    /// The blocks by RAM offset of their first instruction (read by generated code too).
+    /// Allocated in init, deallocated in deinit, used by one thread.
+    private let table: BlockTable
     /// The memory whose offsets key the table (one accelerator per hart).
     private weak var memory: GuestMemory?
     /// Where a block's exit to a pc on its own page records its jump's rel32 field (a buffer
     /// offset), -1 otherwise (see ``BlockTranslator``). Sound: allocated in init, deallocated in deinit.
     private let chainRecord: UnsafeMutablePointer<Int>
-    /// The block entry (``BlockEntry``) at the start of the buffer.
+    /// The block entry (``BlockEntry``) at the start of the buffer, and the host address of the
+    /// interpreter stub after it.
     private var entry: BlockEntry.Function
+    private var interpreterStub: UInt = 0
 
     /// Statistics: blocks translated, code buffer resets.
     public private(set) var blocksTranslated = 0
@@ -51,11 +42,10 @@ public final class JITAccelerator: HartAccelerator {
         #else
         let buffer = try CodeBuffer(capacity: capacity)
         self.buffer = buffer
-        table = .allocate(capacity: JITAccelerator.tableEntries)
-        table.initialize(repeating: Entry(), count: JITAccelerator.tableEntries)
+        table = BlockTable()
         chainRecord = .allocate(capacity: 1)
         chainRecord.initialize(to: -1)
-        entry = JITAccelerator.installEntry(in: buffer)
+        (entry, interpreterStub) = JITAccelerator.installEntry(in: buffer)
         #endif
     }
 
@@ -71,7 +61,12 @@ public final class JITAccelerator: HartAccelerator {
     public var codeBytes: Int { buffer.count }
 
     public func run(_ hart: Hart, until limit: UInt64) -> Hart.StopReason {
-        if memory == nil { memory = hart.memory }
+        if memory == nil {
+            memory = hart.memory
+            translator.lookup = BlockTranslator.Lookup(
+                table: UInt(bitPattern: table.base), codeVersions: UInt(bitPattern: hart.memory.codeVersionTable),
+                ramBase: UInt(bitPattern: hart.memory.hostBytes))
+        }
         precondition(memory === hart.memory, "a JITAccelerator serves one hart (its table is keyed by that hart's RAM)")
         let registers = hart.registerBlock
         var boundaryDone = false
@@ -134,26 +129,31 @@ public final class JITAccelerator: HartAccelerator {
     /// none valid; nil if its first instruction is the interpreter's.
     private func block(at pc: UInt64, ramOffset: UInt64, _ hart: Hart) -> CodeAddress? {
         let memory = hart.memory
-        let slot = table + Int(truncatingIfNeeded: (ramOffset >> 1) & UInt64(JITAccelerator.tableEntries - 1))
         let page = Int(truncatingIfNeeded: ramOffset >> 12)
         let version = memory.codeVersion(page: page)
-        if slot.pointee.ramOffset == ramOffset && slot.pointee.pc == pc && slot.pointee.version == version {
-            return slot.pointee.code
+        if let code = table.code(ramOffset: ramOffset, pc: pc, version: version) {
+            return code == interpreterStub ? nil : codeAddress(ofHost: code)
         }
         // Stores to the page must take the slow path (which invalidates) before we read it.
         hart.markCodePage(page)
         let pageOffset = Int(truncatingIfNeeded: ramOffset & 0xFFF)
         let pageStart = UnsafeRawPointer(memory.hostBytes + page * BlockTranslator.pageSize)
-        var fresh = Entry(ramOffset: ramOffset, pc: pc, version: version, code: nil)
+        var code: CodeAddress?
         var end = pageOffset + 2
         if let (address, endOffset) = install(page: pageStart, pageOffset: pageOffset, pc: pc) {
-            fresh.code = address
+            code = address
             end = endOffset
             blocksTranslated += 1
         }
         memory.noteTranslated(page: page, from: pageOffset, to: end)
-        slot.pointee = fresh   // (a reset in install emptied the table, not moved it)
-        return fresh.code
+        // (A reset in install emptied the table and put the stub back at its address.)
+        table.record(ramOffset: ramOffset, pc: pc, version: version, code: code.map { buffer.hostAddress(of: $0) } ?? interpreterStub)
+        return code
+    }
+
+    /// The buffer address of code at host address `host`.
+    private func codeAddress(ofHost host: UInt) -> CodeAddress {
+        CodeAddress(offset: Int(host - buffer.hostAddress(of: CodeAddress(offset: 0))))
     }
 
     /// Translates the block and copies it into the buffer (emptying it, and the table, when
@@ -189,16 +189,18 @@ public final class JITAccelerator: HartAccelerator {
     /// Forgets every translation (none is running: blocks return before any is installed).
     private func resetCode() {
         buffer.reset()
-        entry = JITAccelerator.installEntry(in: buffer)
-        table.update(repeating: Entry(), count: JITAccelerator.tableEntries)
+        (entry, interpreterStub) = JITAccelerator.installEntry(in: buffer)
+        table.clear()
         bufferResets += 1
     }
 
-    /// Puts the block entry at the start of the (empty) buffer.
-    private static func installEntry(in buffer: CodeBuffer) -> BlockEntry.Function {
+    /// Puts the block entry and the interpreter stub at the start of the (empty) buffer.
+    private static func installEntry(in buffer: CodeBuffer) -> (BlockEntry.Function, stub: UInt) {
         precondition(buffer.count == 0, "the block entry goes at the start of an empty code buffer")
         do {
-            return buffer.function(at: try buffer.append(BlockEntry.code()), as: BlockEntry.Function.self)
+            let entry = buffer.function(at: try buffer.append(BlockEntry.code()), as: BlockEntry.Function.self)
+            let stub = buffer.hostAddress(of: try buffer.append(BlockEntry.interpreterStub()))
+            return (entry, stub)
         } catch {
             preconditionFailure("a code buffer of \(buffer.capacity) bytes has no room for the block entry: \(error)")
         }

@@ -65,6 +65,17 @@ import Testing
         return final
     }
 
+    /// Continues at label `supervisor` in S-mode (from M-mode).
+    static let enterSupervisorMode = """
+            li t0, 0x1800
+            csrc mstatus, t0
+            li t0, 0x800              # MPP = S
+            csrs mstatus, t0
+            la t0, supervisor
+            csrw mepc, t0
+            mret
+        """
+
     @Test func arithmeticDivisionCornersAndX0() throws {
         let m = try Self.expectSameAtEveryCount("""
                 li s11, 3
@@ -200,13 +211,7 @@ import Testing
                 or t0, t0, t1
                 csrw satp, t0
                 sfence.vma
-                li t0, 0x1800
-                csrc mstatus, t0
-                li t0, 0x800              # MPP = S
-                csrs mstatus, t0
-                la t0, supervisor
-                csrw mepc, t0
-                mret
+            \(Self.enterSupervisorMode)
             supervisor:
                 li a0, 1
                 li a1, 2
@@ -452,5 +457,167 @@ import Testing
         #expect(m.hart.register(Reg.a4) == a1 &- a0)
         #expect(m.hart.register(16) == 0)                      // a6
         #expect(m.hart.register(17) == 0)                      // a7
+    }
+
+    /// Indirect calls and returns that the blocks look up themselves: a function on another
+    /// page, rewritten by a store between calls (its block is stale at the next lookup), and
+    /// a function on the caller's own page, both called through `jalr` and left through `ret`.
+    @Test func indirectCallsToCodeChangedByAStore() throws {
+        let m = try Self.expectSameAtEveryCount("""
+                li s0, 0                  # sum of the results, weighted by round
+                li s1, 1                  # round
+                la s5, far
+                la s6, near
+                li s7, 0x513              # addi a0, zero, 0 (the immediate goes in bits 20-31)
+            again:
+                jalr ra, 0(s5)            # the function as the last round left it
+                mul t0, a0, s1
+                add s0, s0, t0
+                slli t1, s1, 20
+                or t1, t1, s7
+                sw t1, 0(s5)              # now: addi a0, zero, round
+                jalr ra, 0(s5)
+                add s0, s0, a0
+                jalr ra, 0(s6)
+                add s0, s0, a0
+                addi s1, s1, 1
+                li t2, 6
+                blt s1, t2, again
+                EXIT
+            .balign 4
+            .option push
+            .option norvc
+            near:
+                addi a0, zero, 100
+                ret
+            .balign 4096
+            far:
+                addi a0, zero, 7
+                ret
+            .option pop
+            """)
+        // Round r adds r * (r - 1, or 7 in round 1), then r, then 100.
+        let expected = 7 + (2 ... 5).reduce(0) { $0 + $1 * ($1 - 1) } + (1 ... 5).reduce(0, +) + 500
+        #expect(m.hart.register(Reg.s0) == UInt64(expected))
+    }
+
+    /// A call through `jalr` to a virtual page whose mapping changes between calls, by a page
+    /// table store and `sfence.vma` or by a `satp` write that switches page tables: the lookup
+    /// in generated code must miss (the fetch TLB was flushed), and the function the new
+    /// mapping shows runs. The return crosses pages through the lookup too.
+    @Test(arguments: ["sfence", "satp"])
+    func indirectCallsToARemappedPage(change: String) throws {
+        // Two page-table trees, each mapping virtual 0x80000000 as one gigapage (identity) and
+        // virtual 0x40000000 as one 4 KiB page: tree A to `one`, tree B to `two`.
+        func tree(_ name: String, leaf: String) -> String {
+            """
+                la t0, root\(name)
+                li t1, 0x200000cf         # PPN 0x80000 << 10 | D A X W R V
+                sd t1, 16(t0)
+                la t2, l1\(name)
+                srli t2, t2, 12
+                slli t2, t2, 10
+                ori t2, t2, 1
+                sd t2, 8(t0)              # root[1]: the next level
+                la t0, l1\(name)
+                la t2, l0\(name)
+                srli t2, t2, 12
+                slli t2, t2, 10
+                ori t2, t2, 1
+                sd t2, 0(t0)
+                la t2, \(leaf)
+                srli t2, t2, 12
+                slli t2, t2, 10
+                ori t2, t2, 0xcb          # D A X R V
+                la t0, l0\(name)
+                sd t2, 0(t0)
+
+            """
+        }
+        let remap = change == "sfence"
+            ? """
+                andi t0, s1, 1            # the mapping for the next round
+                la t1, l0A
+                beqz t0, 1f
+                la t2, l0C                # odd rounds: back to `one` (a copy of A's leaf)
+                j 2f
+            1:
+                la t2, l0B                # even rounds: tree A's leaf becomes tree B's
+            2:
+                ld t2, 0(t2)
+                sd t2, 0(t1)
+                sfence.vma
+            """
+            : """
+                andi t0, s1, 1            # the tree for the next round
+                mv t1, s9
+                beqz t0, 1f
+                mv t1, s8
+            1:
+                csrw satp, t1             # switches trees (and flushes the TLBs)
+            """
+        let m = try Self.expectSameAtEveryCount("""
+                la t0, handler
+                csrw mtvec, t0
+            \(tree("A", leaf: "one"))
+            \(tree("B", leaf: "two"))
+                la t0, l0A
+                ld t1, 0(t0)
+                la t0, l0C
+                sd t1, 0(t0)              # a copy of A's leaf, to map `one` back
+                la t0, rootA
+                srli t0, t0, 12
+                li t1, 8
+                slli t1, t1, 60
+                or s8, t0, t1             # satp for tree A
+                la t0, rootB
+                srli t0, t0, 12
+                or s9, t0, t1             # satp for tree B
+                csrw satp, s8
+                sfence.vma
+            \(Self.enterSupervisorMode)
+            supervisor:
+                li s0, 0
+                li s1, 6
+                li s2, 0x40000000
+            loop:
+                jalr ra, 0(s2)            # `one` returns 1, `two` returns 2
+                slli s0, s0, 2
+                add s0, s0, a0
+            \(remap)
+                addi s1, s1, -1
+                bnez s1, loop
+                ecall
+            .balign 4
+            handler:
+                csrr s3, mcause
+                EXIT
+            .balign 4096
+            one:
+                li a0, 1
+                ret
+            .balign 4096
+            two:
+                li a0, 2
+                ret
+            .balign 4096
+            rootA:
+                .zero 4096
+            l1A:
+                .zero 4096
+            l0A:
+                .zero 4096
+            rootB:
+                .zero 4096
+            l1B:
+                .zero 4096
+            l0B:
+                .zero 4096
+            l0C:
+                .zero 4096
+            """, limit: 3_000)
+        #expect(m.hart.register(19) == 9)                      // s3: ecall from S-mode
+        // Rounds 6 (even: `one`) down to 1 alternate: 1, 2, 1, 2, 1, 2 in base 4.
+        #expect(m.hart.register(Reg.s0) == 0b01_10_01_10_01_10)
     }
 }
