@@ -67,6 +67,14 @@ struct BlockTranslator {
     private var count = 0
     /// The guest registers held in host registers, and their state at the point being emitted.
     private var cache = GuestRegisterCache(for: [])
+    /// The virtual pc of the block's first instruction.
+    private var blockPC: UInt64 = 0
+    /// Set when the block ends in a branch or jump back to its own start (a loop): the loop
+    /// edge jumps to this label, after the entry, with the registers still in host registers.
+    private var loopHead: X86Label?
+    /// For a loop: the registers dirty at the loop edge, which may be dirty anywhere in the
+    /// body from the second iteration on (side exits write them back too).
+    private var loopCarried: UInt64 = 0
     /// Exits to the interpreter at an instruction (pc, instructions retired before it, registers
     /// dirty there), emitted after the block's straight-line code.
     private var exits: [(label: X86Label, pc: UInt64, retired: Int, dirty: UInt64)] = []
@@ -89,12 +97,26 @@ struct BlockTranslator {
         self.page = pc & ~UInt64(Self.pageSize - 1)
         count = instructions.list.count
         cache = GuestRegisterCache(for: instructions.list)
+        blockPC = pc
+        loopHead = nil
+        loopCarried = 0
 
         let short = assembler.newLabel()
         // Exact counting: a block longer than the budget runs nothing. The budget (rsi) goes
         // down by the block's length, for the next block when chained.
         assembler.arithmetic(.sub, .qword, .rsi, imm: Int32(count))
         assembler.jcc(.b, short)
+        if Self.loopsToItsStart(instructions.list) {
+            // A loop: every cached register is loaded once here, and the loop edge comes back
+            // below with them still in host registers.
+            for (guest, host) in cache.registers(in: cache.cached) {
+                assembler.mov(.qword, host, slot(guest))
+                cache.noteLoaded(guest)
+            }
+            let head = assembler.newLabel()
+            bind(head)
+            loopHead = head
+        }
 
         var instructionPC = pc
         var endsInJump = false
@@ -108,7 +130,7 @@ struct BlockTranslator {
         }
         for exit in exits {
             bind(exit.label)
-            writeBack(exit.dirty)
+            writeBack(exit.dirty | loopCarried)
             emitExit(pc: exit.pc, retired: exit.retired, code: .interpret)
         }
         bind(short)
@@ -147,6 +169,18 @@ struct BlockTranslator {
             if endsBlock(instruction.op) { break }
         }
         return (list, false)
+    }
+
+    /// Whether the block's last instruction is a branch or `jal` whose target is its first.
+    static func loopsToItsStart(_ list: [AcceleratorInstruction]) -> Bool {
+        guard let last = list.last else { return false }
+        switch last.op {
+        case .jal, .cJal, .beq, .bne, .blt, .bge, .bltu, .bgeu, .cBeq, .cBne:
+            let offset = list.dropLast().reduce(0) { $0 + $1.length }
+            return last.imm == -Int64(offset)
+        default:
+            return false
+        }
     }
 
     /// Whether the translator emits code for `op` (everything else ends the block).
@@ -484,8 +518,10 @@ struct BlockTranslator {
         let first = inRegister(.qword, operand(i.rs1), scratch: .rax)
         let second = againstZero ? Operand.immediate(0) : operand(i.rs2)
         // The block ends here: every exit sees memory up to date (a move changes no flags,
-        // but writing back before the compare keeps the flags' producer next to the jump).
-        writeBack()
+        // but writing back before the compare keeps the flags' producer next to the jump). A
+        // loop writes back only on the way out.
+        let dirty = cache.dirty
+        if loopHead == nil { writeBack() }
         if second == .immediate(0) {
             assembler.test(.qword, first, first)
         } else {
@@ -493,9 +529,31 @@ struct BlockTranslator {
         }
         let taken = assembler.newLabel()
         assembler.jcc(condition, taken)
+        if loopHead != nil { writeBack(dirty) }
         emitExit(pc: pc &+ UInt64(i.length), retired: count, code: .next)
         bind(taken)
-        emitExit(pc: pc &+ UInt64(bitPattern: i.imm), retired: count, code: .next)
+        if loopHead != nil {
+            loopBack(dirty: dirty)
+        } else {
+            emitExit(pc: pc &+ UInt64(bitPattern: i.imm), retired: count, code: .next)
+        }
+    }
+
+    /// The edge of a block that loops to its own start, with the registers in `dirty` not
+    /// written back: the next iteration takes its length off the budget, as the entry does,
+    /// and runs from the loop head with every register still in its host register; when the
+    /// budget is too small it gives the length back, writes the registers back and returns
+    /// `budget` with the block's own pc (as its entry would).
+    private mutating func loopBack(dirty: UInt64) {
+        guard let loopHead else { preconditionFailure("a loop edge in a block that does not loop") }
+        loopCarried = dirty
+        assembler.arithmetic(.sub, .qword, .rsi, imm: Int32(count))
+        assembler.jcc(.ae, loopHead)
+        assembler.arithmetic(.add, .qword, .rsi, imm: Int32(count))
+        writeBack(dirty)
+        storePC(blockPC)
+        assembler.mov(.dword, .rax, imm: Int64(BlockExit.budget.rawValue))
+        assembler.ret()
     }
 
     /// Division and remainder with RISC-V's results for a zero divisor and for overflow.
@@ -544,8 +602,12 @@ struct BlockTranslator {
         case .auipc: setConstant(i.rd, pc &+ UInt64(bitPattern: i.imm))
         case .jal, .cJal:
             setConstant(i.rd, pc &+ UInt64(i.length))
-            writeBack()
-            emitExit(pc: pc &+ UInt64(bitPattern: i.imm), retired: count, code: .next)
+            if loopHead != nil {
+                loopBack(dirty: cache.dirty)
+            } else {
+                writeBack()
+                emitExit(pc: pc &+ UInt64(bitPattern: i.imm), retired: count, code: .next)
+            }
             return true
         case .jalr, .cJalr, .cJr:
             // The target first: rd may be rs1.

@@ -40,6 +40,11 @@ struct GuestRegisterCache {
     /// The host register of guest register `register`, if it has one.
     func host(_ register: Int) -> X86Register? { hosts[register] }
 
+    /// Bit `r` for every guest register that has a host register.
+    var cached: UInt64 {
+        (1 ..< 32).reduce(0) { hosts[$1] == nil ? $0 : $0 | 1 << UInt64($1) }
+    }
+
     func isLoaded(_ register: Int) -> Bool { loaded & 1 << UInt64(register) != 0 }
 
     /// The host register now holds the value from memory.

@@ -362,6 +362,32 @@ import Testing
         #expect(m.hart.register(Reg.a0) == 20)                 // 5 * (3 + 1)
     }
 
+    /// A block that loops to its own start keeps its registers in host registers across
+    /// iterations; a load or store that misses the TLB (a new page every 8 iterations) leaves it
+    /// in a later iteration, when registers changed in earlier ones are dirty too.
+    @Test func aLoopLeavesThroughASideExitInALaterIteration() throws {
+        let m = try Self.expectSameAtEveryCount("""
+                la s0, data
+                li s1, 40
+            loop:
+                ld t0, 0(s0)              # misses the read TLB on each new page
+                add a0, a0, t0
+                addi a1, a1, 3
+                xor a2, a2, a1
+                sd a2, 8(s0)              # misses the write TLB on each new page
+                addi s0, s0, 512
+                addi s1, s1, -1
+                bnez s1, loop
+                EXIT
+            .balign 4096
+            data:
+                .zero 6 * 4096
+            """)
+        #expect(m.hart.register(Reg.a1) == 120)
+        #expect(m.hart.register(Reg.s1) == 0)
+        #expect(m.hart.register(Reg.a0) == 0)
+    }
+
     /// One instruction per block after setting its destination from a seed: every way the
     /// destination can be a source (rd = rs1, rd = rs2, all three), x0 as a source, with the
     /// registers in host registers; each result is stored and checked against its value.
