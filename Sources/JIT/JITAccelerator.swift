@@ -14,6 +14,21 @@ import RISCV
 public final class JITAccelerator: HartAccelerator {
     /// The code buffer's default size: 64 MiB (emptied and refilled when full).
     public static let defaultCapacity = 64 << 20
+    /// How many times by default the loop finds no block at a pc before it translates one there
+    /// (see ``init(capacity:translationThreshold:)``).
+    public static let defaultTranslationThreshold = 8
+    /// Instructions the interpreter runs for the loop at a pc that is not worth translating yet.
+    static let coldStretch: UInt64 = 256
+
+    /// What the loop runs at a pc.
+    enum Found: Equatable {
+        /// The block's code.
+        case block(CodeAddress)
+        /// The instruction is one the translator does not handle: the interpreter runs it.
+        case interpreted
+        /// No block yet and the pc has not been seen often enough: the interpreter runs a stretch.
+        case cold
+    }
 
     private let buffer: CodeBuffer
     private var translator = BlockTranslator()
@@ -30,19 +45,36 @@ public final class JITAccelerator: HartAccelerator {
     private var entry: BlockEntry.Function
     private var interpreterStub: UInt = 0
 
+    /// See ``init(capacity:translationThreshold:)``.
+    private let translationThreshold: UInt8
+    /// Per table slot: how many times the loop found no valid block there since the last
+    /// translation (a heuristic only: colliding pcs share a counter). Allocated in init,
+    /// deallocated in deinit.
+    private let misses: UnsafeMutablePointer<UInt8>
+
     /// Statistics: blocks translated, code buffer resets.
     public private(set) var blocksTranslated = 0
     public private(set) var bufferResets = 0
 
     /// Reserves `capacity` bytes of code buffer. Throws where the host allows no executable
     /// memory (the caller then keeps the interpreter).
-    public init(capacity: Int = JITAccelerator.defaultCapacity) throws(CodeBufferError) {
+    ///
+    /// A block is translated at a pc only after the loop has found none there
+    /// `translationThreshold` times (0: at once); until then the interpreter runs a stretch of
+    /// instructions from that pc. Code that runs a few times (most of a boot) costs less to
+    /// interpret than to translate. The results are the same either way: the interpreter is
+    /// the reference.
+    public init(capacity: Int = JITAccelerator.defaultCapacity,
+                translationThreshold: Int = JITAccelerator.defaultTranslationThreshold) throws(CodeBufferError) {
         #if !(arch(x86_64) && os(Linux))
         throw CodeBufferError.executableMemoryUnavailable(reasons: ["the translator emits x86-64 code for Linux (System V calls)"])
         #else
         let buffer = try CodeBuffer(capacity: capacity)
         self.buffer = buffer
         table = BlockTable()
+        self.translationThreshold = UInt8(clamping: translationThreshold)
+        misses = .allocate(capacity: BlockTable.entries)
+        misses.initialize(repeating: 0, count: BlockTable.entries)
         chainRecord = .allocate(capacity: 1)
         chainRecord.initialize(to: -1)
         (entry, interpreterStub) = JITAccelerator.installEntry(in: buffer)
@@ -51,6 +83,7 @@ public final class JITAccelerator: HartAccelerator {
 
     deinit {
         table.deallocate()
+        misses.deallocate()
         chainRecord.deallocate()
     }
 
@@ -90,10 +123,12 @@ public final class JITAccelerator: HartAccelerator {
                 if now >= stop { break blocks }
                 let pc = hart.pc
                 let resets = bufferResets
-                guard let ramOffset = hart.cachedFetchRAMOffset(pc), let found = block(at: pc, ramOffset: ramOffset, hart) else {
+                let next = hart.cachedFetchRAMOffset(pc).map { block(at: pc, ramOffset: $0, hart) } ?? .interpreted
+                guard case .block(let found) = next else {
                     // A fetch the TLB does not hold yet (the interpreter translates it, with its
-                    // faults) or an instruction the translator does not handle.
-                    let reason = hart.interpret(until: now &+ 1)
+                    // faults), an instruction the translator does not handle, or code not run
+                    // often enough yet to translate.
+                    let reason = hart.interpret(until: next == .cold ? min(stop, now &+ JITAccelerator.coldStretch) : now &+ 1)
                     if reason != .limit { return reason }
                     boundaryDone = true
                     break blocks
@@ -125,15 +160,21 @@ public final class JITAccelerator: HartAccelerator {
         }
     }
 
-    /// The code of the block for virtual `pc` at `ramOffset`, translated now if the table has
-    /// none valid; nil if its first instruction is the interpreter's.
-    private func block(at pc: UInt64, ramOffset: UInt64, _ hart: Hart) -> CodeAddress? {
+    /// What runs at virtual `pc` at `ramOffset`: the block there, translated now if the table
+    /// has none valid and the pc was seen often enough (see ``init(capacity:translationThreshold:)``).
+    private func block(at pc: UInt64, ramOffset: UInt64, _ hart: Hart) -> Found {
         let memory = hart.memory
         let page = Int(truncatingIfNeeded: ramOffset >> 12)
         let version = memory.codeVersion(page: page)
         if let code = table.code(ramOffset: ramOffset, pc: pc, version: version) {
-            return code == interpreterStub ? nil : codeAddress(ofHost: code)
+            return code == interpreterStub ? .interpreted : .block(codeAddress(ofHost: code))
         }
+        let heat = misses + BlockTable.entryOffset(ramOffset: ramOffset) / BlockTable.entryBytes
+        if heat.pointee < translationThreshold {
+            heat.pointee += 1
+            return .cold
+        }
+        heat.pointee = 0
         // Stores to the page must take the slow path (which invalidates) before we read it.
         hart.markCodePage(page)
         let pageOffset = Int(truncatingIfNeeded: ramOffset & 0xFFF)
@@ -148,7 +189,7 @@ public final class JITAccelerator: HartAccelerator {
         memory.noteTranslated(page: page, from: pageOffset, to: end)
         // (A reset in install emptied the table and put the stub back at its address.)
         table.record(ramOffset: ramOffset, pc: pc, version: version, code: code.map { buffer.hostAddress(of: $0) } ?? interpreterStub)
-        return code
+        return code.map { .block($0) } ?? .interpreted
     }
 
     /// The buffer address of code at host address `host`.

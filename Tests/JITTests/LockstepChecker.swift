@@ -1,3 +1,4 @@
+import JIT
 import Machine
 
 /// Runs one guest on two machines side by side, one on the interpreter and one on the JIT, in
@@ -8,6 +9,8 @@ import Machine
 struct LockstepChecker {
     /// Builds the guest's machine, ready to run (the same image every call).
     let makeMachine: () throws -> Machine
+    /// How often the JIT finds no block at a pc before it translates one (0: at once).
+    var translationThreshold = JITAccelerator.defaultTranslationThreshold
 
     /// The result of a comparison.
     struct Report: CustomStringConvertible {
@@ -35,7 +38,7 @@ struct LockstepChecker {
 
     func makePair() throws -> Pair {
         let interpreter = try makeMachine(), jit = try makeMachine()
-        if let notice = jit.use(.jit) { throw CheckerError(description: notice) }
+        jit.hart.accelerator = try JITAccelerator(translationThreshold: translationThreshold)
         return Pair(interpreter: interpreter, jit: jit)
     }
 
