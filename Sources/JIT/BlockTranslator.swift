@@ -25,16 +25,35 @@ struct TranslatedCode {
 /// Translates one block of guest instructions (RV64I, M, their compressed forms; loads and
 /// stores of RAM) into x86-64 code, one template per instruction.
 ///
-/// The code is called with the hart's register block in `rdi` (``Hart/registerBlock``: x0-x31
-/// and the sink at `8 * i`, then the TLBs and the state) and the instructions it may retire in
-/// `rsi`. Guest registers stay in the block in memory, so the state is precise at every
-/// instruction boundary: an exit only stores the pc of the next instruction and adds the
-/// instructions retired so far to the count, both known when the exit is emitted. The code uses
-/// only `rax`, `rcx`, `rdx`, `r8` besides `rdi` and `rsi`: all caller-saved, no stack.
+/// The code runs under the entry trampoline (``BlockRuntime``), with the hart's register block
+/// in `rdi` (``Hart/registerBlock``: x0-x31 and the sink at `8 * i`, then the TLBs and the
+/// state) and the instructions it may retire in `rsi`. Each block's entry takes its length off
+/// `rsi`; an exit before the block's end gives back the instructions it did not retire, and the
+/// trampoline adds what the budget went down by to the count, so no exit touches the count in
+/// memory.
+///
+/// The guest registers the block uses most live in host registers inside it
+/// (``GuestRegisterCache``): loaded at first read, written back at each exit if dirty. At every
+/// exit the register file in memory is the guest's, so the state is precise there: an exit
+/// writes back the dirty registers, stores the pc of the next instruction and gives back the
+/// instructions not retired, all known when the exit is emitted. Scratch registers: `rax`,
+/// `rcx`, `rdx`, `r8`; no stack.
 struct BlockTranslator {
     /// The most instructions in one block.
     static let maximumInstructions = 64
     static let pageSize = 4096
+
+    /// Where the inline lookup of indirect jumps and exits to other pages reads (see
+    /// ``emitLookup()``): the block table, the code versions of RAM's pages and RAM's host
+    /// address, all fixed for the accelerator's memory.
+    struct Lookup {
+        var table: UInt
+        var codeVersions: UInt
+        var ramBase: UInt
+    }
+
+    /// Set once the accelerator knows its memory; while nil, such exits return to the Swift loop.
+    var lookup: Lookup?
 
     private var assembler = X86Assembler()
     /// Where the block being translated will start in the code buffer, and the host address of
@@ -44,9 +63,21 @@ struct BlockTranslator {
     private var chainRecord: UInt = 0
     /// The virtual page of the block's first instruction: exits to a pc on it may be chained.
     private var page: UInt64 = 0
-    /// Exits to the interpreter at an instruction (pc, instructions retired before it), emitted
-    /// after the block's straight-line code.
-    private var exits: [(label: X86Label, pc: UInt64, retired: Int)] = []
+    /// The block's length: what its entry took off the budget.
+    private var count = 0
+    /// The guest registers held in host registers, and their state at the point being emitted.
+    private var cache = GuestRegisterCache(for: [])
+    /// The virtual pc of the block's first instruction.
+    private var blockPC: UInt64 = 0
+    /// Set when the block ends in a branch or jump back to its own start (a loop): the loop
+    /// edge jumps to this label, after the entry, with the registers still in host registers.
+    private var loopHead: X86Label?
+    /// For a loop: the registers dirty at the loop edge, which may be dirty anywhere in the
+    /// body from the second iteration on (side exits write them back too).
+    private var loopCarried: UInt64 = 0
+    /// Exits to the interpreter at an instruction (pc, instructions retired before it, registers
+    /// dirty there), emitted after the block's straight-line code.
+    private var exits: [(label: X86Label, pc: UInt64, retired: Int, dirty: UInt64)] = []
 
     /// Translates the block starting at virtual `pc`, whose page's bytes start at `page` (the
     /// instruction is at `pageOffset`). Returns nil when the first instruction is not handled
@@ -64,29 +95,48 @@ struct BlockTranslator {
         self.base = base
         self.chainRecord = chainRecord
         self.page = pc & ~UInt64(Self.pageSize - 1)
+        count = instructions.list.count
+        cache = GuestRegisterCache(for: instructions.list)
+        blockPC = pc
+        loopHead = nil
+        loopCarried = 0
 
-        let count = instructions.list.count
         let short = assembler.newLabel()
         // Exact counting: a block longer than the budget runs nothing. The budget (rsi) goes
         // down by the block's length, for the next block when chained.
         assembler.arithmetic(.sub, .qword, .rsi, imm: Int32(count))
         assembler.jcc(.b, short)
+        if Self.loopsToItsStart(instructions.list) {
+            // A loop: every cached register is loaded once here, and the loop edge comes back
+            // below with them still in host registers.
+            for (guest, host) in cache.registers(in: cache.cached) {
+                assembler.mov(.qword, host, slot(guest))
+                cache.noteLoaded(guest)
+            }
+            let head = assembler.newLabel()
+            bind(head)
+            loopHead = head
+        }
 
         var instructionPC = pc
         var endsInJump = false
         for (index, instruction) in instructions.list.enumerated() {
-            endsInJump = emit(instruction, pc: instructionPC, index: index, count: count)
+            endsInJump = emit(instruction, pc: instructionPC, index: index)
             instructionPC &+= UInt64(instruction.length)
         }
         if !endsInJump {
+            writeBack()
             emitExit(pc: instructionPC, retired: count, code: instructions.stoppedAtUnhandled ? .interpret : .next)
         }
         for exit in exits {
             bind(exit.label)
+            writeBack(exit.dirty | loopCarried)
             emitExit(pc: exit.pc, retired: exit.retired, code: .interpret)
         }
         bind(short)
-        // Entered by a chained jump, the pc is not stored yet.
+        // Nothing ran: the budget gets the block's length back. Entered by a chained jump, the
+        // pc is not stored yet.
+        assembler.arithmetic(.add, .qword, .rsi, imm: Int32(count))
         storePC(pc)
         assembler.mov(.dword, .rax, imm: Int64(BlockExit.budget.rawValue))
         assembler.ret()
@@ -121,6 +171,18 @@ struct BlockTranslator {
         return (list, false)
     }
 
+    /// Whether the block's last instruction is a branch or `jal` whose target is its first.
+    static func loopsToItsStart(_ list: [AcceleratorInstruction]) -> Bool {
+        guard let last = list.last else { return false }
+        switch last.op {
+        case .jal, .cJal, .beq, .bne, .blt, .bge, .bltu, .bgeu, .cBeq, .cBne:
+            let offset = list.dropLast().reduce(0) { $0 + $1.length }
+            return last.imm == -Int64(offset)
+        default:
+            return false
+        }
+    }
+
     /// Whether the translator emits code for `op` (everything else ends the block).
     static func handles(_ op: Op) -> Bool {
         switch op {
@@ -145,11 +207,94 @@ struct BlockTranslator {
         }
     }
 
-    // MARK: - Emission
+    // MARK: - Operands and results
 
-    private func register(_ index: Int) -> X86Memory {
+    /// Where a guest register's value is at the point being emitted.
+    enum Operand: Equatable {
+        /// x0.
+        case immediate(Int32)
+        /// Cached in a host register (loaded).
+        case register(X86Register)
+        /// In the register file.
+        case memory(X86Memory)
+    }
+
+    /// Guest register `index` in the register file in memory.
+    private func slot(_ index: Int) -> X86Memory {
         X86Memory(base: .rdi, displacement: Int32(8 * index))
     }
+
+    /// The value of guest register `register` (x0 reads 0); a cached register is loaded into its
+    /// host register at its first read.
+    private mutating func operand(_ register: Int) -> Operand {
+        if register == 0 { return .immediate(0) }
+        guard let host = cache.host(register) else { return .memory(slot(register)) }
+        if !cache.isLoaded(register) {
+            assembler.mov(.qword, host, slot(register))
+            cache.noteLoaded(register)
+        }
+        return .register(host)
+    }
+
+    /// `target = source` at `size` (a `dword` move clears the upper half; callers that use
+    /// `dword` look only at the lower half).
+    private mutating func move(_ size: X86OperandSize, _ target: X86Register, _ source: Operand) {
+        switch source {
+        case .immediate(let value): assembler.mov(.qword, target, imm: Int64(value))
+        case .register(let host): if host != target { assembler.mov(size, target, host) }
+        case .memory(let memory): assembler.mov(size, target, memory)
+        }
+    }
+
+    /// `target op= source`.
+    private mutating func apply(_ operation: X86ArithmeticOperation, _ size: X86OperandSize, _ target: X86Register, _ source: Operand) {
+        switch source {
+        case .immediate(let value): assembler.arithmetic(operation, size, target, imm: value)
+        case .register(let host): assembler.arithmetic(operation, size, target, host)
+        case .memory(let memory): assembler.arithmetic(operation, size, target, memory)
+        }
+    }
+
+    /// A register of `source` (itself if it is one, else `scratch` loaded with it).
+    private mutating func inRegister(_ size: X86OperandSize, _ source: Operand, scratch: X86Register) -> X86Register {
+        if case .register(let host) = source { return host }
+        move(size, scratch, source)
+        return scratch
+    }
+
+    /// The register to compute `rd`'s new value in: its host register if it has one and that
+    /// is not `avoiding` (an operand still to be read after the result register is first
+    /// written), else `scratch`.
+    private func resultRegister(_ rd: Int, avoiding: Operand? = nil, scratch: X86Register = .rax) -> X86Register {
+        if rd < 32, let host = cache.host(rd), avoiding != .register(host) { return host }
+        return scratch
+    }
+
+    /// Makes `value` the new value of guest register `rd` (writes to x0 and the sink vanish).
+    private mutating func setResult(_ rd: Int, _ value: X86Register) {
+        guard rd != 0 && rd != Hart.sinkRegister else { return }
+        if let host = cache.host(rd) {
+            if host != value { assembler.mov(.qword, host, value) }
+            cache.noteWritten(rd)
+        } else {
+            assembler.mov(.qword, slot(rd), value)
+        }
+    }
+
+    /// Writes the cached registers dirty now back to memory.
+    private mutating func writeBack() {
+        writeBack(cache.dirty)
+        cache.noteWrittenBack()
+    }
+
+    /// Writes the cached registers in `mask` back to memory (no flags change).
+    private mutating func writeBack(_ mask: UInt64) {
+        for (guest, host) in cache.registers(in: mask) {
+            assembler.mov(.qword, slot(guest), host)
+        }
+    }
+
+    // MARK: - Emission
 
     private mutating func bind(_ label: X86Label) {
         do { try assembler.bind(label) } catch { preconditionFailure("the block translator bound a label twice: \(error)") }
@@ -164,17 +309,24 @@ struct BlockTranslator {
         }
     }
 
-    /// Adds `retired` to the count, stores `pc` as the hart's pc and returns `code`.
+    /// Gives the budget back the instructions of the block not retired, stores `pc` as the
+    /// hart's pc and returns `code`. The cached registers must have been written back.
     ///
     /// A `.next` exit to a pc on the block's own page goes through a `jmp` that the caller may
     /// patch to jump to the block at that pc (then the pc is not stored: that block's budget
     /// exit stores it). Until then the jump leads here, and this exit records where its rel32
     /// field is (``translate(page:pageOffset:pc:base:chainRecord:)``).
     private mutating func emitExit(pc: UInt64, retired: Int, code: BlockExit) {
-        if retired > 0 {
-            assembler.arithmetic(.add, .qword, X86Memory(base: .rdi, displacement: Int32(Hart.acceleratorInstretOffset)), imm: Int32(retired))
+        if retired < count {
+            assembler.arithmetic(.add, .qword, .rsi, imm: Int32(count - retired))
         }
-        if code == .next && pc & ~UInt64(Self.pageSize - 1) == page {
+        let samePage = pc & ~UInt64(Self.pageSize - 1) == page
+        if code == .next && !samePage && lookup != nil {
+            assembler.mov(.qword, .rax, imm: Int64(bitPattern: pc))
+            emitLookup()
+            return
+        }
+        if code == .next && samePage {
             let stub = assembler.newLabel()
             assembler.jmp(stub)
             let field = base + assembler.offset - 4
@@ -187,58 +339,133 @@ struct BlockTranslator {
         assembler.ret()
     }
 
-    /// `register += imm` for a 64-bit immediate.
-    private mutating func addImmediate(_ target: X86Register, _ imm: Int64) {
-        guard imm != 0 else { return }
-        if let small = Int32(exactly: imm) {
-            assembler.arithmetic(.add, .qword, target, imm: small)
-        } else {
-            assembler.mov(.qword, .rcx, imm: imm)
-            assembler.arithmetic(.add, .qword, target, .rcx)
+    /// The exit to the pc in `rax` (an indirect jump's target, or a pc on another page), with
+    /// every cached register written back and the whole block retired: stores the pc and jumps
+    /// to the block that the Swift loop's lookup (``JITAccelerator``) would run there, found
+    /// exactly as it finds it; returns `.next` to the loop when that lookup would not find one
+    /// in the table.
+    ///
+    /// The fetch TLB is probed as the loop's `cachedFetchRAMOffset` probes it (a miss returns:
+    /// the interpreter's fetch translates the pc, with its faults and permission checks, and
+    /// fills the entry); the entry's delta gives the RAM offset; the table entry must hold that
+    /// RAM offset, the same virtual pc and the page's current code version. The target block's
+    /// entry checks the budget. On a hit the block's code (or the interpreter stub, for an
+    /// instruction the translator does not handle) runs without the loop.
+    private mutating func emitLookup() {
+        assembler.mov(.qword, X86Memory(base: .rdi, displacement: Int32(Hart.acceleratorPCOffset)), .rax)
+        let miss = assembler.newLabel()
+        if let lookup {
+            let fetch = Hart.acceleratorTLBOffset + 2 * Hart.acceleratorTLBTableBytes
+            assembler.mov(.qword, .rcx, .rax)
+            assembler.shift(.shr, .qword, .rcx, by: 12)
+            assembler.arithmetic(.and, .dword, .rcx, imm: Int32(Hart.acceleratorTLBEntries - 1))
+            assembler.shift(.shl, .dword, .rcx, by: 4)
+            assembler.mov(.qword, .rdx, .rax)
+            assembler.arithmetic(.and, .qword, .rdx, imm: -Int32(Self.pageSize))
+            assembler.arithmetic(.cmp, .qword, .rdx, X86Memory(base: .rdi, index: .rcx, displacement: Int32(fetch)))
+            assembler.jcc(.ne, miss)
+            assembler.mov(.qword, .rdx, X86Memory(base: .rdi, index: .rcx, displacement: Int32(fetch + 8)))
+            assembler.arithmetic(.add, .qword, .rdx, .rax)
+            assembler.movabs(.r8, imm: Int64(bitPattern: UInt64(lookup.ramBase)))
+            assembler.arithmetic(.sub, .qword, .rdx, .r8)
+            // rdx: the RAM offset; rcx: its entry in the table.
+            precondition(BlockTable.entryBytes == 32, "the inline lookup scales table indices by 32")
+            assembler.mov(.dword, .rcx, .rdx)
+            assembler.shift(.shr, .dword, .rcx, by: 1)
+            assembler.arithmetic(.and, .dword, .rcx, imm: Int32(BlockTable.entries - 1))
+            assembler.shift(.shl, .dword, .rcx, by: 5)
+            assembler.movabs(.r8, imm: Int64(bitPattern: UInt64(lookup.table)))
+            assembler.arithmetic(.add, .qword, .rcx, .r8)
+            assembler.arithmetic(.cmp, .qword, .rdx, X86Memory(base: .rcx, displacement: Int32(BlockTable.ramOffsetField)))
+            assembler.jcc(.ne, miss)
+            assembler.arithmetic(.cmp, .qword, .rax, X86Memory(base: .rcx, displacement: Int32(BlockTable.pcField)))
+            assembler.jcc(.ne, miss)
+            assembler.shift(.shr, .qword, .rdx, by: 12)
+            assembler.movabs(.r8, imm: Int64(bitPattern: UInt64(lookup.codeVersions)))
+            assembler.mov(.dword, .r8, X86Memory(base: .r8, index: .rdx, scale: .four))
+            assembler.arithmetic(.cmp, .dword, .r8, X86Memory(base: .rcx, displacement: Int32(BlockTable.versionField)))
+            assembler.jcc(.ne, miss)
+            assembler.jmp(X86Memory(base: .rcx, displacement: Int32(BlockTable.codeField)))
         }
+        bind(miss)
+        assembler.mov(.dword, .rax, imm: Int64(BlockExit.next.rawValue))
+        assembler.ret()
     }
 
-    /// `rax = x[rs1] op imm`, for immediates of I-type instructions (12 bits, so they fit 32).
-    private mutating func immediate(_ operation: X86ArithmeticOperation, _ size: X86OperandSize, _ i: AcceleratorInstruction) {
-        assembler.mov(size, .rax, register(i.rs1))
-        assembler.arithmetic(operation, size, .rax, imm: Int32(truncatingIfNeeded: i.imm))
+    /// `rd = rs1 op second` at `size` (a `dword` result is sign-extended, as RV64's W forms).
+    private mutating func binary(_ operation: X86ArithmeticOperation, _ size: X86OperandSize, _ i: AcceleratorInstruction,
+                                 second: Operand, commutative: Bool) {
+        var first = operand(i.rs1), second = second
+        let home = resultRegister(i.rd)
+        if commutative && second == .register(home) && first != .register(home) { swap(&first, &second) }
+        let target = resultRegister(i.rd, avoiding: second)
+        move(size, target, first)
+        apply(operation, size, target, second)
+        if size == .dword { assembler.movsxd(target, target) }
+        setResult(i.rd, target)
     }
 
-    /// `rax = x[rs1] op x[rs2]`.
-    private mutating func binary(_ operation: X86ArithmeticOperation, _ size: X86OperandSize, _ i: AcceleratorInstruction) {
-        assembler.mov(size, .rax, register(i.rs1))
-        assembler.arithmetic(operation, size, .rax, register(i.rs2))
+    /// `rd = rs1 + imm` (`lea` between host registers, a constant for x0).
+    private mutating func addImmediate(_ size: X86OperandSize, _ i: AcceleratorInstruction) {
+        let source = operand(i.rs1)
+        let target = resultRegister(i.rd)
+        switch source {
+        case .immediate(let value):
+            let sum = Int64(value) &+ i.imm
+            assembler.mov(.qword, target, imm: size == .dword ? Int64(Int32(truncatingIfNeeded: sum)) : sum)
+            setResult(i.rd, target)
+            return
+        case .register(let host) where host != target:
+            assembler.lea(size, target, X86Memory(base: host, displacement: Int32(truncatingIfNeeded: i.imm)))
+        default:
+            move(size, target, source)
+            if i.imm != 0 { assembler.arithmetic(.add, size, target, imm: Int32(truncatingIfNeeded: i.imm)) }
+        }
+        if size == .dword { assembler.movsxd(target, target) }
+        setResult(i.rd, target)
     }
 
-    private mutating func store(_ source: X86Register, to rd: Int) {
-        // x0 writes land in the sink (the decoder redirects rd = 0; checked again here).
-        assembler.mov(.qword, register(rd == 0 ? Hart.sinkRegister : rd), source)
+    /// `rd = rs1 shifted by imm`.
+    private mutating func shiftImmediate(_ operation: X86ShiftOperation, _ size: X86OperandSize, _ i: AcceleratorInstruction) {
+        let source = operand(i.rs1)
+        let target = resultRegister(i.rd)
+        move(size, target, source)
+        assembler.shift(operation, size, target, by: UInt8(i.imm & (size == .dword ? 31 : 63)))
+        if size == .dword { assembler.movsxd(target, target) }
+        setResult(i.rd, target)
     }
 
-    /// `rax = x[rs1] shifted by x[rs2]` (x86 masks the count as RISC-V does: 6 bits, 5 for W).
+    /// `rd = rs1 shifted by rs2` (x86 masks the count as RISC-V does: 6 bits, 5 for W).
     private mutating func shiftByRegister(_ operation: X86ShiftOperation, _ size: X86OperandSize, _ i: AcceleratorInstruction) {
-        assembler.mov(size, .rax, register(i.rs1))
-        assembler.mov(.dword, .rcx, register(i.rs2))
-        assembler.shiftByCL(operation, size, .rax)
+        let source = operand(i.rs1)
+        move(.dword, .rcx, operand(i.rs2))
+        let target = resultRegister(i.rd)
+        move(size, target, source)
+        assembler.shiftByCL(operation, size, target)
+        if size == .dword { assembler.movsxd(target, target) }
+        setResult(i.rd, target)
     }
 
-    private mutating func compare(_ condition: X86Condition, _ i: AcceleratorInstruction, immediate: Bool) {
-        assembler.mov(.qword, .rax, register(i.rs1))
-        if immediate {
-            assembler.arithmetic(.cmp, .qword, .rax, imm: Int32(truncatingIfNeeded: i.imm))
-        } else {
-            assembler.arithmetic(.cmp, .qword, .rax, register(i.rs2))
-        }
-        assembler.set(condition, zeroExtendingInto: .rcx)
-        store(.rcx, to: i.rd)
+    /// `rd = (rs1 condition second) ? 1 : 0`.
+    private mutating func compare(_ condition: X86Condition, _ i: AcceleratorInstruction, second: Operand) {
+        let first = inRegister(.qword, operand(i.rs1), scratch: .rax)
+        apply(.cmp, .qword, first, second)
+        let target = resultRegister(i.rd, scratch: .rcx)
+        assembler.set(condition, zeroExtendingInto: target)
+        setResult(i.rd, target)
     }
 
     /// `rax` = the host address of the access of `size` bytes at `x[rs1] + imm`, through the
     /// read (`write` false) or write TLB; a miss, a misaligned access or one that crosses the
     /// page goes to the interpreter at this instruction.
     private mutating func probe(_ i: AcceleratorInstruction, size: Int, write: Bool, pc: UInt64, index: Int) {
-        assembler.mov(.qword, .rax, register(i.rs1))
-        addImmediate(.rax, i.imm)
+        switch operand(i.rs1) {
+        case .register(let host):
+            assembler.lea(.qword, .rax, X86Memory(base: host, displacement: Int32(truncatingIfNeeded: i.imm)))
+        case let source:
+            move(.qword, .rax, source)
+            if i.imm != 0 { assembler.arithmetic(.add, .qword, .rax, imm: Int32(truncatingIfNeeded: i.imm)) }
+        }
         assembler.mov(.qword, .rcx, .rax)
         assembler.shift(.shr, .qword, .rcx, by: 12)
         assembler.arithmetic(.and, .dword, .rcx, imm: Int32(Hart.acceleratorTLBEntries - 1))
@@ -250,7 +477,7 @@ struct BlockTranslator {
         let table = Hart.acceleratorTLBOffset + (write ? Hart.acceleratorTLBTableBytes : 0)
         assembler.arithmetic(.cmp, .qword, .rdx, X86Memory(base: .rdi, index: .rcx, displacement: Int32(table)))
         let miss = assembler.newLabel()
-        exits.append((miss, pc, index))
+        exits.append((miss, pc, index, cache.dirty))
         assembler.jcc(.ne, miss)
         assembler.arithmetic(.add, .qword, .rax, X86Memory(base: .rdi, index: .rcx, displacement: Int32(table + 8)))
     }
@@ -258,44 +485,81 @@ struct BlockTranslator {
     private mutating func load(_ i: AcceleratorInstruction, size: Int, signed: Bool, pc: UInt64, index: Int) {
         probe(i, size: size, write: false, pc: pc, index: index)
         let source = X86Memory(base: .rax)
+        let target = resultRegister(i.rd, scratch: .rdx)
         switch (size, signed) {
-        case (1, true): assembler.movsx(.qword, .rdx, .byte, source)
-        case (1, false): assembler.movzx(.dword, .rdx, .byte, source)
-        case (2, true): assembler.movsx(.qword, .rdx, .word, source)
-        case (2, false): assembler.movzx(.dword, .rdx, .word, source)
-        case (4, true): assembler.movsxd(.rdx, source)
-        case (4, false): assembler.mov(.dword, .rdx, source)
-        default: assembler.mov(.qword, .rdx, source)
+        case (1, true): assembler.movsx(.qword, target, .byte, source)
+        case (1, false): assembler.movzx(.dword, target, .byte, source)
+        case (2, true): assembler.movsx(.qword, target, .word, source)
+        case (2, false): assembler.movzx(.dword, target, .word, source)
+        case (4, true): assembler.movsxd(target, source)
+        case (4, false): assembler.mov(.dword, target, source)
+        default: assembler.mov(.qword, target, source)
         }
-        store(.rdx, to: i.rd)
+        setResult(i.rd, target)
     }
 
     private mutating func storeMemory(_ i: AcceleratorInstruction, size: Int, pc: UInt64, index: Int) {
-        probe(i, size: size, write: true, pc: pc, index: index)
-        assembler.mov(.qword, .rdx, register(i.rs2))
         let sizes: [Int: X86OperandSize] = [1: .byte, 2: .word, 4: .dword, 8: .qword]
-        assembler.mov(sizes[size]!, X86Memory(base: .rax), .rdx)
+        let width = sizes[size]!
+        // The value first: a cached register is loaded before the probe takes its exit.
+        let value = operand(i.rs2)
+        probe(i, size: size, write: true, pc: pc, index: index)
+        switch value {
+        case .immediate(let constant): assembler.mov(width, X86Memory(base: .rax), imm: constant)
+        case .register(let host): assembler.mov(width, X86Memory(base: .rax), host)
+        case .memory(let memory):
+            assembler.mov(.qword, .rdx, memory)
+            assembler.mov(width, X86Memory(base: .rax), .rdx)
+        }
     }
 
     /// A conditional branch: ends the block at the target or the next instruction.
-    private mutating func branch(_ condition: X86Condition, _ i: AcceleratorInstruction, pc: UInt64, againstZero: Bool, count: Int) {
-        assembler.mov(.qword, .rax, register(i.rs1))
-        if againstZero {
-            assembler.test(.qword, .rax, .rax)
+    private mutating func branch(_ condition: X86Condition, _ i: AcceleratorInstruction, pc: UInt64, againstZero: Bool) {
+        let first = inRegister(.qword, operand(i.rs1), scratch: .rax)
+        let second = againstZero ? Operand.immediate(0) : operand(i.rs2)
+        // The block ends here: every exit sees memory up to date (a move changes no flags,
+        // but writing back before the compare keeps the flags' producer next to the jump). A
+        // loop writes back only on the way out.
+        let dirty = cache.dirty
+        if loopHead == nil { writeBack() }
+        if second == .immediate(0) {
+            assembler.test(.qword, first, first)
         } else {
-            assembler.arithmetic(.cmp, .qword, .rax, register(i.rs2))
+            apply(.cmp, .qword, first, second)
         }
         let taken = assembler.newLabel()
         assembler.jcc(condition, taken)
+        if loopHead != nil { writeBack(dirty) }
         emitExit(pc: pc &+ UInt64(i.length), retired: count, code: .next)
         bind(taken)
-        emitExit(pc: pc &+ UInt64(bitPattern: i.imm), retired: count, code: .next)
+        if loopHead != nil {
+            loopBack(dirty: dirty)
+        } else {
+            emitExit(pc: pc &+ UInt64(bitPattern: i.imm), retired: count, code: .next)
+        }
+    }
+
+    /// The edge of a block that loops to its own start, with the registers in `dirty` not
+    /// written back: the next iteration takes its length off the budget, as the entry does,
+    /// and runs from the loop head with every register still in its host register; when the
+    /// budget is too small it gives the length back, writes the registers back and returns
+    /// `budget` with the block's own pc (as its entry would).
+    private mutating func loopBack(dirty: UInt64) {
+        guard let loopHead else { preconditionFailure("a loop edge in a block that does not loop") }
+        loopCarried = dirty
+        assembler.arithmetic(.sub, .qword, .rsi, imm: Int32(count))
+        assembler.jcc(.ae, loopHead)
+        assembler.arithmetic(.add, .qword, .rsi, imm: Int32(count))
+        writeBack(dirty)
+        storePC(blockPC)
+        assembler.mov(.dword, .rax, imm: Int64(BlockExit.budget.rawValue))
+        assembler.ret()
     }
 
     /// Division and remainder with RISC-V's results for a zero divisor and for overflow.
     private mutating func divide(_ i: AcceleratorInstruction, size: X86OperandSize, signed: Bool, remainder: Bool) {
-        assembler.mov(size, .rax, register(i.rs1))
-        assembler.mov(size, .rcx, register(i.rs2))
+        move(size, .rax, operand(i.rs1))
+        move(size, .rcx, operand(i.rs2))
         let byZero = assembler.newLabel(), done = assembler.newLabel()
         assembler.test(size, .rcx, .rcx)
         assembler.jcc(.e, byZero)
@@ -321,43 +585,54 @@ struct BlockTranslator {
         bind(done)
         let result: X86Register = remainder ? .rdx : .rax
         if size == .dword { assembler.movsxd(result, result) }
-        store(result, to: i.rd)
+        setResult(i.rd, result)
     }
 
-    /// Emits instruction `index` of `count`; returns true if it ended the block itself.
-    private mutating func emit(_ i: AcceleratorInstruction, pc: UInt64, index: Int, count: Int) -> Bool {
+    /// `rd = constant`.
+    private mutating func setConstant(_ rd: Int, _ value: UInt64) {
+        let target = resultRegister(rd)
+        assembler.mov(.qword, target, imm: Int64(bitPattern: value))
+        setResult(rd, target)
+    }
+
+    /// Emits instruction `index`; returns true if it ended the block itself.
+    private mutating func emit(_ i: AcceleratorInstruction, pc: UInt64, index: Int) -> Bool {
         switch i.op {
-        case .lui, .cLui:
-            assembler.mov(.qword, .rax, imm: i.imm)
-            store(.rax, to: i.rd)
-        case .auipc:
-            assembler.mov(.qword, .rax, imm: Int64(bitPattern: pc &+ UInt64(bitPattern: i.imm)))
-            store(.rax, to: i.rd)
+        case .lui, .cLui: setConstant(i.rd, UInt64(bitPattern: i.imm))
+        case .auipc: setConstant(i.rd, pc &+ UInt64(bitPattern: i.imm))
         case .jal, .cJal:
-            assembler.mov(.qword, .rax, imm: Int64(bitPattern: pc &+ UInt64(i.length)))
-            store(.rax, to: i.rd)
-            emitExit(pc: pc &+ UInt64(bitPattern: i.imm), retired: count, code: .next)
+            setConstant(i.rd, pc &+ UInt64(i.length))
+            if loopHead != nil {
+                loopBack(dirty: cache.dirty)
+            } else {
+                writeBack()
+                emitExit(pc: pc &+ UInt64(bitPattern: i.imm), retired: count, code: .next)
+            }
             return true
         case .jalr, .cJalr, .cJr:
             // The target first: rd may be rs1.
-            assembler.mov(.qword, .rax, register(i.rs1))
-            addImmediate(.rax, i.imm)
+            let source = operand(i.rs1)
+            if case .register(let host) = source {
+                assembler.lea(.qword, .rax, X86Memory(base: host, displacement: Int32(truncatingIfNeeded: i.imm)))
+            } else {
+                move(.qword, .rax, source)
+                if i.imm != 0 { assembler.arithmetic(.add, .qword, .rax, imm: Int32(truncatingIfNeeded: i.imm)) }
+            }
             assembler.arithmetic(.and, .qword, .rax, imm: -2)
-            assembler.mov(.qword, .rcx, imm: Int64(bitPattern: pc &+ UInt64(i.length)))
-            store(.rcx, to: i.rd)
-            assembler.mov(.qword, X86Memory(base: .rdi, displacement: Int32(Hart.acceleratorPCOffset)), .rax)
-            assembler.arithmetic(.add, .qword, X86Memory(base: .rdi, displacement: Int32(Hart.acceleratorInstretOffset)), imm: Int32(count))
-            assembler.mov(.dword, .rax, imm: Int64(BlockExit.next.rawValue))
-            assembler.ret()
+            let link = resultRegister(i.rd, scratch: .rcx)
+            assembler.mov(.qword, link, imm: Int64(bitPattern: pc &+ UInt64(i.length)))
+            setResult(i.rd, link)
+            writeBack()
+            emitLookup()
             return true
-        case .beq: branch(.e, i, pc: pc, againstZero: false, count: count); return true
-        case .bne: branch(.ne, i, pc: pc, againstZero: false, count: count); return true
-        case .blt: branch(.l, i, pc: pc, againstZero: false, count: count); return true
-        case .bge: branch(.ge, i, pc: pc, againstZero: false, count: count); return true
-        case .bltu: branch(.b, i, pc: pc, againstZero: false, count: count); return true
-        case .bgeu: branch(.ae, i, pc: pc, againstZero: false, count: count); return true
-        case .cBeq: branch(.e, i, pc: pc, againstZero: true, count: count); return true
-        case .cBne: branch(.ne, i, pc: pc, againstZero: true, count: count); return true
+        case .beq: branch(.e, i, pc: pc, againstZero: false); return true
+        case .bne: branch(.ne, i, pc: pc, againstZero: false); return true
+        case .blt: branch(.l, i, pc: pc, againstZero: false); return true
+        case .bge: branch(.ge, i, pc: pc, againstZero: false); return true
+        case .bltu: branch(.b, i, pc: pc, againstZero: false); return true
+        case .bgeu: branch(.ae, i, pc: pc, againstZero: false); return true
+        case .cBeq: branch(.e, i, pc: pc, againstZero: true); return true
+        case .cBne: branch(.ne, i, pc: pc, againstZero: true); return true
 
         case .lb: load(i, size: 1, signed: true, pc: pc, index: index)
         case .lbu: load(i, size: 1, signed: false, pc: pc, index: index)
@@ -371,60 +646,47 @@ struct BlockTranslator {
         case .sw, .cSw: storeMemory(i, size: 4, pc: pc, index: index)
         case .sd, .cSd: storeMemory(i, size: 8, pc: pc, index: index)
 
-        case .addi, .cAddi:
-            assembler.mov(.qword, .rax, register(i.rs1))
-            addImmediate(.rax, i.imm)
-            store(.rax, to: i.rd)
-        case .slti: compare(.l, i, immediate: true)
-        case .sltiu: compare(.b, i, immediate: true)
-        case .xori: immediate(.xor, .qword, i); store(.rax, to: i.rd)
-        case .ori: immediate(.or, .qword, i); store(.rax, to: i.rd)
-        case .andi, .cAndi: immediate(.and, .qword, i); store(.rax, to: i.rd)
-        case .slli, .cSlli, .srli, .cSrli, .srai, .cSrai:
-            let operation: X86ShiftOperation = (i.op == .slli || i.op == .cSlli) ? .shl : (i.op == .srli || i.op == .cSrli) ? .shr : .sar
-            assembler.mov(.qword, .rax, register(i.rs1))
-            assembler.shift(operation, .qword, .rax, by: UInt8(i.imm & 63))
-            store(.rax, to: i.rd)
-        case .add, .cAdd: binary(.add, .qword, i); store(.rax, to: i.rd)
-        case .sub, .cSub: binary(.sub, .qword, i); store(.rax, to: i.rd)
-        case .xor, .cXor: binary(.xor, .qword, i); store(.rax, to: i.rd)
-        case .or, .cOr: binary(.or, .qword, i); store(.rax, to: i.rd)
-        case .and, .cAnd: binary(.and, .qword, i); store(.rax, to: i.rd)
-        case .slt: compare(.l, i, immediate: false)
-        case .sltu: compare(.b, i, immediate: false)
-        case .sll: shiftByRegister(.shl, .qword, i); store(.rax, to: i.rd)
-        case .srl: shiftByRegister(.shr, .qword, i); store(.rax, to: i.rd)
-        case .sra: shiftByRegister(.sar, .qword, i); store(.rax, to: i.rd)
-
-        case .addiw, .cAddiw:
-            immediate(.add, .dword, i)
-            assembler.movsxd(.rax, .rax)
-            store(.rax, to: i.rd)
-        case .slliw, .srliw, .sraiw:
-            let operation: X86ShiftOperation = i.op == .slliw ? .shl : i.op == .srliw ? .shr : .sar
-            assembler.mov(.dword, .rax, register(i.rs1))
-            assembler.shift(operation, .dword, .rax, by: UInt8(i.imm & 31))
-            assembler.movsxd(.rax, .rax)
-            store(.rax, to: i.rd)
-        case .addw, .cAddw, .subw, .cSubw:
-            binary(i.op == .addw || i.op == .cAddw ? .add : .sub, .dword, i)
-            assembler.movsxd(.rax, .rax)
-            store(.rax, to: i.rd)
-        case .sllw, .srlw, .sraw:
-            shiftByRegister(i.op == .sllw ? .shl : i.op == .srlw ? .shr : .sar, .dword, i)
-            assembler.movsxd(.rax, .rax)
-            store(.rax, to: i.rd)
+        case .addi, .cAddi: addImmediate(.qword, i)
+        case .addiw, .cAddiw: addImmediate(.dword, i)
+        case .slti: compare(.l, i, second: .immediate(Int32(truncatingIfNeeded: i.imm)))
+        case .sltiu: compare(.b, i, second: .immediate(Int32(truncatingIfNeeded: i.imm)))
+        case .xori: binary(.xor, .qword, i, second: .immediate(Int32(truncatingIfNeeded: i.imm)), commutative: false)
+        case .ori: binary(.or, .qword, i, second: .immediate(Int32(truncatingIfNeeded: i.imm)), commutative: false)
+        case .andi, .cAndi: binary(.and, .qword, i, second: .immediate(Int32(truncatingIfNeeded: i.imm)), commutative: false)
+        case .slli, .cSlli: shiftImmediate(.shl, .qword, i)
+        case .srli, .cSrli: shiftImmediate(.shr, .qword, i)
+        case .srai, .cSrai: shiftImmediate(.sar, .qword, i)
+        case .slliw: shiftImmediate(.shl, .dword, i)
+        case .srliw: shiftImmediate(.shr, .dword, i)
+        case .sraiw: shiftImmediate(.sar, .dword, i)
+        case .add, .cAdd: binary(.add, .qword, i, second: operand(i.rs2), commutative: true)
+        case .sub, .cSub: binary(.sub, .qword, i, second: operand(i.rs2), commutative: false)
+        case .xor, .cXor: binary(.xor, .qword, i, second: operand(i.rs2), commutative: true)
+        case .or, .cOr: binary(.or, .qword, i, second: operand(i.rs2), commutative: true)
+        case .and, .cAnd: binary(.and, .qword, i, second: operand(i.rs2), commutative: true)
+        case .addw, .cAddw: binary(.add, .dword, i, second: operand(i.rs2), commutative: true)
+        case .subw, .cSubw: binary(.sub, .dword, i, second: operand(i.rs2), commutative: false)
+        case .slt: compare(.l, i, second: operand(i.rs2))
+        case .sltu: compare(.b, i, second: operand(i.rs2))
+        case .sll: shiftByRegister(.shl, .qword, i)
+        case .srl: shiftByRegister(.shr, .qword, i)
+        case .sra: shiftByRegister(.sar, .qword, i)
+        case .sllw: shiftByRegister(.shl, .dword, i)
+        case .srlw: shiftByRegister(.shr, .dword, i)
+        case .sraw: shiftByRegister(.sar, .dword, i)
 
         case .mul, .mulw:
             let size: X86OperandSize = i.op == .mul ? .qword : .dword
-            assembler.mov(size, .rax, register(i.rs1))
-            assembler.mov(size, .rcx, register(i.rs2))
-            assembler.imul(size, .rax, .rcx)
-            if size == .dword { assembler.movsxd(.rax, .rax) }
-            store(.rax, to: i.rd)
+            let first = operand(i.rs1)
+            let second = inRegister(size, operand(i.rs2), scratch: .rcx)
+            let target = resultRegister(i.rd, avoiding: .register(second))
+            move(size, target, first)
+            assembler.imul(size, target, second)
+            if size == .dword { assembler.movsxd(target, target) }
+            setResult(i.rd, target)
         case .mulh, .mulhu, .mulhsu:
-            assembler.mov(.qword, .rax, register(i.rs1))
-            assembler.mov(.qword, .rcx, register(i.rs2))
+            move(.qword, .rax, operand(i.rs1))
+            move(.qword, .rcx, operand(i.rs2))
             if i.op == .mulh {
                 assembler.imul(.qword, .rcx)
             } else {
@@ -437,7 +699,7 @@ struct BlockTranslator {
                     assembler.arithmetic(.sub, .qword, .rdx, .r8)
                 }
             }
-            store(.rdx, to: i.rd)
+            setResult(i.rd, .rdx)
         case .div: divide(i, size: .qword, signed: true, remainder: false)
         case .divu: divide(i, size: .qword, signed: false, remainder: false)
         case .rem: divide(i, size: .qword, signed: true, remainder: true)

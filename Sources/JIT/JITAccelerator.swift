@@ -12,34 +12,45 @@ import RISCV
 /// state, so looking at interrupts only between blocks and after interpreted instructions is
 /// exactly what the interpreter does.
 public final class JITAccelerator: HartAccelerator {
-    /// `(registers, budget) -> BlockExit.rawValue`, see ``BlockTranslator``.
-    typealias BlockFunction = @convention(c) (UnsafeMutablePointer<UInt64>, Int) -> Int
-
-    /// One block in the lookup table: valid while its page's code version is unchanged, for the
-    /// virtual pc it was made at. `function` nil: the instruction at the pc is the interpreter's.
-    struct Entry {
-        var ramOffset: UInt64 = .max
-        var pc: UInt64 = 0
-        var version: UInt32 = 0
-        var function: BlockFunction?
-        /// Where `function`'s code starts in the buffer (for chaining to it).
-        var code = CodeAddress(offset: 0)
-    }
-
-    static let tableEntries = 1 << 16
     /// The code buffer's default size: 64 MiB (emptied and refilled when full).
     public static let defaultCapacity = 64 << 20
+    /// How many times by default the loop finds no block at a pc before it translates one there
+    /// (see ``init(capacity:translationThreshold:)``).
+    public static let defaultTranslationThreshold = 8
+    /// Instructions the interpreter runs for the loop at a pc that is not worth translating yet.
+    static let coldStretch: UInt64 = 256
+
+    /// What the loop runs at a pc.
+    enum Found: Equatable {
+        /// The block's code.
+        case block(CodeAddress)
+        /// The instruction is one the translator does not handle: the interpreter runs it.
+        case interpreted
+        /// No block yet and the pc has not been seen often enough: the interpreter runs a stretch.
+        case cold
+    }
 
     private let buffer: CodeBuffer
     private var translator = BlockTranslator()
-    /// Direct-mapped by RAM offset of the block's first instruction. Sound: allocated in init,
-    /// deallocated in deinit, used by one thread.
-    private let table: UnsafeMutablePointer<Entry>
+    /// The blocks by RAM offset of their first instruction (read by generated code too).
+    /// Allocated in init, deallocated in deinit, used by one thread.
+    private let table: BlockTable
     /// The memory whose offsets key the table (one accelerator per hart).
     private weak var memory: GuestMemory?
     /// Where a block's exit to a pc on its own page records its jump's rel32 field (a buffer
     /// offset), -1 otherwise (see ``BlockTranslator``). Sound: allocated in init, deallocated in deinit.
     private let chainRecord: UnsafeMutablePointer<Int>
+    /// The block entry (``BlockEntry``) at the start of the buffer, and the host address of the
+    /// interpreter stub after it.
+    private var entry: BlockEntry.Function
+    private var interpreterStub: UInt = 0
+
+    /// See ``init(capacity:translationThreshold:)``.
+    private let translationThreshold: UInt8
+    /// Per table slot: how many times the loop found no valid block there since the last
+    /// translation (a heuristic only: colliding pcs share a counter). Allocated in init,
+    /// deallocated in deinit.
+    private let misses: UnsafeMutablePointer<UInt8>
 
     /// Statistics: blocks translated, code buffer resets.
     public private(set) var blocksTranslated = 0
@@ -47,20 +58,32 @@ public final class JITAccelerator: HartAccelerator {
 
     /// Reserves `capacity` bytes of code buffer. Throws where the host allows no executable
     /// memory (the caller then keeps the interpreter).
-    public init(capacity: Int = JITAccelerator.defaultCapacity) throws(CodeBufferError) {
+    ///
+    /// A block is translated at a pc only after the loop has found none there
+    /// `translationThreshold` times (0: at once); until then the interpreter runs a stretch of
+    /// instructions from that pc. Code that runs a few times (most of a boot) costs less to
+    /// interpret than to translate. The results are the same either way: the interpreter is
+    /// the reference.
+    public init(capacity: Int = JITAccelerator.defaultCapacity,
+                translationThreshold: Int = JITAccelerator.defaultTranslationThreshold) throws(CodeBufferError) {
         #if !(arch(x86_64) && os(Linux))
         throw CodeBufferError.executableMemoryUnavailable(reasons: ["the translator emits x86-64 code for Linux (System V calls)"])
         #else
-        buffer = try CodeBuffer(capacity: capacity)
-        table = .allocate(capacity: JITAccelerator.tableEntries)
-        table.initialize(repeating: Entry(), count: JITAccelerator.tableEntries)
+        let buffer = try CodeBuffer(capacity: capacity)
+        self.buffer = buffer
+        table = BlockTable()
+        self.translationThreshold = UInt8(clamping: translationThreshold)
+        misses = .allocate(capacity: BlockTable.entries)
+        misses.initialize(repeating: 0, count: BlockTable.entries)
         chainRecord = .allocate(capacity: 1)
         chainRecord.initialize(to: -1)
+        (entry, interpreterStub) = JITAccelerator.installEntry(in: buffer)
         #endif
     }
 
     deinit {
         table.deallocate()
+        misses.deallocate()
         chainRecord.deallocate()
     }
 
@@ -71,7 +94,12 @@ public final class JITAccelerator: HartAccelerator {
     public var codeBytes: Int { buffer.count }
 
     public func run(_ hart: Hart, until limit: UInt64) -> Hart.StopReason {
-        if memory == nil { memory = hart.memory }
+        if memory == nil {
+            memory = hart.memory
+            translator.lookup = BlockTranslator.Lookup(
+                table: UInt(bitPattern: table.base), codeVersions: UInt(bitPattern: hart.memory.codeVersionTable),
+                ramBase: UInt(bitPattern: hart.memory.hostBytes))
+        }
         precondition(memory === hart.memory, "a JITAccelerator serves one hart (its table is keyed by that hart's RAM)")
         let registers = hart.registerBlock
         var boundaryDone = false
@@ -95,10 +123,12 @@ public final class JITAccelerator: HartAccelerator {
                 if now >= stop { break blocks }
                 let pc = hart.pc
                 let resets = bufferResets
-                guard let ramOffset = hart.cachedFetchRAMOffset(pc), let found = block(at: pc, ramOffset: ramOffset, hart) else {
+                let next = hart.cachedFetchRAMOffset(pc).map { block(at: pc, ramOffset: $0, hart) } ?? .interpreted
+                guard case .block(let found) = next else {
                     // A fetch the TLB does not hold yet (the interpreter translates it, with its
-                    // faults) or an instruction the translator does not handle.
-                    let reason = hart.interpret(until: now &+ 1)
+                    // faults), an instruction the translator does not handle, or code not run
+                    // often enough yet to translate.
+                    let reason = hart.interpret(until: next == .cold ? min(stop, now &+ JITAccelerator.coldStretch) : now &+ 1)
                     if reason != .limit { return reason }
                     boundaryDone = true
                     break blocks
@@ -107,9 +137,9 @@ public final class JITAccelerator: HartAccelerator {
                     // The exit and this block are on one page, looked up under one translation
                     // context: entered only through a checked lookup of the first, the jump is
                     // valid as long as the page's code version is (see docs/jit.md).
-                    patch(site, to: found.code)
+                    patch(site, to: found)
                 }
-                switch found.function(registers, Int(clamping: stop &- now)) {
+                switch entry(registers, Int(clamping: stop &- now), buffer.hostAddress(of: found)) {
                 case BlockExit.next.rawValue:
                     continue blocks
                 case BlockExit.interpret.rawValue:
@@ -130,31 +160,41 @@ public final class JITAccelerator: HartAccelerator {
         }
     }
 
-    /// The block for virtual `pc` at `ramOffset`, translated now if the table has none valid;
-    /// nil if its first instruction is the interpreter's.
-    private func block(at pc: UInt64, ramOffset: UInt64, _ hart: Hart) -> (function: BlockFunction, code: CodeAddress)? {
+    /// What runs at virtual `pc` at `ramOffset`: the block there, translated now if the table
+    /// has none valid and the pc was seen often enough (see ``init(capacity:translationThreshold:)``).
+    private func block(at pc: UInt64, ramOffset: UInt64, _ hart: Hart) -> Found {
         let memory = hart.memory
-        let slot = table + Int(truncatingIfNeeded: (ramOffset >> 1) & UInt64(JITAccelerator.tableEntries - 1))
         let page = Int(truncatingIfNeeded: ramOffset >> 12)
         let version = memory.codeVersion(page: page)
-        if slot.pointee.ramOffset == ramOffset && slot.pointee.pc == pc && slot.pointee.version == version {
-            return slot.pointee.function.map { (function: $0, code: slot.pointee.code) }
+        if let code = table.code(ramOffset: ramOffset, pc: pc, version: version) {
+            return code == interpreterStub ? .interpreted : .block(codeAddress(ofHost: code))
         }
+        let heat = misses + BlockTable.entryOffset(ramOffset: ramOffset) / BlockTable.entryBytes
+        if heat.pointee < translationThreshold {
+            heat.pointee += 1
+            return .cold
+        }
+        heat.pointee = 0
         // Stores to the page must take the slow path (which invalidates) before we read it.
         hart.markCodePage(page)
         let pageOffset = Int(truncatingIfNeeded: ramOffset & 0xFFF)
         let pageStart = UnsafeRawPointer(memory.hostBytes + page * BlockTranslator.pageSize)
-        var entry = Entry(ramOffset: ramOffset, pc: pc, version: version, function: nil)
+        var code: CodeAddress?
         var end = pageOffset + 2
         if let (address, endOffset) = install(page: pageStart, pageOffset: pageOffset, pc: pc) {
-            entry.function = buffer.function(at: address, as: BlockFunction.self)
-            entry.code = address
+            code = address
             end = endOffset
             blocksTranslated += 1
         }
         memory.noteTranslated(page: page, from: pageOffset, to: end)
-        slot.pointee = entry   // (a reset in install emptied the table, not moved it)
-        return entry.function.map { (function: $0, code: entry.code) }
+        // (A reset in install emptied the table and put the stub back at its address.)
+        table.record(ramOffset: ramOffset, pc: pc, version: version, code: code.map { buffer.hostAddress(of: $0) } ?? interpreterStub)
+        return code.map { .block($0) } ?? .interpreted
+    }
+
+    /// The buffer address of code at host address `host`.
+    private func codeAddress(ofHost host: UInt) -> CodeAddress {
+        CodeAddress(offset: Int(host - buffer.hostAddress(of: CodeAddress(offset: 0))))
     }
 
     /// Translates the block and copies it into the buffer (emptying it, and the table, when
@@ -190,7 +230,20 @@ public final class JITAccelerator: HartAccelerator {
     /// Forgets every translation (none is running: blocks return before any is installed).
     private func resetCode() {
         buffer.reset()
-        table.update(repeating: Entry(), count: JITAccelerator.tableEntries)
+        (entry, interpreterStub) = JITAccelerator.installEntry(in: buffer)
+        table.clear()
         bufferResets += 1
+    }
+
+    /// Puts the block entry and the interpreter stub at the start of the (empty) buffer.
+    private static func installEntry(in buffer: CodeBuffer) -> (BlockEntry.Function, stub: UInt) {
+        precondition(buffer.count == 0, "the block entry goes at the start of an empty code buffer")
+        do {
+            let entry = buffer.function(at: try buffer.append(BlockEntry.code()), as: BlockEntry.Function.self)
+            let stub = buffer.hostAddress(of: try buffer.append(BlockEntry.interpreterStub()))
+            return (entry, stub)
+        } catch {
+            preconditionFailure("a code buffer of \(buffer.capacity) bytes has no room for the block entry: \(error)")
+        }
     }
 }

@@ -59,6 +59,10 @@ extension GuestMemory {
     /// made at one version is stale at any other.
     package func codeVersion(page: Int) -> UInt32 { codeVersions[page] }
 
+    /// The code versions of all pages (``codeVersion(page:)``), one `UInt32` per page: generated
+    /// code reads them there. Sound to read for ``pageCount`` entries while the memory lives.
+    package var codeVersionTable: UnsafePointer<UInt32> { UnsafePointer(codeVersions) }
+
     /// Records that bytes `from..<to` of page `page` (offsets in the page) were translated.
     package func noteTranslated(page: Int, from: Int, to: Int) {
         let range = translatedRanges[page]

@@ -1,4 +1,5 @@
 import Foundation
+import JIT
 @testable import Machine
 import RISCV
 
@@ -12,6 +13,8 @@ import RISCV
 struct LockstepChecker {
     /// Builds the guest's machine, ready to run (the same image every call).
     let makeMachine: () throws -> Machine
+    /// How often the JIT finds no block at a pc before it translates one (0: at once).
+    var translationThreshold = JITAccelerator.defaultTranslationThreshold
 
     /// Where the two engines first differ.
     struct Difference: CustomStringConvertible {
@@ -67,7 +70,7 @@ struct LockstepChecker {
     func makePair() throws -> Pair {
         let interpreter = try makeMachine(), jit = try makeMachine()
         interpreter.use(.interpreter)   // (a test run may start every machine on the JIT)
-        if let notice = jit.use(.jit) { throw CheckerError(description: notice) }
+        jit.hart.accelerator = try JITAccelerator(translationThreshold: translationThreshold)
         return Pair(interpreter: interpreter, jit: jit)
     }
 

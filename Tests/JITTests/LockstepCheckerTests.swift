@@ -1,5 +1,6 @@
 import ELF
 import Foundation
+import JIT
 import Machine
 import Testing
 
@@ -44,8 +45,10 @@ import Testing
     }
 
     /// The default guest's boot to its shell prompt (about 140 M instructions) and on, to
-    /// 300 M, compared every 5 M.
-    @Test func linuxBoot() throws {
+    /// 300 M, compared every 5 M; with the JIT translating every block the first time it runs,
+    /// and with the default threshold.
+    @Test(arguments: [0, JITAccelerator.defaultTranslationThreshold])
+    func linuxBoot(translationThreshold: Int) throws {
         let images = Self.linuxImages
         guard let kernel = FileManager.default.contents(atPath: images.kernel),
               let initrd = FileManager.default.contents(atPath: images.initrd) else {
@@ -54,15 +57,16 @@ import Testing
         }
         var console: [UInt8] = []
         var first = true
-        let checker = LockstepChecker {
+        var checker = LockstepChecker {
             let machine = try Machine(configuration: MachineConfiguration(memorySize: 128 << 20, entropySeed: 1))
             try machine.bootLinux(kernel: try LinuxImage(bytes: [UInt8](kernel)), initrd: [UInt8](initrd), commandLine: "console=ttyS0")
             if first { machine.routeConsole { console.append($0) }; first = false }
             return machine
         }
+        checker.translationThreshold = translationThreshold
         let report = try checker.check(step: 5_000_000, total: 300_000_000)
         #expect(report.firstDifference == nil, "\(report)")
         #expect(String(decoding: console, as: UTF8.self).contains("init ready"), "the boot did not reach the shell")
-        print("checker: linux boot: \(report)")
+        print("checker: linux boot, translation threshold \(translationThreshold): \(report)")
     }
 }

@@ -1,4 +1,5 @@
 import GuestAssembly
+import JIT
 import Machine
 import Testing
 
@@ -9,11 +10,12 @@ import Testing
 /// straight to each count too. Each program also checks its own results, so a wrong answer that both
 /// engines shared would fail too.
 @Suite struct TranslatedProgramTests {
-    /// A program's machine: the bytes at RAM base, run from there.
+    /// A program's machine: the bytes at RAM base, run from there. The JIT translates every
+    /// block the first time it runs (these programs run most code a few times only).
     static func machine(_ program: [UInt8], engine: ExecutionEngine) throws -> Machine {
         let machine = try Machine(configuration: MachineConfiguration(memorySize: 4 << 20))
         machine.memory.write(program, at: MachineConfiguration.ramBase)
-        if let notice = machine.use(engine) { throw LockstepChecker.CheckerError(description: notice) }
+        if engine == .jit { machine.hart.accelerator = try JITAccelerator(translationThreshold: 0) }
         return machine
     }
 
@@ -74,6 +76,17 @@ import Testing
         #expect(final.stateHash() == interpreter.stateHash())
         return final
     }
+
+    /// Continues at label `supervisor` in S-mode (from M-mode).
+    static let enterSupervisorMode = """
+            li t0, 0x1800
+            csrc mstatus, t0
+            li t0, 0x800              # MPP = S
+            csrs mstatus, t0
+            la t0, supervisor
+            csrw mepc, t0
+            mret
+        """
 
     @Test func arithmeticDivisionCornersAndX0() throws {
         let m = try Self.expectSameAtEveryCount("""
@@ -276,13 +289,7 @@ import Testing
                 or t0, t0, t1
                 csrw satp, t0
                 sfence.vma
-                li t0, 0x1800
-                csrc mstatus, t0
-                li t0, 0x800              # MPP = S
-                csrs mstatus, t0
-                la t0, supervisor
-                csrw mepc, t0
-                mret
+            \(Self.enterSupervisorMode)
             supervisor:
                 li a0, 1
                 li a1, 2
@@ -388,5 +395,333 @@ import Testing
         #expect(m.hart.register(18) == 2)                      // s2: cause illegal instruction
         #expect(m.hart.register(16) == 2)                      // a6
         #expect(m.hart.register(Reg.a1) == 0x0011_2233_4455_6677)
+    }
+
+    /// Loads and stores that leave a block (a page not in the TLBs yet, a misaligned access)
+    /// after instructions that changed cached registers: the side exit writes back exactly the
+    /// registers dirty at its point, and more registers are live than host registers are given
+    /// to them (the rest stay in memory).
+    @Test func sideExitsWithDirtyCachedRegisters() throws {
+        let m = try Self.expectSameAtEveryCount("""
+                li s11, 4
+                la s0, pages
+            again:
+                addi a0, a0, 3
+                add a1, a1, a0
+                slli a2, a1, 2
+                sub a3, a2, a0
+                xor a4, a3, a1
+                or a5, a4, a2
+                and a6, a5, a3
+                addi a7, a7, 1
+                add t3, t3, a7
+                add t4, t4, t3
+                add t5, t4, a0
+                add t6, t5, a1
+                slli t1, s11, 12
+                add t1, s0, t1
+                ld t2, 0(t1)              # a page not touched yet: misses the read TLB
+                sd a6, 8(t1)              # misses the write TLB
+                add t2, t2, a6
+                addi a0, a0, 1
+                sw t2, 3(t1)              # misaligned: always the interpreter
+                addi a1, a1, 1
+                lw s1, 3(t1)
+                add s2, s2, s1
+                addi s11, s11, -1
+                bgez s11, again
+                EXIT
+            .balign 4096
+            pages:
+                .zero 5 * 4096
+            """)
+        #expect(m.hart.register(17) == 5)                      // a7: five rounds
+        #expect(m.hart.register(28) == 15)                     // t3: 1 + 2 + 3 + 4 + 5
+        #expect(m.hart.register(Reg.a0) == 20)                 // 5 * (3 + 1)
+    }
+
+    /// A block that loops to its own start keeps its registers in host registers across
+    /// iterations; a load or store that misses the TLB (a new page every 8 iterations) leaves it
+    /// in a later iteration, when registers changed in earlier ones are dirty too.
+    @Test func aLoopLeavesThroughASideExitInALaterIteration() throws {
+        let m = try Self.expectSameAtEveryCount("""
+                la s0, data
+                li s1, 40
+            loop:
+                ld t0, 0(s0)              # misses the read TLB on each new page
+                add a0, a0, t0
+                addi a1, a1, 3
+                xor a2, a2, a1
+                sd a2, 8(s0)              # misses the write TLB on each new page
+                addi s0, s0, 512
+                addi s1, s1, -1
+                bnez s1, loop
+                EXIT
+            .balign 4096
+            data:
+                .zero 6 * 4096
+            """)
+        #expect(m.hart.register(Reg.a1) == 120)
+        #expect(m.hart.register(Reg.s1) == 0)
+        #expect(m.hart.register(Reg.a0) == 0)
+    }
+
+    /// One instruction per block after setting its destination from a seed: every way the
+    /// destination can be a source (rd = rs1, rd = rs2, all three), x0 as a source, with the
+    /// registers in host registers; each result is stored and checked against its value.
+    @Test func destinationsThatAreSources() throws {
+        let a0: UInt64 = 0x1_2345_6789, a1 = UInt64(bitPattern: -5), a2: UInt64 = 7
+        func sext32(_ value: UInt64) -> UInt64 { UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: value))) }
+        let cases: [(seed: String, instruction: String, expected: UInt64)] = [
+            ("a0", "sub a3, a1, a3", a1 &- a0),
+            ("a1", "sub a3, a3, a2", UInt64(bitPattern: -12)),
+            ("a2", "sub a3, a3, a3", 0),
+            ("a0", "subw a3, a2, a3", sext32(a2 &- a0)),
+            ("a2", "sll a3, a0, a3", a0 << 7),
+            ("a2", "sraw a3, a1, a3", ~0),
+            ("a1", "slt a3, a3, a2", 1),
+            ("a2", "sltu a3, a1, a3", 0),
+            ("a2", "mul a3, a0, a3", a0 &* 7),
+            ("a2", "mulw a3, a3, a3", 49),
+            ("a0", "add a3, a3, a3", a0 &* 2),
+            ("a1", "addw a3, a2, a3", 2),
+            ("a0", "and a3, a1, a3", a0 & a1),
+            ("a0", "xor a3, a3, a3", 0),
+            ("a0", "or a3, a3, a1", a0 | a1),
+            ("a2", "div a3, a0, a3", a0 / 7),
+            ("a0", "remw a3, a3, a2", sext32(UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: a0) % 7)))),
+            ("a2", "srl a3, a3, a3", 0),
+            ("a1", "mulhu a3, a3, a2", 6),
+            ("a2", "divu a3, a1, a3", a1 / 7),
+            ("a2", "rem a3, a1, a3", a1),
+            ("a2", "srlw a3, a1, a3", 0x01FF_FFFF),
+            ("a1", "addi a3, a3, -1", UInt64(bitPattern: -6)),
+            ("a0", "addiw a3, a3, 1", sext32(a0 + 1)),
+            ("a1", "slti a3, a3, 5", 1),
+            ("a2", "sltiu a3, a3, -1", 1),
+            ("a1", "andi a3, a3, 0xF0", 0xF0),
+            ("a1", "srai a3, a3, 1", UInt64(bitPattern: -3)),
+            ("a2", "slliw a3, a3, 31", 0xFFFF_FFFF_8000_0000),
+            ("a0", "srliw a3, a3, 4", 0x0234_5678),
+            ("a1", "xori a3, a3, -1", 4),
+            ("a0", "sltiu a3, a3, 1", 0),
+            ("a1", "sub a3, zero, a3", 5),
+            ("a2", "sltu a3, zero, a3", 1),
+            ("a0", "sll a3, a3, zero", a0),
+            ("a0", "add a3, zero, zero", 0),
+            ("a0", "addiw a3, zero, -1", ~0),
+            ("a0", "add zero, a3, a3", a0),
+        ]
+        var source = """
+                li s11, 2
+            again:
+                la s0, results
+                li a0, \(a0)
+                li a1, -5
+                li a2, 7
+
+            """
+        for (index, test) in cases.enumerated() {
+            source += """
+                    mv a3, \(test.seed)
+                    \(test.instruction)
+                    sd a3, \(8 * index)(s0)
+                    j 1f
+                1:
+
+                """
+        }
+        source += """
+                la a4, results            # a load and a store whose address register is the destination and the value
+                ld a4, 0(a4)
+                la a5, scratch
+                sd a5, 0(a5)
+                ld a6, 0(a5)
+                sub a6, a6, a5            # 0
+                la a7, target             # jalr whose destination is its source
+                jalr a7, 0(a7)
+            target:
+                la t0, target
+                sub a7, a7, t0            # the link is the address of target: 0
+                addi s11, s11, -1
+                bnez s11, again
+                EXIT
+            .balign 8
+            scratch:
+                .dword 0
+            results:
+                .zero \(8 * cases.count)
+            """
+        let m = try Self.expectSameAtEveryCount(source, limit: 2_000)
+        let results = m.hart.register(Reg.s0)
+        for (index, test) in cases.enumerated() {
+            let value = m.memory.load64(at: results + UInt64(8 * index))
+            #expect(value == test.expected, "\(test.instruction) with a3 = \(test.seed) gave \(hex(value)), not \(hex(test.expected))")
+        }
+        #expect(m.hart.register(Reg.a4) == a1 &- a0)
+        #expect(m.hart.register(16) == 0)                      // a6
+        #expect(m.hart.register(17) == 0)                      // a7
+    }
+
+    /// Indirect calls and returns that the blocks look up themselves: a function on another
+    /// page, rewritten by a store between calls (its block is stale at the next lookup), and
+    /// a function on the caller's own page, both called through `jalr` and left through `ret`.
+    @Test func indirectCallsToCodeChangedByAStore() throws {
+        let m = try Self.expectSameAtEveryCount("""
+                li s0, 0                  # sum of the results, weighted by round
+                li s1, 1                  # round
+                la s5, far
+                la s6, near
+                li s7, 0x513              # addi a0, zero, 0 (the immediate goes in bits 20-31)
+            again:
+                jalr ra, 0(s5)            # the function as the last round left it
+                mul t0, a0, s1
+                add s0, s0, t0
+                slli t1, s1, 20
+                or t1, t1, s7
+                sw t1, 0(s5)              # now: addi a0, zero, round
+                jalr ra, 0(s5)
+                add s0, s0, a0
+                jalr ra, 0(s6)
+                add s0, s0, a0
+                addi s1, s1, 1
+                li t2, 6
+                blt s1, t2, again
+                EXIT
+            .balign 4
+            .option push
+            .option norvc
+            near:
+                addi a0, zero, 100
+                ret
+            .balign 4096
+            far:
+                addi a0, zero, 7
+                ret
+            .option pop
+            """)
+        // Round r adds r * (r - 1, or 7 in round 1), then r, then 100.
+        let expected = 7 + (2 ... 5).reduce(0) { $0 + $1 * ($1 - 1) } + (1 ... 5).reduce(0, +) + 500
+        #expect(m.hart.register(Reg.s0) == UInt64(expected))
+    }
+
+    /// A call through `jalr` to a virtual page whose mapping changes between calls, by a page
+    /// table store and `sfence.vma` or by a `satp` write that switches page tables: the lookup
+    /// in generated code must miss (the fetch TLB was flushed), and the function the new
+    /// mapping shows runs. The return crosses pages through the lookup too.
+    @Test(arguments: ["sfence", "satp"])
+    func indirectCallsToARemappedPage(change: String) throws {
+        // Two page-table trees, each mapping virtual 0x80000000 as one gigapage (identity) and
+        // virtual 0x40000000 as one 4 KiB page: tree A to `one`, tree B to `two`.
+        func tree(_ name: String, leaf: String) -> String {
+            """
+                la t0, root\(name)
+                li t1, 0x200000cf         # PPN 0x80000 << 10 | D A X W R V
+                sd t1, 16(t0)
+                la t2, l1\(name)
+                srli t2, t2, 12
+                slli t2, t2, 10
+                ori t2, t2, 1
+                sd t2, 8(t0)              # root[1]: the next level
+                la t0, l1\(name)
+                la t2, l0\(name)
+                srli t2, t2, 12
+                slli t2, t2, 10
+                ori t2, t2, 1
+                sd t2, 0(t0)
+                la t2, \(leaf)
+                srli t2, t2, 12
+                slli t2, t2, 10
+                ori t2, t2, 0xcb          # D A X R V
+                la t0, l0\(name)
+                sd t2, 0(t0)
+
+            """
+        }
+        let remap = change == "sfence"
+            ? """
+                andi t0, s1, 1            # the mapping for the next round
+                la t1, l0A
+                beqz t0, 1f
+                la t2, l0C                # odd rounds: back to `one` (a copy of A's leaf)
+                j 2f
+            1:
+                la t2, l0B                # even rounds: tree A's leaf becomes tree B's
+            2:
+                ld t2, 0(t2)
+                sd t2, 0(t1)
+                sfence.vma
+            """
+            : """
+                andi t0, s1, 1            # the tree for the next round
+                mv t1, s9
+                beqz t0, 1f
+                mv t1, s8
+            1:
+                csrw satp, t1             # switches trees (and flushes the TLBs)
+            """
+        let m = try Self.expectSameAtEveryCount("""
+                la t0, handler
+                csrw mtvec, t0
+            \(tree("A", leaf: "one"))
+            \(tree("B", leaf: "two"))
+                la t0, l0A
+                ld t1, 0(t0)
+                la t0, l0C
+                sd t1, 0(t0)              # a copy of A's leaf, to map `one` back
+                la t0, rootA
+                srli t0, t0, 12
+                li t1, 8
+                slli t1, t1, 60
+                or s8, t0, t1             # satp for tree A
+                la t0, rootB
+                srli t0, t0, 12
+                or s9, t0, t1             # satp for tree B
+                csrw satp, s8
+                sfence.vma
+            \(Self.enterSupervisorMode)
+            supervisor:
+                li s0, 0
+                li s1, 6
+                li s2, 0x40000000
+            loop:
+                jalr ra, 0(s2)            # `one` returns 1, `two` returns 2
+                slli s0, s0, 2
+                add s0, s0, a0
+            \(remap)
+                addi s1, s1, -1
+                bnez s1, loop
+                ecall
+            .balign 4
+            handler:
+                csrr s3, mcause
+                EXIT
+            .balign 4096
+            one:
+                li a0, 1
+                ret
+            .balign 4096
+            two:
+                li a0, 2
+                ret
+            .balign 4096
+            rootA:
+                .zero 4096
+            l1A:
+                .zero 4096
+            l0A:
+                .zero 4096
+            rootB:
+                .zero 4096
+            l1B:
+                .zero 4096
+            l0B:
+                .zero 4096
+            l0C:
+                .zero 4096
+            """, limit: 3_000)
+        #expect(m.hart.register(19) == 9)                      // s3: ecall from S-mode
+        // Rounds 6 (even: `one`) down to 1 alternate: 1, 2, 1, 2, 1, 2 in base 4.
+        #expect(m.hart.register(Reg.s0) == 0b01_10_01_10_01_10)
     }
 }
