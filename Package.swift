@@ -134,7 +134,7 @@ let package = Package(
         // buffers that are never writable and executable at once (CodeBuffer). Depends on RISCV only.
         .target(name: "JIT", dependencies: ["RISCV"], swiftSettings: optimisedInDebug),
         // Differential testing against QEMU: random program generator and harness.
-        .target(name: "Conformance", dependencies: ["Machine", "RISCV", "ELF"]),
+        .target(name: "Conformance", dependencies: ["Machine", "RISCV", "ELF", "JIT"]),
         .executableTarget(name: "lockstep-conformance", dependencies: [
             "Conformance", "Machine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -156,7 +156,7 @@ let package = Package(
         .testTarget(name: "RISCVDisassemblerTests", dependencies: ["RISCVDisassembler"]),
         .testTarget(name: "ELFTests", dependencies: ["ELF"]),
         // The encoder checked byte for byte against GNU `as`; generated code run in a CodeBuffer.
-        .testTarget(name: "JITTests", dependencies: ["JIT", "RISCV", "Machine", "ELF", "Replay", "GuestAssembly"]),
+        .testTarget(name: "JITTests", dependencies: ["JIT", "RISCV", "Machine", "ELF", "Replay", "GuestAssembly", "Conformance"]),
         .testTarget(name: "MachineTests", dependencies: ["Machine", "RISCV", "ELF", "HostIO", "CTestProcessSetup", "TestEngineSetup"]),
         .testTarget(name: "HostIOTests", dependencies: ["CTestProcessSetup", "HostIO", "Machine", "RISCV", "LockstepSupport"]),
         .testTarget(name: "LockstepSupportTests", dependencies: ["LockstepSupport", .product(name: "Logging", package: "swift-log")]),

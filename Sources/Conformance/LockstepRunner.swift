@@ -10,11 +10,24 @@ public struct LockstepRunner: ProgramRunner {
     public var memorySize: UInt64
     /// The engine that runs the program.
     public var engine: ExecutionEngine
+    /// Before the run, also run the program on both engines side by side with the
+    /// ``LockstepChecker`` (the JIT translating every block the first time it runs), comparing
+    /// their whole state every ``checkerStep`` instructions and again with one straight run; a
+    /// difference fails the run with ``ConformanceError/enginesDiffer(_:)``.
+    public var checksEngines = false
+    /// How often the checker compares, in instructions (a prime, so that steps cut blocks at
+    /// every offset).
+    public var checkerStep: UInt64 = 97
+    /// The RAM of the checker's machines: the harness's programs need a few pages, and the
+    /// checker compares every byte of RAM at every step.
+    public var checkerMemorySize: UInt64 = 1 << 20
 
-    public init(instructionLimit: UInt64 = 50_000_000, memorySize: UInt64 = 64 << 20, engine: ExecutionEngine = .interpreter) {
+    public init(instructionLimit: UInt64 = 50_000_000, memorySize: UInt64 = 64 << 20, engine: ExecutionEngine = .interpreter,
+                checksEngines: Bool = false) {
         self.instructionLimit = instructionLimit
         self.memorySize = memorySize
         self.engine = engine
+        self.checksEngines = checksEngines
     }
 
     public func run(elf: URL) throws -> RunOutput {
@@ -23,13 +36,15 @@ public struct LockstepRunner: ProgramRunner {
 
     /// Runs the ELF; `onOutput`, if given, also receives every console byte as it is written.
     public func run(elf: URL, onOutput: ((UInt8) -> Void)?) throws -> RunOutput {
-        let machine: Machine
+        let machine: Machine, file: ELFFile
         do {
+            file = try ELFFile(contentsOf: elf.path)
             machine = try Machine(configuration: MachineConfiguration(memorySize: memorySize))
-            try machine.load(elf: ELFFile(contentsOf: elf.path))
+            try machine.load(elf: file)
         } catch {
             throw ConformanceError.emulatorFailed("Lockstep could not load \(elf.path): \(error)")
         }
+        if checksEngines { try checkEngines(file, path: elf.path) }
         if let notice = machine.use(engine) {
             throw ConformanceError.emulatorFailed("Lockstep cannot run the \(engine.rawValue) engine here: \(notice)")
         }
@@ -48,6 +63,24 @@ public struct LockstepRunner: ProgramRunner {
         default:
             return RunOutput(text: text, termination: "stopped: \(stop) after \(machine.instructionCount) instructions (pc=0x\(String(machine.hart.pc, radix: 16)))",
                              exitedCleanly: false)
+        }
+    }
+}
+
+extension LockstepRunner {
+    /// The lockstep checker on the program: every ``checkerStep`` instructions, then in one run.
+    func checkEngines(_ file: ELFFile, path: String) throws {
+        var checker = LockstepChecker {
+            let machine = try Machine(configuration: MachineConfiguration(memorySize: checkerMemorySize))
+            try machine.load(elf: file)
+            return machine
+        }
+        checker.translationThreshold = 0
+        for step in [checkerStep, instructionLimit] {
+            let report = try checker.check(step: step, total: instructionLimit)
+            if let difference = report.firstDifference {
+                throw ConformanceError.enginesDiffer("\(path), compared every \(step) instructions: \(difference)")
+            }
         }
     }
 }

@@ -8,6 +8,8 @@ public enum ConformanceError: Error, CustomStringConvertible, Sendable {
     case processFailed(String)
     case timedOut(String)
     case emulatorFailed(String)
+    /// The JIT and the interpreter differ on a program (the lockstep checker's first difference).
+    case enginesDiffer(String)
 
     public var description: String {
         switch self {
@@ -17,6 +19,8 @@ public enum ConformanceError: Error, CustomStringConvertible, Sendable {
         case .processFailed(let message): return message
         case .timedOut(let message): return "timed out: \(message)"
         case .emulatorFailed(let message): return message
+        case .enginesDiffer(let message):
+            return "the JIT and the interpreter differ: \(message) (reproduce with lockstep-conformance --check-engines --seeds 1 --first-seed SEED --batch 1)"
         }
     }
 }

@@ -202,7 +202,7 @@ extension Machine {
     }
 
     /// The machine state outside RAM as bytes (what the state hash and a base digest cover).
-    func machineStateBytes() -> [UInt8] {
+    package func machineStateBytes() -> [UInt8] {
         var writer = StateWriter(reservingCapacity: 4096)
         for section in SnapshotSection.machineState { saveMachineSection(section, to: &writer) }
         return writer.bytes

@@ -69,8 +69,9 @@ public final class LiveRunner {
     public let settings: Settings
     private let clock: () -> Double
     private var nextCheckpoint: UInt64
-    /// When the guest started idling and how far its timer was then (nil: no timer armed).
-    private var idling: (start: Double, ticks: UInt64?)?
+    /// When the guest started idling, how far its timer was then (nil: no timer armed) and when
+    /// the clock reaches it (the deadline the step returned, if the timer's).
+    private var idling: (start: Double, ticks: UInt64?, deadline: Double)?
     /// Every output emitted so far.
     public private(set) var outputDigest = OutputDigest()
     /// Journal position of the last input logged (what every output produced from now on depends on).
@@ -170,7 +171,12 @@ public final class LiveRunner {
     public func endIdle() throws {
         guard let idle = idling else { return }
         idling = nil
-        let passed = UInt64(max(0, clock() - idle.start) * settings.timebaseFrequency)
+        let now = clock()
+        var passed = UInt64(max(0, now - idle.start) * settings.timebaseFrequency)
+        // A clock at the deadline has reached the timer, whatever the rounding of the difference
+        // (at 84 s, one tick's deadline less its start is 0.99999 ticks: a guest waiting for
+        // its timer one tick away would never get there under a clock that stops at deadlines).
+        if now >= idle.deadline, let ticks = idle.ticks { passed = max(passed, ticks) }
         let advance = min(idle.ticks ?? passed, passed)
         if advance > 0 { try logAndApply(.timeAdvance(ticks: advance)) }
     }
@@ -204,9 +210,12 @@ public final class LiveRunner {
         case .waitingForInterrupt, .idle:
             let ticks = machine.hart.ticksUntilTimerInterrupt
             let now = clock()
-            idling = (now, ticks)
-            let wait = min(ticks.map { Double($0) / settings.timebaseFrequency } ?? settings.maximumIdleWait, settings.maximumIdleWait)
-            return .idle(deadline: now + wait, timerArmed: ticks != nil)
+            let timerWait = ticks.map { Double($0) / settings.timebaseFrequency }
+            let wait = min(timerWait ?? settings.maximumIdleWait, settings.maximumIdleWait)
+            let deadline = now + wait
+            // The timer's own deadline: infinity when none is armed or the wait stops short of it.
+            idling = (now, ticks, timerWait.map { $0 <= settings.maximumIdleWait ? deadline : .infinity } ?? .infinity)
+            return .idle(deadline: deadline, timerArmed: ticks != nil)
         case .resetRequested where settings.rebootsOnReset:
             try logAndApply(.reboot)
             return .rebooted

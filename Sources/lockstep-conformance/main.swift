@@ -32,6 +32,12 @@ struct LockstepConformance: ParsableCommand {
     @Option(help: .hidden) var runLockstep: String?
     @Option(help: ArgumentHelp("What runs the programs on Lockstep: interpreter or jit.", valueName: "interpreter|jit"))
     var engine: String = ExecutionEngine.interpreter.rawValue
+    @Flag(help: ArgumentHelp("""
+        Also run each program on the JIT and the interpreter side by side (the lockstep checker: the JIT \
+        translating every block at once, the whole state compared every 97 instructions and after one \
+        straight run); a difference fails the seed and names the first instruction at which the two differ.
+        """))
+    var checkEngines = false
 
     func validate() throws {
         guard ExecutionEngine(rawValue: engine) != nil else {
@@ -40,7 +46,9 @@ struct LockstepConformance: ParsableCommand {
     }
 
     /// Lockstep on the chosen engine.
-    var lockstep: LockstepRunner { LockstepRunner(engine: ExecutionEngine(rawValue: engine) ?? .interpreter) }
+    var lockstep: LockstepRunner {
+        LockstepRunner(engine: ExecutionEngine(rawValue: engine) ?? .interpreter, checksEngines: checkEngines)
+    }
 
     func run() throws {
         if let elf = runLockstep {
@@ -70,7 +78,7 @@ struct LockstepConformance: ParsableCommand {
             if selfCheck {
                 subject = try QEMURunner()
             } else if isolate {
-                subject = IsolatedRunner(executable: Self.ownExecutable, arguments: ["--engine", engine, "--run-lockstep"], timeout: lockstepTimeout)
+                subject = IsolatedRunner(executable: Self.ownExecutable, arguments: ["--engine", engine] + (checkEngines ? ["--check-engines"] : []) + ["--run-lockstep"], timeout: lockstepTimeout)
             } else {
                 subject = lockstep
             }

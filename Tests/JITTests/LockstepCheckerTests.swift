@@ -1,5 +1,6 @@
 import ELF
 import Foundation
+import Conformance
 import JIT
 import Machine
 import Testing

@@ -81,6 +81,24 @@ import Testing
         #expect(Array(journal.inputs[count...]) == [.timeAdvance(ticks: 10_000), .consoleBytes(Array("G k\n".utf8))])
     }
 
+    /// A clock that stops exactly at each deadline (a virtual clock, or a host wait that ends on
+    /// time) brings the guest to its timer every time, whatever the rounding of the difference of
+    /// two large times: at 12,345 s, half of all waits came out one tick short, and a guest whose
+    /// timer was then one tick away idled forever.
+    @Test func aClockAtTheDeadlineReachesTheTimer() throws {
+        var now = 12_345.6789
+        let journal = ListJournal(), outputs = Outputs()
+        let runner = LiveRunner(machine: try Self.machine(), journal: journal, outputs: outputs, clock: { now })
+        for round in 0..<8 {
+            now = try Self.runUntilIdle(runner)
+            let ticks = runner.machine.hart.ticksUntilTimerInterrupt!
+            let count = journal.inputs.count
+            try runner.deliver(.consoleBytes(Array("G k\n".utf8)))
+            #expect(Array(journal.inputs[count...]) == [.timeAdvance(ticks: ticks), .consoleBytes(Array("G k\n".utf8))],
+                    "round \(round): the timer was \(ticks) ticks away")
+        }
+    }
+
     @Test func outputsAreTaggedWithTheLastRecordBeforeThem() throws {
         var now = 0.0
         let journal = ListJournal(), outputs = Outputs()

@@ -1,6 +1,6 @@
 import Foundation
 import JIT
-@testable import Machine
+import Machine
 import RISCV
 
 /// Runs one guest on two machines side by side, one on the interpreter and one on the JIT, in
@@ -10,28 +10,31 @@ import RISCV
 /// made the checker slower than the runs it checks). On a difference it searches, from fresh
 /// machines, for the shortest run from the last equal count that makes them differ, so it names
 /// the first instruction count at which the two differ, the instruction that did it and what differs.
-struct LockstepChecker {
+public struct LockstepChecker {
     /// Builds the guest's machine, ready to run (the same image every call).
-    let makeMachine: () throws -> Machine
+    public let makeMachine: () throws -> Machine
     /// How often the JIT finds no block at a pc before it translates one (0: at once).
-    var translationThreshold = JITAccelerator.defaultTranslationThreshold
+    public var translationThreshold = JITAccelerator.defaultTranslationThreshold
+
+    /// A checker of the guest `makeMachine` builds.
+    public init(makeMachine: @escaping () throws -> Machine) { self.makeMachine = makeMachine }
 
     /// Where the two engines first differ.
-    struct Difference: CustomStringConvertible {
+    public struct Difference: CustomStringConvertible, Sendable {
         /// The instruction count at which they differ (the interpreter's, after the step).
-        var count: UInt64
+        public var count: UInt64
         /// The pc of the instruction whose execution made them differ (nil if not narrowed).
-        var instructionPC: UInt64?
-        var interpreterPC: UInt64
-        var jitPC: UInt64
+        public var instructionPC: UInt64?
+        public var interpreterPC: UInt64
+        public var jitPC: UInt64
         /// What differs (the first field, register, device byte or RAM word found).
-        var what: String
+        public var what: String
         /// Set when one run from the last equal count to the count of the difference does not
         /// differ: the engines differ only when runs stop at certain counts (still a bug: where
         /// a run stops must never change the state).
-        var dependsOnSteps = false
+        public var dependsOnSteps = false
 
-        var description: String {
+        public var description: String {
             "first difference after \(count) instructions"
                 + (instructionPC.map { ", made by the instruction at \(hex($0))" } ?? "")
                 + ": interpreter pc \(hex(interpreterPC)), jit pc \(hex(jitPC)): \(what)"
@@ -40,44 +43,44 @@ struct LockstepChecker {
     }
 
     /// The result of a comparison.
-    struct Report: CustomStringConvertible {
+    public struct Report: CustomStringConvertible, Sendable {
         /// How many points were compared (after each step).
-        var comparisons = 0
+        public var comparisons = 0
         /// The instruction count both machines reached (where they stopped or the end).
-        var instructions: UInt64 = 0
+        public var instructions: UInt64 = 0
         /// Why the guest stopped on both (nil if it ran to the end of the check).
-        var stop: Machine.StopReason?
-        var firstDifference: Difference?
+        public var stop: Machine.StopReason?
+        public var firstDifference: Difference?
 
-        var description: String {
+        public var description: String {
             if let d = firstDifference { return d.description }
             return "\(comparisons) comparisons, \(instructions) instructions, no difference (stop: \(stop.map { "\($0)" } ?? "none"))"
         }
     }
 
-    struct Pair {
-        let interpreter: Machine
-        let jit: Machine
+    /// The two machines, one per engine.
+    public struct Pair {
+        public let interpreter: Machine
+        public let jit: Machine
 
         /// Runs both to `limit`; nil if they then agree, else what differs.
-        func run(to limit: UInt64) -> (stop: Machine.StopReason, difference: String?) {
+        public func run(to limit: UInt64) -> (stop: Machine.StopReason, difference: String?) {
             let a = interpreter.run(instructionLimit: limit)
             let b = jit.run(instructionLimit: limit)
             return (a, LockstepChecker.difference(self, a, b))
         }
     }
 
-    func makePair() throws -> Pair {
+    /// Two fresh machines of the guest, one on the interpreter and one on the JIT.
+    public func makePair() throws -> Pair {
         let interpreter = try makeMachine(), jit = try makeMachine()
         interpreter.use(.interpreter)   // (a test run may start every machine on the JIT)
         jit.hart.accelerator = try JITAccelerator(translationThreshold: translationThreshold)
         return Pair(interpreter: interpreter, jit: jit)
     }
 
-    struct CheckerError: Error, CustomStringConvertible { let description: String }
-
     /// Compares the two engines every `step` instructions up to `total` (or until the guest stops).
-    func check(step: UInt64, total: UInt64) throws -> Report {
+    public func check(step: UInt64, total: UInt64) throws -> Report {
         var report = Report()
         let pair = try makePair()
         var equalAt: UInt64 = 0
@@ -100,7 +103,7 @@ struct LockstepChecker {
     }
 
     /// What differs between the two machines after stopping with `a` and `b`, or nil.
-    static func difference(_ pair: Pair, _ a: Machine.StopReason, _ b: Machine.StopReason) -> String? {
+    public static func difference(_ pair: Pair, _ a: Machine.StopReason, _ b: Machine.StopReason) -> String? {
         let i = pair.interpreter, j = pair.jit
         if a != b { return "stop reasons \(a) (interpreter) and \(b) (jit)" }
         if i.instructionCount != j.instructionCount { return "counts \(i.instructionCount) and \(j.instructionCount)" }
@@ -160,4 +163,4 @@ struct LockstepChecker {
     }
 }
 
-func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
+private func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
