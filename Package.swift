@@ -124,7 +124,7 @@ let package = Package(
         ]),
         // The `lockstep` command's implementation, testable as a library.
         .target(name: "LockstepCLI", dependencies: [
-            "RISCV", "Machine", "ELF", "RISCVDisassembler", "HostIO", "Replay", "Arbitration", "Etcd", "Pool", "PoolHTTP", "Replication", "LockstepSupport",
+            "RISCV", "Machine", "JIT", "ELF", "RISCVDisassembler", "HostIO", "Replay", "Arbitration", "Etcd", "Pool", "PoolHTTP", "Replication", "LockstepSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -76,12 +76,16 @@ def main():
     lockstep_runs, jit_runs, recording_runs, qemu_runs, icount_runs = [], [], [], [], []
     instructions = None
     jit_instructions = None
+    jit_line = None
     for _ in range(args.repeat):
         seconds, output = boot(lockstep_cmd, args.timeout)
         lockstep_runs.append(seconds)
         jit_seconds, jit_output = boot(jit_cmd, args.timeout)
         jit_runs.append(jit_seconds)
         jit_match = re.search(r"lockstep: (\d+) instructions in ([0-9.]+) s", jit_output)
+        jit_stats = re.search(r"lockstep: jit: .*", jit_output)
+        if jit_stats:
+            jit_line = jit_stats.group(0)
         if jit_match:
             jit_total = int(jit_match.group(1))
             jit_instructions = jit_total if jit_instructions is None else min(jit_instructions, jit_total)
@@ -117,6 +121,8 @@ def main():
     icount_mips = instructions / icount_best / 1e6 if instructions else float("nan")
     print(f"{'QEMU -icount':<20} {icount_best:>20.2f} {icount_mips:>11.0f}*")
     print(f"instructions to the prompt (Lockstep, exact): {instructions}; with the JIT: {jit_instructions}")
+    if jit_line:
+        print(f"the translator during the last JIT boot (to the prompt and poweroff): {jit_line[len('lockstep: jit: '):]}")
     print(f"recording: {recording_best / lockstep_best - 1:+.1%} boot time, log {log_bytes} bytes (replayed: ok)")
     print(f"ratio Lockstep/QEMU boot time: {lockstep_best / qemu_best:.2f}; Lockstep/QEMU -icount: {lockstep_best / icount_best:.2f}")
     print(f"ratio JIT/QEMU boot time: {jit_best / qemu_best:.2f}; JIT/QEMU -icount: {jit_best / icount_best:.2f}")

@@ -61,6 +61,7 @@ def main():
           f"qemu {qemu_startup * 1000:.0f} ms, qemu -icount {icount_startup * 1000:.0f} ms (subtracted)")
     print(f"{'program':<12} {'instructions':>14} {'interp MIPS':>12} {'jit MIPS':>9} {'qemu MIPS':>10} {'icount MIPS':>12} "
           f"{'jit/interp':>11} {'jit/qemu':>9} {'jit/icount':>11}")
+    translator = []
     for name in args.programs:
         seconds, result = best([LOCKSTEP, "run", "--engine", "interpreter", "--elf", guest(name), "--stats"], args.repeat)
         match = re.search(rb"lockstep: (\d+) instructions", result.stderr)
@@ -71,6 +72,9 @@ def main():
         jit_match = re.search(rb"lockstep: (\d+) instructions", jit_result.stderr)
         if not jit_match or int(jit_match.group(1)) != count:
             sys.exit(f"the JIT retired {jit_match and int(jit_match.group(1))} instructions of {name}, the interpreter {count}")
+        jit_stats = re.search(rb"lockstep: jit: (.*)", jit_result.stderr)
+        if jit_stats:
+            translator.append((name, jit_stats.group(1).decode()))
         qemu_seconds, _ = best(QEMU + [guest(name)], args.repeat)
         icount_seconds, _ = best(QEMU_ICOUNT + [guest(name)], args.repeat)
         ours = count / max(seconds - lockstep_startup, 1e-9) / 1e6
@@ -79,6 +83,9 @@ def main():
         exact = count / max(icount_seconds - icount_startup, 1e-9) / 1e6
         print(f"{name:<12} {count:>14,} {ours:>12.0f} {jit:>9.0f} {theirs:>10.0f} {exact:>12.0f} "
               f"{jit / ours:>11.2f} {jit / theirs:>9.3f} {jit / exact:>11.3f}")
+    print("the translator, per program (--stats of the first JIT run):")
+    for name, line in translator:
+        print(f"  {name}: {line}")
     steal1, total1 = cpu_ticks()
     print(f"CPU steal during the runs: {(steal1 - steal0) / max(total1 - total0, 1) * 100:.1f}% of all CPU time")
 

@@ -55,6 +55,30 @@ public final class JITAccelerator: HartAccelerator {
     /// Statistics: blocks translated, code buffer resets.
     public private(set) var blocksTranslated = 0
     public private(set) var bufferResets = 0
+    /// Counts for ``statistics``.
+    private var guestBytesTranslated = 0, codeBytesEmitted = 0, singleInstructions = 0, coldStretches = 0
+    private var translationNanoseconds: UInt64 = 0
+
+    /// A host clock in nanoseconds that times translations, for ``JITStatistics/translationNanoseconds``
+    /// only (the owner of the process sets it; nothing the guest sees depends on it).
+    public var translationClock: (() -> UInt64)?
+
+    /// What the accelerator has done so far.
+    public var statistics: JITStatistics {
+        var s = JITStatistics()
+        s.blocksTranslated = blocksTranslated
+        s.guestBytesTranslated = guestBytesTranslated
+        s.codeBytesEmitted = codeBytesEmitted
+        s.codeBytesInUse = buffer.count
+        s.codeBufferCapacity = buffer.capacity
+        s.tableBytes = BlockTable.entries * (BlockTable.entryBytes + 1)
+        s.bufferResets = bufferResets
+        s.chainsPatched = chainsPatched
+        s.singleInstructions = singleInstructions
+        s.coldStretches = coldStretches
+        s.translationNanoseconds = translationClock == nil ? nil : translationNanoseconds
+        return s
+    }
 
     /// Reserves `capacity` bytes of code buffer. Throws where the host allows no executable
     /// memory (the caller then keeps the interpreter).
@@ -128,6 +152,7 @@ public final class JITAccelerator: HartAccelerator {
                     // A fetch the TLB does not hold yet (the interpreter translates it, with its
                     // faults), an instruction the translator does not handle, or code not run
                     // often enough yet to translate.
+                    if next == .cold { coldStretches &+= 1 } else { singleInstructions &+= 1 }
                     let reason = hart.interpret(until: next == .cold ? min(stop, now &+ JITAccelerator.coldStretch) : now &+ 1)
                     if reason != .limit { return reason }
                     boundaryDone = true
@@ -145,6 +170,7 @@ public final class JITAccelerator: HartAccelerator {
                 case BlockExit.interpret.rawValue:
                     let after = hart.instructionCount
                     if after >= stop { break blocks }
+                    singleInstructions &+= 1
                     let reason = hart.interpret(until: after &+ 1)
                     if reason != .limit { return reason }
                     boundaryDone = true
@@ -181,11 +207,17 @@ public final class JITAccelerator: HartAccelerator {
         let pageStart = UnsafeRawPointer(memory.hostBytes + page * BlockTranslator.pageSize)
         var code: CodeAddress?
         var end = pageOffset + 2
+        let started = translationClock?()
+        let used = buffer.count
         if let (address, endOffset) = install(page: pageStart, pageOffset: pageOffset, pc: pc) {
             code = address
             end = endOffset
             blocksTranslated += 1
+            guestBytesTranslated += endOffset - pageOffset
+            // (After a reset in install the block is all the buffer holds beyond the entry.)
+            codeBytesEmitted += buffer.count - (buffer.count > used ? used : address.offset)
         }
+        if let started, let ended = translationClock?() { translationNanoseconds &+= ended &- started }
         memory.noteTranslated(page: page, from: pageOffset, to: end)
         // (A reset in install emptied the table and put the stub back at its address.)
         table.record(ramOffset: ramOffset, pc: pc, version: version, code: code.map { buffer.hostAddress(of: $0) } ?? interpreterStub)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ELF
 import HostIO
+import JIT
 import LockstepSupport
 import Replay
 import Machine
@@ -286,6 +287,7 @@ struct RunCommand: ParsableCommand {
     private func runOnce(_ machine: Machine, input: (any ConsoleBackend)?, console: ConsoleWriter,
                          network: (any NetworkBackend)?, recorder: Recorder?) throws -> (stop: RunStop, outputs: OutputDigest) {
         let limit = maxInstructions ?? .max
+        if stats { machine.timeTranslations(with: monotonicNanoseconds) }
         let started = monotonicSeconds()
         let stop: RunStop
         var outputs = OutputDigest()
@@ -307,8 +309,23 @@ struct RunCommand: ParsableCommand {
             let count = machine.instructionCount
             let mips = elapsed > 0 ? Double(count) / elapsed / 1e6 : 0
             printError("lockstep: \(count) instructions in \(fixed(elapsed, digits: 3)) s (\(fixed(mips, digits: 1)) MIPS)")
+            if let jit = machine.jitStatistics { printError(Self.describe(jit, elapsed: elapsed)) }
         }
         return (stop, outputs)
+    }
+
+    /// The translator's work and memory as `--stats` prints it.
+    static func describe(_ jit: JITStatistics, elapsed: Double) -> String {
+        func kib(_ bytes: Int) -> String { "\(fixed(Double(bytes) / 1024, digits: 1)) KiB" }
+        let time = jit.translationNanoseconds.map { nanoseconds -> String in
+            let seconds = Double(nanoseconds) / 1e9
+            return ", \(fixed(seconds * 1000, digits: 1)) ms translating (\(fixed(elapsed > 0 ? 100 * seconds / elapsed : 0, digits: 1))% of the run"
+                + ", \(fixed(jit.blocksTranslated > 0 ? Double(nanoseconds) / Double(jit.blocksTranslated) / 1000 : 0, digits: 1)) µs a block)"
+        } ?? ""
+        return "lockstep: jit: \(jit.blocksTranslated) blocks translated (\(kib(jit.guestBytesTranslated)) of guest code into "
+            + "\(kib(jit.codeBytesEmitted)) of x86-64\(time); code buffer \(kib(jit.codeBytesInUse)) of \(kib(jit.codeBufferCapacity)) in use, "
+            + "\(jit.bufferResets) resets; block table \(kib(jit.tableBytes)); \(jit.chainsPatched) exits chained; "
+            + "the interpreter ran \(jit.singleInstructions) single instructions and \(jit.coldStretches) stretches of code not translated yet"
     }
 
     /// Turns how the guest stopped into the exit status (and a message when it is not the guest's own code).

@@ -33,3 +33,16 @@ extension Machine {
         }
     }
 }
+
+extension Machine {
+    /// What the translator has done while the JIT ran the hart (nil on the interpreter).
+    public var jitStatistics: JITStatistics? { (hart.accelerator as? JITAccelerator)?.statistics }
+
+    /// Has the translator time its translations with `clock` (host nanoseconds), for
+    /// ``JITStatistics/translationNanoseconds`` only; nothing on the interpreter. The machine
+    /// never reads it: the translator calls it around each translation, and nothing the guest
+    /// sees depends on the times.
+    public func timeTranslations(with clock: @escaping () -> UInt64) {
+        (hart.accelerator as? JITAccelerator)?.translationClock = clock
+    }
+}
