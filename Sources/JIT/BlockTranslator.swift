@@ -53,6 +53,10 @@ struct BlockTranslator {
         var table: UInt
         var codeVersions: UInt
         var ramBase: UInt
+        /// The address of the memory's code generation (``GuestMemory/codeGenerationAddress``).
+        var codeGeneration: UInt
+        /// Where each lookup site keeps the block its last target ran.
+        var jumpTargets: JumpTargetCache
     }
 
     /// Set once the accelerator knows its memory; while nil, such exits return to the Swift loop.
@@ -380,6 +384,25 @@ struct BlockTranslator {
         assembler.mov(.qword, X86Memory(base: .rdi, displacement: Int32(Hart.acceleratorPCOffset)), .rax)
         let miss = assembler.newLabel()
         if let lookup {
+            let epoch = X86Memory(base: .rdi, displacement: Int32(Hart.acceleratorFetchTLBEpochOffset))
+            let slot = lookup.jumpTargets.nextSlot()
+            if let slot {
+                // The block this site's last target ran, if the fetch TLB and the code are as
+                // they were then (``JumpTargetCache``).
+                let full = assembler.newLabel()
+                assembler.movabs(.rcx, imm: Int64(bitPattern: UInt64(slot)))
+                assembler.arithmetic(.cmp, .qword, .rax, X86Memory(base: .rcx, displacement: Int32(JumpTargetCache.pcField)))
+                assembler.jcc(.ne, full)
+                assembler.mov(.qword, .rdx, epoch)
+                assembler.arithmetic(.cmp, .qword, .rdx, X86Memory(base: .rcx, displacement: Int32(JumpTargetCache.epochField)))
+                assembler.jcc(.ne, full)
+                assembler.movabs(.rdx, imm: Int64(bitPattern: UInt64(lookup.codeGeneration)))
+                assembler.mov(.qword, .rdx, X86Memory(base: .rdx))
+                assembler.arithmetic(.cmp, .qword, .rdx, X86Memory(base: .rcx, displacement: Int32(JumpTargetCache.generationField)))
+                assembler.jcc(.ne, full)
+                assembler.jmp(X86Memory(base: .rcx, displacement: Int32(JumpTargetCache.codeField)))
+                bind(full)
+            }
             let fetch = Hart.acceleratorTLBOffset + 2 * Hart.acceleratorTLBTableBytes
             assembler.mov(.qword, .rcx, .rax)
             assembler.shift(.shr, .qword, .rcx, by: 12)
@@ -410,7 +433,21 @@ struct BlockTranslator {
             assembler.mov(.dword, .r8, X86Memory(base: .r8, index: .rdx, scale: .four))
             assembler.arithmetic(.cmp, .dword, .r8, X86Memory(base: .rcx, displacement: Int32(BlockTable.versionField)))
             assembler.jcc(.ne, miss)
-            assembler.jmp(X86Memory(base: .rcx, displacement: Int32(BlockTable.codeField)))
+            if let slot {
+                // Found: remember it for this site, with the state it was found under.
+                assembler.movabs(.r8, imm: Int64(bitPattern: UInt64(slot)))
+                assembler.mov(.qword, X86Memory(base: .r8, displacement: Int32(JumpTargetCache.pcField)), .rax)
+                assembler.mov(.qword, .rdx, epoch)
+                assembler.mov(.qword, X86Memory(base: .r8, displacement: Int32(JumpTargetCache.epochField)), .rdx)
+                assembler.movabs(.rdx, imm: Int64(bitPattern: UInt64(lookup.codeGeneration)))
+                assembler.mov(.qword, .rdx, X86Memory(base: .rdx))
+                assembler.mov(.qword, X86Memory(base: .r8, displacement: Int32(JumpTargetCache.generationField)), .rdx)
+                assembler.mov(.qword, .rdx, X86Memory(base: .rcx, displacement: Int32(BlockTable.codeField)))
+                assembler.mov(.qword, X86Memory(base: .r8, displacement: Int32(JumpTargetCache.codeField)), .rdx)
+                assembler.jmp(.rdx)
+            } else {
+                assembler.jmp(X86Memory(base: .rcx, displacement: Int32(BlockTable.codeField)))
+            }
         }
         bind(miss)
         assembler.mov(.dword, .rax, imm: Int64(BlockExit.next.rawValue))

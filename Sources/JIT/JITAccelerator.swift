@@ -65,6 +65,8 @@ public final class JITAccelerator: HartAccelerator {
 
     /// The register uses of the code that runs, while the allocation may still change.
     private let profile = RegisterUseProfile()
+    /// The last block each indirect jump of generated code ran (emptied with the code).
+    private let jumpTargets = JumpTargetCache()
     /// The index of the next allocation choice (their count: profiling is over), and the
     /// instruction count at which profiling started (nil: at the next instruction boundary).
     private var nextChoice = 0
@@ -120,7 +122,8 @@ public final class JITAccelerator: HartAccelerator {
             memory = hart.memory
             translator.lookup = BlockTranslator.Lookup(
                 table: UInt(bitPattern: table.base), codeVersions: UInt(bitPattern: hart.memory.codeVersionTable),
-                ramBase: UInt(bitPattern: hart.memory.hostBytes))
+                ramBase: UInt(bitPattern: hart.memory.hostBytes),
+                codeGeneration: UInt(bitPattern: hart.memory.codeGenerationAddress), jumpTargets: jumpTargets)
         }
         precondition(memory === hart.memory, "a JITAccelerator serves one hart (its table is keyed by that hart's RAM)")
         let registers = hart.registerBlock
@@ -263,14 +266,19 @@ public final class JITAccelerator: HartAccelerator {
     /// the registers the code that ran used most, if they cover more uses than the current
     /// allocation (a new allocation empties the code buffer, which costs translations; a
     /// register left in memory costs most where the code stores it and soon reads it back).
+    /// The last choice empties the buffer in any case if blocks count their executions, so
+    /// that the code that runs from then on does not.
     private func chooseAllocation() {
         nextChoice += 1
         let uses = profile.weightedUses()
         let chosen = GuestRegisterAllocation.chosen(byUses: uses)
-        guard chosen.coverage(of: uses) > translator.allocation.coverage(of: uses) else { return }
-        translator.allocation = chosen
-        allocationChanges += 1
-        resetCode()
+        if chosen.coverage(of: uses) > translator.allocation.coverage(of: uses) {
+            translator.allocation = chosen
+            allocationChanges += 1
+            resetCode()
+        } else if nextChoice == allocationChoices.count && profile.blocks > 0 {
+            resetCode()
+        }
     }
 
     /// Forgets every translation (none is running: blocks return before any is installed); the
@@ -280,6 +288,7 @@ public final class JITAccelerator: HartAccelerator {
         (entry, interpreterStub) = JITAccelerator.installEntry(in: buffer, allocation: translator.allocation)
         table.clear()
         profile.clear()
+        jumpTargets.clear()
         bufferResets += 1
     }
 

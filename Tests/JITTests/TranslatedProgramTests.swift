@@ -612,12 +612,14 @@ import Testing
 
     /// A call through `jalr` to a virtual page whose mapping changes between calls, by a page
     /// table store and `sfence.vma` or by a `satp` write that switches page tables: the lookup
-    /// in generated code must miss (the fetch TLB was flushed), and the function the new
-    /// mapping shows runs. The return crosses pages through the lookup too.
+    /// in generated code must miss (the fetch TLB was flushed), as must the call site's
+    /// jump-target cache (which found the old block through the old mapping), and the function
+    /// the new mapping shows runs. The return crosses pages through the lookup too.
     @Test(arguments: ["sfence", "satp"])
     func indirectCallsToARemappedPage(change: String) throws {
         // Two page-table trees, each mapping virtual 0x80000000 as one gigapage (identity) and
-        // virtual 0x40000000 as one 4 KiB page: tree A to `one`, tree B to `two`.
+        // virtual 0x40010000 as one 4 KiB page: tree A to `one`, tree B to `two`. (Not
+        // 0x40000000: its fetch-TLB entry would be the caller's page's, each evicting the other.)
         func tree(_ name: String, leaf: String) -> String {
             """
                 la t0, root\(name)
@@ -639,7 +641,7 @@ import Testing
                 slli t2, t2, 10
                 ori t2, t2, 0xcb          # D A X R V
                 la t0, l0\(name)
-                sd t2, 0(t0)
+                sd t2, 128(t0)            # entry 16: 0x40010000
 
             """
         }
@@ -653,8 +655,8 @@ import Testing
             1:
                 la t2, l0B                # even rounds: tree A's leaf becomes tree B's
             2:
-                ld t2, 0(t2)
-                sd t2, 0(t1)
+                ld t2, 128(t2)
+                sd t2, 128(t1)
                 sfence.vma
             """
             : """
@@ -671,9 +673,9 @@ import Testing
             \(tree("A", leaf: "one"))
             \(tree("B", leaf: "two"))
                 la t0, l0A
-                ld t1, 0(t0)
+                ld t1, 128(t0)
                 la t0, l0C
-                sd t1, 0(t0)              # a copy of A's leaf, to map `one` back
+                sd t1, 128(t0)            # a copy of A's leaf, to map `one` back
                 la t0, rootA
                 srli t0, t0, 12
                 li t1, 8
@@ -688,9 +690,13 @@ import Testing
             supervisor:
                 li s0, 0
                 li s1, 6
-                li s2, 0x40000000
+                li s2, 0x40010000
             loop:
+                li s4, 3                  # three calls per mapping: by the third, the site
+            call:                         # has the block in its jump-target cache
                 jalr ra, 0(s2)            # `one` returns 1, `two` returns 2
+                addi s4, s4, -1
+                bnez s4, call
                 slli s0, s0, 2
                 add s0, s0, a0
             \(remap)
