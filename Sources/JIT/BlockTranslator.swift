@@ -39,8 +39,8 @@ struct TranslatedCode {
 /// the register file in memory; ``BlockEntry`` loads the first before the call and stores them
 /// when generated code returns. So the state is precise at every exit without writing anything
 /// back: an exit stores the pc of the next instruction and gives back the instructions not
-/// retired, both known when the exit is emitted. Scratch registers: `rax`, `rcx`, `rdx`, `r8`;
-/// no stack.
+/// retired, both known when the exit is emitted. Scratch registers: `rax`, `rcx`, `rdx` (and the
+/// sink register's slot in memory); the stack only to keep `r8` during a full inline lookup.
 struct BlockTranslator {
     /// The most instructions in one block.
     static let maximumInstructions = 64
@@ -403,11 +403,10 @@ struct BlockTranslator {
                 assembler.jmp(X86Memory(base: .rcx, displacement: Int32(JumpTargetCache.codeField)))
                 bind(full)
             }
+            // r8 holds a guest register: kept on the stack while the lookup needs it.
+            assembler.push(.r8)
             let fetch = Hart.acceleratorTLBOffset + 2 * Hart.acceleratorTLBTableBytes
-            assembler.mov(.qword, .rcx, .rax)
-            assembler.shift(.shr, .qword, .rcx, by: 12)
-            assembler.arithmetic(.and, .dword, .rcx, imm: Int32(Hart.acceleratorTLBEntries - 1))
-            assembler.shift(.shl, .dword, .rcx, by: 4)
+            tlbEntryOffset(of: .rax, into: .rcx)
             assembler.mov(.qword, .rdx, .rax)
             assembler.arithmetic(.and, .qword, .rdx, imm: -Int32(Self.pageSize))
             assembler.arithmetic(.cmp, .qword, .rdx, X86Memory(base: .rdi, index: .rcx, displacement: Int32(fetch)))
@@ -433,23 +432,25 @@ struct BlockTranslator {
             assembler.mov(.dword, .r8, X86Memory(base: .r8, index: .rdx, scale: .four))
             assembler.arithmetic(.cmp, .dword, .r8, X86Memory(base: .rcx, displacement: Int32(BlockTable.versionField)))
             assembler.jcc(.ne, miss)
+            assembler.pop(.r8)
             if let slot {
                 // Found: remember it for this site, with the state it was found under.
-                assembler.movabs(.r8, imm: Int64(bitPattern: UInt64(slot)))
-                assembler.mov(.qword, X86Memory(base: .r8, displacement: Int32(JumpTargetCache.pcField)), .rax)
-                assembler.mov(.qword, .rdx, epoch)
-                assembler.mov(.qword, X86Memory(base: .r8, displacement: Int32(JumpTargetCache.epochField)), .rdx)
-                assembler.movabs(.rdx, imm: Int64(bitPattern: UInt64(lookup.codeGeneration)))
-                assembler.mov(.qword, .rdx, X86Memory(base: .rdx))
-                assembler.mov(.qword, X86Memory(base: .r8, displacement: Int32(JumpTargetCache.generationField)), .rdx)
                 assembler.mov(.qword, .rdx, X86Memory(base: .rcx, displacement: Int32(BlockTable.codeField)))
-                assembler.mov(.qword, X86Memory(base: .r8, displacement: Int32(JumpTargetCache.codeField)), .rdx)
+                assembler.movabs(.rcx, imm: Int64(bitPattern: UInt64(slot)))
+                assembler.mov(.qword, X86Memory(base: .rcx, displacement: Int32(JumpTargetCache.codeField)), .rdx)
+                assembler.mov(.qword, X86Memory(base: .rcx, displacement: Int32(JumpTargetCache.pcField)), .rax)
+                assembler.mov(.qword, .rax, epoch)
+                assembler.mov(.qword, X86Memory(base: .rcx, displacement: Int32(JumpTargetCache.epochField)), .rax)
+                assembler.movabs(.rax, imm: Int64(bitPattern: UInt64(lookup.codeGeneration)))
+                assembler.mov(.qword, .rax, X86Memory(base: .rax))
+                assembler.mov(.qword, X86Memory(base: .rcx, displacement: Int32(JumpTargetCache.generationField)), .rax)
                 assembler.jmp(.rdx)
             } else {
                 assembler.jmp(X86Memory(base: .rcx, displacement: Int32(BlockTable.codeField)))
             }
         }
         bind(miss)
+        if lookup != nil { assembler.pop(.r8) }
         assembler.mov(.dword, .rax, imm: Int64(BlockExit.next.rawValue))
         assembler.ret()
     }
@@ -528,10 +529,7 @@ struct BlockTranslator {
             move(.qword, .rax, source)
             if i.imm != 0 { assembler.arithmetic(.add, .qword, .rax, imm: Int32(truncatingIfNeeded: i.imm)) }
         }
-        assembler.mov(.qword, .rcx, .rax)
-        assembler.shift(.shr, .qword, .rcx, by: 12)
-        assembler.arithmetic(.and, .dword, .rcx, imm: Int32(Hart.acceleratorTLBEntries - 1))
-        assembler.shift(.shl, .dword, .rcx, by: 4)
+        tlbEntryOffset(of: .rax, into: .rcx)
         // The tag has its low 12 bits clear: keeping the address's alignment bits makes a
         // misaligned access miss, as in the interpreter's fast loop.
         assembler.mov(.qword, .rdx, .rax)
@@ -542,6 +540,16 @@ struct BlockTranslator {
         exits.append((miss, pc, index, .interpret))
         assembler.jcc(.ne, miss)
         assembler.arithmetic(.add, .qword, .rax, X86Memory(base: .rdi, index: .rcx, displacement: Int32(table + 8)))
+    }
+
+    /// `index` = the byte offset of `address`'s entry in a TLB table: `((address >> 12) &
+    /// (entries - 1)) * 16`, as `(address >> 8) & ((entries - 1) << 4)`.
+    private mutating func tlbEntryOffset(of address: X86Register, into index: X86Register) {
+        precondition(MemoryLayout<UInt64>.size * 2 == 16 && Hart.acceleratorTLBTableBytes == 16 * Hart.acceleratorTLBEntries,
+                     "TLB entries are 16 bytes")
+        assembler.mov(.dword, index, address)
+        assembler.shift(.shr, .dword, index, by: 8)
+        assembler.arithmetic(.and, .dword, index, imm: Int32((Hart.acceleratorTLBEntries - 1) << 4))
     }
 
     private mutating func load(_ i: AcceleratorInstruction, size: Int, signed: Bool, pc: UInt64, index: Int) {
@@ -632,8 +640,8 @@ struct BlockTranslator {
     /// gets its old value back (`cmov`) and the budget gets them back (they are not retired).
     /// Every exit after this point gives back what it did not retire counting them as retired,
     /// so with the budget given back here the count is exact on both paths. Uses `rdx` (taken)
-    /// and `r8` (the old value), which the skipped instructions do not touch. Returns the pc
-    /// after the skipped instructions.
+    /// and the sink register's slot (the old value; it is not state), which the skipped
+    /// instructions do not touch. Returns the pc after the skipped instructions.
     private mutating func ifConverted(_ i: AcceleratorInstruction, skipping skipped: ArraySlice<AcceleratorInstruction>,
                                       pc: UInt64, index: Int) -> UInt64 {
         let (condition, againstZero) = Self.branchCondition(i.op)
@@ -641,7 +649,8 @@ struct BlockTranslator {
         assembler.set(condition, zeroExtendingInto: .rdx)
         let rd = skipped.first!.rd
         let keepsOld = rd != 0 && rd != Hart.sinkRegister
-        if keepsOld { move(.qword, .r8, operand(rd)) }
+        let old = slot(Hart.sinkRegister)
+        if keepsOld { assembler.mov(.qword, old, inRegister(.qword, operand(rd), scratch: .rax)) }
         var instructionPC = pc &+ UInt64(i.length)
         for (offset, instruction) in skipped.enumerated() {
             _ = emit(instruction, pc: instructionPC, index: index + 1 + offset)
@@ -650,10 +659,10 @@ struct BlockTranslator {
         assembler.test(.dword, .rdx, .rdx)
         if keepsOld {
             if let host = allocation.host(rd) {
-                assembler.cmov(.ne, .qword, host, .r8)
+                assembler.cmov(.ne, .qword, host, old)
             } else {
                 assembler.mov(.qword, .rax, slot(rd))
-                assembler.cmov(.ne, .qword, .rax, .r8)
+                assembler.cmov(.ne, .qword, .rax, old)
                 assembler.mov(.qword, slot(rd), .rax)
             }
         }
@@ -784,13 +793,16 @@ struct BlockTranslator {
             if i.op == .mulh {
                 assembler.imul(.qword, .rcx)
             } else {
-                if i.op == .mulhsu { assembler.mov(.qword, .r8, .rax) }
+                // (a in the sink register's slot, which is not state: no scratch register is left.)
+                let a = slot(Hart.sinkRegister)
+                if i.op == .mulhsu { assembler.mov(.qword, a, .rax) }
                 assembler.mul(.qword, .rcx)
                 if i.op == .mulhsu {
                     // signed(a) * unsigned(b): the unsigned high half, minus b when a < 0.
-                    assembler.shift(.sar, .qword, .r8, by: 63)
-                    assembler.arithmetic(.and, .qword, .r8, .rcx)
-                    assembler.arithmetic(.sub, .qword, .rdx, .r8)
+                    assembler.mov(.qword, .rax, a)
+                    assembler.shift(.sar, .qword, .rax, by: 63)
+                    assembler.arithmetic(.and, .qword, .rax, .rcx)
+                    assembler.arithmetic(.sub, .qword, .rdx, .rax)
                 }
             }
             setResult(i.rd, .rdx)

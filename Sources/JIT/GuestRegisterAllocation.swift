@@ -17,13 +17,13 @@ import RISCV
 /// assignment.
 struct GuestRegisterAllocation: Equatable {
     /// The host registers given to guest registers, in order: rbx, rbp and r12-r15 are
-    /// callee-saved (the entry saves them), r9-r11 caller-saved. rax, rcx, rdx and r8 stay
-    /// scratch; rdi holds the register file and rsi the budget.
-    static let hostRegisters: [X86Register] = [.rbx, .rbp, .r12, .r13, .r14, .r15, .r9, .r10, .r11]
+    /// callee-saved (the entry saves them), r8-r11 caller-saved. rax, rcx and rdx stay scratch;
+    /// rdi holds the register file and rsi the budget.
+    static let hostRegisters: [X86Register] = [.rbx, .rbp, .r12, .r13, .r14, .r15, .r8, .r9, .r10, .r11]
 
     /// The assignment before the accelerator has seen any code: the registers the RISC-V calling
-    /// convention makes busiest (sp, ra, a0-a5, s0).
-    static let initial = GuestRegisterAllocation(guests: [2, 1, 10, 11, 12, 13, 14, 15, 8])
+    /// convention makes busiest (sp, ra, a0-a5, s0, s1).
+    static let initial = GuestRegisterAllocation(guests: [2, 1, 10, 11, 12, 13, 14, 15, 8, 9])
 
     /// The host register of each guest register (index 0...32), nil when it stays in memory.
     private var hosts = [X86Register?](repeating: nil, count: 33)
