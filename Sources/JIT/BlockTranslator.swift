@@ -639,33 +639,52 @@ struct BlockTranslator {
     /// the skipped instructions run either way, and when the branch is taken their destination
     /// gets its old value back (`cmov`) and the budget gets them back (they are not retired).
     /// Every exit after this point gives back what it did not retire counting them as retired,
-    /// so with the budget given back here the count is exact on both paths. Uses `rdx` (taken)
-    /// and the sink register's slot (the old value; it is not state), which the skipped
-    /// instructions do not touch. Returns the pc after the skipped instructions.
+    /// so with the budget given back here the count is exact on both paths. Returns the pc
+    /// after the skipped instructions.
+    ///
+    /// The old value waits in `rdx`, which the skipped instructions do not touch, and the branch
+    /// compares again after them (they do not write its operands). When they do write one (the
+    /// destination is an operand), the compare goes first, "taken" waits in `rdx` and the old
+    /// value in the sink register's slot (it is not state): a store and a load more.
     private mutating func ifConverted(_ i: AcceleratorInstruction, skipping skipped: ArraySlice<AcceleratorInstruction>,
                                       pc: UInt64, index: Int) -> UInt64 {
         let (condition, againstZero) = Self.branchCondition(i.op)
-        compareForBranch(i, againstZero: againstZero)
-        assembler.set(condition, zeroExtendingInto: .rdx)
         let rd = skipped.first!.rd
         let keepsOld = rd != 0 && rd != Hart.sinkRegister
-        let old = slot(Hart.sinkRegister)
-        if keepsOld { assembler.mov(.qword, old, inRegister(.qword, operand(rd), scratch: .rax)) }
+        let writesOperand = keepsOld && (rd == i.rs1 || (!againstZero && rd == i.rs2))
+        let old: Operand = writesOperand ? .memory(slot(Hart.sinkRegister)) : .register(.rdx)
+        if writesOperand {
+            compareForBranch(i, againstZero: againstZero)
+            assembler.set(condition, zeroExtendingInto: .rdx)
+            assembler.mov(.qword, slot(Hart.sinkRegister), inRegister(.qword, operand(rd), scratch: .rax))
+        } else if keepsOld {
+            move(.qword, .rdx, operand(rd))
+        }
         var instructionPC = pc &+ UInt64(i.length)
         for (offset, instruction) in skipped.enumerated() {
             _ = emit(instruction, pc: instructionPC, index: index + 1 + offset)
             instructionPC &+= UInt64(instruction.length)
         }
-        assembler.test(.dword, .rdx, .rdx)
-        if keepsOld {
-            if let host = allocation.host(rd) {
-                assembler.cmov(.ne, .qword, host, old)
-            } else {
-                assembler.mov(.qword, .rax, slot(rd))
-                assembler.cmov(.ne, .qword, .rax, old)
-                assembler.mov(.qword, slot(rd), .rax)
-            }
+        let taken: X86Condition
+        if writesOperand {
+            assembler.test(.dword, .rdx, .rdx)
+            taken = .ne
+        } else {
+            compareForBranch(i, againstZero: againstZero)
+            taken = condition
         }
+        if keepsOld {
+            let home = allocation.host(rd) ?? .rax
+            if home == .rax { assembler.mov(.qword, .rax, slot(rd)) }
+            switch old {
+            case .register(let register): assembler.cmov(taken, .qword, home, register)
+            case .memory(let memory): assembler.cmov(taken, .qword, home, memory)
+            case .immediate: preconditionFailure("the old value is in a register or memory")
+            }
+            if home == .rax { assembler.mov(.qword, slot(rd), .rax) }
+        }
+        // The skipped instructions were not retired when the branch is taken.
+        if !writesOperand { assembler.set(taken, zeroExtendingInto: .rdx) }
         for _ in skipped { assembler.arithmetic(.add, .qword, .rsi, .rdx) }
         return instructionPC
     }
