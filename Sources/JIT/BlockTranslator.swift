@@ -360,12 +360,18 @@ struct BlockTranslator {
             assembler.jmp(stub)
             let field = base + assembler.offset - 4
             bind(stub)
-            assembler.mov(.qword, .rcx, imm: Int64(bitPattern: UInt64(chainRecord)))
-            assembler.mov(.qword, X86Memory(base: .rcx), imm: Int32(field))
+            recordChainSite(field)
         }
         storePC(pc)
         assembler.mov(.dword, .rax, imm: Int64(code.rawValue))
         assembler.ret()
+    }
+
+    /// Stores the buffer offset of a jump's rel32 field where the caller looks for the exit
+    /// that led to the next lookup (``translate(page:pageOffset:pc:base:chainRecord:counter:)``).
+    private mutating func recordChainSite(_ field: Int) {
+        assembler.mov(.qword, .rcx, imm: Int64(bitPattern: UInt64(chainRecord)))
+        assembler.mov(.qword, X86Memory(base: .rcx), imm: Int32(field))
     }
 
     /// The exit to the pc in `rax` (an indirect jump's target, or a pc on another page), with
@@ -614,9 +620,19 @@ struct BlockTranslator {
         }
         let taken = assembler.newLabel()
         assembler.jcc(condition, taken)
+        let takenField = base + assembler.offset - 4
         emitExit(pc: pc &+ UInt64(i.length), retired: count, code: .next)
         bind(taken)
-        emitExit(pc: target, retired: count, code: .next)
+        if target & ~UInt64(Self.pageSize - 1) == page {
+            // The branch's own rel32 field is the chain site: patched, the branch taken goes
+            // straight to the target's block (one jump, not two).
+            recordChainSite(takenField)
+            storePC(target)
+            assembler.mov(.dword, .rax, imm: Int64(BlockExit.next.rawValue))
+            assembler.ret()
+        } else {
+            emitExit(pc: target, retired: count, code: .next)
+        }
         return true
     }
 
