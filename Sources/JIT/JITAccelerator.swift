@@ -263,23 +263,29 @@ public final class JITAccelerator: HartAccelerator {
     }
 
     /// Chooses the register allocation from the profile (the next allocation choice):
-    /// the registers the code that ran used most, if they cover more uses than the current
-    /// allocation (a new allocation empties the code buffer, which costs translations; a
-    /// register left in memory costs most where the code stores it and soon reads it back).
-    /// The last choice empties the buffer in any case if blocks count their executions, so
-    /// that the code that runs from then on does not.
+    /// the registers the code that ran used most, if they cover a sixteenth more uses than the
+    /// current allocation (a new allocation empties the code buffer, which costs translations:
+    /// on a Linux boot, a few percent for every change; a register left in memory costs most
+    /// where the code stores it and soon reads it back). The last choice empties the buffer in
+    /// any case if a few blocks count their executions (a small program's loops), so that the
+    /// code that runs from then on does not; with many (a boot), translating them all again
+    /// would cost more than their counters.
     private func chooseAllocation() {
         nextChoice += 1
         let uses = profile.weightedUses()
         let chosen = GuestRegisterAllocation.chosen(byUses: uses)
-        if chosen.coverage(of: uses) > translator.allocation.coverage(of: uses) {
+        let current = translator.allocation.coverage(of: uses)
+        if chosen.coverage(of: uses) > current + current / 16 {
             translator.allocation = chosen
             allocationChanges += 1
             resetCode()
-        } else if nextChoice == allocationChoices.count && profile.blocks > 0 {
+        } else if nextChoice == allocationChoices.count && profile.blocks > 0 && profile.blocks <= Self.blocksWorthRetranslating {
             resetCode()
         }
     }
+
+    /// The most profiled blocks the last allocation choice translates again to drop their counters.
+    static let blocksWorthRetranslating = 1024
 
     /// Forgets every translation (none is running: blocks return before any is installed); the
     /// blocks translated from now on use ``BlockTranslator/allocation``.
