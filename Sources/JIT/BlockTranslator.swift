@@ -160,9 +160,9 @@ struct BlockTranslator {
         }
     }
 
-    /// The instructions of the block at `pageOffset`: up to the first jump or branch (included),
-    /// the first instruction not handled (excluded; `stoppedAtUnhandled`), the end of the page
-    /// or ``maximumInstructions``.
+    /// The instructions of the block at `pageOffset`: up to the first jump or branch backwards
+    /// (included, see ``endsBlock(_:)``), the first instruction not handled (excluded;
+    /// `stoppedAtUnhandled`), the end of the page or ``maximumInstructions``.
     static func scan(page: UnsafeRawPointer, pageOffset: Int) -> (list: [AcceleratorInstruction], stoppedAtUnhandled: Bool) {
         var list: [AcceleratorInstruction] = []
         var offset = pageOffset
