@@ -20,6 +20,8 @@ struct TranslatedCode {
     var instructionCount: Int
     /// The page offset just past the block's last instruction.
     var endOffset: Int
+    /// How often each guest register x0...x31 appears in the block's instructions.
+    var registerUses: [Int]
 }
 
 /// Translates one block of guest instructions (RV64I, M, their compressed forms; loads and
@@ -32,12 +34,13 @@ struct TranslatedCode {
 /// trampoline adds what the budget went down by to the count, so no exit touches the count in
 /// memory.
 ///
-/// The guest registers the block uses most live in host registers inside it
-/// (``GuestRegisterCache``): loaded at first read, written back at each exit if dirty. At every
-/// exit the register file in memory is the guest's, so the state is precise there: an exit
-/// writes back the dirty registers, stores the pc of the next instruction and gives back the
-/// instructions not retired, all known when the exit is emitted. Scratch registers: `rax`,
-/// `rcx`, `rdx`, `r8`; no stack.
+/// The guest registers of the allocation (``GuestRegisterAllocation``, the same for every block
+/// in the code buffer) live in their host registers throughout generated code, the others in
+/// the register file in memory; ``BlockEntry`` loads the first before the call and stores them
+/// when generated code returns. So the state is precise at every exit without writing anything
+/// back: an exit stores the pc of the next instruction and gives back the instructions not
+/// retired, both known when the exit is emitted. Scratch registers: `rax`, `rcx`, `rdx` (and the
+/// sink register's slot in memory); the stack only to keep `r8` during a full inline lookup.
 struct BlockTranslator {
     /// The most instructions in one block.
     static let maximumInstructions = 64
@@ -50,10 +53,16 @@ struct BlockTranslator {
         var table: UInt
         var codeVersions: UInt
         var ramBase: UInt
+        /// The address of the memory's code generation (``GuestMemory/codeGenerationAddress``).
+        var codeGeneration: UInt
+        /// Where each lookup site keeps the block its last target ran.
+        var jumpTargets: JumpTargetCache
     }
 
     /// Set once the accelerator knows its memory; while nil, such exits return to the Swift loop.
     var lookup: Lookup?
+    /// Which guest registers are in host registers (the entry's, for every block in the buffer).
+    var allocation = GuestRegisterAllocation.initial
 
     private var assembler = X86Assembler()
     /// Where the block being translated will start in the code buffer, and the host address of
@@ -65,19 +74,14 @@ struct BlockTranslator {
     private var page: UInt64 = 0
     /// The block's length: what its entry took off the budget.
     private var count = 0
-    /// The guest registers held in host registers, and their state at the point being emitted.
-    private var cache = GuestRegisterCache(for: [])
-    /// The virtual pc of the block's first instruction.
+    /// The virtual pc of the block's first instruction, and its entry (the budget check): an
+    /// exit to the block's own pc (a loop) jumps there directly.
     private var blockPC: UInt64 = 0
-    /// Set when the block ends in a branch or jump back to its own start (a loop): the loop
-    /// edge jumps to this label, after the entry, with the registers still in host registers.
-    private var loopHead: X86Label?
-    /// For a loop: the registers dirty at the loop edge, which may be dirty anywhere in the
-    /// body from the second iteration on (side exits write them back too).
-    private var loopCarried: UInt64 = 0
-    /// Exits to the interpreter at an instruction (pc, instructions retired before it, registers
-    /// dirty there), emitted after the block's straight-line code.
-    private var exits: [(label: X86Label, pc: UInt64, retired: Int, dirty: UInt64)] = []
+    private var start = X86Label(id: 0)
+    /// Exits before the block's end, emitted after its straight-line code: to the interpreter at
+    /// an instruction (a load or store that misses the TLB), or to the next block at the target
+    /// of a forward branch taken (pc, instructions retired before it, return code).
+    private var exits: [(label: X86Label, pc: UInt64, retired: Int, code: BlockExit)] = []
 
     /// Translates the block starting at virtual `pc`, whose page's bytes start at `page` (the
     /// instruction is at `pageOffset`). Returns nil when the first instruction is not handled
@@ -87,51 +91,58 @@ struct BlockTranslator {
     /// the host address of a word: an exit to a fixed pc on the block's own page stores there
     /// the buffer offset of its jump's rel32 field, which the caller may patch to jump straight
     /// to the next block (direct chaining within a page).
-    mutating func translate(page bytes: UnsafeRawPointer, pageOffset: Int, pc: UInt64, base: Int, chainRecord: UInt) -> TranslatedCode? {
+    ///
+    /// With a `counter` (the host address of a `UInt64`), the block adds one to it each time it
+    /// runs (``RegisterUseProfile``).
+    mutating func translate(page bytes: UnsafeRawPointer, pageOffset: Int, pc: UInt64, base: Int, chainRecord: UInt,
+                            counter: UInt? = nil) -> TranslatedCode? {
         let instructions = Self.scan(page: bytes, pageOffset: pageOffset)
         guard !instructions.list.isEmpty else { return nil }
+        var registerUses = [Int](repeating: 0, count: 32)
+        for instruction in instructions.list {
+            GuestRegisterAllocation.count(instruction, into: &registerUses)
+        }
         assembler.reset()
         exits.removeAll(keepingCapacity: true)
         self.base = base
         self.chainRecord = chainRecord
         self.page = pc & ~UInt64(Self.pageSize - 1)
         count = instructions.list.count
-        cache = GuestRegisterCache(for: instructions.list)
         blockPC = pc
-        loopHead = nil
-        loopCarried = 0
 
         let short = assembler.newLabel()
+        start = assembler.newLabel()
+        bind(start)
         // Exact counting: a block longer than the budget runs nothing. The budget (rsi) goes
         // down by the block's length, for the next block when chained.
         assembler.arithmetic(.sub, .qword, .rsi, imm: Int32(count))
         assembler.jcc(.b, short)
-        if Self.loopsToItsStart(instructions.list) {
-            // A loop: every cached register is loaded once here, and the loop edge comes back
-            // below with them still in host registers.
-            for (guest, host) in cache.registers(in: cache.cached) {
-                assembler.mov(.qword, host, slot(guest))
-                cache.noteLoaded(guest)
-            }
-            let head = assembler.newLabel()
-            bind(head)
-            loopHead = head
+        if let counter {
+            assembler.movabs(.rax, imm: Int64(bitPattern: UInt64(counter)))
+            assembler.arithmetic(.add, .qword, X86Memory(base: .rax), imm: 1)
         }
 
         var instructionPC = pc
         var endsInJump = false
-        for (index, instruction) in instructions.list.enumerated() {
-            endsInJump = emit(instruction, pc: instructionPC, index: index)
-            instructionPC &+= UInt64(instruction.length)
+        var index = 0
+        let list = instructions.list
+        while index < list.count {
+            if let skipped = Self.shortForwardBranch(list, at: index) {
+                let after = ifConverted(list[index], skipping: list[index + 1 ... index + skipped], pc: instructionPC, index: index)
+                instructionPC = after
+                index += 1 + skipped
+                continue
+            }
+            endsInJump = emit(list[index], pc: instructionPC, index: index)
+            instructionPC &+= UInt64(list[index].length)
+            index += 1
         }
         if !endsInJump {
-            writeBack()
             emitExit(pc: instructionPC, retired: count, code: instructions.stoppedAtUnhandled ? .interpret : .next)
         }
         for exit in exits {
             bind(exit.label)
-            writeBack(exit.dirty | loopCarried)
-            emitExit(pc: exit.pc, retired: exit.retired, code: .interpret)
+            emitExit(pc: exit.pc, retired: exit.retired, code: exit.code)
         }
         bind(short)
         // Nothing ran: the budget gets the block's length back. Entered by a chained jump, the
@@ -142,15 +153,16 @@ struct BlockTranslator {
         assembler.ret()
         do {
             return TranslatedCode(bytes: try assembler.finish(), instructionCount: count,
-                                  endOffset: pageOffset + instructions.list.reduce(0) { $0 + $1.length })
+                                  endOffset: pageOffset + instructions.list.reduce(0) { $0 + $1.length },
+                                  registerUses: registerUses)
         } catch {
             preconditionFailure("the block translator left a label unbound: \(error)")
         }
     }
 
-    /// The instructions of the block at `pageOffset`: up to the first jump or branch (included),
-    /// the first instruction not handled (excluded; `stoppedAtUnhandled`), the end of the page
-    /// or ``maximumInstructions``.
+    /// The instructions of the block at `pageOffset`: up to the first jump or branch backwards
+    /// (included, see ``endsBlock(_:)``), the first instruction not handled (excluded;
+    /// `stoppedAtUnhandled`), the end of the page or ``maximumInstructions``.
     static func scan(page: UnsafeRawPointer, pageOffset: Int) -> (list: [AcceleratorInstruction], stoppedAtUnhandled: Bool) {
         var list: [AcceleratorInstruction] = []
         var offset = pageOffset
@@ -166,21 +178,9 @@ struct BlockTranslator {
             guard handles(instruction.op) else { return (list, true) }
             list.append(instruction)
             offset += instruction.length
-            if endsBlock(instruction.op) { break }
+            if endsBlock(instruction) { break }
         }
         return (list, false)
-    }
-
-    /// Whether the block's last instruction is a branch or `jal` whose target is its first.
-    static func loopsToItsStart(_ list: [AcceleratorInstruction]) -> Bool {
-        guard let last = list.last else { return false }
-        switch last.op {
-        case .jal, .cJal, .beq, .bne, .blt, .bge, .bltu, .bgeu, .cBeq, .cBne:
-            let offset = list.dropLast().reduce(0) { $0 + $1.length }
-            return last.imm == -Int64(offset)
-        default:
-            return false
-        }
     }
 
     /// Whether the translator emits code for `op` (everything else ends the block).
@@ -200,10 +200,54 @@ struct BlockTranslator {
         }
     }
 
-    static func endsBlock(_ op: Op) -> Bool {
-        switch op {
-        case .jal, .jalr, .beq, .bne, .blt, .bge, .bltu, .bgeu, .cJal, .cJalr, .cJr, .cBeq, .cBne: return true
+    /// Whether `instruction` ends the block: a jump, or a branch backwards (a loop's edge). A
+    /// branch forwards does not: the block goes on with the instructions after it, and the branch
+    /// taken leaves the block (a side exit) or, over a few instructions, is if-converted
+    /// (``shortForwardBranch(_:at:)``).
+    static func endsBlock(_ instruction: AcceleratorInstruction) -> Bool {
+        switch instruction.op {
+        case .jal, .jalr, .cJal, .cJalr, .cJr: return true
+        case .beq, .bne, .blt, .bge, .bltu, .bgeu, .cBeq, .cBne: return instruction.imm <= 0
         default: return false
+        }
+    }
+
+    /// The most instructions a branch skips and still is if-converted.
+    static let ifConversionLimit = 3
+
+    /// If `list[index]` is a conditional branch forwards over the next 1...``ifConversionLimit``
+    /// instructions of the block, all of them register-to-register (``isSimpleArithmetic(_:)``)
+    /// with one destination: how many it skips. The block then computes them either way and
+    /// keeps the destination's old value when the branch is taken (``ifConverted(_:skipping:pc:index:)``):
+    /// no host branch to mispredict.
+    static func shortForwardBranch(_ list: [AcceleratorInstruction], at index: Int) -> Int? {
+        let branch = list[index]
+        switch branch.op {
+        case .beq, .bne, .blt, .bge, .bltu, .bgeu, .cBeq, .cBne: break
+        default: return nil
+        }
+        guard branch.imm > 0 else { return nil }
+        var skipped = 0, bytes = Int64(branch.length)   // the target is relative to the branch
+        while bytes < branch.imm && skipped < ifConversionLimit && index + 1 + skipped < list.count {
+            let next = list[index + 1 + skipped]
+            guard isSimpleArithmetic(next.op), next.rd == list[index + 1].rd else { return nil }
+            bytes += Int64(next.length)
+            skipped += 1
+        }
+        return bytes == branch.imm && skipped > 0 ? skipped : nil
+    }
+
+    /// Whether `op` only computes a register from registers and immediates with `rax` and `rcx`
+    /// as its only scratch registers (what an if-converted branch may skip).
+    static func isSimpleArithmetic(_ op: Op) -> Bool {
+        switch op {
+        case .lui, .auipc, .addi, .slti, .sltiu, .xori, .ori, .andi, .slli, .srli, .srai,
+             .add, .sub, .sll, .slt, .sltu, .xor, .srl, .sra, .or, .and,
+             .addiw, .slliw, .srliw, .sraiw, .addw, .subw, .sllw, .srlw, .sraw, .mul, .mulw,
+             .cAddi, .cAddiw, .cLui, .cSlli, .cSrli, .cSrai, .cAndi, .cAdd, .cSub, .cXor, .cOr, .cAnd, .cSubw, .cAddw:
+            return true
+        default:
+            return false
         }
     }
 
@@ -213,7 +257,7 @@ struct BlockTranslator {
     enum Operand: Equatable {
         /// x0.
         case immediate(Int32)
-        /// Cached in a host register (loaded).
+        /// In its host register (``GuestRegisterAllocation``).
         case register(X86Register)
         /// In the register file.
         case memory(X86Memory)
@@ -224,15 +268,10 @@ struct BlockTranslator {
         X86Memory(base: .rdi, displacement: Int32(8 * index))
     }
 
-    /// The value of guest register `register` (x0 reads 0); a cached register is loaded into its
-    /// host register at its first read.
-    private mutating func operand(_ register: Int) -> Operand {
+    /// The value of guest register `register` (x0 reads 0).
+    private func operand(_ register: Int) -> Operand {
         if register == 0 { return .immediate(0) }
-        guard let host = cache.host(register) else { return .memory(slot(register)) }
-        if !cache.isLoaded(register) {
-            assembler.mov(.qword, host, slot(register))
-            cache.noteLoaded(register)
-        }
+        guard let host = allocation.host(register) else { return .memory(slot(register)) }
         return .register(host)
     }
 
@@ -266,31 +305,17 @@ struct BlockTranslator {
     /// is not `avoiding` (an operand still to be read after the result register is first
     /// written), else `scratch`.
     private func resultRegister(_ rd: Int, avoiding: Operand? = nil, scratch: X86Register = .rax) -> X86Register {
-        if rd < 32, let host = cache.host(rd), avoiding != .register(host) { return host }
+        if rd < 32, let host = allocation.host(rd), avoiding != .register(host) { return host }
         return scratch
     }
 
     /// Makes `value` the new value of guest register `rd` (writes to x0 and the sink vanish).
     private mutating func setResult(_ rd: Int, _ value: X86Register) {
         guard rd != 0 && rd != Hart.sinkRegister else { return }
-        if let host = cache.host(rd) {
+        if let host = allocation.host(rd) {
             if host != value { assembler.mov(.qword, host, value) }
-            cache.noteWritten(rd)
         } else {
             assembler.mov(.qword, slot(rd), value)
-        }
-    }
-
-    /// Writes the cached registers dirty now back to memory.
-    private mutating func writeBack() {
-        writeBack(cache.dirty)
-        cache.noteWrittenBack()
-    }
-
-    /// Writes the cached registers in `mask` back to memory (no flags change).
-    private mutating func writeBack(_ mask: UInt64) {
-        for (guest, host) in cache.registers(in: mask) {
-            assembler.mov(.qword, slot(guest), host)
         }
     }
 
@@ -310,7 +335,7 @@ struct BlockTranslator {
     }
 
     /// Gives the budget back the instructions of the block not retired, stores `pc` as the
-    /// hart's pc and returns `code`. The cached registers must have been written back.
+    /// hart's pc and returns `code`. An exit to the block's own pc (a loop) jumps to its start.
     ///
     /// A `.next` exit to a pc on the block's own page goes through a `jmp` that the caller may
     /// patch to jump to the block at that pc (then the pc is not stored: that block's budget
@@ -319,6 +344,10 @@ struct BlockTranslator {
     private mutating func emitExit(pc: UInt64, retired: Int, code: BlockExit) {
         if retired < count {
             assembler.arithmetic(.add, .qword, .rsi, imm: Int32(count - retired))
+        }
+        if code == .next && pc == blockPC {
+            assembler.jmp(start)
+            return
         }
         let samePage = pc & ~UInt64(Self.pageSize - 1) == page
         if code == .next && !samePage && lookup != nil {
@@ -331,16 +360,22 @@ struct BlockTranslator {
             assembler.jmp(stub)
             let field = base + assembler.offset - 4
             bind(stub)
-            assembler.mov(.qword, .rcx, imm: Int64(bitPattern: UInt64(chainRecord)))
-            assembler.mov(.qword, X86Memory(base: .rcx), imm: Int32(field))
+            recordChainSite(field)
         }
         storePC(pc)
         assembler.mov(.dword, .rax, imm: Int64(code.rawValue))
         assembler.ret()
     }
 
+    /// Stores the buffer offset of a jump's rel32 field where the caller looks for the exit
+    /// that led to the next lookup (``translate(page:pageOffset:pc:base:chainRecord:counter:)``).
+    private mutating func recordChainSite(_ field: Int) {
+        assembler.mov(.qword, .rcx, imm: Int64(bitPattern: UInt64(chainRecord)))
+        assembler.mov(.qword, X86Memory(base: .rcx), imm: Int32(field))
+    }
+
     /// The exit to the pc in `rax` (an indirect jump's target, or a pc on another page), with
-    /// every cached register written back and the whole block retired: stores the pc and jumps
+    /// the whole block retired: stores the pc and jumps
     /// to the block that the Swift loop's lookup (``JITAccelerator``) would run there, found
     /// exactly as it finds it; returns `.next` to the loop when that lookup would not find one
     /// in the table.
@@ -355,11 +390,29 @@ struct BlockTranslator {
         assembler.mov(.qword, X86Memory(base: .rdi, displacement: Int32(Hart.acceleratorPCOffset)), .rax)
         let miss = assembler.newLabel()
         if let lookup {
+            let epoch = X86Memory(base: .rdi, displacement: Int32(Hart.acceleratorFetchTLBEpochOffset))
+            let slot = lookup.jumpTargets.nextSlot()
+            if let slot {
+                // The block this site's last target ran, if the fetch TLB and the code are as
+                // they were then (``JumpTargetCache``).
+                let full = assembler.newLabel()
+                assembler.movabs(.rcx, imm: Int64(bitPattern: UInt64(slot)))
+                assembler.arithmetic(.cmp, .qword, .rax, X86Memory(base: .rcx, displacement: Int32(JumpTargetCache.pcField)))
+                assembler.jcc(.ne, full)
+                assembler.mov(.qword, .rdx, epoch)
+                assembler.arithmetic(.cmp, .qword, .rdx, X86Memory(base: .rcx, displacement: Int32(JumpTargetCache.epochField)))
+                assembler.jcc(.ne, full)
+                assembler.movabs(.rdx, imm: Int64(bitPattern: UInt64(lookup.codeGeneration)))
+                assembler.mov(.qword, .rdx, X86Memory(base: .rdx))
+                assembler.arithmetic(.cmp, .qword, .rdx, X86Memory(base: .rcx, displacement: Int32(JumpTargetCache.generationField)))
+                assembler.jcc(.ne, full)
+                assembler.jmp(X86Memory(base: .rcx, displacement: Int32(JumpTargetCache.codeField)))
+                bind(full)
+            }
+            // r8 holds a guest register: kept on the stack while the lookup needs it.
+            assembler.push(.r8)
             let fetch = Hart.acceleratorTLBOffset + 2 * Hart.acceleratorTLBTableBytes
-            assembler.mov(.qword, .rcx, .rax)
-            assembler.shift(.shr, .qword, .rcx, by: 12)
-            assembler.arithmetic(.and, .dword, .rcx, imm: Int32(Hart.acceleratorTLBEntries - 1))
-            assembler.shift(.shl, .dword, .rcx, by: 4)
+            tlbEntryOffset(of: .rax, into: .rcx)
             assembler.mov(.qword, .rdx, .rax)
             assembler.arithmetic(.and, .qword, .rdx, imm: -Int32(Self.pageSize))
             assembler.arithmetic(.cmp, .qword, .rdx, X86Memory(base: .rdi, index: .rcx, displacement: Int32(fetch)))
@@ -385,9 +438,25 @@ struct BlockTranslator {
             assembler.mov(.dword, .r8, X86Memory(base: .r8, index: .rdx, scale: .four))
             assembler.arithmetic(.cmp, .dword, .r8, X86Memory(base: .rcx, displacement: Int32(BlockTable.versionField)))
             assembler.jcc(.ne, miss)
-            assembler.jmp(X86Memory(base: .rcx, displacement: Int32(BlockTable.codeField)))
+            assembler.pop(.r8)
+            if let slot {
+                // Found: remember it for this site, with the state it was found under.
+                assembler.mov(.qword, .rdx, X86Memory(base: .rcx, displacement: Int32(BlockTable.codeField)))
+                assembler.movabs(.rcx, imm: Int64(bitPattern: UInt64(slot)))
+                assembler.mov(.qword, X86Memory(base: .rcx, displacement: Int32(JumpTargetCache.codeField)), .rdx)
+                assembler.mov(.qword, X86Memory(base: .rcx, displacement: Int32(JumpTargetCache.pcField)), .rax)
+                assembler.mov(.qword, .rax, epoch)
+                assembler.mov(.qword, X86Memory(base: .rcx, displacement: Int32(JumpTargetCache.epochField)), .rax)
+                assembler.movabs(.rax, imm: Int64(bitPattern: UInt64(lookup.codeGeneration)))
+                assembler.mov(.qword, .rax, X86Memory(base: .rax))
+                assembler.mov(.qword, X86Memory(base: .rcx, displacement: Int32(JumpTargetCache.generationField)), .rax)
+                assembler.jmp(.rdx)
+            } else {
+                assembler.jmp(X86Memory(base: .rcx, displacement: Int32(BlockTable.codeField)))
+            }
         }
         bind(miss)
+        if lookup != nil { assembler.pop(.r8) }
         assembler.mov(.dword, .rax, imm: Int64(BlockExit.next.rawValue))
         assembler.ret()
     }
@@ -466,10 +535,7 @@ struct BlockTranslator {
             move(.qword, .rax, source)
             if i.imm != 0 { assembler.arithmetic(.add, .qword, .rax, imm: Int32(truncatingIfNeeded: i.imm)) }
         }
-        assembler.mov(.qword, .rcx, .rax)
-        assembler.shift(.shr, .qword, .rcx, by: 12)
-        assembler.arithmetic(.and, .dword, .rcx, imm: Int32(Hart.acceleratorTLBEntries - 1))
-        assembler.shift(.shl, .dword, .rcx, by: 4)
+        tlbEntryOffset(of: .rax, into: .rcx)
         // The tag has its low 12 bits clear: keeping the address's alignment bits makes a
         // misaligned access miss, as in the interpreter's fast loop.
         assembler.mov(.qword, .rdx, .rax)
@@ -477,9 +543,19 @@ struct BlockTranslator {
         let table = Hart.acceleratorTLBOffset + (write ? Hart.acceleratorTLBTableBytes : 0)
         assembler.arithmetic(.cmp, .qword, .rdx, X86Memory(base: .rdi, index: .rcx, displacement: Int32(table)))
         let miss = assembler.newLabel()
-        exits.append((miss, pc, index, cache.dirty))
+        exits.append((miss, pc, index, .interpret))
         assembler.jcc(.ne, miss)
         assembler.arithmetic(.add, .qword, .rax, X86Memory(base: .rdi, index: .rcx, displacement: Int32(table + 8)))
+    }
+
+    /// `index` = the byte offset of `address`'s entry in a TLB table: `((address >> 12) &
+    /// (entries - 1)) * 16`, as `(address >> 8) & ((entries - 1) << 4)`.
+    private mutating func tlbEntryOffset(of address: X86Register, into index: X86Register) {
+        precondition(MemoryLayout<UInt64>.size * 2 == 16 && Hart.acceleratorTLBTableBytes == 16 * Hart.acceleratorTLBEntries,
+                     "TLB entries are 16 bytes")
+        assembler.mov(.dword, index, address)
+        assembler.shift(.shr, .dword, index, by: 8)
+        assembler.arithmetic(.and, .dword, index, imm: Int32((Hart.acceleratorTLBEntries - 1) << 4))
     }
 
     private mutating func load(_ i: AcceleratorInstruction, size: Int, signed: Bool, pc: UInt64, index: Int) {
@@ -501,7 +577,6 @@ struct BlockTranslator {
     private mutating func storeMemory(_ i: AcceleratorInstruction, size: Int, pc: UInt64, index: Int) {
         let sizes: [Int: X86OperandSize] = [1: .byte, 2: .word, 4: .dword, 8: .qword]
         let width = sizes[size]!
-        // The value first: a cached register is loaded before the probe takes its exit.
         let value = operand(i.rs2)
         probe(i, size: size, write: true, pc: pc, index: index)
         switch value {
@@ -513,47 +588,121 @@ struct BlockTranslator {
         }
     }
 
-    /// A conditional branch: ends the block at the target or the next instruction.
-    private mutating func branch(_ condition: X86Condition, _ i: AcceleratorInstruction, pc: UInt64, againstZero: Bool) {
+    /// Sets the flags for a conditional branch: `rs1` compared with `rs2` (or 0).
+    private mutating func compareForBranch(_ i: AcceleratorInstruction, againstZero: Bool) {
         let first = inRegister(.qword, operand(i.rs1), scratch: .rax)
         let second = againstZero ? Operand.immediate(0) : operand(i.rs2)
-        // The block ends here: every exit sees memory up to date (a move changes no flags,
-        // but writing back before the compare keeps the flags' producer next to the jump). A
-        // loop writes back only on the way out.
-        let dirty = cache.dirty
-        if loopHead == nil { writeBack() }
         if second == .immediate(0) {
             assembler.test(.qword, first, first)
         } else {
             apply(.cmp, .qword, first, second)
         }
+    }
+
+    /// A conditional branch. The last instruction of the block goes to the target or the next
+    /// instruction; one before (a branch forwards) leaves the block when taken and goes on with
+    /// the next instruction otherwise. Returns whether it ended the block.
+    private mutating func branch(_ condition: X86Condition, _ i: AcceleratorInstruction, pc: UInt64, index: Int,
+                                 againstZero: Bool) -> Bool {
+        compareForBranch(i, againstZero: againstZero)
+        let target = pc &+ UInt64(bitPattern: i.imm)
+        if index < count - 1 {
+            let taken = assembler.newLabel()
+            assembler.jcc(condition, taken)
+            exits.append((taken, target, index + 1, .next))
+            return false
+        }
+        if target == blockPC {
+            // A loop: straight back to the block's start (its budget check).
+            assembler.jcc(condition, start)
+            emitExit(pc: pc &+ UInt64(i.length), retired: count, code: .next)
+            return true
+        }
         let taken = assembler.newLabel()
         assembler.jcc(condition, taken)
-        if loopHead != nil { writeBack(dirty) }
+        let takenField = base + assembler.offset - 4
         emitExit(pc: pc &+ UInt64(i.length), retired: count, code: .next)
         bind(taken)
-        if loopHead != nil {
-            loopBack(dirty: dirty)
+        if target & ~UInt64(Self.pageSize - 1) == page {
+            // The branch's own rel32 field is the chain site: patched, the branch taken goes
+            // straight to the target's block (one jump, not two).
+            recordChainSite(takenField)
+            storePC(target)
+            assembler.mov(.dword, .rax, imm: Int64(BlockExit.next.rawValue))
+            assembler.ret()
         } else {
-            emitExit(pc: pc &+ UInt64(bitPattern: i.imm), retired: count, code: .next)
+            emitExit(pc: target, retired: count, code: .next)
+        }
+        return true
+    }
+
+    /// The condition under which a conditional branch is taken, and whether it compares with 0.
+    private static func branchCondition(_ op: Op) -> (X86Condition, againstZero: Bool) {
+        switch op {
+        case .beq: (.e, false)
+        case .bne: (.ne, false)
+        case .blt: (.l, false)
+        case .bge: (.ge, false)
+        case .bltu: (.b, false)
+        case .bgeu: (.ae, false)
+        case .cBeq: (.e, true)
+        case .cBne: (.ne, true)
+        default: preconditionFailure("\(op) is not a conditional branch")
         }
     }
 
-    /// The edge of a block that loops to its own start, with the registers in `dirty` not
-    /// written back: the next iteration takes its length off the budget, as the entry does,
-    /// and runs from the loop head with every register still in its host register; when the
-    /// budget is too small it gives the length back, writes the registers back and returns
-    /// `budget` with the block's own pc (as its entry would).
-    private mutating func loopBack(dirty: UInt64) {
-        guard let loopHead else { preconditionFailure("a loop edge in a block that does not loop") }
-        loopCarried = dirty
-        assembler.arithmetic(.sub, .qword, .rsi, imm: Int32(count))
-        assembler.jcc(.ae, loopHead)
-        assembler.arithmetic(.add, .qword, .rsi, imm: Int32(count))
-        writeBack(dirty)
-        storePC(blockPC)
-        assembler.mov(.dword, .rax, imm: Int64(BlockExit.budget.rawValue))
-        assembler.ret()
+    /// A branch forwards over `skipped` (``shortForwardBranch(_:at:)``), without a host branch:
+    /// the skipped instructions run either way, and when the branch is taken their destination
+    /// gets its old value back (`cmov`) and the budget gets them back (they are not retired).
+    /// Every exit after this point gives back what it did not retire counting them as retired,
+    /// so with the budget given back here the count is exact on both paths. Returns the pc
+    /// after the skipped instructions.
+    ///
+    /// The old value waits in `rdx`, which the skipped instructions do not touch, and the branch
+    /// compares again after them (they do not write its operands). When they do write one (the
+    /// destination is an operand), the compare goes first, "taken" waits in `rdx` and the old
+    /// value in the sink register's slot (it is not state): a store and a load more.
+    private mutating func ifConverted(_ i: AcceleratorInstruction, skipping skipped: ArraySlice<AcceleratorInstruction>,
+                                      pc: UInt64, index: Int) -> UInt64 {
+        let (condition, againstZero) = Self.branchCondition(i.op)
+        let rd = skipped.first!.rd
+        let keepsOld = rd != 0 && rd != Hart.sinkRegister
+        let writesOperand = keepsOld && (rd == i.rs1 || (!againstZero && rd == i.rs2))
+        let old: Operand = writesOperand ? .memory(slot(Hart.sinkRegister)) : .register(.rdx)
+        if writesOperand {
+            compareForBranch(i, againstZero: againstZero)
+            assembler.set(condition, zeroExtendingInto: .rdx)
+            assembler.mov(.qword, slot(Hart.sinkRegister), inRegister(.qword, operand(rd), scratch: .rax))
+        } else if keepsOld {
+            move(.qword, .rdx, operand(rd))
+        }
+        var instructionPC = pc &+ UInt64(i.length)
+        for (offset, instruction) in skipped.enumerated() {
+            _ = emit(instruction, pc: instructionPC, index: index + 1 + offset)
+            instructionPC &+= UInt64(instruction.length)
+        }
+        let taken: X86Condition
+        if writesOperand {
+            assembler.test(.dword, .rdx, .rdx)
+            taken = .ne
+        } else {
+            compareForBranch(i, againstZero: againstZero)
+            taken = condition
+        }
+        if keepsOld {
+            let home = allocation.host(rd) ?? .rax
+            if home == .rax { assembler.mov(.qword, .rax, slot(rd)) }
+            switch old {
+            case .register(let register): assembler.cmov(taken, .qword, home, register)
+            case .memory(let memory): assembler.cmov(taken, .qword, home, memory)
+            case .immediate: preconditionFailure("the old value is in a register or memory")
+            }
+            if home == .rax { assembler.mov(.qword, slot(rd), .rax) }
+        }
+        // The skipped instructions were not retired when the branch is taken.
+        if !writesOperand { assembler.set(taken, zeroExtendingInto: .rdx) }
+        for _ in skipped { assembler.arithmetic(.add, .qword, .rsi, .rdx) }
+        return instructionPC
     }
 
     /// Division and remainder with RISC-V's results for a zero divisor and for overflow.
@@ -602,12 +751,7 @@ struct BlockTranslator {
         case .auipc: setConstant(i.rd, pc &+ UInt64(bitPattern: i.imm))
         case .jal, .cJal:
             setConstant(i.rd, pc &+ UInt64(i.length))
-            if loopHead != nil {
-                loopBack(dirty: cache.dirty)
-            } else {
-                writeBack()
-                emitExit(pc: pc &+ UInt64(bitPattern: i.imm), retired: count, code: .next)
-            }
+            emitExit(pc: pc &+ UInt64(bitPattern: i.imm), retired: count, code: .next)
             return true
         case .jalr, .cJalr, .cJr:
             // The target first: rd may be rs1.
@@ -622,17 +766,11 @@ struct BlockTranslator {
             let link = resultRegister(i.rd, scratch: .rcx)
             assembler.mov(.qword, link, imm: Int64(bitPattern: pc &+ UInt64(i.length)))
             setResult(i.rd, link)
-            writeBack()
             emitLookup()
             return true
-        case .beq: branch(.e, i, pc: pc, againstZero: false); return true
-        case .bne: branch(.ne, i, pc: pc, againstZero: false); return true
-        case .blt: branch(.l, i, pc: pc, againstZero: false); return true
-        case .bge: branch(.ge, i, pc: pc, againstZero: false); return true
-        case .bltu: branch(.b, i, pc: pc, againstZero: false); return true
-        case .bgeu: branch(.ae, i, pc: pc, againstZero: false); return true
-        case .cBeq: branch(.e, i, pc: pc, againstZero: true); return true
-        case .cBne: branch(.ne, i, pc: pc, againstZero: true); return true
+        case .beq, .bne, .blt, .bge, .bltu, .bgeu, .cBeq, .cBne:
+            let (condition, againstZero) = Self.branchCondition(i.op)
+            return branch(condition, i, pc: pc, index: index, againstZero: againstZero)
 
         case .lb: load(i, size: 1, signed: true, pc: pc, index: index)
         case .lbu: load(i, size: 1, signed: false, pc: pc, index: index)
@@ -690,13 +828,16 @@ struct BlockTranslator {
             if i.op == .mulh {
                 assembler.imul(.qword, .rcx)
             } else {
-                if i.op == .mulhsu { assembler.mov(.qword, .r8, .rax) }
+                // (a in the sink register's slot, which is not state: no scratch register is left.)
+                let a = slot(Hart.sinkRegister)
+                if i.op == .mulhsu { assembler.mov(.qword, a, .rax) }
                 assembler.mul(.qword, .rcx)
                 if i.op == .mulhsu {
                     // signed(a) * unsigned(b): the unsigned high half, minus b when a < 0.
-                    assembler.shift(.sar, .qword, .r8, by: 63)
-                    assembler.arithmetic(.and, .qword, .r8, .rcx)
-                    assembler.arithmetic(.sub, .qword, .rdx, .r8)
+                    assembler.mov(.qword, .rax, a)
+                    assembler.shift(.sar, .qword, .rax, by: 63)
+                    assembler.arithmetic(.and, .qword, .rax, .rcx)
+                    assembler.arithmetic(.sub, .qword, .rdx, .rax)
                 }
             }
             setResult(i.rd, .rdx)

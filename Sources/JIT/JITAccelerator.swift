@@ -15,10 +15,14 @@ public final class JITAccelerator: HartAccelerator {
     /// The code buffer's default size: 64 MiB (emptied and refilled when full).
     public static let defaultCapacity = 64 << 20
     /// How many times by default the loop finds no block at a pc before it translates one there
-    /// (see ``init(capacity:translationThreshold:)``).
+    /// (see ``init(capacity:translationThreshold:allocationChoices:)``).
     public static let defaultTranslationThreshold = 8
     /// Instructions the interpreter runs for the loop at a pc that is not worth translating yet.
     static let coldStretch: UInt64 = 256
+    /// When the register allocation is chosen again from the profile by default (see
+    /// ``init(capacity:translationThreshold:allocationChoices:)``): early for small programs,
+    /// later for what a large one settles into.
+    public static let defaultAllocationChoices: [UInt64] = [1 << 20, 4 << 20, 16 << 20, 64 << 20]
 
     /// What the loop runs at a pc.
     enum Found: Equatable {
@@ -45,14 +49,15 @@ public final class JITAccelerator: HartAccelerator {
     private var entry: BlockEntry.Function
     private var interpreterStub: UInt = 0
 
-    /// See ``init(capacity:translationThreshold:)``.
+    /// See ``init(capacity:translationThreshold:allocationChoices:)``.
     private let translationThreshold: UInt8
+    private let allocationChoices: [UInt64]
     /// Per table slot: how many times the loop found no valid block there since the last
     /// translation (a heuristic only: colliding pcs share a counter). Allocated in init,
     /// deallocated in deinit.
     private let misses: UnsafeMutablePointer<UInt8>
 
-    /// Statistics: blocks translated, code buffer resets.
+    /// Statistics: blocks translated, code buffer resets (full, or for a new register allocation).
     public private(set) var blocksTranslated = 0
     public private(set) var bufferResets = 0
     /// Counts for ``statistics``.
@@ -71,14 +76,27 @@ public final class JITAccelerator: HartAccelerator {
         s.codeBytesEmitted = codeBytesEmitted
         s.codeBytesInUse = buffer.count
         s.codeBufferCapacity = buffer.capacity
-        s.tableBytes = BlockTable.entries * (BlockTable.entryBytes + 1)
+        s.tableBytes = BlockTable.entries * (BlockTable.entryBytes + 1) + JumpTargetCache.slots * JumpTargetCache.slotBytes
         s.bufferResets = bufferResets
+        s.allocationChanges = allocationChanges
         s.chainsPatched = chainsPatched
         s.singleInstructions = singleInstructions
         s.coldStretches = coldStretches
         s.translationNanoseconds = translationClock == nil ? nil : translationNanoseconds
         return s
     }
+
+    /// Statistics: how often the register allocation changed.
+    public private(set) var allocationChanges = 0
+
+    /// The register uses of the code that runs, while the allocation may still change.
+    private let profile = RegisterUseProfile()
+    /// The last block each indirect jump of generated code ran (emptied with the code).
+    private let jumpTargets = JumpTargetCache()
+    /// The index of the next allocation choice (their count: profiling is over), and the
+    /// instruction count at which profiling started (nil: at the next instruction boundary).
+    private var nextChoice = 0
+    private var profileStart: UInt64?
 
     /// Reserves `capacity` bytes of code buffer. Throws where the host allows no executable
     /// memory (the caller then keeps the interpreter).
@@ -88,8 +106,15 @@ public final class JITAccelerator: HartAccelerator {
     /// instructions from that pc. Code that runs a few times (most of a boot) costs less to
     /// interpret than to translate. The results are the same either way: the interpreter is
     /// the reference.
+    ///
+    /// The guest registers kept in host registers (``GuestRegisterAllocation``) are chosen
+    /// again from the registers the running code used most when the instruction count, counted
+    /// from the first run (and again from a refill of the code buffer), reaches each of
+    /// `allocationChoices`; a new choice empties the code buffer. Blocks count their executions
+    /// for the choice until the last. Also a choice of speed only.
     public init(capacity: Int = JITAccelerator.defaultCapacity,
-                translationThreshold: Int = JITAccelerator.defaultTranslationThreshold) throws(CodeBufferError) {
+                translationThreshold: Int = JITAccelerator.defaultTranslationThreshold,
+                allocationChoices: [UInt64] = JITAccelerator.defaultAllocationChoices) throws(CodeBufferError) {
         #if !(arch(x86_64) && os(Linux))
         throw CodeBufferError.executableMemoryUnavailable(reasons: ["the translator emits x86-64 code for Linux (System V calls)"])
         #else
@@ -97,11 +122,12 @@ public final class JITAccelerator: HartAccelerator {
         self.buffer = buffer
         table = BlockTable()
         self.translationThreshold = UInt8(clamping: translationThreshold)
+        self.allocationChoices = allocationChoices.sorted()
         misses = .allocate(capacity: BlockTable.entries)
         misses.initialize(repeating: 0, count: BlockTable.entries)
         chainRecord = .allocate(capacity: 1)
         chainRecord.initialize(to: -1)
-        (entry, interpreterStub) = JITAccelerator.installEntry(in: buffer)
+        (entry, interpreterStub) = JITAccelerator.installEntry(in: buffer, allocation: translator.allocation)
         #endif
     }
 
@@ -122,7 +148,8 @@ public final class JITAccelerator: HartAccelerator {
             memory = hart.memory
             translator.lookup = BlockTranslator.Lookup(
                 table: UInt(bitPattern: table.base), codeVersions: UInt(bitPattern: hart.memory.codeVersionTable),
-                ramBase: UInt(bitPattern: hart.memory.hostBytes))
+                ramBase: UInt(bitPattern: hart.memory.hostBytes),
+                codeGeneration: UInt(bitPattern: hart.memory.codeGenerationAddress), jumpTargets: jumpTargets)
         }
         precondition(memory === hart.memory, "a JITAccelerator serves one hart (its table is keyed by that hart's RAM)")
         let registers = hart.registerBlock
@@ -136,6 +163,11 @@ public final class JITAccelerator: HartAccelerator {
             boundaryDone = false
             let count = hart.instructionCount
             if count >= limit { return .limit }
+            if nextChoice < allocationChoices.count {
+                let start = profileStart ?? count
+                profileStart = start
+                if count &- start >= allocationChoices[nextChoice] { chooseAllocation() }
+            }
             let deadline = hart.timerDeadlineCount
             let stop = deadline > count ? min(limit, deadline) : limit
 
@@ -187,7 +219,7 @@ public final class JITAccelerator: HartAccelerator {
     }
 
     /// What runs at virtual `pc` at `ramOffset`: the block there, translated now if the table
-    /// has none valid and the pc was seen often enough (see ``init(capacity:translationThreshold:)``).
+    /// has none valid and the pc was seen often enough (see ``init(capacity:translationThreshold:allocationChoices:)``).
     private func block(at pc: UInt64, ramOffset: UInt64, _ hart: Hart) -> Found {
         let memory = hart.memory
         let page = Int(truncatingIfNeeded: ramOffset >> 12)
@@ -235,15 +267,20 @@ public final class JITAccelerator: HartAccelerator {
         for attempt in 0..<2 {
             // `append` places code at the next multiple of 16: the block knows its address.
             let base = (buffer.count + 15) & -16
+            let counter = nextChoice < allocationChoices.count ? profile.nextCounter : nil
             guard let code = translator.translate(page: page, pageOffset: pageOffset, pc: pc, base: base,
-                                                  chainRecord: UInt(bitPattern: chainRecord)) else { return nil }
+                                                  chainRecord: UInt(bitPattern: chainRecord), counter: counter) else { return nil }
             do {
                 let address = try buffer.append(code.bytes)
                 precondition(address.offset == base, "the code buffer placed a block elsewhere than at the next multiple of 16")
+                if counter != nil { profile.record(uses: code.registerUses) }
                 return (address, code.endOffset)
             } catch {
                 guard case .full = error, attempt == 0 else { preconditionFailure("the code buffer refused a block: \(error)") }
                 resetCode()
+                // What runs from now on may be other code: profile it again.
+                nextChoice = 0
+                profileStart = nil
             }
         }
         return nil
@@ -259,19 +296,48 @@ public final class JITAccelerator: HartAccelerator {
         }
     }
 
-    /// Forgets every translation (none is running: blocks return before any is installed).
+    /// Chooses the register allocation from the profile (the next allocation choice):
+    /// the registers the code that ran used most, if they cover a sixteenth more uses than the
+    /// current allocation (a new allocation empties the code buffer, which costs translations:
+    /// on a Linux boot, a few percent for every change; a register left in memory costs most
+    /// where the code stores it and soon reads it back). The last choice empties the buffer in
+    /// any case if a few blocks count their executions (a small program's loops), so that the
+    /// code that runs from then on does not; with many (a boot), translating them all again
+    /// would cost more than their counters.
+    private func chooseAllocation() {
+        nextChoice += 1
+        let uses = profile.weightedUses()
+        let chosen = GuestRegisterAllocation.chosen(byUses: uses)
+        let current = translator.allocation.coverage(of: uses)
+        if chosen.coverage(of: uses) > current + current / 16 {
+            translator.allocation = chosen
+            allocationChanges += 1
+            resetCode()
+        } else if nextChoice == allocationChoices.count && profile.blocks > 0 && profile.blocks <= Self.blocksWorthRetranslating {
+            resetCode()
+        }
+    }
+
+    /// The most profiled blocks the last allocation choice translates again to drop their counters.
+    static let blocksWorthRetranslating = 1024
+
+    /// Forgets every translation (none is running: blocks return before any is installed); the
+    /// blocks translated from now on use ``BlockTranslator/allocation``.
     private func resetCode() {
         buffer.reset()
-        (entry, interpreterStub) = JITAccelerator.installEntry(in: buffer)
+        (entry, interpreterStub) = JITAccelerator.installEntry(in: buffer, allocation: translator.allocation)
         table.clear()
+        profile.clear()
+        jumpTargets.clear()
         bufferResets += 1
     }
 
-    /// Puts the block entry and the interpreter stub at the start of the (empty) buffer.
-    private static func installEntry(in buffer: CodeBuffer) -> (BlockEntry.Function, stub: UInt) {
+    /// Puts the block entry (for blocks translated under `allocation`) and the interpreter stub
+    /// at the start of the (empty) buffer.
+    private static func installEntry(in buffer: CodeBuffer, allocation: GuestRegisterAllocation) -> (BlockEntry.Function, stub: UInt) {
         precondition(buffer.count == 0, "the block entry goes at the start of an empty code buffer")
         do {
-            let entry = buffer.function(at: try buffer.append(BlockEntry.code()), as: BlockEntry.Function.self)
+            let entry = buffer.function(at: try buffer.append(BlockEntry.code(allocation: allocation)), as: BlockEntry.Function.self)
             let stub = buffer.hostAddress(of: try buffer.append(BlockEntry.interpreterStub()))
             return (entry, stub)
         } catch {

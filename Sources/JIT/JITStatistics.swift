@@ -14,10 +14,12 @@ public struct JITStatistics: Sendable, Equatable {
     /// Bytes of the code buffer in use now, and its size.
     public var codeBytesInUse = 0
     public var codeBufferCapacity = 0
-    /// Host memory of the block table and its per-slot counters.
+    /// Host memory of the block table, its per-slot counters and the jump-target cache.
     public var tableBytes = 0
-    /// Times the code buffer was full and emptied.
+    /// Times the code buffer was emptied (full, or for a new register allocation).
     public var bufferResets = 0
+    /// Times the guest registers kept in host registers were chosen anew.
+    public var allocationChanges = 0
     /// Block exits patched into direct jumps.
     public var chainsPatched = 0
     /// Times the interpreter ran one instruction for the loop: one the translator does not

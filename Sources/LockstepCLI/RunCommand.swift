@@ -324,7 +324,7 @@ struct RunCommand: ParsableCommand {
         } ?? ""
         return "lockstep: jit: \(jit.blocksTranslated) blocks translated (\(kib(jit.guestBytesTranslated)) of guest code into "
             + "\(kib(jit.codeBytesEmitted)) of x86-64\(time); code buffer \(kib(jit.codeBytesInUse)) of \(kib(jit.codeBufferCapacity)) in use, "
-            + "\(jit.bufferResets) resets; block table \(kib(jit.tableBytes)); \(jit.chainsPatched) exits chained; "
+            + "\(jit.bufferResets) resets (\(jit.allocationChanges) for a new register allocation); tables \(kib(jit.tableBytes)); \(jit.chainsPatched) exits chained; "
             + "the interpreter ran \(jit.singleInstructions) single instructions and \(jit.coldStretches) stretches of code not translated yet"
     }
 

@@ -52,8 +52,10 @@ public final class GuestMemory {
     /// `low | high << 16` (empty: low 0xFFFF, high 0).
     let translatedRanges: UnsafeMutablePointer<UInt32>
     static let noTranslatedRange: UInt32 = 0xFFFF
-    /// Moves with every code version (see ``codeGeneration``).
-    var codeGenerationCounter: UInt64 = 0
+    /// Moves with every code version (see ``codeGeneration``); in its own allocation so that
+    /// generated code can read it. Sound to access while `self` lives.
+    let codeGenerationCell: UnsafeMutablePointer<UInt64>
+    var codeGenerationCounter: UInt64 { codeGenerationCell.pointee }
     /// Moves whenever a page gains a flag, so that holders of write-TLB entries (which are only
     /// made for flag-free pages) know to drop them.
     public private(set) var flagEpoch: UInt64 = 0
@@ -90,6 +92,8 @@ public final class GuestMemory {
         codeVersions.initialize(repeating: 0, count: pageCount)
         translatedRanges = .allocate(capacity: pageCount)
         translatedRanges.initialize(repeating: GuestMemory.noTranslatedRange, count: pageCount)
+        codeGenerationCell = .allocate(capacity: 1)
+        codeGenerationCell.initialize(to: 0)
     }
 
     /// Slots allocated per code page: one per parcel, then two `.refetch` sentinels that the
@@ -112,6 +116,7 @@ public final class GuestMemory {
         decodedPages.deallocate()
         codeVersions.deallocate()
         translatedRanges.deallocate()
+        codeGenerationCell.deallocate()
         pageFlags.deallocate()
         munmap(bytes, Int(size))
     }
@@ -259,7 +264,7 @@ public final class GuestMemory {
     private func invalidateTranslations(page: Int) {
         codeVersions[page] &+= 1
         translatedRanges[page] = GuestMemory.noTranslatedRange
-        codeGenerationCounter &+= 1
+        codeGenerationCell.pointee &+= 1
     }
 
     /// The decoded-instruction slots of a RAM page, created (empty) on first use.

@@ -18,6 +18,10 @@ extension Hart {
     package static let acceleratorPCOffset = stateByteOffset + MemoryLayout<HartState>.offset(of: \HartState.pc)!
     /// Bytes from the block's start to the instruction count.
     package static let acceleratorInstretOffset = stateByteOffset + MemoryLayout<HartState>.offset(of: \HartState.instret)!
+    /// Bytes from the block's start to a `UInt64` that moves whenever the fetch TLB changes
+    /// (an entry filled, all flushed): while it stays, every lookup through the fetch TLB gives
+    /// what it gave before.
+    package static let acceleratorFetchTLBEpochOffset = stateByteOffset + MemoryLayout<HartState>.offset(of: \HartState.fetchTLBEpoch)!
     /// The register index that absorbs writes to x0.
     package static var sinkRegister: Int { Int(Decoder.sink) }
 
@@ -72,6 +76,9 @@ extension GuestMemory {
 
     /// Moves whenever any page's code version moves.
     package var codeGeneration: UInt64 { codeGenerationCounter }
+
+    /// Where ``codeGeneration`` is kept, for generated code to read (sound while the memory lives).
+    package var codeGenerationAddress: UnsafePointer<UInt64> { UnsafePointer(codeGenerationCell) }
 }
 
 /// One guest instruction as the translator sees it: the interpreter's own decoding (so both

@@ -121,6 +121,7 @@ extension Hart {
     /// Drops every TLB entry (sfence.vma, and whenever the translation context changes).
     func flushTLB() {
         tlb.flushAll()
+        state.pointee.fetchTLBEpoch &+= 1
         state.pointee.tlbFlagEpoch = memory.flagEpoch
     }
 
@@ -169,6 +170,7 @@ extension Hart {
                 return nil
             }
             fillTLB(tlb.fetch, virtual: address, physical: physical)
+            state.pointee.fetchTLBEpoch &+= 1
             return physical &- memory.base
         }
     }

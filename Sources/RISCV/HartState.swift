@@ -64,6 +64,10 @@ struct HartState {
     @usableFromInline var tlbStatusKey: UInt64 = ~0
     @usableFromInline var tlbSatp: UInt64 = 0
     @usableFromInline var tlbFlagEpoch: UInt64 = 0
+    /// Moves whenever the fetch TLB changes (an entry filled, every entry flushed), so that a
+    /// translator's cached jump targets, found through the fetch TLB, know to look again. Not
+    /// architectural state.
+    @usableFromInline var fetchTLBEpoch: UInt64 = 0
 
     /// Set by devices (power off) to make the executor return at the next instruction boundary.
     @usableFromInline var stopRequested: Bool = false

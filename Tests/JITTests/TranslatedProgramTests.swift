@@ -11,11 +11,15 @@ import Testing
 /// engines shared would fail too.
 @Suite struct TranslatedProgramTests {
     /// A program's machine: the bytes at RAM base, run from there. The JIT translates every
-    /// block the first time it runs (these programs run most code a few times only).
-    static func machine(_ program: [UInt8], engine: ExecutionEngine) throws -> Machine {
+    /// block the first time it runs (these programs run most code a few times only) and chooses
+    /// its register allocation at `allocationChoices` (by default, never within these programs).
+    static func machine(_ program: [UInt8], engine: ExecutionEngine,
+                        allocationChoices: [UInt64] = JITAccelerator.defaultAllocationChoices) throws -> Machine {
         let machine = try Machine(configuration: MachineConfiguration(memorySize: 4 << 20))
         machine.memory.write(program, at: MachineConfiguration.ramBase)
-        if engine == .jit { machine.hart.accelerator = try JITAccelerator(translationThreshold: 0) }
+        if engine == .jit {
+            machine.hart.accelerator = try JITAccelerator(translationThreshold: 0, allocationChoices: allocationChoices)
+        }
         return machine
     }
 
@@ -36,7 +40,8 @@ import Testing
     /// Compares the engines at every count until the program exits (at most `limit`
     /// instructions); returns the JIT machine run to the end.
     @discardableResult
-    static func expectSameAtEveryCount(_ source: String, limit: UInt64 = 5_000) throws -> Machine {
+    static func expectSameAtEveryCount(_ source: String, limit: UInt64 = 5_000,
+                                       allocationChoices: [UInt64] = JITAccelerator.defaultAllocationChoices) throws -> Machine {
         let program = try Assembler.assemble(source)
         let interpreter = try machine(program, engine: .interpreter)
         var points: [Point] = []
@@ -47,7 +52,7 @@ import Testing
         }
         #expect(points.last?.stop == .exited(code: 0), "the program did not exit cleanly within \(limit) instructions")
 
-        let stepping = try machine(program, engine: .jit)
+        let stepping = try machine(program, engine: .jit, allocationChoices: allocationChoices)
         for (index, expected) in points.enumerated() {
             let count = UInt64(index + 1)
             // The interpreter itself, run straight to the count: where a run stops must not
@@ -59,7 +64,7 @@ import Testing
                 Issue.record("the interpreter differs at count \(count) when run there at once: pc \(hex(run.pc)), stepped \(hex(expected.pc))")
                 return stepping
             }
-            let fresh = try machine(program, engine: .jit)
+            let fresh = try machine(program, engine: .jit, allocationChoices: allocationChoices)
             let direct = Point(fresh, fresh.run(instructionLimit: count))
             let stepped = Point(stepping, stepping.run(instructionLimit: count))
             guard direct == expected && stepped == expected else {
@@ -71,7 +76,7 @@ import Testing
                 return stepping
             }
         }
-        let final = try machine(program, engine: .jit)
+        let final = try machine(program, engine: .jit, allocationChoices: allocationChoices)
         #expect(final.run(instructionLimit: limit) == .exited(code: 0))
         #expect(final.stateHash() == interpreter.stateHash())
         return final
@@ -607,12 +612,14 @@ import Testing
 
     /// A call through `jalr` to a virtual page whose mapping changes between calls, by a page
     /// table store and `sfence.vma` or by a `satp` write that switches page tables: the lookup
-    /// in generated code must miss (the fetch TLB was flushed), and the function the new
-    /// mapping shows runs. The return crosses pages through the lookup too.
+    /// in generated code must miss (the fetch TLB was flushed), as must the call site's
+    /// jump-target cache (which found the old block through the old mapping), and the function
+    /// the new mapping shows runs. The return crosses pages through the lookup too.
     @Test(arguments: ["sfence", "satp"])
     func indirectCallsToARemappedPage(change: String) throws {
         // Two page-table trees, each mapping virtual 0x80000000 as one gigapage (identity) and
-        // virtual 0x40000000 as one 4 KiB page: tree A to `one`, tree B to `two`.
+        // virtual 0x40010000 as one 4 KiB page: tree A to `one`, tree B to `two`. (Not
+        // 0x40000000: its fetch-TLB entry would be the caller's page's, each evicting the other.)
         func tree(_ name: String, leaf: String) -> String {
             """
                 la t0, root\(name)
@@ -634,7 +641,7 @@ import Testing
                 slli t2, t2, 10
                 ori t2, t2, 0xcb          # D A X R V
                 la t0, l0\(name)
-                sd t2, 0(t0)
+                sd t2, 128(t0)            # entry 16: 0x40010000
 
             """
         }
@@ -648,8 +655,8 @@ import Testing
             1:
                 la t2, l0B                # even rounds: tree A's leaf becomes tree B's
             2:
-                ld t2, 0(t2)
-                sd t2, 0(t1)
+                ld t2, 128(t2)
+                sd t2, 128(t1)
                 sfence.vma
             """
             : """
@@ -666,9 +673,9 @@ import Testing
             \(tree("A", leaf: "one"))
             \(tree("B", leaf: "two"))
                 la t0, l0A
-                ld t1, 0(t0)
+                ld t1, 128(t0)
                 la t0, l0C
-                sd t1, 0(t0)              # a copy of A's leaf, to map `one` back
+                sd t1, 128(t0)            # a copy of A's leaf, to map `one` back
                 la t0, rootA
                 srli t0, t0, 12
                 li t1, 8
@@ -683,9 +690,13 @@ import Testing
             supervisor:
                 li s0, 0
                 li s1, 6
-                li s2, 0x40000000
+                li s2, 0x40010000
             loop:
+                li s4, 3                  # three calls per mapping: by the third, the site
+            call:                         # has the block in its jump-target cache
                 jalr ra, 0(s2)            # `one` returns 1, `two` returns 2
+                addi s4, s4, -1
+                bnez s4, call
                 slli s0, s0, 2
                 add s0, s0, a0
             \(remap)
@@ -723,5 +734,123 @@ import Testing
         #expect(m.hart.register(19) == 9)                      // s3: ecall from S-mode
         // Rounds 6 (even: `one`) down to 1 alternate: 1, 2, 1, 2, 1, 2 in base 4.
         #expect(m.hart.register(Reg.s0) == 0b01_10_01_10_01_10)
+    }
+
+    /// Branches forwards inside a block: over one to three instructions of one destination they
+    /// are if-converted (both paths computed, the old value kept and the budget given back when
+    /// taken), otherwise they leave the block when taken and the block goes on when not. Every
+    /// kind: a 4-byte branch over compressed instructions, a destination in a host register and
+    /// one in memory, a destination the branch reads, x0, three instructions, a device load (an
+    /// exit to the interpreter) after an if-converted branch, each branch taken and not taken.
+    @Test func branchesForwardInsideABlock() throws {
+        let m = try Self.expectSameAtEveryCount("""
+                li s11, 24
+                li s0, 0
+                li a0, 1
+                li s1, 0
+                li s3, 0
+                li a1, 0
+                li a2, 0
+                li a3, 0
+                li a5, 0
+                li s2, 0x200bff8          # mtime: a device load, always the interpreter's
+            again:
+                andi t0, s11, 1
+                andi t1, s11, 2
+                beqz t0, 1f               # over one instruction, destination in a host register
+                xor s0, s0, s11
+            1:  bne t0, t1, 2f            # a 4-byte branch over two compressed instructions
+                addi a0, a0, 3
+                slli a0, a0, 1
+            2:  blt t0, t1, 3f            # over two destinations: a side exit
+                addi a1, a1, 1
+                addi a2, a2, 1
+            3:  bgeu t1, t0, 4f           # the destination (in memory) is the branch's operand
+                addi t1, t1, 5
+            4:  add s1, s1, t1
+                bltu t0, t1, 5f           # the destination is x0
+                add x0, t0, t1
+            5:  bge t0, t1, 6f            # then a load the interpreter runs
+                addiw a3, a3, 7
+            6:  ld t2, 0(s2)
+                bnez t0, 7f               # over three instructions, destination in memory
+                addi s3, s3, 1
+                slli s3, s3, 2
+                xori s3, s3, 5
+            7:  beqz t0, 8f               # a 4-byte branch over one compressed instruction,
+                addi a5, a5, 3            # then more of the same destination after the target
+            8:  slli a5, a5, 1
+                addi a5, a5, 1
+                addi s11, s11, -1
+                bnez s11, again
+                EXIT
+            """)
+        var s0: UInt64 = 0, a0: UInt64 = 1, s1: UInt64 = 0, s3: UInt64 = 0, a1: UInt64 = 0, a3: UInt64 = 0, a5: UInt64 = 0
+        for s11 in stride(from: UInt64(24), through: 1, by: -1) {
+            let t0 = s11 & 1
+            var t1 = s11 & 2
+            if t0 != 0 { s0 ^= s11 }
+            if t0 == t1 { a0 = (a0 + 3) << 1 }
+            if t0 >= t1 { a1 += 1 }
+            if t1 < t0 { t1 += 5 }
+            s1 += t1
+            if t0 < t1 { a3 += 7 }
+            if t0 == 0 { s3 = ((s3 + 1) << 2) ^ 5 }
+            if t0 != 0 { a5 += 3 }
+            a5 = a5 << 1 + 1
+        }
+        #expect(m.hart.register(Reg.s0) == s0)
+        #expect(m.hart.register(Reg.a0) == a0)
+        #expect(m.hart.register(9) == s1)
+        #expect(m.hart.register(19) == s3)
+        #expect(m.hart.register(Reg.a1) == a1)
+        #expect(m.hart.register(Reg.a2) == a1)
+        #expect(m.hart.register(Reg.a3) == a3)
+        #expect(m.hart.register(Reg.a5) == a5)
+    }
+
+    /// The register allocation changes while the program runs: first a loop over fifteen
+    /// registers (more than there are host registers for), then one over a0-a7, with an
+    /// allocation choice during each. Each iteration reads a CSR (the interpreter's), so the
+    /// loop where choices are made runs. Every block before a change was translated under the
+    /// old allocation, and the state must not show it.
+    @Test func registerAllocationChangesMidRun() throws {
+        let m = try Self.expectSameAtEveryCount("""
+                li s11, 30
+            phase1:
+                csrr zero, mscratch
+                add t0, t0, s11
+                xor t1, t1, t0
+                add t2, t2, t1
+                slli t3, t2, 1
+                add t4, t4, t3
+                xor t5, t5, t4
+                add s2, s2, t5
+                add s3, s3, s2
+                xor s4, s4, s3
+                add s5, s5, s4
+                add s6, s6, s5
+                xor s7, s7, s6
+                sub s8, s8, s7
+                add s9, s9, s8
+                addi s11, s11, -1
+                bnez s11, phase1
+                li s11, 80
+            phase2:
+                csrr zero, mscratch
+                add a0, a0, s11
+                xor a1, a1, a0
+                add a2, a2, a1
+                slli a3, a2, 1
+                add a4, a4, a3
+                xor a5, a5, a4
+                add a6, a6, a5
+                sub a7, a7, a6
+                addi s11, s11, -1
+                bnez s11, phase2
+                EXIT
+            """, limit: 2_000, allocationChoices: [100, 1_000])
+        let accelerator = try #require(m.hart.accelerator as? JITAccelerator)
+        #expect(accelerator.allocationChanges == 2)
     }
 }
