@@ -57,10 +57,8 @@ public final class JITAccelerator: HartAccelerator {
     /// deallocated in deinit.
     private let misses: UnsafeMutablePointer<UInt8>
 
-    /// Statistics: blocks translated, code buffer resets (full, or for a new register allocation).
-    public private(set) var blocksTranslated = 0
-    public private(set) var bufferResets = 0
     /// Counts for ``statistics``.
+    private var blocksTranslated = 0, bufferResets = 0, allocationChanges = 0, chainsPatched = 0
     private var guestBytesTranslated = 0, codeBytesEmitted = 0, singleInstructions = 0, coldStretches = 0
     private var translationNanoseconds: UInt64 = 0
 
@@ -85,9 +83,6 @@ public final class JITAccelerator: HartAccelerator {
         s.translationNanoseconds = translationClock == nil ? nil : translationNanoseconds
         return s
     }
-
-    /// Statistics: how often the register allocation changed.
-    public private(set) var allocationChanges = 0
 
     /// The register uses of the code that runs, while the allocation may still change.
     private let profile = RegisterUseProfile()
@@ -136,12 +131,6 @@ public final class JITAccelerator: HartAccelerator {
         misses.deallocate()
         chainRecord.deallocate()
     }
-
-    /// Statistics: block exits patched into direct jumps.
-    public private(set) var chainsPatched = 0
-
-    /// Bytes of translated code emitted since the last buffer reset.
-    public var codeBytes: Int { buffer.count }
 
     public func run(_ hart: Hart, until limit: UInt64) -> Hart.StopReason {
         if memory == nil {
@@ -240,14 +229,12 @@ public final class JITAccelerator: HartAccelerator {
         var code: CodeAddress?
         var end = pageOffset + 2
         let started = translationClock?()
-        let used = buffer.count
         if let (address, endOffset) = install(page: pageStart, pageOffset: pageOffset, pc: pc) {
             code = address
             end = endOffset
             blocksTranslated += 1
             guestBytesTranslated += endOffset - pageOffset
-            // (After a reset in install the block is all the buffer holds beyond the entry.)
-            codeBytesEmitted += buffer.count - (buffer.count > used ? used : address.offset)
+            codeBytesEmitted += buffer.count - address.offset   // (the block was appended last)
         }
         if let started, let ended = translationClock?() { translationNanoseconds &+= ended &- started }
         memory.noteTranslated(page: page, from: pageOffset, to: end)

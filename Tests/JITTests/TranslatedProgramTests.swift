@@ -851,6 +851,6 @@ import Testing
                 EXIT
             """, limit: 2_000, allocationChoices: [100, 1_000])
         let accelerator = try #require(m.hart.accelerator as? JITAccelerator)
-        #expect(accelerator.allocationChanges == 2)
+        #expect(accelerator.statistics.allocationChanges == 2)
     }
 }
