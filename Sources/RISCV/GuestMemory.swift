@@ -56,6 +56,8 @@ public final class GuestMemory {
     /// generated code can read it. Sound to access while `self` lives.
     let codeGenerationCell: UnsafeMutablePointer<UInt64>
     var codeGenerationCounter: UInt64 { codeGenerationCell.pointee }
+    /// Counts stores into code pages, to retire the pages that became data.
+    let codePageStores: CodePageStores
     /// Moves whenever a page gains a flag, so that holders of write-TLB entries (which are only
     /// made for flag-free pages) know to drop them.
     public private(set) var flagEpoch: UInt64 = 0
@@ -94,6 +96,7 @@ public final class GuestMemory {
         translatedRanges.initialize(repeating: GuestMemory.noTranslatedRange, count: pageCount)
         codeGenerationCell = .allocate(capacity: 1)
         codeGenerationCell.initialize(to: 0)
+        codePageStores = CodePageStores(pageCount: pageCount)
     }
 
     /// Slots allocated per code page: one per parcel, then two `.refetch` sentinels that the
@@ -194,7 +197,10 @@ public final class GuestMemory {
             if flags & (GuestMemory.flagClean | GuestMemory.flagUntouched) != 0 {
                 pageFlags[page] = flags & ~(GuestMemory.flagClean | GuestMemory.flagUntouched)
             }
-            if flags & GuestMemory.flagCode != 0 { invalidateSlots(page: page, offset: offset, count: count) }
+            if flags & GuestMemory.flagCode != 0 {
+                invalidateSlots(page: page, offset: offset, count: count)
+                if codePageStores.noteStore(page: page) { retireCode(page: page) }
+            }
             if flags & GuestMemory.flagWatch != 0 { watched = true }
         }
         guard watched, let handler = watchHandler else { return false }
@@ -271,13 +277,38 @@ public final class GuestMemory {
     @usableFromInline
     func decodedSlots(page: Int) -> UnsafeMutablePointer<DecodedInstruction> {
         if let slots = decodedPages[page] { return slots }
-        let slots = UnsafeMutablePointer<DecodedInstruction>.allocate(capacity: GuestMemory.allocatedSlotsPerPage)
-        slots.initialize(repeating: DecodedInstruction(op: .undecoded), count: GuestMemory.slotsPerPage)
-        (slots + GuestMemory.slotsPerPage).initialize(repeating: DecodedInstruction(op: .refetch), count: 2)
+        let slots: UnsafeMutablePointer<DecodedInstruction>
+        if let spare = codePageStores.spareSlots[page] {
+            // A retired page holds code again: its slots come back (all `.refetch` since).
+            codePageStores.spareSlots[page] = nil
+            spare.update(repeating: DecodedInstruction(op: .undecoded), count: GuestMemory.slotsPerPage)
+            slots = spare
+        } else {
+            slots = .allocate(capacity: GuestMemory.allocatedSlotsPerPage)
+            slots.initialize(repeating: DecodedInstruction(op: .undecoded), count: GuestMemory.slotsPerPage)
+            (slots + GuestMemory.slotsPerPage).initialize(repeating: DecodedInstruction(op: .refetch), count: 2)
+        }
         decodedPages[page] = slots
         pageFlags[page] |= GuestMemory.flagCode
         flagEpoch &+= 1
         return slots
+    }
+
+    /// Makes code page `page` a data page again (see ``CodePageStores``): its decoded
+    /// instructions and translations are forgotten and its stores take the fast path again.
+    ///
+    /// The executor may be running the page's slots right now (code storing into its own page):
+    /// every slot becomes `.refetch`, which makes it look the page up, find no slots and come
+    /// back through ``decodedSlots(page:)``, which flags the page again and hands the same slots
+    /// back, so no pointer into them ever dangles or serves another page.
+    func retireCode(page: Int) {
+        guard let slots = decodedPages[page] else { return }
+        slots.update(repeating: DecodedInstruction(op: .refetch), count: GuestMemory.slotsPerPage)
+        codePageStores.spareSlots[page] = slots
+        decodedPages[page] = nil
+        pageFlags[page] &= ~GuestMemory.flagCode
+        if translatedRanges[page] != GuestMemory.noTranslatedRange { invalidateTranslations(page: page) }
+        codePageStores.noteRetired(page: page)
     }
 
     /// Asks for ``watchHandler`` to be called after any store that touches the 8-byte word at `address`.

@@ -23,15 +23,25 @@ extension Hart {
         guard address & (size - 1) == 0 else {
             return (isLoad ? .loadAddressMisaligned : .storeAddressMisaligned, address)
         }
-        let physical: UInt64
-        switch translate(address, isLoad ? .read : .write) {
-        case .fault(let cause): return (cause, address)
-        case .physical(let p): physical = p
+        // The TLB first, as for loads (LR) and stores (SC, AMOs): a hit is a RAM page this
+        // context may access that way (a write entry: writable, dirty, no page flags, so the
+        // store needs no bookkeeping either).
+        let entry = isLoad ? TLB.readEntry(x, address) : TLB.writeEntry(x, address)
+        let offset: UInt64
+        if entry.tag == address & ~0xFFF {
+            offset = address &+ entry.hostDelta &- UInt64(UInt(bitPattern: memory.bytes))
+        } else {
+            let physical: UInt64
+            switch translate(address, isLoad ? .read : .write) {
+            case .fault(let cause): return (cause, address)
+            case .physical(let p): physical = p
+            }
+            guard memory.contains(physical, count: size) else {
+                return (isLoad ? .loadAccessFault : .storeAccessFault, address)
+            }
+            fillTLB(isLoad ? tlb.read : tlb.write, virtual: address, physical: physical)
+            offset = physical - memory.base
         }
-        guard memory.contains(physical, count: size) else {
-            return (isLoad ? .loadAccessFault : .storeAccessFault, address)
-        }
-        let offset = physical - memory.base
         let raw = memory.loadValue(offset: offset, size: Int(size))
         let old = word ? signExtend32(UInt32(truncatingIfNeeded: raw)) : raw
         let rd = Int(d.rd)

@@ -118,37 +118,69 @@ extension Hart {
         flushTLB()
     }
 
-    /// Drops every TLB entry (sfence.vma, and whenever the translation context changes).
+    /// Drops every TLB entry, and those kept for other privilege levels (sfence.vma, and
+    /// whenever the translation context changes in a way ``TLBContexts`` does not follow).
     func flushTLB() {
+        tlbContexts.dropAll()
         tlb.flushAll()
         state.pointee.fetchTLBEpoch &+= 1
         state.pointee.tlbFlagEpoch = memory.flagEpoch
     }
 
-    /// Flushes the TLBs if anything that translation depends on changed since they were filled:
-    /// privilege, satp, MPRV/MPP, SUM, MXR, or the RAM page flags. Call after any such change.
+    /// Brings the TLBs up to date if anything that translation depends on changed since they
+    /// were filled: privilege, satp, MPRV/MPP, SUM, MXR, or the RAM page flags. Call after any
+    /// such change.
     @inline(__always) func syncTranslationContext() {
         let s = state.pointee
         let relevant = MStatus.mprv | MStatus.sum | MStatus.mxr | MStatus.mpp
         let key = (s.mstatus & relevant) | UInt64(s.privilege.rawValue)
         if key != s.tlbStatusKey || s.satp != s.tlbSatp {
-            state.pointee.tlbStatusKey = key
-            state.pointee.tlbSatp = s.satp
-            flushTLB()
+            changeTranslationContext(to: key)
         } else if s.tlbFlagEpoch != memory.flagEpoch {
             tlb.flushWrites()
             state.pointee.tlbFlagEpoch = memory.flagEpoch
         }
     }
 
+    /// Follows a change of the translation context (``TLBContexts``): a change of privilege
+    /// alone swaps in the entering level's TLBs, SUM turned on keeps them, SUM turned off drops
+    /// what was filled while it was on; anything else (satp, MPRV, MPP, MXR, or privilege and
+    /// SUM together) flushes everything.
+    @inline(never)
+    func changeTranslationContext(to key: UInt64) {
+        let s = state.pointee
+        let old = s.tlbStatusKey
+        state.pointee.tlbStatusKey = key
+        state.pointee.tlbSatp = s.satp
+        // (A restored state sets the old key to ~0: unknown, so flushed.)
+        guard s.satp == s.tlbSatp, old != ~0 else { flushTLB(); return }
+        let changed = old ^ key
+        let privilegeBits: UInt64 = 3   // the key's low bits: the privilege level's raw value
+        if changed == MStatus.sum {
+            if key & MStatus.sum == 0 { tlbContexts.dropFills(tlb) }
+            return
+        }
+        guard changed & ~privilegeBits == 0, key & MStatus.sum == 0 else { flushTLB(); return }
+        state.pointee.fetchTLBEpoch &+= 1
+        let epoch = tlbContexts.switchLevel(tlb, leaving: Int(old & privilegeBits), entering: Int(key & privilegeBits),
+                                            flagEpoch: s.tlbFlagEpoch)
+        state.pointee.tlbFlagEpoch = epoch ?? memory.flagEpoch
+        noteFlagChanges()
+    }
+
     /// Remembers where a translated page lives, if it is RAM (and, for writes, has no flags).
     @inline(__always) func fillTLB(_ table: UnsafeMutablePointer<TLBEntry>, virtual: UInt64, physical: UInt64) {
         let ramOffset = physical &- memory.base
         guard ramOffset < memory.size else { return }
-        if table == tlb.write && memory.pageFlags[Int(ramOffset >> 12)] != 0 { return }
+        let isWrite = table == tlb.write
+        if isWrite && memory.pageFlags[Int(ramOffset >> 12)] != 0 { return }
         let page = virtual & ~0xFFF
         let hostPage = UInt64(UInt(bitPattern: memory.bytes)) &+ (ramOffset & ~0xFFF)
-        table[TLB.index(virtual)] = TLBEntry(tag: page, hostDelta: hostPage &- page)
+        let index = TLB.index(virtual)
+        table[index] = TLBEntry(tag: page, hostDelta: hostPage &- page)
+        if state.pointee.tlbStatusKey & MStatus.sum != 0 && table != tlb.fetch {
+            tlbContexts.recordFill(table: isWrite ? 1 : 0, index: index)
+        }
     }
 
     // MARK: Fetch

@@ -40,6 +40,8 @@ public final class Hart {
     public let bus: any SystemBus
     /// The software TLBs, in the hart's block.
     @usableFromInline let tlb: TLB
+    /// What keeps TLB entries across changes of privilege and SUM (see ``TLBContexts``).
+    let tlbContexts = TLBContexts()
     /// The scratch page: slots for one code page, all `.refetch` except (while in use) the one of
     /// an instruction that must run outside its page's slots: a 32-bit instruction straddling two
     /// pages (never cached), or the first half of a fused pair that must run alone. Running it at

@@ -242,6 +242,61 @@ import Testing
         #expect(m.hart.register(Reg.a1) == 4)
     }
 
+    /// A code page that takes many stores stops being a code page (Linux reuses its freed init
+    /// code as data), and becomes one again when its code runs. Each round stores into a word
+    /// beside a function past the limit, patches the function while its page may not be a code
+    /// page, and calls it, which must run the patched instruction. The function is on the
+    /// program's own page (retired while it runs), or on a page of its own (which stays retired
+    /// while the stores and the patch take the fast path).
+    @Test(arguments: [false, true])
+    func aCodePageThatTakesManyStores(functionOnItsOwnPage: Bool) throws {
+        let m = try Self.expectSameAtEveryCount("""
+                li s0, 0                  # sum of what the function returned
+                li s1, 0                  # round
+                la s2, function
+                la s3, word               # on the same page
+                la s4, replacements
+            again:
+                jalr ra, 0(s2)
+                add s0, s0, a0
+                li t0, 150                # stores into the page
+            fill:
+                sw t0, 0(s3)
+                addi t0, t0, -1
+                bnez t0, fill
+                slli t1, s1, 2
+                add t1, s4, t1
+                lw t2, 0(t1)
+                sw t2, 0(s2)              # patch the function
+                jalr ra, 0(s2)
+                add s0, s0, a0
+                addi s1, s1, 1
+                li t3, 4
+                blt s1, t3, again
+                EXIT
+            \(functionOnItsOwnPage ? ".balign 4096" : "")
+            .option push
+            .option norvc
+            function:
+                addi a0, zero, 1
+                ret
+            .option pop
+            .balign 8
+            word: .dword 0
+            replacements:
+            .option push
+            .option norvc
+                addi a0, zero, 10
+                addi a0, zero, 20
+                addi a0, zero, 40
+                addi a0, zero, 80
+            .option pop
+            """, limit: 3_000)
+        // Each round adds the function before the patch (1, 10, 20, 40) and after (10, 20, 40, 80).
+        #expect(m.hart.register(Reg.s0) == 71 + 150)
+        #expect(m.hart.register(Reg.s1) == 4)
+    }
+
     /// A load page fault in the middle of a block, in S-mode under Sv39: the handler sees the
     /// faulting load's pc and address, and the count of the instructions before it.
     /// The host writes new code over a function the guest has already run (through
