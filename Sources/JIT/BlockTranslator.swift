@@ -423,9 +423,10 @@ struct BlockTranslator {
             assembler.arithmetic(.sub, .qword, .rdx, .r8)
             // rdx: the RAM offset; rcx: its entry in the table.
             precondition(BlockTable.entryBytes == 32, "the inline lookup scales table indices by 32")
-            assembler.mov(.dword, .rcx, .rdx)
-            assembler.shift(.shr, .dword, .rcx, by: 1)
-            assembler.arithmetic(.and, .dword, .rcx, imm: Int32(BlockTable.entries - 1))
+            assembler.mov(.qword, .rcx, .rdx)
+            assembler.shift(.shr, .qword, .rcx, by: 1)
+            assembler.imul(.dword, .rcx, .rcx, imm: Int32(bitPattern: BlockTable.hashMultiplier))
+            assembler.shift(.shr, .dword, .rcx, by: UInt8(32 - BlockTable.indexBits))
             assembler.shift(.shl, .dword, .rcx, by: 5)
             assembler.movabs(.r8, imm: Int64(bitPattern: UInt64(lookup.table)))
             assembler.arithmetic(.add, .qword, .rcx, .r8)
