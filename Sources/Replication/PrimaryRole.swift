@@ -411,6 +411,12 @@ import Replay
             let saved = clock()
             if link.sendSnapshot(snapshot, generation: generation) {
                 joinedAt = machine.instructionCount
+                // The backup starts from this state with empty TLBs: so does the primary, so that
+                // both fill them by the same accesses from this count on. A guest that changes a
+                // page-table entry without a fence (Linux clears accessed bits without one) then
+                // finds the same on both: a walk that sets the bit again on one and a cached entry
+                // on the other would make their memories differ.
+                machine.hart.flushTranslationCache()
                 let sent = clock()
                 try runner.checkpoint()
                 // The whole pause: until the guest runs again (after the checkpoint that lets the
