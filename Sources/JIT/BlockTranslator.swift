@@ -24,8 +24,9 @@ struct TranslatedCode {
     var registerUses: [Int]
 }
 
-/// Translates one block of guest instructions (RV64I, M, their compressed forms; loads and
-/// stores of RAM) into x86-64 code, one template per instruction.
+/// Translates one block of guest instructions (RV64I, M, their compressed forms, the AMOs but
+/// the min/max ones; loads, stores and AMOs of RAM) into x86-64 code, one template per
+/// instruction.
 ///
 /// The code runs under the entry trampoline (``BlockRuntime``), with the hart's register block
 /// in `rdi` (``Hart/registerBlock``: x0-x31 and the sink at `8 * i`, then the TLBs and the
@@ -193,7 +194,8 @@ struct BlockTranslator {
              .addiw, .slliw, .srliw, .sraiw, .addw, .subw, .sllw, .srlw, .sraw, .fence,
              .mul, .mulh, .mulhsu, .mulhu, .div, .divu, .rem, .remu, .mulw, .divw, .divuw, .remw, .remuw,
              .cAddi, .cAddiw, .cLui, .cSlli, .cSrli, .cSrai, .cAndi, .cAdd, .cSub, .cXor, .cOr, .cAnd, .cSubw, .cAddw,
-             .cLw, .cLd, .cSw, .cSd, .cJal, .cJalr, .cJr, .cBeq, .cBne:
+             .cLw, .cLd, .cSw, .cSd, .cJal, .cJalr, .cJr, .cBeq, .cBne,
+             .amoswapW, .amoaddW, .amoxorW, .amoandW, .amoorW, .amoswapD, .amoaddD, .amoxorD, .amoandD, .amoorD:
             return true
         default:
             return false
@@ -589,6 +591,39 @@ struct BlockTranslator {
         }
     }
 
+    /// An AMO (swap when `operation` is nil) of `size` bytes at `x[rs1]`: `rd` gets the old
+    /// value (sign-extended for a word), memory the old value combined with `x[rs2]`. Through the
+    /// write TLB, as the interpreter's AMOs go: a hit is a RAM page this context may read and
+    /// write, dirty, without page flags; a miss, a misaligned address (its alignment bits make
+    /// the probe miss) or a device goes to the interpreter at this instruction, which raises
+    /// what the architecture says. One hart: the access needs no lock, and `aq`/`rl` order
+    /// nothing more.
+    private mutating func atomic(_ operation: X86ArithmeticOperation?, size: Int, _ i: AcceleratorInstruction, pc: UInt64, index: Int) {
+        precondition(i.imm == 0, "an AMO has no offset")
+        let width: X86OperandSize = size == 4 ? .dword : .qword
+        let operand = operand(i.rs2)
+        probe(i, size: size, write: true, pc: pc, index: index)
+        if size == 4 {
+            assembler.movsxd(.rcx, X86Memory(base: .rax))
+        } else {
+            assembler.mov(.qword, .rcx, X86Memory(base: .rax))
+        }
+        if let operation {
+            assembler.mov(.qword, .rdx, .rcx)
+            apply(operation, width, .rdx, operand)
+            assembler.mov(width, X86Memory(base: .rax), .rdx)
+        } else {
+            switch operand {
+            case .immediate(let constant): assembler.mov(width, X86Memory(base: .rax), imm: constant)
+            case .register(let host): assembler.mov(width, X86Memory(base: .rax), host)
+            case .memory(let memory):
+                assembler.mov(.qword, .rdx, memory)
+                assembler.mov(width, X86Memory(base: .rax), .rdx)
+            }
+        }
+        setResult(i.rd, .rcx)
+    }
+
     /// Sets the flags for a conditional branch: `rs1` compared with `rs2` (or 0).
     private mutating func compareForBranch(_ i: AcceleratorInstruction, againstZero: Bool) {
         let first = inRegister(.qword, operand(i.rs1), scratch: .rax)
@@ -784,6 +819,16 @@ struct BlockTranslator {
         case .sh: storeMemory(i, size: 2, pc: pc, index: index)
         case .sw, .cSw: storeMemory(i, size: 4, pc: pc, index: index)
         case .sd, .cSd: storeMemory(i, size: 8, pc: pc, index: index)
+        case .amoswapW: atomic(nil, size: 4, i, pc: pc, index: index)
+        case .amoaddW: atomic(.add, size: 4, i, pc: pc, index: index)
+        case .amoxorW: atomic(.xor, size: 4, i, pc: pc, index: index)
+        case .amoandW: atomic(.and, size: 4, i, pc: pc, index: index)
+        case .amoorW: atomic(.or, size: 4, i, pc: pc, index: index)
+        case .amoswapD: atomic(nil, size: 8, i, pc: pc, index: index)
+        case .amoaddD: atomic(.add, size: 8, i, pc: pc, index: index)
+        case .amoxorD: atomic(.xor, size: 8, i, pc: pc, index: index)
+        case .amoandD: atomic(.and, size: 8, i, pc: pc, index: index)
+        case .amoorD: atomic(.or, size: 8, i, pc: pc, index: index)
 
         case .addi, .cAddi: addImmediate(.qword, i)
         case .addiw, .cAddiw: addImmediate(.dword, i)

@@ -67,4 +67,5 @@ public enum Assembler {
 /// ABI register numbers used in the tests.
 public enum Reg {
     public static let ra = 1, sp = 2, t0 = 5, t1 = 6, t2 = 7, s0 = 8, s1 = 9, a0 = 10, a1 = 11, a2 = 12, a3 = 13, a4 = 14, a5 = 15
+    public static let a6 = 16, a7 = 17, s2 = 18, s3 = 19, s4 = 20, s5 = 21, s6 = 22
 }

@@ -242,6 +242,62 @@ import Testing
         #expect(m.hart.register(Reg.a1) == 4)
     }
 
+    /// AMOs in blocks: each kind, on words and doublewords (sign extension of a word's old
+    /// value), with rd = x0, rd = rs2 and rs2 = x0; one on a code page (its write-TLB probe
+    /// misses: the interpreter does it) and one misaligned (the interpreter raises the
+    /// exception, the handler skips it).
+    @Test func atomicMemoryOperations() throws {
+        let m = try Self.expectSameAtEveryCount("""
+                la t0, handler
+                csrw mtvec, t0
+                la s0, word
+                li t0, -5
+                sd t0, 0(s0)
+                li t1, 7
+                amoadd.d a0, t1, (s0)     # a0 -5, memory 2
+                li t2, 0x80000001
+                amoswap.w a1, t2, (s0)    # a1 2, memory 0x80000001
+                amoadd.w a2, t1, (s0)     # a2 0xffffffff80000001, memory 0x80000008
+                li t3, 0xF0
+                amoand.w a3, t3, (s0)     # a3 0xffffffff80000008, memory 0
+                amoor.d a4, t1, (s0)      # a4 0, memory 7
+                amoxor.d a5, t1, (s0)     # a5 7, memory 0
+                amoadd.d x0, t1, (s0)     # memory 7
+                amoadd.d t1, t1, (s0)     # t1 7, memory 14
+                amoswap.d a6, x0, (s0)    # a6 14, memory 0
+                ld a7, 0(s0)
+                la s4, codeword
+                amoadd.w s5, t1, (s4)     # s5 3, on the code page
+                lw s6, 0(s4)              # 10
+                addi s1, s0, 2
+                amoadd.w s2, t1, (s1)     # misaligned: the handler records the cause
+                EXIT
+            handler:
+                csrr s3, mcause
+                csrr t0, mepc
+                addi t0, t0, 4
+                csrw mepc, t0
+                mret
+            .balign 4
+            codeword: .word 3
+            .section .data
+            .balign 8
+            word: .dword 0
+            """)
+        #expect(m.hart.register(Reg.a0) == UInt64(bitPattern: -5))
+        #expect(m.hart.register(Reg.a1) == 2)
+        #expect(m.hart.register(Reg.a2) == 0xFFFF_FFFF_8000_0001)
+        #expect(m.hart.register(Reg.a3) == 0xFFFF_FFFF_8000_0008)
+        #expect(m.hart.register(Reg.a4) == 0)
+        #expect(m.hart.register(Reg.a5) == 7)
+        #expect(m.hart.register(Reg.t1) == 7)
+        #expect(m.hart.register(Reg.a6) == 14)
+        #expect(m.hart.register(Reg.a7) == 0)
+        #expect(m.hart.register(Reg.s5) == 3)
+        #expect(m.hart.register(Reg.s6) == 10)
+        #expect(m.hart.register(Reg.s3) == 6, "store/AMO address misaligned")
+    }
+
     /// A code page that takes many stores stops being a code page (Linux reuses its freed init
     /// code as data), and becomes one again when its code runs. Each round stores into a word
     /// beside a function past the limit, patches the function while its page may not be a code
