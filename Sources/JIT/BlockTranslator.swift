@@ -582,6 +582,11 @@ struct BlockTranslator {
         let width = sizes[size]!
         let value = operand(i.rs2)
         probe(i, size: size, write: true, pc: pc, index: index)
+        storeAtRAX(width, value)
+    }
+
+    /// `[rax] = value` at `width` (`rdx` is scratch).
+    private mutating func storeAtRAX(_ width: X86OperandSize, _ value: Operand) {
         switch value {
         case .immediate(let constant): assembler.mov(width, X86Memory(base: .rax), imm: constant)
         case .register(let host): assembler.mov(width, X86Memory(base: .rax), host)
@@ -613,13 +618,7 @@ struct BlockTranslator {
             apply(operation, width, .rdx, operand)
             assembler.mov(width, X86Memory(base: .rax), .rdx)
         } else {
-            switch operand {
-            case .immediate(let constant): assembler.mov(width, X86Memory(base: .rax), imm: constant)
-            case .register(let host): assembler.mov(width, X86Memory(base: .rax), host)
-            case .memory(let memory):
-                assembler.mov(.qword, .rdx, memory)
-                assembler.mov(width, X86Memory(base: .rax), .rdx)
-            }
+            storeAtRAX(width, operand)
         }
         setResult(i.rd, .rcx)
     }
