@@ -7,7 +7,7 @@ own CPU, and what the sum allows on this machine's cores: the most requests per 
 could serve if nothing else ran, against what the single machine served.
 
 Run by benchmarks/cpu-per-request.sh (which builds what it needs)."""
-import argparse, os, re, resource, shutil, socket, subprocess, sys, tempfile, time
+import argparse, os, re, resource, shutil, socket, subprocess, tempfile, time
 
 def free_port():
     s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.close(); return port

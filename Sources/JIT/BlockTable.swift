@@ -9,7 +9,7 @@
 /// translator does not handle, the address of the interpreter stub, which returns `.next`). An
 /// entry is valid only while the fetch TLB maps the pc to that RAM offset and the page's code
 /// version is the one recorded (checked at every lookup). A third block in a set replaces the
-/// older of the two (``record(ramOffset:pc:version:code:)``).
+/// one in the second way (``record(ramOffset:pc:version:code:)``).
 ///
 /// Not `Sendable`: one accelerator (one thread) owns it; allocated in `init`, freed by
 /// ``deallocate()``.
@@ -48,8 +48,16 @@ struct BlockTable {
     /// nothing found another block's entry. Multiplicative hashing spreads pages that are far
     /// apart over the whole table.
     static func entryOffset(ramOffset: UInt64) -> Int {
+        set(ramOffset: ramOffset) * ways * entryBytes
+    }
+
+    /// The number of sets.
+    static let sets = 1 << setBits
+
+    /// The set of a RAM offset, 0..<``sets`` (see ``entryOffset(ramOffset:)``).
+    static func set(ramOffset: UInt64) -> Int {
         let parcel = UInt32(truncatingIfNeeded: ramOffset >> 1)
-        return Int((parcel &* hashMultiplier) >> UInt32(32 - setBits)) * ways * entryBytes
+        return Int((parcel &* hashMultiplier) >> UInt32(32 - setBits))
     }
 
     /// Whether the entry at `entry` is for this RAM offset and pc (at any version).
@@ -72,7 +80,7 @@ struct BlockTable {
 
     /// Records `code` (a host address) for the RAM offset, pc and version: in place of the
     /// entry for the same RAM offset and pc (so that a key is in one way at most), else in the
-    /// first way, whose entry moves to the second (the older one there goes).
+    /// first way, whose entry moves to the second (the one there goes).
     func record(ramOffset: UInt64, pc: UInt64, version: UInt32, code: UInt) {
         let set = base + Self.entryOffset(ramOffset: ramOffset)
         let second = set + Self.entryBytes

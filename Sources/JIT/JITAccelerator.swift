@@ -52,8 +52,8 @@ public final class JITAccelerator: HartAccelerator {
     /// See ``init(capacity:translationThreshold:allocationChoices:)``.
     private let translationThreshold: UInt8
     private let allocationChoices: [UInt64]
-    /// Per table slot: how many times the loop found no valid block there since the last
-    /// translation (a heuristic only: colliding pcs share a counter). Allocated in init,
+    /// Per table set: how many times the loop found no valid block there since the last
+    /// translation (a heuristic only: pcs of one set share a counter). Allocated in init,
     /// deallocated in deinit.
     private let misses: UnsafeMutablePointer<UInt8>
 
@@ -74,7 +74,7 @@ public final class JITAccelerator: HartAccelerator {
         s.codeBytesEmitted = codeBytesEmitted
         s.codeBytesInUse = buffer.count
         s.codeBufferCapacity = buffer.capacity
-        s.tableBytes = BlockTable.entries * (BlockTable.entryBytes + 1) + JumpTargetCache.slots * JumpTargetCache.slotBytes
+        s.tableBytes = BlockTable.entries * BlockTable.entryBytes + BlockTable.sets + JumpTargetCache.slots * JumpTargetCache.slotBytes
         s.bufferResets = bufferResets
         s.allocationChanges = allocationChanges
         s.chainsPatched = chainsPatched
@@ -118,8 +118,8 @@ public final class JITAccelerator: HartAccelerator {
         table = BlockTable()
         self.translationThreshold = UInt8(clamping: translationThreshold)
         self.allocationChoices = allocationChoices.sorted()
-        misses = .allocate(capacity: BlockTable.entries)
-        misses.initialize(repeating: 0, count: BlockTable.entries)
+        misses = .allocate(capacity: BlockTable.sets)
+        misses.initialize(repeating: 0, count: BlockTable.sets)
         chainRecord = .allocate(capacity: 1)
         chainRecord.initialize(to: -1)
         (entry, interpreterStub) = JITAccelerator.installEntry(in: buffer, allocation: translator.allocation)
@@ -216,7 +216,7 @@ public final class JITAccelerator: HartAccelerator {
         if let code = table.code(ramOffset: ramOffset, pc: pc, version: version) {
             return code == interpreterStub ? .interpreted : .block(codeAddress(ofHost: code))
         }
-        let heat = misses + BlockTable.entryOffset(ramOffset: ramOffset) / BlockTable.entryBytes
+        let heat = misses + BlockTable.set(ramOffset: ramOffset)
         if heat.pointee < translationThreshold {
             heat.pointee += 1
             return .cold

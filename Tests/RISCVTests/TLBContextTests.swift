@@ -27,6 +27,18 @@ import Testing
                 li t0, 0x100           # SPP = U
                 csrc sstatus, t0
             .endm
+            .macro MUST_FAULT base     # a load through base that must fault; s7 holds its pc
+                la s7, 1f
+            1:  ld t3, 0(\\base)
+                li s11, 99
+                ebreak
+            .endm
+            .macro NO_KERNEL_TRAP      # the kernel's trap handler, for programs that must not trap to it
+            .align 2
+            strap:
+                li s11, 98
+                ebreak
+            .endm
                 la t0, handler
                 csrw mtvec, t0
                 la t0, root
@@ -90,15 +102,8 @@ import Testing
                 add s6, s6, t1         # the user's view of target
                 ld t3, 0(s6)           # allowed with SUM
                 csrc sstatus, t0
-                la s7, second
-            second:
-                ld t3, 0(s6)           # must fault
-                li s11, 99
-                ebreak
-            .align 2
-            strap:
-                li s11, 98
-                ebreak
+                MUST_FAULT s6
+                NO_KERNEL_TRAP
             """)
         Self.expectLoadPageFault(machine)
     }
@@ -116,11 +121,7 @@ import Testing
                 ecall                  # to the kernel
             .align 2
             strap:
-                la s7, second
-            second:
-                ld t3, 0(s6)           # a user page without SUM: must fault
-                li s11, 99
-                ebreak
+                MUST_FAULT s6          # a user page without SUM
             """)
         Self.expectLoadPageFault(machine)
     }
@@ -134,15 +135,8 @@ import Testing
                 TO_USER user
                 sret
             user:
-                la s7, second
-            second:
-                ld t3, 0(s6)           # a supervisor page from U: must fault
-                li s11, 99
-                ebreak
-            .align 2
-            strap:
-                li s11, 98
-                ebreak
+                MUST_FAULT s6          # a supervisor page from U
+                NO_KERNEL_TRAP
             """)
         Self.expectLoadPageFault(machine)
     }
